@@ -1,0 +1,35 @@
+/** Bucket policy statements shared by every bucket. Pure: plain ARNs in, IAM statements out. */
+import type * as aws from "@pulumi/aws";
+
+/** Denies every request that does not use TLS (cdk-nag AwsSolutions-S10, Security Hub S3.5). */
+export function tlsOnlyStatement(bucketArn: string): aws.iam.PolicyStatement {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:*",
+    Resource: [bucketArn, `${bucketArn}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+/**
+ * Lets the S3 logging service deliver server access logs from this account's matching buckets, and nothing else
+ * (the service-principal form AWS recommends over the legacy log-delivery ACL).
+ */
+export function accessLogDeliveryStatement(
+  logBucketArn: string,
+  sources: { readonly sourceArnPattern: string; readonly accountId: string },
+): aws.iam.PolicyStatement {
+  return {
+    Sid: "AllowServerAccessLogDelivery",
+    Effect: "Allow",
+    Principal: { Service: "logging.s3.amazonaws.com" },
+    Action: "s3:PutObject",
+    Resource: `${logBucketArn}/*`,
+    Condition: {
+      ArnLike: { "aws:SourceArn": sources.sourceArnPattern },
+      StringEquals: { "aws:SourceAccount": sources.accountId },
+    },
+  };
+}

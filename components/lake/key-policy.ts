@@ -1,0 +1,34 @@
+/** The lake KMS key's key policy. Pure. */
+import type * as aws from "@pulumi/aws";
+
+/**
+ * Key policy: the account administers the key through IAM (so roles get access by IAM policies scoped to
+ * this key's ARN), and CloudWatch Logs may use it for this account's log groups in this region only.
+ */
+export function lakeKeyPolicy(ctx: { accountId: string; partition: string; region: string }): aws.iam.PolicyDocument {
+  const { accountId, partition, region } = ctx;
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        // In a key policy "Resource": "*" means this key; "kms:*" for the account root is the AWS default that
+        // delegates access control to IAM (without it the key becomes unmanageable).
+        Sid: "EnableIamPoliciesKeyWildcard",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      {
+        Sid: "AllowCloudWatchLogsKeyWildcard",
+        Effect: "Allow",
+        Principal: { Service: `logs.${region}.amazonaws.com` },
+        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        Resource: "*",
+        Condition: {
+          ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:*` },
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,438 @@
+/**
+ * Runs a Pulumi program in-process under `pulumi.runtime.setMocks`, answering every resource and data source
+ * with realistic IDs and ARNs (right partition, region, account and resource-type format), and records what
+ * would be deployed: every resource with its type, name, URN, parent, inputs and options.
+ *
+ * Used by the offline synth (`npm run synth`) and by the tests. An invoke nobody mocked throws
+ * `Mock not implemented: <token>`, so a new data source never passes silently.
+ */
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { clearDocuments, GeneratedDocument, registeredDocuments } from "../documents";
+import { RawStackConfig } from "../config";
+
+/** The AWS account the mocks pretend to deploy into. */
+export const MOCK_ACCOUNT_ID = "111122223333";
+
+/** One resource the program registered. */
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  /** URN of the parent; `undefined` for resources at the top of the program. */
+  readonly parent?: string;
+  /** Whether this is a custom (cloud) resource, as opposed to a component. */
+  readonly custom: boolean;
+  /** Inputs as the provider would receive them; secret values are wrapped (see {@link isSecretValue}). */
+  readonly inputs: Record<string, unknown>;
+  /** State the mock answered with (inputs plus computed IDs and ARNs). */
+  readonly state: Record<string, unknown>;
+  readonly id?: string;
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
+  readonly dependsOn: readonly string[];
+  /** URNs each input property depends on (what the engine tells policy packs). */
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+}
+
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Whether a recorded input value is a Pulumi secret. */
+export function isSecretValue(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** Replaces every secret in a recorded value with "[secret]" (for files people read). */
+export function redactSecrets(value: unknown): unknown {
+  if (isSecretValue(value)) return "[secret]";
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)]));
+  }
+  return value;
+}
+
+/** Removes the secret wrappers, keeping the values (for tests that check a secret's content). */
+export function unwrapSecrets(value: unknown): unknown {
+  if (isSecretValue(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+/** Deterministic hex derived from a seed, so mock IDs are stable from run to run. */
+function hex(seed: string, length: number): string {
+  let out = "";
+  for (let i = 0; out.length < length; i++) out += createHash("sha256").update(`${seed}#${i}`).digest("hex");
+  return out.slice(0, length);
+}
+
+function uuid(seed: string): string {
+  const h = hex(seed, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Pulumi auto-naming: the logical name plus a random 7-character suffix. */
+function autoName(name: string, seed: string, lower = false): string {
+  const base = `${name}-${hex(seed, 7)}`;
+  return lower ? base.toLowerCase() : base;
+}
+
+/** Realistic mock answers for the resources and data sources this project uses. */
+export class AwsMocks implements pulumi.runtime.Mocks {
+  constructor(
+    readonly region: string,
+    readonly accountId: string = MOCK_ACCOUNT_ID,
+  ) {}
+
+  get partition(): string {
+    if (this.region.startsWith("cn-")) return "aws-cn";
+    if (this.region.startsWith("us-gov-")) return "aws-us-gov";
+    return "aws";
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    const { region, accountId, partition } = this;
+    const inputs = args.inputs as Record<string, unknown>;
+    switch (args.token) {
+      case "aws:index/getCallerIdentity:getCallerIdentity":
+        return { accountId, arn: `arn:${partition}:iam::${accountId}:user/deployer`, userId: "AIDAEXAMPLEDEPLOYER", id: accountId };
+      case "aws:index/getPartition:getPartition":
+        return { partition, dnsSuffix: partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: partition };
+      case "aws:index/getRegion:getRegion":
+        return { name: region, region, id: region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
+      case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+        const suffixes = ["a", "b", "c"];
+        return {
+          id: region,
+          names: suffixes.map((s) => `${region}${s}`),
+          zoneIds: suffixes.map((_, i) => `${region.replace(/-/g, "").slice(0, 4)}-az${i + 1}`),
+          state: "available",
+        };
+      }
+      case "aws:iot/getEndpoint:getEndpoint": {
+        const type = (inputs.endpointType as string | undefined) ?? "iot:Data";
+        const host = type === "iot:Data-ATS" ? `${hex(accountId, 14)}-ats` : hex(`${accountId}${type}`, 14);
+        const service = type.startsWith("iot:Data") ? "iot" : type === "iot:CredentialProvider" ? "credentials.iot" : "jobs.iot";
+        return { id: region, endpointAddress: `${host}.${service}.${region}.amazonaws.com`, endpointType: type };
+      }
+      case "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
+        const registry = SAGEMAKER_ALGORITHM_REGISTRIES[region];
+        if (!registry) throw new Error(`Mock not implemented: ${args.token} for region ${region}`);
+        const repository = inputs.repositoryName as string;
+        const tag = (inputs.imageTag as string | undefined) ?? "1";
+        const registryPath = `${registry}.dkr.ecr.${region}.amazonaws.com/${repository}:${tag}`;
+        return { id: registryPath, registryId: registry, registryPath, repositoryName: repository, imageTag: tag };
+      }
+      default:
+        throw new Error(`Mock not implemented: ${args.token}`);
+    }
+  }
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+    const inputs = args.inputs as Record<string, unknown>;
+    if (!args.custom) return { id: undefined, state: {} };
+    const computed = this.computedState(args.type, args.name, inputs);
+    return { id: computed.id, state: { ...inputs, ...computed.state } };
+  }
+
+  /** ID and computed attributes for one resource type. */
+  private computedState(type: string, name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
+    const { region, accountId: acct, partition: p } = this;
+    const seed = `${type}::${name}`;
+    const str = (key: string) => (typeof inputs[key] === "string" ? (inputs[key] as string) : undefined);
+    const named = (key = "name", lower = false) => str(key) ?? autoName(name, seed, lower);
+    const [pkg, mod] = type.split(":");
+    const service = (mod ?? "").split("/")[0] ?? "";
+    switch (type) {
+      case "aws:s3/bucket:Bucket": {
+        const bucket = named("bucket", true);
+        return { id: bucket, state: { bucket, arn: `arn:${p}:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`, region } };
+      }
+      case "aws:kms/key:Key": {
+        const keyId = uuid(seed);
+        return { id: keyId, state: { keyId, arn: `arn:${p}:kms:${region}:${acct}:key/${keyId}` } };
+      }
+      case "aws:kms/alias:Alias":
+        return { id: str("name") ?? `alias/${name}`, state: { arn: `arn:${p}:kms:${region}:${acct}:${str("name") ?? `alias/${name}`}`, targetKeyArn: `arn:${p}:kms:${region}:${acct}:key/${str("targetKeyId") ?? uuid(seed)}` } };
+      case "aws:iam/role:Role": {
+        const roleName = named();
+        return { id: roleName, state: { name: roleName, arn: `arn:${p}:iam::${acct}:role${str("path") ?? "/"}${roleName}`, uniqueId: `AROA${hex(seed, 17).toUpperCase()}` } };
+      }
+      case "aws:iam/policy:Policy": {
+        const policyName = named();
+        const arn = `arn:${p}:iam::${acct}:policy${str("path") ?? "/"}${policyName}`;
+        return { id: arn, state: { name: policyName, arn, policyId: `ANPA${hex(seed, 17).toUpperCase()}` } };
+      }
+      case "aws:lambda/function:Function": {
+        const fn = named();
+        const arn = `arn:${p}:lambda:${region}:${acct}:function:${fn}`;
+        return { id: fn, state: { name: fn, arn, qualifiedArn: `${arn}:$LATEST`, invokeArn: `arn:${p}:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`, version: "$LATEST" } };
+      }
+      case "aws:sns/topic:Topic": {
+        const arn = `arn:${p}:sns:${region}:${acct}:${named()}`;
+        return { id: arn, state: { arn, name: arn.split(":").pop() } };
+      }
+      case "aws:sqs/queue:Queue": {
+        const q = named();
+        return { id: `https://sqs.${region}.amazonaws.com/${acct}/${q}`, state: { name: q, arn: `arn:${p}:sqs:${region}:${acct}:${q}`, url: `https://sqs.${region}.amazonaws.com/${acct}/${q}` } };
+      }
+      case "aws:sfn/stateMachine:StateMachine": {
+        const arn = `arn:${p}:states:${region}:${acct}:stateMachine:${named()}`;
+        return { id: arn, state: { arn, name: arn.split(":").pop() } };
+      }
+      case "aws:cloudwatch/logGroup:LogGroup": {
+        const group = named();
+        return { id: group, state: { name: group, arn: `arn:${p}:logs:${region}:${acct}:log-group:${group}` } };
+      }
+      case "aws:cloudwatch/metricAlarm:MetricAlarm": {
+        const alarm = named();
+        return { id: alarm, state: { name: alarm, arn: `arn:${p}:cloudwatch:${region}:${acct}:alarm:${alarm}` } };
+      }
+      case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": {
+        const stream = named();
+        const arn = `arn:${p}:firehose:${region}:${acct}:deliverystream/${stream}`;
+        return { id: arn, state: { name: stream, arn } };
+      }
+      case "aws:iot/certificate:Certificate": {
+        const certId = hex(seed, 64);
+        const generated = inputs.csr === undefined ? { privateKey: fakePem("RSA PRIVATE KEY", seed), publicKey: fakePem("PUBLIC KEY", seed) } : {};
+        return { id: certId, state: { arn: `arn:${p}:iot:${region}:${acct}:cert/${certId}`, certificatePem: fakePem("CERTIFICATE", seed), caCertificateId: hex(`${seed}ca`, 64), ...generated } };
+      }
+      case "aws:ec2/vpc:Vpc":
+        return ec2Id("vpc", seed, p, region, acct, "vpc", { defaultRouteTableId: `rtb-${hex(`${seed}rt`, 17)}`, defaultSecurityGroupId: `sg-${hex(`${seed}sg`, 17)}`, mainRouteTableId: `rtb-${hex(`${seed}rt`, 17)}`, ownerId: acct });
+      case "aws:ec2/subnet:Subnet":
+        return ec2Id("subnet", seed, p, region, acct, "subnet");
+      case "aws:ec2/routeTable:RouteTable":
+        return ec2Id("rtb", seed, p, region, acct, "route-table");
+      case "aws:ec2/securityGroup:SecurityGroup":
+        return ec2Id("sg", seed, p, region, acct, "security-group", { name: named() });
+      case "aws:ec2/vpcEndpoint:VpcEndpoint":
+        return ec2Id("vpce", seed, p, region, acct, "vpc-endpoint", { prefixListId: `pl-${hex(seed, 8)}` });
+      case "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
+        return ec2Id("pcx", seed, p, region, acct, "vpc-peering-connection", { acceptStatus: "active" });
+      case "aws:ec2/flowLog:FlowLog":
+        return ec2Id("fl", seed, p, region, acct, "vpc-flow-log");
+      case "aws:ec2/internetGateway:InternetGateway":
+        return ec2Id("igw", seed, p, region, acct, "internet-gateway");
+      case "aws:ec2/route:Route":
+        return { id: `r-${str("routeTableId") ?? "rtb"}${hex(seed, 8)}`, state: {} };
+      case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+      case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+        return ec2Id("sgr", seed, p, region, acct, "security-group-rule");
+      case "aws:rds/instance:Instance": {
+        const identifier = named("identifier", true);
+        const port = (inputs.port as number | undefined) ?? 5432;
+        const address = `${identifier}.${hex(acct, 12)}.${region}.rds.amazonaws.com`;
+        const secretArn = `arn:${p}:secretsmanager:${region}:${acct}:secret:rds!db-${uuid(seed)}-${hex(seed, 6)}`;
+        return { id: `db-${hex(seed, 26).toUpperCase()}`, state: { identifier, address, port, endpoint: `${address}:${port}`, arn: `arn:${p}:rds:${region}:${acct}:db:${identifier}`, resourceId: `db-${hex(seed, 26).toUpperCase()}`, masterUserSecrets: inputs.manageMasterUserPassword ? [{ secretArn, kmsKeyId: inputs.masterUserSecretKmsKeyId ?? `arn:${p}:kms:${region}:${acct}:alias/aws/secretsmanager`, secretStatus: "active" }] : [] } };
+      }
+      case "aws:secretsmanager/secret:Secret": {
+        const secretName = named();
+        const arn = `arn:${p}:secretsmanager:${region}:${acct}:secret:${secretName}-${hex(seed, 6)}`;
+        return { id: arn, state: { name: secretName, arn } };
+      }
+      case "aws:athena/namedQuery:NamedQuery":
+        return { id: uuid(seed), state: {} };
+      case "aws:scheduler/schedule:Schedule": {
+        const s = named();
+        return { id: `${str("groupName") ?? "default"}/${s}`, state: { name: s, arn: `arn:${p}:scheduler:${region}:${acct}:schedule/${str("groupName") ?? "default"}/${s}` } };
+      }
+    }
+    // Everything else: `arn:<partition>:<service>:<region>:<account>:<resource-type>/<name>`.
+    const resourceName = str("name") ?? autoName(name, seed);
+    const resourceType = (type.split(":")[2] ?? "resource").replace(/^[A-Z]/, (c) => c.toLowerCase());
+    const arnService = SERVICE_ARN_NAMES[service] ?? service;
+    const global = arnService === "iam" || arnService === "cloudfront";
+    const arn = `arn:${p}:${arnService}:${global ? "" : region}:${acct}:${resourceType.toLowerCase()}/${resourceName}`;
+    void pkg;
+    return { id: resourceName, state: { name: resourceName, arn } };
+  }
+}
+
+/** ARN service names that differ from the Pulumi module name. */
+const SERVICE_ARN_NAMES: Record<string, string> = {
+  cloudwatch: "logs",
+  sfn: "states",
+  kinesis: "firehose",
+  applicationloadbalancing: "elasticloadbalancing",
+  appautoscaling: "application-autoscaling",
+};
+
+function ec2Id(prefix: string, seed: string, p: string, region: string, acct: string, arnType: string, extra: Record<string, unknown> = {}) {
+  const id = `${prefix}-${hex(seed, 17)}`;
+  return { id, state: { arn: `arn:${p}:ec2:${region}:${acct}:${arnType}/${id}`, ...extra } };
+}
+
+function fakePem(label: string, seed: string): string {
+  const body = Buffer.from(`mock ${label} ${hex(seed, 48)}`).toString("base64");
+  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
+/**
+ * Accounts hosting SageMaker's built-in algorithm images (Random Cut Forest among them) per region, from the
+ * SageMaker "Docker Registry Paths and Example Code" tables.
+ */
+const SAGEMAKER_ALGORITHM_REGISTRIES: Record<string, string> = {
+  "us-east-1": "382416733822",
+  "us-east-2": "404615174143",
+  "us-west-1": "632365934929",
+  "us-west-2": "174872318107",
+  "eu-west-1": "438346466558",
+  "eu-west-2": "644912444149",
+  "eu-central-1": "664544806723",
+  "ap-northeast-1": "351501993468",
+  "ap-southeast-1": "475088953585",
+  "ap-southeast-2": "712309505854",
+};
+
+/** Records every resource registration with the options the mocks interface does not show. */
+class RecordingMonitor extends MockMonitor {
+  readonly records: RecordedResource[] = [];
+  private readonly pendingOptions = new Map<
+    string,
+    { parent?: string; custom: boolean; protect: boolean; retainOnDelete: boolean; ignoreChanges: string[]; dependsOn: string[]; propertyDependencies: Record<string, string[]> }
+  >();
+
+  constructor(private readonly awsMocks: AwsMocks) {
+    super({
+      call: (args) => awsMocks.call(args),
+      newResource: (args) => this.onNewResource(args),
+    });
+  }
+
+  // The request type is the SDK's internal protobuf message; only its getters are used here.
+  override async registerResource(req: RegisterResourceRequest, callback: (err: unknown, response: unknown) => void): Promise<void> {
+    this.pendingOptions.set(`${req.getType()}::${req.getName()}`, {
+      parent: req.getParent() || undefined,
+      custom: req.getCustom(),
+      protect: req.getProtect() ?? false,
+      retainOnDelete: req.getRetainondelete() ?? false,
+      ignoreChanges: req.getIgnorechangesList(),
+      dependsOn: req.getDependenciesList(),
+      propertyDependencies: propertyDependencies(req),
+    });
+    return super.registerResource(req, callback);
+  }
+
+  private onNewResource(args: pulumi.runtime.MockResourceArgs) {
+    const result = this.awsMocks.newResource(args);
+    const options = this.pendingOptions.get(`${args.type}::${args.name}`);
+    if (!options) throw new Error(`no registration seen for ${args.type} ${args.name}`);
+    this.records.push({
+      type: args.type,
+      name: args.name,
+      urn: this.newUrn(options.parent, args.type, args.name),
+      parent: options.parent,
+      custom: options.custom,
+      inputs: args.inputs as Record<string, unknown>,
+      state: result.state,
+      id: result.id,
+      protect: options.protect,
+      retainOnDelete: options.retainOnDelete,
+      ignoreChanges: options.ignoreChanges,
+      dependsOn: options.dependsOn,
+      propertyDependencies: options.propertyDependencies,
+    });
+    return result;
+  }
+}
+
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
+}
+
+function propertyDependencies(req: RegisterResourceRequest): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((value, key) => {
+    out[key] = value.getUrnsList();
+  });
+  return out;
+}
+
+declare module "@pulumi/pulumi/runtime/mocks" {
+  interface MockMonitor {
+    newUrn(parent: string | undefined, type: string, name: string): string;
+  }
+}
+
+/** What a program run under mocks produced. */
+export interface ProgramRun<T> {
+  readonly resources: RecordedResource[];
+  /** The program's return value with every Output resolved (secrets stay wrapped, see {@link isSecretValue}). */
+  readonly outputs: unknown;
+  readonly documents: { name: string; kind: GeneratedDocument["kind"]; content: unknown }[];
+  readonly mocks: AwsMocks;
+  readonly value: T;
+}
+
+/**
+ * Runs `program` under mocks with a stack's configuration and waits until every resource is registered.
+ * Errors from the program (including asynchronous ones inside `apply`) reject the returned promise.
+ */
+export async function runUnderMocks<T>(
+  config: RawStackConfig,
+  program: () => T | Promise<T>,
+  opts: { project?: string; accountId?: string } = {},
+): Promise<ProgramRun<T>> {
+  const project = opts.project ?? "sensor-analytics";
+  const region = config.values["aws:region"] ?? "us-east-1";
+  const awsMocks = new AwsMocks(region, opts.accountId);
+  const monitor = new RecordingMonitor(awsMocks);
+  await pulumi.runtime.setMocks(awsMocks, project, config.stack, false);
+  pulumi.runtime.setMockOptions(monitor, project, config.stack, false);
+  pulumi.runtime.setAllConfig({ ...config.values }, [...config.secretKeys]);
+  clearDocuments();
+
+  const asyncErrors: unknown[] = [];
+  const onRejection = (reason: unknown) => asyncErrors.push(reason);
+  process.on("unhandledRejection", onRejection);
+  try {
+    const value = await program();
+    const outputs = await resolve(value);
+    // Registration continues after the program returns (inside applies); wait for the queue to drain.
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    const documents = await Promise.all(
+      registeredDocuments().map(async (d) => ({ name: d.name, kind: d.kind, content: await resolve(d.content) })),
+    );
+    await new Promise((r) => setImmediate(r));
+    if (asyncErrors.length > 0) throw asyncErrors[0];
+    return { resources: monitor.records, outputs, documents, mocks: awsMocks, value };
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+}
+
+/** Resolves every Output inside a value (secrets wrapped so callers can redact them). */
+export async function resolve(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    const output = value as pulumi.Output<unknown>;
+    const [inner, secret] = await Promise.all([
+      new Promise<unknown>((r) => output.apply((v) => r(v))),
+      (output as unknown as { isSecret: Promise<boolean> }).isSecret,
+    ]);
+    const resolved = await resolve(inner);
+    return secret ? { [SECRET_SIG_KEY]: SECRET_SIG, value: resolved } : resolved;
+  }
+  if (value instanceof Promise) return resolve(await value);
+  if (pulumi.Resource.isInstance(value)) return `[resource ${await resolve((value as pulumi.Resource).urn)}]`;
+  if (Array.isArray(value)) return Promise.all(value.map(resolve));
+  if (typeof value === "object" && value !== null) {
+    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolve(v)] as const));
+    return Object.fromEntries(entries);
+  }
+  return value;
+}

@@ -1,0 +1,13 @@
+/**
+ * Every policy of the pack, in one list: imported by the PolicyPack (policies/index.ts, which starts the
+ * policy server and so must not be imported by tests) and by the offline harness (policies/harness.ts).
+ * Each area adds its rules here.
+ */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { iamPolicies } from "./rules/iam";
+import { kmsPolicies } from "./rules/kms";
+import { s3Policies } from "./rules/s3";
+
+export type PlatformPolicy = ResourceValidationPolicy | StackValidationPolicy;
+
+export const platformPolicies: PlatformPolicy[] = [...s3Policies, ...kmsPolicies, ...iamPolicies];
