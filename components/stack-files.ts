@@ -38,7 +38,7 @@ export function readStackFile(stack: string, projectDir: string = PROJECT_DIR): 
   try {
     doc = parseYaml(fs.readFileSync(path.join(projectDir, stackFile), "utf8"));
   } catch (err) {
-    throw new Error(`${stackFile} is not valid YAML: ${(err as Error).message}`);
+    throw new Error(`${stackFile} is not valid YAML: ${(err as Error).message}`, { cause: err });
   }
   const config = (doc as { config?: unknown } | null)?.config ?? {};
   if (typeof config !== "object" || config === null || Array.isArray(config)) {

@@ -70,8 +70,19 @@ export async function evaluatePolicies(
       (message: string, urn?: string) =>
         violations.push({ policy: policy.name, enforcementLevel: level, message, urn: urn ?? urnDefault });
     if ("validateStack" in policy) {
-      const args: StackValidationArgs = { resources: views, stackTags: new Map(), getConfig: <T extends object>() => ({}) as T };
-      await policy.validateStack(args, report());
+      const args: StackValidationArgs = {
+        resources: views,
+        stackTags: new Map(),
+        getConfig: <T extends object>() => ({}) as T,
+        notApplicable: (reason?: string): never => {
+          throw new NotApplicable(reason);
+        },
+      };
+      try {
+        await policy.validateStack(args, report());
+      } catch (err) {
+        if (!(err instanceof NotApplicable)) throw err;
+      }
     } else if (policy.validateResource) {
       const validators = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
       for (const view of views) {

@@ -125,7 +125,7 @@ export class DataLake extends pulumi.ComponentResource {
     this.secureBuckets = { raw, curated, results, artifacts, logs };
     this.buckets = { raw: raw.bucket, curated: curated.bucket, results: results.bucket, artifacts: artifacts.bucket, logs: logs.bucket };
 
-    this.bucketNames = pulumi.all({
+    this.bucketNames = pulumi.output({
       raw: raw.name,
       curated: curated.name,
       results: results.name,

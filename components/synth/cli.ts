@@ -22,6 +22,7 @@ Runs index.ts for a stack under Pulumi mocks and writes what it would deploy.
 Options:
   --stack, -s <name>   stack whose Pulumi.<name>.yaml to use (default: dev)
   --out, -o <dir>      output directory (default: .synth); files go to <dir>/<stack>/
+  --stack-dir <dir>    directory holding Pulumi.<name>.yaml (default: the project directory)
   --json               print the summary as JSON instead of text
   --help, -h           show this help
 
@@ -42,12 +43,18 @@ export interface SynthResult {
 }
 
 /** Synthesizes one stack into `<outRoot>/<stack>/`. Throws ConfigError on invalid configuration. */
-export async function synthStack(stack: string, outRoot: string = path.join(PROJECT_DIR, ".synth")): Promise<SynthResult> {
-  const raw = readStackFile(stack);
+export async function synthStack(
+  stack: string,
+  outRoot: string = path.join(PROJECT_DIR, ".synth"),
+  stackDir: string = PROJECT_DIR,
+): Promise<SynthResult> {
+  const raw = readStackFile(stack, stackDir);
   parsePlatformConfig(raw); // fail fast with every config problem, before running the program
 
   const indexPath = path.join(PROJECT_DIR, "index.ts");
   delete require.cache[require.resolve(indexPath)];
+  // require (not import) so the program runs afresh for every stack synthesized in one process.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const run = await runUnderMocks(raw, () => require(indexPath) as Record<string, unknown>);
 
   const outDir = path.join(outRoot, stack);
@@ -107,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         stack: { type: "string", short: "s", default: "dev" },
         out: { type: "string", short: "o", default: path.join(PROJECT_DIR, ".synth") },
+        "stack-dir": { type: "string", default: PROJECT_DIR },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -122,12 +130,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const stack = args.stack!;
-  if (!listStacks().includes(stack)) {
-    console.error(`synth: no stack file Pulumi.${stack}.yaml; stacks: ${listStacks().join(", ")}. Copy Pulumi.dev.yaml to Pulumi.${stack}.yaml to add one.`);
+  const stackDir = path.resolve(args["stack-dir"]!);
+  if (!listStacks(stackDir).includes(stack)) {
+    console.error(
+      `synth: no stack file Pulumi.${stack}.yaml in ${stackDir}; stacks: ${listStacks(stackDir).join(", ") || "none"}. Copy Pulumi.dev.yaml to Pulumi.${stack}.yaml to add one.`,
+    );
     return 1;
   }
   try {
-    const result = await synthStack(stack, path.resolve(args.out!));
+    const result = await synthStack(stack, path.resolve(args.out!), stackDir);
     if (args.json) console.log(JSON.stringify({ ...result, outDir: result.outDir }, null, 2));
     else printSummary(result);
     return result.policy.mandatory.length > 0 ? 1 : 0;

@@ -327,7 +327,7 @@ class RecordingMonitor extends MockMonitor {
     this.records.push({
       type: args.type,
       name: args.name,
-      urn: this.newUrn(options.parent, args.type, args.name),
+      urn: urnOf(pulumi.getProject(), pulumi.getStack(), options.parent, args.type, args.name),
       parent: options.parent,
       custom: options.custom,
       inputs: args.inputs as Record<string, unknown>,
@@ -363,10 +363,14 @@ function propertyDependencies(req: RegisterResourceRequest): Record<string, stri
   return out;
 }
 
-declare module "@pulumi/pulumi/runtime/mocks" {
-  interface MockMonitor {
-    newUrn(parent: string | undefined, type: string, name: string): string;
+/** The URN the mock monitor gives a resource (parent's type qualifies the child's, as the engine does). */
+function urnOf(project: string, stack: string, parent: string | undefined, type: string, name: string): string {
+  let qualified = type;
+  if (parent) {
+    const parentType = (parent.split("::")[2] ?? "").split("$").pop();
+    qualified = `${parentType}$${type}`;
   }
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
 /** What a program run under mocks produced. */
@@ -404,6 +408,8 @@ export async function runUnderMocks<T>(
     const value = await program();
     const outputs = await resolve(value);
     // Registration continues after the program returns (inside applies); wait for the queue to drain.
+    // waitForRPCs is what the SDK itself awaits before a program exits; exported at run time, untyped.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
     const documents = await Promise.all(
       registeredDocuments().map(async (d) => ({ name: d.name, kind: d.kind, content: await resolve(d.content) })),

@@ -76,8 +76,10 @@ export async function unknownActionReason(action: string): Promise<string | unde
     return actions.some((a) => pattern.test(a)) ? undefined : `"${action}" matches no ${service} action`;
   }
   if (actions.some((a) => a.toLowerCase() === name.toLowerCase())) return undefined;
-  const close = actions.filter((a) => a.toLowerCase().includes(name.toLowerCase().slice(0, 5))).slice(0, 3);
-  return `"${action}" is not a ${service} action${close.length ? ` (did you mean ${close.map((c) => `${service}:${c}`).join(", ")}?)` : ""}`;
+  const lower = name.toLowerCase();
+  const prefixes = actions.filter((a) => lower.startsWith(a.toLowerCase()) || a.toLowerCase().startsWith(lower));
+  const close = (prefixes.length > 0 ? prefixes : actions.filter((a) => a.toLowerCase().includes(lower.slice(0, 5)))).slice(0, 3);
+  return `"${action}" is not an IAM action of ${service}${close.length ? ` (did you mean ${close.map((c) => `${service}:${c}`).join(", ")}?)` : ""}`;
 }
 
 export const iamActionsExist: ResourceValidationPolicy = {

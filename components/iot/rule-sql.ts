@@ -1,0 +1,173 @@
+/**
+ * The topic rules' SQL, derived from the telemetry schema. Pure: `aws.iot.TopicRule.sql` in the cloud, and the
+ * local backend's rule evaluator runs the very same text on each MQTT message.
+ *
+ * Both rules share one expression, the *quarantine reason*: a CASE that yields the first problem of a message
+ * (`'<field>: <problem>'`, worded like `validatePayload` in the schema) or `'valid'`. The telemetry rule takes
+ * messages whose reason is `'valid'`, the quarantine rule every other one, so each message goes to exactly one of
+ * them and nothing is dropped silently.
+ *
+ * ## The IoT SQL subset used (what a local evaluator must implement), SQL version 2016-03-23
+ * - `SELECT <expr> AS <name>, ... FROM '<topic filter>' WHERE <expr>`; the filter uses MQTT `+` only.
+ * - Bare identifiers name top-level fields of the JSON payload; a missing field is `Undefined` (omitted from the
+ *   output object), JSON `null` is `Null`. A payload that is not JSON has every field `Undefined`.
+ * - Literals: integers and decimals (`-40`, `4102444800000`), strings in single quotes, `true`.
+ * - `topic(n)`: the n-th `/`-separated segment of the topic, 1-based; `topic()`: the whole topic.
+ * - `timestamp()`: the time IoT Core received the message, epoch milliseconds.
+ * - `encode(*, 'base64')`: the raw payload bytes, base64-encoded.
+ * - `isUndefined(x)`, `isNull(x)`, `isNumber(x)`, `isString(x)`: always `true` or `false`, for any argument.
+ * - `floor(x)`: largest integer not above a number; `Undefined` for a non-number.
+ * - `concat(a, b, ...)`: the strings joined.
+ * - `=`, `<>`, `<`, `>`: Boolean for two numbers or two strings; `Undefined` for any other pair of types.
+ * - `AND`, `OR`, `NOT`: Boolean on Booleans; `Undefined` when an operand is not a Boolean (no short-circuit).
+ *   Precedence, tightest first: function calls, comparisons, `NOT`, `AND`, `OR`; parentheses group.
+ * - `CASE v WHEN t1 THEN r1 ... ELSE e END` (the simple form, the only one IoT SQL has): the first `ti` equal to
+ *   `v` wins. Here `v` is always `true`, so a WHEN whose condition is `false` or `Undefined` simply does not match;
+ *   every condition is written so that it is `true` exactly when its problem is present.
+ * - `WHERE` keeps a message only when the condition is `true`.
+ */
+import { telemetryTopicFilter, TOPIC_SEGMENT } from "../telemetry/topics";
+import { PAYLOAD_FIELDS, TELEMETRY_FIELDS, TelemetryField } from "../telemetry/schema";
+
+/** Rule SQL version: the current one (numbers like 10.0 become Int 10, which the lake's double columns accept). */
+export const RULE_SQL_VERSION = "2016-03-23";
+
+/** The quarantine reason of a message that has no problem. */
+export const VALID_REASON = "valid";
+
+/** Fields the topic rule takes from the topic, by topic segment: the IoT policy pins both to the device. */
+const TOPIC_FIELD_SEGMENTS: Readonly<Record<string, number>> = {
+  device_id: TOPIC_SEGMENT.thing,
+  room_id: TOPIC_SEGMENT.room,
+};
+
+/** Fields the topic rule adds on receipt. */
+const RULE_FIELD_EXPRESSIONS: Readonly<Record<string, string>> = {
+  received_at: "timestamp()",
+};
+
+/** One problem check: `condition` is true exactly when the problem is present. */
+export interface TelemetryCheck {
+  readonly field: string;
+  /** The reason text, e.g. `temperature_c: above 125` (`<topic(n)>` stands for a topic segment). */
+  readonly reason: string;
+  readonly condition: string;
+  /** SQL computing the reason when it is not a constant. @default - the reason as a string literal */
+  readonly reasonSql?: string;
+}
+
+const literal = (value: string | number) => (typeof value === "number" ? String(value) : `'${value.replace(/'/g, "''")}'`);
+const present = (f: string) => `NOT isUndefined(${f}) AND NOT isNull(${f})`;
+
+function topicSegment(field: TelemetryField): number {
+  const segment = TOPIC_FIELD_SEGMENTS[field.name];
+  if (segment === undefined) {
+    throw new Error(`schema field "${field.name}" comes from the topic, but rule-sql.ts does not know which segment; add it to TOPIC_FIELD_SEGMENTS`);
+  }
+  return segment;
+}
+
+function checksFor(field: TelemetryField): TelemetryCheck[] {
+  const f = field.name;
+  const check = (problem: string, condition: string): TelemetryCheck => ({ field: f, reason: `${f}: ${problem}`, condition });
+  const checks: TelemetryCheck[] = [];
+  // Topic fields are optional in the payload (messages may describe themselves); their agreement with the
+  // topic is checked after every other field, see topicMatchChecks.
+  if (field.required && field.origin === "payload") checks.push(check("missing", `isUndefined(${f}) OR isNull(${f})`));
+  if (field.type === "string") {
+    checks.push(check("not a string", `${present(f)} AND NOT isString(${f})`));
+    if (field.allowed) {
+      const outside = field.allowed.map((v) => `${f} <> ${literal(v)}`).join(" AND ");
+      checks.push(check(`not one of ${field.allowed.join("|")}`, `isString(${f}) AND ${outside}`));
+    }
+    return checks;
+  }
+  checks.push(check("not a number", `${present(f)} AND NOT isNumber(${f})`));
+  if (field.type === "bigint" || field.type === "int") checks.push(check("not an integer", `isNumber(${f}) AND floor(${f}) <> ${f}`));
+  if (field.min !== undefined) checks.push(check(`below ${field.min}`, `isNumber(${f}) AND ${f} < ${literal(field.min)}`));
+  if (field.max !== undefined) checks.push(check(`above ${field.max}`, `isNumber(${f}) AND ${f} > ${literal(field.max)}`));
+  return checks;
+}
+
+/** A topic field present in the payload (even as null) must equal its topic segment. */
+function topicMatchChecks(field: TelemetryField): TelemetryCheck[] {
+  const f = field.name;
+  const segment = topicSegment(field);
+  // The reason names the topic's value, computed in SQL: `device_id: does not match topic (sensors-dev-lab-001)`.
+  const reason = `concat(${literal(`${f}: does not match topic (`)}, topic(${segment}), ')')`;
+  return [
+    { field: f, reason: `${f}: does not match topic (<topic(${segment})>)`, condition: `isNull(${f})`, reasonSql: reason },
+    { field: f, reason: `${f}: does not match topic (<topic(${segment})>)`, condition: `isString(${f}) AND ${f} <> topic(${segment})`, reasonSql: reason },
+  ];
+}
+
+/**
+ * Every check, in the order `validatePayload` reports problems: each payload field in schema order, then the
+ * agreement of the payload's identity fields with the topic. A payload that is not a JSON object has no fields,
+ * so it is reported by its first missing required field (`ts: missing`).
+ */
+export function telemetryChecks(): TelemetryCheck[] {
+  const fieldChecks = PAYLOAD_FIELDS.flatMap(checksFor);
+  const identityChecks = PAYLOAD_FIELDS.filter((f) => f.origin === "topic").flatMap(topicMatchChecks);
+  return [...fieldChecks, ...identityChecks];
+}
+
+/** The CASE expression giving a message's first problem, or `'valid'`. */
+export function quarantineReasonExpression(): string {
+  const whens = telemetryChecks().map((c) => `WHEN ${c.condition} THEN ${c.reasonSql ?? literal(c.reason)}`);
+  return `CASE true ${whens.join(" ")} ELSE ${literal(VALID_REASON)} END`;
+}
+
+/** The SELECT item producing one lake column. */
+function selectItem(field: TelemetryField): string {
+  if (field.origin === "topic") return `topic(${topicSegment(field)}) AS ${field.name}`;
+  if (field.origin === "rule") {
+    const expression = RULE_FIELD_EXPRESSIONS[field.name];
+    if (!expression) throw new Error(`schema field "${field.name}" is added by the rule, but rule-sql.ts has no expression for it; add it to RULE_FIELD_EXPRESSIONS`);
+    return `${expression} AS ${field.name}`;
+  }
+  return field.name;
+}
+
+export interface RuleSqlArgs {
+  /** `<app>-<stack>`: the rules read `dt/<deployment>/+/+/telemetry`. */
+  readonly deployment: string;
+}
+
+/**
+ * Valid readings, one column per schema field in schema order: identity from the topic, measurements from the
+ * payload, `received_at` from the rule. Extra payload fields are not forwarded.
+ */
+export function buildTelemetryRuleSql(args: RuleSqlArgs): string {
+  const select = TELEMETRY_FIELDS.map(selectItem).join(", ");
+  return `SELECT ${select} FROM '${telemetryTopicFilter(args.deployment)}' WHERE (${quarantineReasonExpression()}) = ${literal(VALID_REASON)}`;
+}
+
+/** Names of the fields a quarantine record carries, in order (the local lake writer writes the same). */
+export const QUARANTINE_FIELDS = ["topic", "room_id", "device_id", "received_at", "reason", "payload_base64"] as const;
+
+/**
+ * Every message the telemetry rule does not take: where it came from, when, why it was rejected, and the
+ * original payload byte for byte (base64), so it can be inspected or replayed after a fix.
+ */
+export function buildQuarantineRuleSql(args: RuleSqlArgs): string {
+  const reason = quarantineReasonExpression();
+  const select = [
+    "topic() AS topic",
+    `topic(${TOPIC_SEGMENT.room}) AS room_id`,
+    `topic(${TOPIC_SEGMENT.thing}) AS device_id`,
+    "timestamp() AS received_at",
+    `${reason} AS reason`,
+    "encode(*, 'base64') AS payload_base64",
+  ];
+  return `SELECT ${select.join(", ")} FROM '${telemetryTopicFilter(args.deployment)}' WHERE (${reason}) <> ${literal(VALID_REASON)}`;
+}
+
+/** IoT rule names allow only letters, digits and "_": `sensors-dev` + `telemetry` gives `sensors_dev_telemetry`. */
+export function topicRuleName(deployment: string, purpose: string): string {
+  const name = `${deployment}_${purpose}`.replace(/-/g, "_");
+  if (!/^[a-zA-Z0-9_]{1,128}$/.test(name)) {
+    throw new Error(`topic rule name "${name}" must be 1-128 letters, digits or "_" (from deployment "${deployment}" and "${purpose}")`);
+  }
+  return name;
+}

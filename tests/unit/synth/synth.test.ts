@@ -1,0 +1,109 @@
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PROJECT_DIR } from "../../../components/config";
+import { synthStack, SynthResult } from "../../../components/synth/cli";
+
+const NODE = process.execPath;
+function runCli(args: string[]) {
+  return spawnSync(NODE, ["--import", "tsx", path.join(PROJECT_DIR, "components/synth/cli.ts"), ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
+}
+const readJson = <T>(file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as T;
+interface ResourceRow { type: string; name: string; urn: string; parent: string | null; protect?: boolean; inputs: Record<string, unknown> }
+
+describe("offline synth", function () {
+  this.timeout(120000);
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
+  let dev: SynthResult;
+  let prod: SynthResult;
+  before(async function () {
+    dev = await synthStack("dev", out);
+    prod = await synthStack("prod", out);
+  });
+
+  it("runs the real index.ts and writes resources, outputs, documents and the policy report", function () {
+    for (const file of ["resources.json", "outputs.json", "policy-report.json"]) {
+      expect(fs.existsSync(path.join(out, "dev", file)), file).to.equal(true);
+    }
+    const resources = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
+    expect(resources).to.have.length(dev.resourceCount);
+    const platform = resources.find((r) => r.type === "sensor-analytics:index:Platform")!;
+    expect(platform.urn).to.equal("urn:pulumi:dev::sensor-analytics::sensor-analytics:index:Platform::sensors-dev");
+    const lake = resources.find((r) => r.type === "sensor-analytics:lake:DataLake")!;
+    expect(lake.parent).to.equal(platform.urn);
+    const outputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
+    expect(outputs.region).to.equal("eu-west-1");
+    expect(outputs.lakeKmsKeyArn).to.match(/^arn:aws:kms:eu-west-1:111122223333:key\/[0-9a-f-]{36}$/);
+    const key = readJson<{ Statement: { Sid: string }[] }>(path.join(out, "dev", "documents", "kms-lake-key-policy.json"));
+    expect(key.Statement.map((s) => s.Sid)).to.include("EnableIamPoliciesKeyWildcard");
+  });
+
+  it("reports zero mandatory policy violations for dev and prod", function () {
+    expect(dev.policy.mandatory).to.deep.equal([]);
+    expect(prod.policy.mandatory).to.deep.equal([]);
+    expect(dev.policy.results.length).to.be.greaterThan(5);
+  });
+
+  it("prod differs from dev where it should", function () {
+    const rows = (stack: string) => readJson<ResourceRow[]>(path.join(out, stack, "resources.json"));
+    const devBuckets = rows("dev").filter((r) => r.type === "aws:s3/bucket:Bucket");
+    const prodBuckets = rows("prod").filter((r) => r.type === "aws:s3/bucket:Bucket");
+    expect(devBuckets.every((b) => !b.protect && b.inputs.forceDestroy === true)).to.equal(true);
+    expect(prodBuckets.every((b) => b.protect === true && b.inputs.forceDestroy === false)).to.equal(true);
+  });
+
+  it("keeps the URNs of a default stack stable (renaming a child replaces it)", function () {
+    const urns = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"))
+      .filter((r) => r.type.startsWith("sensor-analytics:lake") || r.type === "aws:kms/key:Key" || r.type === "aws:s3/bucket:Bucket")
+      .map((r) => r.urn)
+      .sort();
+    expect(urns).to.deep.equal([
+      "urn:pulumi:dev::sensor-analytics::sensor-analytics:index:Platform$sensor-analytics:lake:DataLake::sensors-dev-lake",
+      "urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:DataLake$aws:kms/key:Key::sensors-dev-lake-key",
+      ...["artifacts", "curated", "logs", "raw", "results"].map((r) => `urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:DataLake$sensor-analytics:lake:SecureBucket::sensors-dev-lake-${r}`),
+      ...["artifacts", "curated", "logs", "raw", "results"].map((r) => `urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:SecureBucket$aws:s3/bucket:Bucket::sensors-dev-lake-${r}`),
+    ].sort());
+  });
+
+  it("synthesizes a stack file a user adds, without code changes", async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.staging.yaml"),
+      ["config:", "  aws:region: eu-central-1", "  sensor-analytics:rooms: [north, south, east]", "  sensor-analytics:sensorsPerRoom: 3", "  sensor-analytics:glueVpcCidr: 10.50.0.0/24", "  sensor-analytics:databaseVpcCidr: 10.60.0.0/24"].join("\n"),
+    );
+    const staging = await synthStack("staging", out, dir);
+    expect(staging.policy.mandatory).to.deep.equal([]);
+    const outputs = readJson<Record<string, string>>(path.join(out, "staging", "outputs.json"));
+    expect(outputs.region).to.equal("eu-central-1");
+  });
+
+  it("CLI: exits 1 with one message per problem for a stack file with several bad values", function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.broken.yaml"),
+      ["config:", "  aws:region: eu-west-1", "  sensor-analytics:sensorsPerRoom: -3", "  sensor-analytics:glueVpcCidr: 10.30.0.0/16", "  sensor-analytics:etlSchedule: every day", "  sensor-analytics:catalogDatabase: my-lake"].join("\n"),
+    );
+    const result = runCli(["--stack", "broken", "--stack-dir", dir, "--out", out]);
+    expect(result.status).to.equal(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines[0]).to.equal("synth: 4 problems in the configuration of Pulumi.broken.yaml:");
+    expect(lines.slice(1).map((l) => l.trim().split(" ")[1])).to.deep.equal([
+      "sensor-analytics:sensorsPerRoom",
+      "sensor-analytics:catalogDatabase",
+      "sensor-analytics:databaseVpcCidr",
+      "sensor-analytics:etlSchedule",
+    ]);
+    for (const line of lines.slice(1)) expect(line).to.match(/\(got .*\) in Pulumi\.broken\.yaml; fix: /);
+  });
+
+  it("CLI: --help documents the options; an unknown stack names the ones that exist", function () {
+    const help = runCli(["--help"]);
+    expect(help.status).to.equal(0);
+    expect(help.stdout).to.contain("--stack, -s <name>");
+    const missing = runCli(["--stack", "nope"]);
+    expect(missing.status).to.equal(1);
+    expect(missing.stderr).to.match(/no stack file Pulumi.nope.yaml in .*; stacks: dev, prod/);
+  });
+});
