@@ -4,10 +4,13 @@
  *
  *   import { DataLake } from "sensor-analytics-platform/components";
  */
-export { Platform, PlatformArgs } from "./platform";
+export { Platform } from "./platform";
+export type { PlatformArgs } from "./platform";
 export * from "./config";
-export { DataLake, DataLakeArgs } from "./lake/lake";
-export { SecureBucket, SecureBucketArgs, LifecycleRuleArgs } from "./lake/secure-bucket";
+export { DataLake } from "./lake/lake";
+export type { DataLakeArgs } from "./lake/lake";
+export { SecureBucket } from "./lake/secure-bucket";
+export type { SecureBucketArgs, LifecycleRuleArgs } from "./lake/secure-bucket";
 export * from "./lake/layout";
 export * from "./telemetry/schema";
 export * from "./telemetry/topics";
