@@ -94,6 +94,8 @@ export interface PlatformConfig {
     readonly bufferMiB: number;
     readonly dynamicPartitioning: boolean;
   };
+  /** IoT Core logging level (account- and region-wide); `DISABLED` leaves IoT logging to another stack. */
+  readonly iotLogLevel: "ERROR" | "WARN" | "INFO" | "DEBUG" | "DISABLED";
   readonly lake: {
     readonly rawRetentionDays: number;
     readonly curatedRetentionDays: number;
@@ -459,13 +461,14 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
   const bufferSeconds = r.integer("firehoseBufferSeconds", 0, 900, 60);
   const dynamicPartitioning = r.boolean("firehoseDynamicPartitioning");
   const bufferMiB = r.integer("firehoseBufferMiB", 1, 128, 64);
-  if (dynamicPartitioning && bufferMiB < 64) {
+  if (bufferMiB < 64) {
     r.problem(
       "firehoseBufferMiB",
-      "must be at least 64 when firehoseDynamicPartitioning is on (Firehose rejects smaller buffers for dynamic partitioning)",
-      "set it to a value from 64 to 128, or turn firehoseDynamicPartitioning off",
+      "must be at least 64 (Firehose rejects smaller buffers for Parquet conversion, which the telemetry stream always uses, and for dynamic partitioning)",
+      "set it to a value from 64 to 128",
     );
   }
+  const iotLogLevel = r.oneOf("iotLogLevel", ["ERROR", "WARN", "INFO", "DEBUG", "DISABLED"] as const);
 
   // Lake
   const rawRetentionDays = r.integer("rawRetentionDays", 1, 36500, 30);
@@ -564,6 +567,7 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     logRetentionDays,
     fleet: { rooms, sensorsPerRoom, fleetProvisioning, devices: fleetDevices(deployment, rooms, sensorsPerRoom) },
     firehose: { bufferSeconds, bufferMiB, dynamicPartitioning },
+    iotLogLevel,
     lake: {
       rawRetentionDays,
       curatedRetentionDays,

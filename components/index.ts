@@ -16,3 +16,27 @@ export * from "./telemetry/schema";
 export * from "./telemetry/topics";
 export * from "./telemetry/fleet";
 export { registerDocument, registeredDocuments } from "./documents";
+
+// Ingest: device identity, topic rules, Firehose into the lake.
+export { TelemetryPipeline } from "./iot/telemetry-pipeline";
+export type { TelemetryPipelineArgs } from "./iot/telemetry-pipeline";
+export { DeviceFleet } from "./iot/device-fleet";
+export type { DeviceFleetArgs } from "./iot/device-fleet";
+export { FleetProvisioning } from "./iot/fleet-provisioning";
+export type { FleetProvisioningArgs } from "./iot/fleet-provisioning";
+export { TelemetryRules } from "./iot/telemetry-rules";
+export type { TelemetryRulesArgs } from "./iot/telemetry-rules";
+export { TelemetryIngest } from "./ingest/telemetry-ingest";
+export type { TelemetryIngestArgs } from "./ingest/telemetry-ingest";
+export { LakeDeliveryStream } from "./ingest/delivery-stream";
+export type { LakeDeliveryStreamArgs } from "./ingest/delivery-stream";
+export { TelemetryCatalog } from "./ingest/telemetry-catalog";
+export type { TelemetryCatalogArgs } from "./ingest/telemetry-catalog";
+export * from "./iot/policy-document";
+export * from "./iot/policy-analysis";
+export * from "./iot/policy-evaluator";
+export * from "./iot/rule-sql";
+export * from "./iot/provisioning";
+export * from "./iot/naming";
+export * from "./ingest/firehose-settings";
+export * from "./ingest/telemetry-table";

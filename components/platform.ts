@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { DataLake } from "./lake/lake";
+import { TelemetryPipeline } from "./iot/telemetry-pipeline";
 
 export interface PlatformArgs {
   /** The validated stack configuration (see `components/config.ts`). */
@@ -13,6 +14,7 @@ export interface PlatformArgs {
  */
 export class Platform extends pulumi.ComponentResource {
   public readonly lake: DataLake;
+  public readonly telemetry: TelemetryPipeline;
 
   constructor(name: string, args: PlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:index:Platform", name, {}, opts);
@@ -28,6 +30,23 @@ export class Platform extends pulumi.ComponentResource {
         glacierAfterDays: config.lake.glacierAfterDays,
         noncurrentVersionDays: config.lake.noncurrentVersionDays,
         protectData: config.protectData,
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.telemetry = new TelemetryPipeline(
+      `${name}-telemetry`,
+      {
+        deployment: config.deployment,
+        fleet: config.fleet,
+        firehose: config.firehose,
+        catalogDatabase: config.lake.catalogDatabase,
+        rawBucket: { name: this.lake.buckets.raw.bucket, arn: this.lake.buckets.raw.arn },
+        kmsKeyArn: this.lake.kmsKey.arn,
+        logRetentionDays: config.logRetentionDays,
+        protectData: config.protectData,
+        iotLogLevel: config.iotLogLevel === "DISABLED" ? false : config.iotLogLevel,
         tags,
       },
       { parent: this },

@@ -7,7 +7,15 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { iamPolicies } from "./rules/iam";
 import { kmsPolicies } from "./rules/kms";
 import { s3Policies } from "./rules/s3";
+import { iotPolicies } from "./rules/iot";
+import { firehosePolicies } from "./rules/firehose";
 
 export type PlatformPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
-export const platformPolicies: PlatformPolicy[] = [...s3Policies, ...kmsPolicies, ...iamPolicies];
+export const platformPolicies: PlatformPolicy[] = [
+  ...s3Policies,
+  ...kmsPolicies,
+  ...iamPolicies,
+  ...iotPolicies,
+  ...firehosePolicies,
+];

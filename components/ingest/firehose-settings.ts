@@ -14,7 +14,7 @@
  *   errors/firehose/<stream>/<error type>/dt=<yyyy-MM-dd>/   records Firehose could not convert or deliver
  */
 import { LAKE_ZONES } from "../lake/layout";
-import type { TelemetryRecord } from "../telemetry/schema";
+import { telemetryField, TelemetryRecord } from "../telemetry/schema";
 
 /** Partition columns of the telemetry table, outermost first. */
 export function telemetryPartitionKeys(dynamicPartitioning: boolean): ("room_id" | "dt")[] {
@@ -26,7 +26,8 @@ export const DT_FORMAT = { java: "yyyy-MM-dd", strftime: "%Y-%m-%d" } as const;
 
 /** `yyyy-MM-dd` of an epoch-milliseconds instant, in UTC. */
 export function utcDate(epochMs: number): string {
-  if (!Number.isFinite(epochMs)) throw new Error(`cannot derive a date partition from ${epochMs}: not a finite epoch-milliseconds value`);
+  if (!Number.isFinite(epochMs))
+    throw new Error(`cannot derive a date partition from ${epochMs}: not a finite epoch-milliseconds value`);
   return new Date(epochMs).toISOString().slice(0, 10);
 }
 
@@ -34,7 +35,7 @@ export function utcDate(epochMs: number): string {
  * The JQ query Firehose's metadata extraction runs on each record (JQ 1.6) to get the partition keys: the room,
  * and the reading's UTC date from `ts` (milliseconds, so divided down to whole seconds for strftime).
  */
-export const TELEMETRY_PARTITION_JQ = `{room_id: .room_id, dt: (.ts / 1000 | floor | strftime("${DT_FORMAT.strftime}"))}`;
+export const TELEMETRY_PARTITION_JQ = `{room_id: .${telemetryField("room_id").name}, dt: (.${telemetryField("ts").name} / 1000 | floor | strftime("${DT_FORMAT.strftime}"))}`;
 
 /** The delivery stream's `prefix` for telemetry. */
 export function telemetryFirehosePrefix(dynamicPartitioning: boolean): string {
@@ -70,13 +71,9 @@ export function quarantineObjectPrefix(receivedAtMs: number): string {
 
 /** The delivery stream's `errorOutputPrefix`: failed records by stream, error type and arrival date. */
 export function firehoseErrorPrefix(stream: string): string {
-  if (!/^[a-z0-9-]+$/.test(stream)) throw new Error(`stream label "${stream}" must be lowercase letters, digits or "-"`);
+  if (!/^[a-z0-9-]+$/.test(stream))
+    throw new Error(`stream label "${stream}" must be lowercase letters, digits or "-"`);
   return `${LAKE_ZONES.firehoseErrors.prefix}${stream}/!{firehose:error-output-type}/dt=!{timestamp:${DT_FORMAT.java}}/`;
-}
-
-/** Object key template of the topic rules' S3 error action (IoT substitution templates), by rule and arrival date. */
-export function ruleErrorObjectKey(ruleName: string): string {
-  return `${LAKE_ZONES.ruleErrors.prefix}${ruleName}/dt=\${parse_time("${DT_FORMAT.java}", timestamp(), "UTC")}/\${newuuid()}.json`;
 }
 
 export interface BufferingSettings {
@@ -90,14 +87,22 @@ export interface BufferingSettings {
  * Problems with buffering hints for a stream. Firehose requires at least 64 MiB when it converts to Parquet or
  * partitions dynamically (it rejects the stream otherwise).
  */
-export function bufferingProblems(settings: BufferingSettings, stream: { parquet: boolean; dynamicPartitioning: boolean }): string[] {
+export function bufferingProblems(
+  settings: BufferingSettings,
+  stream: { parquet: boolean; dynamicPartitioning: boolean },
+): string[] {
   const problems: string[] = [];
-  if (!Number.isInteger(settings.bufferSeconds) || settings.bufferSeconds < 0 || settings.bufferSeconds > 900) {
+  if (
+    !Number.isInteger(settings.bufferSeconds) ||
+    settings.bufferSeconds < 0 ||
+    settings.bufferSeconds > 900
+  ) {
     problems.push(`bufferSeconds must be an integer from 0 to 900 (got ${settings.bufferSeconds})`);
   }
   const min = stream.parquet || stream.dynamicPartitioning ? 64 : 1;
   if (!Number.isInteger(settings.bufferMiB) || settings.bufferMiB < min || settings.bufferMiB > 128) {
-    const why = min === 64 ? " (Firehose needs at least 64 MiB for Parquet conversion and dynamic partitioning)" : "";
+    const why =
+      min === 64 ? " (Firehose needs at least 64 MiB for Parquet conversion and dynamic partitioning)" : "";
     problems.push(`bufferMiB must be an integer from ${min} to 128${why} (got ${settings.bufferMiB})`);
   }
   return problems;

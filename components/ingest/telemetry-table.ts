@@ -39,7 +39,11 @@ export interface TelemetryTableDefinition {
     readonly location: string;
     readonly inputFormat: string;
     readonly outputFormat: string;
-    readonly serDeInfo: { readonly name: string; readonly serializationLibrary: string; readonly parameters: Record<string, string> };
+    readonly serDeInfo: {
+      readonly name: string;
+      readonly serializationLibrary: string;
+      readonly parameters: Record<string, string>;
+    };
     readonly columns: GlueColumn[];
     readonly compressed: boolean;
   };
@@ -52,7 +56,9 @@ const PARTITION_COMMENTS: Record<"room_id" | "dt", string> = {
 
 /** `s3://<bucket>/telemetry/room_id=${room_id}/dt=${dt}/`: Athena fills in the projected values. */
 export function telemetryLocationTemplate(bucketName: string, dynamicPartitioning: boolean): string {
-  const keys = telemetryPartitionKeys(dynamicPartitioning).map((k) => `${k}=\${${k}}/`).join("");
+  const keys = telemetryPartitionKeys(dynamicPartitioning)
+    .map((k) => `${k}=\${${k}}/`)
+    .join("");
   return `s3://${bucketName}/${LAKE_ZONES.telemetry.prefix}${keys}`;
 }
 
@@ -61,17 +67,23 @@ export function telemetryLocationTemplate(bucketName: string, dynamicPartitionin
  * of one name, and the files need not repeat what the path says), partitioned as Firehose writes.
  */
 export function telemetryTableDefinition(args: TelemetryTableArgs): TelemetryTableDefinition {
-  if (args.rooms.length === 0) throw new Error("telemetry table needs at least one room for the room_id partition projection");
+  if (args.rooms.length === 0)
+    throw new Error("telemetry table needs at least one room for the room_id partition projection");
   const partitionNames = telemetryPartitionKeys(args.dynamicPartitioning);
   const columns = glueColumns().filter((c) => !(partitionNames as string[]).includes(c.name));
-  const partitionKeys = partitionNames.map((name): GlueColumn => ({ name, type: "string", comment: PARTITION_COMMENTS[name] }));
+  const partitionKeys = partitionNames.map((name): GlueColumn => ({
+    name,
+    type: "string",
+    comment: PARTITION_COMMENTS[name],
+  }));
 
   const projection: Record<string, string> = {
     "projection.enabled": "true",
     "projection.dt.type": "date",
     "projection.dt.format": DT_FORMAT.java,
-    // From the earliest reading the schema accepts, so every valid reading's partition is covered.
-    "projection.dt.range": `${utcDate(EARLIEST_READING_MS)},NOW`,
+    // From the earliest reading the schema accepts; a day past today, so a device clock running a little ahead
+    // does not hide its readings until tomorrow.
+    "projection.dt.range": `${utcDate(EARLIEST_READING_MS)},NOW+1DAYS`,
     "projection.dt.interval": "1",
     "projection.dt.interval.unit": "DAYS",
     "storage.location.template": telemetryLocationTemplate(args.bucketName, args.dynamicPartitioning),
@@ -85,7 +97,12 @@ export function telemetryTableDefinition(args: TelemetryTableArgs): TelemetryTab
     name: TELEMETRY_TABLE_NAME,
     description: "Live sensor readings delivered by Firehose (Parquet), partitioned by room and reading date",
     tableType: "EXTERNAL_TABLE",
-    parameters: { EXTERNAL: "TRUE", classification: "parquet", "parquet.compression": "SNAPPY", ...projection },
+    parameters: {
+      EXTERNAL: "TRUE",
+      classification: "parquet",
+      "parquet.compression": "SNAPPY",
+      ...projection,
+    },
     partitionKeys,
     storageDescriptor: {
       location: `s3://${args.bucketName}/${LAKE_ZONES.telemetry.prefix}`,

@@ -29,7 +29,7 @@ export function bundleLambda(entry: string, exportName = "handler"): LambdaBundl
     absWorkingDir: ROOT,
     bundle: true,
     platform: "node",
-    target: "node22",
+    target: "node24",
     format: "cjs",
     external: ["@aws-sdk/*"],
     minifySyntax: true,

@@ -37,9 +37,11 @@ interface Statement {
 }
 
 const MQTT_ACTIONS = ["iot:Publish", "iot:Receive", "iot:Subscribe", "iot:RetainPublish"];
-const PROVISIONING_TOPIC = /^\$aws\/(certificates\/create(-from-csr)?\/json|provisioning-templates\/[A-Za-z0-9_-]+\/provision\/json)(\/(accepted|rejected))?$/;
+const PROVISIONING_TOPIC =
+  /^\$aws\/(certificates\/create(-from-csr)?\/json|provisioning-templates\/[A-Za-z0-9_-]+\/provision\/json)(\/(accepted|rejected))?$/;
 
-const asList = (value: unknown): string[] => (value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
+const asList = (value: unknown): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
 
 /** The part of an IoT resource ARN after `<type>/`, with its type; `*` for a bare wildcard resource. */
 function splitResource(resource: string): { type: string; name: string } {
@@ -79,7 +81,10 @@ function requiresAttachment(s: Statement): boolean {
   for (const [operator, entries] of Object.entries(s.condition)) {
     if (operator !== "Bool") continue;
     for (const [key, value] of Object.entries(entries)) {
-      if (key.toLowerCase() === IS_ATTACHED_CONDITION_KEY.toLowerCase() && asList(value).every((v) => v.toLowerCase() === "true")) {
+      if (
+        key.toLowerCase() === IS_ATTACHED_CONDITION_KEY.toLowerCase() &&
+        asList(value).every((v) => v.toLowerCase() === "true")
+      ) {
         return true;
       }
     }
@@ -91,7 +96,9 @@ function requiresAttachment(s: Statement): boolean {
 export function isClaimPolicy(document: unknown): boolean {
   const statements = parse(document);
   if (typeof statements === "string") return false;
-  return statements.some((s) => s.resources.some((r) => /^\$aws\/(certificates|provisioning-templates)\//.test(splitResource(r).name)));
+  return statements.some((s) =>
+    s.resources.some((r) => /^\$aws\/(certificates|provisioning-templates)\//.test(splitResource(r).name)),
+  );
 }
 
 /**
@@ -101,7 +108,8 @@ export function analyzeIotPolicy(document: unknown): IotPolicyFinding[] {
   const statements = parse(document);
   if (typeof statements === "string") return [{ check: "malformed", statement: "-", message: statements }];
   const findings: IotPolicyFinding[] = [];
-  const add = (check: IotPolicyCheck, s: Statement, message: string) => findings.push({ check, statement: s.label, message });
+  const add = (check: IotPolicyCheck, s: Statement, message: string) =>
+    findings.push({ check, statement: s.label, message });
   const claim = isClaimPolicy(document);
 
   for (const s of statements) {
@@ -110,32 +118,68 @@ export function analyzeIotPolicy(document: unknown): IotPolicyFinding[] {
       for (const r of s.resources) {
         const { type, name } = splitResource(r);
         if ((type === "topic" || type === "topicfilter") && /[+#]/.test(name)) {
-          add("deny-mqtt-wildcard", s, `Deny on ${r} uses an MQTT wildcard, which IoT policies match literally, so it denies almost nothing; use "*" in Deny statements`);
+          add(
+            "deny-mqtt-wildcard",
+            s,
+            `Deny on ${r} uses an MQTT wildcard, which IoT policies match literally, so it denies almost nothing; use "*" in Deny statements`,
+          );
         }
       }
       continue;
     }
 
     for (const a of s.actions) {
-      if (a === "*" || a === "iot:*") add("action-wildcard", s, `allows "${a}"; list the MQTT actions the device needs (iot:Connect, iot:Publish, iot:Subscribe, iot:Receive)`);
+      if (a === "*" || a === "iot:*")
+        add(
+          "action-wildcard",
+          s,
+          `allows "${a}"; list the MQTT actions the device needs (iot:Connect, iot:Publish, iot:Subscribe, iot:Receive)`,
+        );
     }
     for (const r of s.resources) {
       const { type, name } = splitResource(r);
       if (grants(s, "iot:Connect") && (type === "*" || (type === "client" && matchesAnything(name)))) {
-        add("client-wildcard", s, `iot:Connect on ${r} lets a certificate connect as any client ID; use client/\${iot:Connection.Thing.ThingName}`);
+        add(
+          "client-wildcard",
+          s,
+          `iot:Connect on ${r} lets a certificate connect as any client ID; use client/\${iot:Connection.Thing.ThingName}`,
+        );
       }
-      if (MQTT_ACTIONS.some((a) => grants(s, a)) && (type === "*" || ((type === "topic" || type === "topicfilter") && matchesAnything(name)))) {
-        add("topic-wildcard", s, `MQTT access to ${r} covers every topic of the account; scope it to the device's own topics`);
+      if (
+        MQTT_ACTIONS.some((a) => grants(s, a)) &&
+        (type === "*" || ((type === "topic" || type === "topicfilter") && matchesAnything(name)))
+      ) {
+        add(
+          "topic-wildcard",
+          s,
+          `MQTT access to ${r} covers every topic of the account; scope it to the device's own topics`,
+        );
       }
       if (/^\$aws\/things\/[*?+#]/.test(name)) {
-        add("thing-topic-wildcard", s, `${r} opens the reserved topics (shadows, jobs) of every thing; use $aws/things/\${iot:Connection.Thing.ThingName}/...`);
+        add(
+          "thing-topic-wildcard",
+          s,
+          `${r} opens the reserved topics (shadows, jobs) of every thing; use $aws/things/\${iot:Connection.Thing.ThingName}/...`,
+        );
       }
-      if (claim && type !== "client" && !((type === "topic" || type === "topicfilter") && PROVISIONING_TOPIC.test(name))) {
-        add("claim-scope", s, `claim policy grants ${r}; a claim certificate may only connect and use the provisioning topics of a named template`);
+      if (
+        claim &&
+        type !== "client" &&
+        !((type === "topic" || type === "topicfilter") && PROVISIONING_TOPIC.test(name))
+      ) {
+        add(
+          "claim-scope",
+          s,
+          `claim policy grants ${r}; a claim certificate may only connect and use the provisioning topics of a named template`,
+        );
       }
     }
     if (!claim && !requiresAttachment(s)) {
-      add("missing-is-attached", s, `Allow statement has no Bool condition "${IS_ATTACHED_CONDITION_KEY}": "true", so a certificate not attached to the thing it names still gets it`);
+      add(
+        "missing-is-attached",
+        s,
+        `Allow statement has no Bool condition "${IS_ATTACHED_CONDITION_KEY}": "true", so a certificate not attached to the thing it names still gets it`,
+      );
     }
   }
   return findings;

@@ -64,10 +64,15 @@ const THING_PLACEHOLDER = "__thing__";
 
 function withVariables(topic: string): string {
   const parts = topic.split("/");
-  if (parts.filter((p) => p === ROOM_PLACEHOLDER).length !== 1 || parts.filter((p) => p === THING_PLACEHOLDER).length !== 1) {
+  if (
+    parts.filter((p) => p === ROOM_PLACEHOLDER).length !== 1 ||
+    parts.filter((p) => p === THING_PLACEHOLDER).length !== 1
+  ) {
     throw new Error(`topic layout changed: expected one room and one thing segment in "${topic}"`);
   }
-  return parts.map((p) => (p === ROOM_PLACEHOLDER ? ROOM_VARIABLE : p === THING_PLACEHOLDER ? THING_NAME_VARIABLE : p)).join("/");
+  return parts
+    .map((p) => (p === ROOM_PLACEHOLDER ? ROOM_VARIABLE : p === THING_PLACEHOLDER ? THING_NAME_VARIABLE : p))
+    .join("/");
 }
 
 /** The topics a device may use, with policy variables in place of its room and thing name. */
@@ -142,15 +147,19 @@ export function claimClientIdPrefix(deployment: string): string {
 }
 
 /**
- * The MQTT topics of fleet provisioning by claim with a device-generated key (CreateCertificateFromCsr,
- * then RegisterThing), in the JSON payload format. The private key never leaves the device.
+ * The MQTT topics of fleet provisioning by claim, in the JSON payload format: a new certificate either with a key
+ * pair AWS generates (CreateKeysAndCertificate) or from the device's own CSR (CreateCertificateFromCsr, the key
+ * never leaves the device), then RegisterThing with one template.
  */
 export function provisioningTopics(templateName: string): { publish: string[]; subscribe: string[] } {
-  const csr = "$aws/certificates/create-from-csr/json";
-  const register = `$aws/provisioning-templates/${templateName}/provision/json`;
+  const requests = [
+    "$aws/certificates/create/json",
+    "$aws/certificates/create-from-csr/json",
+    `$aws/provisioning-templates/${templateName}/provision/json`,
+  ];
   return {
-    publish: [csr, register],
-    subscribe: [`${csr}/accepted`, `${csr}/rejected`, `${register}/accepted`, `${register}/rejected`],
+    publish: requests,
+    subscribe: requests.flatMap((t) => [`${t}/accepted`, `${t}/rejected`]),
   };
 }
 

@@ -9,7 +9,12 @@
  * and `Bool` conditions on `iot:Connection.Thing.IsAttached`. Anything else in a statement that applies throws,
  * so the local broker never silently grants more (or less) than IoT Core would.
  */
-import { IS_ATTACHED_CONDITION_KEY, IotPolicyDocument, IotPolicyScope, iotArnPrefix } from "./policy-document";
+import {
+  IS_ATTACHED_CONDITION_KEY,
+  IotPolicyDocument,
+  IotPolicyScope,
+  iotArnPrefix,
+} from "./policy-document";
 
 /** Who is asking: what IoT Core knows about the connection. */
 export interface IotConnectionContext {
@@ -32,7 +37,11 @@ export interface IotDecision {
 }
 
 /** The resource ARN IoT Core checks for a request. */
-export function requestResourceArn(scope: IotPolicyScope, context: IotConnectionContext, request: MqttRequest): string {
+export function requestResourceArn(
+  scope: IotPolicyScope,
+  context: IotConnectionContext,
+  request: MqttRequest,
+): string {
   const prefix = iotArnPrefix(scope);
   switch (request.action) {
     case "iot:Connect":
@@ -68,18 +77,27 @@ export function resolvePolicyVariables(pattern: string, context: IotConnectionCo
 
 /** IAM-style wildcard match: `*` any run of characters (including "/"), `?` exactly one. */
 export function matchesResourcePattern(pattern: string, value: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "s");
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+    "s",
+  );
   return regex.test(value);
 }
 
-const asList = (value: unknown): string[] => (value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
+const asList = (value: unknown): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
 
 function conditionsHold(condition: unknown, context: IotConnectionContext, label: string): boolean {
   if (condition === undefined) return true;
   for (const [operator, entries] of Object.entries(condition as Record<string, Record<string, unknown>>)) {
     for (const [key, expected] of Object.entries(entries)) {
       if (operator !== "Bool" || key !== IS_ATTACHED_CONDITION_KEY) {
-        throw new Error(`statement ${label}: condition ${operator} ${key} is not supported by the local IoT policy evaluator`);
+        throw new Error(
+          `statement ${label}: condition ${operator} ${key} is not supported by the local IoT policy evaluator`,
+        );
       }
       // IsAttached: the client ID names a thing and the certificate is attached to it.
       const actual = context.thing !== undefined && context.thing.name === context.clientId;
@@ -100,7 +118,9 @@ export function evaluateIotPolicy(
   let allowedBy: string | undefined;
   for (const [index, statement] of document.Statement.entries()) {
     const label = statement.Sid ?? `#${index}`;
-    const actionMatches = asList(statement.Action).some((a) => matchesResourcePattern(a.toLowerCase(), request.action.toLowerCase()));
+    const actionMatches = asList(statement.Action).some((a) =>
+      matchesResourcePattern(a.toLowerCase(), request.action.toLowerCase()),
+    );
     if (!actionMatches) continue;
     const resourceMatches = asList(statement.Resource).some((pattern) => {
       const resolved = resolvePolicyVariables(pattern, context);
@@ -110,5 +130,7 @@ export function evaluateIotPolicy(
     if (statement.Effect === "Deny") return { allowed: false, outcome: "explicit-deny", statement: label };
     allowedBy ??= label;
   }
-  return allowedBy ? { allowed: true, outcome: "allow", statement: allowedBy } : { allowed: false, outcome: "implicit-deny" };
+  return allowedBy
+    ? { allowed: true, outcome: "allow", statement: allowedBy }
+    : { allowed: false, outcome: "implicit-deny" };
 }

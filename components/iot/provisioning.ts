@@ -4,16 +4,17 @@
  * (`functions/pre-provisioning-hook`) bundles {@link checkProvisioningRequest}, and the local backend can
  * provision simulated devices the same way.
  *
- * A device connects with the shared claim certificate, creates its own certificate from a CSR and calls
- * RegisterThing with `{ SerialNumber, RoomId }`. IoT Core asks the hook; if it allows, the template creates the
- * thing `<deployment>-<room>-<serial>` with its `room` attribute (which the device policy's topics use), puts it
- * in the room's thing group, activates the certificate and attaches the shared device policy.
+ * A device connects with the shared claim certificate, gets its own certificate (CreateKeysAndCertificate or
+ * CreateCertificateFromCsr) and calls RegisterThing with `{ ThingName, RoomId }`. IoT Core asks the hook, which
+ * allows only a thing name `<deployment>-<room>-<serial>` with a well-formed serial number and a configured room;
+ * then the template creates the thing with its `room` attribute (which the device policy's topics use), puts it in
+ * the room's thing group, activates the certificate and attaches the shared device policy.
  */
 import { ROOM_ATTRIBUTE } from "./policy-document";
 import { provisionedThingName, SERIAL_NUMBER_PATTERN } from "./naming";
 
 /** Template parameters a device sends in RegisterThing. */
-export const PROVISIONING_PARAMETERS = { serialNumber: "SerialNumber", roomId: "RoomId" } as const;
+export const PROVISIONING_PARAMETERS = { thingName: "ThingName", roomId: "RoomId" } as const;
 
 export interface ProvisioningTemplateArgs {
   readonly deployment: string;
@@ -31,7 +32,7 @@ export interface ProvisioningTemplateBody {
     readonly thing: {
       readonly Type: "AWS::IoT::Thing";
       readonly Properties: {
-        readonly ThingName: Join;
+        readonly ThingName: Ref;
         readonly ThingTypeName: string;
         readonly ThingGroups: Join[];
         readonly AttributePayload: Record<string, Ref>;
@@ -42,16 +43,19 @@ export interface ProvisioningTemplateBody {
       readonly Type: "AWS::IoT::Certificate";
       readonly Properties: { readonly CertificateId: Ref; readonly Status: "ACTIVE" };
     };
-    readonly policy: { readonly Type: "AWS::IoT::Policy"; readonly Properties: { readonly PolicyName: string } };
+    readonly policy: {
+      readonly Type: "AWS::IoT::Policy";
+      readonly Properties: { readonly PolicyName: string };
+    };
   };
 }
 
 export function buildProvisioningTemplateBody(args: ProvisioningTemplateArgs): ProvisioningTemplateBody {
-  const serial: Ref = { Ref: PROVISIONING_PARAMETERS.serialNumber };
+  const thing: Ref = { Ref: PROVISIONING_PARAMETERS.thingName };
   const room: Ref = { Ref: PROVISIONING_PARAMETERS.roomId };
   return {
     Parameters: {
-      [PROVISIONING_PARAMETERS.serialNumber]: { Type: "String" },
+      [PROVISIONING_PARAMETERS.thingName]: { Type: "String" },
       [PROVISIONING_PARAMETERS.roomId]: { Type: "String" },
       "AWS::IoT::Certificate::Id": { Type: "String" },
     },
@@ -59,14 +63,19 @@ export function buildProvisioningTemplateBody(args: ProvisioningTemplateArgs): P
       thing: {
         Type: "AWS::IoT::Thing",
         Properties: {
-          // Same shape as provisionedThingName and thingGroupName (checked by the tests).
-          ThingName: { "Fn::Join": ["-", [args.deployment, room, serial]] },
+          // The hook has checked that the name is <deployment>-<RoomId>-<serial>.
+          ThingName: thing,
           ThingTypeName: args.thingTypeName,
+          // Same shape as thingGroupName (checked by the tests).
           ThingGroups: [{ "Fn::Join": ["-", [args.deployment, room]] }],
           AttributePayload: { [ROOM_ATTRIBUTE]: room },
         },
         // A thing that exists already keeps its groups; the hook refuses things that still have a certificate.
-        OverrideSettings: { AttributePayload: "REPLACE", ThingTypeName: "REPLACE", ThingGroups: "DO_NOTHING" },
+        OverrideSettings: {
+          AttributePayload: "REPLACE",
+          ThingTypeName: "REPLACE",
+          ThingGroups: "DO_NOTHING",
+        },
       },
       certificate: {
         Type: "AWS::IoT::Certificate",
@@ -87,18 +96,35 @@ export type ProvisioningDecision =
   | { readonly allowed: false; readonly reason: string };
 
 /**
- * Whether a RegisterThing request's parameters describe a sensor of this deployment: a serial number of the
- * expected format and one of the configured rooms. (Whether the thing already has a certificate needs the
- * registry; the hook checks that separately.)
+ * Whether a RegisterThing request's parameters describe a sensor of this deployment: a configured room, and the
+ * thing name `<deployment>-<room>-<serial>` with a serial number of the expected format. (Whether the thing
+ * already has a certificate needs the registry; the hook checks that separately.)
  */
-export function checkProvisioningRequest(parameters: Record<string, unknown> | undefined, rules: ProvisioningRules): ProvisioningDecision {
-  const serial = parameters?.[PROVISIONING_PARAMETERS.serialNumber];
+export function checkProvisioningRequest(
+  parameters: Record<string, unknown> | undefined,
+  rules: ProvisioningRules,
+): ProvisioningDecision {
+  const thingName = parameters?.[PROVISIONING_PARAMETERS.thingName];
   const room = parameters?.[PROVISIONING_PARAMETERS.roomId];
-  if (typeof serial !== "string" || !SERIAL_NUMBER_PATTERN.test(serial)) {
-    return { allowed: false, reason: `${PROVISIONING_PARAMETERS.serialNumber} ${JSON.stringify(serial)} is not 3-24 letters and digits` };
-  }
   if (typeof room !== "string" || !rules.rooms.includes(room)) {
-    return { allowed: false, reason: `${PROVISIONING_PARAMETERS.roomId} ${JSON.stringify(room)} is not a room of ${rules.deployment} (${rules.rooms.join(", ")})` };
+    return {
+      allowed: false,
+      reason: `${PROVISIONING_PARAMETERS.roomId} ${JSON.stringify(room)} is not a room of ${rules.deployment} (${rules.rooms.join(", ")})`,
+    };
+  }
+  const prefix = `${rules.deployment}-${room}-`;
+  if (typeof thingName !== "string" || !thingName.startsWith(prefix)) {
+    return {
+      allowed: false,
+      reason: `${PROVISIONING_PARAMETERS.thingName} ${JSON.stringify(thingName)} does not start with "${prefix}"`,
+    };
+  }
+  const serial = thingName.slice(prefix.length);
+  if (!SERIAL_NUMBER_PATTERN.test(serial)) {
+    return {
+      allowed: false,
+      reason: `serial number ${JSON.stringify(serial)} of ${thingName} is not 3-24 letters and digits`,
+    };
   }
   try {
     return { allowed: true, thingName: provisionedThingName(rules.deployment, room, serial) };

@@ -28,6 +28,7 @@
  */
 import { telemetryTopicFilter, TOPIC_SEGMENT } from "../telemetry/topics";
 import { PAYLOAD_FIELDS, TELEMETRY_FIELDS, TelemetryField } from "../telemetry/schema";
+import { LAKE_ZONES } from "../lake/layout";
 
 /** Rule SQL version: the current one (numbers like 10.0 become Int 10, which the lake's double columns accept). */
 export const RULE_SQL_VERSION = "2016-03-23";
@@ -56,24 +57,32 @@ export interface TelemetryCheck {
   readonly reasonSql?: string;
 }
 
-const literal = (value: string | number) => (typeof value === "number" ? String(value) : `'${value.replace(/'/g, "''")}'`);
+const literal = (value: string | number) =>
+  typeof value === "number" ? String(value) : `'${value.replace(/'/g, "''")}'`;
 const present = (f: string) => `NOT isUndefined(${f}) AND NOT isNull(${f})`;
 
 function topicSegment(field: TelemetryField): number {
   const segment = TOPIC_FIELD_SEGMENTS[field.name];
   if (segment === undefined) {
-    throw new Error(`schema field "${field.name}" comes from the topic, but rule-sql.ts does not know which segment; add it to TOPIC_FIELD_SEGMENTS`);
+    throw new Error(
+      `schema field "${field.name}" comes from the topic, but rule-sql.ts does not know which segment; add it to TOPIC_FIELD_SEGMENTS`,
+    );
   }
   return segment;
 }
 
 function checksFor(field: TelemetryField): TelemetryCheck[] {
   const f = field.name;
-  const check = (problem: string, condition: string): TelemetryCheck => ({ field: f, reason: `${f}: ${problem}`, condition });
+  const check = (problem: string, condition: string): TelemetryCheck => ({
+    field: f,
+    reason: `${f}: ${problem}`,
+    condition,
+  });
   const checks: TelemetryCheck[] = [];
   // Topic fields are optional in the payload (messages may describe themselves); their agreement with the
   // topic is checked after every other field, see topicMatchChecks.
-  if (field.required && field.origin === "payload") checks.push(check("missing", `isUndefined(${f}) OR isNull(${f})`));
+  if (field.required && field.origin === "payload")
+    checks.push(check("missing", `isUndefined(${f}) OR isNull(${f})`));
   if (field.type === "string") {
     checks.push(check("not a string", `${present(f)} AND NOT isString(${f})`));
     if (field.allowed) {
@@ -83,9 +92,12 @@ function checksFor(field: TelemetryField): TelemetryCheck[] {
     return checks;
   }
   checks.push(check("not a number", `${present(f)} AND NOT isNumber(${f})`));
-  if (field.type === "bigint" || field.type === "int") checks.push(check("not an integer", `isNumber(${f}) AND floor(${f}) <> ${f}`));
-  if (field.min !== undefined) checks.push(check(`below ${field.min}`, `isNumber(${f}) AND ${f} < ${literal(field.min)}`));
-  if (field.max !== undefined) checks.push(check(`above ${field.max}`, `isNumber(${f}) AND ${f} > ${literal(field.max)}`));
+  if (field.type === "bigint" || field.type === "int")
+    checks.push(check("not an integer", `isNumber(${f}) AND floor(${f}) <> ${f}`));
+  if (field.min !== undefined)
+    checks.push(check(`below ${field.min}`, `isNumber(${f}) AND ${f} < ${literal(field.min)}`));
+  if (field.max !== undefined)
+    checks.push(check(`above ${field.max}`, `isNumber(${f}) AND ${f} > ${literal(field.max)}`));
   return checks;
 }
 
@@ -96,8 +108,18 @@ function topicMatchChecks(field: TelemetryField): TelemetryCheck[] {
   // The reason names the topic's value, computed in SQL: `device_id: does not match topic (sensors-dev-lab-001)`.
   const reason = `concat(${literal(`${f}: does not match topic (`)}, topic(${segment}), ')')`;
   return [
-    { field: f, reason: `${f}: does not match topic (<topic(${segment})>)`, condition: `isNull(${f})`, reasonSql: reason },
-    { field: f, reason: `${f}: does not match topic (<topic(${segment})>)`, condition: `isString(${f}) AND ${f} <> topic(${segment})`, reasonSql: reason },
+    {
+      field: f,
+      reason: `${f}: does not match topic (<topic(${segment})>)`,
+      condition: `isNull(${f})`,
+      reasonSql: reason,
+    },
+    {
+      field: f,
+      reason: `${f}: does not match topic (<topic(${segment})>)`,
+      condition: `isString(${f}) AND ${f} <> topic(${segment})`,
+      reasonSql: reason,
+    },
   ];
 }
 
@@ -123,7 +145,10 @@ function selectItem(field: TelemetryField): string {
   if (field.origin === "topic") return `topic(${topicSegment(field)}) AS ${field.name}`;
   if (field.origin === "rule") {
     const expression = RULE_FIELD_EXPRESSIONS[field.name];
-    if (!expression) throw new Error(`schema field "${field.name}" is added by the rule, but rule-sql.ts has no expression for it; add it to RULE_FIELD_EXPRESSIONS`);
+    if (!expression)
+      throw new Error(
+        `schema field "${field.name}" is added by the rule, but rule-sql.ts has no expression for it; add it to RULE_FIELD_EXPRESSIONS`,
+      );
     return `${expression} AS ${field.name}`;
   }
   return field.name;
@@ -144,7 +169,14 @@ export function buildTelemetryRuleSql(args: RuleSqlArgs): string {
 }
 
 /** Names of the fields a quarantine record carries, in order (the local lake writer writes the same). */
-export const QUARANTINE_FIELDS = ["topic", "room_id", "device_id", "received_at", "reason", "payload_base64"] as const;
+export const QUARANTINE_FIELDS = [
+  "topic",
+  "room_id",
+  "device_id",
+  "received_at",
+  "reason",
+  "payload_base64",
+] as const;
 
 /**
  * Every message the telemetry rule does not take: where it came from, when, why it was rejected, and the
@@ -167,7 +199,22 @@ export function buildQuarantineRuleSql(args: RuleSqlArgs): string {
 export function topicRuleName(deployment: string, purpose: string): string {
   const name = `${deployment}_${purpose}`.replace(/-/g, "_");
   if (!/^[a-zA-Z0-9_]{1,128}$/.test(name)) {
-    throw new Error(`topic rule name "${name}" must be 1-128 letters, digits or "_" (from deployment "${deployment}" and "${purpose}")`);
+    throw new Error(
+      `topic rule name "${name}" must be 1-128 letters, digits or "_" (from deployment "${deployment}" and "${purpose}")`,
+    );
   }
   return name;
+}
+
+/**
+ * Object key of a rule's S3 error action (IoT substitution templates, evaluated per failed message):
+ * `errors/iot-rule/<rule>/dt=<yyyy-MM-dd>/<uuid>.json`, by arrival date in UTC.
+ */
+export function ruleErrorObjectKey(ruleName: string): string {
+  return `${ruleErrorPrefix(ruleName)}dt=\${parse_time("yyyy-MM-dd", timestamp(), "UTC")}/\${newuuid()}.json`;
+}
+
+/** Prefix under which a rule's error action writes. */
+export function ruleErrorPrefix(ruleName: string): string {
+  return `${LAKE_ZONES.ruleErrors.prefix}${ruleName}/`;
 }

@@ -129,11 +129,19 @@ describe("stack configuration", function () {
       ]);
     });
 
-    it("requires a Firehose buffer of at least 64 MiB with dynamic partitioning", function () {
-      expect(problems("dev", { firehoseBufferMiB: 5 })).to.deep.equal([
-        "sensor-analytics:firehoseBufferMiB must be at least 64 when firehoseDynamicPartitioning is on (Firehose rejects smaller buffers for dynamic partitioning) (got 5) in Pulumi.dev.yaml; fix: set it to a value from 64 to 128, or turn firehoseDynamicPartitioning off",
+    it("requires a Firehose buffer of at least 64 MiB (Parquet conversion and dynamic partitioning)", function () {
+      const message =
+        "sensor-analytics:firehoseBufferMiB must be at least 64 (Firehose rejects smaller buffers for Parquet conversion, which the telemetry stream always uses, and for dynamic partitioning) (got 5) in Pulumi.dev.yaml; fix: set it to a value from 64 to 128";
+      expect(problems("dev", { firehoseBufferMiB: 5 })).to.deep.equal([message]);
+      expect(problems("dev", { firehoseBufferMiB: 5, firehoseDynamicPartitioning: false })).to.deep.equal([message]);
+      expect(problems("dev", { firehoseBufferMiB: 64 })).to.deep.equal([]);
+    });
+
+    it("accepts IoT log levels and DISABLED", function () {
+      expect(problems("dev", { iotLogLevel: "DISABLED" })).to.deep.equal([]);
+      expect(problems("dev", { iotLogLevel: "VERBOSE" })).to.deep.equal([
+        'sensor-analytics:iotLogLevel must be one of ERROR, WARN, INFO, DEBUG, DISABLED (got "VERBOSE") in Pulumi.dev.yaml; fix: set it to one of ERROR, WARN, INFO, DEBUG, DISABLED',
       ]);
-      expect(problems("dev", { firehoseBufferMiB: 5, firehoseDynamicPartitioning: false })).to.deep.equal([]);
     });
 
     it("rejects Athena names with '-'", function () {

@@ -1,0 +1,96 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig } from "../config";
+import { TelemetryIngest } from "../ingest/telemetry-ingest";
+import { DeviceFleet } from "./device-fleet";
+import { IotLogLevel, TelemetryRules } from "./telemetry-rules";
+
+export interface TelemetryPipelineArgs {
+  /** `<app>-<stack>` (`PlatformConfig.deployment`). */
+  readonly deployment: string;
+  /** Rooms, sensors and how they register (`PlatformConfig.fleet`). */
+  readonly fleet: Pick<PlatformConfig["fleet"], "rooms" | "devices" | "fleetProvisioning">;
+  /** Buffering and partitioning of the delivery streams (`PlatformConfig.firehose`). */
+  readonly firehose: PlatformConfig["firehose"];
+  /** Glue database of the lake (`PlatformConfig.lake.catalogDatabase`). */
+  readonly catalogDatabase: string;
+  /** The lake's raw bucket. */
+  readonly rawBucket: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
+  /** The lake KMS key (streams, objects, log groups). */
+  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Retention of the pipeline's log groups, in days. @default 30 */
+  readonly logRetentionDays?: number;
+  /** Protect the catalog database and table from deletion. @default false */
+  readonly protectData?: boolean;
+  /** IoT Core logging level (account-wide), or `false` to leave it to someone else. @default "ERROR" */
+  readonly iotLogLevel?: IotLogLevel | false;
+  /** Tags merged into every taggable child. @default - none */
+  readonly tags?: Record<string, string>;
+}
+
+/**
+ * The ingest path from sensor to lake: device identity on IoT Core ({@link DeviceFleet}), the Glue catalog and
+ * delivery streams into the raw bucket ({@link TelemetryIngest}), and the topic rules between them
+ * ({@link TelemetryRules}).
+ */
+export class TelemetryPipeline extends pulumi.ComponentResource {
+  public readonly devices: DeviceFleet;
+  public readonly ingest: TelemetryIngest;
+  public readonly rules: TelemetryRules;
+
+  constructor(name: string, args: TelemetryPipelineArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("sensor-analytics:iot:TelemetryPipeline", name, {}, opts);
+    const child = { parent: this };
+    const { deployment, tags } = args;
+
+    this.ingest = new TelemetryIngest(
+      `${name}-firehose`,
+      {
+        rawBucket: args.rawBucket,
+        kmsKeyArn: args.kmsKeyArn,
+        catalogDatabase: args.catalogDatabase,
+        rooms: args.fleet.rooms,
+        bufferSeconds: args.firehose.bufferSeconds,
+        bufferMiB: args.firehose.bufferMiB,
+        dynamicPartitioning: args.firehose.dynamicPartitioning,
+        logRetentionDays: args.logRetentionDays,
+        protectData: args.protectData,
+        tags,
+      },
+      child,
+    );
+    this.devices = new DeviceFleet(
+      `${name}-fleet`,
+      {
+        deployment,
+        rooms: args.fleet.rooms,
+        devices: args.fleet.devices,
+        fleetProvisioning: args.fleet.fleetProvisioning,
+        logRetentionDays: args.logRetentionDays,
+        logsKmsKeyArn: args.kmsKeyArn,
+        tags,
+      },
+      child,
+    );
+    this.rules = new TelemetryRules(
+      `${name}-rules`,
+      {
+        deployment,
+        telemetryStream: { name: this.ingest.telemetryStream.name, arn: this.ingest.telemetryStream.arn },
+        quarantineStream: { name: this.ingest.quarantineStream.name, arn: this.ingest.quarantineStream.arn },
+        errorBucket: args.rawBucket,
+        kmsKeyArn: args.kmsKeyArn,
+        iotLogLevel: args.iotLogLevel,
+        tags,
+      },
+      child,
+    );
+
+    this.registerOutputs({
+      iotEndpoint: this.devices.endpoint,
+      deviceFleetFile: this.devices.credentials,
+      telemetryStreamName: this.ingest.telemetryStream.name,
+      quarantineStreamName: this.ingest.quarantineStream.name,
+      ruleNames: this.rules.ruleNames,
+    });
+  }
+}

@@ -1,0 +1,165 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { registerDocument } from "../documents";
+import {
+  buildQuarantineRuleSql,
+  buildTelemetryRuleSql,
+  RULE_SQL_VERSION,
+  ruleErrorObjectKey,
+  ruleErrorPrefix,
+  topicRuleName,
+} from "./rule-sql";
+import {
+  AccountScope,
+  iotLoggingRolePolicy,
+  iotTrustPolicy,
+  topicRuleArn,
+  topicRuleRolePolicy,
+} from "./iam-documents";
+
+/** A delivery stream a rule writes to. */
+export interface DeliveryStreamRef {
+  readonly name: pulumi.Input<string>;
+  readonly arn: pulumi.Input<string>;
+}
+
+/** Levels of IoT Core's account-wide logging. */
+export type IotLogLevel = "ERROR" | "WARN" | "INFO" | "DEBUG";
+
+export interface TelemetryRulesArgs {
+  /** `<app>-<stack>`: the rules read `dt/<deployment>/+/+/telemetry` and are named after it. */
+  readonly deployment: string;
+  /** Stream for valid readings (Parquet, partitioned). */
+  readonly telemetryStream: DeliveryStreamRef;
+  /** Stream for rejected messages with their reason. */
+  readonly quarantineStream: DeliveryStreamRef;
+  /** The raw bucket: the error actions keep failed messages under `errors/iot-rule/<rule>/` there. */
+  readonly errorBucket: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
+  /** The lake key encrypting the raw bucket. */
+  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * Turn on IoT Core logging to CloudWatch Logs (`AWSIotLogsV2`) at this level, so every failed rule action is
+   * logged with its rule, topic and error. The setting is one per account and region: set `false` when another
+   * stack or team manages it.
+   * @default "ERROR"
+   */
+  readonly iotLogLevel?: IotLogLevel | false;
+  /** Tags merged into every taggable child. @default - none */
+  readonly tags?: Record<string, string>;
+}
+
+/**
+ * The telemetry topic rules. `telemetry` forwards valid readings (schema columns, identity from the topic,
+ * receive time) to the telemetry stream; `quarantine` forwards every other message, with the reason computed in
+ * SQL and the original payload, to the quarantine stream. Each has a Firehose action in batch mode with a
+ * newline separator, an error action that writes IoT Core's error message (the failure and the base64 original
+ * payload, so it can be replayed) to the raw bucket, and its own role that may put records into its stream only.
+ */
+export class TelemetryRules extends pulumi.ComponentResource {
+  public readonly telemetryRule: aws.iot.TopicRule;
+  public readonly quarantineRule: aws.iot.TopicRule;
+  public readonly ruleNames: { readonly telemetry: string; readonly quarantine: string };
+
+  constructor(name: string, args: TelemetryRulesArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("sensor-analytics:iot:TelemetryRules", name, {}, opts);
+    const tags = { ...args.tags };
+    const child = { parent: this };
+    const { deployment } = args;
+
+    const identity = aws.getCallerIdentityOutput({}, child);
+    const partition = aws.getPartitionOutput({}, child);
+    const region = aws.getRegionOutput({}, child);
+    const scope = pulumi
+      .all([partition.partition, region.region, identity.accountId])
+      .apply(([p, r, a]): AccountScope => ({ partition: p, region: r, accountId: a }));
+
+    const rule = (
+      purpose: "telemetry" | "quarantine",
+      sql: string,
+      stream: DeliveryStreamRef,
+    ): aws.iot.TopicRule => {
+      const ruleName = topicRuleName(deployment, purpose);
+      registerDocument(`iot-${purpose}-rule`, "sql", sql);
+      const errorKey = ruleErrorObjectKey(ruleName);
+      const policy = pulumi
+        .all([scope, stream.arn, args.errorBucket.arn, args.kmsKeyArn])
+        .apply(([s, deliveryStreamArn, errorBucketArn, kmsKeyArn]) =>
+          topicRuleRolePolicy({
+            region: s.region,
+            deliveryStreamArn,
+            errorBucketArn,
+            errorPrefix: ruleErrorPrefix(ruleName),
+            kmsKeyArn,
+          }),
+        );
+      registerDocument(`iam-${purpose}-rule-role`, "json", policy);
+      const role = new aws.iam.Role(
+        `${name}-${purpose}-role`,
+        {
+          description: `Topic rule ${ruleName}: put records into its delivery stream, keep failed messages in the lake`,
+          assumeRolePolicy: pulumi.jsonStringify(
+            scope.apply((s) => iotTrustPolicy(s, topicRuleArn(s, ruleName))),
+          ),
+          inlinePolicies: [{ name: "deliver", policy: pulumi.jsonStringify(policy) }],
+          tags,
+        },
+        child,
+      );
+      return new aws.iot.TopicRule(
+        `${name}-${purpose}`,
+        {
+          name: ruleName,
+          description:
+            purpose === "telemetry"
+              ? `Valid readings of ${deployment} into the lake (schema columns, identity from the topic)`
+              : `Rejected messages of ${deployment} into the quarantine zone, with the reason and the original payload`,
+          enabled: true,
+          sql,
+          sqlVersion: RULE_SQL_VERSION,
+          firehoses: [
+            { deliveryStreamName: stream.name, roleArn: role.arn, batchMode: true, separator: "\n" },
+          ],
+          errorAction: { s3: { bucketName: args.errorBucket.name, key: errorKey, roleArn: role.arn } },
+          tags,
+        },
+        child,
+      );
+    };
+
+    this.ruleNames = {
+      telemetry: topicRuleName(deployment, "telemetry"),
+      quarantine: topicRuleName(deployment, "quarantine"),
+    };
+    this.telemetryRule = rule("telemetry", buildTelemetryRuleSql({ deployment }), args.telemetryStream);
+    this.quarantineRule = rule("quarantine", buildQuarantineRuleSql({ deployment }), args.quarantineStream);
+
+    const level = args.iotLogLevel ?? "ERROR";
+    if (level !== false) {
+      const loggingPolicy = scope.apply(iotLoggingRolePolicy);
+      registerDocument("iam-iot-logging-role", "json", loggingPolicy);
+      const loggingRole = new aws.iam.Role(
+        `${name}-logging-role`,
+        {
+          description:
+            "IoT Core writes its logs (rule action failures among them) to CloudWatch Logs with this role",
+          assumeRolePolicy: pulumi.jsonStringify(scope.apply((s) => iotTrustPolicy(s))),
+          inlinePolicies: [{ name: "iot-logs", policy: pulumi.jsonStringify(loggingPolicy) }],
+          tags,
+        },
+        child,
+      );
+      new aws.iot.LoggingOptions(
+        `${name}-logging`,
+        { defaultLogLevel: level, disableAllLogs: false, roleArn: loggingRole.arn },
+        child,
+      );
+    }
+
+    this.registerOutputs({
+      telemetryRuleName: this.ruleNames.telemetry,
+      quarantineRuleName: this.ruleNames.quarantine,
+      telemetryRuleArn: this.telemetryRule.arn,
+      quarantineRuleArn: this.quarantineRule.arn,
+    });
+  }
+}
