@@ -19,3 +19,25 @@ export const quarantineStream = { name: platform.telemetry.ingest.quarantineStre
 export const topicRules = platform.telemetry.rules.ruleNames;
 export const catalogDatabase = platform.telemetry.ingest.catalog.databaseName;
 export const telemetryTable = platform.telemetry.ingest.catalog.tableName;
+
+// Historical sources and ETL.
+export const etlStateMachineArn = platform.etl.orchestration.stateMachine.arn;
+export const etlFailureTopicArn = platform.etl.orchestration.failureTopic.arn;
+export const etlResources = platform.etl.machineResources;
+export const jdbcConnectionName = platform.etl.sources.jdbc.connectionName;
+export const glueVpcId = platform.etl.sources.glueVpc.vpcId;
+export const peeringConnectionId = platform.etl.sources.peering.connection.id;
+export const historicalLandingUri = platform.etl.sources.s3.landingUri;
+export const sourcesDatabaseName = platform.etl.foundation.sourcesDatabase.name;
+export const demoDatabase = platform.etl.sources.demoDatabase
+  ? { host: platform.etl.sources.demoDatabase.host, secretArn: platform.etl.sources.demoDatabase.secretArn }
+  : undefined;
+
+// Analytics and anomaly detection.
+export const athenaWorkGroup = platform.analytics.workGroupName;
+export const trainingStateMachineArn = platform.anomaly.trainingStateMachineArn;
+export const scoringStateMachineArn = platform.anomaly.scoringStateMachineArn;
+export const anomalyAlertTopicArn = platform.anomaly.alertTopic.arn;
+export const anomalyEndpointName = platform.anomaly.endpoint?.endpointName;
+export const quickSightDashboardUrl = platform.quicksight?.dashboardUrl;
+export const anomalyScoringUrl = platform.anomaly.scoringUrl;

@@ -148,6 +148,8 @@ export interface PlatformConfig {
     readonly inferenceMaxInstances: number;
     readonly trainingSchedule: ScheduleExpression;
     readonly scoringSchedule: ScheduleExpression;
+    /** Endpoint mode: an HTTPS Lambda function URL with IAM auth for ad-hoc anomaly scores. */
+    readonly scoringUrl: boolean;
   };
 }
 
@@ -551,6 +553,10 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
   }
   const trainingSchedule = checkSchedule(r, "trainingSchedule");
   const scoringSchedule = checkSchedule(r, "scoringSchedule");
+  const scoringUrl = r.boolean("anomalyScoringUrl");
+  if (scoringUrl && anomalyMode === "batch") {
+    r.problem("anomalyScoringUrl", "needs anomalyMode endpoint (batch mode has no endpoint to answer ad-hoc requests)", "set anomalyMode to endpoint, or anomalyScoringUrl to false");
+  }
 
   if (r.problems.length > 0) return undefined;
   const deployment = deploymentName(app, raw.stack);
@@ -594,6 +600,7 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
       inferenceMaxInstances,
       trainingSchedule: trainingSchedule!,
       scoringSchedule: scoringSchedule!,
+      scoringUrl,
     },
   };
 }

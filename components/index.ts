@@ -40,3 +40,33 @@ export * from "./iot/provisioning";
 export * from "./iot/naming";
 export * from "./ingest/firehose-settings";
 export * from "./ingest/telemetry-table";
+
+// Historical sources and ETL: Glue VPC + peering + JDBC connection, Glue jobs and crawlers, the state machine.
+export { Etl } from "./etl/etl";
+export type { EtlArgs } from "./etl/etl";
+export { HistoricalSources } from "./sources/historical-sources";
+export type { HistoricalSourcesArgs } from "./sources/historical-sources";
+export { buildEtlStateMachine, ETL_STATES } from "./etl/asl/etl-machine";
+export { bindEtlTasks } from "./etl/asl/bindings";
+export { ETL_JOBS, ETL_VIEWS, renderEtlSql, DUCKDB_COMPAT_MACROS } from "./etl/transforms";
+export * from "./sources/jdbc-url";
+
+// Analytics (Athena, QuickSight) and anomaly detection (SageMaker Random Cut Forest).
+export { AthenaAnalytics } from "./analytics/athena-analytics";
+export type { AthenaAnalyticsArgs } from "./analytics/athena-analytics";
+export { QuickSightDashboard } from "./analytics/quicksight-dashboard";
+export type { QuickSightDashboardArgs } from "./analytics/quicksight-dashboard";
+export { renderQuery } from "./analytics/queries";
+export { AnomalyDetection } from "./ml/anomaly-detection";
+export type { AnomalyDetectionArgs } from "./ml/anomaly-detection";
+export { TrainingPipeline } from "./ml/training-pipeline";
+export type { TrainingPipelineArgs } from "./ml/training-pipeline";
+export { ScoringPipeline } from "./ml/scoring-pipeline";
+export type { ScoringPipelineArgs } from "./ml/scoring-pipeline";
+export { RcfEndpoint } from "./ml/rcf-endpoint";
+export type { RcfEndpointArgs } from "./ml/rcf-endpoint";
+export { MlStateMachine } from "./ml/ml-state-machine";
+export type { MlStateMachineArgs } from "./ml/ml-state-machine";
+export { MlFunction } from "./ml/ml-function";
+export type { MlFunctionArgs } from "./ml/ml-function";
+export * from "./ml/model-settings";

@@ -2,6 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { DataLake } from "./lake/lake";
 import { TelemetryPipeline } from "./iot/telemetry-pipeline";
+import { Etl } from "./etl/etl";
+import { AthenaAnalytics } from "./analytics/athena-analytics";
+import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
+import { AnomalyDetection } from "./ml/anomaly-detection";
+import { buildModelSettings } from "./ml/model-settings";
 
 export interface PlatformArgs {
   /** The validated stack configuration (see `components/config.ts`). */
@@ -15,6 +20,11 @@ export interface PlatformArgs {
 export class Platform extends pulumi.ComponentResource {
   public readonly lake: DataLake;
   public readonly telemetry: TelemetryPipeline;
+  public readonly analytics: AthenaAnalytics;
+  /** Present when `quicksightEnabled` is true. */
+  public readonly quicksight?: QuickSightDashboard;
+  public readonly anomaly: AnomalyDetection;
+  public readonly etl: Etl;
 
   constructor(name: string, args: PlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:index:Platform", name, {}, opts);
@@ -47,6 +57,97 @@ export class Platform extends pulumi.ComponentResource {
         logRetentionDays: config.logRetentionDays,
         protectData: config.protectData,
         iotLogLevel: config.iotLogLevel === "DISABLED" ? false : config.iotLogLevel,
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.analytics = new AthenaAnalytics(
+      `${name}-analytics`,
+      {
+        deployment: config.deployment,
+        databaseName: this.telemetry.ingest.catalog.databaseName,
+        resultsBucket: this.lake.buckets.results,
+        curatedBucket: this.lake.buckets.curated,
+        kmsKey: this.lake.kmsKey,
+        rooms: config.fleet.rooms,
+        bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
+        protectData: config.protectData,
+        tags,
+      },
+      { parent: this },
+    );
+
+    if (config.quicksight.enabled) {
+      this.quicksight = new QuickSightDashboard(
+        `${name}-quicksight`,
+        {
+          deployment: config.deployment,
+          principals: config.quicksight.principals,
+          workGroupName: this.analytics.workGroupName,
+          workGroupArn: this.analytics.workGroupArn,
+          databaseName: this.analytics.databaseName,
+          buckets: { raw: this.lake.buckets.raw, curated: this.lake.buckets.curated, results: this.lake.buckets.results },
+          kmsKey: this.lake.kmsKey,
+          dependsOn: Object.values(this.analytics.views),
+          tags,
+        },
+        { parent: this },
+      );
+    }
+
+    this.anomaly = new AnomalyDetection(
+      `${name}-anomaly`,
+      {
+        deployment: config.deployment,
+        mode: config.anomaly.mode,
+        model: buildModelSettings(config.anomaly),
+        trainingInstanceType: config.anomaly.trainingInstanceType,
+        inferenceInstanceType: config.anomaly.inferenceInstanceType,
+        inferenceInstanceCount: config.anomaly.inferenceInstanceCount,
+        inferenceMaxInstances: config.anomaly.inferenceMaxInstances,
+        trainingSchedule: config.anomaly.trainingSchedule,
+        scoringSchedule: config.anomaly.scoringSchedule,
+        buckets: {
+          raw: this.lake.buckets.raw,
+          curated: this.lake.buckets.curated,
+          results: this.lake.buckets.results,
+          artifacts: this.lake.buckets.artifacts,
+        },
+        kmsKey: this.lake.kmsKey,
+        athena: {
+          workGroupName: this.analytics.workGroupName,
+          workGroupArn: this.analytics.workGroupArn,
+          databaseName: this.analytics.databaseName,
+        },
+        // Score a window only once Firehose has flushed it (buffer interval plus a margin for delivery).
+        ingestDelaySeconds: config.firehose.bufferSeconds + 300,
+        alertEmail: config.alertEmail,
+        logRetentionDays: config.logRetentionDays,
+        adHocScoringUrl: config.anomaly.scoringUrl,
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.etl = new Etl(
+      `${name}-etl`,
+      {
+        label: config.deployment,
+        buckets: { raw: this.lake.buckets.raw, curated: this.lake.buckets.curated, artifacts: this.lake.buckets.artifacts },
+        kmsKeyArn: this.lake.kmsKey.arn,
+        lakeDatabaseName: config.lake.catalogDatabase,
+        lakeDatabase: this.telemetry.ingest.catalog.database,
+        historicalPrefix: config.lake.historicalPrefix,
+        glue: config.glue,
+        database: config.database,
+        etl: config.etl,
+        shingleSize: config.anomaly.shingleSize,
+        trainingStateMachineArn: this.anomaly.trainingStateMachineArn,
+        alertEmail: config.alertEmail,
+        logRetentionDays: config.logRetentionDays,
+        protectData: config.protectData,
+        configSource: config.stackFile,
         tags,
       },
       { parent: this },

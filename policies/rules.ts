@@ -9,6 +9,14 @@ import { kmsPolicies } from "./rules/kms";
 import { s3Policies } from "./rules/s3";
 import { iotPolicies } from "./rules/iot";
 import { firehosePolicies } from "./rules/firehose";
+import { gluePolicies } from "./rules/glue";
+import { stepFunctionsPolicies } from "./rules/stepfunctions";
+import { networkPolicies } from "./rules/network";
+import { secretsPolicies } from "./rules/secrets";
+import { analyticsPolicies } from "./rules/analytics";
+import { mlPolicies } from "./rules/ml";
+import { lambdaPolicies } from "./rules/lambda";
+import { logsPolicies } from "./rules/logs";
 
 export type PlatformPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -18,4 +26,12 @@ export const platformPolicies: PlatformPolicy[] = [
   ...iamPolicies,
   ...iotPolicies,
   ...firehosePolicies,
+  ...gluePolicies,
+  ...stepFunctionsPolicies,
+  ...networkPolicies,
+  ...secretsPolicies,
+  ...analyticsPolicies,
+  ...mlPolicies,
+  ...lambdaPolicies,
+  ...logsPolicies,
 ];

@@ -16,12 +16,20 @@ export type PrestoType = "varchar" | "bigint" | "integer" | "double" | "timestam
 
 /** The Glue (Hive) type a view column is catalogued as. */
 export function hiveType(type: PrestoType): string {
-  return { varchar: "string", bigint: "bigint", integer: "int", double: "double", timestamp: "timestamp" }[type];
+  return { varchar: "string", bigint: "bigint", integer: "int", double: "double", timestamp: "timestamp" }[
+    type
+  ];
 }
 
 /** DuckDB's name for a column type, to compare what DuckDB returns with what the catalog declares. */
 export function duckDbType(type: PrestoType): string {
-  return { varchar: "VARCHAR", bigint: "BIGINT", integer: "INTEGER", double: "DOUBLE", timestamp: "TIMESTAMP" }[type];
+  return {
+    varchar: "VARCHAR",
+    bigint: "BIGINT",
+    integer: "INTEGER",
+    double: "DOUBLE",
+    timestamp: "TIMESTAMP",
+  }[type];
 }
 
 export interface ViewColumn {
@@ -47,7 +55,11 @@ export interface AnalyticsQuery {
   readonly columns: readonly ViewColumn[];
 }
 
-const reading = (name: string, type: PrestoType, description: string): ViewColumn => ({ name, type, description });
+const reading = (name: string, type: PrestoType, description: string): ViewColumn => ({
+  name,
+  type,
+  description,
+});
 
 /** Every analytics query, in a stable order (names are resource names: do not rename casually). */
 export const ANALYTICS_QUERIES: readonly AnalyticsQuery[] = [
@@ -128,7 +140,8 @@ export const ANALYTICS_QUERIES: readonly AnalyticsQuery[] = [
   {
     name: "scoring_input",
     file: "scoring_input.sql",
-    description: "Readings that arrived in a scoring window, with shingle context (parameters: from_day, to_day, context_since_ms, until_ms)",
+    description:
+      "Readings that arrived in a scoring window, with shingle context (parameters: from_day, to_day, context_since_ms, until_ms)",
     kind: "query",
     reads: ["telemetry"],
     columns: [
@@ -145,7 +158,10 @@ export const ANALYTICS_QUERIES: readonly AnalyticsQuery[] = [
 /** Looks a query up by name; throws naming the known ones. */
 export function analyticsQuery(name: string): AnalyticsQuery {
   const query = ANALYTICS_QUERIES.find((q) => q.name === name);
-  if (!query) throw new Error(`no analytics query "${name}"; known: ${ANALYTICS_QUERIES.map((q) => q.name).join(", ")}`);
+  if (!query)
+    throw new Error(
+      `no analytics query "${name}"; known: ${ANALYTICS_QUERIES.map((q) => q.name).join(", ")}`,
+    );
   return query;
 }
 

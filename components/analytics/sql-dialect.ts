@@ -48,7 +48,9 @@ export const SQL_MACROS: Readonly<Record<string, MacroDefinition>> = {
     args: ["expression", "fraction"],
     describe: "the given percentile of an expression (approximate in Athena, exact in DuckDB)",
     check: ([, fraction]) =>
-      FRACTION_LITERAL.test(fraction ?? "") ? undefined : `fraction must be a literal between 0 and 1 such as 0.95 (got "${fraction}")`,
+      FRACTION_LITERAL.test(fraction ?? "")
+        ? undefined
+        : `fraction must be a literal between 0 and 1 such as 0.95 (got "${fraction}")`,
     render: {
       athena: ([expr, fraction]) => `approx_percentile(${expr}, ${fraction})`,
       duckdb: ([expr, fraction]) => `quantile_cont(${expr}, ${fraction})`,
@@ -73,11 +75,13 @@ export const SQL_MACROS: Readonly<Record<string, MacroDefinition>> = {
   utc_date_days_ago: {
     args: ["days"],
     describe: "the UTC date N days ago as a 'YYYY-MM-DD' string, the format of the lake's dt partitions",
-    check: ([days]) => (INTEGER_LITERAL.test(days ?? "") ? undefined : `days must be a whole number literal (got "${days}")`),
+    check: ([days]) =>
+      INTEGER_LITERAL.test(days ?? "") ? undefined : `days must be a whole number literal (got "${days}")`,
     render: {
       athena: ([days]) => `date_format(current_date - INTERVAL '${days}' DAY, '%Y-%m-%d')`,
       // DuckDB's current_date follows the session time zone; Athena's sessions are UTC.
-      duckdb: ([days]) => `strftime(CAST(current_timestamp AT TIME ZONE 'UTC' AS DATE) - INTERVAL '${days}' DAY, '%Y-%m-%d')`,
+      duckdb: ([days]) =>
+        `strftime(CAST(current_timestamp AT TIME ZONE 'UTC' AS DATE) - INTERVAL '${days}' DAY, '%Y-%m-%d')`,
     },
   },
 };
@@ -108,7 +112,12 @@ export function renderSql(template: string, engine: SqlEngine, source = "<sql>")
     const ch = sql[i]!;
     if (ch === "'" || ch === '"') {
       const end = closingQuote(sql, i);
-      if (end < 0) throw new SqlTemplateError(source, lineOf(i), `unterminated ${ch === "'" ? "string literal" : "quoted identifier"}`);
+      if (end < 0)
+        throw new SqlTemplateError(
+          source,
+          lineOf(i),
+          `unterminated ${ch === "'" ? "string literal" : "quoted identifier"}`,
+        );
       out += sql.slice(i, end + 1);
       i = end + 1;
     } else if (sql.startsWith("--", i)) {
@@ -117,7 +126,8 @@ export function renderSql(template: string, engine: SqlEngine, source = "<sql>")
       i = end < 0 ? sql.length : end;
     } else if (sql.startsWith("{{", i)) {
       const end = sql.indexOf("}}", i);
-      if (end < 0) throw new SqlTemplateError(source, lineOf(i), 'placeholder "{{" is never closed with "}}"');
+      if (end < 0)
+        throw new SqlTemplateError(source, lineOf(i), 'placeholder "{{" is never closed with "}}"');
       out += expandMacro(sql.slice(i + 2, end).trim(), engine, source, lineOf(i));
       i = end + 2;
     } else if (ch === ":" && /[A-Za-z_]/.test(sql[i + 1] ?? "") && sql[i - 1] !== ":") {
@@ -137,7 +147,8 @@ function closingQuote(sql: string, start: number): number {
   const quote = sql[start]!;
   for (let j = start + 1; j < sql.length; j++) {
     if (sql[j] === quote) {
-      if (sql[j + 1] === quote) j++; // doubled quote: an escaped quote inside the literal
+      if (sql[j + 1] === quote)
+        j++; // doubled quote: an escaped quote inside the literal
       else return j;
     }
   }
@@ -146,11 +157,16 @@ function closingQuote(sql: string, start: number): number {
 
 function expandMacro(body: string, engine: SqlEngine, source: string, line: number): string {
   const match = /^([a-z_]+)\s*\(([\s\S]*)\)$/.exec(body);
-  if (!match) throw new SqlTemplateError(source, line, `placeholder "{{${body}}}" must look like {{name(arguments)}}`);
+  if (!match)
+    throw new SqlTemplateError(source, line, `placeholder "{{${body}}}" must look like {{name(arguments)}}`);
   const [, name, argText] = match as unknown as [string, string, string];
   const macro = SQL_MACROS[name];
   if (!macro) {
-    throw new SqlTemplateError(source, line, `unknown placeholder "${name}"; known placeholders: ${Object.keys(SQL_MACROS).join(", ")}`);
+    throw new SqlTemplateError(
+      source,
+      line,
+      `unknown placeholder "${name}"; known placeholders: ${Object.keys(SQL_MACROS).join(", ")}`,
+    );
   }
   const args = splitArguments(argText);
   if (args.length !== macro.args.length) {
@@ -193,14 +209,20 @@ function splitArguments(text: string): string[] {
   return args;
 }
 
-function checkedValues(rendered: RenderedSql, values: Readonly<Record<string, SqlParameterValue>>): SqlParameterValue[] {
+function checkedValues(
+  rendered: RenderedSql,
+  values: Readonly<Record<string, SqlParameterValue>>,
+): SqlParameterValue[] {
   const missing = [...new Set(rendered.parameters.filter((p) => values[p] === undefined))];
   if (missing.length > 0) {
-    throw new Error(`SQL parameter${missing.length === 1 ? "" : "s"} ${missing.map((m) => `:${m}`).join(", ")} not given a value`);
+    throw new Error(
+      `SQL parameter${missing.length === 1 ? "" : "s"} ${missing.map((m) => `:${m}`).join(", ")} not given a value`,
+    );
   }
   return rendered.parameters.map((p) => {
     const value = values[p]!;
-    if (typeof value === "number" && !Number.isFinite(value)) throw new Error(`SQL parameter :${p} must be a finite number (got ${value})`);
+    if (typeof value === "number" && !Number.isFinite(value))
+      throw new Error(`SQL parameter :${p} must be a finite number (got ${value})`);
     return value;
   });
 }
@@ -209,11 +231,19 @@ function checkedValues(rendered: RenderedSql, values: Readonly<Record<string, Sq
  * Athena `ExecutionParameters` for a rendered statement: each value as the SQL literal Athena substitutes for
  * its `?` (numbers as written, strings single-quoted with quotes doubled).
  */
-export function athenaExecutionParameters(rendered: RenderedSql, values: Readonly<Record<string, SqlParameterValue>>): string[] {
-  return checkedValues(rendered, values).map((v) => (typeof v === "number" ? String(v) : `'${v.replace(/'/g, "''")}'`));
+export function athenaExecutionParameters(
+  rendered: RenderedSql,
+  values: Readonly<Record<string, SqlParameterValue>>,
+): string[] {
+  return checkedValues(rendered, values).map((v) =>
+    typeof v === "number" ? String(v) : `'${v.replace(/'/g, "''")}'`,
+  );
 }
 
 /** DuckDB prepared-statement values for a rendered statement, in `?` order. */
-export function positionalParameters(rendered: RenderedSql, values: Readonly<Record<string, SqlParameterValue>>): SqlParameterValue[] {
+export function positionalParameters(
+  rendered: RenderedSql,
+  values: Readonly<Record<string, SqlParameterValue>>,
+): SqlParameterValue[] {
   return checkedValues(rendered, values);
 }

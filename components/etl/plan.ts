@@ -51,3 +51,13 @@ export const ETL_PATHS = {
   curate: "$.curate",
   training: "$.training",
 } as const;
+
+/** Environment variables of the planning function, set by the EtlStateMachine component. */
+export const PLANNER_ENV = {
+  s3ImportJobName: "S3_IMPORT_JOB_NAME",
+  jdbcImportJobName: "JDBC_IMPORT_JOB_NAME",
+  landingBucket: "LANDING_BUCKET",
+  landingPrefix: "LANDING_PREFIX",
+  jdbcRefreshHours: "JDBC_REFRESH_HOURS",
+  trainingEnabled: "TRAINING_ENABLED",
+} as const;

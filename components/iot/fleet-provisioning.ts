@@ -107,7 +107,9 @@ export class FleetProvisioning extends pulumi.ComponentResource {
         memorySize: 256,
         environment: { variables: { DEPLOYMENT: deployment, ROOMS: JSON.stringify(args.rooms) } },
         loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
-        tags,
+        // IoT Core calls the hook synchronously and refuses the device on error: no asynchronous failure to
+        // keep, so no dead-letter queue (the policy pack's lambda rule reads this tag).
+        tags: { ...tags, "sensor-analytics:invocation": "synchronous" },
       },
       child,
     );

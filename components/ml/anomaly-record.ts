@@ -36,9 +36,24 @@ export const ANOMALY_RECORD_COLUMNS: readonly AnomalyColumn[] = [
   { name: "seq", glueType: "bigint", duckDbType: "BIGINT", comment: "Per-device sequence number" },
   { name: "temperature_c", glueType: "double", duckDbType: "DOUBLE", comment: "Air temperature [°C]" },
   { name: "score", glueType: "double", duckDbType: "DOUBLE", comment: "Random Cut Forest anomaly score" },
-  { name: "threshold", glueType: "double", duckDbType: "DOUBLE", comment: "Score threshold in force (mean + z sigma of training scores)" },
-  { name: "model_version", glueType: "string", duckDbType: "VARCHAR", comment: "Training run that produced the model" },
-  { name: "scored_at", glueType: "bigint", duckDbType: "BIGINT", comment: "Scoring time [ms since epoch (UTC)]" },
+  {
+    name: "threshold",
+    glueType: "double",
+    duckDbType: "DOUBLE",
+    comment: "Score threshold in force (mean + z sigma of training scores)",
+  },
+  {
+    name: "model_version",
+    glueType: "string",
+    duckDbType: "VARCHAR",
+    comment: "Training run that produced the model",
+  },
+  {
+    name: "scored_at",
+    glueType: "bigint",
+    duckDbType: "BIGINT",
+    comment: "Scoring time [ms since epoch (UTC)]",
+  },
 ];
 
 /** Partition columns of the anomalies table (folders `room_id=<room>/dt=<YYYY-MM-DD>/`). */
@@ -57,9 +72,11 @@ export function utcDay(epochMs: number): string {
  * window, so scoring the same window again overwrites the same object instead of adding a duplicate.
  */
 export function anomalyObjectKey(roomId: string, day: string, windowId: string): string {
-  if (!/^[A-Za-z0-9_]{1,32}$/.test(roomId)) throw new Error(`room_id "${roomId}" is not a valid room ID (1-32 letters, digits or '_')`);
+  if (!/^[A-Za-z0-9_]{1,32}$/.test(roomId))
+    throw new Error(`room_id "${roomId}" is not a valid room ID (1-32 letters, digits or '_')`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`day "${day}" must be YYYY-MM-DD`);
-  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(windowId)) throw new Error(`window id "${windowId}" must be 1-128 letters, digits, '.', '_' or '-'`);
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(windowId))
+    throw new Error(`window id "${windowId}" must be 1-128 letters, digits, '.', '_' or '-'`);
   return `${LAKE_ZONES.anomalies.prefix}room_id=${roomId}/dt=${day}/${windowId}.json`;
 }
 

@@ -237,6 +237,17 @@ export class AwsMocks implements pulumi.runtime.Mocks {
         const arn = `arn:${p}:secretsmanager:${region}:${acct}:secret:${secretName}-${hex(seed, 6)}`;
         return { id: arn, state: { name: secretName, arn } };
       }
+      case "aws:lambda/functionUrl:FunctionUrl": {
+        const urlId = hex(seed, 32);
+        return { id: str("functionName") ?? urlId, state: { functionUrl: `https://${urlId}.lambda-url.${region}.on.aws/`, urlId, functionArn: `arn:${p}:lambda:${region}:${acct}:function:${str("functionName") ?? name}` } };
+      }
+      case "aws:quicksight/dataSource:DataSource":
+      case "aws:quicksight/dataSet:DataSet": {
+        const idKey = type.endsWith("DataSource") ? "dataSourceId" : "dataSetId";
+        const resourceId = str(idKey) ?? uuid(seed);
+        const kind = type.endsWith("DataSource") ? "datasource" : "dataset";
+        return { id: `${acct},${resourceId}`, state: { arn: `arn:${p}:quicksight:${region}:${acct}:${kind}/${resourceId}` } };
+      }
       case "aws:athena/namedQuery:NamedQuery":
         return { id: uuid(seed), state: {} };
       case "aws:scheduler/schedule:Schedule": {
@@ -291,36 +302,43 @@ const SAGEMAKER_ALGORITHM_REGISTRIES: Record<string, string> = {
   "ap-southeast-2": "712309505854",
 };
 
-/** Records every resource registration with the options the mocks interface does not show. */
-class RecordingMonitor extends MockMonitor {
+/**
+ * Records every resource registration with the options the mocks interface does not show (parent, protect,
+ * retainOnDelete, ignoreChanges, dependencies). It wraps the monitor `setMocks` installed rather than
+ * installing its own, because installing a monitor resets the runtime's feature flags (secrets among them).
+ */
+class ResourceRecorder implements pulumi.runtime.Mocks {
   readonly records: RecordedResource[] = [];
   private readonly pendingOptions = new Map<
     string,
     { parent?: string; custom: boolean; protect: boolean; retainOnDelete: boolean; ignoreChanges: string[]; dependsOn: string[]; propertyDependencies: Record<string, string[]> }
   >();
 
-  constructor(private readonly awsMocks: AwsMocks) {
-    super({
-      call: (args) => awsMocks.call(args),
-      newResource: (args) => this.onNewResource(args),
-    });
+  constructor(private readonly awsMocks: AwsMocks) {}
+
+  call(args: pulumi.runtime.MockCallArgs) {
+    return this.awsMocks.call(args);
   }
 
-  // The request type is the SDK's internal protobuf message; only its getters are used here.
-  override async registerResource(req: RegisterResourceRequest, callback: (err: unknown, response: unknown) => void): Promise<void> {
-    this.pendingOptions.set(`${req.getType()}::${req.getName()}`, {
-      parent: req.getParent() || undefined,
-      custom: req.getCustom(),
-      protect: req.getProtect() ?? false,
-      retainOnDelete: req.getRetainondelete() ?? false,
-      ignoreChanges: req.getIgnorechangesList(),
-      dependsOn: req.getDependenciesList(),
-      propertyDependencies: propertyDependencies(req),
-    });
-    return super.registerResource(req, callback);
+  /** Sees each registration request before the mock monitor turns it into a `newResource` call. */
+  attach(monitor: MockMonitor): void {
+    const register = monitor.registerResource.bind(monitor);
+    // The request is the SDK's internal protobuf message; only its getters are used here.
+    monitor.registerResource = (req: RegisterResourceRequest, callback: (err: unknown, response: unknown) => void) => {
+      this.pendingOptions.set(`${req.getType()}::${req.getName()}`, {
+        parent: req.getParent() || undefined,
+        custom: req.getCustom(),
+        protect: req.getProtect() ?? false,
+        retainOnDelete: req.getRetainondelete() ?? false,
+        ignoreChanges: req.getIgnorechangesList(),
+        dependsOn: req.getDependenciesList(),
+        propertyDependencies: propertyDependencies(req),
+      });
+      return register(req, callback);
+    };
   }
 
-  private onNewResource(args: pulumi.runtime.MockResourceArgs) {
+  newResource(args: pulumi.runtime.MockResourceArgs) {
     const result = this.awsMocks.newResource(args);
     const options = this.pendingOptions.get(`${args.type}::${args.name}`);
     if (!options) throw new Error(`no registration seen for ${args.type} ${args.name}`);
@@ -395,9 +413,9 @@ export async function runUnderMocks<T>(
   const project = opts.project ?? "sensor-analytics";
   const region = config.values["aws:region"] ?? "us-east-1";
   const awsMocks = new AwsMocks(region, opts.accountId);
-  const monitor = new RecordingMonitor(awsMocks);
-  await pulumi.runtime.setMocks(awsMocks, project, config.stack, false);
-  pulumi.runtime.setMockOptions(monitor, project, config.stack, false);
+  const recorder = new ResourceRecorder(awsMocks);
+  await pulumi.runtime.setMocks(recorder, project, config.stack, false);
+  recorder.attach(pulumi.runtime.getMonitor() as unknown as MockMonitor);
   pulumi.runtime.setAllConfig({ ...config.values }, [...config.secretKeys]);
   clearDocuments();
 
@@ -416,7 +434,7 @@ export async function runUnderMocks<T>(
     );
     await new Promise((r) => setImmediate(r));
     if (asyncErrors.length > 0) throw asyncErrors[0];
-    return { resources: monitor.records, outputs, documents, mocks: awsMocks, value };
+    return { resources: recorder.records, outputs, documents, mocks: awsMocks, value };
   } finally {
     process.off("unhandledRejection", onRejection);
   }

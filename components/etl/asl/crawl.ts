@@ -49,7 +49,8 @@ export function crawlStateNames(label: string) {
 
 /** Builds the fragment; its entry state is `crawlStateNames(label).reset`. */
 export function crawlStates(args: CrawlArgs): States {
-  if (!/^[a-z][A-Za-z0-9]*$/.test(args.key)) throw new Error(`crawl key "${args.key}" must be a JSON identifier`);
+  if (!/^[a-z][A-Za-z0-9]*$/.test(args.key))
+    throw new Error(`crawl key "${args.key}" must be a JSON identifier`);
   if (!Number.isInteger(args.pollSeconds) || args.pollSeconds < 1) {
     throw new Error(`crawl pollSeconds must be a positive integer (got ${args.pollSeconds})`);
   }
@@ -69,7 +70,14 @@ export function crawlStates(args: CrawlArgs): States {
       retry: [RETRY.glueApi],
       // Already running (a previous execution or an operator started it): wait for that crawl rather than
       // fail. Anything it missed is picked up by the next scheduled run.
-      catch: [{ ErrorEquals: ["Glue.CrawlerRunningException"], ResultPath: `${path}.alreadyRunning`, Next: names.wait }, ...catchAll],
+      catch: [
+        {
+          ErrorEquals: ["Glue.CrawlerRunningException"],
+          ResultPath: `${path}.alreadyRunning`,
+          Next: names.wait,
+        },
+        ...catchAll,
+      ],
     },
     next(names.wait),
   );
@@ -117,7 +125,12 @@ export function crawlStates(args: CrawlArgs): States {
   const failure = (error: string, cause: string): FailState | PassState =>
     args.onFailure.kind === "fail"
       ? { Type: "Fail", Error: error, Cause: cause }
-      : { Type: "Pass", Result: { Error: error, Cause: cause }, ResultPath: ERROR_PATH, Next: args.onFailure.state };
+      : {
+          Type: "Pass",
+          Result: { Error: error, Cause: cause },
+          ResultPath: ERROR_PATH,
+          Next: args.onFailure.state,
+        };
 
   return {
     [names.reset]: reset,

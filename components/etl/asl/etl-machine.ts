@@ -18,7 +18,16 @@
 import { ETL_PATHS } from "../plan";
 import { crawlStateNames, crawlStates, CRAWLER_API_TIMEOUT_SECONDS } from "./crawl";
 import { catchAllTo, ERROR_PATH, INTEGRATIONS, next, RETRY, task } from "./states";
-import type { Branch, ChoiceState, FailState, ParallelState, PassState, StateMachineDefinition, States, SucceedState } from "./types";
+import type {
+  Branch,
+  ChoiceState,
+  FailState,
+  ParallelState,
+  PassState,
+  StateMachineDefinition,
+  States,
+  SucceedState,
+} from "./types";
 
 /** The deployed things the machine drives, as plain strings. */
 export interface EtlMachineResources {
@@ -84,10 +93,15 @@ const NOTIFY_TIMEOUT_SECONDS = 60;
 export const MAX_EXECUTION_SECONDS = 2_000_000;
 
 /** Builds the ETL definition. Throws on settings the service would reject. */
-export function buildEtlStateMachine(resources: EtlMachineResources, settings: EtlMachineSettings): StateMachineDefinition {
+export function buildEtlStateMachine(
+  resources: EtlMachineResources,
+  settings: EtlMachineSettings,
+): StateMachineDefinition {
   for (const [key, value] of Object.entries(resources)) {
     if (value !== undefined && (typeof value !== "string" || value === "")) {
-      throw new Error(`ETL state machine resource ${key} must be a non-empty string (got ${JSON.stringify(value)})`);
+      throw new Error(
+        `ETL state machine resource ${key} must be a non-empty string (got ${JSON.stringify(value)})`,
+      );
     }
   }
   if (!Number.isInteger(settings.jobTimeoutMinutes) || settings.jobTimeoutMinutes < 1) {
@@ -127,15 +141,30 @@ export function buildEtlStateMachine(resources: EtlMachineResources, settings: E
       Choices: [{ Variable: `${ETL_PATHS.plan}.${b.planFlag}`, BooleanEquals: true, Next: b.run }],
       Default: b.skipped,
     };
-    const skipped: PassState = { Type: "Pass", Parameters: { ran: false, "reason.$": `${ETL_PATHS.plan}.reasons.${b.reason}` }, End: true };
-    const done: PassState = { Type: "Pass", Parameters: { ran: true, "jobRunId.$": "$.jobRun.JobRunId" }, End: true };
+    const skipped: PassState = {
+      Type: "Pass",
+      Parameters: { ran: false, "reason.$": `${ETL_PATHS.plan}.reasons.${b.reason}` },
+      End: true,
+    };
+    const done: PassState = {
+      Type: "Pass",
+      Parameters: { ran: true, "jobRunId.$": "$.jobRun.JobRunId" },
+      End: true,
+    };
     return {
       StartAt: b.needed,
       States: {
         [b.needed]: needed,
         [b.run]: runJob(b.jobName, "$.jobRun", b.crawl.names.reset),
         // Inside a branch a failure ends the branch; the Parallel state's Catch reports it.
-        ...crawlStates({ key: b.crawl.key, label: b.crawl.label, crawlerName: b.crawl.crawlerName, ...crawl, next: b.done, onFailure: { kind: "fail" } }),
+        ...crawlStates({
+          key: b.crawl.key,
+          label: b.crawl.label,
+          crawlerName: b.crawl.crawlerName,
+          ...crawl,
+          next: b.done,
+          onFailure: { kind: "fail" },
+        }),
         [b.done]: done,
         [b.skipped]: skipped,
       },
@@ -153,7 +182,12 @@ export function buildEtlStateMachine(resources: EtlMachineResources, settings: E
         jobName: resources.s3ImportJobName,
         skipped: S.s3Skipped,
         done: S.s3Done,
-        crawl: { key: "s3History", label: "S3 history crawler", crawlerName: resources.s3HistoryCrawlerName, names: ETL_CRAWL_STATES.s3History },
+        crawl: {
+          key: "s3History",
+          label: "S3 history crawler",
+          crawlerName: resources.s3HistoryCrawlerName,
+          names: ETL_CRAWL_STATES.s3History,
+        },
       }),
       importBranch({
         needed: S.jdbcNeeded,
@@ -163,7 +197,12 @@ export function buildEtlStateMachine(resources: EtlMachineResources, settings: E
         jobName: resources.jdbcImportJobName,
         skipped: S.jdbcSkipped,
         done: S.jdbcDone,
-        crawl: { key: "jdbcHistory", label: "JDBC history crawler", crawlerName: resources.jdbcHistoryCrawlerName, names: ETL_CRAWL_STATES.jdbcHistory },
+        crawl: {
+          key: "jdbcHistory",
+          label: "JDBC history crawler",
+          crawlerName: resources.jdbcHistoryCrawlerName,
+          names: ETL_CRAWL_STATES.jdbcHistory,
+        },
       }),
     ],
     ResultSelector: { "s3.$": "$[0]", "jdbc.$": "$[1]" },
@@ -185,7 +224,10 @@ export function buildEtlStateMachine(resources: EtlMachineResources, settings: E
         [S.training]: task(
           {
             resource: INTEGRATIONS.sfnStartExecution,
-            parameters: { StateMachineArn: training, Input: { trigger: "etl", "curateJobRunId.$": `${ETL_PATHS.curate}.JobRunId` } },
+            parameters: {
+              StateMachineArn: training,
+              Input: { trigger: "etl", "curateJobRunId.$": `${ETL_PATHS.curate}.JobRunId` },
+            },
             resultSelector: { "ExecutionArn.$": "$.ExecutionArn" },
             resultPath: ETL_PATHS.training,
             timeoutSeconds: CRAWLER_API_TIMEOUT_SECONDS,
@@ -212,11 +254,16 @@ export function buildEtlStateMachine(resources: EtlMachineResources, settings: E
     },
     next(S.failed),
   );
-  const failed: FailState = { Type: "Fail", ErrorPath: `${ERROR_PATH}.Error`, CausePath: `${ERROR_PATH}.Cause` };
+  const failed: FailState = {
+    Type: "Fail",
+    ErrorPath: `${ERROR_PATH}.Error`,
+    CausePath: `${ERROR_PATH}.Cause`,
+  };
   const succeeded: SucceedState = { Type: "Succeed" };
 
   const crawlPhase = settings.crawlerPollSeconds * settings.crawlerMaxPolls + 2 * CRAWLER_API_TIMEOUT_SECONDS;
-  const budget = PLANNER_TIMEOUT_SECONDS + 2 * (jobTaskTimeout + crawlPhase) + 2 * NOTIFY_TIMEOUT_SECONDS + 3600;
+  const budget =
+    PLANNER_TIMEOUT_SECONDS + 2 * (jobTaskTimeout + crawlPhase) + 2 * NOTIFY_TIMEOUT_SECONDS + 3600;
   return {
     Comment: `Sensor analytics ETL (${settings.label}): plan, import history from S3 and JDBC in parallel, crawl, curate, crawl curated${training ? ", start training" : ""}`,
     StartAt: S.plan,
@@ -241,8 +288,18 @@ export function buildEtlStateMachine(resources: EtlMachineResources, settings: E
         next(S.imports),
       ),
       [S.imports]: imports,
-      [S.curate]: { ...runJob(resources.curateJobName, ETL_PATHS.curate, ETL_CRAWL_STATES.curated.reset), Catch: catchAll },
-      ...crawlStates({ key: "curated", label: "curated crawler", crawlerName: resources.curatedCrawlerName, ...crawl, next: afterCuratedCrawl, onFailure: notify }),
+      [S.curate]: {
+        ...runJob(resources.curateJobName, ETL_PATHS.curate, ETL_CRAWL_STATES.curated.reset),
+        Catch: catchAll,
+      },
+      ...crawlStates({
+        key: "curated",
+        label: "curated crawler",
+        crawlerName: resources.curatedCrawlerName,
+        ...crawl,
+        next: afterCuratedCrawl,
+        onFailure: notify,
+      }),
       ...trainingStates,
       [S.succeeded]: succeeded,
       [S.notify]: notifyFailure,

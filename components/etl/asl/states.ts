@@ -37,7 +37,11 @@ export const RETRY = {
     JitterStrategy: "FULL",
   },
   glueApi: {
-    ErrorEquals: ["Glue.ThrottlingException", "Glue.InternalServiceException", "Glue.OperationTimeoutException"],
+    ErrorEquals: [
+      "Glue.ThrottlingException",
+      "Glue.InternalServiceException",
+      "Glue.OperationTimeoutException",
+    ],
     IntervalSeconds: 5,
     BackoffRate: 2,
     MaxAttempts: 5,
@@ -46,7 +50,12 @@ export const RETRY = {
   },
   // The errors AWS recommends retrying for every Lambda task (the service, not the function, failed).
   lambda: {
-    ErrorEquals: ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+    ErrorEquals: [
+      "Lambda.ServiceException",
+      "Lambda.AWSLambdaException",
+      "Lambda.SdkClientException",
+      "Lambda.TooManyRequestsException",
+    ],
     IntervalSeconds: 2,
     BackoffRate: 2,
     MaxAttempts: 4,
@@ -54,14 +63,23 @@ export const RETRY = {
     JitterStrategy: "FULL",
   },
   sns: {
-    ErrorEquals: ["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KmsThrottlingException", "States.Timeout"],
+    ErrorEquals: [
+      "SNS.ThrottledException",
+      "SNS.InternalErrorException",
+      "SNS.KmsThrottlingException",
+      "States.Timeout",
+    ],
     IntervalSeconds: 2,
     BackoffRate: 2,
     MaxAttempts: 3,
     JitterStrategy: "FULL",
   },
   stepFunctions: {
-    ErrorEquals: ["StepFunctions.ExecutionLimitExceededException", "StepFunctions.SdkClientException", "StepFunctions.AWSStepFunctionsException"],
+    ErrorEquals: [
+      "StepFunctions.ExecutionLimitExceededException",
+      "StepFunctions.SdkClientException",
+      "StepFunctions.AWSStepFunctionsException",
+    ],
     IntervalSeconds: 5,
     BackoffRate: 2,
     MaxAttempts: 3,

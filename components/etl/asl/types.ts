@@ -32,7 +32,8 @@ export interface Catcher {
 }
 
 /** A state either names its successor or ends the machine (or branch). */
-export type Transition = { readonly Next: string; readonly End?: never } | { readonly End: true; readonly Next?: never };
+export type Transition =
+  { readonly Next: string; readonly End?: never } | { readonly End: true; readonly Next?: never };
 
 interface StateBase {
   readonly Comment?: string;
@@ -133,7 +134,8 @@ export interface FailState extends StateBase {
   readonly CausePath?: string;
 }
 
-export type State = TaskState | PassState | WaitState | ChoiceState | ParallelState | SucceedState | FailState;
+export type State =
+  TaskState | PassState | WaitState | ChoiceState | ParallelState | SucceedState | FailState;
 
 /** A map of state names to states. */
 export type States = Record<string, State>;

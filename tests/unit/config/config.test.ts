@@ -221,6 +221,13 @@ describe("stack configuration", function () {
       ]);
     });
 
+    it("offers the ad-hoc scoring URL only with an endpoint", function () {
+      expect(problems("prod", { anomalyScoringUrl: true })).to.deep.equal([]);
+      expect(problems("dev", { anomalyScoringUrl: true })).to.deep.equal([
+        "sensor-analytics:anomalyScoringUrl needs anomalyMode endpoint (batch mode has no endpoint to answer ad-hoc requests) (got true) in Pulumi.dev.yaml; fix: set anomalyMode to endpoint, or anomalyScoringUrl to false",
+      ]);
+    });
+
     it("keeps autoscaling bounds consistent", function () {
       expect(problems("prod", { inferenceMaxInstances: 1 })).to.deep.equal([
         "sensor-analytics:inferenceMaxInstances must be at least inferenceInstanceCount (2) (got 1) in Pulumi.prod.yaml; fix: set it to 2 or more",

@@ -28,7 +28,7 @@ describe("DataLake", function () {
   });
 
   it("encrypts data buckets with the lake KMS key and the log bucket with SSE-S3", function () {
-    const keyArn = dev.ofType("aws:kms/key:Key")[0]!.state.arn;
+    const keyArn = dev.named("aws:kms/key:Key", "sensors-dev-lake-key").state.arn;
     for (const role of ["raw", "curated", "results", "artifacts"]) {
       const sse = dev.named("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", `sensors-dev-lake-${role}-encryption`);
       expect(sse.inputs.rules).to.deep.equal([
@@ -40,7 +40,7 @@ describe("DataLake", function () {
   });
 
   it("rotates the KMS key", function () {
-    const key = dev.ofType("aws:kms/key:Key")[0]!;
+    const key = dev.named("aws:kms/key:Key", "sensors-dev-lake-key");
     expect(key.inputs.enableKeyRotation).to.equal(true);
   });
 
@@ -97,12 +97,12 @@ describe("DataLake", function () {
   });
 
   it("prod: buckets and the key are protected and retained on delete, never force-destroyed", function () {
-    for (const r of [...prod.ofType(BUCKET), ...prod.ofType("aws:kms/key:Key")]) {
+    for (const r of [...prod.ofType(BUCKET), prod.named("aws:kms/key:Key", "sensors-prod-lake-key")]) {
       expect(r.protect, r.name).to.equal(true);
       expect(r.retainOnDelete, r.name).to.equal(true);
     }
     for (const b of prod.ofType(BUCKET)) expect(b.inputs.forceDestroy).to.equal(false);
-    expect(prod.ofType("aws:kms/key:Key")[0]!.inputs.deletionWindowInDays).to.equal(30);
+    expect(prod.named("aws:kms/key:Key", "sensors-prod-lake-key").inputs.deletionWindowInDays).to.equal(30);
   });
 
   it("prod: tiers raw data to Standard-IA and Glacier IR as configured", function () {

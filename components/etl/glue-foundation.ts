@@ -1,0 +1,93 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { serviceTrustPolicy } from "./iam-documents";
+
+export interface GlueFoundationArgs {
+  /** The lake's catalog database (`PlatformConfig.lake.catalogDatabase`); the sources database is named after it. */
+  readonly lakeDatabaseName: string;
+  /** The lake key: S3 writes, CloudWatch logs and job bookmarks are encrypted with it. */
+  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Protect the sources database from deletion (`protect` + `retainOnDelete`). @default false */
+  readonly protectData?: boolean;
+  /** Tags merged into every taggable child. @default - none */
+  readonly tags?: Record<string, string>;
+}
+
+/** Name of the catalog database holding the sources' schemas: `<lake database>_sources` (Athena-safe). */
+export function sourcesDatabaseName(lakeDatabaseName: string): string {
+  const name = `${lakeDatabaseName}_sources`;
+  if (!/^[a-z0-9_]{1,255}$/.test(name)) {
+    throw new Error(
+      `catalog database "${name}" must be lowercase letters, digits and "_" (Athena cannot query other names); set sensor-analytics:catalogDatabase`,
+    );
+  }
+  return name;
+}
+
+/**
+ * What every Glue job and crawler of the platform shares: the service role they run as (its permissions are
+ * attached once the resources they reach exist, see `etl.ts`), the security configuration that encrypts
+ * what they write to S3 (SSE-KMS), their CloudWatch logs and their job bookmarks with the lake key, and the
+ * catalog database where the sources' schemas are recorded.
+ */
+export class GlueFoundation extends pulumi.ComponentResource {
+  public readonly role: aws.iam.Role;
+  public readonly securityConfiguration: aws.glue.SecurityConfiguration;
+  public readonly sourcesDatabase: aws.glue.CatalogDatabase;
+
+  constructor(name: string, args: GlueFoundationArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("sensor-analytics:etl:GlueFoundation", name, {}, opts);
+    const databaseName = sourcesDatabaseName(args.lakeDatabaseName);
+    const tags = { ...args.tags };
+    const protect = args.protectData ?? false;
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    const partition = aws.getPartitionOutput({}, { parent: this });
+    const region = aws.getRegionOutput({}, { parent: this });
+
+    // No source-account condition: Glue does not pass aws:SourceAccount when it assumes a job's role.
+    const trust = pulumi
+      .all([identity.accountId, partition.partition, region.region])
+      .apply(([accountId, part, reg]) =>
+        serviceTrustPolicy(
+          "glue.amazonaws.com",
+          { accountId, partition: part, region: reg },
+          { sourceAccount: false },
+        ),
+      );
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: "Glue jobs and crawlers of the sensor analytics ETL",
+        assumeRolePolicy: pulumi.jsonStringify(trust),
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.securityConfiguration = new aws.glue.SecurityConfiguration(
+      `${name}-encryption`,
+      {
+        encryptionConfiguration: {
+          s3Encryption: { s3EncryptionMode: "SSE-KMS", kmsKeyArn: args.kmsKeyArn },
+          cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: args.kmsKeyArn },
+          jobBookmarksEncryption: { jobBookmarksEncryptionMode: "CSE-KMS", kmsKeyArn: args.kmsKeyArn },
+        },
+      },
+      { parent: this },
+    );
+    this.sourcesDatabase = new aws.glue.CatalogDatabase(
+      `${name}-sources`,
+      {
+        name: databaseName,
+        description: "Schemas of the historical sources (landing CSV files, the historical database)",
+        tags,
+      },
+      { parent: this, protect, retainOnDelete: protect },
+    );
+    this.registerOutputs({
+      roleArn: this.role.arn,
+      securityConfigurationName: this.securityConfiguration.name,
+      sourcesDatabaseName: this.sourcesDatabase.name,
+    });
+  }
+}

@@ -1,0 +1,244 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { registerDocument } from "../documents";
+import { serviceTrustPolicy } from "../etl/iam-documents";
+import type { ScheduleExpression } from "../schedule";
+import { MlScope, notificationKeyPolicy, sageMakerExecutionPolicy } from "./ml-iam";
+import { MODEL_KEYS, sageMakerNamePrefix } from "./ml-layout";
+import type { ModelSettings } from "./model-settings";
+import { LakeBuckets, PipelineContext } from "./pipeline-context";
+import { RcfEndpoint } from "./rcf-endpoint";
+import { ScoringPipeline } from "./scoring-pipeline";
+import { TrainingPipeline } from "./training-pipeline";
+
+/** SageMaker's built-in Random Cut Forest image repository. */
+export const RCF_REPOSITORY = "randomcutforest";
+
+export interface AnomalyDetectionArgs {
+  /** Deployment name (`<app>-<stack>`): names the state machines, the endpoint and the SageMaker runs. */
+  readonly deployment: string;
+  /** `endpoint`: a real-time endpoint scores; `batch`: a batch transform per scoring run (no 24/7 instance). */
+  readonly mode: "endpoint" | "batch";
+  /** `buildModelSettings(config.anomaly)`: hyperparameters, shingle size, threshold rule. */
+  readonly model: ModelSettings;
+  readonly trainingInstanceType: string;
+  /** Instance type of the endpoint and of every batch transform. */
+  readonly inferenceInstanceType: string;
+  /** Endpoint mode: instances at creation and the autoscaling minimum. */
+  readonly inferenceInstanceCount: number;
+  /** Endpoint mode: autoscaling maximum (equal to the count: no autoscaling). */
+  readonly inferenceMaxInstances: number;
+  readonly trainingSchedule: ScheduleExpression;
+  readonly scoringSchedule: ScheduleExpression;
+  /** Lake buckets: raw (telemetry), curated (training CSV, anomalies, scoring state), results (Athena), artifacts (models). */
+  readonly buckets: LakeBuckets;
+  /** Lake KMS key: model artifacts, job volumes, endpoint storage, log groups. */
+  readonly kmsKey: aws.kms.Key;
+  /** Where scoring queries new readings (the AthenaAnalytics workgroup and the lake database). */
+  readonly athena: {
+    readonly workGroupName: pulumi.Input<string>;
+    readonly workGroupArn: pulumi.Input<string>;
+    readonly databaseName: pulumi.Input<string>;
+  };
+  /** Seconds after arrival a reading may still be missing from the lake (Firehose buffering plus a margin). */
+  readonly ingestDelaySeconds: number;
+  /** Subscribed to anomaly alerts and pipeline failures. @default - no subscription */
+  readonly alertEmail?: string;
+  readonly logRetentionDays: number;
+  /** Endpoint mode: an HTTPS function URL with IAM auth for ad-hoc predictions. @default false */
+  readonly adHocScoringUrl?: boolean;
+  /** Tags merged into every taggable child. @default - none */
+  readonly tags?: Record<string, string>;
+}
+
+/** Checks the args before anything is created; returns every problem. */
+export function validateAnomalyDetectionArgs(
+  args: Pick<AnomalyDetectionArgs, "mode" | "adHocScoringUrl" | "ingestDelaySeconds" | "logRetentionDays">,
+): string[] {
+  const problems: string[] = [];
+  if (args.adHocScoringUrl && args.mode !== "endpoint")
+    problems.push(
+      "adHocScoringUrl needs mode endpoint (batch mode has no endpoint to ask); set sensor-analytics:anomalyMode to endpoint or turn the URL off",
+    );
+  if (!Number.isInteger(args.ingestDelaySeconds) || args.ingestDelaySeconds < 0)
+    problems.push(
+      `ingestDelaySeconds must be a whole number of seconds, 0 or more (got ${args.ingestDelaySeconds})`,
+    );
+  if (!Number.isInteger(args.logRetentionDays) || args.logRetentionDays < 1)
+    problems.push(`logRetentionDays must be a whole number of days (got ${args.logRetentionDays})`);
+  return problems;
+}
+
+/**
+ * Anomaly detection with SageMaker's Random Cut Forest: the training pipeline (train, threshold from the
+ * training scores, blue/green endpoint update, promote), the scoring pipeline (watermark window, Athena,
+ * endpoint or batch transform, anomaly records, alerts), both on schedules; in endpoint mode the endpoint with
+ * alarms and autoscaling; KMS-encrypted SNS topics for anomaly alerts and for failures.
+ */
+export class AnomalyDetection extends pulumi.ComponentResource {
+  public readonly alertTopic: aws.sns.Topic;
+  public readonly failureTopic: aws.sns.Topic;
+  public readonly sageMakerRole: aws.iam.Role;
+  public readonly training: TrainingPipeline;
+  public readonly scoring: ScoringPipeline;
+  public readonly endpoint?: RcfEndpoint;
+  /** Endpoint mode with `adHocScoringUrl`: the IAM-authenticated HTTPS URL. */
+  public readonly scoringUrl?: pulumi.Output<string>;
+  public readonly trainingStateMachineArn: pulumi.Output<string>;
+  public readonly scoringStateMachineArn: pulumi.Output<string>;
+
+  constructor(name: string, args: AnomalyDetectionArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("sensor-analytics:ml:AnomalyDetection", name, {}, opts);
+    const problems = validateAnomalyDetectionArgs(args);
+    if (problems.length > 0)
+      throw new pulumi.ResourceError(`AnomalyDetection ${name}: ${problems.join("; ")}`, this);
+    const tags = { ...args.tags };
+    const child = { parent: this };
+    const { deployment, buckets } = args;
+    const namePrefix = sageMakerNamePrefix(deployment);
+    const endpointName = args.mode === "endpoint" ? `${namePrefix}-rcf` : undefined;
+    const scope = pulumi
+      .all([
+        aws.getPartitionOutput({}, child).partition,
+        aws.getRegionOutput({}, child).region,
+        aws.getCallerIdentityOutput({}, child).accountId,
+      ])
+      .apply(([partition, region, accountId]): MlScope => ({ partition, region, accountId }));
+    const image = aws.sagemaker.getPrebuiltEcrImageOutput({ repositoryName: RCF_REPOSITORY }, child);
+    registerDocument("ml-model-settings", "json", args.model);
+
+    // Topics: anomaly alerts (people watching rooms) apart from failures and alarms (people running the platform).
+    const keyPolicy = scope.apply(notificationKeyPolicy);
+    registerDocument("kms-ml-notifications-key-policy", "json", keyPolicy);
+    const topicKey = new aws.kms.Key(
+      `${name}-topics-key`,
+      {
+        description: `Anomaly alert and ML failure topics (${deployment})`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: pulumi.jsonStringify(keyPolicy),
+        tags,
+      },
+      child,
+    );
+    const topic = (role: string, displayName: string) => {
+      const t = new aws.sns.Topic(
+        `${name}-${role}`,
+        { displayName, kmsMasterKeyId: topicKey.arn, tags },
+        child,
+      );
+      if (args.alertEmail)
+        new aws.sns.TopicSubscription(
+          `${name}-${role}-email`,
+          { topic: t.arn, protocol: "email", endpoint: args.alertEmail },
+          child,
+        );
+      return t;
+    };
+    this.alertTopic = topic("alerts", `Sensor anomalies (${deployment})`);
+    this.failureTopic = topic("failures", `Anomaly pipeline failures and alarms (${deployment})`);
+
+    // The role SageMaker assumes for training, models and transforms.
+    const sageMakerPolicy = pulumi
+      .all([scope, buckets.curated.arn, buckets.artifacts.arn, args.kmsKey.arn, image.registryId])
+      .apply(([s, curatedBucketArn, artifactsBucketArn, kmsKeyArn, registryId]) =>
+        sageMakerExecutionPolicy({
+          scope: s,
+          curatedBucketArn,
+          artifactsBucketArn,
+          kmsKeyArn,
+          imageRepositoryArn: `arn:${s.partition}:ecr:${s.region}:${registryId}:repository/${RCF_REPOSITORY}`,
+        }),
+      );
+    registerDocument("iam-ml-sagemaker-role", "json", sageMakerPolicy);
+    this.sageMakerRole = new aws.iam.Role(
+      `${name}-sagemaker-role`,
+      {
+        description: `SageMaker trains and serves the ${deployment} anomaly model with this role`,
+        assumeRolePolicy: pulumi.jsonStringify(
+          scope.apply((s) => serviceTrustPolicy("sagemaker.amazonaws.com", s)),
+        ),
+        tags,
+      },
+      child,
+    );
+    const sageMakerRolePolicy = new aws.iam.RolePolicy(
+      `${name}-sagemaker-policy`,
+      { role: this.sageMakerRole.id, policy: pulumi.jsonStringify(sageMakerPolicy) },
+      child,
+    );
+
+    if (endpointName) {
+      this.endpoint = new RcfEndpoint(
+        `${name}-endpoint`,
+        {
+          endpointName,
+          image: image.registryPath,
+          sageMakerRoleArn: this.sageMakerRole.arn,
+          initialModelDataUrl: pulumi.interpolate`s3://${buckets.artifacts.bucket}/${MODEL_KEYS.currentArtifact}`,
+          instanceType: args.inferenceInstanceType,
+          instanceCount: args.inferenceInstanceCount,
+          maxInstances: args.inferenceMaxInstances,
+          kmsKeyArn: args.kmsKey.arn,
+          alarmTopicArn: this.failureTopic.arn,
+          tags,
+        },
+        { parent: this, dependsOn: [sageMakerRolePolicy] },
+      );
+    }
+
+    const context: PipelineContext = {
+      deployment,
+      namePrefix,
+      model: args.model,
+      buckets,
+      kmsKey: args.kmsKey,
+      scope,
+      failureTopicArn: this.failureTopic.arn,
+      topicKeyArn: topicKey.arn,
+      endpointName,
+      logRetentionDays: args.logRetentionDays,
+      tags,
+    };
+    // In endpoint mode both pipelines use the endpoint: it must exist first.
+    const afterEndpoint = { parent: this, dependsOn: this.endpoint ? [this.endpoint] : [] };
+    this.training = new TrainingPipeline(
+      `${name}-training`,
+      {
+        context,
+        sageMakerRoleArn: this.sageMakerRole.arn,
+        image: image.registryPath,
+        trainingInstanceType: args.trainingInstanceType,
+        inferenceInstanceType: args.inferenceInstanceType,
+        inferenceInstanceCount: args.inferenceInstanceCount,
+        schedule: args.trainingSchedule,
+        rollbackAlarmNames: this.endpoint?.rollbackAlarmNames,
+      },
+      afterEndpoint,
+    );
+    this.scoring = new ScoringPipeline(
+      `${name}-scoring`,
+      {
+        context,
+        alertTopicArn: this.alertTopic.arn,
+        athena: args.athena,
+        inferenceInstanceType: args.inferenceInstanceType,
+        schedule: args.scoringSchedule,
+        ingestDelaySeconds: args.ingestDelaySeconds,
+        adHocScoringUrl: args.adHocScoringUrl,
+      },
+      afterEndpoint,
+    );
+    this.scoringUrl = this.scoring.url;
+    this.trainingStateMachineArn = this.training.stateMachineArn;
+    this.scoringStateMachineArn = this.scoring.stateMachineArn;
+    this.registerOutputs({
+      trainingStateMachineArn: this.trainingStateMachineArn,
+      scoringStateMachineArn: this.scoringStateMachineArn,
+      alertTopicArn: this.alertTopic.arn,
+      failureTopicArn: this.failureTopic.arn,
+      endpointName: this.endpoint?.endpointName,
+      scoringUrl: this.scoringUrl,
+    });
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Where the anomaly pipeline keeps its objects, and the small JSON documents it passes between runs. Pure:
+ * the state machines, the functions and the local backend all use these keys.
+ *
+ *   artifacts bucket  models/runs/<run>/output/<job>/output/model.tar.gz   SageMaker's model artifact
+ *                     models/runs/<run>/training-scores/             batch transform scores of the training set
+ *                     models/runs/<run>/threshold.json               mean, sigma, z and threshold
+ *                     models/current.json                            the model in service (see ModelPointer)
+ *                     models/current/model.tar.gz                    its artifact, at a stable key
+ *   curated bucket    training/room_id=<room>/...                    per-room training CSV from the curate job:
+ *                                                                    shingled feature vectors, no header (input)
+ *                     anomalies/room_id=<room>/dt=<day>/<window>.json   anomaly records (output)
+ *                     state/anomaly-scoring/watermark.json           what has been scored (see ScoringWatermark)
+ *                     state/anomaly-scoring/batches/<window>/        batch transform input, row keys, output
+ */
+import { LAKE_ZONES } from "../lake/layout";
+
+const MODELS = LAKE_ZONES.models.prefix;
+/** Prefix of the scoring state in the curated bucket (outside every table location, so no query reads it). */
+export const SCORING_STATE_PREFIX = "state/anomaly-scoring/";
+
+/** A run ID: UTC time of the run plus a suffix from the execution name, safe in every SageMaker name. */
+export const RUN_ID_PATTERN = /^\d{8}t\d{6}-[a-z0-9]{1,12}$/;
+
+/** Builds a run ID from the start time and the Step Functions execution name. */
+export function runId(startedAt: Date, executionName: string): string {
+  const stamp = startedAt.toISOString().replace(/[-:]/g, "").slice(0, 15).toLowerCase();
+  const suffix =
+    executionName
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, "")
+      .slice(-8) || "run";
+  return `${stamp}-${suffix}`;
+}
+
+function checkRun(run: string): string {
+  if (!RUN_ID_PATTERN.test(run))
+    throw new Error(`run ID "${run}" must look like 20240131t020000-abc123 (see runId())`);
+  return run;
+}
+
+export const MODEL_KEYS = {
+  runPrefix: (run: string) => `${MODELS}runs/${checkRun(run)}/`,
+  trainingOutputPrefix: (run: string) => `${MODEL_KEYS.runPrefix(run)}output/`,
+  trainingScoresPrefix: (run: string) => `${MODEL_KEYS.runPrefix(run)}training-scores/`,
+  threshold: (run: string) => `${MODEL_KEYS.runPrefix(run)}threshold.json`,
+  /** The pointer to the model in service. */
+  current: `${MODELS}current.json`,
+  /** The artifact of the model in service, at a stable key (the Pulumi-managed first model reads it). */
+  currentArtifact: `${MODELS}current/model.tar.gz`,
+} as const;
+
+export const SCORING_KEYS = {
+  watermark: `${SCORING_STATE_PREFIX}watermark.json`,
+  batchPrefix: (window: string) => `${SCORING_STATE_PREFIX}batches/${window}/`,
+  batchInput: (window: string) => `${SCORING_KEYS.batchPrefix(window)}input/features.csv`,
+  batchRows: (window: string) => `${SCORING_KEYS.batchPrefix(window)}rows.json`,
+  batchOutputPrefix: (window: string) => `${SCORING_KEYS.batchPrefix(window)}output/`,
+} as const;
+
+/** The model in service, written by the training state machine after a successful run. */
+export interface ModelPointer {
+  readonly runId: string;
+  /** SageMaker model name (batch transform uses it). */
+  readonly modelName: string;
+  readonly trainingJobName: string;
+  /** S3 URI of the run's model.tar.gz. */
+  readonly modelDataUrl: string;
+  /** Endpoint config the endpoint was moved to (endpoint mode only). */
+  readonly endpointConfigName?: string;
+  readonly threshold: number;
+  readonly mean: number;
+  readonly sigma: number;
+  readonly z: number;
+  /** Training vectors scored to compute the threshold. */
+  readonly trainingVectors: number;
+  /** The model settings the run trained with (shingle size and feature columns must match at scoring). */
+  readonly featureDim: number;
+  readonly shingleSize: number;
+  readonly promotedAt: string;
+}
+
+/** What scoring has covered, so a second run over the same data scores nothing twice. */
+export interface ScoringWatermark {
+  /** Every reading that arrived (received_at) at or before this epoch-ms time has been scored. */
+  readonly scoredThroughMs: number;
+  /**
+   * The window a run planned and has not finished. The next run scores exactly this window again (same
+   * bounds, same object keys), so a failed run never leaves duplicates behind.
+   */
+  readonly pending?: { readonly sinceMs: number; readonly untilMs: number; readonly attempt: number };
+  /** The window that advanced the watermark last. */
+  readonly lastWindowId: string;
+  /** Per device, the reading time of its last anomaly, so an incident continuing into the next window is not alerted twice. */
+  readonly lastAnomalyTs: Readonly<Record<string, number>>;
+  readonly updatedAt: string;
+}
+
+/** ID of a scoring window: its bounds (base 36), so scoring the same window again writes the same objects. */
+export function windowId(sinceMs: number, untilMs: number): string {
+  return `w${sinceMs.toString(36)}-${untilMs.toString(36)}`;
+}
+
+/**
+ * Prefix of the SageMaker names a deployment's runs create (training jobs, models, endpoint configs,
+ * transform jobs). SageMaker names are at most 63 characters; the prefix leaves room for a run or window ID.
+ */
+export function sageMakerNamePrefix(deployment: string): string {
+  const prefix = deployment
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, 24)
+    .replace(/-+$/, "");
+  if (!/^[a-z0-9]/.test(prefix))
+    throw new Error(`deployment "${deployment}" must start with a letter or digit to name SageMaker jobs`);
+  return prefix;
+}

@@ -1,0 +1,55 @@
+/**
+ * What the training and scoring pipelines share, passed down from {@link AnomalyDetection}: the deployment's
+ * names, the model settings, the lake, the account scope and the notification topics.
+ */
+import type * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { MlScope } from "./ml-iam";
+import type { ModelSettings } from "./model-settings";
+
+export interface LakeBuckets {
+  readonly raw: aws.s3.Bucket;
+  readonly curated: aws.s3.Bucket;
+  readonly results: aws.s3.Bucket;
+  readonly artifacts: aws.s3.Bucket;
+}
+
+export interface PipelineContext {
+  /** Deployment name (`<app>-<stack>`). */
+  readonly deployment: string;
+  /** Prefix of the SageMaker names runs create (`sageMakerNamePrefix(deployment)`). */
+  readonly namePrefix: string;
+  readonly model: ModelSettings;
+  readonly buckets: LakeBuckets;
+  readonly kmsKey: aws.kms.Key;
+  readonly scope: pulumi.Output<MlScope>;
+  /** Topic for failures and alarms, and the key the topics are encrypted with. */
+  readonly failureTopicArn: pulumi.Input<string>;
+  readonly topicKeyArn: pulumi.Input<string>;
+  /** Endpoint mode: the endpoint's name. @default - batch mode */
+  readonly endpointName?: string;
+  readonly logRetentionDays: number;
+  readonly tags: Record<string, string>;
+}
+
+/** Bucket ARNs and the lake key, resolved, for the function policies. */
+export interface LakeArns {
+  readonly raw: string;
+  readonly curated: string;
+  readonly results: string;
+  readonly artifacts: string;
+  readonly kmsKeyArn: string;
+}
+
+export function lakeArns(context: PipelineContext): pulumi.Output<LakeArns> {
+  const b = context.buckets;
+  return pulumi
+    .all([b.raw.arn, b.curated.arn, b.results.arn, b.artifacts.arn, context.kmsKey.arn])
+    .apply(([raw, curated, results, artifacts, kmsKeyArn]) => ({
+      raw,
+      curated,
+      results,
+      artifacts,
+      kmsKeyArn,
+    }));
+}

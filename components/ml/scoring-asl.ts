@@ -1,0 +1,188 @@
+/**
+ * The anomaly-scoring state machine as a typed ASL object. Pure, like the training machine.
+ *
+ *   guard (no overlapping runs) → Plan scoring window (Lambda) → Anything to score?
+ *   → Query new readings (Athena scoring_input, parameterized by the plan's window)
+ *   → endpoint mode: Score readings (Lambda → InvokeEndpoint)
+ *     batch mode:    Write transform input (Lambda) → Any readings? → Score in batch transform (.sync)
+ *                    → Collect batch scores (Lambda)
+ *   → Scoring succeeded
+ *
+ * The query text is the rendered `scoring_input.sql`, the same file DuckDB runs locally; its `?` markers get
+ * the plan's values through Athena `ExecutionParameters`, in the order the renderer reported.
+ */
+import type { ChoiceState, StateMachineDefinition, States, SucceedState } from "../etl/asl/types";
+import { renderQuery } from "../analytics/queries";
+import { lambdaStep, ML_INTEGRATIONS, ML_RETRY, mlTask, notifyAndFail, overlapGuard } from "./asl-common";
+import type { ModelSettings } from "./model-settings";
+
+export const SCORING_STATES = {
+  checkRunning: "Check for a running scoring",
+  anotherRunning: "Is another scoring running?",
+  skipRunning: "Skip: scoring already running",
+  plan: "Plan scoring window",
+  anything: "Anything to score?",
+  nothing: "Nothing to score",
+  query: "Query new readings",
+  score: "Score readings",
+  prepareBatch: "Write transform input",
+  anyRows: "Any readings?",
+  transform: "Score in batch transform",
+  collect: "Collect batch scores",
+  succeeded: "Scoring succeeded",
+  notify: "Notify failure",
+  failed: "Scoring failed",
+} as const;
+
+export interface ScoringMachineResources {
+  readonly scoringFunctionArn: string;
+  readonly workGroup: string;
+  readonly database: string;
+  readonly failureTopicArn: string;
+  /** Endpoint mode: score on this endpoint (through the function). @default - batch mode */
+  readonly endpointName?: string;
+  /** Batch mode: KMS key for the transform's output and volume. */
+  readonly kmsKeyArn: string;
+}
+
+export interface ScoringMachineSettings {
+  readonly label: string;
+  readonly model: ModelSettings;
+  /** Batch mode: transform instance type. */
+  readonly inferenceInstanceType: string;
+  /** Tags for the transform jobs. @default - none */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export function buildScoringStateMachine(
+  resources: ScoringMachineResources,
+  settings: ScoringMachineSettings,
+): StateMachineDefinition {
+  const S = SCORING_STATES;
+  const onError = S.notify;
+  const fn = resources.scoringFunctionArn;
+  const endpointMode = resources.endpointName !== undefined;
+  const query = renderQuery("scoring_input", "athena");
+  const tags = Object.entries(settings.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+
+  const batchStates: States = {
+    [S.prepareBatch]: lambdaStep(
+      fn,
+      { action: "prepareBatch", "plan.$": "$.plan", "resultsUri.$": "$.query.resultsUri" },
+      "$.batch",
+      onError,
+      { Next: S.anyRows },
+    ),
+    [S.anyRows]: {
+      Type: "Choice",
+      Choices: [{ Variable: "$.batch.rows", NumericEquals: 0, Next: S.collect }],
+      Default: S.transform,
+    } satisfies ChoiceState,
+    [S.transform]: mlTask(
+      ML_INTEGRATIONS.createTransformJobSync,
+      {
+        parameters: {
+          "TransformJobName.$": "$.plan.transformJobName",
+          "ModelName.$": "$.plan.model.name",
+          BatchStrategy: "MultiRecord",
+          MaxPayloadInMB: 6,
+          TransformInput: {
+            DataSource: { S3DataSource: { S3DataType: "S3Prefix", "S3Uri.$": "$.batch.inputUri" } },
+            ContentType: settings.model.contentTypes.inference,
+            SplitType: "Line",
+          },
+          TransformOutput: {
+            "S3OutputPath.$": "$.batch.outputUri",
+            Accept: "application/jsonlines",
+            AssembleWith: "Line",
+            KmsKeyId: resources.kmsKeyArn,
+          },
+          TransformResources: {
+            InstanceType: settings.inferenceInstanceType,
+            InstanceCount: 1,
+            VolumeKmsKeyId: resources.kmsKeyArn,
+          },
+          ...(tags.length > 0 ? { Tags: tags } : {}),
+        },
+        resultPath: null,
+        timeoutSeconds: 3600,
+        retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
+        onError,
+      },
+      { Next: S.collect },
+    ),
+    [S.collect]: lambdaStep(
+      fn,
+      { action: "collectBatch", "plan.$": "$.plan", "batch.$": "$.batch" },
+      "$.outcome",
+      onError,
+      { Next: S.succeeded },
+    ),
+  };
+
+  const states: States = {
+    ...overlapGuard(
+      { check: S.checkRunning, decide: S.anotherRunning, skip: S.skipRunning },
+      onError,
+      S.plan,
+    ),
+    [S.plan]: lambdaStep(fn, { action: "plan", queryParameters: [...query.parameters] }, "$.plan", onError, {
+      Next: S.anything,
+    }),
+    [S.anything]: {
+      Type: "Choice",
+      Choices: [{ Variable: "$.plan.skip", BooleanEquals: true, Next: S.nothing }],
+      Default: S.query,
+    } satisfies ChoiceState,
+    [S.nothing]: {
+      Type: "Succeed",
+      Comment: "No model yet, or no readings since the watermark",
+    } satisfies SucceedState,
+    [S.query]: mlTask(
+      ML_INTEGRATIONS.athenaStartQueryExecutionSync,
+      {
+        comment: "components/analytics/sql/scoring_input.sql, rendered for Athena",
+        parameters: {
+          QueryString: query.text,
+          "ExecutionParameters.$": "$.plan.athenaParameters",
+          QueryExecutionContext: { Catalog: "AwsDataCatalog", Database: resources.database },
+          WorkGroup: resources.workGroup,
+        },
+        resultSelector: {
+          "resultsUri.$": "$.QueryExecution.ResultConfiguration.OutputLocation",
+          "queryExecutionId.$": "$.QueryExecution.QueryExecutionId",
+        },
+        resultPath: "$.query",
+        timeoutSeconds: 900,
+        retry: [ML_RETRY.athena],
+        onError,
+      },
+      { Next: endpointMode ? S.score : S.prepareBatch },
+    ),
+    ...(endpointMode
+      ? {
+          [S.score]: lambdaStep(
+            fn,
+            { action: "score", "plan.$": "$.plan", "resultsUri.$": "$.query.resultsUri" },
+            "$.outcome",
+            onError,
+            { Next: S.succeeded },
+          ),
+        }
+      : batchStates),
+    [S.succeeded]: { Type: "Succeed" } satisfies SucceedState,
+    ...notifyAndFail(
+      { notify: S.notify, fail: S.failed },
+      resources.failureTopicArn,
+      `[${settings.label}] Anomaly scoring failed`,
+      "Anomaly scoring",
+    ),
+  };
+
+  return {
+    Comment: `Anomaly scoring (${settings.label}, ${endpointMode ? "endpoint" : "batch transform"}): plan a window from the watermark, query it with Athena, score, record anomalies, alert`,
+    StartAt: S.checkRunning,
+    TimeoutSeconds: 2 * 3600,
+    States: states,
+  };
+}

@@ -1,0 +1,191 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { ScheduleExpression } from "../schedule";
+import { MlFunction } from "./ml-function";
+import { adHocScoringPolicy, scoringFunctionPolicy, scoringMachinePolicy } from "./ml-iam";
+import { MlStateMachine } from "./ml-state-machine";
+import { lakeArns, PipelineContext } from "./pipeline-context";
+import { buildScoringStateMachine } from "./scoring-asl";
+
+export interface ScoringPipelineArgs {
+  readonly context: PipelineContext;
+  /** Topic for one alert per anomaly incident. */
+  readonly alertTopicArn: pulumi.Input<string>;
+  /** Where new readings are queried: the analytics workgroup and the lake database. */
+  readonly athena: {
+    readonly workGroupName: pulumi.Input<string>;
+    readonly workGroupArn: pulumi.Input<string>;
+    readonly databaseName: pulumi.Input<string>;
+  };
+  /** Batch mode: the transform's instance type. */
+  readonly inferenceInstanceType: string;
+  readonly schedule: ScheduleExpression;
+  /** Seconds after arrival a reading may still be missing from the lake (Firehose buffering plus margin). */
+  readonly ingestDelaySeconds: number;
+  /** Endpoint mode: an HTTPS function URL with IAM auth for ad-hoc predictions. @default false */
+  readonly adHocScoringUrl?: boolean;
+}
+
+/**
+ * Anomaly scoring: the scoring-step function (plan the watermark window, score on the endpoint or through a
+ * batch transform, write anomaly records, alert per incident) and the scoring state machine on its schedule;
+ * in endpoint mode optionally an IAM-authenticated URL for ad-hoc predictions.
+ */
+export class ScoringPipeline extends pulumi.ComponentResource {
+  public readonly function: MlFunction;
+  public readonly machine: MlStateMachine;
+  public readonly stateMachineArn: pulumi.Output<string>;
+  /** The ad-hoc scoring URL, when enabled. */
+  public readonly url?: pulumi.Output<string>;
+
+  constructor(name: string, args: ScoringPipelineArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("sensor-analytics:ml:ScoringPipeline", name, {}, opts);
+    const { context: c } = args;
+    const { deployment, namePrefix, endpointName } = c;
+    const child = { parent: this };
+    const modelSettings = JSON.stringify(c.model);
+    const functionCommon = { logRetentionDays: c.logRetentionDays, kmsKeyArn: c.kmsKey.arn, tags: c.tags };
+
+    this.function = new MlFunction(
+      `${name}-fn`,
+      {
+        ...functionCommon,
+        entry: "functions/anomaly-scoring/handler.ts",
+        description: `Anomaly scoring steps of ${deployment}: plan the window, score, record anomalies, alert`,
+        documentName: "ml-scoring-function",
+        logGroupName: `/sensor-analytics/${deployment}/anomaly-scoring`,
+        policy: (r) =>
+          pulumi
+            .all([lakeArns(c), args.alertTopicArn, c.topicKeyArn])
+            .apply(([a, alertTopicArn, topicKeyArn]) =>
+              scoringFunctionPolicy({
+                ...r,
+                kmsKeyArn: a.kmsKeyArn,
+                curatedBucketArn: a.curated,
+                artifactsBucketArn: a.artifacts,
+                resultsBucketArn: a.results,
+                alertTopicArn,
+                topicKeyArn,
+                endpointName,
+              }),
+            ),
+        environment: {
+          DEPLOYMENT: deployment,
+          CURATED_BUCKET: c.buckets.curated.bucket,
+          ARTIFACTS_BUCKET: c.buckets.artifacts.bucket,
+          ALERT_TOPIC_ARN: args.alertTopicArn,
+          MODEL_SETTINGS: modelSettings,
+          INGEST_DELAY_SECONDS: String(args.ingestDelaySeconds),
+          ...(endpointName ? { ENDPOINT_NAME: endpointName } : {}),
+        },
+        timeoutSeconds: 900,
+        memorySize: 2048,
+      },
+      child,
+    );
+
+    const definition = pulumi
+      .all([
+        this.function.arn,
+        args.athena.workGroupName,
+        args.athena.databaseName,
+        c.failureTopicArn,
+        c.kmsKey.arn,
+      ])
+      .apply(([scoringFunctionArn, workGroup, database, failureTopicArn, kmsKeyArn]) =>
+        buildScoringStateMachine(
+          { scoringFunctionArn, workGroup, database, failureTopicArn, kmsKeyArn, endpointName },
+          {
+            label: deployment,
+            model: c.model,
+            inferenceInstanceType: args.inferenceInstanceType,
+            tags: { ...c.tags, "sensor-analytics:deployment": deployment },
+          },
+        ),
+      );
+    this.machine = new MlStateMachine(
+      name,
+      {
+        machineName: `${deployment}-anomaly-scoring`,
+        description: `Scores new ${deployment} readings for anomalies (${endpointName ? "endpoint" : "batch transform"})`,
+        definition,
+        documentName: "ml-scoring-state-machine",
+        schedule: args.schedule,
+        logRetentionDays: c.logRetentionDays,
+        kmsKeyArn: c.kmsKey.arn,
+        tags: c.tags,
+        policy: (stateMachineArn, scope) =>
+          pulumi
+            .all([
+              this.function.arn,
+              c.failureTopicArn,
+              c.topicKeyArn,
+              args.athena.workGroupArn,
+              args.athena.databaseName,
+              lakeArns(c),
+            ])
+            .apply(([functionArn, failureTopicArn, topicKeyArn, workGroupArn, database, a]) =>
+              scoringMachinePolicy({
+                scope,
+                stateMachineArn,
+                functionArn,
+                failureTopicArn,
+                topicKeyArn,
+                kmsKeyArn: a.kmsKeyArn,
+                workGroupArn,
+                database,
+                rawBucketArn: a.raw,
+                resultsBucketArn: a.results,
+                namePrefix,
+                batch: endpointName === undefined,
+              }),
+            ),
+      },
+      child,
+    );
+    this.stateMachineArn = this.machine.arn;
+
+    if (endpointName && args.adHocScoringUrl) {
+      const adHoc = new MlFunction(
+        `${name}-adhoc-fn`,
+        {
+          ...functionCommon,
+          entry: "functions/adhoc-scoring/handler.ts",
+          description: `Ad-hoc anomaly scores from the ${deployment} endpoint (IAM-authenticated URL)`,
+          documentName: "ml-adhoc-scoring-function",
+          logGroupName: `/sensor-analytics/${deployment}/adhoc-scoring`,
+          policy: (r) =>
+            lakeArns(c).apply((a) =>
+              adHocScoringPolicy({
+                ...r,
+                kmsKeyArn: a.kmsKeyArn,
+                curatedBucketArn: a.curated,
+                artifactsBucketArn: a.artifacts,
+                endpointName,
+              }),
+            ),
+          environment: {
+            ARTIFACTS_BUCKET: c.buckets.artifacts.bucket,
+            ENDPOINT_NAME: endpointName,
+            MODEL_SETTINGS: modelSettings,
+          },
+          timeoutSeconds: 30,
+          memorySize: 512,
+        },
+        child,
+      );
+      // AWS_IAM: only principals allowed lambda:InvokeFunctionUrl on this function can call it (SigV4 signed).
+      const url = new aws.lambda.FunctionUrl(
+        `${name}-url`,
+        { functionName: adHoc.function.name, authorizationType: "AWS_IAM" },
+        child,
+      );
+      this.url = url.functionUrl;
+    }
+    this.registerOutputs({
+      stateMachineArn: this.stateMachineArn,
+      functionArn: this.function.arn,
+      url: this.url,
+    });
+  }
+}

@@ -1,0 +1,126 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ScheduleExpression } from "../schedule";
+import { MlFunction } from "./ml-function";
+import { trainingFunctionPolicy, trainingMachinePolicy } from "./ml-iam";
+import { MlStateMachine } from "./ml-state-machine";
+import { lakeArns, PipelineContext } from "./pipeline-context";
+import { buildTrainingStateMachine } from "./training-asl";
+
+export interface TrainingPipelineArgs {
+  readonly context: PipelineContext;
+  /** Role SageMaker assumes for the training job, the models and the transform jobs. */
+  readonly sageMakerRoleArn: pulumi.Input<string>;
+  /** The region's Random Cut Forest image. */
+  readonly image: pulumi.Input<string>;
+  readonly trainingInstanceType: string;
+  readonly inferenceInstanceType: string;
+  readonly inferenceInstanceCount: number;
+  readonly schedule: ScheduleExpression;
+  /** Endpoint mode: alarms that roll an endpoint update back. @default - none */
+  readonly rollbackAlarmNames?: readonly string[];
+}
+
+/**
+ * Model training: the training-step function (check the curate job's training set, compute the threshold,
+ * promote) and the training state machine on its schedule, also started by the ETL after curation.
+ */
+export class TrainingPipeline extends pulumi.ComponentResource {
+  public readonly function: MlFunction;
+  public readonly machine: MlStateMachine;
+  public readonly stateMachineArn: pulumi.Output<string>;
+
+  constructor(name: string, args: TrainingPipelineArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("sensor-analytics:ml:TrainingPipeline", name, {}, opts);
+    const { context: c } = args;
+    const { deployment, namePrefix, endpointName } = c;
+
+    this.function = new MlFunction(
+      `${name}-fn`,
+      {
+        entry: "functions/model-training/handler.ts",
+        description: `Model training steps of ${deployment}: check the training set, compute the threshold, promote the model`,
+        documentName: "ml-training-function",
+        logGroupName: `/sensor-analytics/${deployment}/model-training`,
+        logRetentionDays: c.logRetentionDays,
+        kmsKeyArn: c.kmsKey.arn,
+        policy: (r) =>
+          lakeArns(c).apply((a) =>
+            trainingFunctionPolicy({
+              ...r,
+              kmsKeyArn: a.kmsKeyArn,
+              curatedBucketArn: a.curated,
+              artifactsBucketArn: a.artifacts,
+              namePrefix,
+              endpointName,
+            }),
+          ),
+        environment: {
+          DEPLOYMENT: deployment,
+          CURATED_BUCKET: c.buckets.curated.bucket,
+          ARTIFACTS_BUCKET: c.buckets.artifacts.bucket,
+          MODEL_SETTINGS: JSON.stringify(c.model),
+        },
+        timeoutSeconds: 900,
+        memorySize: 2048,
+        tags: c.tags,
+      },
+      { parent: this },
+    );
+
+    const definition = pulumi
+      .all([this.function.arn, args.sageMakerRoleArn, args.image, c.kmsKey.arn, c.failureTopicArn])
+      .apply(([trainingFunctionArn, sageMakerRoleArn, trainingImage, kmsKeyArn, failureTopicArn]) =>
+        buildTrainingStateMachine(
+          {
+            trainingFunctionArn,
+            sageMakerRoleArn,
+            trainingImage,
+            kmsKeyArn,
+            failureTopicArn,
+            endpointName,
+            rollbackAlarmNames: args.rollbackAlarmNames,
+          },
+          {
+            label: deployment,
+            model: c.model,
+            trainingInstanceType: args.trainingInstanceType,
+            inferenceInstanceType: args.inferenceInstanceType,
+            inferenceInstanceCount: args.inferenceInstanceCount,
+            tags: { ...c.tags, "sensor-analytics:deployment": deployment },
+          },
+        ),
+      );
+    this.machine = new MlStateMachine(
+      name,
+      {
+        machineName: `${deployment}-rcf-training`,
+        description: `Trains the ${deployment} Random Cut Forest and puts it in service`,
+        definition,
+        documentName: "ml-training-state-machine",
+        schedule: args.schedule,
+        logRetentionDays: c.logRetentionDays,
+        kmsKeyArn: c.kmsKey.arn,
+        tags: c.tags,
+        policy: (stateMachineArn, scope) =>
+          pulumi
+            .all([this.function.arn, c.failureTopicArn, c.topicKeyArn, args.sageMakerRoleArn, c.kmsKey.arn])
+            .apply(([functionArn, failureTopicArn, topicKeyArn, sageMakerRoleArn, kmsKeyArn]) =>
+              trainingMachinePolicy({
+                scope,
+                stateMachineArn,
+                functionArn,
+                failureTopicArn,
+                topicKeyArn,
+                sageMakerRoleArn,
+                kmsKeyArn,
+                namePrefix,
+                endpointName,
+              }),
+            ),
+      },
+      { parent: this },
+    );
+    this.stateMachineArn = this.machine.arn;
+    this.registerOutputs({ stateMachineArn: this.stateMachineArn, functionArn: this.function.arn });
+  }
+}

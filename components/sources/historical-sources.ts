@@ -1,0 +1,181 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig } from "../config";
+import { DemoDatabase } from "./demo-database";
+import { GlueVpc } from "./glue-vpc";
+import { JdbcCredentials, JdbcSource } from "./jdbc-source";
+import { validateSourceNetwork } from "./network-plan";
+import { S3HistoricalSource } from "./s3-source";
+import { VpcPeering } from "./vpc-peering";
+
+export interface HistoricalSourcesArgs {
+  /** The historical database: demo (created here) or existing (peered with). */
+  readonly database: PlatformConfig["database"];
+  /** The Glue VPC's block and the JDBC import's worker count (which the Glue subnet must hold). */
+  readonly glue: Pick<PlatformConfig["glue"], "vpcCidr" | "workers">;
+  /** Prefix of the historical CSV files in the raw bucket. */
+  readonly historicalPrefix: string;
+  readonly rawBucketName: pulumi.Input<string>;
+  /** The lake key: flow logs, the demo database, a created secret. */
+  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Role the source crawlers run as, and their security configuration and catalog database. */
+  readonly glueRoleArn: pulumi.Input<string>;
+  readonly securityConfigurationName: pulumi.Input<string>;
+  readonly catalogDatabaseName: pulumi.Input<string>;
+  readonly logRetentionDays: number;
+  /** Protect the demo database and a created secret. @default false */
+  readonly protectData?: boolean;
+  /** @default - the first available zones of the region */
+  readonly availabilityZones?: pulumi.Input<string[]>;
+  /** Where the configuration came from, for messages. @default "the stack configuration" */
+  readonly configSource?: string;
+  /** Tags merged into every taggable child. @default - none */
+  readonly tags?: Record<string, string>;
+}
+
+/**
+ * The two historical sources: CSV files in the landing prefix, and a SQL database in another VPC reached
+ * through a dedicated Glue VPC and VPC peering (the demo database created here in `demo` mode, or the
+ * existing one named in config). Validates the network plan before creating anything.
+ */
+export class HistoricalSources extends pulumi.ComponentResource {
+  public readonly glueVpc: GlueVpc;
+  /** The demo database (`demo` mode only). */
+  public readonly demoDatabase?: DemoDatabase;
+  public readonly peering: VpcPeering;
+  public readonly jdbc: JdbcSource;
+  public readonly s3: S3HistoricalSource;
+
+  constructor(name: string, args: HistoricalSourcesArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("sensor-analytics:sources:HistoricalSources", name, {}, opts);
+    const { database } = args;
+    const problems = validateSourceNetwork({
+      stackFile: args.configSource ?? "the stack configuration",
+      glue: args.glue,
+      database,
+    });
+    if (problems.length > 0) throw new pulumi.ResourceError(problems.join("\n"), this);
+    if ((database.mode === "existing") !== (database.existing !== undefined)) {
+      throw new pulumi.ResourceError(
+        `database.existing must be given exactly when database.mode is "existing" (mode is "${database.mode}")`,
+        this,
+      );
+    }
+    const tags = { ...args.tags };
+    const child = { parent: this };
+    const common = {
+      kmsKeyArn: args.kmsKeyArn,
+      logRetentionDays: args.logRetentionDays,
+      availabilityZones: args.availabilityZones,
+      tags,
+    };
+
+    this.glueVpc = new GlueVpc(`${name}-glue`, { cidrBlock: args.glue.vpcCidr, ...common }, child);
+
+    let side: {
+      vpcId: pulumi.Input<string>;
+      routeTableIds: pulumi.Input<string>[];
+      securityGroupId: pulumi.Input<string>;
+      host: pulumi.Input<string>;
+    };
+    let credentials: JdbcCredentials;
+    if (database.existing) {
+      const existing = database.existing;
+      side = {
+        vpcId: existing.vpcId,
+        routeTableIds: [...existing.routeTableIds],
+        securityGroupId: existing.securityGroupId,
+        host: existing.host,
+      };
+      if (existing.secretArn) {
+        credentials = { secretArn: existing.secretArn };
+      } else if (existing.password) {
+        credentials = { username: existing.username, password: pulumi.secret(existing.password.reveal()) };
+      } else {
+        throw new pulumi.ResourceError(
+          "database.existing needs secretArn or password (sensor-analytics:databaseSecretArn or databasePassword)",
+          this,
+        );
+      }
+    } else {
+      const demo = new DemoDatabase(
+        `${name}-database`,
+        {
+          engine: database.engine,
+          instanceClass: database.instanceClass,
+          databaseName: database.name,
+          port: database.port,
+          vpcCidr: database.vpcCidr,
+          protectData: args.protectData,
+          ...common,
+        },
+        child,
+      );
+      this.demoDatabase = demo;
+      side = {
+        vpcId: demo.network.vpcId,
+        routeTableIds: demo.network.routeTableIds,
+        securityGroupId: demo.securityGroup.id,
+        host: demo.host,
+      };
+      credentials = { secretArn: demo.secretArn };
+    }
+
+    this.peering = new VpcPeering(
+      `${name}-peering`,
+      {
+        glue: {
+          vpcId: this.glueVpc.vpcId,
+          cidrBlock: this.glueVpc.cidrBlock,
+          routeTableIds: this.glueVpc.routeTableIds,
+        },
+        database: { vpcId: side.vpcId, cidrBlock: database.vpcCidr, routeTableIds: side.routeTableIds },
+        tags,
+      },
+      child,
+    );
+    this.jdbc = new JdbcSource(
+      `${name}-jdbc`,
+      {
+        engine: database.engine,
+        host: side.host,
+        port: database.port,
+        databaseName: database.name,
+        credentials,
+        kmsKeyArn: args.kmsKeyArn,
+        glueNetwork: {
+          subnetId: this.glueVpc.connectionSubnet.id,
+          availabilityZone: this.glueVpc.connectionSubnet.availabilityZone,
+          securityGroupId: this.glueVpc.glueSecurityGroup.id,
+        },
+        databaseNetwork: { securityGroupId: side.securityGroupId, cidrBlock: database.vpcCidr },
+        glueRoleArn: args.glueRoleArn,
+        catalogDatabaseName: args.catalogDatabaseName,
+        securityConfigurationName: args.securityConfigurationName,
+        protectData: args.protectData,
+        tags,
+      },
+      // Glue tests the route when a connection is used: the peering routes must exist first.
+      { parent: this, dependsOn: [this.peering] },
+    );
+    this.s3 = new S3HistoricalSource(
+      `${name}-s3`,
+      {
+        rawBucketName: args.rawBucketName,
+        historicalPrefix: args.historicalPrefix,
+        glueRoleArn: args.glueRoleArn,
+        catalogDatabaseName: args.catalogDatabaseName,
+        securityConfigurationName: args.securityConfigurationName,
+        tags,
+      },
+      child,
+    );
+
+    this.registerOutputs({
+      glueVpcId: this.glueVpc.vpcId,
+      peeringConnectionId: this.peering.connection.id,
+      jdbcConnectionName: this.jdbc.connectionName,
+      jdbcCrawlerName: this.jdbc.crawler.name,
+      landingCrawlerName: this.s3.crawler.name,
+    });
+  }
+}

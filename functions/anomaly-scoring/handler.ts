@@ -1,0 +1,65 @@
+/**
+ * Lambda entry point of anomaly scoring: builds the clients and settings from the environment once per
+ * container and dispatches each state machine step to {@link AnomalyScoring}.
+ *
+ * Environment: DEPLOYMENT, CURATED_BUCKET, ARTIFACTS_BUCKET, ALERT_TOPIC_ARN, MODEL_SETTINGS (JSON),
+ * INGEST_DELAY_SECONDS, ENDPOINT_NAME (endpoint mode only), MAX_WINDOW_SECONDS, INCIDENT_GAP_SECONDS.
+ */
+import { S3Client } from "@aws-sdk/client-s3";
+import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { modelSettingsEnv, numberEnv, requiredEnv } from "../ml-common/env";
+import { AnomalyScoring, BatchInput, ScoringOutcome, ScoringPlan, ScoringSettings } from "./scoring";
+
+export type ScoringEvent =
+  | { readonly action: "plan"; readonly queryParameters: readonly string[] }
+  | { readonly action: "score"; readonly plan: ScoringPlan; readonly resultsUri: string }
+  | { readonly action: "prepareBatch"; readonly plan: ScoringPlan; readonly resultsUri: string }
+  | { readonly action: "collectBatch"; readonly plan: ScoringPlan; readonly batch: BatchInput };
+
+/** Settings from the environment (exported for tests). */
+export function scoringSettingsFromEnv(env: NodeJS.ProcessEnv): ScoringSettings {
+  return {
+    deployment: requiredEnv(env, "DEPLOYMENT"),
+    curatedBucket: requiredEnv(env, "CURATED_BUCKET"),
+    artifactsBucket: requiredEnv(env, "ARTIFACTS_BUCKET"),
+    alertTopicArn: requiredEnv(env, "ALERT_TOPIC_ARN"),
+    endpointName: env.ENDPOINT_NAME || undefined,
+    model: modelSettingsEnv(env),
+    ingestDelayMs: numberEnv(env, "INGEST_DELAY_SECONDS") * 1000,
+    maxWindowMs: numberEnv(env, "MAX_WINDOW_SECONDS", 6 * 3600) * 1000,
+    incidentGapMs: numberEnv(env, "INCIDENT_GAP_SECONDS", 900) * 1000,
+  };
+}
+
+/** Dispatches one event (exported for tests, which pass their own scoring object). */
+export async function dispatch(
+  scoring: AnomalyScoring,
+  event: ScoringEvent,
+): Promise<ScoringPlan | ScoringOutcome | BatchInput> {
+  switch (event.action) {
+    case "plan":
+      return scoring.plan(event.queryParameters);
+    case "score":
+      return scoring.score(event.plan, event.resultsUri);
+    case "prepareBatch":
+      return scoring.prepareBatch(event.plan, event.resultsUri);
+    case "collectBatch":
+      return scoring.collectBatch(event.plan, event.batch);
+    default:
+      throw new Error(
+        `unknown scoring action ${JSON.stringify((event as { action?: unknown }).action)}; expected plan, score, prepareBatch or collectBatch`,
+      );
+  }
+}
+
+let scoring: AnomalyScoring | undefined;
+
+export async function handler(event: ScoringEvent): Promise<ScoringPlan | ScoringOutcome | BatchInput> {
+  scoring ??= new AnomalyScoring(scoringSettingsFromEnv(process.env), {
+    s3: new S3Client({}),
+    sns: new SNSClient({}),
+    runtime: process.env.ENDPOINT_NAME ? new SageMakerRuntimeClient({}) : undefined,
+  });
+  return dispatch(scoring, event);
+}

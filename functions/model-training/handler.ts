@@ -1,0 +1,61 @@
+/**
+ * Lambda entry point of the model-training steps: clients and settings from the environment, one
+ * {@link ModelTraining} method per state machine step.
+ *
+ * Environment: DEPLOYMENT, CURATED_BUCKET, ARTIFACTS_BUCKET, MODEL_SETTINGS (JSON), EXACT_COUNT_BYTES,
+ * KEEP_MODELS.
+ */
+import { S3Client } from "@aws-sdk/client-s3";
+import { SageMakerClient } from "@aws-sdk/client-sagemaker";
+import type { ScoreThreshold } from "../../components/ml/model-settings";
+import { modelSettingsEnv, numberEnv, requiredEnv } from "../ml-common/env";
+import { ModelTraining, TrainingRun, TrainingSettings } from "./training";
+
+export type TrainingEvent =
+  | { readonly action: "prepare"; readonly executionName: string; readonly startTime: string }
+  | { readonly action: "threshold"; readonly run: TrainingRun }
+  | {
+      readonly action: "promote";
+      readonly run: TrainingRun;
+      readonly modelDataUrl: string;
+      readonly threshold: ScoreThreshold;
+      readonly endpointConfigName?: string;
+      readonly endpointName?: string;
+      readonly promotedAt: string;
+    };
+
+export function trainingSettingsFromEnv(env: NodeJS.ProcessEnv): TrainingSettings {
+  return {
+    deployment: requiredEnv(env, "DEPLOYMENT"),
+    curatedBucket: requiredEnv(env, "CURATED_BUCKET"),
+    artifactsBucket: requiredEnv(env, "ARTIFACTS_BUCKET"),
+    model: modelSettingsEnv(env),
+    exactCountBytes: numberEnv(env, "EXACT_COUNT_BYTES", 64 * 1024 * 1024),
+    keepModels: numberEnv(env, "KEEP_MODELS", 3),
+  };
+}
+
+export async function dispatch(training: ModelTraining, event: TrainingEvent): Promise<unknown> {
+  switch (event.action) {
+    case "prepare":
+      return training.prepare(event);
+    case "threshold":
+      return training.threshold(event.run);
+    case "promote":
+      return training.promote(event);
+    default:
+      throw new Error(
+        `unknown training action ${JSON.stringify((event as { action?: unknown }).action)}; expected prepare, threshold or promote`,
+      );
+  }
+}
+
+let training: ModelTraining | undefined;
+
+export async function handler(event: TrainingEvent): Promise<unknown> {
+  training ??= new ModelTraining(trainingSettingsFromEnv(process.env), {
+    s3: new S3Client({}),
+    sagemaker: new SageMakerClient({}),
+  });
+  return dispatch(training, event);
+}

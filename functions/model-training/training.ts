@@ -1,0 +1,260 @@
+/**
+ * The Lambda steps of the model-training state machine:
+ *
+ *   prepare    check the curate job's per-room training CSV (shingled feature vectors, no header, under
+ *              `training/room_id=<room>/` in the curated bucket): vectors of the right dimension, and enough of
+ *              them; name the run's SageMaker jobs and model
+ *   threshold  read the batch-transform scores of the training set, store mean + z sigma next to the model,
+ *              and delete the scores
+ *   promote    make the new model the one in service: check the endpoint really runs it (endpoint mode), copy
+ *              its artifact to a stable key, write the pointer the scoring function reads, and delete models
+ *              and endpoint configs older than the last few
+ *
+ * Clients are injected (tests use aws-sdk-client-mock).
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import {
+  DescribeEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  ListEndpointConfigsCommand,
+  ListModelsCommand,
+  type SageMakerClient,
+} from "@aws-sdk/client-sagemaker";
+import { LAKE_ZONES } from "../../components/lake/layout";
+import { MODEL_KEYS, ModelPointer, runId, sageMakerNamePrefix } from "../../components/ml/ml-layout";
+import { ModelSettings, scoreThreshold, ScoreThreshold } from "../../components/ml/model-settings";
+import { parseScores } from "../anomaly-scoring/scoring";
+import {
+  copyObject,
+  deleteObjects,
+  listObjects,
+  parseS3Uri,
+  readHead,
+  readText,
+  s3Uri,
+  writeJson,
+} from "../ml-common/s3-io";
+
+export interface TrainingSettings {
+  readonly deployment: string;
+  readonly curatedBucket: string;
+  readonly artifactsBucket: string;
+  readonly model: ModelSettings;
+  /**
+   * Up to this many bytes of training CSV the vectors are counted exactly (to decide "enough data" and to check
+   * the transform covered them all); above it there are far more than any num_samples_per_tree. @default 64 MiB
+   */
+  readonly exactCountBytes?: number;
+  /** Run models and endpoint configs kept for rollback, the one in service included. @default 3 */
+  readonly keepModels?: number;
+}
+
+export interface TrainingClients {
+  readonly s3: S3Client;
+  /** For checking the endpoint and deleting old models and endpoint configs. @default - neither */
+  readonly sagemaker?: SageMakerClient;
+}
+
+/** The prepare step's output: the run's names and where its data goes. */
+export interface TrainingRun {
+  readonly runId: string;
+  /** Whether there are enough vectors to train (at least num_samples_per_tree). */
+  readonly enough: boolean;
+  /** Training vectors, when counted (see exactCountBytes); `null` for a training set too large to count. */
+  readonly vectors: number | null;
+  readonly minimumVectors: number;
+  readonly rooms: readonly string[];
+  readonly trainingBytes: number;
+  /** S3 prefix the training channel and the threshold transform read (S3Prefix). */
+  readonly trainingSetUri: string;
+  readonly outputUri: string;
+  readonly scoresUri: string;
+  readonly trainingJobName: string;
+  readonly modelName: string;
+  readonly endpointConfigName: string;
+  readonly transformJobName: string;
+}
+
+/** Spark's part files of the training CSV (`_SUCCESS` and hidden files are not data). */
+const TRAINING_FILE = /^training\/room_id=([A-Za-z0-9_]{1,32})\/(?:.*\/)?[^/_.][^/]*\.csv(?:\.gz)?$/;
+
+const countLines = (text: string) => text.split("\n").filter((line) => line.trim() !== "").length;
+
+export class ModelTraining {
+  constructor(
+    private readonly settings: TrainingSettings,
+    private readonly clients: TrainingClients,
+  ) {}
+
+  /** Checks the curate job's training CSV and names the run. */
+  async prepare(input: { readonly executionName: string; readonly startTime: string }): Promise<TrainingRun> {
+    const s = this.settings;
+    const started = new Date(input.startTime);
+    if (Number.isNaN(started.getTime())) throw new Error(`startTime "${input.startTime}" is not a timestamp`);
+    const run = runId(started, input.executionName);
+    const prefix = LAKE_ZONES.training.prefix;
+    const files = (await listObjects(this.clients.s3, s.curatedBucket, prefix))
+      .map((o) => ({ ...o, room: TRAINING_FILE.exec(o.key)?.[1] }))
+      .filter((o): o is typeof o & { room: string } => o.room !== undefined && o.size > 0);
+    const rooms = [...new Set(files.map((f) => f.room))].sort();
+    const trainingBytes = files.reduce((sum, f) => sum + f.size, 0);
+    const dim = s.model.hyperparameters.feature_dim;
+
+    // A training set shingled differently from the settings would train a model scoring cannot use.
+    if (files[0]) {
+      const head = (await readHead(this.clients.s3, s.curatedBucket, files[0].key, 4096)) ?? "";
+      const firstRow = head.split("\n")[0]!.trim();
+      const columns = firstRow.split(",");
+      if (columns.length !== dim || columns.some((c) => !Number.isFinite(Number(c)) || c.trim() === "")) {
+        throw new Error(
+          `${s3Uri(s.curatedBucket, files[0].key)} starts with "${firstRow.slice(0, 80)}": expected ${dim} numbers per row (feature_dim) without a header; ` +
+            "the curate job's shingle size must equal rcfShingleSize",
+        );
+      }
+    }
+    let vectors: number | null = null;
+    if (trainingBytes <= (s.exactCountBytes ?? 64 * 1024 * 1024)) {
+      vectors = 0;
+      for (const f of files)
+        vectors += countLines((await readText(this.clients.s3, s.curatedBucket, f.key))?.text ?? "");
+    }
+    const minimumVectors = s.model.hyperparameters.num_samples_per_tree;
+    const name = `${sageMakerNamePrefix(s.deployment)}-rcf-${run}`;
+    return {
+      runId: run,
+      enough: vectors === null || vectors >= minimumVectors,
+      vectors,
+      minimumVectors,
+      rooms,
+      trainingBytes,
+      trainingSetUri: s3Uri(s.curatedBucket, prefix),
+      outputUri: s3Uri(s.artifactsBucket, MODEL_KEYS.trainingOutputPrefix(run)),
+      scoresUri: s3Uri(s.artifactsBucket, MODEL_KEYS.trainingScoresPrefix(run)),
+      trainingJobName: name,
+      modelName: name,
+      endpointConfigName: name,
+      transformJobName: `${name}-scores`,
+    };
+  }
+
+  /** Mean + z sigma of the training set's scores, stored as the run's threshold.json. */
+  async threshold(
+    run: Pick<TrainingRun, "runId" | "vectors">,
+  ): Promise<ScoreThreshold & { readonly uri: string }> {
+    const s = this.settings;
+    const outputs = (
+      await listObjects(this.clients.s3, s.artifactsBucket, MODEL_KEYS.trainingScoresPrefix(run.runId))
+    )
+      .filter((o) => o.key.endsWith(".out"))
+      .sort((a, b) => a.key.localeCompare(b.key));
+    const scores: number[] = [];
+    for (const output of outputs)
+      scores.push(
+        ...parseScores((await readText(this.clients.s3, s.artifactsBucket, output.key))?.text ?? ""),
+      );
+    if (run.vectors !== null ? scores.length !== run.vectors : scores.length === 0) {
+      throw new Error(
+        `the training-set transform of run ${run.runId} returned ${scores.length} scores for ${run.vectors ?? "a non-empty set of"} vectors`,
+      );
+    }
+    const threshold = scoreThreshold(scores, s.model.threshold.z);
+    await writeJson(this.clients.s3, s.artifactsBucket, MODEL_KEYS.threshold(run.runId), {
+      rule: s.model.threshold.rule,
+      ...threshold,
+    });
+    // One score per training vector: as large as the training set and useless once summarized.
+    await deleteObjects(
+      this.clients.s3,
+      s.artifactsBucket,
+      outputs.map((o) => o.key),
+    );
+    return { ...threshold, uri: s3Uri(s.artifactsBucket, MODEL_KEYS.threshold(run.runId)) };
+  }
+
+  /** Puts the run's model in service for scoring and cleans up old runs' SageMaker resources. */
+  async promote(input: {
+    readonly run: TrainingRun;
+    readonly modelDataUrl: string;
+    readonly threshold: ScoreThreshold;
+    /** Endpoint mode: the config the endpoint should now run. */
+    readonly endpointConfigName?: string;
+    /** Endpoint mode: the endpoint, checked to really run that config (an update can roll back to InService). */
+    readonly endpointName?: string;
+    readonly promotedAt: string;
+  }): Promise<ModelPointer & { readonly deleted: readonly string[] }> {
+    const s = this.settings;
+    if (input.endpointName) {
+      if (!this.clients.sagemaker) throw new Error("promote needs a SageMaker client to check the endpoint");
+      const endpoint = await this.clients.sagemaker.send(
+        new DescribeEndpointCommand({ EndpointName: input.endpointName }),
+      );
+      if (endpoint.EndpointConfigName !== input.endpointConfigName) {
+        throw new Error(
+          `endpoint ${input.endpointName} runs ${endpoint.EndpointConfigName}, not ${input.endpointConfigName}: the update was rolled back (see its alarms); the previous model stays in service`,
+        );
+      }
+    }
+    const artifact = parseS3Uri(input.modelDataUrl);
+    if (artifact.bucket !== s.artifactsBucket)
+      throw new Error(
+        `model artifact ${input.modelDataUrl} is not in the artifacts bucket ${s.artifactsBucket}`,
+      );
+    await copyObject(this.clients.s3, s.artifactsBucket, artifact.key, MODEL_KEYS.currentArtifact);
+    const pointer: ModelPointer = {
+      runId: input.run.runId,
+      modelName: input.run.modelName,
+      trainingJobName: input.run.trainingJobName,
+      modelDataUrl: input.modelDataUrl,
+      ...(input.endpointConfigName ? { endpointConfigName: input.endpointConfigName } : {}),
+      threshold: input.threshold.threshold,
+      mean: input.threshold.mean,
+      sigma: input.threshold.sigma,
+      z: input.threshold.z,
+      trainingVectors: input.threshold.count,
+      featureDim: s.model.hyperparameters.feature_dim,
+      shingleSize: s.model.features.shingleSize,
+      promotedAt: input.promotedAt,
+    };
+    await writeJson(this.clients.s3, s.artifactsBucket, MODEL_KEYS.current, pointer);
+    return { ...pointer, deleted: await this.deleteOldRuns(input.run.modelName) };
+  }
+
+  /** Deletes run models and endpoint configs beyond the newest `keepModels`; never the one just promoted. */
+  private async deleteOldRuns(current: string): Promise<string[]> {
+    const { sagemaker } = this.clients;
+    if (!sagemaker) return [];
+    const keep = this.settings.keepModels ?? 3;
+    const prefix = `${sageMakerNamePrefix(this.settings.deployment)}-rcf-`;
+    const deleted: string[] = [];
+    const models = await sagemaker.send(
+      new ListModelsCommand({
+        NameContains: prefix,
+        SortBy: "CreationTime",
+        SortOrder: "Descending",
+        MaxResults: 100,
+      }),
+    );
+    for (const m of (models.Models ?? []).filter((m) => m.ModelName?.startsWith(prefix)).slice(keep)) {
+      if (m.ModelName === current) continue;
+      await sagemaker.send(new DeleteModelCommand({ ModelName: m.ModelName }));
+      deleted.push(`model/${m.ModelName}`);
+    }
+    const configs = await sagemaker.send(
+      new ListEndpointConfigsCommand({
+        NameContains: prefix,
+        SortBy: "CreationTime",
+        SortOrder: "Descending",
+        MaxResults: 100,
+      }),
+    );
+    for (const c of (configs.EndpointConfigs ?? [])
+      .filter((c) => c.EndpointConfigName?.startsWith(prefix))
+      .slice(keep)) {
+      if (c.EndpointConfigName === current) continue;
+      await sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: c.EndpointConfigName }));
+      deleted.push(`endpoint-config/${c.EndpointConfigName}`);
+    }
+    return deleted;
+  }
+}

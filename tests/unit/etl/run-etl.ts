@@ -1,0 +1,58 @@
+/**
+ * Runs the ETL component (with the data lake it needs) for a stack under mocks, the way the platform
+ * composes it, and returns what it registered. Shared by the ETL, sources and policy tests.
+ */
+import { parsePlatformConfig, PlatformConfig } from "../../../components/config";
+import { recorded, Recorded, runUnderMocks, ProgramRun, stackConfig } from "../../helpers/mocks";
+import type { Etl, EtlArgs } from "../../../components/etl/etl";
+
+export type EtlRun = ProgramRun<{ config: PlatformConfig; etl: Etl }> & Recorded;
+
+/**
+ * @param configOverrides - stack config values to replace (`undefined` removes one)
+ * @param argOverrides - Etl args to replace after the config is mapped
+ * @param secretKeys - override keys (without namespace) to mark as secrets, as `pulumi config set --secret` does
+ */
+export async function runEtl(
+  stack: string,
+  configOverrides: Record<string, unknown> = {},
+  argOverrides: Partial<EtlArgs> = {},
+  secretKeys: readonly string[] = [],
+): Promise<EtlRun> {
+  const base = stackConfig(stack, configOverrides);
+  const raw = {
+    ...base,
+    secretKeys: new Set([...base.secretKeys, ...secretKeys.map((k) => `sensor-analytics:${k}`)]),
+  };
+  const run = await runUnderMocks(raw, async () => {
+    const { DataLake } = await import("../../../components/lake/lake");
+    const { Etl } = await import("../../../components/etl/etl");
+    const config = parsePlatformConfig(raw);
+    const tags = { ...config.tags, "sensor-analytics:stack": config.stack };
+    const lake = new DataLake(`${config.deployment}-lake`, {
+      rawRetentionDays: 30,
+      curatedRetentionDays: 60,
+      protectData: config.protectData,
+      tags,
+    });
+    const etl = new Etl(`${config.deployment}-etl`, {
+      label: config.deployment,
+      buckets: { raw: lake.buckets.raw, curated: lake.buckets.curated, artifacts: lake.buckets.artifacts },
+      kmsKeyArn: lake.kmsKey.arn,
+      lakeDatabaseName: config.lake.catalogDatabase,
+      historicalPrefix: config.lake.historicalPrefix,
+      glue: config.glue,
+      database: config.database,
+      etl: config.etl,
+      shingleSize: config.anomaly.shingleSize,
+      alertEmail: config.alertEmail,
+      logRetentionDays: config.logRetentionDays,
+      protectData: config.protectData,
+      configSource: config.stackFile,
+      tags,
+      ...argOverrides,
+    });
+    return { config, etl };
+  });
+  return Object.assign(run, recorded(run.resources));
+}

@@ -1,0 +1,430 @@
+// The anomaly scoring function against aws-sdk-client-mock: an in-memory S3 with conditional writes, a fake
+// endpoint that scores what it is sent, and SNS. Covers batching under the payload limit, throttling retries,
+// the watermark's idempotency (twice scores nothing twice, a failed run is retried on the same window) and
+// batch mode.
+import { expect } from "chai";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import {
+  AnomalyScoring,
+  parseScores,
+  ScoringSettings,
+  WatermarkMovedError,
+} from "../../../functions/anomaly-scoring/scoring";
+import { dispatch, scoringSettingsFromEnv } from "../../../functions/anomaly-scoring/handler";
+import { buildModelSettings } from "../../../components/ml/model-settings";
+import { MODEL_KEYS, ModelPointer, SCORING_KEYS, ScoringWatermark } from "../../../components/ml/ml-layout";
+import { renderQuery } from "../../../components/analytics/queries";
+import { S3Store } from "./scoring-s3-store";
+
+const CURATED = "curated-bkt";
+const ARTIFACTS = "artifacts-bkt";
+const RESULTS = "results-bkt";
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const NOW = Date.UTC(2024, 5, 1, 12, 0, 0);
+const SINCE = NOW - DAY; // the first run looks back one day
+const MODEL = buildModelSettings({ numTrees: 50, samplesPerTree: 256, shingleSize: 2, z: 3 });
+const QUERY_PARAMETERS = renderQuery("scoring_input", "athena").parameters;
+
+interface Reading {
+  device: string;
+  room: string;
+  seq: number;
+  ts: number;
+  temperature: number;
+  received?: number;
+}
+
+/** Athena's result CSV: header, every value quoted. */
+function athenaCsv(readings: Reading[]): string {
+  const header = ["device_id", "room_id", "ts", "seq", "temperature_c", "received_at"];
+  const rows = readings.map((r) => [r.device, r.room, r.ts, r.seq, r.temperature, r.received ?? r.ts + 400]);
+  return [header, ...rows].map((row) => row.map((v) => `"${String(v)}"`).join(",")).join("\n") + "\n";
+}
+
+/** Device a (lab): 10 readings a minute apart from SINCE + 1 h with a 35 °C spike at seq 5. Device b (office): one context reading before the window, then 5. */
+function windowReadings(): Reading[] {
+  const start = SINCE + HOUR;
+  const a = Array.from({ length: 10 }, (_, i) => ({
+    device: "a",
+    room: "lab",
+    seq: i + 1,
+    ts: start + i * 60_000,
+    temperature: i + 1 === 5 ? 35 : 21,
+  }));
+  const b = [
+    { device: "b", room: "office", seq: 40, ts: SINCE - 60_000, temperature: 19 },
+    ...Array.from({ length: 5 }, (_, i) => ({
+      device: "b",
+      room: "office",
+      seq: 41 + i,
+      ts: start + i * 60_000,
+      temperature: 19.5,
+    })),
+  ];
+  return [...a, ...b];
+}
+
+/** The fake endpoint: scores 5 when a vector holds a reading above 30 °C, else 0.5 (threshold is 1). */
+function fakeEndpointScores(body: string): string {
+  const rows = body.split("\n").filter((l) => l !== "");
+  return JSON.stringify({
+    scores: rows.map((row) => ({ score: Math.max(...row.split(",").map(Number)) > 30 ? 5 : 0.5 })),
+  });
+}
+
+describe("anomaly scoring function", () => {
+  let s3: S3Store;
+  let runtime: AwsClientStub<SageMakerRuntimeClient>;
+  let sns: AwsClientStub<SNSClient>;
+  let now: number;
+  let sleeps: number[];
+  let scoring: AnomalyScoring;
+
+  const settings = (overrides: Partial<ScoringSettings> = {}): ScoringSettings => ({
+    deployment: "sensors-dev",
+    curatedBucket: CURATED,
+    artifactsBucket: ARTIFACTS,
+    alertTopicArn: "arn:aws:sns:eu-west-1:111122223333:sensors-dev-anomalies",
+    endpointName: "sensors-dev-rcf",
+    model: MODEL,
+    ingestDelayMs: 5 * 60_000,
+    maxWindowMs: 2 * DAY,
+    ...overrides,
+  });
+
+  const build = (overrides: Partial<ScoringSettings> = {}) => {
+    const runtimeClient = new SageMakerRuntimeClient({ region: "eu-west-1" });
+    const snsClient = new SNSClient({ region: "eu-west-1" });
+    runtime = mockClient(runtimeClient);
+    sns = mockClient(snsClient);
+    runtime.on(InvokeEndpointCommand).callsFake((input: { Body: Uint8Array }) => ({
+      Body: Buffer.from(fakeEndpointScores(Buffer.from(input.Body).toString("utf8"))),
+    }));
+    sns.on(PublishCommand).resolves({ MessageId: "m-1" });
+    scoring = new AnomalyScoring(settings(overrides), {
+      s3: s3.client,
+      sns: snsClient,
+      runtime: runtimeClient,
+      now: () => now,
+      retry: { sleep: async (ms) => void sleeps.push(ms), random: () => 1 },
+    });
+  };
+
+  const pointer: ModelPointer = {
+    runId: "20240601t030000-abc123",
+    modelName: "sensors-dev-rcf-20240601t030000-abc123",
+    trainingJobName: "sensors-dev-rcf-20240601t030000-abc123",
+    modelDataUrl: "s3://artifacts-bkt/models/runs/20240601t030000-abc123/output/model.tar.gz",
+    threshold: 1,
+    mean: 0.4,
+    sigma: 0.2,
+    z: 3,
+    trainingVectors: 5000,
+    featureDim: 2,
+    shingleSize: 2,
+    promotedAt: "2024-06-01T03:30:00.000Z",
+  };
+
+  beforeEach(() => {
+    s3 = new S3Store();
+    now = NOW;
+    sleeps = [];
+    s3.put(ARTIFACTS, MODEL_KEYS.current, JSON.stringify(pointer));
+    build();
+  });
+
+  const runWindow = async (readings: Reading[] = windowReadings()) => {
+    const plan = await scoring.plan(QUERY_PARAMETERS);
+    expect(plan.skip, plan.reason).to.equal(false);
+    s3.put(RESULTS, `athena/${plan.windowId}.csv`, athenaCsv(readings));
+    return { plan, outcome: await scoring.score(plan, `s3://${RESULTS}/athena/${plan.windowId}.csv`) };
+  };
+
+  it("skips until a model has been trained, and when the model's shape no longer matches the settings", async () => {
+    s3.objects.delete(`${ARTIFACTS}/${MODEL_KEYS.current}`);
+    expect((await scoring.plan(QUERY_PARAMETERS)).reason).to.equal(
+      "no model has been trained yet; the training state machine writes models/current.json",
+    );
+    s3.put(ARTIFACTS, MODEL_KEYS.current, JSON.stringify({ ...pointer, featureDim: 1, shingleSize: 1 }));
+    const plan = await scoring.plan(QUERY_PARAMETERS);
+    expect(plan.skip).to.equal(true);
+    expect(plan.reason).to.include(
+      "trained with feature_dim 1 and shingle size 1, the settings now say 2 and 2",
+    );
+    expect(s3.keys(CURATED)).to.deep.equal([]);
+  });
+
+  it("plans the first window from one day back to now minus the ingest delay, pinned in the watermark", async () => {
+    const plan = await scoring.plan(QUERY_PARAMETERS);
+    expect(plan).to.include({ skip: false, sinceMs: SINCE, untilMs: NOW - 5 * 60_000, attempt: 1 });
+    expect(plan.model).to.deep.equal({ name: pointer.modelName, version: pointer.runId, threshold: 1 });
+    // from_day covers the context hour and one day of lateness; to_day one day past the window.
+    expect(QUERY_PARAMETERS).to.deep.equal(["from_day", "to_day", "context_since_ms", "until_ms"]);
+    expect(plan.athenaParameters).to.deep.equal([
+      "'2024-05-30'",
+      "'2024-06-02'",
+      String(SINCE - HOUR),
+      String(NOW - 5 * 60_000),
+    ]);
+    expect(plan.transformJobName).to.equal(`sensors-dev-score-${plan.windowId}-a1`).and.have.length.below(64);
+    const watermark = s3.json<ScoringWatermark>(CURATED, SCORING_KEYS.watermark)!;
+    expect(watermark.pending).to.deep.equal({ sinceMs: SINCE, untilMs: NOW - 5 * 60_000, attempt: 1 });
+  });
+
+  it("caps a backlog at maxWindowMs per run", async () => {
+    build({ maxWindowMs: 6 * HOUR });
+    const plan = await scoring.plan(QUERY_PARAMETERS);
+    expect(plan.untilMs! - plan.sinceMs!).to.equal(6 * HOUR);
+  });
+
+  it("scores new readings with shingle context, writes anomalies per room and day, alerts once per incident", async () => {
+    const { plan, outcome } = await runWindow();
+    // a: seq 2..10 have a predecessor (9 vectors); b: 5 readings, the first shingled with the context reading.
+    expect(outcome.vectors).to.equal(14);
+    expect(outcome).to.include({ anomalies: 2, incidents: 1, alerts: 1, scoredThroughMs: NOW - 5 * 60_000 });
+    const key = `anomalies/room_id=lab/dt=2024-05-31/${plan.windowId}.json`;
+    expect(outcome.anomalyObjects).to.deep.equal([key]);
+    const records = s3
+      .text(CURATED, key)!
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.map((r) => r.seq)).to.deep.equal([5, 6]);
+    expect(records[0]).to.deep.include({
+      device_id: "a",
+      temperature_c: 35,
+      score: 5,
+      threshold: 1,
+      model_version: pointer.runId,
+      scored_at: NOW,
+    });
+    expect(Object.keys(records[0]!)).to.deep.equal([
+      "device_id",
+      "ts",
+      "seq",
+      "temperature_c",
+      "score",
+      "threshold",
+      "model_version",
+      "scored_at",
+    ]);
+
+    const alerts = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(alerts).to.have.length(1);
+    expect(alerts[0]!.Subject).to.equal("[sensors-dev] Anomaly in lab: a");
+    expect(alerts[0]!.Message).to.include("Anomalous readings:      2");
+
+    const watermark = s3.json<ScoringWatermark>(CURATED, SCORING_KEYS.watermark)!;
+    expect(watermark.pending).to.equal(undefined);
+    expect(watermark.scoredThroughMs).to.equal(NOW - 5 * 60_000);
+    expect(watermark.lastAnomalyTs).to.deep.equal({ a: SINCE + HOUR + 5 * 60_000 });
+  });
+
+  it("running twice scores nothing twice", async () => {
+    const { plan } = await runWindow();
+    const invocations = runtime.commandCalls(InvokeEndpointCommand).length;
+
+    // Same time: nothing new to plan.
+    expect((await scoring.plan(QUERY_PARAMETERS)).reason).to.equal(
+      `nothing new: scored through ${new Date(NOW - 5 * 60_000).toISOString()}`,
+    );
+    // The finished plan replayed (e.g. a duplicate Lambda invocation): refused before any alert.
+    let error: unknown;
+    try {
+      await scoring.score(plan, `s3://${RESULTS}/athena/${plan.windowId}.csv`);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).to.be.instanceOf(WatermarkMovedError);
+    expect(sns.commandCalls(PublishCommand)).to.have.length(1);
+    expect(runtime.commandCalls(InvokeEndpointCommand).length).to.equal(invocations);
+
+    // An hour later the query returns the old readings again (overlapping context): none is scored again.
+    now = NOW + HOUR;
+    const second = await runWindow();
+    expect(second.plan.sinceMs).to.equal(NOW - 5 * 60_000);
+    expect(second.outcome.vectors).to.equal(0);
+    expect(runtime.commandCalls(InvokeEndpointCommand).length).to.equal(invocations);
+    expect(s3.keys(CURATED, "anomalies/")).to.have.length(1);
+  });
+
+  it("retries a failed run on exactly the same window, rewriting the same objects", async () => {
+    sns.on(PublishCommand).rejectsOnce(
+      Object.assign(new Error("not authorized"), {
+        name: "AuthorizationErrorException",
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const plan = await scoring.plan(QUERY_PARAMETERS);
+    s3.put(RESULTS, "athena/q1.csv", athenaCsv(windowReadings()));
+    let failed = false;
+    await scoring.score(plan, `s3://${RESULTS}/athena/q1.csv`).catch(() => (failed = true));
+    expect(failed).to.equal(true);
+    expect(s3.keys(CURATED, "anomalies/")).to.have.length(1); // written before the alert failed
+
+    now = NOW + 10 * 60_000; // later, but the pending window wins
+    const retry = await scoring.plan(QUERY_PARAMETERS);
+    expect(retry).to.include({
+      windowId: plan.windowId,
+      sinceMs: plan.sinceMs,
+      untilMs: plan.untilMs,
+      attempt: 2,
+    });
+    expect(retry.transformJobName).to.match(/-a2$/);
+    const outcome = await scoring.score(retry, `s3://${RESULTS}/athena/q1.csv`);
+    expect(outcome.anomalies).to.equal(2);
+    expect(s3.keys(CURATED, "anomalies/")).to.have.length(1);
+    expect(s3.text(CURATED, outcome.anomalyObjects[0]!)!.trim().split("\n")).to.have.length(2);
+  });
+
+  it("does not alert again for an incident that continues into the next window", async () => {
+    await runWindow();
+    now = NOW + HOUR;
+    const late = NOW - 5 * 60_000 + 60_000;
+    const continuing: Reading[] = [
+      { device: "a", room: "lab", seq: 10, ts: SINCE + HOUR + 9 * 60_000, temperature: 21 }, // context from the last window
+      { device: "a", room: "lab", seq: 20, ts: SINCE + HOUR + 10 * 60_000, temperature: 36, received: late },
+      {
+        device: "a",
+        room: "lab",
+        seq: 21,
+        ts: SINCE + HOUR + 11 * 60_000,
+        temperature: 21,
+        received: late + 1000,
+      },
+    ];
+    const { outcome } = await runWindow(continuing);
+    expect(outcome).to.include({ anomalies: 2, incidents: 1, alerts: 0 });
+    expect(sns.commandCalls(PublishCommand)).to.have.length(1);
+  });
+
+  it("splits requests under the payload limit and keeps scores in row order", async () => {
+    build({ maxRequestBytes: 64 });
+    const { outcome } = await runWindow();
+    const bodies = runtime
+      .commandCalls(InvokeEndpointCommand)
+      .map((c) => Buffer.from(c.args[0].input.Body as Uint8Array).toString("utf8"));
+    expect(bodies.length).to.be.greaterThan(1);
+    for (const body of bodies) expect(Buffer.byteLength(body) + 1).to.be.at.most(64);
+    expect(bodies.join("\n").split("\n")).to.have.length(14);
+    expect(runtime.commandCalls(InvokeEndpointCommand)[0]!.args[0].input).to.include({
+      EndpointName: "sensors-dev-rcf",
+      ContentType: "text/csv",
+      Accept: "application/json",
+    });
+    expect(outcome.anomalies).to.equal(2);
+  });
+
+  it("retries throttled requests with growing backoff, and gives up on other errors", async () => {
+    const throttled = () =>
+      Object.assign(new Error("Rate exceeded"), {
+        name: "ThrottlingException",
+        $metadata: { httpStatusCode: 400 },
+      });
+    runtime
+      .on(InvokeEndpointCommand)
+      .rejectsOnce(throttled())
+      .rejectsOnce(throttled())
+      .callsFake((input: { Body: Uint8Array }) => ({
+        Body: Buffer.from(fakeEndpointScores(Buffer.from(input.Body).toString("utf8"))),
+      }));
+    const { outcome } = await runWindow();
+    expect(outcome.anomalies).to.equal(2);
+    expect(runtime.commandCalls(InvokeEndpointCommand)).to.have.length(3);
+    expect(sleeps).to.deep.equal([200, 400]);
+
+    s3 = new S3Store();
+    s3.put(ARTIFACTS, MODEL_KEYS.current, JSON.stringify(pointer));
+    build();
+    runtime.on(InvokeEndpointCommand).rejects(
+      Object.assign(new Error("bad input"), {
+        name: "ValidationError",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const plan = await scoring.plan(QUERY_PARAMETERS);
+    s3.put(RESULTS, "athena/q.csv", athenaCsv(windowReadings()));
+    let message = "";
+    await scoring.score(plan, `s3://${RESULTS}/athena/q.csv`).catch((err: Error) => (message = err.message));
+    expect(message).to.equal("bad input");
+    expect(runtime.commandCalls(InvokeEndpointCommand)).to.have.length(1);
+    expect(s3.json<ScoringWatermark>(CURATED, SCORING_KEYS.watermark)!.pending).to.not.equal(undefined);
+  });
+
+  it("batch mode: writes the transform input and row keys, then reads the transform's JSON Lines scores back", async () => {
+    build({ endpointName: undefined });
+    const plan = await scoring.plan(QUERY_PARAMETERS);
+    s3.put(RESULTS, "athena/q.csv", athenaCsv(windowReadings()));
+    const batch = await scoring.prepareBatch(plan, `s3://${RESULTS}/athena/q.csv`);
+    expect(batch).to.deep.equal({
+      rows: 14,
+      inputUri: `s3://${CURATED}/${SCORING_KEYS.batchInput(plan.windowId!)}`,
+      outputUri: `s3://${CURATED}/${SCORING_KEYS.batchOutputPrefix(plan.windowId!)}`,
+    });
+    const input = s3.text(CURATED, SCORING_KEYS.batchInput(plan.windowId!))!;
+    expect(input.split("\n")[0]).to.equal("21,21"); // a: seq 1 and 2, no header, no label
+    // What batch transform writes with SplitType Line, AssembleWith Line, Accept application/jsonlines.
+    const out = input
+      .trim()
+      .split("\n")
+      .map((row) => JSON.stringify({ score: Math.max(...row.split(",").map(Number)) > 30 ? 5 : 0.5 }))
+      .join("\n");
+    s3.put(CURATED, `${SCORING_KEYS.batchOutputPrefix(plan.windowId!)}features.csv.out`, out);
+    const outcome = await scoring.collectBatch(plan, batch);
+    expect(outcome).to.include({ vectors: 14, anomalies: 2, alerts: 1 });
+    expect(s3.keys(CURATED, SCORING_KEYS.batchPrefix(plan.windowId!))).to.deep.equal([]); // finished windows leave nothing behind
+    expect(runtime.commandCalls(InvokeEndpointCommand)).to.have.length(0);
+  });
+
+  it("batch mode: an empty window advances the watermark without a transform", async () => {
+    build({ endpointName: undefined });
+    const plan = await scoring.plan(QUERY_PARAMETERS);
+    s3.put(RESULTS, "athena/empty.csv", athenaCsv([]));
+    const batch = await scoring.prepareBatch(plan, `s3://${RESULTS}/athena/empty.csv`);
+    expect(batch.rows).to.equal(0);
+    const outcome = await scoring.collectBatch(plan, batch);
+    expect(outcome.vectors).to.equal(0);
+    expect(s3.json<ScoringWatermark>(CURATED, SCORING_KEYS.watermark)!.scoredThroughMs).to.equal(
+      plan.untilMs,
+    );
+  });
+
+  it("reads both response forms of the Random Cut Forest", () => {
+    expect(parseScores('{"scores":[{"score":0.02},{"score":1.5e-1}]}')).to.deep.equal([0.02, 0.15]);
+    expect(parseScores('{"score": 0.02}\n{"score": 3}\n')).to.deep.equal([0.02, 3]);
+    expect(() => parseScores('{"score": NaN}')).to.throw(
+      "the model returned a score that is not a number: NaN",
+    );
+  });
+
+  it("handler: reads its settings from the environment and rejects unknown actions", async () => {
+    const env = {
+      DEPLOYMENT: "sensors-dev",
+      CURATED_BUCKET: CURATED,
+      ARTIFACTS_BUCKET: ARTIFACTS,
+      ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:111122223333:t",
+      MODEL_SETTINGS: JSON.stringify(MODEL),
+      INGEST_DELAY_SECONDS: "360",
+    };
+    expect(scoringSettingsFromEnv(env)).to.deep.include({
+      ingestDelayMs: 360_000,
+      maxWindowMs: 6 * HOUR,
+      endpointName: undefined,
+      model: MODEL,
+    });
+    expect(() => scoringSettingsFromEnv({ ...env, CURATED_BUCKET: "" })).to.throw(
+      "environment variable CURATED_BUCKET is not set",
+    );
+    expect(() => scoringSettingsFromEnv({ ...env, MODEL_SETTINGS: "{}" })).to.throw(
+      "MODEL_SETTINGS must be the JSON of buildModelSettings",
+    );
+    let message = "";
+    await dispatch(scoring, { action: "explode" } as never).catch((err: Error) => (message = err.message));
+    expect(message).to.equal(
+      'unknown scoring action "explode"; expected plan, score, prepareBatch or collectBatch',
+    );
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Runs the analytics and anomaly-detection components under mocks for a stack, wired the way
+ * components/platform.ts wires them (the lake from the foundation, a catalog database standing in for the
+ * ingest area's), and returns what they registered. Shared by the analytics and ML component tests.
+ */
+import * as aws from "@pulumi/aws";
+import { parsePlatformConfig, PlatformConfig } from "../../../components/config";
+import { DataLake } from "../../../components/lake/lake";
+import { AthenaAnalytics } from "../../../components/analytics/athena-analytics";
+import { QuickSightDashboard } from "../../../components/analytics/quicksight-dashboard";
+import { AnomalyDetection } from "../../../components/ml/anomaly-detection";
+import { buildModelSettings } from "../../../components/ml/model-settings";
+import { recorded, Recorded, runUnderMocks, stackConfig, ProgramRun } from "../../helpers/mocks";
+import { platformPolicies, PlatformPolicy } from "../../../policies/rules";
+import { analyticsPolicies } from "../../../policies/rules/analytics";
+import { mlPolicies } from "../../../policies/rules/ml";
+import { lambdaPolicies } from "../../../policies/rules/lambda";
+import { logsPolicies } from "../../../policies/rules/logs";
+
+/** The policy pack with this area's rules, whether or not policies/rules.ts lists them yet (each rule once). */
+export function withAnalyticsRules(): PlatformPolicy[] {
+  const all = [...platformPolicies, ...analyticsPolicies, ...mlPolicies, ...lambdaPolicies, ...logsPolicies];
+  return all.filter((p, i) => all.findIndex((q) => q.name === p.name) === i);
+}
+
+export type AnalyticsRun = ProgramRun<PlatformConfig> & Recorded;
+
+/** Options the stack config does not have (yet): the ad-hoc scoring URL. */
+export interface SliceOptions {
+  readonly adHocScoringUrl?: boolean;
+}
+
+export async function runAnalyticsSlice(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+  options: SliceOptions = {},
+): Promise<AnalyticsRun> {
+  const raw = stackConfig(stack, overrides);
+  const run = await runUnderMocks(raw, () => {
+    const config = parsePlatformConfig(raw);
+    const name = config.deployment;
+    const tags = { ...config.tags };
+    const lake = new DataLake(`${name}-lake`, {
+      rawRetentionDays: config.lake.rawRetentionDays,
+      curatedRetentionDays: config.lake.curatedRetentionDays,
+      protectData: config.protectData,
+      tags,
+    });
+    const database = new aws.glue.CatalogDatabase(`${name}-catalog`, { name: config.lake.catalogDatabase });
+    const analytics = new AthenaAnalytics(`${name}-analytics`, {
+      deployment: name,
+      databaseName: database.name,
+      resultsBucket: lake.buckets.results,
+      curatedBucket: lake.buckets.curated,
+      kmsKey: lake.kmsKey,
+      rooms: config.fleet.rooms,
+      bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
+      protectData: config.protectData,
+      tags,
+    });
+    if (config.quicksight.enabled) {
+      new QuickSightDashboard(`${name}-quicksight`, {
+        deployment: name,
+        principals: config.quicksight.principals,
+        workGroupName: analytics.workGroupName,
+        workGroupArn: analytics.workGroupArn,
+        databaseName: analytics.databaseName,
+        buckets: { raw: lake.buckets.raw, curated: lake.buckets.curated, results: lake.buckets.results },
+        kmsKey: lake.kmsKey,
+        dependsOn: Object.values(analytics.views),
+        tags,
+      });
+    }
+    new AnomalyDetection(`${name}-anomaly`, {
+      deployment: name,
+      mode: config.anomaly.mode,
+      model: buildModelSettings(config.anomaly),
+      trainingInstanceType: config.anomaly.trainingInstanceType,
+      inferenceInstanceType: config.anomaly.inferenceInstanceType,
+      inferenceInstanceCount: config.anomaly.inferenceInstanceCount,
+      inferenceMaxInstances: config.anomaly.inferenceMaxInstances,
+      trainingSchedule: config.anomaly.trainingSchedule,
+      scoringSchedule: config.anomaly.scoringSchedule,
+      buckets: {
+        raw: lake.buckets.raw,
+        curated: lake.buckets.curated,
+        results: lake.buckets.results,
+        artifacts: lake.buckets.artifacts,
+      },
+      kmsKey: lake.kmsKey,
+      athena: {
+        workGroupName: analytics.workGroupName,
+        workGroupArn: analytics.workGroupArn,
+        databaseName: analytics.databaseName,
+      },
+      ingestDelaySeconds: config.firehose.bufferSeconds + 300,
+      alertEmail: config.alertEmail,
+      logRetentionDays: config.logRetentionDays,
+      adHocScoringUrl: options.adHocScoringUrl,
+      tags,
+    });
+    return config;
+  });
+  return Object.assign(run, recorded(run.resources));
+}

@@ -1,0 +1,358 @@
+// The model-training state machine: validated by asl-validator, then executed path by path in
+// aws-local-stepfunctions with every Task bound to a local handler.
+import { expect } from "chai";
+import aslValidator from "asl-validator";
+import {
+  buildTrainingStateMachine,
+  TRAINING_STATES,
+  TrainingMachineResources,
+  TrainingMachineSettings,
+} from "../../../components/ml/training-asl";
+import { buildModelSettings } from "../../../components/ml/model-settings";
+import { listTaskStates } from "../../../components/etl/asl/inspect";
+import type { JsonValue, StateMachineDefinition } from "../../../components/etl/asl/types";
+import { awsError, LOCAL_CONTEXT, runLocally, TaskHandler } from "./local-run";
+
+const S = TRAINING_STATES;
+const KMS = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-a444-555555555555";
+const BATCH: TrainingMachineResources = {
+  trainingFunctionArn: "arn:aws:lambda:us-east-1:111122223333:function:sensors-prod-training",
+  sageMakerRoleArn: "arn:aws:iam::111122223333:role/sensors-prod-sagemaker",
+  trainingImage: "382416733822.dkr.ecr.us-east-1.amazonaws.com/randomcutforest:1",
+  kmsKeyArn: KMS,
+  failureTopicArn: "arn:aws:sns:us-east-1:111122223333:sensors-prod-ml-failures",
+};
+const ENDPOINT: TrainingMachineResources = {
+  ...BATCH,
+  endpointName: "sensors-prod-rcf",
+  rollbackAlarmNames: ["sensors-prod-rcf-5xx", "sensors-prod-rcf-latency"],
+};
+const SETTINGS: TrainingMachineSettings = {
+  label: "sensors-prod",
+  model: buildModelSettings({ numTrees: 100, samplesPerTree: 512, shingleSize: 4, z: 3 }),
+  trainingInstanceType: "ml.m5.xlarge",
+  inferenceInstanceType: "ml.c5.xlarge",
+  inferenceInstanceCount: 2,
+  endpointMaxPolls: 3,
+  tags: { environment: "prod" },
+};
+
+const RUN = {
+  runId: "20240601t030000-2c3d4e5f",
+  enough: true,
+  vectors: 5000,
+  minimumVectors: 512,
+  rooms: ["hall_a"],
+  trainingSetUri: "s3://artifacts/models/runs/20240601t030000-2c3d4e5f/training-set/",
+  outputUri: "s3://artifacts/models/runs/20240601t030000-2c3d4e5f/output/",
+  scoresUri: "s3://artifacts/models/runs/20240601t030000-2c3d4e5f/training-scores/",
+  trainingJobName: "sensors-prod-rcf-20240601t030000-2c3d4e5f",
+  modelName: "sensors-prod-rcf-20240601t030000-2c3d4e5f",
+  endpointConfigName: "sensors-prod-rcf-20240601t030000-2c3d4e5f",
+  transformJobName: "sensors-prod-rcf-20240601t030000-2c3d4e5f-scores",
+};
+const ARTIFACT = `${RUN.outputUri}${RUN.trainingJobName}/output/model.tar.gz`;
+const THRESHOLD = { count: 5000, mean: 1.2, sigma: 0.3, z: 3, threshold: 2.1 };
+
+/** Handlers for a run where everything works; the endpoint is Updating once, then InService. */
+function healthy(overrides: Record<string, TaskHandler> = {}): Record<string, TaskHandler> {
+  return {
+    [S.checkRunning]: () => ({
+      Executions: [{ executionArn: LOCAL_CONTEXT.Execution.Id, status: "RUNNING" }],
+    }),
+    [S.prepare]: () => RUN,
+    [S.train]: () => ({
+      TrainingJobName: RUN.trainingJobName,
+      TrainingJobStatus: "Completed",
+      ModelArtifacts: { S3ModelArtifacts: ARTIFACT },
+    }),
+    [S.createModel]: () => ({ ModelArn: "arn:aws:sagemaker:us-east-1:111122223333:model/m" }),
+    [S.scoreTrainingSet]: () => ({ TransformJobStatus: "Completed" }),
+    [S.threshold]: () => THRESHOLD,
+    [S.createEndpointConfig]: () => ({ EndpointConfigArn: "arn" }),
+    [S.updateEndpoint]: () => ({ EndpointArn: "arn" }),
+    [S.checkEndpoint]: (_input, call) => ({
+      EndpointStatus: call === 1 ? "Updating" : "InService",
+      EndpointName: "sensors-prod-rcf",
+    }),
+    [S.promote]: () => ({ runId: RUN.runId }),
+    [S.notify]: () => ({ MessageId: "m-1" }),
+    ...overrides,
+  };
+}
+
+const inputOf = (run: Awaited<ReturnType<typeof runLocally>>, state: string) =>
+  run.calls.find((c) => c.state === state)?.input as Record<string, JsonValue> | undefined;
+
+describe("model training state machine", () => {
+  const batch = buildTrainingStateMachine(BATCH, SETTINGS);
+  const endpoint = buildTrainingStateMachine(ENDPOINT, SETTINGS);
+
+  it("passes asl-validator in both modes", () => {
+    for (const definition of [batch, endpoint]) {
+      const result = aslValidator(structuredClone(definition));
+      expect(result.isValid, result.errorsText("\n")).to.equal(true);
+    }
+  });
+
+  it("gives every Task a timeout, retries, and a path to the failure notice", () => {
+    for (const definition of [batch, endpoint]) {
+      for (const task of listTaskStates(definition)) {
+        expect(task.timeoutSeconds, task.name).to.be.greaterThan(0);
+        expect(task.retry, task.name).to.not.be.empty;
+        if (task.name !== S.notify)
+          expect(
+            task.catch.map((c) => c.Next),
+            task.name,
+          ).to.deep.equal([S.notify]);
+      }
+    }
+  });
+
+  it("batch mode: prepare, train, model, score the training set, threshold, promote", async () => {
+    const run = await runLocally(batch, healthy());
+    expect(run.status).to.equal("SUCCEEDED");
+    expect(run.calls.map((c) => c.state)).to.deep.equal([
+      S.checkRunning,
+      S.prepare,
+      S.train,
+      S.createModel,
+      S.scoreTrainingSet,
+      S.threshold,
+      S.promote,
+    ]);
+    expect(inputOf(run, S.prepare)).to.deep.equal({
+      action: "prepare",
+      executionName: LOCAL_CONTEXT.Execution.Name,
+      startTime: inputOf(run, S.prepare)!.startTime as string,
+    });
+
+    const train = inputOf(run, S.train)!;
+    expect(train.HyperParameters).to.deep.equal({
+      num_trees: "100",
+      num_samples_per_tree: "512",
+      feature_dim: "4",
+    });
+    expect(train).to.deep.include({
+      TrainingJobName: RUN.trainingJobName,
+      RoleArn: BATCH.sageMakerRoleArn,
+      EnableNetworkIsolation: true,
+    });
+    expect(train.AlgorithmSpecification).to.deep.equal({
+      TrainingImage: BATCH.trainingImage,
+      TrainingInputMode: "File",
+    });
+    expect(train.InputDataConfig).to.deep.equal([
+      {
+        ChannelName: "train",
+        ContentType: "text/csv;label_size=0",
+        DataSource: {
+          S3DataSource: {
+            S3DataType: "S3Prefix",
+            S3Uri: RUN.trainingSetUri,
+            S3DataDistributionType: "ShardedByS3Key",
+          },
+        },
+      },
+    ]);
+    expect(train.OutputDataConfig).to.deep.equal({ S3OutputPath: RUN.outputUri, KmsKeyId: KMS });
+    expect(train.ResourceConfig).to.deep.include({ InstanceType: "ml.m5.xlarge", VolumeKmsKeyId: KMS });
+    expect(train.Tags).to.deep.equal([{ Key: "environment", Value: "prod" }]);
+
+    expect(inputOf(run, S.createModel)).to.deep.include({
+      ModelName: RUN.modelName,
+      PrimaryContainer: { Image: BATCH.trainingImage, ModelDataUrl: ARTIFACT },
+    });
+    const transform = inputOf(run, S.scoreTrainingSet)!;
+    expect(transform.TransformOutput).to.deep.equal({
+      S3OutputPath: RUN.scoresUri,
+      Accept: "application/jsonlines",
+      AssembleWith: "Line",
+      KmsKeyId: KMS,
+    });
+    expect(inputOf(run, S.threshold)).to.deep.equal({ action: "threshold", run: RUN });
+    expect(inputOf(run, S.promote)).to.deep.equal({
+      action: "promote",
+      run: RUN,
+      modelDataUrl: ARTIFACT,
+      threshold: THRESHOLD,
+      promotedAt: LOCAL_CONTEXT.State.EnteredTime,
+    });
+  });
+
+  it("endpoint mode: a new endpoint config with KMS, a blue/green update with alarm rollback, polled until InService", async () => {
+    const run = await runLocally(endpoint, healthy());
+    expect(run.status).to.equal("SUCCEEDED");
+    expect(run.calls.map((c) => c.state)).to.deep.equal([
+      S.checkRunning,
+      S.prepare,
+      S.train,
+      S.createModel,
+      S.scoreTrainingSet,
+      S.threshold,
+      S.createEndpointConfig,
+      S.updateEndpoint,
+      S.checkEndpoint,
+      S.checkEndpoint,
+      S.promote,
+    ]);
+    expect(inputOf(run, S.createEndpointConfig)).to.deep.include({
+      EndpointConfigName: RUN.endpointConfigName,
+      KmsKeyId: KMS,
+      ProductionVariants: [
+        {
+          VariantName: "AllTraffic",
+          ModelName: RUN.modelName,
+          InstanceType: "ml.c5.xlarge",
+          InitialInstanceCount: 2,
+        },
+      ],
+    });
+    const update = inputOf(run, S.updateEndpoint)!;
+    expect(update).to.deep.include({
+      EndpointName: "sensors-prod-rcf",
+      EndpointConfigName: RUN.endpointConfigName,
+      RetainAllVariantProperties: true,
+    });
+    expect((update.DeploymentConfig as Record<string, JsonValue>).AutoRollbackConfiguration).to.deep.equal({
+      Alarms: [{ AlarmName: "sensors-prod-rcf-5xx" }, { AlarmName: "sensors-prod-rcf-latency" }],
+    });
+    expect(inputOf(run, S.promote)).to.deep.include({
+      endpointConfigName: RUN.endpointConfigName,
+      endpointName: "sensors-prod-rcf",
+    });
+  });
+
+  it("a failed training job notifies and fails with the original error, without retrying it", async () => {
+    const run = await runLocally(
+      endpoint,
+      healthy({
+        [S.train]: () => {
+          throw awsError("States.TaskFailed", "AlgorithmError: feature_dim does not match the data");
+        },
+      }),
+    );
+    expect(run.status).to.equal("FAILED");
+    expect(run.error).to.deep.equal({
+      Error: "States.TaskFailed",
+      Cause: "AlgorithmError: feature_dim does not match the data",
+    });
+    expect(run.calls.map((c) => c.state)).to.deep.equal([S.checkRunning, S.prepare, S.train, S.notify]);
+    const notice = inputOf(run, S.notify)!;
+    expect(notice).to.deep.include({
+      TopicArn: BATCH.failureTopicArn,
+      Subject: "[sensors-prod] Model training failed",
+    });
+    expect(notice.Message).to.equal(
+      `Model training failed in execution ${LOCAL_CONTEXT.Execution.Id}. Error: States.TaskFailed. Cause: AlgorithmError: feature_dim does not match the data`,
+    );
+    expect(run.entered.at(-1)).to.equal(S.failed);
+  });
+
+  it("retries a capacity error, then succeeds", async () => {
+    const run = await runLocally(
+      batch,
+      healthy({
+        [S.train]: (_input, call) => {
+          if (call === 1)
+            throw awsError("SageMaker.ResourceLimitExceededException", "no ml.m5.xlarge capacity");
+          return { TrainingJobName: RUN.trainingJobName, ModelArtifacts: { S3ModelArtifacts: ARTIFACT } };
+        },
+      }),
+    );
+    expect(run.status).to.equal("SUCCEEDED");
+    expect(run.retries).to.deep.equal([S.train]);
+    expect(run.calls.filter((c) => c.state === S.train)).to.have.length(2);
+  });
+
+  it("ends at once when another training is running, and when there is too little data", async () => {
+    const overlapping = await runLocally(
+      batch,
+      healthy({ [S.checkRunning]: () => ({ Executions: [{ executionArn: "a" }, { executionArn: "b" }] }) }),
+    );
+    expect(overlapping.status).to.equal("SUCCEEDED");
+    expect(overlapping.calls.map((c) => c.state)).to.deep.equal([S.checkRunning]);
+    expect(overlapping.entered.at(-1)).to.equal(S.skipRunning);
+
+    const sparse = await runLocally(
+      batch,
+      healthy({ [S.prepare]: () => ({ ...RUN, enough: false, vectors: 10 }) }),
+    );
+    expect(sparse.status).to.equal("SUCCEEDED");
+    expect(sparse.calls.map((c) => c.state)).to.deep.equal([S.checkRunning, S.prepare]);
+    expect(sparse.entered.at(-1)).to.equal(S.notEnoughData);
+  });
+
+  it("a failed endpoint update and an endpoint that never settles both end in the failure notice", async () => {
+    const failed = await runLocally(
+      endpoint,
+      healthy({ [S.checkEndpoint]: () => ({ EndpointStatus: "Failed" }) }),
+    );
+    expect(failed.status).to.equal("FAILED");
+    expect(failed.error).to.deep.equal({
+      Error: "EndpointUpdateFailed",
+      Cause: `Endpoint sensors-prod-rcf is Failed after the update to ${RUN.endpointConfigName}`,
+    });
+
+    const stuck = await runLocally(
+      endpoint,
+      healthy({ [S.checkEndpoint]: () => ({ EndpointStatus: "Updating" }) }),
+    );
+    expect(stuck.status).to.equal("FAILED");
+    expect(stuck.error).to.deep.equal({
+      Error: "EndpointUpdateTimedOut",
+      Cause: "Endpoint sensors-prod-rcf still Updating after 3 status checks",
+    });
+    expect(stuck.calls.filter((c) => c.state === S.checkEndpoint)).to.have.length(3);
+    expect(stuck.calls.at(-1)!.state).to.equal(S.notify);
+  });
+
+  it("a rolled-back update (the promote step finds the old config) and a failing notification still end in Fail", async () => {
+    const rolledBack = await runLocally(
+      endpoint,
+      healthy({
+        [S.promote]: () => {
+          throw awsError(
+            "Error",
+            "endpoint sensors-prod-rcf runs old-config, not new: the update was rolled back",
+          );
+        },
+      }),
+    );
+    expect(rolledBack.status).to.equal("FAILED");
+    expect(rolledBack.calls.at(-1)!.state).to.equal(S.notify);
+
+    const silent = await runLocally(
+      batch,
+      healthy({
+        [S.prepare]: () => {
+          throw awsError("Error", "boom");
+        },
+        [S.notify]: () => {
+          throw awsError("SNS.AuthorizationErrorException", "denied");
+        },
+      }),
+    );
+    expect(silent.status).to.equal("FAILED");
+    expect(silent.entered.at(-1)).to.equal(S.failed);
+  });
+
+  it("sends every state to a defined state (definition sanity)", () => {
+    const check = (definition: StateMachineDefinition) => {
+      const names = new Set(Object.keys(definition.States));
+      for (const [name, state] of Object.entries(definition.States)) {
+        const targets = [
+          ...("Next" in state && state.Next ? [state.Next] : []),
+          ...(state.Type === "Choice"
+            ? [...state.Choices.map((c) => c.Next), ...(state.Default ? [state.Default] : [])]
+            : []),
+          ...("Catch" in state && state.Catch ? state.Catch.map((c) => c.Next) : []),
+        ];
+        for (const t of targets) expect(names.has(t), `${name} → ${t}`).to.equal(true);
+      }
+    };
+    check(batch);
+    check(endpoint);
+    expect(Object.keys(batch.States)).to.not.include(S.updateEndpoint);
+  });
+});
