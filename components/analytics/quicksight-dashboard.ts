@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
+import { accountScopeOutput } from "../shared/aws-scope";
 import {
   dashboardDefinition,
   dashboardTemplate,
@@ -62,15 +63,11 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
     }
     const tags = { ...args.tags };
     const child = { parent: this };
-    const identity = aws.getCallerIdentityOutput({}, child);
-    const partition = aws.getPartitionOutput({}, child);
-    const region = aws.getRegionOutput({}, child);
+    const scope = accountScopeOutput(this);
 
     const policy = pulumi
       .all([
-        partition.partition,
-        region.region,
-        identity.accountId,
+        scope,
         args.workGroupArn,
         args.databaseName,
         args.buckets.raw.arn,
@@ -78,36 +75,23 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
         args.buckets.results.arn,
         args.kmsKey.arn,
       ])
-      .apply(
-        ([
-          p,
-          r,
-          accountId,
+      .apply(([s, workGroupArn, database, rawBucketArn, curatedBucketArn, resultsBucketArn, kmsKeyArn]) =>
+        quickSightAthenaPolicy({
+          ...s,
           workGroupArn,
           database,
           rawBucketArn,
           curatedBucketArn,
           resultsBucketArn,
           kmsKeyArn,
-        ]) =>
-          quickSightAthenaPolicy({
-            partition: p,
-            region: r,
-            accountId,
-            workGroupArn,
-            database,
-            rawBucketArn,
-            curatedBucketArn,
-            resultsBucketArn,
-            kmsKeyArn,
-          }),
+        }),
       );
     registerDocument("iam-quicksight-athena-role", "json", policy);
     this.role = new aws.iam.Role(
       `${name}-athena-role`,
       {
         description: `QuickSight queries the ${args.deployment} views through Athena with this role`,
-        assumeRolePolicy: pulumi.jsonStringify(identity.accountId.apply(quickSightTrustPolicy)),
+        assumeRolePolicy: pulumi.jsonStringify(scope.accountId.apply(quickSightTrustPolicy)),
         inlinePolicies: [{ name: "athena-views", policy: pulumi.jsonStringify(policy) }],
         tags,
       },
@@ -161,7 +145,7 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
 
     this.dashboardId = quickSightId(args.deployment, "sensor-analytics");
     const dataSetArns = pulumi.all(QUICKSIGHT_VIEWS.map((v) => dataSets[v].arn));
-    const template = pulumi.all([identity.accountId, dataSetArns]).apply(([awsAccountId, arns]) =>
+    const template = pulumi.all([scope.accountId, dataSetArns]).apply(([awsAccountId, arns]) =>
       dashboardTemplate({
         awsAccountId,
         dashboardId: this.dashboardId,
@@ -179,7 +163,7 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
       { name: `${args.deployment}-quicksight-dashboard`, templateBody: pulumi.jsonStringify(template), tags },
       child,
     );
-    this.dashboardUrl = pulumi.interpolate`https://${region.region}.quicksight.aws.amazon.com/sn/dashboards/${this.dashboardId}`;
+    this.dashboardUrl = pulumi.interpolate`https://${scope.region}.quicksight.aws.amazon.com/sn/dashboards/${this.dashboardId}`;
 
     this.registerOutputs({
       dataSourceArn: this.dataSource.arn,

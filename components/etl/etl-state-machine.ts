@@ -1,17 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
-import { bundleLambda } from "../iot/lambda-bundle";
 import type { ScheduleExpression } from "../schedule";
+import { accountScopeOutput } from "../shared/aws-scope";
+import { platformFunction } from "../shared/platform-function";
+import { serviceRole } from "../shared/service-role";
+import { loggedStateMachine, machineSchedule } from "../shared/state-machine";
 import { buildEtlStateMachine, EtlMachineResources, PLANNER_TIMEOUT_SECONDS } from "./asl/etl-machine";
 import { PLANNER_ENV } from "./plan";
-import {
-  AccountScope,
-  plannerPolicy,
-  schedulerPolicy,
-  serviceTrustPolicy,
-  stateMachinePolicy,
-} from "./iam-documents";
+import { plannerPolicy, schedulerPolicy, stateMachinePolicy } from "./iam-documents";
 import type { EtlCrawlerKey, EtlJobKey } from "./transforms";
 
 /** A deployed Glue job or crawler, as the machine needs it. */
@@ -65,27 +62,17 @@ export class EtlStateMachine extends pulumi.ComponentResource {
     super("sensor-analytics:etl:EtlStateMachine", name, {}, opts);
     const tags = { ...args.tags };
     const child = { parent: this };
-    const scope: pulumi.Output<AccountScope> = pulumi
-      .all([
-        aws.getCallerIdentityOutput({}, child).accountId,
-        aws.getPartitionOutput({}, child).partition,
-        aws.getRegionOutput({}, child).region,
-      ])
-      .apply(([accountId, partition, region]) => ({ accountId, partition, region }));
-    const role = (role: string, service: string, document: pulumi.Output<aws.iam.PolicyDocument>) => {
-      registerDocument(`iam-${name}-${role}`, "json", document);
-      const created = new aws.iam.Role(
-        `${name}-${role}`,
-        { assumeRolePolicy: pulumi.jsonStringify(scope.apply((s) => serviceTrustPolicy(service, s))), tags },
-        child,
-      );
-      const policy = new aws.iam.RolePolicy(
-        `${name}-${role}`,
-        { role: created.id, policy: pulumi.jsonStringify(document) },
-        child,
-      );
-      return { role: created, policy };
-    };
+    const scope = accountScopeOutput(this);
+    const role = (role: string, service: string, policy: pulumi.Output<aws.iam.PolicyDocument>) =>
+      serviceRole(this, {
+        service,
+        scope,
+        policy,
+        documentName: `iam-${name}-${role}`,
+        roleName: `${name}-${role}`,
+        policyName: `${name}-${role}`,
+        tags,
+      });
     const jobArns = pulumi.all([args.jobs.s3Import.arn, args.jobs.jdbcImport.arn, args.jobs.curate.arn]);
 
     // Failure notices.
@@ -133,34 +120,24 @@ export class EtlStateMachine extends pulumi.ComponentResource {
           }),
         ),
     );
-    const bundle = bundleLambda("functions/etl-planner/handler.ts");
-    this.planner = new aws.lambda.Function(
-      `${name}-planner`,
-      {
-        description: "Plans an ETL run: which historical imports are needed",
-        runtime: aws.lambda.Runtime.NodeJS24dX,
-        architectures: ["arm64"],
-        handler: bundle.handler,
-        code: bundle.archive,
-        role: plannerAccess.role.arn,
-        timeout: PLANNER_TIMEOUT_SECONDS / 2,
-        memorySize: 256,
-        tracingConfig: { mode: "Active" },
-        loggingConfig: { logFormat: "JSON", logGroup: plannerLogs.name },
-        environment: {
-          variables: {
-            [PLANNER_ENV.s3ImportJobName]: args.jobs.s3Import.name,
-            [PLANNER_ENV.jdbcImportJobName]: args.jobs.jdbcImport.name,
-            [PLANNER_ENV.landingBucket]: args.landing.bucketName,
-            [PLANNER_ENV.landingPrefix]: args.landing.prefix,
-            [PLANNER_ENV.jdbcRefreshHours]: String(args.jdbcRefreshHours ?? 24),
-            [PLANNER_ENV.trainingEnabled]: String(args.trainingStateMachineArn !== undefined),
-          },
-        },
-        tags,
+    this.planner = platformFunction(this, `${name}-planner`, {
+      entry: "functions/etl-planner/handler.ts",
+      description: "Plans an ETL run: which historical imports are needed",
+      roleArn: plannerAccess.role.arn,
+      rolePolicy: plannerAccess.policy,
+      timeoutSeconds: PLANNER_TIMEOUT_SECONDS / 2,
+      memorySize: 256,
+      logGroupName: plannerLogs.name,
+      environment: {
+        [PLANNER_ENV.s3ImportJobName]: args.jobs.s3Import.name,
+        [PLANNER_ENV.jdbcImportJobName]: args.jobs.jdbcImport.name,
+        [PLANNER_ENV.landingBucket]: args.landing.bucketName,
+        [PLANNER_ENV.landingPrefix]: args.landing.prefix,
+        [PLANNER_ENV.jdbcRefreshHours]: String(args.jdbcRefreshHours ?? 24),
+        [PLANNER_ENV.trainingEnabled]: String(args.trainingStateMachineArn !== undefined),
       },
-      { parent: this, dependsOn: [plannerAccess.policy] },
-    );
+      tags,
+    });
     // The machine invokes the planner synchronously and handles its errors; an asynchronous invocation
     // (someone testing it by hand) that fails is reported on the failure topic rather than dropped.
     new aws.lambda.FunctionEventInvokeConfig(
@@ -180,43 +157,22 @@ export class EtlStateMachine extends pulumi.ComponentResource {
       crawlerMaxPolls: args.crawlerMaxPolls,
       jobTimeoutMinutes: args.jobTimeoutMinutes,
     };
-    const names = pulumi.all([
-      this.planner.arn,
-      args.jobs.s3Import.name,
-      args.jobs.jdbcImport.name,
-      args.jobs.curate.name,
-      args.crawlers.s3History.name,
-      args.crawlers.jdbcHistory.name,
-      args.crawlers.curated.name,
-      this.failureTopic.arn,
-    ]);
     this.resources = pulumi
-      .all([names, pulumi.output(args.trainingStateMachineArn)])
-      .apply(
-        ([
-          [
-            plannerFunctionArn,
-            s3ImportJobName,
-            jdbcImportJobName,
-            curateJobName,
-            s3HistoryCrawlerName,
-            jdbcHistoryCrawlerName,
-            curatedCrawlerName,
-            failureTopicArn,
-          ],
-          trainingStateMachineArn,
-        ]): EtlMachineResources => ({
-          plannerFunctionArn,
-          s3ImportJobName,
-          jdbcImportJobName,
-          curateJobName,
-          s3HistoryCrawlerName,
-          jdbcHistoryCrawlerName,
-          curatedCrawlerName,
-          failureTopicArn,
-          ...(trainingStateMachineArn ? { trainingStateMachineArn } : {}),
-        }),
-      );
+      .output({
+        plannerFunctionArn: this.planner.arn,
+        s3ImportJobName: args.jobs.s3Import.name,
+        jdbcImportJobName: args.jobs.jdbcImport.name,
+        curateJobName: args.jobs.curate.name,
+        s3HistoryCrawlerName: args.crawlers.s3History.name,
+        jdbcHistoryCrawlerName: args.crawlers.jdbcHistory.name,
+        curatedCrawlerName: args.crawlers.curated.name,
+        failureTopicArn: this.failureTopic.arn,
+        trainingStateMachineArn: args.trainingStateMachineArn,
+      })
+      .apply(({ trainingStateMachineArn, ...deployed }): EtlMachineResources => ({
+        ...deployed,
+        ...(trainingStateMachineArn ? { trainingStateMachineArn } : {}),
+      }));
     const definition = this.resources.apply((r) => buildEtlStateMachine(r, settings));
     registerDocument("etl-state-machine", "asl", definition);
 
@@ -244,33 +200,19 @@ export class EtlStateMachine extends pulumi.ComponentResource {
             }),
         ),
     );
-    // Vended-logs prefix: Step Functions' log delivery then needs no per-group resource policy.
-    this.logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-executions`,
-      {
-        namePrefix: `/aws/vendedlogs/states/${name}-`,
-        retentionInDays: args.logRetentionDays,
-        kmsKeyId: args.kmsKeyArn,
-        tags,
-      },
-      child,
-    );
-    this.stateMachine = new aws.sfn.StateMachine(
-      `${name}-etl`,
-      {
-        type: "STANDARD",
-        roleArn: machineAccess.role.arn,
-        definition: pulumi.jsonStringify(definition),
-        loggingConfiguration: {
-          level: "ALL",
-          includeExecutionData: true,
-          logDestination: pulumi.interpolate`${this.logGroup.arn}:*`,
-        },
-        tracingConfiguration: { enabled: true },
-        tags,
-      },
-      { parent: this, dependsOn: [machineAccess.policy] },
-    );
+    const machine = loggedStateMachine(this, {
+      logicalName: `${name}-etl`,
+      logGroupLogicalName: `${name}-executions`,
+      logGroup: { namePrefix: `/aws/vendedlogs/states/${name}-` },
+      logRetentionDays: args.logRetentionDays,
+      kmsKeyArn: args.kmsKeyArn,
+      definition,
+      roleArn: machineAccess.role.arn,
+      rolePolicy: machineAccess.policy,
+      tags,
+    });
+    this.logGroup = machine.logGroup;
+    this.stateMachine = machine.stateMachine;
 
     // The schedule.
     const schedulerAccess = role(
@@ -278,23 +220,15 @@ export class EtlStateMachine extends pulumi.ComponentResource {
       "scheduler.amazonaws.com",
       this.stateMachine.arn.apply((arn) => schedulerPolicy(arn)),
     );
-    this.schedule = new aws.scheduler.Schedule(
-      `${name}-schedule`,
-      {
-        description: `Runs the sensor analytics ETL (${args.label})`,
-        scheduleExpression: args.schedule.expression,
-        scheduleExpressionTimezone: "UTC",
-        flexibleTimeWindow: { mode: "OFF" },
-        target: {
-          arn: this.stateMachine.arn,
-          roleArn: schedulerAccess.role.arn,
-          input: "{}",
-          retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
-        },
-        state: "ENABLED",
-      },
-      { parent: this, dependsOn: [schedulerAccess.policy] },
-    );
+    this.schedule = machineSchedule(this, {
+      logicalName: `${name}-schedule`,
+      description: `Runs the sensor analytics ETL (${args.label})`,
+      expression: args.schedule.expression,
+      stateMachineArn: this.stateMachine.arn,
+      roleArn: schedulerAccess.role.arn,
+      rolePolicy: schedulerAccess.policy,
+      input: "{}",
+    });
 
     this.registerOutputs({
       stateMachineArn: this.stateMachine.arn,

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { registerDocument } from "../documents";
+import { accountScopeOutput } from "../shared/aws-scope";
 import { HistoricalSources } from "../sources/historical-sources";
 import type { EtlMachineResources } from "./asl/etl-machine";
 import { EtlJobs } from "./etl-jobs";
@@ -104,13 +105,7 @@ export class Etl extends pulumi.ComponentResource {
       child,
     );
 
-    const scope = pulumi
-      .all([
-        aws.getCallerIdentityOutput({}, child).accountId,
-        aws.getPartitionOutput({}, child).partition,
-        aws.getRegionOutput({}, child).region,
-      ])
-      .apply(([accountId, partition, region]) => ({ accountId, partition, region }));
+    const scope = accountScopeOutput(this);
     const access = pulumi
       .all([
         scope,

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceTrustPolicy } from "./iam-documents";
+import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
 
 export interface GlueFoundationArgs {
   /** The lake's catalog database (`PlatformConfig.lake.catalogDatabase`); the sources database is named after it. */
@@ -40,20 +40,11 @@ export class GlueFoundation extends pulumi.ComponentResource {
     const databaseName = sourcesDatabaseName(args.lakeDatabaseName);
     const tags = { ...args.tags };
     const protect = args.protectData ?? false;
-    const identity = aws.getCallerIdentityOutput({}, { parent: this });
-    const partition = aws.getPartitionOutput({}, { parent: this });
-    const region = aws.getRegionOutput({}, { parent: this });
 
     // No source-account condition: Glue does not pass aws:SourceAccount when it assumes a job's role.
-    const trust = pulumi
-      .all([identity.accountId, partition.partition, region.region])
-      .apply(([accountId, part, reg]) =>
-        serviceTrustPolicy(
-          "glue.amazonaws.com",
-          { accountId, partition: part, region: reg },
-          { sourceAccount: false },
-        ),
-      );
+    const trust = accountScopeOutput(this).apply((scope) =>
+      serviceTrustPolicy("glue.amazonaws.com", scope, { sourceAccount: false }),
+    );
     this.role = new aws.iam.Role(
       `${name}-role`,
       {

@@ -6,38 +6,16 @@
  * comment saying which API requires it.
  */
 import type * as aws from "@pulumi/aws";
+import {
+  type AccountScope,
+  executionLogDeliveryStatement,
+  policyDocument as document,
+  xrayStatement,
+} from "../shared/policy-document";
 
-export interface AccountScope {
-  readonly partition: string;
-  readonly region: string;
-  readonly accountId: string;
-}
-
-type Statement = aws.iam.PolicyStatement;
-const document = (statements: Statement[]): aws.iam.PolicyDocument => ({
-  Version: "2012-10-17",
-  Statement: statements,
-});
-
-/** Trust policy for one AWS service, with the confused-deputy guard where the service supports it. */
-export function serviceTrustPolicy(
-  service: string,
-  scope: AccountScope,
-  opts: { sourceAccount?: boolean; sourceArn?: string } = {},
-): aws.iam.PolicyDocument {
-  const condition: Record<string, Record<string, string>> = {};
-  if (opts.sourceAccount ?? true) condition.StringEquals = { "aws:SourceAccount": scope.accountId };
-  if (opts.sourceArn) condition.ArnLike = { "aws:SourceArn": opts.sourceArn };
-  return document([
-    {
-      Sid: "AssumedByService",
-      Effect: "Allow",
-      Principal: { Service: service },
-      Action: "sts:AssumeRole",
-      ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
-    },
-  ]);
-}
+// Moved to the shared module; re-exported so existing imports keep working.
+export { serviceTrustPolicy } from "../shared/policy-document";
+export type { AccountScope } from "../shared/policy-document";
 
 /** Permissions of a VPC flow log's delivery role: write into its one log group. */
 export function flowLogPolicy(logGroupArn: string): aws.iam.PolicyDocument {
@@ -309,23 +287,7 @@ export function stateMachinePolicy(a: StateMachineAccessArgs): aws.iam.PolicyDoc
           },
         ]
       : []),
-    {
-      // CloudWatch Logs' log-delivery APIs take no resource; Step Functions calls them to deliver the
-      // execution history to the machine's log group.
-      Sid: "DeliverExecutionLogsWildcard",
-      Effect: "Allow",
-      Action: [
-        "logs:CreateLogDelivery",
-        "logs:GetLogDelivery",
-        "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies",
-        "logs:DescribeLogGroups",
-      ],
-      Resource: "*",
-    },
+    executionLogDeliveryStatement(),
     xrayStatement(),
   ]);
 }
@@ -335,19 +297,4 @@ export function schedulerPolicy(stateMachineArn: string): aws.iam.PolicyDocument
   return document([
     { Sid: "StartEtl", Effect: "Allow", Action: ["states:StartExecution"], Resource: [stateMachineArn] },
   ]);
-}
-
-function xrayStatement(): Statement {
-  // X-Ray's trace APIs take no resource.
-  return {
-    Sid: "WriteTracesWildcard",
-    Effect: "Allow",
-    Action: [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-      "xray:GetSamplingRules",
-      "xray:GetSamplingTargets",
-    ],
-    Resource: "*",
-  };
 }

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
+import { accountScopeOutput } from "../shared/aws-scope";
 import { bufferingProblems, BufferingSettings } from "./firehose-settings";
 import { firehoseRolePolicy, firehoseTrustPolicy } from "./firehose-role";
 
@@ -61,9 +62,7 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
     const child = { parent: this };
     const label = args.label ?? name;
 
-    const identity = aws.getCallerIdentityOutput({}, child);
-    const partition = aws.getPartitionOutput({}, child);
-    const region = aws.getRegionOutput({}, child);
+    const scope = accountScopeOutput(this);
 
     this.logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
@@ -85,20 +84,16 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
     const schema = args.parquetSchema;
     const policy = pulumi
       .all([
-        partition.partition,
-        region.region,
-        identity.accountId,
+        scope,
         args.bucket.arn,
         args.kmsKeyArn,
         this.logGroup.arn,
         schema?.databaseName,
         schema?.tableName,
       ])
-      .apply(([p, r, accountId, bucketArn, kmsKeyArn, logGroupArn, databaseName, tableName]) =>
+      .apply(([s, bucketArn, kmsKeyArn, logGroupArn, databaseName, tableName]) =>
         firehoseRolePolicy({
-          partition: p,
-          region: r,
-          accountId,
+          ...s,
           bucketArn,
           writePrefixes,
           kmsKeyArn,
@@ -111,7 +106,7 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
       `${name}-role`,
       {
         description: `Firehose ${label}: write under its own lake prefixes with the lake key, log errors`,
-        assumeRolePolicy: pulumi.jsonStringify(identity.accountId.apply(firehoseTrustPolicy)),
+        assumeRolePolicy: pulumi.jsonStringify(scope.accountId.apply(firehoseTrustPolicy)),
         inlinePolicies: [{ name: "deliver", policy: pulumi.jsonStringify(policy) }],
         tags,
       },
@@ -150,7 +145,7 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
                   databaseName: schema.databaseName,
                   tableName: schema.tableName,
                   roleArn: this.role.arn,
-                  region: region.region,
+                  region: scope.region,
                   versionId: "LATEST",
                 },
               }

@@ -3,11 +3,9 @@
  * them statement by statement.
  */
 import type * as aws from "@pulumi/aws";
+import type { AccountScope } from "../shared/policy-document";
 
-export interface FirehoseRoleArgs {
-  readonly partition: string;
-  readonly region: string;
-  readonly accountId: string;
+export interface FirehoseRoleArgs extends AccountScope {
   readonly bucketArn: string;
   /** Key prefixes the stream writes under (data and errors), each ending in "/". */
   readonly writePrefixes: readonly string[];

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
+import { accountScopeOutput } from "../shared/aws-scope";
 import type { DeviceIdentity } from "../telemetry/fleet";
 import { buildDevicePolicyDocument, ROOM_ATTRIBUTE } from "./policy-document";
 import { devicePolicyName, thingGroupName, thingTypeName } from "./naming";
@@ -56,9 +57,7 @@ export class DeviceFleet extends pulumi.ComponentResource {
     const child = { parent: this };
     const { deployment } = args;
 
-    const identity = aws.getCallerIdentityOutput({}, child);
-    const partition = aws.getPartitionOutput({}, child);
-    const region = aws.getRegionOutput({}, child);
+    const scope = accountScopeOutput(this);
     this.endpoint = aws.iot.getEndpointOutput({ endpointType: "iot:Data-ATS" }, child).endpointAddress;
 
     this.thingType = new aws.iot.ThingType(
@@ -90,11 +89,7 @@ export class DeviceFleet extends pulumi.ComponentResource {
     }
     this.thingGroups = groups;
 
-    const document = pulumi
-      .all([partition.partition, region.region, identity.accountId])
-      .apply(([p, r, accountId]) =>
-        buildDevicePolicyDocument({ partition: p, region: r, accountId, deployment }),
-      );
+    const document = scope.apply((s) => buildDevicePolicyDocument({ ...s, deployment }));
     registerDocument("iot-device-policy", "json", document);
     this.policy = new aws.iot.Policy(
       `${name}-device-policy`,

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
+import { accountScopeOutput } from "../shared/aws-scope";
 import { buildClaimPolicyDocument, claimClientIdPrefix } from "./policy-document";
 import { buildProvisioningTemplateBody } from "./provisioning";
 import { claimPolicyName, provisioningTemplateName } from "./naming";
@@ -60,12 +61,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
     this.templateName = provisioningTemplateName(deployment);
     this.clientIdPrefix = claimClientIdPrefix(deployment);
 
-    const identity = aws.getCallerIdentityOutput({}, child);
-    const partition = aws.getPartitionOutput({}, child);
-    const region = aws.getRegionOutput({}, child);
-    const scope = pulumi
-      .all([partition.partition, region.region, identity.accountId])
-      .apply(([p, r, a]) => ({ partition: p, region: r, accountId: a }));
+    const scope = accountScopeOutput(this);
 
     // The hook: a plain module bundled with esbuild, logging into its own encrypted log group.
     const logGroup = new aws.cloudwatch.LogGroup(
@@ -125,7 +121,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
         action: "lambda:InvokeFunction",
         principal: "iot.amazonaws.com",
         sourceArn: templateArn,
-        sourceAccount: identity.accountId,
+        sourceAccount: scope.accountId,
       },
       child,
     );

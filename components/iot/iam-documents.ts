@@ -4,49 +4,21 @@
  * tests read them statement by statement and check every action against the IAM service reference.
  */
 import type * as aws from "@pulumi/aws";
+import { type AccountScope, serviceTrustPolicy } from "../shared/policy-document";
 
-export interface AccountScope {
-  readonly partition: string;
-  readonly region: string;
-  readonly accountId: string;
-}
+export type { AccountScope } from "../shared/policy-document";
 
 /**
  * Trust policy for IoT Core, limited to this account and, where given, one source ARN (the rule), against the
  * confused-deputy problem.
  */
 export function iotTrustPolicy(scope: AccountScope, sourceArn?: string): aws.iam.PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "AssumedByIotCore",
-        Effect: "Allow",
-        Principal: { Service: "iot.amazonaws.com" },
-        Action: "sts:AssumeRole",
-        Condition: {
-          StringEquals: { "aws:SourceAccount": scope.accountId },
-          ...(sourceArn ? { ArnLike: { "aws:SourceArn": sourceArn } } : {}),
-        },
-      },
-    ],
-  };
+  return serviceTrustPolicy("iot.amazonaws.com", scope, { sourceArn, sid: "AssumedByIotCore" });
 }
 
 /** Trust policy for Lambda functions of this account. */
 export function lambdaTrustPolicy(scope: AccountScope): aws.iam.PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "AssumedByLambda",
-        Effect: "Allow",
-        Principal: { Service: "lambda.amazonaws.com" },
-        Action: "sts:AssumeRole",
-        Condition: { StringEquals: { "aws:SourceAccount": scope.accountId } },
-      },
-    ],
-  };
+  return serviceTrustPolicy("lambda.amazonaws.com", scope, { sid: "AssumedByLambda" });
 }
 
 /** ARN of a topic rule. */

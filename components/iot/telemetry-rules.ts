@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
+import { accountScopeOutput } from "../shared/aws-scope";
 import {
   buildQuarantineRuleSql,
   buildTelemetryRuleSql,
@@ -9,13 +10,7 @@ import {
   ruleErrorPrefix,
   topicRuleName,
 } from "./rule-sql";
-import {
-  AccountScope,
-  iotLoggingRolePolicy,
-  iotTrustPolicy,
-  topicRuleArn,
-  topicRuleRolePolicy,
-} from "./iam-documents";
+import { iotLoggingRolePolicy, iotTrustPolicy, topicRuleArn, topicRuleRolePolicy } from "./iam-documents";
 
 /** A delivery stream a rule writes to. */
 export interface DeliveryStreamRef {
@@ -66,12 +61,7 @@ export class TelemetryRules extends pulumi.ComponentResource {
     const child = { parent: this };
     const { deployment } = args;
 
-    const identity = aws.getCallerIdentityOutput({}, child);
-    const partition = aws.getPartitionOutput({}, child);
-    const region = aws.getRegionOutput({}, child);
-    const scope = pulumi
-      .all([partition.partition, region.region, identity.accountId])
-      .apply(([p, r, a]): AccountScope => ({ partition: p, region: r, accountId: a }));
+    const scope = accountScopeOutput(this);
 
     const rule = (
       purpose: "telemetry" | "quarantine",

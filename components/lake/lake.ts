@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
+import { accountScopeOutput } from "../shared/aws-scope";
 import { BucketRole, LAKE_ZONES, RAW_RETENTION_ZONES } from "./layout";
 import { lakeKeyPolicy } from "./key-policy";
 import { SecureBucket, LifecycleRuleArgs } from "./secure-bucket";
@@ -50,12 +51,8 @@ export class DataLake extends pulumi.ComponentResource {
     const protect = args.protectData ?? false;
     const dataOpts = { parent: this, protect, retainOnDelete: protect };
 
-    const identity = aws.getCallerIdentityOutput({}, { parent: this });
-    const partition = aws.getPartitionOutput({}, { parent: this });
-    const region = aws.getRegionOutput({}, { parent: this });
-    const keyPolicy = pulumi
-      .all([identity.accountId, partition.partition, region.region])
-      .apply(([accountId, part, reg]) => lakeKeyPolicy({ accountId, partition: part, region: reg }));
+    const scope = accountScopeOutput(this);
+    const keyPolicy = scope.apply(lakeKeyPolicy);
     registerDocument("kms-lake-key-policy", "json", keyPolicy);
 
     this.kmsKey = new aws.kms.Key(
@@ -77,7 +74,10 @@ export class DataLake extends pulumi.ComponentResource {
 
     const noncurrentVersionDays = args.noncurrentVersionDays ?? 7;
     const common = { noncurrentVersionDays, forceDestroy: !protect, tags };
-    const tiering = { infrequentAccessAfterDays: args.infrequentAccessAfterDays, glacierAfterDays: args.glacierAfterDays };
+    const tiering = {
+      infrequentAccessAfterDays: args.infrequentAccessAfterDays,
+      glacierAfterDays: args.glacierAfterDays,
+    };
 
     const logs = new SecureBucket(
       `${name}-logs`,
@@ -86,8 +86,8 @@ export class DataLake extends pulumi.ComponentResource {
         lifecycleRules: [{ id: "expire-access-logs", expireAfterDays: args.accessLogRetentionDays ?? 365 }],
         // Auto-named buckets start with their logical name, so "<name>-*" covers exactly this lake's buckets.
         acceptsAccessLogsFrom: {
-          sourceArnPattern: pulumi.interpolate`arn:${partition.partition}:s3:::${name}-*`,
-          accountId: identity.accountId,
+          sourceArnPattern: pulumi.interpolate`arn:${scope.partition}:s3:::${name}-*`,
+          accountId: scope.accountId,
         },
       },
       dataOpts,
@@ -98,32 +98,44 @@ export class DataLake extends pulumi.ComponentResource {
       {
         ...common,
         ...kms,
-        lifecycleRules: RAW_RETENTION_ZONES.map(
-          (zone): LifecycleRuleArgs => ({
-            id: `expire-${zone}`,
-            prefix: LAKE_ZONES[zone].prefix,
-            expireAfterDays: args.rawRetentionDays,
-            ...tiering,
-          }),
-        ),
+        lifecycleRules: RAW_RETENTION_ZONES.map((zone): LifecycleRuleArgs => ({
+          id: `expire-${zone}`,
+          prefix: LAKE_ZONES[zone].prefix,
+          expireAfterDays: args.rawRetentionDays,
+          ...tiering,
+        })),
       },
       dataOpts,
     );
     const curated = new SecureBucket(
       `${name}-curated`,
-      { ...common, ...kms, lifecycleRules: [{ id: "expire-curated", expireAfterDays: args.curatedRetentionDays, ...tiering }] },
+      {
+        ...common,
+        ...kms,
+        lifecycleRules: [{ id: "expire-curated", expireAfterDays: args.curatedRetentionDays, ...tiering }],
+      },
       dataOpts,
     );
     const results = new SecureBucket(
       `${name}-results`,
-      { ...common, ...kms, lifecycleRules: [{ id: "expire-query-results", expireAfterDays: args.resultsRetentionDays ?? 30 }] },
+      {
+        ...common,
+        ...kms,
+        lifecycleRules: [{ id: "expire-query-results", expireAfterDays: args.resultsRetentionDays ?? 30 }],
+      },
       dataOpts,
     );
     // Code and model artifacts: versioned, never expired by age (a model in service must not vanish).
     const artifacts = new SecureBucket(`${name}-artifacts`, { ...common, ...kms }, dataOpts);
 
     this.secureBuckets = { raw, curated, results, artifacts, logs };
-    this.buckets = { raw: raw.bucket, curated: curated.bucket, results: results.bucket, artifacts: artifacts.bucket, logs: logs.bucket };
+    this.buckets = {
+      raw: raw.bucket,
+      curated: curated.bucket,
+      results: results.bucket,
+      artifacts: artifacts.bucket,
+      logs: logs.bucket,
+    };
 
     this.bucketNames = pulumi.output({
       raw: raw.name,

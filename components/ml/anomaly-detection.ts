@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
-import { serviceTrustPolicy } from "../etl/iam-documents";
 import type { ScheduleExpression } from "../schedule";
-import { MlScope, notificationKeyPolicy, sageMakerExecutionPolicy } from "./ml-iam";
+import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
+import { notificationKeyPolicy, sageMakerExecutionPolicy } from "./ml-iam";
 import { MODEL_KEYS, sageMakerNamePrefix } from "./ml-layout";
 import type { ModelSettings } from "./model-settings";
 import { LakeBuckets, PipelineContext } from "./pipeline-context";
@@ -97,13 +97,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
     const { deployment, buckets } = args;
     const namePrefix = sageMakerNamePrefix(deployment);
     const endpointName = args.mode === "endpoint" ? `${namePrefix}-rcf` : undefined;
-    const scope = pulumi
-      .all([
-        aws.getPartitionOutput({}, child).partition,
-        aws.getRegionOutput({}, child).region,
-        aws.getCallerIdentityOutput({}, child).accountId,
-      ])
-      .apply(([partition, region, accountId]): MlScope => ({ partition, region, accountId }));
+    const scope = accountScopeOutput(this);
     const image = aws.sagemaker.getPrebuiltEcrImageOutput({ repositoryName: RCF_REPOSITORY }, child);
     registerDocument("ml-model-settings", "json", args.model);
 

@@ -3,7 +3,7 @@
  * executions, Lambda steps, the SNS notify-and-Fail path, and the retry policies of the SageMaker and Athena
  * integrations. Built on the platform's ASL types and retry policies (`components/etl/asl/`). Pure.
  */
-import { catchAllTo, ERROR_PATH, RETRY } from "../etl/asl/states";
+import { catchAllTo, ERROR_PATH, RETRY, task } from "../etl/asl/states";
 import type {
   ChoiceState,
   FailState,
@@ -91,21 +91,8 @@ export interface TaskOptions {
 
 /** A Task state with a timeout, retries, and every error sent to `onError` with the error at `$.error`. */
 export function mlTask(resource: string, options: TaskOptions, transition: Transition): TaskState {
-  if (!Number.isInteger(options.timeoutSeconds) || options.timeoutSeconds < 1) {
-    throw new Error(`task timeoutSeconds must be a positive integer (got ${options.timeoutSeconds})`);
-  }
-  return {
-    Type: "Task",
-    ...(options.comment ? { Comment: options.comment } : {}),
-    Resource: resource,
-    Parameters: options.parameters,
-    ...(options.resultSelector ? { ResultSelector: options.resultSelector } : {}),
-    ResultPath: options.resultPath === undefined ? null : options.resultPath,
-    TimeoutSeconds: options.timeoutSeconds,
-    Retry: options.retry,
-    ...(options.onError ? { Catch: catchAllTo(options.onError) } : {}),
-    ...transition,
-  };
+  const { onError, ...taskOptions } = options;
+  return task({ resource, ...taskOptions, ...(onError ? { catch: catchAllTo(onError) } : {}) }, transition);
 }
 
 /** Lambda steps are invoked by function ARN, so the state's result is the handler's return value. */
@@ -191,6 +178,54 @@ export function notifyAndFail(
     CausePath: `${ERROR_PATH}.Cause`,
   };
   return { [names.notify]: notifyWithCatch, [names.fail]: fail };
+}
+
+/** The `Tags` parameter of a SageMaker create call with these tags, or nothing when there are none. */
+export function sageMakerTags(tags: Readonly<Record<string, string>> = {}): PayloadTemplate {
+  const list = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  return list.length > 0 ? { Tags: list } : {};
+}
+
+/** JSONPaths (into the state's input) of what differs between the machines' batch transforms. */
+export interface BatchTransformPaths {
+  readonly jobName: string;
+  readonly modelName: string;
+  readonly inputUri: string;
+  readonly outputUri: string;
+}
+
+/**
+ * Parameters of a `createTransformJob.sync` Task scoring JSON Lines records with the model: one instance,
+ * output and volume encrypted with `kmsKeyArn`.
+ */
+export function batchTransformParameters(
+  paths: BatchTransformPaths,
+  settings: { readonly contentType: string; readonly instanceType: string; readonly kmsKeyArn: string },
+  tags: PayloadTemplate,
+): PayloadTemplate {
+  return {
+    "TransformJobName.$": paths.jobName,
+    "ModelName.$": paths.modelName,
+    BatchStrategy: "MultiRecord",
+    MaxPayloadInMB: 6,
+    TransformInput: {
+      DataSource: { S3DataSource: { S3DataType: "S3Prefix", "S3Uri.$": paths.inputUri } },
+      ContentType: settings.contentType,
+      SplitType: "Line",
+    },
+    TransformOutput: {
+      "S3OutputPath.$": paths.outputUri,
+      Accept: "application/jsonlines",
+      AssembleWith: "Line",
+      KmsKeyId: settings.kmsKeyArn,
+    },
+    TransformResources: {
+      InstanceType: settings.instanceType,
+      InstanceCount: 1,
+      VolumeKmsKeyId: settings.kmsKeyArn,
+    },
+    ...tags,
+  };
 }
 
 /** Escapes text for a string literal inside an intrinsic function (`'`, `{`, `}` and `\\` are special there). */

@@ -1,9 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { registerDocument } from "../documents";
-import { serviceTrustPolicy } from "../etl/iam-documents";
-import { bundleLambda } from "../iot/lambda-bundle";
-import type { MlScope } from "./ml-iam";
+import { type AccountScope, accountScopeOutput } from "../shared/aws-scope";
+import { platformFunction } from "../shared/platform-function";
+import { serviceRole } from "../shared/service-role";
 
 export interface MlFunctionArgs {
   /** Handler module relative to the repository root, e.g. `functions/anomaly-scoring/handler.ts`. */
@@ -13,7 +12,7 @@ export interface MlFunctionArgs {
   readonly policy: (resources: {
     readonly logGroupArn: string;
     readonly deadLetterQueueArn: string;
-    readonly scope: MlScope;
+    readonly scope: AccountScope;
   }) => pulumi.Input<aws.iam.PolicyDocument>;
   /** Name of the generated IAM document (`iam-<name>`). */
   readonly documentName: string;
@@ -47,13 +46,7 @@ export class MlFunction extends pulumi.ComponentResource {
     super("sensor-analytics:ml:MlFunction", name, {}, opts);
     const tags = { ...args.tags };
     const child = { parent: this };
-    const scope = pulumi
-      .all([
-        aws.getPartitionOutput({}, child).partition,
-        aws.getRegionOutput({}, child).region,
-        aws.getCallerIdentityOutput({}, child).accountId,
-      ])
-      .apply(([partition, region, accountId]): MlScope => ({ partition, region, accountId }));
+    const scope = accountScopeOutput(this);
 
     this.logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
@@ -65,50 +58,35 @@ export class MlFunction extends pulumi.ComponentResource {
       { messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true, tags },
       child,
     );
-    const policy = pulumi
-      .all([scope, this.logGroup.arn, this.deadLetterQueue.arn])
-      .apply(([s, logGroupArn, deadLetterQueueArn]) =>
-        pulumi.output(args.policy({ logGroupArn, deadLetterQueueArn, scope: s })),
-      );
-    registerDocument(`iam-${args.documentName}`, "json", policy);
-    this.role = new aws.iam.Role(
-      `${name}-role`,
-      {
-        description: args.description.slice(0, 1000),
-        assumeRolePolicy: pulumi.jsonStringify(
-          scope.apply((s) => serviceTrustPolicy("lambda.amazonaws.com", s)),
+    const access = serviceRole(this, {
+      service: "lambda.amazonaws.com",
+      scope,
+      policy: pulumi
+        .all([scope, this.logGroup.arn, this.deadLetterQueue.arn])
+        .apply(([s, logGroupArn, deadLetterQueueArn]) =>
+          pulumi.output(args.policy({ logGroupArn, deadLetterQueueArn, scope: s })),
         ),
-        tags,
-      },
-      child,
-    );
-    const rolePolicy = new aws.iam.RolePolicy(
-      `${name}-policy`,
-      { role: this.role.id, policy: pulumi.jsonStringify(policy) },
-      child,
-    );
+      documentName: `iam-${args.documentName}`,
+      roleName: `${name}-role`,
+      policyName: `${name}-policy`,
+      description: args.description,
+      tags,
+    });
+    this.role = access.role;
 
-    const bundle = bundleLambda(args.entry);
-    this.function = new aws.lambda.Function(
-      name,
-      {
-        description: args.description.slice(0, 256),
-        runtime: aws.lambda.Runtime.NodeJS24dX,
-        architectures: ["arm64"],
-        code: bundle.archive,
-        handler: bundle.handler,
-        role: this.role.arn,
-        timeout: args.timeoutSeconds ?? 300,
-        memorySize: args.memorySize ?? 1024,
-        environment: { variables: args.environment },
-        deadLetterConfig: { targetArn: this.deadLetterQueue.arn },
-        tracingConfig: { mode: "Active" },
-        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
-        tags,
-      },
-      // The role must be able to write logs and reach the queue before the first invocation.
-      { parent: this, dependsOn: [rolePolicy] },
-    );
+    // The role must be able to write logs and reach the queue before the first invocation.
+    this.function = platformFunction(this, name, {
+      entry: args.entry,
+      description: args.description,
+      roleArn: this.role.arn,
+      rolePolicy: access.policy,
+      timeoutSeconds: args.timeoutSeconds ?? 300,
+      memorySize: args.memorySize ?? 1024,
+      environment: args.environment,
+      logGroupName: this.logGroup.name,
+      deadLetterQueueArn: this.deadLetterQueue.arn,
+      tags,
+    });
     this.arn = this.function.arn;
     this.registerOutputs({ arn: this.arn, logGroupName: this.logGroup.name });
   }

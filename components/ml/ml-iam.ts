@@ -6,23 +6,19 @@
  */
 import type * as aws from "@pulumi/aws";
 import { LAKE_ZONES } from "../lake/layout";
+import {
+  type AccountScope,
+  executionLogDeliveryStatement,
+  policyDocument as document,
+  xrayStatement,
+} from "../shared/policy-document";
 import { MODEL_KEYS, SCORING_STATE_PREFIX } from "./ml-layout";
 
-export interface MlScope {
-  readonly partition: string;
-  readonly region: string;
-  readonly accountId: string;
-}
-
 type Statement = aws.iam.PolicyStatement;
-const document = (statements: Statement[]): aws.iam.PolicyDocument => ({
-  Version: "2012-10-17",
-  Statement: statements,
-});
 
 /** ARN of a SageMaker resource (names appear lowercased in SageMaker ARNs). */
 export function sageMakerArn(
-  s: MlScope,
+  s: AccountScope,
   type: "training-job" | "model" | "endpoint-config" | "endpoint" | "transform-job",
   name: string,
 ): string {
@@ -61,23 +57,8 @@ function writeLogs(logGroupArn: string): Statement {
   };
 }
 
-function xray(): Statement {
-  // X-Ray's trace APIs take no resource.
-  return {
-    Sid: "WriteTracesWildcard",
-    Effect: "Allow",
-    Action: [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-      "xray:GetSamplingRules",
-      "xray:GetSamplingTargets",
-    ],
-    Resource: "*",
-  };
-}
-
 export interface SageMakerRoleArgs {
-  readonly scope: MlScope;
+  readonly scope: AccountScope;
   readonly curatedBucketArn: string;
   readonly artifactsBucketArn: string;
   readonly kmsKeyArn: string;
@@ -150,7 +131,7 @@ export function sageMakerExecutionPolicy(a: SageMakerRoleArgs): aws.iam.PolicyDo
 }
 
 /** Rules Step Functions creates to learn when a SageMaker job of a `.sync` Task ends. */
-function syncRules(s: MlScope, jobs: ("Training" | "Transform")[]): Statement {
+function syncRules(s: AccountScope, jobs: ("Training" | "Transform")[]): Statement {
   return {
     Sid: "TrackSageMakerJobs",
     Effect: "Allow",
@@ -189,29 +170,13 @@ function machineCommon(a: {
       Action: ["kms:GenerateDataKey", "kms:Decrypt"],
       Resource: [a.topicKeyArn],
     },
-    {
-      // CloudWatch Logs' log-delivery APIs take no resource; Step Functions calls them to deliver the
-      // execution history to the machine's log group.
-      Sid: "DeliverExecutionLogsWildcard",
-      Effect: "Allow",
-      Action: [
-        "logs:CreateLogDelivery",
-        "logs:GetLogDelivery",
-        "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies",
-        "logs:DescribeLogGroups",
-      ],
-      Resource: "*",
-    },
-    xray(),
+    executionLogDeliveryStatement(),
+    xrayStatement(),
   ];
 }
 
 export interface TrainingMachinePolicyArgs {
-  readonly scope: MlScope;
+  readonly scope: AccountScope;
   readonly stateMachineArn: string;
   readonly functionArn: string;
   readonly failureTopicArn: string;
@@ -280,7 +245,7 @@ export function trainingMachinePolicy(a: TrainingMachinePolicyArgs): aws.iam.Pol
 }
 
 export interface ScoringMachinePolicyArgs {
-  readonly scope: MlScope;
+  readonly scope: AccountScope;
   readonly stateMachineArn: string;
   readonly functionArn: string;
   readonly failureTopicArn: string;
@@ -376,7 +341,7 @@ export function startExecutionPolicy(stateMachineArn: string): aws.iam.PolicyDoc
 }
 
 export interface FunctionPolicyArgs {
-  readonly scope: MlScope;
+  readonly scope: AccountScope;
   readonly logGroupArn: string;
   readonly deadLetterQueueArn: string;
   readonly kmsKeyArn: string;
@@ -395,7 +360,7 @@ function functionCommon(a: FunctionPolicyArgs): Statement[] {
       Resource: [a.deadLetterQueueArn],
     },
     ...lakeKeyStatements(a.kmsKeyArn, false),
-    xray(),
+    xrayStatement(),
   ];
 }
 
@@ -562,7 +527,7 @@ export function adHocScoringPolicy(
  * get access by IAM policies scoped to this key), and CloudWatch may use it so endpoint alarms can publish to
  * an encrypted topic (CloudWatch cannot use the AWS-managed SNS key).
  */
-export function notificationKeyPolicy(s: MlScope): aws.iam.PolicyDocument {
+export function notificationKeyPolicy(s: AccountScope): aws.iam.PolicyDocument {
   return document([
     {
       // In a key policy "Resource": "*" means this key; "kms:*" for the account root delegates to IAM.

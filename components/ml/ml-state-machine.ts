@@ -2,9 +2,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import type { StateMachineDefinition } from "../etl/asl/types";
-import { serviceTrustPolicy } from "../etl/iam-documents";
 import type { ScheduleExpression } from "../schedule";
-import { MlScope, startExecutionPolicy } from "./ml-iam";
+import { type AccountScope, accountScopeOutput } from "../shared/aws-scope";
+import { serviceRole } from "../shared/service-role";
+import { loggedStateMachine, machineSchedule } from "../shared/state-machine";
+import { startExecutionPolicy } from "./ml-iam";
 
 export interface MlStateMachineArgs {
   /**
@@ -17,7 +19,7 @@ export interface MlStateMachineArgs {
   /** Name of the generated ASL document, e.g. `ml-training-state-machine`. */
   readonly documentName: string;
   /** The role's permissions, given the machine's ARN. */
-  readonly policy: (stateMachineArn: string, scope: MlScope) => pulumi.Input<aws.iam.PolicyDocument>;
+  readonly policy: (stateMachineArn: string, scope: AccountScope) => pulumi.Input<aws.iam.PolicyDocument>;
   /** When to start it (EventBridge Scheduler, UTC). */
   readonly schedule: ScheduleExpression;
   readonly logRetentionDays: number;
@@ -47,101 +49,59 @@ export class MlStateMachine extends pulumi.ComponentResource {
       );
     }
     const tags = { ...args.tags };
-    const child = { parent: this };
-    const scope = pulumi
-      .all([
-        aws.getPartitionOutput({}, child).partition,
-        aws.getRegionOutput({}, child).region,
-        aws.getCallerIdentityOutput({}, child).accountId,
-      ])
-      .apply(([partition, region, accountId]): MlScope => ({ partition, region, accountId }));
+    const scope = accountScopeOutput(this);
     const machineArn = scope.apply(
       (s) => `arn:${s.partition}:states:${s.region}:${s.accountId}:stateMachine:${args.machineName}`,
     );
-    const trust = (service: string) =>
-      pulumi.jsonStringify(scope.apply((s) => serviceTrustPolicy(service, s)));
 
     registerDocument(args.documentName, "asl", args.definition);
-    const policy = pulumi.all([machineArn, scope]).apply(([arn, s]) => pulumi.output(args.policy(arn, s)));
-    registerDocument(`iam-${args.documentName}`, "json", policy);
-    this.role = new aws.iam.Role(
-      `${name}-role`,
-      {
-        description: `${args.description} (state machine role)`.slice(0, 1000),
-        assumeRolePolicy: trust("states.amazonaws.com"),
-        tags,
-      },
-      child,
-    );
-    const rolePolicy = new aws.iam.RolePolicy(
-      `${name}-policy`,
-      { role: this.role.id, policy: pulumi.jsonStringify(policy) },
-      child,
-    );
+    const machineAccess = serviceRole(this, {
+      service: "states.amazonaws.com",
+      scope,
+      policy: pulumi.all([machineArn, scope]).apply(([arn, s]) => pulumi.output(args.policy(arn, s))),
+      documentName: `iam-${args.documentName}`,
+      roleName: `${name}-role`,
+      policyName: `${name}-policy`,
+      description: `${args.description} (state machine role)`,
+      tags,
+    });
+    this.role = machineAccess.role;
 
-    // Vended-logs prefix: Step Functions' log delivery then needs no per-group resource policy.
-    this.logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-executions`,
-      {
-        name: `/aws/vendedlogs/states/${args.machineName}`,
-        retentionInDays: args.logRetentionDays,
-        kmsKeyId: args.kmsKeyArn,
-        tags,
-      },
-      child,
-    );
-    this.stateMachine = new aws.sfn.StateMachine(
-      name,
-      {
-        name: args.machineName,
-        type: "STANDARD",
-        roleArn: this.role.arn,
-        definition: pulumi.jsonStringify(args.definition),
-        loggingConfiguration: {
-          level: "ALL",
-          includeExecutionData: true,
-          logDestination: pulumi.interpolate`${this.logGroup.arn}:*`,
-        },
-        tracingConfiguration: { enabled: true },
-        tags,
-      },
-      { parent: this, dependsOn: [rolePolicy] },
-    );
+    const machine = loggedStateMachine(this, {
+      logicalName: name,
+      machineName: args.machineName,
+      logGroupLogicalName: `${name}-executions`,
+      logGroup: { name: `/aws/vendedlogs/states/${args.machineName}` },
+      logRetentionDays: args.logRetentionDays,
+      kmsKeyArn: args.kmsKeyArn,
+      definition: args.definition,
+      roleArn: this.role.arn,
+      rolePolicy: machineAccess.policy,
+      tags,
+    });
+    this.logGroup = machine.logGroup;
+    this.stateMachine = machine.stateMachine;
     this.arn = this.stateMachine.arn;
 
-    const schedulerPolicy = machineArn.apply(startExecutionPolicy);
-    registerDocument(`iam-${args.documentName}-schedule`, "json", schedulerPolicy);
-    const schedulerRole = new aws.iam.Role(
-      `${name}-schedule-role`,
-      {
-        description: `Starts ${args.machineName} on its schedule`,
-        assumeRolePolicy: trust("scheduler.amazonaws.com"),
-        tags,
-      },
-      child,
-    );
-    const schedulerRolePolicy = new aws.iam.RolePolicy(
-      `${name}-schedule-policy`,
-      { role: schedulerRole.id, policy: pulumi.jsonStringify(schedulerPolicy) },
-      child,
-    );
-    this.schedule = new aws.scheduler.Schedule(
-      `${name}-schedule`,
-      {
-        description: `${args.description} (${args.schedule.expression})`.slice(0, 512),
-        scheduleExpression: args.schedule.expression,
-        scheduleExpressionTimezone: "UTC",
-        flexibleTimeWindow: { mode: "OFF" },
-        target: {
-          arn: this.stateMachine.arn,
-          roleArn: schedulerRole.arn,
-          input: JSON.stringify({ trigger: "schedule" }),
-          retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
-        },
-        state: "ENABLED",
-      },
-      { parent: this, dependsOn: [schedulerRolePolicy] },
-    );
+    const schedulerAccess = serviceRole(this, {
+      service: "scheduler.amazonaws.com",
+      scope,
+      policy: machineArn.apply(startExecutionPolicy),
+      documentName: `iam-${args.documentName}-schedule`,
+      roleName: `${name}-schedule-role`,
+      policyName: `${name}-schedule-policy`,
+      description: `Starts ${args.machineName} on its schedule`,
+      tags,
+    });
+    this.schedule = machineSchedule(this, {
+      logicalName: `${name}-schedule`,
+      description: `${args.description} (${args.schedule.expression})`,
+      expression: args.schedule.expression,
+      stateMachineArn: this.stateMachine.arn,
+      roleArn: schedulerAccess.role.arn,
+      rolePolicy: schedulerAccess.policy,
+      input: JSON.stringify({ trigger: "schedule" }),
+    });
 
     this.registerOutputs({ arn: this.arn, name: this.stateMachine.name, logGroupName: this.logGroup.name });
   }

@@ -4,7 +4,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { MlScope } from "./ml-iam";
+import type { AccountScope } from "../shared/policy-document";
 import type { ModelSettings } from "./model-settings";
 
 export interface LakeBuckets {
@@ -22,7 +22,7 @@ export interface PipelineContext {
   readonly model: ModelSettings;
   readonly buckets: LakeBuckets;
   readonly kmsKey: aws.kms.Key;
-  readonly scope: pulumi.Output<MlScope>;
+  readonly scope: pulumi.Output<AccountScope>;
   /** Topic for failures and alarms, and the key the topics are encrypted with. */
   readonly failureTopicArn: pulumi.Input<string>;
   readonly topicKeyArn: pulumi.Input<string>;

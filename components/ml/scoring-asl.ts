@@ -13,7 +13,16 @@
  */
 import type { ChoiceState, StateMachineDefinition, States, SucceedState } from "../etl/asl/types";
 import { renderQuery } from "../analytics/queries";
-import { lambdaStep, ML_INTEGRATIONS, ML_RETRY, mlTask, notifyAndFail, overlapGuard } from "./asl-common";
+import {
+  batchTransformParameters,
+  lambdaStep,
+  ML_INTEGRATIONS,
+  ML_RETRY,
+  mlTask,
+  notifyAndFail,
+  overlapGuard,
+  sageMakerTags,
+} from "./asl-common";
 import type { ModelSettings } from "./model-settings";
 
 export const SCORING_STATES = {
@@ -63,7 +72,6 @@ export function buildScoringStateMachine(
   const fn = resources.scoringFunctionArn;
   const endpointMode = resources.endpointName !== undefined;
   const query = renderQuery("scoring_input", "athena");
-  const tags = Object.entries(settings.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
 
   const batchStates: States = {
     [S.prepareBatch]: lambdaStep(
@@ -81,29 +89,20 @@ export function buildScoringStateMachine(
     [S.transform]: mlTask(
       ML_INTEGRATIONS.createTransformJobSync,
       {
-        parameters: {
-          "TransformJobName.$": "$.plan.transformJobName",
-          "ModelName.$": "$.plan.model.name",
-          BatchStrategy: "MultiRecord",
-          MaxPayloadInMB: 6,
-          TransformInput: {
-            DataSource: { S3DataSource: { S3DataType: "S3Prefix", "S3Uri.$": "$.batch.inputUri" } },
-            ContentType: settings.model.contentTypes.inference,
-            SplitType: "Line",
+        parameters: batchTransformParameters(
+          {
+            jobName: "$.plan.transformJobName",
+            modelName: "$.plan.model.name",
+            inputUri: "$.batch.inputUri",
+            outputUri: "$.batch.outputUri",
           },
-          TransformOutput: {
-            "S3OutputPath.$": "$.batch.outputUri",
-            Accept: "application/jsonlines",
-            AssembleWith: "Line",
-            KmsKeyId: resources.kmsKeyArn,
+          {
+            contentType: settings.model.contentTypes.inference,
+            instanceType: settings.inferenceInstanceType,
+            kmsKeyArn: resources.kmsKeyArn,
           },
-          TransformResources: {
-            InstanceType: settings.inferenceInstanceType,
-            InstanceCount: 1,
-            VolumeKmsKeyId: resources.kmsKeyArn,
-          },
-          ...(tags.length > 0 ? { Tags: tags } : {}),
-        },
+          sageMakerTags(settings.tags),
+        ),
         resultPath: null,
         timeoutSeconds: 3600,
         retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],

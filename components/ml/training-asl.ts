@@ -22,6 +22,7 @@ import type {
   WaitState,
 } from "../etl/asl/types";
 import {
+  batchTransformParameters,
   escapeIntrinsic,
   lambdaStep,
   ML_INTEGRATIONS,
@@ -29,6 +30,7 @@ import {
   mlTask,
   notifyAndFail,
   overlapGuard,
+  sageMakerTags,
 } from "./asl-common";
 import { ModelSettings, sageMakerHyperParameters } from "./model-settings";
 
@@ -105,8 +107,7 @@ export function buildTrainingStateMachine(
   const fn = resources.trainingFunctionArn;
   const endpointMode = resources.endpointName !== undefined;
   const maxTrainingSeconds = (settings.maxTrainingMinutes ?? 60) * 60;
-  const tags = Object.entries(settings.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
-  const withTags: PayloadTemplate = tags.length > 0 ? { Tags: tags } : {};
+  const withTags = sageMakerTags(settings.tags);
   const sageMakerRetry = [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi];
 
   const states: States = {
@@ -198,29 +199,20 @@ export function buildTrainingStateMachine(
       ML_INTEGRATIONS.createTransformJobSync,
       {
         comment: "Scores every training vector once; the threshold is mean + z sigma of these scores",
-        parameters: {
-          "TransformJobName.$": "$.run.transformJobName",
-          "ModelName.$": "$.run.modelName",
-          BatchStrategy: "MultiRecord",
-          MaxPayloadInMB: 6,
-          TransformInput: {
-            DataSource: { S3DataSource: { S3DataType: "S3Prefix", "S3Uri.$": "$.run.trainingSetUri" } },
-            ContentType: settings.model.contentTypes.inference,
-            SplitType: "Line",
+        parameters: batchTransformParameters(
+          {
+            jobName: "$.run.transformJobName",
+            modelName: "$.run.modelName",
+            inputUri: "$.run.trainingSetUri",
+            outputUri: "$.run.scoresUri",
           },
-          TransformOutput: {
-            "S3OutputPath.$": "$.run.scoresUri",
-            Accept: "application/jsonlines",
-            AssembleWith: "Line",
-            KmsKeyId: resources.kmsKeyArn,
+          {
+            contentType: settings.model.contentTypes.inference,
+            instanceType: settings.inferenceInstanceType,
+            kmsKeyArn: resources.kmsKeyArn,
           },
-          TransformResources: {
-            InstanceType: settings.inferenceInstanceType,
-            InstanceCount: 1,
-            VolumeKmsKeyId: resources.kmsKeyArn,
-          },
-          ...withTags,
-        },
+          withTags,
+        ),
         resultPath: null,
         timeoutSeconds: 3600,
         retry: sageMakerRetry,

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
-import { flowLogPolicy, serviceTrustPolicy } from "../etl/iam-documents";
+import { flowLogPolicy } from "../etl/iam-documents";
+import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
 
 export interface VpcFlowLogArgs {
   readonly vpcId: pulumi.Input<string>;
@@ -25,26 +26,17 @@ export class VpcFlowLog extends pulumi.ComponentResource {
   constructor(name: string, args: VpcFlowLogArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:sources:VpcFlowLog", name, {}, opts);
     const tags = { ...args.tags };
-    const identity = aws.getCallerIdentityOutput({}, { parent: this });
-    const partition = aws.getPartitionOutput({}, { parent: this });
-    const region = aws.getRegionOutput({}, { parent: this });
 
     this.logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       { retentionInDays: args.retentionInDays, kmsKeyId: args.kmsKeyArn, tags },
       { parent: this },
     );
-    const trust = pulumi
-      .all([identity.accountId, partition.partition, region.region])
-      .apply(([accountId, part, reg]) =>
-        serviceTrustPolicy(
-          "vpc-flow-logs.amazonaws.com",
-          { accountId, partition: part, region: reg },
-          {
-            sourceArn: `arn:${part}:ec2:${reg}:${accountId}:vpc-flow-log/*`,
-          },
-        ),
-      );
+    const trust = accountScopeOutput(this).apply((scope) =>
+      serviceTrustPolicy("vpc-flow-logs.amazonaws.com", scope, {
+        sourceArn: `arn:${scope.partition}:ec2:${scope.region}:${scope.accountId}:vpc-flow-log/*`,
+      }),
+    );
     const role = new aws.iam.Role(
       `${name}-role`,
       { assumeRolePolicy: pulumi.jsonStringify(trust), tags },

@@ -96,7 +96,11 @@ export function catchAllTo(next: string): Catcher[] {
 }
 
 export interface TaskArgs {
-  readonly resource: Integration;
+  /**
+   * What the Task calls: one of {@link INTEGRATIONS} (or another area's integration ARNs), or a Lambda
+   * function's ARN (invoked directly, so the state's result is the handler's return value).
+   */
+  readonly resource: Integration | (string & NonNullable<unknown>);
   readonly parameters: PayloadTemplate;
   readonly timeoutSeconds: number;
   readonly retry: readonly Retrier[];

@@ -16,7 +16,7 @@ import { listStateNames, listTaskStates } from "../../../components/etl/asl/insp
 import { INTEGRATIONS } from "../../../components/etl/asl/states";
 import type { JsonValue, StateMachineDefinition } from "../../../components/etl/asl/types";
 import type { EtlPlan } from "../../../components/etl/plan";
-import { awsError, runLocally, TaskHandler } from "./local-execution";
+import { awsError, runLocally, TaskHandler } from "../../helpers/local-sfn";
 
 const RESOURCES: EtlMachineResources = {
   plannerFunctionArn: "arn:aws:lambda:eu-west-1:111122223333:function:etl-planner",

@@ -9,9 +9,7 @@ import {
 } from "../../../components/ml/scoring-asl";
 import { buildModelSettings } from "../../../components/ml/model-settings";
 import { renderQuery } from "../../../components/analytics/queries";
-import { listTaskStates } from "../../../components/etl/asl/inspect";
-import type { JsonValue } from "../../../components/etl/asl/types";
-import { awsError, LOCAL_CONTEXT, runLocally, TaskHandler } from "./local-run";
+import { awsError, expectTasksGuarded, inputOf, LOCAL_CONTEXT, runLocally, TaskHandler } from "./local-run";
 
 const S = SCORING_STATES;
 const BATCH: ScoringMachineResources = {
@@ -74,8 +72,6 @@ function healthy(overrides: Record<string, TaskHandler> = {}): Record<string, Ta
     ...overrides,
   };
 }
-const inputOf = (run: Awaited<ReturnType<typeof runLocally>>, state: string) =>
-  run.calls.find((c) => c.state === state)?.input as Record<string, JsonValue>;
 
 describe("anomaly scoring state machine", () => {
   const batch = buildScoringStateMachine(BATCH, SETTINGS);
@@ -85,15 +81,7 @@ describe("anomaly scoring state machine", () => {
     for (const definition of [batch, endpoint]) {
       const result = aslValidator(structuredClone(definition));
       expect(result.isValid, result.errorsText("\n")).to.equal(true);
-      for (const task of listTaskStates(definition)) {
-        expect(task.timeoutSeconds, task.name).to.be.greaterThan(0);
-        expect(task.retry, task.name).to.not.be.empty;
-        if (task.name !== S.notify)
-          expect(
-            task.catch.map((c) => c.Next),
-            task.name,
-          ).to.deep.equal([S.notify]);
-      }
+      expectTasksGuarded(definition, S.notify);
     }
   });
 
@@ -125,7 +113,7 @@ describe("anomaly scoring state machine", () => {
       S.transform,
       S.collect,
     ]);
-    const transform = inputOf(run, S.transform);
+    const transform = inputOf(run, S.transform)!;
     expect(transform).to.deep.include({
       TransformJobName: PLAN.transformJobName,
       ModelName: PLAN.model.name,

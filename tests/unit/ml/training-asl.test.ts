@@ -9,9 +9,8 @@ import {
   TrainingMachineSettings,
 } from "../../../components/ml/training-asl";
 import { buildModelSettings } from "../../../components/ml/model-settings";
-import { listTaskStates } from "../../../components/etl/asl/inspect";
 import type { JsonValue, StateMachineDefinition } from "../../../components/etl/asl/types";
-import { awsError, LOCAL_CONTEXT, runLocally, TaskHandler } from "./local-run";
+import { awsError, expectTasksGuarded, inputOf, LOCAL_CONTEXT, runLocally, TaskHandler } from "./local-run";
 
 const S = TRAINING_STATES;
 const KMS = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-a444-555555555555";
@@ -81,9 +80,6 @@ function healthy(overrides: Record<string, TaskHandler> = {}): Record<string, Ta
   };
 }
 
-const inputOf = (run: Awaited<ReturnType<typeof runLocally>>, state: string) =>
-  run.calls.find((c) => c.state === state)?.input as Record<string, JsonValue> | undefined;
-
 describe("model training state machine", () => {
   const batch = buildTrainingStateMachine(BATCH, SETTINGS);
   const endpoint = buildTrainingStateMachine(ENDPOINT, SETTINGS);
@@ -97,15 +93,7 @@ describe("model training state machine", () => {
 
   it("gives every Task a timeout, retries, and a path to the failure notice", () => {
     for (const definition of [batch, endpoint]) {
-      for (const task of listTaskStates(definition)) {
-        expect(task.timeoutSeconds, task.name).to.be.greaterThan(0);
-        expect(task.retry, task.name).to.not.be.empty;
-        if (task.name !== S.notify)
-          expect(
-            task.catch.map((c) => c.Next),
-            task.name,
-          ).to.deep.equal([S.notify]);
-      }
+      expectTasksGuarded(definition, S.notify);
     }
   });
 

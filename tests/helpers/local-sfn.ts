@@ -1,11 +1,11 @@
 /**
- * Runs a state machine definition in aws-local-stepfunctions with every Task bound to a local handler,
- * Wait states and retry pauses at 0 ms, and reports what happened: the outcome, the Task calls in order
- * and the retries. Shared by the ETL tests.
+ * Runs a state machine definition in aws-local-stepfunctions with every Task bound to a local handler by
+ * state name, Wait states and retry pauses at 0 ms, and reports what happened: the outcome, the Task calls in
+ * order, the retries and every state entered. Shared by the ETL and anomaly-pipeline tests.
  */
 import { StateMachine } from "aws-local-stepfunctions";
-import type { JsonValue, StateMachineDefinition } from "../../../components/etl/asl/types";
-import { listStateNames, listTaskStates } from "../../../components/etl/asl/inspect";
+import type { JsonValue, StateMachineDefinition } from "../../components/etl/asl/types";
+import { listStateNames, listTaskStates } from "../../components/etl/asl/inspect";
 
 /** The package's event type (not exported by name). */
 type EventLog = ReturnType<StateMachine["run"]>["eventLogs"] extends AsyncGenerator<infer E> ? E : never;
@@ -16,6 +16,15 @@ export type TaskHandler = (input: JsonValue, call: number) => JsonValue | Promis
 export interface TaskCall {
   readonly state: string;
   readonly input: JsonValue;
+}
+
+/** Options of {@link runLocally}. */
+export interface LocalRunOptions {
+  /**
+   * The context object (`$$`) the run sees, for definitions that read `$$.Execution.Name` and the like, which
+   * the library does not invent. @default - the library's own (mostly empty) context
+   */
+  readonly context?: Record<string, unknown>;
 }
 
 export interface LocalRun {
@@ -36,6 +45,11 @@ export function awsError(name: string, cause: string): Error {
   return error;
 }
 
+/** The input of a Task state's first call in `run`, or `undefined` if the run never called it. */
+export function inputOf(run: LocalRun, state: string): Record<string, JsonValue> | undefined {
+  return run.calls.find((c) => c.state === state)?.input as Record<string, JsonValue> | undefined;
+}
+
 /**
  * Runs `definition` with `handlers`. A Task without a handler fails the run with a clear error, so a test
  * can never reach a real AWS endpoint.
@@ -44,6 +58,7 @@ export async function runLocally(
   definition: StateMachineDefinition,
   handlers: Record<string, TaskHandler>,
   input: JsonValue = {},
+  options: LocalRunOptions = {},
 ): Promise<LocalRun> {
   const calls: TaskCall[] = [];
   const counts = new Map<string, number>();
@@ -64,6 +79,7 @@ export async function runLocally(
   const names = listStateNames(definition);
   const machine = new StateMachine(structuredClone(definition) as never);
   const execution = machine.run(input as never, {
+    ...(options.context ? { context: structuredClone(options.context) } : {}),
     overrides: {
       taskResourceLocalHandlers: bound as never,
       waitTimeOverrides: Object.fromEntries(names.map((n) => [n, 0])),

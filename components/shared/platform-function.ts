@@ -1,0 +1,56 @@
+/**
+ * The Lambda function settings every platform function shares: the handler bundled from `functions/` with
+ * esbuild, Node.js 24 on arm64, X-Ray tracing, and JSON logs into a log group of its own (which the caller
+ * creates, encrypted and with retention, so the role can be scoped to it).
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { bundleLambda } from "../iot/lambda-bundle";
+
+export interface PlatformFunctionArgs {
+  /** Handler module relative to the repository root, e.g. `functions/etl-planner/handler.ts`. */
+  readonly entry: string;
+  /** The function's description (cut to Lambda's 256 characters). */
+  readonly description: string;
+  readonly roleArn: pulumi.Input<string>;
+  /** The role's policy: the function must not run before it can write its logs. */
+  readonly rolePolicy: pulumi.Resource;
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+  readonly environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Name of the function's own log group. */
+  readonly logGroupName: pulumi.Input<string>;
+  /** Where failed asynchronous invocations go. @default - none (the caller handles them otherwise) */
+  readonly deadLetterQueueArn?: pulumi.Input<string>;
+  readonly tags: Record<string, string>;
+}
+
+/** A bundled Node.js 24 arm64 Lambda function with tracing and JSON logs, child of `parent`. */
+export function platformFunction(
+  parent: pulumi.Resource,
+  logicalName: string,
+  args: PlatformFunctionArgs,
+): aws.lambda.Function {
+  const bundle = bundleLambda(args.entry);
+  return new aws.lambda.Function(
+    logicalName,
+    {
+      description: args.description.slice(0, 256),
+      runtime: aws.lambda.Runtime.NodeJS24dX,
+      architectures: ["arm64"],
+      code: bundle.archive,
+      handler: bundle.handler,
+      role: args.roleArn,
+      timeout: args.timeoutSeconds,
+      memorySize: args.memorySize,
+      environment: { variables: args.environment },
+      ...(args.deadLetterQueueArn === undefined
+        ? {}
+        : { deadLetterConfig: { targetArn: args.deadLetterQueueArn } }),
+      tracingConfig: { mode: "Active" },
+      loggingConfig: { logFormat: "JSON", logGroup: args.logGroupName },
+      tags: args.tags,
+    },
+    { parent, dependsOn: [args.rolePolicy] },
+  );
+}

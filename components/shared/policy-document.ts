@@ -1,0 +1,85 @@
+/**
+ * The account a stack deploys into and the IAM policy-document helpers every area builds its roles with. Pure
+ * (type-only AWS import), so the documents built from it stay testable statement by statement and can be
+ * imported without loading the Pulumi providers; `aws-scope.ts` adds the lookup of the deploying account.
+ */
+import type * as aws from "@pulumi/aws";
+
+/** Where a stack deploys: what ARNs are built from. */
+export interface AccountScope {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+/** An IAM policy document (version 2012-10-17) of the given statements. */
+export function policyDocument(statements: aws.iam.PolicyStatement[]): aws.iam.PolicyDocument {
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** Options of {@link serviceTrustPolicy}. */
+export interface ServiceTrustOptions {
+  /** Require `aws:SourceAccount` to be this account (not every service passes it). @default true */
+  readonly sourceAccount?: boolean;
+  /** Require `aws:SourceArn` to match this ARN (pattern). @default - no source-ARN condition */
+  readonly sourceArn?: string;
+  /** The statement's Sid. @default "AssumedByService" */
+  readonly sid?: string;
+}
+
+/** Trust policy for one AWS service, with the confused-deputy guard where the service supports it. */
+export function serviceTrustPolicy(
+  service: string,
+  scope: AccountScope,
+  opts: ServiceTrustOptions = {},
+): aws.iam.PolicyDocument {
+  const condition: Record<string, Record<string, string>> = {};
+  if (opts.sourceAccount ?? true) condition.StringEquals = { "aws:SourceAccount": scope.accountId };
+  if (opts.sourceArn) condition.ArnLike = { "aws:SourceArn": opts.sourceArn };
+  return policyDocument([
+    {
+      Sid: opts.sid ?? "AssumedByService",
+      Effect: "Allow",
+      Principal: { Service: service },
+      Action: "sts:AssumeRole",
+      ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
+    },
+  ]);
+}
+
+/** Writing X-Ray traces (a traced function or state machine). */
+export function xrayStatement(): aws.iam.PolicyStatement {
+  // X-Ray's trace APIs take no resource.
+  return {
+    Sid: "WriteTracesWildcard",
+    Effect: "Allow",
+    Action: [
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+    ],
+    Resource: "*",
+  };
+}
+
+/** Delivering a state machine's execution history to its log group. */
+export function executionLogDeliveryStatement(): aws.iam.PolicyStatement {
+  return {
+    // CloudWatch Logs' log-delivery APIs take no resource; Step Functions calls them to deliver the
+    // execution history to the machine's log group.
+    Sid: "DeliverExecutionLogsWildcard",
+    Effect: "Allow",
+    Action: [
+      "logs:CreateLogDelivery",
+      "logs:GetLogDelivery",
+      "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies",
+      "logs:DescribeLogGroups",
+    ],
+    Resource: "*",
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The role + inline policy pair every platform function, state machine and schedule is given: assumable only
+ * by its one service on behalf of this account, with its permissions registered as a generated document so
+ * reviewers read exactly what was deployed.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { registerDocument } from "../documents";
+import { AccountScope, serviceTrustPolicy } from "./policy-document";
+
+export interface ServiceRoleArgs {
+  /** Service principal that assumes the role, e.g. `lambda.amazonaws.com`. */
+  readonly service: string;
+  /** The deploying account (the trust policy's source-account condition). */
+  readonly scope: pulumi.Output<AccountScope>;
+  /** The role's inline permissions. */
+  readonly policy: pulumi.Input<aws.iam.PolicyDocument>;
+  /** Name the permissions are registered under as a generated document, e.g. `iam-ml-scoring-function`. */
+  readonly documentName: string;
+  /** Logical name of the role. */
+  readonly roleName: string;
+  /** Logical name of the inline policy. */
+  readonly policyName: string;
+  /** The role's description (cut to IAM's 1000 characters). @default - none */
+  readonly description?: string;
+  readonly tags: Record<string, string>;
+}
+
+/** A role with one inline policy, both children of `parent`. Depend on `policy` before first use of the role. */
+export function serviceRole(
+  parent: pulumi.Resource,
+  args: ServiceRoleArgs,
+): { readonly role: aws.iam.Role; readonly policy: aws.iam.RolePolicy } {
+  registerDocument(args.documentName, "json", args.policy);
+  const role = new aws.iam.Role(
+    args.roleName,
+    {
+      ...(args.description === undefined ? {} : { description: args.description.slice(0, 1000) }),
+      assumeRolePolicy: pulumi.jsonStringify(args.scope.apply((s) => serviceTrustPolicy(args.service, s))),
+      tags: args.tags,
+    },
+    { parent },
+  );
+  const policy = new aws.iam.RolePolicy(
+    args.policyName,
+    { role: role.id, policy: pulumi.jsonStringify(args.policy) },
+    { parent },
+  );
+  return { role, policy };
+}
