@@ -1,0 +1,89 @@
+/**
+ * Random Cut Forest in TypeScript: a streaming anomaly detector that scores like AWS's reference implementation
+ * (aws/random-cut-forest-by-aws) and SageMaker's built-in RCF, so thresholds tuned locally carry over to the cloud.
+ *
+ * - {@link RandomCutForest}: the model (time-decayed reservoir samples, random cut trees, shingling, reference score).
+ * - {@link AnomalyDetector}: forest + streaming threshold (mean + z sigma, warm-up) + one alert per incident.
+ * - {@link batchThreshold} / {@link batchStatistics}: the cloud training-step rule over training scores.
+ * - {@link fromSageMakerHyperparameters}: SageMaker hyperparameters -> forest options.
+ * - {@link nabScore}, {@link loadNabWindows}, {@link spearman}: evaluation against NAB labels and reference scores.
+ *
+ * See local/rcf/README.md for usage, measured figures and design notes.
+ */
+export {
+  RandomCutForest,
+  resolveForestOptions,
+  DEFAULT_NUMBER_OF_TREES,
+  DEFAULT_SAMPLE_SIZE,
+  DEFAULT_SAMPLE_SIZE_COEFFICIENT_IN_TIME_DECAY,
+  DEFAULT_OUTPUT_AFTER_FRACTION,
+  DEFAULT_SHINGLE_SIZE,
+  DEFAULT_INITIAL_ACCEPT_FRACTION,
+  DEFAULT_RANDOM_SEED,
+  type RandomCutForestOptions,
+  type ResolvedForestOptions,
+  type ForestCapacities,
+} from "./forest";
+export {
+  AnomalyDetector,
+  alertsFromScores,
+  type AnomalyDetectorOptions,
+  type AnomalyDescriptor,
+} from "./detector";
+export {
+  Deviation,
+  StreamingThreshold,
+  IncidentTracker,
+  batchThreshold,
+  batchStatistics,
+  gradeOf,
+  DEFAULT_Z_FACTOR,
+  DEFAULT_CONFIRMATIONS,
+  DEFAULT_CONFIRMATION_WINDOW,
+  DEFAULT_ESCALATION_FACTOR,
+  type BatchStatistics,
+  type StreamingThresholdOptions,
+  type IncidentTrackerOptions,
+} from "./threshold";
+export {
+  fromSageMakerHyperparameters,
+  toSageMakerHyperparameters,
+  SAGEMAKER_DEFAULT_NUM_TREES,
+  SAGEMAKER_DEFAULT_NUM_SAMPLES_PER_TREE,
+  type SageMakerRcfHyperparameters,
+} from "./settings";
+export {
+  nabScore,
+  nabProbationaryPeriod,
+  nabScaledSigmoid,
+  loadNabWindows,
+  findNabWindows,
+  detectionsAtThreshold,
+  NAB_STANDARD_PROFILE,
+  NAB_PROBATION_PERCENT,
+  NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD,
+  NabLabelsError,
+  type NabCostMatrix,
+  type NabWindow,
+  type NabScore,
+  type NabScoreOptions,
+  type NabWindowResult,
+} from "./nab";
+export { spearman, pearson, averageRanks, meanAndDeviation } from "./stats";
+export {
+  readSeriesCsv,
+  readNumericColumn,
+  parseCsv,
+  parseTimestamp,
+  csvField,
+  CsvInputError,
+  type CsvSeries,
+  type CsvTable,
+  type ReadSeriesOptions,
+} from "./csv";
+export { RandomCutTree, type TreeViolations } from "./tree";
+export { CompactSampler } from "./sampler";
+export { PointStore } from "./pointStore";
+export { Shingle } from "./shingle";
+export { Xoshiro128 } from "./random";
+export { runCli, type CliIo, type CliSummary } from "./cliApp";

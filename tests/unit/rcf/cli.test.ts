@@ -1,0 +1,197 @@
+// The `npm run rcf` command, run in-process: help, argument errors (exit code + a message naming the option), output
+// format, multi-dimensional input, batch mode and the NAB / reference comparisons.
+import { expect } from "chai";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { runCli, type CliSummary } from "../../../local/rcf/cliApp";
+import { parseCsv } from "../../../local/rcf/csv";
+import { Xoshiro128 } from "../../../local/rcf/random";
+
+function run(args: string[]): { code: number; stdout: string; stderr: string } {
+  let stdout = "";
+  let stderr = "";
+  const code = runCli(args, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) });
+  return { code, stdout, stderr };
+}
+
+describe("rcf: CLI", function () {
+  this.timeout(30_000);
+  let directory: string;
+  let input: string;
+  let timestamps: string[];
+
+  before(() => {
+    directory = mkdtempSync(path.join(tmpdir(), "rcf-cli-"));
+    input = path.join(directory, "series.csv");
+    const random = new Xoshiro128(9);
+    timestamps = [];
+    const lines = ["timestamp,value,other"];
+    for (let i = 0; i < 3000; i++) {
+      const timestamp = new Date(Date.UTC(2024, 0, 1) + i * 60_000)
+        .toISOString()
+        .replace("T", " ")
+        .slice(0, 19);
+      timestamps.push(timestamp);
+      const value = (i >= 2000 && i < 2020 ? 80 : 20) + random.nextDouble();
+      lines.push(`${timestamp},${value},${2 * value + random.nextDouble()}`);
+    }
+    writeFileSync(input, lines.join("\n") + "\n");
+  });
+
+  after(() => rmSync(directory, { recursive: true, force: true }));
+
+  it("--help lists every option with its default", () => {
+    const { code, stdout } = run(["--help"]);
+    expect(code).to.equal(0);
+    for (const option of [
+      "--input",
+      "--output",
+      "--columns",
+      "--trees",
+      "--samples",
+      "--time-decay",
+      "--shingle",
+      "--seed",
+      "--z",
+      "--windows",
+      "--reference",
+      "--json",
+    ]) {
+      expect(stdout).to.contain(option);
+    }
+    expect(stdout).to.match(/--trees <N>.*\[default: 50\]/);
+    expect(stdout).to.match(/--samples <N>.*\[default: 256\]/);
+    expect(stdout).to.match(/--z <Z>.*\[default: 3\]/);
+  });
+
+  it("rejects bad options with exit code 2 and a message naming the option and the fix", () => {
+    const unknown = run(["--input", input, "--tree", "10"]);
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.contain("unknown option --tree").and.to.contain("--trees");
+    const notNumber = run(["--input", input, "--trees", "many"]);
+    expect(notNumber.code).to.equal(2);
+    expect(notNumber.stderr).to.contain("--trees must be a number");
+    const fraction = run(["--input", input, "--samples", "2.5"]);
+    expect(fraction.stderr).to.contain("--samples must be a whole number");
+    const missingValue = run(["--input"]);
+    expect(missingValue.stderr).to.contain("--input needs a value");
+    const noInput = run([]);
+    expect(noInput.code).to.equal(2);
+    expect(noInput.stderr).to.contain("--input <csv> is required");
+    const badMode = run(["--input", input, "--threshold-mode", "magic"]);
+    expect(badMode.stderr).to.contain("--threshold-mode must be one of streaming, batch");
+  });
+
+  it("fails with exit code 1 naming the file when the input is missing or malformed", () => {
+    const missing = run(["--input", path.join(directory, "nope.csv")]);
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.contain("nope.csv");
+    const bad = path.join(directory, "bad.csv");
+    writeFileSync(bad, "timestamp,value\n2024-01-01 00:00:00,12\n2024-01-01 00:01:00,abc\n");
+    const malformed = run(["--input", bad]);
+    expect(malformed.code).to.equal(1);
+    expect(malformed.stderr).to.contain('row 3, column "value": "abc" is not a finite number');
+    const noColumn = run(["--input", input, "--columns", "missing"]);
+    expect(noColumn.stderr).to.contain('no "missing" column');
+  });
+
+  it("writes timestamp,value,score,alert and prints points/s on stderr", () => {
+    const output = path.join(directory, "out.csv");
+    const { code, stdout, stderr } = run(["--input", input, "--output", output, "--trees", "30"]);
+    expect(code).to.equal(0);
+    expect(stdout).to.equal("");
+    expect(stderr).to.match(/3000 points .* \d+ points\/s/);
+    const table = parseCsv(readFileSync(output, "utf8"));
+    expect(table.header).to.deep.equal(["timestamp", "value", "score", "alert"]);
+    expect(table.rows).to.have.length(3000);
+    expect(table.rows[0][0]).to.equal(timestamps[0]);
+    const alerts = table.rows.flatMap((row, i) => (row[3] === "1" ? [i] : []));
+    // One alert for the injected incident (rows 2000-2019), raised within its first readings.
+    const incident = alerts.filter((i) => i >= 2000 && i < 2100);
+    expect(incident).to.have.length(1);
+    expect(incident[0]).to.be.within(2000, 2003);
+    expect(Number(table.rows[2001][2])).to.be.greaterThan(3);
+  });
+
+  it("writes to stdout without --output, with --details columns, and is deterministic", () => {
+    const first = run(["--input", input, "--trees", "10", "--details"]);
+    const second = run(["--input", input, "--trees", "10", "--details"]);
+    expect(first.code).to.equal(0);
+    expect(first.stdout.split("\n")[0]).to.equal("timestamp,value,score,alert,threshold,grade");
+    expect(second.stdout).to.equal(first.stdout);
+    const otherSeed = run(["--input", input, "--trees", "10", "--seed", "7"]);
+    expect(otherSeed.stdout).not.to.equal(first.stdout);
+  });
+
+  it("uses several columns as dimensions with --columns", () => {
+    const output = path.join(directory, "multi.csv");
+    const { code } = run(["--input", input, "--output", output, "--columns", "value,other", "--trees", "10"]);
+    expect(code).to.equal(0);
+    const table = parseCsv(readFileSync(output, "utf8"));
+    expect(table.header).to.deep.equal(["timestamp", "value", "other", "score", "alert"]);
+  });
+
+  it("batch mode thresholds the file's own scores (training-step rule)", () => {
+    const { code, stderr } = run([
+      "--input",
+      input,
+      "--output",
+      path.join(directory, "batch.csv"),
+      "--trees",
+      "20",
+      "--threshold-mode",
+      "batch",
+    ]);
+    expect(code).to.equal(0);
+    expect(stderr).to.match(/batch threshold, z = 3, threshold \d+\.\d+/);
+  });
+
+  it("reports Spearman against a reference and NAB scores for labelled windows, also as JSON", () => {
+    // Reference = our own scores written by a first run: the correlation must be 1.
+    const referenceFile = path.join(directory, "reference.csv");
+    const first = run(["--input", input, "--output", referenceFile, "--trees", "20"]);
+    expect(first.code).to.equal(0);
+    const windowsFile = path.join(directory, "windows.json");
+    writeFileSync(
+      windowsFile,
+      JSON.stringify({ "synthetic/series.csv": [[timestamps[1950], timestamps[2100]]] }),
+    );
+    const { code, stdout, stderr } = run([
+      "--input",
+      input,
+      "--output",
+      path.join(directory, "compare.csv"),
+      "--trees",
+      "20",
+      "--reference",
+      referenceFile,
+      "--reference-column",
+      "score",
+      "--reference-threshold",
+      "3",
+      "--windows",
+      windowsFile,
+      "--json",
+    ]);
+    expect(code, stderr).to.equal(0);
+    expect(stderr).to.contain("Spearman rank correlation with score");
+    expect(stderr).to.match(/NAB standard score of the alert column \(synthetic\/series\.csv\): \d/);
+    const summary = JSON.parse(stdout) as CliSummary;
+    expect(summary.spearman?.allRows).to.be.closeTo(1, 1e-12);
+    expect(summary.nab?.ours.detectedWindows).to.equal(1);
+    expect(summary.nab?.reference?.detectedWindows).to.equal(1);
+    expect(summary.points).to.equal(3000);
+    const wrongKey = run(["--input", input, "--windows", windowsFile, "--nab-key", "x/y.csv"]);
+    expect(wrongKey.code).to.equal(2);
+    expect(wrongKey.stderr).to.contain("--nab-key").and.to.contain("synthetic/series.csv");
+  });
+
+  it("reads a --time-decay of 1 or more as a Kinesis window", () => {
+    const { code, stderr } = run(["--input", input, "--trees", "5", "--time-decay", "100000", "--json"]);
+    expect(code).to.equal(0);
+    expect(stderr).to.contain("lambda = 1/100000");
+    const summary = JSON.parse(stderr.slice(stderr.indexOf("{"))) as CliSummary;
+    expect(summary.settings.timeDecay).to.equal(1e-5);
+  });
+});

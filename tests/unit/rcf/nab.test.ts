@@ -1,0 +1,156 @@
+// NAB evaluation on the real machine-temperature series: our scorer must reproduce the published Random Cut Forest
+// run's score from its own file, our scores must rank the points like the published ones (Spearman >= 0.9 with the
+// same settings), and our alert column, with default settings, must beat the published run's NAB score.
+import { expect } from "chai";
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { readNumericColumn, readSeriesCsv } from "../../../local/rcf/csv";
+import { AnomalyDetector } from "../../../local/rcf/detector";
+import { RandomCutForest } from "../../../local/rcf/forest";
+import {
+  NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD,
+  detectionsAtThreshold,
+  findNabWindows,
+  loadNabWindows,
+  nabProbationaryPeriod,
+  nabScaledSigmoid,
+  nabScore,
+  type NabWindow,
+} from "../../../local/rcf/nab";
+import { averageRanks, spearman } from "../../../local/rcf/stats";
+
+/** The shared data folder is a sibling of the repository (override with SHARED_DATA_DIR). */
+const SHARED_DATA = process.env.SHARED_DATA_DIR ?? path.resolve(__dirname, "../../../../shared/data");
+const NAB = path.join(SHARED_DATA, "nab");
+const KEY = "realKnownCause/machine_temperature_system_failure.csv";
+const DATA_FILE = path.join(NAB, "data", KEY);
+const RESULTS_FILE = path.join(
+  NAB,
+  "results/randomCutForest/realKnownCause/randomCutForest_machine_temperature_system_failure.csv",
+);
+const WINDOWS_FILE = path.join(NAB, "labels/combined_windows.json");
+/** NAB's published standard-profile score of the randomCutForest run on this file (results/.../standard_scores.csv). */
+const PUBLISHED_SCORE = -2.1185689822;
+
+function requireSharedData(): void {
+  for (const file of [DATA_FILE, RESULTS_FILE, WINDOWS_FILE]) {
+    if (!existsSync(file)) {
+      throw new Error(
+        `NAB test data missing: ${file} (expected the shared data folder at ${SHARED_DATA}; set SHARED_DATA_DIR)`,
+      );
+    }
+  }
+}
+
+describe("rcf: NAB scoring and fidelity on machine_temperature_system_failure", function () {
+  this.timeout(60_000);
+  let series: ReturnType<typeof readSeriesCsv>;
+  let reference: { timestamps: string[]; values: Float64Array };
+  let windows: NabWindow[];
+
+  before(() => {
+    requireSharedData();
+    series = readSeriesCsv(DATA_FILE);
+    reference = readNumericColumn(RESULTS_FILE, "anomaly_score");
+    const found = findNabWindows(loadNabWindows(WINDOWS_FILE), DATA_FILE);
+    if (!found) throw new Error(`no windows for ${KEY} in ${WINDOWS_FILE}`);
+    windows = found.windows;
+  });
+
+  it("implements NAB's scaled sigmoid and probationary period", () => {
+    expect(nabScaledSigmoid(-1)).to.be.closeTo(0.98661, 1e-5);
+    expect(nabScaledSigmoid(-0.5)).to.be.closeTo(0.84828, 1e-5);
+    expect(nabScaledSigmoid(0)).to.equal(0);
+    expect(nabScaledSigmoid(3.5)).to.equal(-1);
+    expect(nabProbationaryPeriod(4032)).to.equal(604);
+    expect(nabProbationaryPeriod(22695)).to.equal(750); // 15% capped at 0.15 x 5000 rows
+  });
+
+  it("scores toy cases as NAB does: early detection ~ +1, missed window -1, false positive -0.11", () => {
+    const timestamps = Array.from({ length: 2000 }, (_, i) =>
+      new Date(Date.UTC(2020, 0, 1, 0, 5 * i)).toISOString(),
+    );
+    const window: NabWindow = [timestamps[1000], timestamps[1099]];
+    const detections = new Uint8Array(2000);
+    expect(nabScore(timestamps, detections, [window]).score).to.equal(-1);
+    detections[1000] = 1;
+    expect(nabScore(timestamps, detections, [window]).score).to.be.closeTo(1, 1e-12);
+    detections[1050] = 1; // later detections in the same window change nothing
+    expect(nabScore(timestamps, detections, [window]).score).to.be.closeTo(1, 1e-12);
+    detections[500] = 1; // false positive before any window
+    expect(nabScore(timestamps, detections, [window]).score).to.be.closeTo(1 - 0.11, 1e-12);
+    detections[100] = 1; // inside the probationary period (300 rows): ignored
+    expect(nabScore(timestamps, detections, [window]).falsePositives).to.equal(1);
+    const late = new Uint8Array(2000);
+    late[1099] = 1; // last row of the window: position -1/100, worth almost nothing
+    expect(nabScore(timestamps, late, [window]).score).to.be.closeTo(
+      nabScaledSigmoid(-0.01) / nabScaledSigmoid(-1),
+      1e-12,
+    );
+  });
+
+  it("reproduces the published run's NAB score (-2.1186) from its anomaly_score column", () => {
+    const detections = detectionsAtThreshold(reference.values, NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD);
+    const result = nabScore(reference.timestamps, detections, windows);
+    console.log(
+      `      published Random Cut Forest, NAB standard score recomputed: ${result.score.toFixed(4)}`,
+    );
+    expect(result.score).to.be.closeTo(PUBLISHED_SCORE, 1e-6);
+    expect(result.detectedWindows).to.equal(1);
+    expect(result.falsePositives).to.equal(0);
+    // Same number as the sum of the file's own S(t)_standard column.
+    const published = readNumericColumn(RESULTS_FILE, "S(t)_standard").values.reduce(
+      (sum, value) => sum + value,
+      0,
+    );
+    expect(result.score).to.be.closeTo(published, 1e-6);
+  });
+
+  it("ranks points like the published scores with the same settings (Spearman >= 0.9)", () => {
+    // NAB's run: 100 trees, sample size 256, shingle 1, Kinesis timeDecay 100000 (lambda = 1e-5).
+    const forest = new RandomCutForest({
+      numberOfTrees: 100,
+      sampleSize: 256,
+      shingleSize: 1,
+      timeDecay: 1 / 100000,
+    });
+    const started = performance.now();
+    const scores = Float64Array.from(series.values, (value) => forest.process(value));
+    const seconds = (performance.now() - started) / 1000;
+    const rho = spearman(scores, reference.values);
+    const afterWarmup = spearman(scores.subarray(256), reference.values.subarray(256));
+    console.log(
+      `      Spearman vs published (100 trees, 256, shingle 1): ${rho.toFixed(4)} all rows, ${afterWarmup.toFixed(4)} ` +
+        `after both warm-ups; ${Math.round(series.length / seconds)} points/s`,
+    );
+    expect(rho).to.be.at.least(0.9);
+    expect(afterWarmup).to.be.at.least(0.9);
+  });
+
+  it("with default settings, the alert column beats the published run's NAB score", () => {
+    const detector = new AnomalyDetector(); // all defaults: 50 trees, 256 samples, z = 3, no tuning to this file
+    const alerts = Uint8Array.from(series.values, (value) => (detector.process(value).alert ? 1 : 0));
+    const result = nabScore(series.timestamps, alerts, windows);
+    console.log(
+      `      NAB standard score of the default alert column: ${result.score.toFixed(4)} (${result.detectedWindows}/4 ` +
+        `windows, ${result.falsePositives} false positives, ${alerts.reduce((a, b) => a + b, 0)} alerts) vs published ${PUBLISHED_SCORE.toFixed(4)}`,
+    );
+    expect(result.score).to.be.greaterThan(PUBLISHED_SCORE);
+    // One page per incident: a handful of alerts over 22,695 readings, not hundreds.
+    expect(alerts.reduce((a, b) => a + b, 0)).to.be.lessThan(40);
+  });
+
+  it("computes Spearman with average ranks for ties (scipy convention)", () => {
+    expect(Array.from(averageRanks([10, 20, 20, 30]))).to.deep.equal([1, 2.5, 2.5, 4]);
+    expect(spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7])).to.be.closeTo(0.8207826816681233, 1e-12);
+    expect(spearman([1, 2, 3], [3, 2, 1])).to.be.closeTo(-1, 1e-12);
+  });
+
+  it("finds a file's windows from its data path or its results file name", () => {
+    const all = loadNabWindows(WINDOWS_FILE);
+    expect(findNabWindows(all, DATA_FILE)?.key).to.equal(KEY);
+    expect(findNabWindows(all, RESULTS_FILE)?.key).to.equal(KEY);
+    expect(findNabWindows(all, "/tmp/other.csv")).to.equal(undefined);
+    expect(findNabWindows(all, "/tmp/x.csv", KEY)?.windows).to.have.length(4);
+  });
+});
