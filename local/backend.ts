@@ -1,0 +1,411 @@
+/**
+ * The local backend: every part of the pipeline on one machine, wired as the cloud wires it, started and
+ * stopped in order.
+ *
+ *   start: config -> data dir lock -> PKI -> ingest log + lake checkpoint (replay) -> DuckDB -> rules ->
+ *          historical database (PGlite over pglite-socket) + landing CSV -> state machines -> broker ->
+ *          fleet file -> dashboard -> first ETL (when no model is in service) -> schedules -> fleet
+ *   stop:  schedules -> fleet (drained) -> lake flush -> scoring caught up -> final ETL (+ training) ->
+ *          summary -> close everything
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { parsePlatformConfig, type PlatformConfig } from "../components/config";
+import { readStackFile } from "../components/stack-files";
+import { buildDevicePolicyDocument } from "../components/iot/policy-document";
+import { DUCKDB_COMPAT_MACROS } from "../components/etl/transforms";
+import { fleetDevices, type DeviceIdentity } from "../components/telemetry/fleet";
+import { MODEL_KEYS, SCORING_KEYS, type ScoringWatermark } from "../components/ml/ml-layout";
+import { LAKE_ZONES } from "../components/lake/layout";
+import { Fleet } from "../devices/fleet";
+import type { FleetSummary } from "../devices/summary";
+import { DEFAULT_BACKOFF } from "../devices/runtime/backoff";
+import { MqttJsTransport } from "../devices/transports/mqttjs";
+import { LocalBroker } from "./broker/broker";
+import { LocalClock } from "./clock";
+import { DashboardServer } from "./dashboard/server";
+import { LocalPipelines, LOCAL_ACCOUNT } from "./etl/pipelines";
+import { DurableLog } from "./lake/durable-log";
+import { FirehoseWriter, readLakeCheckpoint, type Delivery } from "./lake/firehose-writer";
+import { IngestPipeline } from "./lake/ingest-pipeline";
+import { LocalObjectStore, writeFileDurably } from "./lake/object-store";
+import type { LocalOptions } from "./options";
+import { ensureLocalPki, localFleetFile, saveLocalFleetFile, type LocalPki } from "./pki";
+import { TopicRules } from "./rule/topic-rules";
+import { CompressedSchedules } from "./schedules";
+import { HistoricalDatabase } from "./sources/historical-db";
+import { generateHistory } from "./sources/history";
+import { writeLandingCsv } from "./sources/landing";
+import { buildRunSummary, type RunSummary } from "./summary";
+
+/** Days of history seeded into the database and the landing CSV on first use. */
+const HISTORY_DAYS = { database: 3, csv: 2, csvOverlap: 1 } as const;
+const HISTORY_INTERVAL_MS = 10 * 60_000;
+const DAY_MS = 86_400_000;
+
+/** Everything a running backend holds, for the dashboard and the summary. */
+export interface BackendParts {
+  readonly options: LocalOptions;
+  readonly config: PlatformConfig;
+  readonly dataDir: string;
+  readonly clock: LocalClock;
+  readonly devices: readonly DeviceIdentity[];
+  readonly pki: LocalPki;
+  readonly store: LocalObjectStore;
+  readonly log: DurableLog;
+  readonly writer: FirehoseWriter;
+  readonly ingest: IngestPipeline;
+  readonly rules: TopicRules;
+  readonly broker: LocalBroker;
+  readonly pipelines: LocalPipelines;
+  readonly history: HistoricalDatabase;
+  readonly mqttPort: number;
+  readonly fleetFile: string;
+  readonly labelsFile: string;
+  /** Lake objects this run delivered (`<bucket role>/<key>`). */
+  readonly delivered: string[];
+  fleet: Fleet | undefined;
+  dashboardUrl: string | undefined;
+  readonly wallStart: number;
+}
+
+export type Logger = (line: string) => void;
+
+export class LocalBackend {
+  private dashboard: DashboardServer | undefined;
+  private schedules: CompressedSchedules | undefined;
+  private fleetRun: Promise<FleetSummary> | undefined;
+  private stopping: Promise<RunSummary> | undefined;
+  private clockTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly parts: BackendParts,
+    private readonly duckdb: DuckDBInstance,
+    private readonly logLine: Logger,
+    private readonly release: () => void,
+  ) {}
+
+  static async start(options: LocalOptions, log: Logger): Promise<LocalBackend> {
+    const wallStart = performance.now();
+    const config = parsePlatformConfig(readStackFile(options.stack));
+    const dataDir = path.resolve(options.dataDir);
+    fs.mkdirSync(dataDir, { recursive: true });
+    const release = lockDataDir(dataDir);
+    // What is open so far, closed in reverse if start-up fails half-way (an in-process caller must not leak).
+    const opened: (() => Promise<void> | void)[] = [];
+    try {
+      const count = options.devices ?? config.fleet.devices.length;
+      const perRoom = Math.ceil(count / config.fleet.rooms.length);
+      const devices = count === 0 ? [] : fleetDevices(config.deployment, config.fleet.rooms, perRoom).slice(0, count);
+      const pki = await ensureLocalPki(dataDir, devices);
+      log(`PKI: ${devices.length} device certificates in ${path.join(dataDir, "pki")} (${pki.issued} issued now)`);
+
+      // Durable state first: what the lake holds, then the log entries after it, then the clock.
+      const ingestDir = path.join(dataDir, "ingest");
+      const checkpoint = readLakeCheckpoint(ingestDir);
+      const ingestLog = DurableLog.open(path.join(ingestDir, "log"), checkpoint.durableThroughLsn);
+      opened.push(() => ingestLog.log.close());
+      const resumeFrom = ingestLog.replay.reduce((max, e) => Math.max(max, e.receivedAt), Math.max(checkpoint.simulatedNowMs, readClockFile(dataDir)));
+      const clock = new LocalClock(options.speed, resumeFrom);
+      const now = () => clock.now();
+
+      const duckdb = await DuckDBInstance.create(":memory:");
+      opened.push(() => duckdb.closeSync());
+      const setup = await duckdb.connect();
+      for (const macro of DUCKDB_COMPAT_MACROS) await setup.run(macro);
+      setup.closeSync();
+
+      const store = new LocalObjectStore(path.join(dataDir, "lake"), config.deployment, now);
+      const writer = FirehoseWriter.open({
+        store,
+        duck: await duckdb.connect(),
+        stateDir: ingestDir,
+        deployment: config.deployment,
+        rooms: config.fleet.rooms,
+        bufferSeconds: config.firehose.bufferSeconds,
+        bufferMiB: config.firehose.bufferMiB,
+        dynamicPartitioning: config.firehose.dynamicPartitioning,
+        speed: options.speed,
+        now,
+      });
+      const rules = new TopicRules(config.deployment);
+      const ingest = new IngestPipeline(ingestLog.log, rules, writer);
+      const delivered: string[] = [];
+      const onDelivery = writer.onDelivery;
+      writer.onDelivery = (delivery: Delivery) => {
+        onDelivery?.(delivery);
+        delivered.push(...delivery.objects);
+      };
+      if (ingestLog.replay.length > 0) {
+        ingest.replay(ingestLog.replay);
+        log(`ingest log: replayed ${ingestLog.replay.length} acknowledged messages that were not in the lake yet`);
+      }
+
+      const history = await HistoricalDatabase.open(path.join(dataDir, "pglite"));
+      opened.push(() => history.close());
+      await seedSources(history, store, config, devices.length > 0 ? devices : config.fleet.devices, options.seed, clock.startMs, log);
+      const jdbcPort = await history.serve();
+      log(`historical database: PGlite on postgres://127.0.0.1:${jdbcPort} (pglite-socket)`);
+
+      const pipelines = await LocalPipelines.create({ config, store, duckdb, dataDir, speed: options.speed, now, jdbc: { host: "127.0.0.1", port: jdbcPort }, log });
+      const scope = { region: config.region, accountId: LOCAL_ACCOUNT };
+      const broker = new LocalBroker({ pki, policy: buildDevicePolicyDocument({ deployment: config.deployment, ...scope }), scope, ingest, now, port: options.mqttPort });
+      opened.push(() => broker.close());
+      const mqttPort = await broker.start();
+      const fleetFile = path.join(dataDir, "fleet.json");
+      saveLocalFleetFile(fleetFile, localFleetFile(pki, config.deployment, mqttPort));
+      log(`broker: mqtts://127.0.0.1:${mqttPort} (MQTT 3.1.1, client certificates, IoT policy ${config.deployment}); fleet file ${fleetFile}`);
+
+      const runDir = path.join(dataDir, "runs", new Date(clock.startMs).toISOString().replace(/[:.]/g, "-"));
+      fs.mkdirSync(runDir, { recursive: true });
+      const parts: BackendParts = {
+        options,
+        config,
+        dataDir,
+        clock,
+        devices,
+        pki,
+        store,
+        log: ingestLog.log,
+        writer,
+        ingest,
+        rules,
+        broker,
+        pipelines,
+        history,
+        mqttPort,
+        fleetFile,
+        labelsFile: path.join(runDir, "labels.jsonl"),
+        delivered,
+        fleet: undefined,
+        dashboardUrl: undefined,
+        wallStart,
+      };
+      const backend = new LocalBackend(parts, duckdb, log, release);
+      opened.splice(0);
+      try {
+        await backend.begin();
+      } catch (err) {
+        await backend.close().catch(() => undefined);
+        throw err;
+      }
+      return backend;
+    } catch (err) {
+      for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => undefined);
+      release();
+      throw err;
+    }
+  }
+
+  private async begin(): Promise<void> {
+    const { parts } = this;
+    const { options, config, pipelines, store } = parts;
+    if (options.dashboard) {
+      this.dashboard = new DashboardServer(parts);
+      parts.dashboardUrl = await this.dashboard.start(options.port);
+      this.logLine(`dashboard: ${parts.dashboardUrl}`);
+    }
+    // On a lake without live readings, scoring starts at this run instead of looking back a day of empty windows.
+    if (!store.etag(store.bucketNames.curated, SCORING_KEYS.watermark) && store.list(store.bucketNames.raw, LAKE_ZONES.telemetry.prefix).length === 0) {
+      const watermark: ScoringWatermark = { scoredThroughMs: parts.clock.startMs - 1, lastWindowId: "", lastAnomalyTs: {}, updatedAt: new Date(parts.clock.now()).toISOString() };
+      store.put(store.bucketNames.curated, SCORING_KEYS.watermark, `${JSON.stringify(watermark, null, 2)}\n`);
+    }
+    // A model must exist before anomalies can be scored: a first ETL (which starts training) if none does.
+    if (!store.etag(store.bucketNames.artifacts, MODEL_KEYS.current)) {
+      this.logLine("no model in service yet: starting the ETL now (imports history, curates, trains)");
+      pipelines.startEtl({});
+    }
+    this.schedules = new CompressedSchedules(
+      [
+        { name: "etl", expression: config.etl.schedule, run: () => void this.scheduled("ETL", () => pipelines.startEtl({})) },
+        { name: "training", expression: config.anomaly.trainingSchedule, run: () => void this.scheduled("training", () => pipelines.sfn.start(pipelines.arns.training, {})) },
+        { name: "scoring", expression: config.anomaly.scoringSchedule, run: () => void this.scheduled("scoring", () => pipelines.sfn.start(pipelines.arns.scoring, {})) },
+      ],
+      options.speed,
+    );
+    this.schedules.start();
+    // Simulated time reached, saved now and then: the next run continues after it (scoring watermarks,
+    // job runs and object times all live in simulated time).
+    this.clockTimer = setInterval(() => saveClockFile(parts.dataDir, parts.clock.now()), 5_000);
+    this.clockTimer.unref();
+    const every = Object.entries(this.schedules.intervals).map(([name, ms]) => `${name} every ${Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)}s` : "never"}`);
+    this.logLine(`schedules (compressed x${options.speed}): ${every.join(", ")}`);
+    if (options.fleet && parts.devices.length > 0) this.startFleet();
+  }
+
+  private async scheduled(what: string, start: () => { done: Promise<void>; status: string; error?: string; cause?: string } | undefined): Promise<void> {
+    const execution = start();
+    if (!execution) {
+      this.logLine(`${what}: previous execution still running, this run skipped`);
+      return;
+    }
+    await execution.done;
+    if (execution.status !== "SUCCEEDED") this.logLine(`${what} execution ${execution.status}: ${execution.error ?? ""} ${execution.cause ?? ""}`);
+  }
+
+  private startFleet(): void {
+    const { parts } = this;
+    const { options, pki, clock } = parts;
+    const fleet = new Fleet({
+      transport: new MqttJsTransport(`mqtts://127.0.0.1:${parts.mqttPort}`, pki.ca.certificatePem),
+      devices: parts.devices.map((d) => {
+        const cert = pki.devices.get(d.thingName)!;
+        return { thingName: d.thingName, roomId: d.roomId, credentials: { certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem } };
+      }),
+      deployment: parts.config.deployment,
+      protocol: "3.1.1",
+      qos: 1,
+      seed: options.seed,
+      intervalMs: options.intervalMs,
+      durationMs: options.durationMs === undefined ? undefined : options.durationMs * options.speed,
+      speed: options.speed,
+      startTs: clock.now(),
+      anomalies: options.anomalies,
+      labelsPath: parts.labelsFile,
+      connectRate: 500,
+      queueSize: 10_000,
+      maxInFlight: 20,
+      drainTimeoutMs: 30_000,
+      connectTimeoutMs: 10_000,
+      keepaliveSeconds: 60,
+      backoff: DEFAULT_BACKOFF,
+    });
+    parts.fleet = fleet;
+    this.fleetRun = fleet.run();
+    void fleet.rampedUp.then((ms) => this.logLine(`fleet: ${fleet.stats.everConnected}/${parts.devices.length} devices connected in ${Math.round(ms)} ms`));
+  }
+
+  /** Resolves when the fleet has published for `--duration` (or never, without a duration). */
+  async untilDone(): Promise<void> {
+    const { durationMs } = this.parts.options;
+    if (durationMs === undefined) return new Promise<void>(() => undefined);
+    if (this.fleetRun) {
+      await this.fleetRun;
+      return;
+    }
+    await new Promise<void>((resolve) => setTimeout(resolve, durationMs));
+  }
+
+  /** Stops in order and returns the summary; a second call returns the same promise. */
+  stop(): Promise<RunSummary> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  /** Abandons in-flight work (a second Ctrl-C): stop the fleet without waiting for acknowledgements. */
+  abort(): void {
+    this.parts.fleet?.abort();
+  }
+
+  private async shutdown(): Promise<RunSummary> {
+    const { parts } = this;
+    const { pipelines, writer } = parts;
+    this.schedules?.stop();
+    let fleetSummary: FleetSummary | undefined;
+    if (parts.fleet && this.fleetRun) {
+      parts.fleet.stop();
+      fleetSummary = await this.fleetRun;
+      this.logLine(`fleet: ${fleetSummary.published} published, ${fleetSummary.acknowledged} acknowledged`);
+    }
+    // Every acknowledged reading into the lake, then the pipelines over the complete data.
+    await writer.flush();
+    await pipelines.drain(60_000);
+    const scoring = await pipelines.scoreUntilCaughtUp(true);
+    this.logLine(`scoring: ${scoring.length} window(s), last ${scoring.at(-1)?.status ?? "none"}`);
+    const etl = await pipelines.sfn.run(pipelines.arns.etl, {});
+    this.logLine(`final ETL execution ${etl.status}${etl.error ? `: ${etl.error} ${etl.cause ?? ""}` : ""}`);
+    await pipelines.drain(60_000);
+    const summary = await buildRunSummary(parts, { fleet: fleetSummary, finalEtl: etl, scoring });
+    await this.close();
+    return summary;
+  }
+
+  private async close(): Promise<void> {
+    const { parts } = this;
+    clearInterval(this.clockTimer);
+    await this.dashboard?.close();
+    await parts.broker.close();
+    await parts.writer.close();
+    await parts.log.close();
+    parts.pipelines.close();
+    await parts.history.close();
+    this.duckdb.closeSync();
+    saveClockFile(parts.dataDir, parts.clock.now());
+    this.release();
+  }
+}
+
+const CLOCK_FILE = "clock.json";
+
+function readClockFile(dataDir: string): number {
+  const file = path.join(dataDir, CLOCK_FILE);
+  if (!fs.existsSync(file)) return 0;
+  const value = (JSON.parse(fs.readFileSync(file, "utf8")) as { simulatedNowMs?: unknown }).simulatedNowMs;
+  return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
+
+function saveClockFile(dataDir: string, simulatedNowMs: number): void {
+  writeFileDurably(path.join(dataDir, CLOCK_FILE), Buffer.from(`${JSON.stringify({ simulatedNowMs })}\n`));
+}
+
+/** Seeds the historical database and the landing CSV on first use (both persist in the data dir). */
+async function seedSources(
+  history: HistoricalDatabase,
+  store: LocalObjectStore,
+  config: PlatformConfig,
+  devices: readonly DeviceIdentity[],
+  seed: string,
+  startMs: number,
+  log: Logger,
+): Promise<void> {
+  if ((await history.count()) === 0) {
+    const readings = generateHistory(devices, seed, { fromMs: startMs - HISTORY_DAYS.database * DAY_MS, toMs: startMs, intervalMs: HISTORY_INTERVAL_MS });
+    await history.insert(readings);
+    log(`historical database: seeded ${readings.length} readings (${HISTORY_DAYS.database} days of ${devices.length} sensors)`);
+  }
+  if (store.list(store.bucketNames.raw, config.lake.historicalPrefix).length === 0) {
+    // The files overlap the database's oldest day: curation keeps one copy of each reading.
+    const from = startMs - (HISTORY_DAYS.database + HISTORY_DAYS.csv - HISTORY_DAYS.csvOverlap) * DAY_MS;
+    const readings = generateHistory(devices, seed, { fromMs: from, toMs: from + HISTORY_DAYS.csv * DAY_MS, intervalMs: HISTORY_INTERVAL_MS });
+    const keys = writeLandingCsv(store, config.lake.historicalPrefix, readings);
+    log(`landing zone: ${keys.length} historical CSV files (${readings.length} readings) under ${config.lake.historicalPrefix}`);
+  }
+}
+
+/** One backend per data directory: a second one would interleave the ingest log and the lake checkpoint. */
+function lockDataDir(dataDir: string): () => void {
+  const file = path.join(dataDir, "backend.pid");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (fs.existsSync(file)) {
+      const pid = Number(fs.readFileSync(file, "utf8"));
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new Error(`another local backend (pid ${pid}) is using ${dataDir}; stop it, or pass a different --data-dir`);
+      }
+      // Left behind by a backend that was killed: take the directory over (its log is replayed).
+      fs.rmSync(file, { force: true });
+    }
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: "wx" });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue; // another backend won the race
+      throw err;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      fs.rmSync(file, { force: true });
+    };
+  }
+  throw new Error(`could not lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,110 @@
+// The local dashboard: one uPlot chart of temperature per room with the pipeline's anomalies as points, a
+// completeness table and the pipeline status, all from /api/events (Server-Sent Events, one snapshot per change).
+/* global uPlot */
+"use strict";
+
+const COLORS = ["#3a7bd5", "#e07b39", "#2e9e6b", "#8e5bd6", "#c2407a", "#6b7f1e", "#1d9bb5", "#9b6b2e"];
+let chart;
+let chartRooms = "";
+
+function text(id, value) {
+  document.getElementById(id).textContent = String(value);
+}
+
+function buildChart(series) {
+  const container = document.getElementById("chart");
+  container.innerHTML = "";
+  const opts = {
+    width: Math.max(600, container.clientWidth - 16),
+    height: 320,
+    scales: { x: { time: true } },
+    axes: [{}, { label: "°C" }],
+    series: [
+      {},
+      ...series.rooms.map((room, i) => ({ label: room, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true })),
+      { label: "anomaly", stroke: "#b3261e", width: 0, paths: () => null, points: { show: true, size: 9, fill: "#b3261e" } },
+    ],
+  };
+  chart = new uPlot(opts, [series.t, ...series.values, series.anomalies], container);
+  chartRooms = series.rooms.join(",");
+}
+
+function render(s) {
+  text("deployment", s.deployment);
+  text("now", s.now.replace("T", " ").slice(0, 19));
+  text("speed", s.speed);
+  text("accepted", s.status.accepted);
+  text("quarantined", s.status.quarantined);
+  text("files", s.status.filesWritten);
+  text("buffered", s.status.buffered);
+  text("clients", s.status.connectedClients);
+  text("anomalies", s.series.anomalyCount);
+  if (!chart || chartRooms !== s.series.rooms.join(",")) buildChart(s.series);
+  else chart.setData([s.series.t, ...s.series.values, s.series.anomalies]);
+
+  const completeness = document.querySelector("#completeness tbody");
+  completeness.innerHTML = "";
+  for (const row of s.completeness) {
+    const tr = document.createElement("tr");
+    tr.className = "device";
+    const pct = Math.max(0, Math.min(100, row.completeness_pct));
+    for (const value of [row.device_id, row.room_id, row.day, row.readings, row.missing]) {
+      const td = document.createElement("td");
+      td.textContent = String(value);
+      tr.appendChild(td);
+    }
+    const td = document.createElement("td");
+    const bar = document.createElement("span");
+    bar.className = "bar";
+    bar.style.width = `${pct}px`;
+    td.append(bar, `${pct.toFixed(1)}%`);
+    tr.appendChild(td);
+    completeness.appendChild(tr);
+  }
+
+  const executions = document.querySelector("#executions tbody");
+  executions.innerHTML = "";
+  for (const e of s.status.executions) {
+    const tr = document.createElement("tr");
+    tr.className = "execution";
+    for (const [value, cls] of [[e.machine, ""], [e.start.replace("T", " ").slice(0, 19), ""], [e.status, `status-${e.status}`]]) {
+      const td = document.createElement("td");
+      td.textContent = value;
+      if (cls) td.className = cls;
+      if (e.error && cls) td.title = e.error;
+      tr.appendChild(td);
+    }
+    executions.appendChild(tr);
+  }
+  text("last-error", s.status.lastError || (s.errors.length ? s.errors.join("\n") : "none"));
+  const alerts = document.getElementById("alerts");
+  alerts.innerHTML = "";
+  for (const a of s.status.alerts) {
+    const li = document.createElement("li");
+    li.textContent = `${a.at.replace("T", " ").slice(0, 19)} ${a.subject}`;
+    li.title = a.message;
+    alerts.appendChild(li);
+  }
+}
+
+function connect() {
+  const events = new EventSource("/api/events");
+  const badge = document.getElementById("connection");
+  events.onopen = () => {
+    badge.textContent = "live";
+    badge.className = "badge live";
+  };
+  events.onmessage = (message) => render(JSON.parse(message.data));
+  events.onerror = () => {
+    badge.textContent = "reconnecting";
+    badge.className = "badge";
+  };
+}
+
+document.getElementById("run-etl").addEventListener("click", async () => {
+  const response = await fetch("/api/etl", { method: "POST" });
+  const body = await response.json();
+  document.getElementById("run-etl").textContent = response.ok ? "ETL started" : body.error;
+});
+
+connect();

@@ -1,0 +1,189 @@
+/**
+ * Evaluates parsed IoT SQL on messages with IoT Core's semantics (SQL version 2016-03-23), as documented in
+ * `components/iot/rule-sql.ts`: a missing field is `Undefined` (and omitted from the output), JSON `null` is
+ * `Null`, comparisons of mismatched types and logic on non-Booleans give `Undefined` (no short-circuit),
+ * `CASE v WHEN t ...` takes the first `t` equal to `v`, and `WHERE` keeps a message only when it is `true`.
+ *
+ * Expressions are compiled once into closures: the rule runs on every message of the broker's hot path. Pure.
+ */
+import type { IotSqlNode, IotSqlStatement } from "./iot-sql";
+import { topicMatchesFilter } from "./iot-sql";
+
+/** IoT SQL's `Undefined`: not a value of JSON, so a symbol. */
+export const UNDEFINED: unique symbol = Symbol("Undefined");
+export type IotSqlValue = number | string | boolean | null | typeof UNDEFINED | object;
+
+/** One MQTT message as the rules engine sees it. */
+export interface RuleMessage {
+  readonly topic: string;
+  /** The payload bytes as published. */
+  readonly payload: Buffer;
+  /** `timestamp()`: when the broker received the message, epoch ms. */
+  readonly receivedAt: number;
+}
+
+/** A message with its payload decoded once, shared by every rule that runs on it. */
+export interface DecodedMessage extends RuleMessage {
+  /** Top-level fields of the payload; empty when the payload is not a JSON object. */
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** The topic's `/`-separated segments. */
+  readonly segments: readonly string[];
+}
+
+/** Decodes a payload: a JSON object gives its fields, anything else (not JSON, an array, a number) none. */
+export function decodeMessage(message: RuleMessage): DecodedMessage {
+  let fields: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(message.payload.toString("utf8"));
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) fields = parsed as Record<string, unknown>;
+  } catch {
+    // Not JSON: IoT Core evaluates every field reference as Undefined.
+  }
+  return { ...message, fields, segments: message.topic.split("/") };
+}
+
+type Compiled = (message: DecodedMessage) => IotSqlValue;
+
+const isBoolean = (value: IotSqlValue): value is boolean => typeof value === "boolean";
+
+/** Compiles an expression to a function of the message. */
+export function compileExpression(node: IotSqlNode): Compiled {
+  switch (node.kind) {
+    case "literal": {
+      const value = node.value;
+      return () => value;
+    }
+    case "field": {
+      const name = node.name;
+      return (m) => (Object.hasOwn(m.fields, name) ? (m.fields[name] as IotSqlValue) : UNDEFINED);
+    }
+    case "star":
+      // The parser only lets * into encode(*, ...), which never evaluates it.
+      throw new Error("* cannot be evaluated on its own");
+    case "not": {
+      const operand = compileExpression(node.operand);
+      return (m) => {
+        const value = operand(m);
+        return isBoolean(value) ? !value : UNDEFINED;
+      };
+    }
+    case "logical": {
+      const left = compileExpression(node.left);
+      const right = compileExpression(node.right);
+      const and = node.op === "AND";
+      return (m) => {
+        // Both sides are evaluated: IoT SQL does not short-circuit, and Undefined on either side wins.
+        const l = left(m);
+        const r = right(m);
+        if (!isBoolean(l) || !isBoolean(r)) return UNDEFINED;
+        return and ? l && r : l || r;
+      };
+    }
+    case "compare": {
+      const left = compileExpression(node.left);
+      const right = compileExpression(node.right);
+      const op = node.op;
+      return (m) => compare(op, left(m), right(m));
+    }
+    case "case": {
+      const subject = compileExpression(node.subject);
+      const whens = node.whens.map((w) => ({ test: compileExpression(w.test), result: compileExpression(w.result) }));
+      const otherwise = node.otherwise ? compileExpression(node.otherwise) : undefined;
+      return (m) => {
+        const value = subject(m);
+        for (const when of whens) {
+          if (compare("=", value, when.test(m)) === true) return when.result(m);
+        }
+        return otherwise ? otherwise(m) : UNDEFINED;
+      };
+    }
+    case "call":
+      return compileCall(node.name, node.args);
+  }
+}
+
+function compare(op: "=" | "<>" | "<" | ">", l: IotSqlValue, r: IotSqlValue): IotSqlValue {
+  const numbers = typeof l === "number" && typeof r === "number";
+  const strings = typeof l === "string" && typeof r === "string";
+  const booleans = typeof l === "boolean" && typeof r === "boolean";
+  // Booleans compare for (in)equality only: CASE true WHEN <condition> needs it.
+  if (!numbers && !strings && !(booleans && (op === "=" || op === "<>"))) return UNDEFINED;
+  switch (op) {
+    case "=":
+      return l === r;
+    case "<>":
+      return l !== r;
+    case "<":
+      return (l as number | string) < (r as number | string);
+    case ">":
+      return (l as number | string) > (r as number | string);
+  }
+}
+
+function compileCall(name: string, argNodes: readonly IotSqlNode[]): Compiled {
+  if (name === "encode") return (m) => m.payload.toString("base64");
+  const args = argNodes.map(compileExpression);
+  const first = args[0];
+  switch (name) {
+    case "topic":
+      if (!first) return (m) => m.topic;
+      return (m) => {
+        const n = first(m);
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 1) return UNDEFINED;
+        return m.segments[n - 1] ?? UNDEFINED;
+      };
+    case "timestamp":
+      return (m) => m.receivedAt;
+    case "isUndefined":
+      return (m) => first!(m) === UNDEFINED;
+    case "isNull":
+      return (m) => first!(m) === null;
+    case "isNumber":
+      return (m) => typeof first!(m) === "number";
+    case "isString":
+      return (m) => typeof first!(m) === "string";
+    case "floor":
+      return (m) => {
+        const value = first!(m);
+        return typeof value === "number" ? Math.floor(value) : UNDEFINED;
+      };
+    case "concat":
+      return (m) => {
+        let out = "";
+        for (const arg of args) {
+          const value = arg(m);
+          if (typeof value !== "string") return UNDEFINED;
+          out += value;
+        }
+        return out;
+      };
+    default:
+      throw new Error(`function ${name}() has no local implementation`);
+  }
+}
+
+/** A rule ready to run: the topic filter, the WHERE condition and the SELECT list, compiled. */
+export interface CompiledRule {
+  readonly from: string;
+  /** The output object when the message matches the filter and the condition; `undefined` otherwise. */
+  run(message: DecodedMessage): Record<string, unknown> | undefined;
+}
+
+/** Compiles a parsed statement. */
+export function compileStatement(statement: IotSqlStatement): CompiledRule {
+  const where = statement.where ? compileExpression(statement.where) : undefined;
+  const select = statement.select.map((item) => ({ name: item.name, value: compileExpression(item.expression) }));
+  return {
+    from: statement.from,
+    run(message) {
+      if (!topicMatchesFilter(statement.from, message.topic)) return undefined;
+      if (where && where(message) !== true) return undefined;
+      const out: Record<string, unknown> = {};
+      for (const item of select) {
+        const value = item.value(message);
+        if (value !== UNDEFINED) out[item.name] = value;
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// The local lake's durability pieces on their own: the ingest log (group commit, replay, torn tails, segment
+// release) and the Firehose writer's commit protocol (Parquet through DuckDB under the cloud's keys, and a
+// delivery interrupted between its checkpoint and its renames finished at start-up).
+import { expect } from "chai";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { DurableLog, LogCorruptionError, type LogEntry } from "../../../local/lake/durable-log";
+import { FirehoseWriter, readLakeCheckpoint } from "../../../local/lake/firehose-writer";
+import { LocalObjectStore } from "../../../local/lake/object-store";
+import type { TelemetryRecord } from "../../../components/telemetry/schema";
+
+const TOPIC = "dt/sensors-dev/lab/sensors-dev-lab-001/telemetry";
+const append = (log: DurableLog, payload: string, receivedAt = 1): Promise<number> =>
+  new Promise((resolve, reject) => log.append({ topic: TOPIC, payload: Buffer.from(payload), receivedAt }, (err, lsn) => (err ? reject(err) : resolve(lsn))));
+
+describe("local lake", function () {
+  let dir: string;
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-lake-"));
+  });
+  afterEach(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("ingest log", function () {
+    it("numbers entries, shares fsyncs between concurrent appends, and replays what follows a checkpoint", async function () {
+      const { log } = DurableLog.open(dir, 0);
+      const lsns = await Promise.all(Array.from({ length: 50 }, (_, i) => append(log, `m${i}`, 1000 + i)));
+      expect(lsns).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(log.stats.fsyncs).to.be.lessThan(10);
+      await log.close();
+      const { log: reopened, replay } = DurableLog.open(dir, 20);
+      expect(replay.map((e: LogEntry) => e.lsn)).to.deep.equal(Array.from({ length: 30 }, (_, i) => i + 21));
+      expect(replay[0]).to.include({ topic: TOPIC, receivedAt: 1020 });
+      expect(replay[0]!.payload.toString()).to.equal("m20");
+      expect(reopened.nextSequence).to.equal(51);
+      await reopened.close();
+    });
+
+    it("cuts a torn frame off the end of the last segment (a write that was never acknowledged)", async function () {
+      const { log } = DurableLog.open(dir, 0);
+      await append(log, "kept");
+      await log.close();
+      const segment = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith(".log"))!);
+      fs.appendFileSync(segment, Buffer.from([0x40, 0, 0, 0, 1, 2, 3, 4, 0x7b]));
+      const { log: reopened, replay } = DurableLog.open(dir, 0);
+      expect(replay.map((e) => e.payload.toString())).to.deep.equal(["kept"]);
+      expect(reopened.nextSequence).to.equal(2);
+      await reopened.close();
+    });
+
+    it("stops start-up on a damaged frame inside an older segment", async function () {
+      const { log } = DurableLog.open(dir, 0);
+      await append(log, "one");
+      log.requestRotation();
+      await append(log, "two");
+      await log.close();
+      const [first] = fs.readdirSync(dir).filter((f) => f.endsWith(".log")).sort();
+      const file = path.join(dir, first!);
+      const bytes = fs.readFileSync(file);
+      bytes[bytes.length - 2] ^= 0xff;
+      fs.writeFileSync(file, bytes);
+      expect(() => DurableLog.open(dir, 0)).to.throw(LogCorruptionError, /checksum does not match/);
+    });
+
+    it("deletes closed segments only once every entry in them is in the lake", async function () {
+      const { log } = DurableLog.open(dir, 0);
+      await append(log, "a");
+      await append(log, "b");
+      log.requestRotation();
+      await append(log, "c");
+      expect(log.releaseThrough(1)).to.equal(0);
+      expect(log.releaseThrough(2)).to.equal(1);
+      await log.close();
+      const { replay } = DurableLog.open(dir, 2);
+      expect(replay.map((e) => e.payload.toString())).to.deep.equal(["c"]);
+    });
+  });
+
+  describe("Firehose writer", function () {
+    const record = (seq: number, room = "lab"): TelemetryRecord => ({
+      device_id: `sensors-dev-${room}-001`,
+      room_id: room,
+      ts: Date.UTC(2025, 0, 6, 10, 0, seq),
+      seq,
+      temperature_c: 21 + seq / 10,
+      received_at: Date.UTC(2025, 0, 6, 10, 0, seq) + 50,
+    });
+
+    it("writes Parquet per room and reading date under the cloud's keys, then a checkpoint with the last LSN", async function () {
+      const duckdb = await DuckDBInstance.create(":memory:");
+      const store = new LocalObjectStore(path.join(dir, "lake"), "sensors-dev", () => Date.UTC(2025, 0, 6, 12));
+      const writer = FirehoseWriter.open({ store, duck: await duckdb.connect(), stateDir: path.join(dir, "ingest"), deployment: "sensors-dev", rooms: ["lab", "office"], bufferSeconds: 60, bufferMiB: 64, dynamicPartitioning: true, speed: 1, now: () => Date.UTC(2025, 0, 6, 12) });
+      writer.add(1, { kind: "telemetry", record: record(1) });
+      writer.add(2, { kind: "telemetry", record: record(2, "office") });
+      writer.add(3, { kind: "telemetry", record: { ...record(3), rssi_dbm: -70.5 } }); // not an INTEGER: conversion error
+      await writer.flush();
+      const keys = store.list(store.bucketNames.raw).map((o) => o.key);
+      expect(keys.filter((k) => k.startsWith("telemetry/"))).to.have.length(2);
+      expect(keys.find((k) => k.startsWith("telemetry/room_id=lab/"))).to.match(/^telemetry\/room_id=lab\/dt=2025-01-06\/sensors-dev-telemetry-1-2025-01-06-12-00-00-[0-9a-f-]{36}\.parquet$/);
+      expect(keys.find((k) => k.startsWith("errors/"))).to.match(/^errors\/firehose\/telemetry\/format-conversion-failed\/dt=2025-01-06\//);
+      const duck = await duckdb.connect();
+      const rows = (await duck.runAndReadAll(`SELECT * FROM read_parquet('${path.join(store.root, "raw", "telemetry", "**", "*.parquet")}', hive_partitioning = true, hive_types_autocast = false) ORDER BY seq`)).getRowObjectsJS();
+      expect(rows.map((r) => [r.room_id, r.dt, Number(r.seq), r.temperature_c])).to.deep.equal([
+        ["lab", "2025-01-06", 1, 21.1],
+        ["office", "2025-01-06", 2, 21.2],
+      ]);
+      // Partition keys are in the path, not in the file (the Glue table's layout).
+      const columns = (await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path.join(store.root, "raw", keys.find((k) => k.startsWith("telemetry/"))!)}', hive_partitioning = false)`)).getRowObjectsJS().map((r) => r.column_name);
+      expect(columns).to.not.include("room_id");
+      expect(readLakeCheckpoint(path.join(dir, "ingest")).durableThroughLsn).to.equal(3);
+      duck.closeSync();
+      duckdb.closeSync();
+    });
+
+    it("finishes a delivery whose checkpoint was written but whose files were not yet moved into place", async function () {
+      const stateDir = path.join(dir, "ingest");
+      const staged = path.join(stateDir, "staging", "abc");
+      const final = path.join(dir, "lake", "raw", "telemetry", "room_id=lab", "dt=2025-01-06", "x.parquet");
+      fs.mkdirSync(path.dirname(staged), { recursive: true });
+      fs.writeFileSync(staged, "parquet bytes");
+      fs.writeFileSync(path.join(stateDir, "staging", "uncommitted"), "from a delivery that never reached its checkpoint");
+      fs.writeFileSync(path.join(stateDir, "checkpoint.json"), JSON.stringify({ durableThroughLsn: 7, simulatedNowMs: 5, pending: [[staged, final]] }));
+      const duckdb = await DuckDBInstance.create(":memory:");
+      const store = new LocalObjectStore(path.join(dir, "lake"), "sensors-dev", () => 0);
+      const writer = FirehoseWriter.open({ store, duck: await duckdb.connect(), stateDir, deployment: "sensors-dev", rooms: ["lab"], bufferSeconds: 60, bufferMiB: 64, dynamicPartitioning: true, speed: 1, now: () => 0 });
+      expect(fs.readFileSync(final, "utf8")).to.equal("parquet bytes");
+      expect(fs.readdirSync(path.join(stateDir, "staging"))).to.deep.equal([]);
+      expect(writer.committed).to.deep.equal({ durableThroughLsn: 7, simulatedNowMs: 5 });
+      duckdb.closeSync();
+    });
+  });
+});
