@@ -1,0 +1,418 @@
+/**
+ * The fleet CLI's options, declared once (name, alias, value, default, description) and parsed into a typed,
+ * validated {@link FleetOptions}. `--help` is generated from the same table. Every bad value fails with the
+ * option's name, the value received and what to use instead.
+ */
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { assertTopicSegment } from "../components/telemetry/topics";
+import { parseAnomalySpec, type AnomalyConfig } from "./model/anomalies";
+import { parseShard, type Shard } from "./shard";
+import type { MqttProtocol, Qos } from "./transports/transport";
+import { parseDurationMs } from "./units";
+
+/** A bad command line; the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+interface OptionSpec {
+  readonly name: string;
+  readonly short?: string;
+  /** Placeholder in `--help`; absent for flags. */
+  readonly value?: string;
+  /** Default as shown in `--help`. */
+  readonly default?: string;
+  readonly description: string;
+}
+
+/** Every option, in `--help` order. */
+export const FLEET_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "target",
+    short: "t",
+    value: "iot-core|URL",
+    default: "iot-core with --fleet, else mqtt://127.0.0.1:1883",
+    description:
+      "Where to publish: AWS IoT Core (the fleet file's endpoint, through aws-iot-device-sdk-v2), or any broker through MQTT.js (mqtt:// plain, mqtts:// TLS with the fleet file's CA and device certificates)",
+  },
+  {
+    name: "fleet",
+    short: "f",
+    value: "file",
+    description:
+      "Fleet file (JSON): endpoint, CA, deployment and per-device certificates, as written by the stack outputs or the local backend (devices/README.md)",
+  },
+  {
+    name: "devices",
+    short: "n",
+    value: "n",
+    default: "4 (with --fleet: every device in the file)",
+    description: "Number of devices; with --fleet, run the first n devices of the file",
+  },
+  {
+    name: "rooms",
+    value: "a,b,...",
+    default: "lab,office",
+    description: "Rooms the devices are spread over (not with --fleet)",
+  },
+  {
+    name: "deployment",
+    value: "name",
+    default: "sensors-dev",
+    description: "Deployment name <app>-<stack>: thing-name prefix and topic segment (not with --fleet)",
+  },
+  {
+    name: "interval",
+    short: "i",
+    value: "duration",
+    default: "10s",
+    description: "Sampling interval per device (simulated time), e.g. 500ms, 10s, 5m",
+  },
+  {
+    name: "duration",
+    short: "d",
+    value: "duration",
+    default: "until stopped",
+    description: "How long to run (simulated time), e.g. 20s, 2h, 7d",
+  },
+  {
+    name: "count",
+    short: "c",
+    value: "n",
+    default: "until stopped",
+    description: "Readings per device, then stop (with --duration, the first reached)",
+  },
+  { name: "protocol", value: "5|3.1.1", default: "5", description: "MQTT protocol version" },
+  { name: "qos", value: "0|1", default: "1", description: "QoS of the readings" },
+  {
+    name: "seed",
+    value: "text",
+    default: "1",
+    description: "Seed of the sensor model: same seed (and --start), same readings",
+  },
+  {
+    name: "anomalies",
+    value: "rate[,kind...]",
+    default: "none",
+    description:
+      "Inject anomalies: probability per sample that one starts (0-1 or a percentage), and kinds (spike, level_shift, drift, stuck, dropout, noise_burst; default all), e.g. 0.01 or 2%,spike,drift",
+  },
+  {
+    name: "labels",
+    value: "file",
+    description: "Write every injected anomaly to this file (.csv for CSV, else JSON Lines)",
+  },
+  {
+    name: "speed",
+    value: "factor",
+    default: "1",
+    description: "Simulated time runs this many times faster than wall time",
+  },
+  {
+    name: "start",
+    value: "ISO time",
+    default: "now",
+    description: "Simulated time of the start, e.g. 2025-01-06T00:00:00Z",
+  },
+  {
+    name: "replay",
+    value: "csv",
+    description:
+      "Drive the fleet's first device from a recorded timestamp,value series (e.g. ../shared/data/nab/...)",
+  },
+  {
+    name: "shard",
+    value: "i/n",
+    default: "1/1",
+    description: "Run only part i of n of the fleet (split by a hash of the thing name)",
+  },
+  {
+    name: "connect-rate",
+    value: "n",
+    default: "500",
+    description:
+      "Connection attempts per second across the fleet (IoT Core's default account limit is 500/s)",
+  },
+  {
+    name: "queue-size",
+    value: "n",
+    default: "1000",
+    description: "Readings a device keeps while disconnected (oldest dropped first)",
+  },
+  {
+    name: "max-in-flight",
+    value: "n",
+    default: "20",
+    description: "Unacknowledged QoS 1 readings per device",
+  },
+  {
+    name: "drain-timeout",
+    value: "duration",
+    default: "30s",
+    description: "At the end, how long to wait for outstanding acknowledgements",
+  },
+  {
+    name: "connect-timeout",
+    value: "duration",
+    default: "10s",
+    description: "Give up a connection attempt (and back off) after this long",
+  },
+  {
+    name: "save-fleet",
+    value: "file",
+    description: "After provisioning by claim, write the fleet file with the new certificates here",
+  },
+  { name: "json", description: "Print the summary as JSON on stdout" },
+  { name: "quiet", short: "q", description: "No progress lines on stderr" },
+  { name: "help", short: "h", description: "Show this help" },
+];
+
+export type FleetTarget =
+  { readonly kind: "iot-core" } | { readonly kind: "broker"; readonly url: string; readonly tls: boolean };
+
+/** The parsed command line. */
+export interface FleetOptions {
+  readonly help: boolean;
+  readonly target: FleetTarget | undefined;
+  readonly fleetPath: string | undefined;
+  readonly devices: number | undefined;
+  readonly rooms: readonly string[];
+  readonly deployment: string | undefined;
+  readonly intervalMs: number;
+  readonly durationMs: number | undefined;
+  readonly count: number | undefined;
+  readonly protocol: MqttProtocol;
+  readonly qos: Qos;
+  readonly seed: string;
+  readonly anomalies: AnomalyConfig;
+  readonly labelsPath: string | undefined;
+  readonly speed: number;
+  readonly startTs: number | undefined;
+  readonly replayPath: string | undefined;
+  readonly shard: Shard;
+  readonly connectRate: number;
+  readonly queueSize: number;
+  readonly maxInFlight: number;
+  readonly drainTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly saveFleetPath: string | undefined;
+  readonly json: boolean;
+  readonly quiet: boolean;
+}
+
+export const DEFAULT_DEPLOYMENT = "sensors-dev";
+export const DEFAULT_ROOMS = ["lab", "office"] as const;
+export const DEFAULT_DEVICES = 4;
+export const DEFAULT_BROKER_URL = "mqtt://127.0.0.1:1883";
+
+/** Parses and validates `argv` (without the node and script paths). Throws {@link UsageError}. */
+export function parseFleetOptions(argv: readonly string[]): FleetOptions {
+  const spec: ParseArgsOptionsConfig = {};
+  for (const o of FLEET_OPTIONS)
+    spec[o.name] = { type: o.value ? "string" : "boolean", ...(o.short ? { short: o.short } : {}) };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: spec,
+      strict: true,
+      allowPositionals: false,
+    }).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\.$/, "")}. Run with --help for the options.`);
+  }
+  const text = (name: string): string | undefined => values[name] as string | undefined;
+  const flag = (name: string): boolean => values[name] === true;
+  if (flag("help")) return { ...defaults(), help: true };
+
+  const fleetPath = text("fleet");
+  if (fleetPath !== undefined) {
+    for (const conflicting of ["rooms", "deployment"]) {
+      if (text(conflicting) !== undefined) {
+        throw new UsageError(
+          `--${conflicting} cannot be combined with --fleet: the fleet file names the devices, rooms and deployment`,
+        );
+      }
+    }
+  }
+  const target = parseTarget(text("target"));
+  if (target?.kind === "iot-core" && fleetPath === undefined) {
+    throw new UsageError("--target iot-core needs --fleet <file> (the endpoint, CA and device certificates)");
+  }
+  const rooms =
+    text("rooms") === undefined
+      ? [...DEFAULT_ROOMS]
+      : (text("rooms") as string).split(",").map((r) => r.trim());
+  for (const room of rooms) segment("--rooms", room);
+  const deployment = text("deployment");
+  if (deployment !== undefined) segment("--deployment", deployment);
+
+  const options: FleetOptions = {
+    help: false,
+    target,
+    fleetPath,
+    devices: optionalInt("devices", text("devices"), 1, 1_000_000),
+    rooms,
+    deployment,
+    intervalMs: duration("interval", text("interval") ?? "10s", 1, 86_400_000),
+    durationMs:
+      text("duration") === undefined
+        ? undefined
+        : duration("duration", text("duration") as string, 1, 3_650 * 86_400_000),
+    count: optionalInt("count", text("count"), 1, Number.MAX_SAFE_INTEGER),
+    protocol: parseProtocol(text("protocol") ?? "5"),
+    qos: parseQos(text("qos") ?? "1"),
+    seed: text("seed") ?? "1",
+    anomalies: wrap(() => parseAnomalySpec(text("anomalies") ?? "none")),
+    labelsPath: text("labels"),
+    speed: positiveNumber("speed", text("speed") ?? "1", 1e-3, 1e7),
+    startTs: text("start") === undefined ? undefined : parseStart(text("start") as string),
+    replayPath: text("replay"),
+    shard: wrap(() => parseShard(text("shard") ?? "1/1")),
+    connectRate: positiveNumber("connect-rate", text("connect-rate") ?? "500", 0.01, 1e6),
+    queueSize: optionalInt("queue-size", text("queue-size"), 1, 10_000_000) ?? 1000,
+    maxInFlight: optionalInt("max-in-flight", text("max-in-flight"), 1, 65_535) ?? 20,
+    drainTimeoutMs: duration("drain-timeout", text("drain-timeout") ?? "30s", 0, 86_400_000),
+    connectTimeoutMs: duration("connect-timeout", text("connect-timeout") ?? "10s", 100, 600_000),
+    saveFleetPath: text("save-fleet"),
+    json: flag("json"),
+    quiet: flag("quiet"),
+  };
+  return options;
+}
+
+function defaults(): FleetOptions {
+  return parseFleetOptions([]);
+}
+
+function wrap<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function parseTarget(text: string | undefined): FleetTarget | undefined {
+  if (text === undefined) return undefined;
+  if (text === "iot-core") return { kind: "iot-core" };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(
+      `--target must be iot-core or an mqtt:// or mqtts:// URL such as mqtt://127.0.0.1:1883 (got "${text}")`,
+    );
+  }
+  if ((url.protocol !== "mqtt:" && url.protocol !== "mqtts:") || url.hostname === "") {
+    throw new UsageError(
+      `--target must be iot-core or an mqtt:// or mqtts:// URL such as mqtt://127.0.0.1:1883 (got "${text}")`,
+    );
+  }
+  return { kind: "broker", url: text, tls: url.protocol === "mqtts:" };
+}
+
+function parseProtocol(text: string): MqttProtocol {
+  if (text === "5" || text === "3.1.1") return text;
+  throw new UsageError(`--protocol must be 5 or 3.1.1 (got "${text}")`);
+}
+
+function parseQos(text: string): Qos {
+  if (text === "0") return 0;
+  if (text === "1") return 1;
+  throw new UsageError(`--qos must be 0 or 1 (got "${text}"); QoS 2 is not supported by AWS IoT Core`);
+}
+
+function parseStart(text: string): number {
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || !Number.isFinite(ms)) {
+    throw new UsageError(`--start must be an ISO 8601 time such as 2025-01-06T00:00:00Z (got "${text}")`);
+  }
+  return ms;
+}
+
+function duration(name: string, text: string, minMs: number, maxMs: number): number {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) {
+    throw new UsageError(
+      `--${name} must be a duration with a unit: ms, s, m, h or d, e.g. 500ms or 10s (got "${text}")`,
+    );
+  }
+  if (ms < minMs || ms > maxMs) {
+    throw new UsageError(`--${name} must be from ${minMs} ms to ${maxMs} ms (got "${text}")`);
+  }
+  return ms;
+}
+
+function optionalInt(name: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got "${text}")`);
+  }
+  return value;
+}
+
+function positiveNumber(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${text}")`);
+  }
+  return value;
+}
+
+function segment(option: string, value: string): void {
+  try {
+    assertTopicSegment(option, value);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+const HELP_WIDTH = 110;
+
+/** Splits text into lines of at most `width` characters, at spaces. */
+function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}
+
+/** The `--help` text. */
+export function helpText(): string {
+  const rows = FLEET_OPTIONS.map((o) => {
+    const flags = `${o.short ? `-${o.short}, ` : "    "}--${o.name}${o.value ? ` <${o.value}>` : ""}`;
+    return { flags, text: `${o.description}${o.default ? ` (default: ${o.default})` : ""}` };
+  });
+  const width = Math.max(...rows.map((r) => r.flags.length)) + 2;
+  return [
+    "Usage: npm run fleet -- [options]   (or: sensor-fleet [options])",
+    "",
+    "Simulates a fleet of temperature sensors publishing readings over MQTT, one connection per device,",
+    "with labelled anomalies. Progress goes to stderr; the summary to stdout (JSON with --json).",
+    "Exit status: 0 all readings delivered, 1 a reading was lost or a device never connected, 2 bad options.",
+    "",
+    "Options:",
+    ...rows.map(
+      (r) =>
+        `  ${r.flags.padEnd(width)}${wrapText(r.text, HELP_WIDTH - width - 2).join(`\n${" ".repeat(width + 2)}`)}`,
+    ),
+    "",
+    "Examples:",
+    "  npm run fleet -- --target mqtt://127.0.0.1:1883 --devices 200 --interval 100ms --duration 20s --json",
+    "  npm run fleet -- --fleet fleet.json --interval 5m --speed 3600 --duration 1d --anomalies 1%,spike,drift --labels labels.jsonl",
+    "  npm run fleet -- --replay ../shared/data/nab/data/realKnownCause/machine_temperature_system_failure.csv --devices 1 --speed 3000",
+  ].join("\n");
+}
