@@ -5,7 +5,17 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: [".scratch/**", "node_modules/**", ".synth/**", ".local/**", ".bench/**", "**/*.cjs", "local/dashboard/static/**"] },
+  {
+    ignores: [
+      ".scratch/**",
+      "node_modules/**",
+      ".synth/**",
+      ".local/**",
+      ".bench/**",
+      "**/*.cjs",
+      "local/dashboard/static/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -14,8 +14,14 @@ export const lakeKmsKeyArn = platform.lake.kmsKey.arn;
 // (`pulumi stack output deviceFleetFile --show-secrets > fleet.json`).
 export const iotEndpoint = platform.telemetry.devices.endpoint;
 export const deviceFleetFile = platform.telemetry.devices.credentials;
-export const telemetryStream = { name: platform.telemetry.ingest.telemetryStream.name, arn: platform.telemetry.ingest.telemetryStream.arn };
-export const quarantineStream = { name: platform.telemetry.ingest.quarantineStream.name, arn: platform.telemetry.ingest.quarantineStream.arn };
+export const telemetryStream = {
+  name: platform.telemetry.ingest.telemetryStream.name,
+  arn: platform.telemetry.ingest.telemetryStream.arn,
+};
+export const quarantineStream = {
+  name: platform.telemetry.ingest.quarantineStream.name,
+  arn: platform.telemetry.ingest.quarantineStream.arn,
+};
 export const topicRules = platform.telemetry.rules.ruleNames;
 export const catalogDatabase = platform.telemetry.ingest.catalog.databaseName;
 export const telemetryTable = platform.telemetry.ingest.catalog.tableName;

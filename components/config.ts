@@ -339,7 +339,11 @@ class ConfigReader {
     const value = this.value(key);
     const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : NaN;
     if (!Number.isFinite(n) || n < min || n > max) {
-      this.problem(key, `must be a number from ${min} to ${max}`, `set it to a number in that range, e.g. ${min}`);
+      this.problem(
+        key,
+        `must be a number from ${min} to ${max}`,
+        `set it to a number in that range, e.g. ${min}`,
+      );
       return min;
     }
     return n;
@@ -354,15 +358,26 @@ class ConfigReader {
     return value;
   }
 
-  stringArray(key: string, opts: { pattern?: RegExp; describe?: string; example?: string; minItems?: number }): string[] {
+  stringArray(
+    key: string,
+    opts: { pattern?: RegExp; describe?: string; example?: string; minItems?: number },
+  ): string[] {
     const value = this.value(key);
     if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-      this.problem(key, "must be a list of strings", `write it as a YAML list, e.g.\n      - ${opts.example ?? "value"}`);
+      this.problem(
+        key,
+        "must be a list of strings",
+        `write it as a YAML list, e.g.\n      - ${opts.example ?? "value"}`,
+      );
       return [];
     }
     const items = value as string[];
     if (opts.minItems !== undefined && items.length < opts.minItems) {
-      this.problem(key, `must list at least ${opts.minItems} item${opts.minItems === 1 ? "" : "s"}`, `add ${opts.example ?? "an item"}`);
+      this.problem(
+        key,
+        `must list at least ${opts.minItems} item${opts.minItems === 1 ? "" : "s"}`,
+        `add ${opts.example ?? "an item"}`,
+      );
     }
     const bad = opts.pattern ? items.filter((v) => !opts.pattern!.test(v)) : [];
     if (bad.length > 0) {
@@ -374,7 +389,11 @@ class ConfigReader {
     }
     const duplicates = items.filter((v, i) => items.indexOf(v) !== i);
     if (duplicates.length > 0) {
-      this.problem(key, `must not repeat items (repeated: ${[...new Set(duplicates)].join(", ")})`, "remove the duplicates");
+      this.problem(
+        key,
+        `must not repeat items (repeated: ${[...new Set(duplicates)].join(", ")})`,
+        "remove the duplicates",
+      );
     }
     return items;
   }
@@ -406,7 +425,8 @@ const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const RTB_ID = /^rtb-[0-9a-f]{8,17}$/;
 const SG_ID = /^sg-[0-9a-f]{8,17}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
-const QUICKSIGHT_ARN = /^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)\/[A-Za-z0-9_.@+=-]+\/[A-Za-z0-9_.@+=/-]+$/;
+const QUICKSIGHT_ARN =
+  /^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)\/[A-Za-z0-9_.@+=-]+\/[A-Za-z0-9_.@+=/-]+$/;
 const INSTANCE_TYPE = /^ml\.[a-z0-9]+\.[0-9]*x?large$/;
 const DB_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
 
@@ -416,7 +436,8 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     r.problems.push({
       key: "(stack name)",
       value: raw.stack,
-      message: "must be 1-20 lowercase letters, digits or '-', starting with a letter or digit (it names things and topics)",
+      message:
+        "must be 1-20 lowercase letters, digits or '-', starting with a letter or digit (it names things and topics)",
       fix: `create the stack with such a name (pulumi stack init dev) and rename ${stackFile} to match`,
     });
   }
@@ -434,21 +455,44 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     return value;
   })();
 
-  const app = r.string("app", { pattern: APP, describe: "1-16 lowercase letters and digits, starting with a letter", example: "sensors" });
-  const tagList = r.stringArray("tags", { pattern: TAG, describe: '"key=value" strings', example: "owner=platform-team" });
-  const tags = Object.fromEntries(tagList.filter((t) => TAG.test(t)).map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]));
+  const app = r.string("app", {
+    pattern: APP,
+    describe: "1-16 lowercase letters and digits, starting with a letter",
+    example: "sensors",
+  });
+  const tagList = r.stringArray("tags", {
+    pattern: TAG,
+    describe: '"key=value" strings',
+    example: "owner=platform-team",
+  });
+  const tags = Object.fromEntries(
+    tagList.filter((t) => TAG.test(t)).map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]),
+  );
   const protectData = r.boolean("protectData");
   const alertEmail = r.string("alertEmail");
   if (alertEmail !== "" && !EMAIL.test(alertEmail)) {
-    r.problem("alertEmail", "must be an e-mail address or empty", "set it to an address like oncall@example.com, or to \"\" for no alerts");
+    r.problem(
+      "alertEmail",
+      "must be an e-mail address or empty",
+      'set it to an address like oncall@example.com, or to "" for no alerts',
+    );
   }
   const logRetentionDays = r.integer("logRetentionDays", 1, 3653, 30);
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
-    r.problem("logRetentionDays", `must be a retention CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(", ")})`, "pick the nearest of those values");
+    r.problem(
+      "logRetentionDays",
+      `must be a retention CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(", ")})`,
+      "pick the nearest of those values",
+    );
   }
 
   // Fleet
-  const rooms = r.stringArray("rooms", { pattern: ROOM, describe: "room IDs of 1-32 letters, digits or '_'", example: "hall_a", minItems: 1 });
+  const rooms = r.stringArray("rooms", {
+    pattern: ROOM,
+    describe: "room IDs of 1-32 letters, digits or '_'",
+    example: "hall_a",
+    minItems: 1,
+  });
   const sensorsPerRoom = r.integer("sensorsPerRoom", 1, 10000, 4);
   const fleetProvisioning = r.boolean("fleetProvisioning");
   if (!fleetProvisioning && rooms.length * sensorsPerRoom > 2000) {
@@ -477,15 +521,30 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
   const curatedRetentionDays = r.integer("curatedRetentionDays", 1, 36500, 90);
   const iaDays = r.integer("infrequentAccessAfterDays", 0, 36500, 30);
   if (iaDays !== 0 && iaDays < 30) {
-    r.problem("infrequentAccessAfterDays", "must be 0 (off) or at least 30 (S3 keeps objects in Standard for 30 days before Standard-IA)", "set it to 0 or to 30 or more");
+    r.problem(
+      "infrequentAccessAfterDays",
+      "must be 0 (off) or at least 30 (S3 keeps objects in Standard for 30 days before Standard-IA)",
+      "set it to 0 or to 30 or more",
+    );
   }
   const glacierDays = r.integer("glacierAfterDays", 0, 36500, 180);
   if (glacierDays !== 0 && iaDays !== 0 && glacierDays < iaDays + 30) {
-    r.problem("glacierAfterDays", `must be at least 30 days after infrequentAccessAfterDays (${iaDays}) (S3 bills Standard-IA for 30 days minimum)`, `set it to ${iaDays + 30} or more, or to 0`);
+    r.problem(
+      "glacierAfterDays",
+      `must be at least 30 days after infrequentAccessAfterDays (${iaDays}) (S3 bills Standard-IA for 30 days minimum)`,
+      `set it to ${iaDays + 30} or more, or to 0`,
+    );
   }
-  for (const [key, days] of [["infrequentAccessAfterDays", iaDays], ["glacierAfterDays", glacierDays]] as const) {
+  for (const [key, days] of [
+    ["infrequentAccessAfterDays", iaDays],
+    ["glacierAfterDays", glacierDays],
+  ] as const) {
     if (days !== 0 && days >= Math.min(rawRetentionDays, curatedRetentionDays)) {
-      r.problem(key, `must be less than the retention of the data it moves (rawRetentionDays ${rawRetentionDays}, curatedRetentionDays ${curatedRetentionDays})`, "lower it or raise the retention, or set it to 0");
+      r.problem(
+        key,
+        `must be less than the retention of the data it moves (rawRetentionDays ${rawRetentionDays}, curatedRetentionDays ${curatedRetentionDays})`,
+        "lower it or raise the retention, or set it to 0",
+      );
     }
   }
   const noncurrentVersionDays = r.integer("noncurrentVersionDays", 1, 36500, 7);
@@ -500,7 +559,11 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
       `set it to ${JSON.stringify(catalogRaw.toLowerCase().replace(/[^a-z0-9_]/g, "_"))}`,
     );
   }
-  const historicalPrefix = r.string("historicalPrefix", { pattern: /^([A-Za-z0-9_.-]+\/)+$/, describe: "an S3 prefix of folders ending in '/'", example: "landing/historical/" });
+  const historicalPrefix = r.string("historicalPrefix", {
+    pattern: /^([A-Za-z0-9_.-]+\/)+$/,
+    describe: "an S3 prefix of folders ending in '/'",
+    example: "landing/historical/",
+  });
 
   // Glue and historical database
   const glueVpcCidr = r.string("glueVpcCidr");
@@ -518,8 +581,16 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
   }
   const portValue = r.integer("databasePort", 0, 65535, 0);
   const port = portValue === 0 ? DEFAULT_DATABASE_PORTS[engine] : portValue;
-  const databaseName = r.string("databaseName", { pattern: /^[A-Za-z_][A-Za-z0-9_]{0,62}$/, describe: "a database name (letters, digits, '_')", example: "telemetry" });
-  const instanceClass = r.string("databaseInstanceClass", { pattern: DB_INSTANCE_CLASS, describe: "an RDS instance class", example: "db.t4g.micro" });
+  const databaseName = r.string("databaseName", {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]{0,62}$/,
+    describe: "a database name (letters, digits, '_')",
+    example: "telemetry",
+  });
+  const instanceClass = r.string("databaseInstanceClass", {
+    pattern: DB_INSTANCE_CLASS,
+    describe: "an RDS instance class",
+    example: "db.t4g.micro",
+  });
   const existing = readExistingDatabase(r, mode);
 
   const glueVersion = r.oneOf("glueVersion", ["4.0", "5.0"] as const);
@@ -533,9 +604,18 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
   // Analytics
   const cutoffMiB = r.integer("athenaBytesScannedCutoffMiB", 10, 1048576, 100);
   const quicksightEnabled = r.boolean("quicksightEnabled");
-  const quicksightPrincipals = r.stringArray("quicksightPrincipals", { pattern: QUICKSIGHT_ARN, describe: "QuickSight user or group ARNs", example: "arn:aws:quicksight:us-east-1:111122223333:group/default/analysts" });
+  const quicksightPrincipals = r.stringArray("quicksightPrincipals", {
+    pattern: QUICKSIGHT_ARN,
+    describe: "QuickSight user or group ARNs",
+    example: "arn:aws:quicksight:us-east-1:111122223333:group/default/analysts",
+  });
   if (quicksightEnabled && quicksightPrincipals.length === 0) {
-    r.problem("quicksightPrincipals", "must name at least one user or group when quicksightEnabled is true (otherwise nobody can open the dashboard)", "add a QuickSight user or group ARN, or set quicksightEnabled to false", []);
+    r.problem(
+      "quicksightPrincipals",
+      "must name at least one user or group when quicksightEnabled is true (otherwise nobody can open the dashboard)",
+      "add a QuickSight user or group ARN, or set quicksightEnabled to false",
+      [],
+    );
   }
 
   // Anomaly detection
@@ -544,18 +624,34 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
   const samplesPerTree = r.integer("rcfSamplesPerTree", 1, 2048, 512);
   const shingleSize = r.integer("rcfShingleSize", 1, 64, 1);
   const z = r.decimal("anomalyZ", 1, 10);
-  const trainingInstanceType = r.string("trainingInstanceType", { pattern: INSTANCE_TYPE, describe: "a SageMaker instance type", example: "ml.m5.large" });
-  const inferenceInstanceType = r.string("inferenceInstanceType", { pattern: INSTANCE_TYPE, describe: "a SageMaker instance type", example: "ml.c5.xlarge" });
+  const trainingInstanceType = r.string("trainingInstanceType", {
+    pattern: INSTANCE_TYPE,
+    describe: "a SageMaker instance type",
+    example: "ml.m5.large",
+  });
+  const inferenceInstanceType = r.string("inferenceInstanceType", {
+    pattern: INSTANCE_TYPE,
+    describe: "a SageMaker instance type",
+    example: "ml.c5.xlarge",
+  });
   const inferenceInstanceCount = r.integer("inferenceInstanceCount", 1, 100, 1);
   const inferenceMaxInstances = r.integer("inferenceMaxInstances", 1, 100, 1);
   if (inferenceMaxInstances < inferenceInstanceCount) {
-    r.problem("inferenceMaxInstances", `must be at least inferenceInstanceCount (${inferenceInstanceCount})`, `set it to ${inferenceInstanceCount} or more`);
+    r.problem(
+      "inferenceMaxInstances",
+      `must be at least inferenceInstanceCount (${inferenceInstanceCount})`,
+      `set it to ${inferenceInstanceCount} or more`,
+    );
   }
   const trainingSchedule = checkSchedule(r, "trainingSchedule");
   const scoringSchedule = checkSchedule(r, "scoringSchedule");
   const scoringUrl = r.boolean("anomalyScoringUrl");
   if (scoringUrl && anomalyMode === "batch") {
-    r.problem("anomalyScoringUrl", "needs anomalyMode endpoint (batch mode has no endpoint to answer ad-hoc requests)", "set anomalyMode to endpoint, or anomalyScoringUrl to false");
+    r.problem(
+      "anomalyScoringUrl",
+      "needs anomalyMode endpoint (batch mode has no endpoint to answer ad-hoc requests)",
+      "set anomalyMode to endpoint, or anomalyScoringUrl to false",
+    );
   }
 
   if (r.problems.length > 0) return undefined;
@@ -571,7 +667,12 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     protectData,
     alertEmail: alertEmail === "" ? undefined : alertEmail,
     logRetentionDays,
-    fleet: { rooms, sensorsPerRoom, fleetProvisioning, devices: fleetDevices(deployment, rooms, sensorsPerRoom) },
+    fleet: {
+      rooms,
+      sensorsPerRoom,
+      fleetProvisioning,
+      devices: fleetDevices(deployment, rooms, sensorsPerRoom),
+    },
     firehose: { bufferSeconds, bufferMiB, dynamicPartitioning },
     iotLogLevel,
     lake: {
@@ -606,48 +707,115 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
 }
 
 function readExistingDatabase(r: ConfigReader, mode: "demo" | "existing"): ExistingDatabase | undefined {
-  const existingKeys = ["databaseVpcId", "databaseRouteTableIds", "databaseSecurityGroupId", "databaseHost", "databaseSecretArn", "databasePassword"];
+  const existingKeys = [
+    "databaseVpcId",
+    "databaseRouteTableIds",
+    "databaseSecurityGroupId",
+    "databaseHost",
+    "databaseSecretArn",
+    "databasePassword",
+  ];
   if (mode === "demo") {
     const stray = existingKeys.filter((k) => r.isSet(k));
     for (const key of stray) {
-      r.problem(key, "applies only when databaseMode is existing (demo creates its own database VPC and database)", `remove it, or set sensor-analytics:databaseMode to existing`);
+      r.problem(
+        key,
+        "applies only when databaseMode is existing (demo creates its own database VPC and database)",
+        `remove it, or set sensor-analytics:databaseMode to existing`,
+      );
     }
     return undefined;
   }
   const needed = "required when databaseMode is existing";
   const vpcId = r.string("databaseVpcId");
-  if (!VPC_ID.test(vpcId)) r.problem("databaseVpcId", `must be a VPC ID (${needed})`, "set it to the database VPC's ID, e.g. vpc-0a1b2c3d4e5f60718");
-  const routeTableIds = r.stringArray("databaseRouteTableIds", { pattern: RTB_ID, describe: "route table IDs", example: "rtb-0123456789abcdef0" });
+  if (!VPC_ID.test(vpcId))
+    r.problem(
+      "databaseVpcId",
+      `must be a VPC ID (${needed})`,
+      "set it to the database VPC's ID, e.g. vpc-0a1b2c3d4e5f60718",
+    );
+  const routeTableIds = r.stringArray("databaseRouteTableIds", {
+    pattern: RTB_ID,
+    describe: "route table IDs",
+    example: "rtb-0123456789abcdef0",
+  });
   if (routeTableIds.length === 0) {
-    r.problem("databaseRouteTableIds", `must list every route table of the database subnets (${needed}); without them the database cannot answer Glue across the peering`, "add each route table ID of the database VPC's subnets, e.g. - rtb-0123456789abcdef0", []);
+    r.problem(
+      "databaseRouteTableIds",
+      `must list every route table of the database subnets (${needed}); without them the database cannot answer Glue across the peering`,
+      "add each route table ID of the database VPC's subnets, e.g. - rtb-0123456789abcdef0",
+      [],
+    );
   }
   const securityGroupId = r.string("databaseSecurityGroupId");
-  if (!SG_ID.test(securityGroupId)) r.problem("databaseSecurityGroupId", `must be a security group ID (${needed})`, "set it to the database's security group, e.g. sg-0123456789abcdef0");
+  if (!SG_ID.test(securityGroupId))
+    r.problem(
+      "databaseSecurityGroupId",
+      `must be a security group ID (${needed})`,
+      "set it to the database's security group, e.g. sg-0123456789abcdef0",
+    );
   const host = r.string("databaseHost");
-  if (!/^[A-Za-z0-9.-]{1,253}$/.test(host)) r.problem("databaseHost", `must be a host name or IP address (${needed})`, "set it to the database's DNS name");
+  if (!/^[A-Za-z0-9.-]{1,253}$/.test(host))
+    r.problem(
+      "databaseHost",
+      `must be a host name or IP address (${needed})`,
+      "set it to the database's DNS name",
+    );
   const secretArnValue = r.string("databaseSecretArn");
-  const username = r.string("databaseUsername", { pattern: /^[A-Za-z_][A-Za-z0-9_]{0,62}$/, describe: "a database user name", example: "glue_reader" });
+  const username = r.string("databaseUsername", {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]{0,62}$/,
+    describe: "a database user name",
+    example: "glue_reader",
+  });
   const password = r.secret("databasePassword");
   if (secretArnValue !== "" && !SECRET_ARN.test(secretArnValue)) {
-    r.problem("databaseSecretArn", "must be a Secrets Manager secret ARN", "copy the ARN from the Secrets Manager console");
+    r.problem(
+      "databaseSecretArn",
+      "must be a Secrets Manager secret ARN",
+      "copy the ARN from the Secrets Manager console",
+    );
   }
   if (secretArnValue === "" && !password) {
-    r.problem("databaseSecretArn", `or databasePassword is ${needed}`, "set databaseSecretArn to the secret holding the credentials, or `pulumi config set --secret sensor-analytics:databasePassword`");
+    r.problem(
+      "databaseSecretArn",
+      `or databasePassword is ${needed}`,
+      "set databaseSecretArn to the secret holding the credentials, or `pulumi config set --secret sensor-analytics:databasePassword`",
+    );
   }
   if (secretArnValue !== "" && password) {
-    r.problem("databasePassword", "must not be set together with databaseSecretArn (the secret already holds the password)", "remove one of them");
+    r.problem(
+      "databasePassword",
+      "must not be set together with databaseSecretArn (the secret already holds the password)",
+      "remove one of them",
+    );
   }
-  return { vpcId, routeTableIds, securityGroupId, host, secretArn: secretArnValue === "" ? undefined : secretArnValue, username, password };
+  return {
+    vpcId,
+    routeTableIds,
+    securityGroupId,
+    host,
+    secretArn: secretArnValue === "" ? undefined : secretArnValue,
+    username,
+    password,
+  };
 }
 
 function checkCidr(r: ConfigReader, key: string, value: string) {
   const parsed = parseCidr(value);
   if (typeof parsed === "string") {
-    r.problem(key, `must be an IPv4 CIDR block for a VPC (${parsed})`, "use a private range from /16 to /28, e.g. 10.20.0.0/24");
+    r.problem(
+      key,
+      `must be an IPv4 CIDR block for a VPC (${parsed})`,
+      "use a private range from /16 to /28, e.g. 10.20.0.0/24",
+    );
     return undefined;
   }
   if (parsed.prefix < 16 || parsed.prefix > 28) {
-    r.problem(key, "must have a prefix length from /16 to /28 (what a VPC allows)", "change the prefix length");
+    r.problem(
+      key,
+      "must have a prefix length from /16 to /28 (what a VPC allows)",
+      "change the prefix length",
+    );
     return undefined;
   }
   return parsed;
@@ -657,7 +825,11 @@ function checkSchedule(r: ConfigReader, key: string): ScheduleExpression | undef
   const value = r.string(key);
   const parsed = parseSchedule(value);
   if (typeof parsed === "string") {
-    r.problem(key, `must be an EventBridge Scheduler expression: ${parsed}`, 'use e.g. "rate(1 hour)" or "cron(0 2 * * ? *)" (minutes hours day-of-month month day-of-week year)');
+    r.problem(
+      key,
+      `must be an EventBridge Scheduler expression: ${parsed}`,
+      'use e.g. "rate(1 hour)" or "cron(0 2 * * ? *)" (minutes hours day-of-month month day-of-week year)',
+    );
     return undefined;
   }
   return parsed;

@@ -29,7 +29,11 @@ export class Platform extends pulumi.ComponentResource {
   constructor(name: string, args: PlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:index:Platform", name, {}, opts);
     const { config } = args;
-    const tags = { ...config.tags, "sensor-analytics:stack": config.stack, "sensor-analytics:app": config.app };
+    const tags = {
+      ...config.tags,
+      "sensor-analytics:stack": config.stack,
+      "sensor-analytics:app": config.app,
+    };
 
     this.lake = new DataLake(
       `${name}-lake`,
@@ -87,7 +91,11 @@ export class Platform extends pulumi.ComponentResource {
           workGroupName: this.analytics.workGroupName,
           workGroupArn: this.analytics.workGroupArn,
           databaseName: this.analytics.databaseName,
-          buckets: { raw: this.lake.buckets.raw, curated: this.lake.buckets.curated, results: this.lake.buckets.results },
+          buckets: {
+            raw: this.lake.buckets.raw,
+            curated: this.lake.buckets.curated,
+            results: this.lake.buckets.results,
+          },
           kmsKey: this.lake.kmsKey,
           dependsOn: Object.values(this.analytics.views),
           tags,
@@ -134,7 +142,11 @@ export class Platform extends pulumi.ComponentResource {
       `${name}-etl`,
       {
         label: config.deployment,
-        buckets: { raw: this.lake.buckets.raw, curated: this.lake.buckets.curated, artifacts: this.lake.buckets.artifacts },
+        buckets: {
+          raw: this.lake.buckets.raw,
+          curated: this.lake.buckets.curated,
+          artifacts: this.lake.buckets.artifacts,
+        },
         kmsKeyArn: this.lake.kmsKey.arn,
         lakeDatabaseName: config.lake.catalogDatabase,
         lakeDatabase: this.telemetry.ingest.catalog.database,

@@ -27,14 +27,30 @@ export function parseSchedule(text: string): ScheduleExpression | string {
   const cron = /^cron\((.*)\)$/.exec(text);
   if (cron) {
     const fields = cron[1]!.trim().split(/\s+/);
-    if (fields.length !== 6) return `cron needs 6 fields (minutes hours day-of-month month day-of-week year), found ${fields.length}`;
-    const [minutes, hours, dom, month, dow, year] = fields as [string, string, string, string, string, string];
+    if (fields.length !== 6)
+      return `cron needs 6 fields (minutes hours day-of-month month day-of-week year), found ${fields.length}`;
+    const [minutes, hours, dom, month, dow, year] = fields as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const checks: [string, string, RegExp][] = [
       ["minutes", minutes, /^(\*|([0-5]?\d)([-,/][0-5]?\d)*|\*\/\d+)$/],
       ["hours", hours, /^(\*|(1?\d|2[0-3])([-,/](1?\d|2[0-3]))*|\*\/\d+)$/],
       ["day-of-month", dom, /^(\*|\?|L|W|([1-9]|[12]\d|3[01])W?([-,/]([1-9]|[12]\d|3[01]))*|\*\/\d+)$/],
-      ["month", month, /^(\*|([1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)([-,/]([1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC))*|\*\/\d+)$/i],
-      ["day-of-week", dow, /^(\*|\?|L|([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)(L|#[1-5])?([-,]([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT))*)$/i],
+      [
+        "month",
+        month,
+        /^(\*|([1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)([-,/]([1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC))*|\*\/\d+)$/i,
+      ],
+      [
+        "day-of-week",
+        dow,
+        /^(\*|\?|L|([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)(L|#[1-5])?([-,]([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT))*)$/i,
+      ],
       ["year", year, /^(\*|(19[7-9]\d|2\d{3})([-,/](19[7-9]\d|2\d{3}|\d+))*|\*\/\d+)$/],
     ];
     for (const [name, value, pattern] of checks) {

@@ -97,16 +97,22 @@ export class LocalBackend {
     try {
       const count = options.devices ?? config.fleet.devices.length;
       const perRoom = Math.ceil(count / config.fleet.rooms.length);
-      const devices = count === 0 ? [] : fleetDevices(config.deployment, config.fleet.rooms, perRoom).slice(0, count);
+      const devices =
+        count === 0 ? [] : fleetDevices(config.deployment, config.fleet.rooms, perRoom).slice(0, count);
       const pki = await ensureLocalPki(dataDir, devices);
-      log(`PKI: ${devices.length} device certificates in ${path.join(dataDir, "pki")} (${pki.issued} issued now)`);
+      log(
+        `PKI: ${devices.length} device certificates in ${path.join(dataDir, "pki")} (${pki.issued} issued now)`,
+      );
 
       // Durable state first: what the lake holds, then the log entries after it, then the clock.
       const ingestDir = path.join(dataDir, "ingest");
       const checkpoint = readLakeCheckpoint(ingestDir);
       const ingestLog = DurableLog.open(path.join(ingestDir, "log"), checkpoint.durableThroughLsn);
       opened.push(() => ingestLog.log.close());
-      const resumeFrom = ingestLog.replay.reduce((max, e) => Math.max(max, e.receivedAt), Math.max(checkpoint.simulatedNowMs, readClockFile(dataDir)));
+      const resumeFrom = ingestLog.replay.reduce(
+        (max, e) => Math.max(max, e.receivedAt),
+        Math.max(checkpoint.simulatedNowMs, readClockFile(dataDir)),
+      );
       const clock = new LocalClock(options.speed, resumeFrom);
       const now = () => clock.now();
 
@@ -139,23 +145,51 @@ export class LocalBackend {
       };
       if (ingestLog.replay.length > 0) {
         ingest.replay(ingestLog.replay);
-        log(`ingest log: replayed ${ingestLog.replay.length} acknowledged messages that were not in the lake yet`);
+        log(
+          `ingest log: replayed ${ingestLog.replay.length} acknowledged messages that were not in the lake yet`,
+        );
       }
 
       const history = await HistoricalDatabase.open(path.join(dataDir, "pglite"));
       opened.push(() => history.close());
-      await seedSources(history, store, config, devices.length > 0 ? devices : config.fleet.devices, options.seed, clock.startMs, log);
+      await seedSources(
+        history,
+        store,
+        config,
+        devices.length > 0 ? devices : config.fleet.devices,
+        options.seed,
+        clock.startMs,
+        log,
+      );
       const jdbcPort = await history.serve();
       log(`historical database: PGlite on postgres://127.0.0.1:${jdbcPort} (pglite-socket)`);
 
-      const pipelines = await LocalPipelines.create({ config, store, duckdb, dataDir, speed: options.speed, now, jdbc: { host: "127.0.0.1", port: jdbcPort }, log });
+      const pipelines = await LocalPipelines.create({
+        config,
+        store,
+        duckdb,
+        dataDir,
+        speed: options.speed,
+        now,
+        jdbc: { host: "127.0.0.1", port: jdbcPort },
+        log,
+      });
       const scope = { region: config.region, accountId: LOCAL_ACCOUNT };
-      const broker = new LocalBroker({ pki, policy: buildDevicePolicyDocument({ deployment: config.deployment, ...scope }), scope, ingest, now, port: options.mqttPort });
+      const broker = new LocalBroker({
+        pki,
+        policy: buildDevicePolicyDocument({ deployment: config.deployment, ...scope }),
+        scope,
+        ingest,
+        now,
+        port: options.mqttPort,
+      });
       opened.push(() => broker.close());
       const mqttPort = await broker.start();
       const fleetFile = path.join(dataDir, "fleet.json");
       saveLocalFleetFile(fleetFile, localFleetFile(pki, config.deployment, mqttPort));
-      log(`broker: mqtts://127.0.0.1:${mqttPort} (MQTT 3.1.1, client certificates, IoT policy ${config.deployment}); fleet file ${fleetFile}`);
+      log(
+        `broker: mqtts://127.0.0.1:${mqttPort} (MQTT 3.1.1, client certificates, IoT policy ${config.deployment}); fleet file ${fleetFile}`,
+      );
 
       const runDir = path.join(dataDir, "runs", new Date(clock.startMs).toISOString().replace(/[:.]/g, "-"));
       fs.mkdirSync(runDir, { recursive: true });
@@ -207,8 +241,16 @@ export class LocalBackend {
       this.logLine(`dashboard: ${parts.dashboardUrl}`);
     }
     // On a lake without live readings, scoring starts at this run instead of looking back a day of empty windows.
-    if (!store.etag(store.bucketNames.curated, SCORING_KEYS.watermark) && store.list(store.bucketNames.raw, LAKE_ZONES.telemetry.prefix).length === 0) {
-      const watermark: ScoringWatermark = { scoredThroughMs: parts.clock.startMs - 1, lastWindowId: "", lastAnomalyTs: {}, updatedAt: new Date(parts.clock.now()).toISOString() };
+    if (
+      !store.etag(store.bucketNames.curated, SCORING_KEYS.watermark) &&
+      store.list(store.bucketNames.raw, LAKE_ZONES.telemetry.prefix).length === 0
+    ) {
+      const watermark: ScoringWatermark = {
+        scoredThroughMs: parts.clock.startMs - 1,
+        lastWindowId: "",
+        lastAnomalyTs: {},
+        updatedAt: new Date(parts.clock.now()).toISOString(),
+      };
       store.put(store.bucketNames.curated, SCORING_KEYS.watermark, `${JSON.stringify(watermark, null, 2)}\n`);
     }
     // A model must exist before anomalies can be scored: a first ETL (which starts training) if none does.
@@ -218,9 +260,21 @@ export class LocalBackend {
     }
     this.schedules = new CompressedSchedules(
       [
-        { name: "etl", expression: config.etl.schedule, run: () => void this.scheduled("ETL", () => pipelines.startEtl({})) },
-        { name: "training", expression: config.anomaly.trainingSchedule, run: () => void this.scheduled("training", () => pipelines.sfn.start(pipelines.arns.training, {})) },
-        { name: "scoring", expression: config.anomaly.scoringSchedule, run: () => void this.scheduled("scoring", () => pipelines.sfn.start(pipelines.arns.scoring, {})) },
+        {
+          name: "etl",
+          expression: config.etl.schedule,
+          run: () => void this.scheduled("ETL", () => pipelines.startEtl({})),
+        },
+        {
+          name: "training",
+          expression: config.anomaly.trainingSchedule,
+          run: () => void this.scheduled("training", () => pipelines.sfn.start(pipelines.arns.training, {})),
+        },
+        {
+          name: "scoring",
+          expression: config.anomaly.scoringSchedule,
+          run: () => void this.scheduled("scoring", () => pipelines.sfn.start(pipelines.arns.scoring, {})),
+        },
       ],
       options.speed,
     );
@@ -229,19 +283,27 @@ export class LocalBackend {
     // job runs and object times all live in simulated time).
     this.clockTimer = setInterval(() => saveClockFile(parts.dataDir, parts.clock.now()), 5_000);
     this.clockTimer.unref();
-    const every = Object.entries(this.schedules.intervals).map(([name, ms]) => `${name} every ${Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)}s` : "never"}`);
+    const every = Object.entries(this.schedules.intervals).map(
+      ([name, ms]) => `${name} every ${Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)}s` : "never"}`,
+    );
     this.logLine(`schedules (compressed x${options.speed}): ${every.join(", ")}`);
     if (options.fleet && parts.devices.length > 0) this.startFleet();
   }
 
-  private async scheduled(what: string, start: () => { done: Promise<void>; status: string; error?: string; cause?: string } | undefined): Promise<void> {
+  private async scheduled(
+    what: string,
+    start: () => { done: Promise<void>; status: string; error?: string; cause?: string } | undefined,
+  ): Promise<void> {
     const execution = start();
     if (!execution) {
       this.logLine(`${what}: previous execution still running, this run skipped`);
       return;
     }
     await execution.done;
-    if (execution.status !== "SUCCEEDED") this.logLine(`${what} execution ${execution.status}: ${execution.error ?? ""} ${execution.cause ?? ""}`);
+    if (execution.status !== "SUCCEEDED")
+      this.logLine(
+        `${what} execution ${execution.status}: ${execution.error ?? ""} ${execution.cause ?? ""}`,
+      );
   }
 
   private startFleet(): void {
@@ -251,7 +313,11 @@ export class LocalBackend {
       transport: new MqttJsTransport(`mqtts://127.0.0.1:${parts.mqttPort}`, pki.ca.certificatePem),
       devices: parts.devices.map((d) => {
         const cert = pki.devices.get(d.thingName)!;
-        return { thingName: d.thingName, roomId: d.roomId, credentials: { certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem } };
+        return {
+          thingName: d.thingName,
+          roomId: d.roomId,
+          credentials: { certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem },
+        };
       }),
       deployment: parts.config.deployment,
       protocol: "3.1.1",
@@ -273,7 +339,11 @@ export class LocalBackend {
     });
     parts.fleet = fleet;
     this.fleetRun = fleet.run();
-    void fleet.rampedUp.then((ms) => this.logLine(`fleet: ${fleet.stats.everConnected}/${parts.devices.length} devices connected in ${Math.round(ms)} ms`));
+    void fleet.rampedUp.then((ms) =>
+      this.logLine(
+        `fleet: ${fleet.stats.everConnected}/${parts.devices.length} devices connected in ${Math.round(ms)} ms`,
+      ),
+    );
   }
 
   /** Resolves when the fleet has published for `--duration` (or never, without a duration). */
@@ -360,16 +430,28 @@ async function seedSources(
   log: Logger,
 ): Promise<void> {
   if ((await history.count()) === 0) {
-    const readings = generateHistory(devices, seed, { fromMs: startMs - HISTORY_DAYS.database * DAY_MS, toMs: startMs, intervalMs: HISTORY_INTERVAL_MS });
+    const readings = generateHistory(devices, seed, {
+      fromMs: startMs - HISTORY_DAYS.database * DAY_MS,
+      toMs: startMs,
+      intervalMs: HISTORY_INTERVAL_MS,
+    });
     await history.insert(readings);
-    log(`historical database: seeded ${readings.length} readings (${HISTORY_DAYS.database} days of ${devices.length} sensors)`);
+    log(
+      `historical database: seeded ${readings.length} readings (${HISTORY_DAYS.database} days of ${devices.length} sensors)`,
+    );
   }
   if (store.list(store.bucketNames.raw, config.lake.historicalPrefix).length === 0) {
     // The files overlap the database's oldest day: curation keeps one copy of each reading.
     const from = startMs - (HISTORY_DAYS.database + HISTORY_DAYS.csv - HISTORY_DAYS.csvOverlap) * DAY_MS;
-    const readings = generateHistory(devices, seed, { fromMs: from, toMs: from + HISTORY_DAYS.csv * DAY_MS, intervalMs: HISTORY_INTERVAL_MS });
+    const readings = generateHistory(devices, seed, {
+      fromMs: from,
+      toMs: from + HISTORY_DAYS.csv * DAY_MS,
+      intervalMs: HISTORY_INTERVAL_MS,
+    });
     const keys = writeLandingCsv(store, config.lake.historicalPrefix, readings);
-    log(`landing zone: ${keys.length} historical CSV files (${readings.length} readings) under ${config.lake.historicalPrefix}`);
+    log(
+      `landing zone: ${keys.length} historical CSV files (${readings.length} readings) under ${config.lake.historicalPrefix}`,
+    );
   }
 }
 
@@ -380,7 +462,9 @@ function lockDataDir(dataDir: string): () => void {
     if (fs.existsSync(file)) {
       const pid = Number(fs.readFileSync(file, "utf8"));
       if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-        throw new Error(`another local backend (pid ${pid}) is using ${dataDir}; stop it, or pass a different --data-dir`);
+        throw new Error(
+          `another local backend (pid ${pid}) is using ${dataDir}; stop it, or pass a different --data-dir`,
+        );
       }
       // Left behind by a backend that was killed: take the directory over (its log is replayed).
       fs.rmSync(file, { force: true });

@@ -21,7 +21,8 @@ export class LocalClock {
     readonly speed: number,
     resumeFromMs = 0,
   ) {
-    if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`speed must be a positive number (got ${speed})`);
+    if (!(speed > 0) || !Number.isFinite(speed))
+      throw new Error(`speed must be a positive number (got ${speed})`);
     this.clock = new SimClock(Math.max(Date.now(), Math.ceil(resumeFromMs) + 1), speed);
   }
 

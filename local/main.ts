@@ -46,7 +46,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
     if (signals === 1) {
-      log(`${signal}: stopping (flushing the lake, running the ETL once more); again to stop without waiting for devices`);
+      log(
+        `${signal}: stopping (flushing the lake, running the ETL once more); again to stop without waiting for devices`,
+      );
       stopRequested();
     } else {
       log(`${signal} again: not waiting for in-flight readings`);
@@ -59,7 +61,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (options.durationMs === undefined) log("running until Ctrl-C");
     await Promise.race([backend.untilDone(), stopSignal]);
     const summary = await backend.stop();
-    process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatRunSummary(summary)}\n`);
+    process.stdout.write(
+      options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatRunSummary(summary)}\n`,
+    );
     if (!summary.ok) {
       process.stderr.write(`npm start: the run failed: ${summary.problems.join("; ")}\n`);
       return 1;

@@ -36,17 +36,75 @@ export const DEFAULTS = {
 } as const;
 
 export const LOCAL_OPTIONS: readonly OptionSpec[] = [
-  { name: "devices", value: "n", default: "the stack's rooms x sensorsPerRoom", description: "Sensors in the built-in fleet (and certificates in the local PKI), spread over the stack's rooms" },
-  { name: "duration", value: "duration", default: "until Ctrl-C", description: "How long the fleet publishes, in wall time (e.g. 60s, 5m); then the run drains, runs the ETL and prints the summary" },
-  { name: "speed", value: "factor", default: String(DEFAULTS.speed), description: "Simulated time runs this many times faster than wall time: readings, Firehose buffering, schedules, crawler polls" },
-  { name: "port", value: "n", default: String(DEFAULTS.port), description: "Dashboard port on 127.0.0.1 (0: any free port)" },
-  { name: "mqtt-port", value: "n", default: String(DEFAULTS.mqttPort), description: "MQTT over TLS port of the broker on 127.0.0.1 (0: any free port)" },
-  { name: "data-dir", value: "dir", default: DEFAULTS.dataDir, description: "Where the PKI, ingest log, lake, historical database and state live; reused across runs" },
-  { name: "stack", value: "name", default: DEFAULTS.stack, description: "Whose configuration to mirror (Pulumi.<name>.yaml): rooms, buffering, schedules, model settings" },
-  { name: "interval", value: "duration", default: DEFAULTS.interval, description: "Sampling interval of each sensor, simulated time" },
-  { name: "anomalies", value: "rate[,kind...]", default: DEFAULTS.anomalies, description: "Anomalies the fleet injects (see npm run fleet -- --help); 'none' for none" },
-  { name: "seed", value: "text", default: DEFAULTS.seed, description: "Seed of the sensor model and of the seeded history" },
-  { name: "no-fleet", description: "Run the backend without the built-in fleet (publish with npm run fleet -- --target mqtts://127.0.0.1:<mqtt-port> --fleet <data-dir>/fleet.json)" },
+  {
+    name: "devices",
+    value: "n",
+    default: "the stack's rooms x sensorsPerRoom",
+    description:
+      "Sensors in the built-in fleet (and certificates in the local PKI), spread over the stack's rooms",
+  },
+  {
+    name: "duration",
+    value: "duration",
+    default: "until Ctrl-C",
+    description:
+      "How long the fleet publishes, in wall time (e.g. 60s, 5m); then the run drains, runs the ETL and prints the summary",
+  },
+  {
+    name: "speed",
+    value: "factor",
+    default: String(DEFAULTS.speed),
+    description:
+      "Simulated time runs this many times faster than wall time: readings, Firehose buffering, schedules, crawler polls",
+  },
+  {
+    name: "port",
+    value: "n",
+    default: String(DEFAULTS.port),
+    description: "Dashboard port on 127.0.0.1 (0: any free port)",
+  },
+  {
+    name: "mqtt-port",
+    value: "n",
+    default: String(DEFAULTS.mqttPort),
+    description: "MQTT over TLS port of the broker on 127.0.0.1 (0: any free port)",
+  },
+  {
+    name: "data-dir",
+    value: "dir",
+    default: DEFAULTS.dataDir,
+    description: "Where the PKI, ingest log, lake, historical database and state live; reused across runs",
+  },
+  {
+    name: "stack",
+    value: "name",
+    default: DEFAULTS.stack,
+    description:
+      "Whose configuration to mirror (Pulumi.<name>.yaml): rooms, buffering, schedules, model settings",
+  },
+  {
+    name: "interval",
+    value: "duration",
+    default: DEFAULTS.interval,
+    description: "Sampling interval of each sensor, simulated time",
+  },
+  {
+    name: "anomalies",
+    value: "rate[,kind...]",
+    default: DEFAULTS.anomalies,
+    description: "Anomalies the fleet injects (see npm run fleet -- --help); 'none' for none",
+  },
+  {
+    name: "seed",
+    value: "text",
+    default: DEFAULTS.seed,
+    description: "Seed of the sensor model and of the seeded history",
+  },
+  {
+    name: "no-fleet",
+    description:
+      "Run the backend without the built-in fleet (publish with npm run fleet -- --target mqtts://127.0.0.1:<mqtt-port> --fleet <data-dir>/fleet.json)",
+  },
   { name: "no-dashboard", description: "Do not serve the dashboard" },
   { name: "json", description: "Print the summary as JSON on stdout (logs stay on stderr)" },
   { name: "help", description: "Show this help" },
@@ -74,14 +132,16 @@ export function parseLocalOptions(argv: readonly string[]): LocalOptions {
   for (const o of LOCAL_OPTIONS) spec[o.name] = { type: o.value ? "string" : "boolean" };
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    values = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false })
+      .values as Record<string, string | boolean | undefined>;
   } catch (err) {
     throw new UsageError(`${(err as Error).message}. Run npm start -- --help for the options.`);
   }
   const text = (name: string) => values[name] as string | undefined;
   const flag = (name: string) => values[name] === true;
   const stack = text("stack") ?? DEFAULTS.stack;
-  if (!/^[a-z0-9][a-z0-9-]{0,19}$/.test(stack)) throw new UsageError(`--stack must name a stack such as dev or prod (got "${stack}")`);
+  if (!/^[a-z0-9][a-z0-9-]{0,19}$/.test(stack))
+    throw new UsageError(`--stack must name a stack such as dev or prod (got "${stack}")`);
   let anomalies: AnomalyConfig;
   try {
     anomalies = parseAnomalySpec(text("anomalies") ?? DEFAULTS.anomalies);
@@ -91,7 +151,10 @@ export function parseLocalOptions(argv: readonly string[]): LocalOptions {
   return {
     help: flag("help"),
     devices: text("devices") === undefined ? undefined : integer("devices", text("devices")!, 0, 100_000),
-    durationMs: text("duration") === undefined ? undefined : duration("duration", text("duration")!, 1_000, 30 * 86_400_000),
+    durationMs:
+      text("duration") === undefined
+        ? undefined
+        : duration("duration", text("duration")!, 1_000, 30 * 86_400_000),
     speed: number("speed", text("speed") ?? String(DEFAULTS.speed), 0.01, 100_000),
     port: integer("port", text("port") ?? String(DEFAULTS.port), 0, 65_535),
     mqttPort: integer("mqtt-port", text("mqtt-port") ?? String(DEFAULTS.mqttPort), 0, 65_535),
@@ -108,20 +171,26 @@ export function parseLocalOptions(argv: readonly string[]): LocalOptions {
 
 function integer(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got "${value}")`);
+  if (!/^\d+$/.test(value.trim()) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got "${value}")`);
   return n;
 }
 
 function number(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${value}")`);
+  if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${value}")`);
   return n;
 }
 
 function duration(name: string, value: string, minMs: number, maxMs: number): number {
   const ms = parseDurationMs(value);
-  if (ms === undefined) throw new UsageError(`--${name} must be a duration with a unit (ms, s, m, h, d), e.g. 60s or 5m (got "${value}")`);
-  if (ms < minMs || ms > maxMs) throw new UsageError(`--${name} must be from ${minMs} ms to ${maxMs} ms (got "${value}")`);
+  if (ms === undefined)
+    throw new UsageError(
+      `--${name} must be a duration with a unit (ms, s, m, h, d), e.g. 60s or 5m (got "${value}")`,
+    );
+  if (ms < minMs || ms > maxMs)
+    throw new UsageError(`--${name} must be from ${minMs} ms to ${maxMs} ms (got "${value}")`);
   return ms;
 }
 

@@ -14,7 +14,13 @@ import * as path from "node:path";
 import type { DeviceIdentity } from "../components/telemetry/fleet";
 import { ROOM_ATTRIBUTE } from "../components/iot/policy-document";
 import { writeFleetFile, type FleetFile } from "../devices/fleet-file";
-import { createCertificateAuthority, issueDeviceCertificates, issueServerCertificate, type CertificateAuthority, type IssuedCertificate } from "../devices/pki";
+import {
+  createCertificateAuthority,
+  issueDeviceCertificates,
+  issueServerCertificate,
+  type CertificateAuthority,
+  type IssuedCertificate,
+} from "../devices/pki";
 import { writeFileDurably } from "./lake/object-store";
 
 /** A thing of the local registry. */
@@ -75,7 +81,8 @@ export async function ensureLocalPki(dataDir: string, devices: readonly DeviceId
   const existing = new Map<string, IssuedCertificate>();
   for (const device of devices) {
     const cert = readJson<IssuedCertificate>(deviceFile(device.thingName));
-    if (cert && isIssuedBy(cert.certificatePem, ca.certificatePem) && !isExpiring(cert.certificatePem)) existing.set(device.thingName, cert);
+    if (cert && isIssuedBy(cert.certificatePem, ca.certificatePem) && !isExpiring(cert.certificatePem))
+      existing.set(device.thingName, cert);
   }
   const missing = devices.filter((d) => !existing.has(d.thingName));
   if (missing.length > 0) {

@@ -21,7 +21,8 @@ export class CompressedSchedules {
     private readonly jobs: readonly ScheduledJob[],
     speed: number,
   ) {
-    for (const job of jobs) this.intervals[job.name] = (approximateIntervalSeconds(job.expression) * 1000) / speed;
+    for (const job of jobs)
+      this.intervals[job.name] = (approximateIntervalSeconds(job.expression) * 1000) / speed;
   }
 
   start(): void {

@@ -58,8 +58,17 @@ export interface RunSummary {
     /** Rows per table across the whole local lake. */
     readonly tables: Readonly<Record<string, number>>;
   };
-  readonly etl: { readonly final: ExecutionReport; readonly executions: readonly ExecutionReport[]; readonly jobRuns: readonly { name: string; state: string; rows?: Record<string, number> }[] };
-  readonly model: null | { readonly runId: string; readonly threshold: number; readonly trainingVectors: number; readonly promotedAt: string };
+  readonly etl: {
+    readonly final: ExecutionReport;
+    readonly executions: readonly ExecutionReport[];
+    readonly jobRuns: readonly { name: string; state: string; rows?: Record<string, number> }[];
+  };
+  readonly model: null | {
+    readonly runId: string;
+    readonly threshold: number;
+    readonly trainingVectors: number;
+    readonly promotedAt: string;
+  };
   readonly training: readonly ExecutionReport[];
   readonly scoring: { readonly windows: number; readonly executions: readonly ExecutionReport[] };
   readonly queries: Readonly<Record<string, number | string>>;
@@ -67,15 +76,26 @@ export interface RunSummary {
   readonly where: Readonly<Record<string, string>>;
 }
 
-const report = (e: LocalExecution): ExecutionReport => ({ name: e.name, status: e.status, error: e.error, cause: e.cause?.slice(0, 500), wallMs: e.wallMs });
+const report = (e: LocalExecution): ExecutionReport => ({
+  name: e.name,
+  status: e.status,
+  error: e.error,
+  cause: e.cause?.slice(0, 500),
+  wallMs: e.wallMs,
+});
 
 export async function buildRunSummary(
   parts: BackendParts,
-  run: { readonly fleet: FleetSummary | undefined; readonly finalEtl: LocalExecution; readonly scoring: readonly LocalExecution[] },
+  run: {
+    readonly fleet: FleetSummary | undefined;
+    readonly finalEtl: LocalExecution;
+    readonly scoring: readonly LocalExecution[];
+  },
 ): Promise<RunSummary> {
   const { pipelines, ingest, broker, writer, store, config } = parts;
   const athena = pipelines.athena;
-  const abs = (objects: readonly string[], suffix: string) => objects.filter((o) => o.endsWith(suffix)).map((o) => path.join(store.root, o));
+  const abs = (objects: readonly string[], suffix: string) =>
+    objects.filter((o) => o.endsWith(suffix)).map((o) => path.join(store.root, o));
   const telemetryRowsThisRun = await athena.countRows(abs(parts.delivered, ".parquet"), "parquet");
   const quarantineRowsThisRun = await athena.countRows(abs(parts.delivered, ".json.gz"), "json");
   const tables: Record<string, number> = {
@@ -97,26 +117,45 @@ export async function buildRunSummary(
     }
   }
 
-  const pointerFile = store.etag(store.bucketNames.artifacts, MODEL_KEYS.current) ? (JSON.parse(store.get(store.bucketNames.artifacts, MODEL_KEYS.current).body.toString("utf8")) as ModelPointer) : undefined;
+  const pointerFile = store.etag(store.bucketNames.artifacts, MODEL_KEYS.current)
+    ? (JSON.parse(
+        store.get(store.bucketNames.artifacts, MODEL_KEYS.current).body.toString("utf8"),
+      ) as ModelPointer)
+    : undefined;
 
   let anomalies: RunSummary["anomalies"] = null;
   if (run.fleet && fs.existsSync(parts.labelsFile) && run.fleet.simulated.start) {
     const from = Date.parse(run.fleet.simulated.start);
     const to = run.fleet.simulated.end ? Date.parse(run.fleet.simulated.end) : parts.clock.now();
     const devices = new Set(parts.devices.map((d) => d.thingName));
-    const detected = (await athena.sql(`SELECT device_id, ts FROM anomalies WHERE ts >= ${from} AND ts <= ${to}`, ["anomalies"]))
+    const detected = (
+      await athena.sql(`SELECT device_id, ts FROM anomalies WHERE ts >= ${from} AND ts <= ${to}`, [
+        "anomalies",
+      ])
+    )
       .map((r) => ({ device_id: String(r.device_id), ts: Number(r.ts) }))
       .filter((d) => devices.has(d.device_id));
-    const evaluation = evaluateAnomalies(readLabels(parts.labelsFile), detected, { intervalMs: parts.options.intervalMs, shingleSize: config.anomaly.shingleSize });
+    const evaluation = evaluateAnomalies(readLabels(parts.labelsFile), detected, {
+      intervalMs: parts.options.intervalMs,
+      shingleSize: config.anomaly.shingleSize,
+    });
     anomalies = { ...evaluation, alerts: pipelines.sns.counts.get(pipelines.arns.alertTopic) ?? 0 };
   }
 
   const problems: string[] = [];
   const acceptedEqualsLake = telemetryRowsThisRun === ingest.counters.accepted;
-  if (!acceptedEqualsLake) problems.push(`${ingest.counters.accepted} readings accepted but ${telemetryRowsThisRun} in the lake files this run delivered`);
-  if (run.finalEtl.status !== "SUCCEEDED") problems.push(`the final ETL execution ${run.finalEtl.status}: ${run.finalEtl.error ?? ""} ${run.finalEtl.cause ?? ""}`.trim());
-  if (ingest.counters.logFailures > 0) problems.push(`${ingest.counters.logFailures} messages could not be made durable (not acknowledged)`);
-  if (run.fleet && run.fleet.failed.total > 0) problems.push(`the fleet could not deliver ${run.fleet.failed.total} readings`);
+  if (!acceptedEqualsLake)
+    problems.push(
+      `${ingest.counters.accepted} readings accepted but ${telemetryRowsThisRun} in the lake files this run delivered`,
+    );
+  if (run.finalEtl.status !== "SUCCEEDED")
+    problems.push(
+      `the final ETL execution ${run.finalEtl.status}: ${run.finalEtl.error ?? ""} ${run.finalEtl.cause ?? ""}`.trim(),
+    );
+  if (ingest.counters.logFailures > 0)
+    problems.push(`${ingest.counters.logFailures} messages could not be made durable (not acknowledged)`);
+  if (run.fleet && run.fleet.failed.total > 0)
+    problems.push(`the fleet could not deliver ${run.fleet.failed.total} readings`);
   if (writer.stats.lastError) problems.push(writer.stats.lastError);
 
   const wallSeconds = Math.round((performance.now() - parts.wallStart) / 100) / 10;
@@ -127,7 +166,10 @@ export async function buildRunSummary(
     deployment: config.deployment,
     speed: parts.options.speed,
     wallSeconds,
-    simulated: { start: new Date(parts.clock.startMs).toISOString(), end: new Date(parts.clock.now()).toISOString() },
+    simulated: {
+      start: new Date(parts.clock.startMs).toISOString(),
+      end: new Date(parts.clock.now()).toISOString(),
+    },
     fleet: run.fleet
       ? {
           devices: run.fleet.devices,
@@ -159,11 +201,23 @@ export async function buildRunSummary(
     etl: {
       final: report(run.finalEtl),
       executions: pipelines.sfn.list(pipelines.arns.etl).map(report),
-      jobRuns: pipelines.glue.recentRuns(9).map((r) => ({ name: r.JobName, state: r.JobRunState, ...(r.Rows ? { rows: r.Rows } : {}) })),
+      jobRuns: pipelines.glue
+        .recentRuns(9)
+        .map((r) => ({ name: r.JobName, state: r.JobRunState, ...(r.Rows ? { rows: r.Rows } : {}) })),
     },
-    model: pointerFile ? { runId: pointerFile.runId, threshold: pointerFile.threshold, trainingVectors: pointerFile.trainingVectors, promotedAt: pointerFile.promotedAt } : null,
+    model: pointerFile
+      ? {
+          runId: pointerFile.runId,
+          threshold: pointerFile.threshold,
+          trainingVectors: pointerFile.trainingVectors,
+          promotedAt: pointerFile.promotedAt,
+        }
+      : null,
     training: pipelines.sfn.list(pipelines.arns.training).map(report),
-    scoring: { windows: run.scoring.filter((e) => e.status === "SUCCEEDED").length, executions: pipelines.sfn.list(pipelines.arns.scoring).slice(0, 10).map(report) },
+    scoring: {
+      windows: run.scoring.filter((e) => e.status === "SUCCEEDED").length,
+      executions: pipelines.sfn.list(pipelines.arns.scoring).slice(0, 10).map(report),
+    },
     queries,
     anomalies,
     where: {
@@ -189,14 +243,20 @@ export function formatRunSummary(s: RunSummary): string {
       : "  fleet      none (--no-fleet)",
     `  ingest     ${s.ingest.received} received: ${s.ingest.accepted} accepted, ${s.ingest.quarantined} quarantined, ${s.ingest.replayedFromLog} replayed from the log; denied ${s.ingest.deniedPublishes} publishes, ${s.ingest.deniedConnects} connects`,
     `  lake       ${s.lake.telemetryRowsThisRun} telemetry rows delivered this run (${s.lake.acceptedEqualsLake ? "= accepted" : "!= accepted"}), ${s.lake.quarantineRowsThisRun} quarantined, ${s.lake.filesThisRun} files in ${s.lake.deliveries} deliveries`,
-    `  tables     ${Object.entries(s.lake.tables).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `  tables     ${Object.entries(s.lake.tables)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
     `  ETL        final execution ${s.etl.final.status}${s.etl.final.error ? ` (${s.etl.final.error})` : ""}; ${s.etl.executions.length} executions this run`,
     `  model      ${s.model ? `run ${s.model.runId}, threshold ${s.model.threshold.toFixed(3)}, ${s.model.trainingVectors} training vectors` : "none"}`,
-    `  queries    ${Object.entries(s.queries).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `  queries    ${Object.entries(s.queries)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
     s.anomalies
       ? `  anomalies  ${s.anomalies.reported} reported, ${s.anomalies.detectedEvents}/${s.anomalies.injected} injected caught: recall ${pct(s.anomalies.recall)}, precision ${pct(s.anomalies.precision)}; ${s.anomalies.alerts} alerts`
       : "  anomalies  not evaluated (no fleet labels)",
-    `  where      ${Object.entries(s.where).map(([k, v]) => `${k}: ${v}`).join("\n             ")}`,
+    `  where      ${Object.entries(s.where)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join("\n             ")}`,
   ];
   return lines.join("\n");
 }

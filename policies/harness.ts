@@ -3,7 +3,13 @@
  * `pulumi preview --policy-pack policies` evaluates it against the engine: resource policies once per
  * resource, stack policies once with every resource.
  */
-import type { PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs, EnforcementLevel } from "@pulumi/policy";
+import type {
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  StackValidationArgs,
+  EnforcementLevel,
+} from "@pulumi/policy";
 import type { RecordedResource } from "../components/synth/mocks";
 import { unwrapSecrets } from "../components/synth/mocks";
 import { platformPolicies, PlatformPolicy } from "./rules";
@@ -33,7 +39,13 @@ function policyResources(resources: readonly RecordedResource[]): PolicyResource
       name: r.name,
       urn: r.urn,
       props: unwrapSecrets(r.inputs) as Record<string, unknown>,
-      opts: { protect: r.protect, ignoreChanges: [...r.ignoreChanges], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
+      opts: {
+        protect: r.protect,
+        ignoreChanges: [...r.ignoreChanges],
+        aliases: [],
+        additionalSecretOutputs: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      },
       dependencies: [],
       propertyDependencies: {},
       isType: (cls: ResourceClass) => cls.__pulumiType === r.type,
@@ -45,9 +57,14 @@ function policyResources(resources: readonly RecordedResource[]): PolicyResource
   resources.forEach((r, i) => {
     const view = views[i]!;
     view.parent = r.parent ? byUrn.get(r.parent) : undefined;
-    view.dependencies = r.dependsOn.map((u) => byUrn.get(u)).filter((v): v is PolicyResource => v !== undefined);
+    view.dependencies = r.dependsOn
+      .map((u) => byUrn.get(u))
+      .filter((v): v is PolicyResource => v !== undefined);
     view.propertyDependencies = Object.fromEntries(
-      Object.entries(r.propertyDependencies).map(([k, urns]) => [k, urns.map((u) => byUrn.get(u)).filter((v): v is PolicyResource => v !== undefined)]),
+      Object.entries(r.propertyDependencies).map(([k, urns]) => [
+        k,
+        urns.map((u) => byUrn.get(u)).filter((v): v is PolicyResource => v !== undefined),
+      ]),
     );
   });
   return views;
@@ -84,7 +101,9 @@ export async function evaluatePolicies(
         if (!(err instanceof NotApplicable)) throw err;
       }
     } else if (policy.validateResource) {
-      const validators = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+      const validators = Array.isArray(policy.validateResource)
+        ? policy.validateResource
+        : [policy.validateResource];
       for (const view of views) {
         const args = {
           ...view,

@@ -49,16 +49,25 @@ interface PhaseResult {
 
 function options() {
   const { values } = parseArgs({
-    options: { devices: { type: "string" }, readings: { type: "string" }, "freshness-seconds": { type: "string" }, stack: { type: "string" }, help: { type: "boolean" } },
+    options: {
+      devices: { type: "string" },
+      readings: { type: "string" },
+      "freshness-seconds": { type: "string" },
+      stack: { type: "string" },
+      help: { type: "boolean" },
+    },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write("Usage: npm run bench:local -- [--devices 1000] [--readings 20] [--freshness-seconds 10] [--stack dev]\n");
+    process.stdout.write(
+      "Usage: npm run bench:local -- [--devices 1000] [--readings 20] [--freshness-seconds 10] [--stack dev]\n",
+    );
     process.exit(0);
   }
   const int = (name: string, text: string | undefined, fallback: number) => {
     const n = text === undefined ? fallback : Number(text);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer (got "${text}")`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`--${name} must be a positive integer (got "${text}")`);
     return n;
   };
   return {
@@ -77,7 +86,11 @@ async function runFleet(
   readingsPerDevice: number,
   speed: number,
 ): Promise<{ fleet: Fleet; result: PhaseResult }> {
-  const devices = [...pki.devices].map(([thingName, cert]) => ({ thingName, roomId: cert.roomId, credentials: { certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem } }));
+  const devices = [...pki.devices].map(([thingName, cert]) => ({
+    thingName,
+    roomId: cert.roomId,
+    credentials: { certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem },
+  }));
   // Each device samples every simulated second, `speed` times a wall second.
   const fleet = new Fleet({
     transport: new MqttJsTransport(`mqtts://127.0.0.1:${port}`, pki.ca.certificatePem),
@@ -102,17 +115,23 @@ async function runFleet(
   const rampUp = await fleet.rampedUp;
   const samplingStart = performance.now();
   const total = devices.length * readingsPerDevice;
-  while (fleet.stats.acknowledged < total && fleet.phase !== "done") await new Promise((r) => setTimeout(r, 5));
+  while (fleet.stats.acknowledged < total && fleet.phase !== "done")
+    await new Promise((r) => setTimeout(r, 5));
   const ackSeconds = (performance.now() - samplingStart) / 1000;
   const summary = await run;
-  if (summary.failed.total > 0) throw new Error(`the fleet failed to deliver ${summary.failed.total} readings: ${JSON.stringify(summary.errors)}`);
+  if (summary.failed.total > 0)
+    throw new Error(
+      `the fleet failed to deliver ${summary.failed.total} readings: ${JSON.stringify(summary.errors)}`,
+    );
   return {
     fleet,
     result: {
       readings: summary.acknowledged,
       ackSeconds,
       ackRate: Math.round(summary.acknowledged / ackSeconds),
-      ackLatencyMs: summary.ackLatencyMs ? { p50: summary.ackLatencyMs.p50, p99: summary.ackLatencyMs.p99 } : null,
+      ackLatencyMs: summary.ackLatencyMs
+        ? { p50: summary.ackLatencyMs.p50, p99: summary.ackLatencyMs.p99 }
+        : null,
       connectSeconds: Math.round(rampUp) / 1000,
     },
   };
@@ -121,7 +140,13 @@ async function runFleet(
 async function bareBroker(pki: LocalPki): Promise<{ port: number; close: () => Promise<void> }> {
   const aedes = await Aedes.createBroker();
   const server = tls.createServer(
-    { key: pki.server.privateKeyPem, cert: pki.server.certificatePem, ca: [pki.ca.certificatePem], requestCert: true, rejectUnauthorized: true },
+    {
+      key: pki.server.privateKeyPem,
+      cert: pki.server.certificatePem,
+      ca: [pki.ca.certificatePem],
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
     (socket) => aedes.handle(socket),
   );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -134,7 +159,8 @@ async function bareBroker(pki: LocalPki): Promise<{ port: number; close: () => P
   };
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function main(): Promise<void> {
   const opts = options();
@@ -144,7 +170,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(BENCH_DIR, { recursive: true });
   const pkiStart = performance.now();
   const pki = await ensureLocalPki(BENCH_DIR, devices);
-  process.stderr.write(`bench: ${devices.length} device certificates ready (${pki.issued} issued in ${Math.round(performance.now() - pkiStart)} ms)\n`);
+  process.stderr.write(
+    `bench: ${devices.length} device certificates ready (${pki.issued} issued in ${Math.round(performance.now() - pkiStart)} ms)\n`,
+  );
 
   // Phase 1: the bare broker.
   const bare = await bareBroker(pki);
@@ -164,7 +192,18 @@ async function main(): Promise<void> {
   const now = () => Math.floor(start + (performance.now() - pkiStart) * speed);
   const duckdb = await DuckDBInstance.create(":memory:");
   const store = new LocalObjectStore(path.join(dataDir, "lake"), config.deployment, now);
-  const writer = FirehoseWriter.open({ store, duck: await duckdb.connect(), stateDir: path.join(dataDir, "ingest"), deployment: config.deployment, rooms: config.fleet.rooms, bufferSeconds: config.firehose.bufferSeconds, bufferMiB: config.firehose.bufferMiB, dynamicPartitioning: config.firehose.dynamicPartitioning, speed, now });
+  const writer = FirehoseWriter.open({
+    store,
+    duck: await duckdb.connect(),
+    stateDir: path.join(dataDir, "ingest"),
+    deployment: config.deployment,
+    rooms: config.fleet.rooms,
+    bufferSeconds: config.firehose.bufferSeconds,
+    bufferMiB: config.firehose.bufferMiB,
+    dynamicPartitioning: config.firehose.dynamicPartitioning,
+    speed,
+    now,
+  });
   const { log } = DurableLog.open(path.join(dataDir, "ingest", "log"), 0);
   const ingest = new IngestPipeline(log, new TopicRules(config.deployment), writer);
   const deliveries: Delivery[] = [];
@@ -174,7 +213,14 @@ async function main(): Promise<void> {
     deliveries.push(d);
   };
   const scope = { region: config.region, accountId: "000000000000" };
-  const broker = new LocalBroker({ pki, policy: buildDevicePolicyDocument({ deployment: config.deployment, ...scope }), scope, ingest, now, port: 0 });
+  const broker = new LocalBroker({
+    pki,
+    policy: buildDevicePolicyDocument({ deployment: config.deployment, ...scope }),
+    scope,
+    ingest,
+    now,
+    port: 0,
+  });
   const port = await broker.start();
   const firstPublish = performance.now();
   const localPhase = await runFleet(pki, port, config.deployment, opts.readings, 100);
@@ -193,12 +239,22 @@ async function main(): Promise<void> {
   const duck = await duckdb.connect();
   const latencies: number[] = [];
   for (const delivery of deliveries) {
-    const files = delivery.objects.filter((o) => o.endsWith(".parquet")).map((o) => `'${path.join(store.root, o)}'`);
+    const files = delivery.objects
+      .filter((o) => o.endsWith(".parquet"))
+      .map((o) => `'${path.join(store.root, o)}'`);
     if (files.length === 0) continue;
-    const rows = (await duck.runAndReadAll(`SELECT ts FROM read_parquet([${files.join(", ")}])`)).getRowObjectsJS();
+    const rows = (
+      await duck.runAndReadAll(`SELECT ts FROM read_parquet([${files.join(", ")}])`)
+    ).getRowObjectsJS();
     for (const row of rows) latencies.push(delivery.committedAtWall - clock.wallAt(Number(row.ts)));
   }
-  const lakeRows = Number((await duck.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${path.join(store.root, "raw", "telemetry", "**", "*.parquet")}')`)).getRowObjectsJS()[0]!.n);
+  const lakeRows = Number(
+    (
+      await duck.runAndReadAll(
+        `SELECT count(*) AS n FROM read_parquet('${path.join(store.root, "raw", "telemetry", "**", "*.parquet")}')`,
+      )
+    ).getRowObjectsJS()[0]!.n,
+  );
   duck.closeSync();
   duckdb.closeSync();
   latencies.sort((a, b) => a - b);
@@ -218,10 +274,18 @@ async function main(): Promise<void> {
       readingsPerFsync: Math.round((log.stats.appends / Math.max(1, log.stats.fsyncs)) * 10) / 10,
     },
     ingestRatio: Math.round((localPhase.result.ackRate / barePhase.result.ackRate) * 100) / 100,
-    publishToQueryableMs: { load: `${devices.length} readings/s`, readings: latencies.length, bufferIntervalWallMs: bufferWallMs, p50: Math.round(percentile(latencies, 50)), p95: Math.round(percentile(latencies, 95)), max: Math.round(latencies.at(-1) ?? 0) },
+    publishToQueryableMs: {
+      load: `${devices.length} readings/s`,
+      readings: latencies.length,
+      bufferIntervalWallMs: bufferWallMs,
+      p50: Math.round(percentile(latencies, 50)),
+      p95: Math.round(percentile(latencies, 95)),
+      max: Math.round(latencies.at(-1) ?? 0),
+    },
   };
   const acknowledged = localPhase.result.readings + freshPhase.result.readings;
-  if (lakeRows !== acknowledged) throw new Error(`the lake holds ${lakeRows} readings, ${acknowledged} were acknowledged`);
+  if (lakeRows !== acknowledged)
+    throw new Error(`the lake holds ${lakeRows} readings, ${acknowledged} were acknowledged`);
   fs.writeFileSync(path.join(BENCH_DIR, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
   const lines = [
     `local ingest benchmark: ${result.devices} devices x ${result.readingsPerDevice} QoS 1 readings over TLS, ${result.cpus} CPUs, loopback`,

@@ -37,7 +37,10 @@ export interface SecureBucketArgs {
    * whose ARN matches the pattern (a pattern, because the sources need this bucket before they exist).
    * @default - accepts no access logs
    */
-  readonly acceptsAccessLogsFrom?: { readonly sourceArnPattern: pulumi.Input<string>; readonly accountId: pulumi.Input<string> };
+  readonly acceptsAccessLogsFrom?: {
+    readonly sourceArnPattern: pulumi.Input<string>;
+    readonly accountId: pulumi.Input<string>;
+  };
   /** Allow `pulumi destroy` to delete a non-empty bucket. @default false */
   readonly forceDestroy?: boolean;
   /** Tags for the bucket. @default - none */
@@ -75,7 +78,13 @@ export class SecureBucket extends pulumi.ComponentResource {
     );
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,
-      { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       child,
     );
     new aws.s3.BucketServerSideEncryptionConfiguration(
@@ -85,7 +94,10 @@ export class SecureBucket extends pulumi.ComponentResource {
         rules: [
           args.kmsKeyArn
             ? {
-                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
+                applyServerSideEncryptionByDefault: {
+                  sseAlgorithm: "aws:kms",
+                  kmsMasterKeyId: args.kmsKeyArn,
+                },
                 // Bucket keys cut KMS request costs by ~99% for high-volume writers like Firehose.
                 bucketKeyEnabled: true,
               }
@@ -151,11 +163,17 @@ function lifecycleRules(args: SecureBucketArgs): aws.types.input.s3.BucketLifecy
       noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays },
       expiration: { expiredObjectDeleteMarker: true },
     },
-    { id: "incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+    {
+      id: "incomplete-uploads",
+      status: "Enabled",
+      filter: {},
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+    },
   ];
   for (const rule of args.lifecycleRules ?? []) {
     const transitions: aws.types.input.s3.BucketLifecycleConfigurationRuleTransition[] = [];
-    if (rule.infrequentAccessAfterDays) transitions.push({ days: rule.infrequentAccessAfterDays, storageClass: "STANDARD_IA" });
+    if (rule.infrequentAccessAfterDays)
+      transitions.push({ days: rule.infrequentAccessAfterDays, storageClass: "STANDARD_IA" });
     if (rule.glacierAfterDays) transitions.push({ days: rule.glacierAfterDays, storageClass: "GLACIER_IR" });
     rules.push({
       id: rule.id,

@@ -15,7 +15,8 @@ export function parseCidr(text: string): Cidr | string {
   if (!match) return `"${text}" is not of the form a.b.c.d/n`;
   const octets = match.slice(1, 5).map(Number);
   const prefix = Number(match[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return `"${text}" has an octet above 255 or a prefix above 32`;
+  if (octets.some((o) => o > 255) || prefix > 32)
+    return `"${text}" has an octet above 255 or a prefix above 32`;
   const address = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
   const size = 2 ** (32 - prefix);
   if (address % size !== 0) {

@@ -95,14 +95,19 @@ function writeJson(file: string, value: unknown): void {
 }
 
 function printSummary(result: SynthResult): void {
-  const lines = [`Stack ${result.stack}: ${result.resourceCount} resources (written to ${path.relative(process.cwd(), result.outDir) || "."})`];
+  const lines = [
+    `Stack ${result.stack}: ${result.resourceCount} resources (written to ${path.relative(process.cwd(), result.outDir) || "."})`,
+  ];
   const width = Math.max(...Object.keys(result.countsByType).map((t) => t.length));
   for (const [type, count] of Object.entries(result.countsByType).sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  ${type.padEnd(width)}  ${count}`);
   }
   const { mandatory, advisory, results } = result.policy;
-  lines.push(`Policy pack: ${results.length} policies, ${mandatory.length} mandatory and ${advisory.length} advisory violations`);
-  for (const v of [...mandatory, ...advisory]) lines.push(`  [${v.enforcementLevel}] ${v.policy}: ${v.message}`);
+  lines.push(
+    `Policy pack: ${results.length} policies, ${mandatory.length} mandatory and ${advisory.length} advisory violations`,
+  );
+  for (const v of [...mandatory, ...advisory])
+    lines.push(`  [${v.enforcementLevel}] ${v.policy}: ${v.message}`);
   console.log(lines.join("\n"));
 }
 

@@ -42,7 +42,11 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /** Whether a recorded input value is a Pulumi secret. */
 export function isSecretValue(value: unknown): value is { value: unknown } {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG
+  );
 }
 
 /** Replaces every secret in a recorded value with "[secret]" (for files people read). */
@@ -101,11 +105,27 @@ export class AwsMocks implements pulumi.runtime.Mocks {
     const inputs = args.inputs as Record<string, unknown>;
     switch (args.token) {
       case "aws:index/getCallerIdentity:getCallerIdentity":
-        return { accountId, arn: `arn:${partition}:iam::${accountId}:user/deployer`, userId: "AIDAEXAMPLEDEPLOYER", id: accountId };
+        return {
+          accountId,
+          arn: `arn:${partition}:iam::${accountId}:user/deployer`,
+          userId: "AIDAEXAMPLEDEPLOYER",
+          id: accountId,
+        };
       case "aws:index/getPartition:getPartition":
-        return { partition, dnsSuffix: partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: partition };
+        return {
+          partition,
+          dnsSuffix: partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com",
+          reverseDnsPrefix: "com.amazonaws",
+          id: partition,
+        };
       case "aws:index/getRegion:getRegion":
-        return { name: region, region, id: region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
+        return {
+          name: region,
+          region,
+          id: region,
+          endpoint: `ec2.${region}.amazonaws.com`,
+          description: region,
+        };
       case "aws:index/getAvailabilityZones:getAvailabilityZones": {
         const suffixes = ["a", "b", "c"];
         return {
@@ -118,8 +138,16 @@ export class AwsMocks implements pulumi.runtime.Mocks {
       case "aws:iot/getEndpoint:getEndpoint": {
         const type = (inputs.endpointType as string | undefined) ?? "iot:Data";
         const host = type === "iot:Data-ATS" ? `${hex(accountId, 14)}-ats` : hex(`${accountId}${type}`, 14);
-        const service = type.startsWith("iot:Data") ? "iot" : type === "iot:CredentialProvider" ? "credentials.iot" : "jobs.iot";
-        return { id: region, endpointAddress: `${host}.${service}.${region}.amazonaws.com`, endpointType: type };
+        const service = type.startsWith("iot:Data")
+          ? "iot"
+          : type === "iot:CredentialProvider"
+            ? "credentials.iot"
+            : "jobs.iot";
+        return {
+          id: region,
+          endpointAddress: `${host}.${service}.${region}.amazonaws.com`,
+          endpointType: type,
+        };
       }
       case "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
         const registry = SAGEMAKER_ALGORITHM_REGISTRIES[region];
@@ -127,14 +155,23 @@ export class AwsMocks implements pulumi.runtime.Mocks {
         const repository = inputs.repositoryName as string;
         const tag = (inputs.imageTag as string | undefined) ?? "1";
         const registryPath = `${registry}.dkr.ecr.${region}.amazonaws.com/${repository}:${tag}`;
-        return { id: registryPath, registryId: registry, registryPath, repositoryName: repository, imageTag: tag };
+        return {
+          id: registryPath,
+          registryId: registry,
+          registryPath,
+          repositoryName: repository,
+          imageTag: tag,
+        };
       }
       default:
         throw new Error(`Mock not implemented: ${args.token}`);
     }
   }
 
-  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+  newResource(args: pulumi.runtime.MockResourceArgs): {
+    id: string | undefined;
+    state: Record<string, unknown>;
+  } {
     const inputs = args.inputs as Record<string, unknown>;
     if (!args.custom) return { id: undefined, state: {} };
     const computed = this.computedState(args.type, args.name, inputs);
@@ -142,7 +179,11 @@ export class AwsMocks implements pulumi.runtime.Mocks {
   }
 
   /** ID and computed attributes for one resource type. */
-  private computedState(type: string, name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
+  private computedState(
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+  ): { id: string; state: Record<string, unknown> } {
     const { region, accountId: acct, partition: p } = this;
     const seed = `${type}::${name}`;
     const str = (key: string) => (typeof inputs[key] === "string" ? (inputs[key] as string) : undefined);
@@ -152,17 +193,39 @@ export class AwsMocks implements pulumi.runtime.Mocks {
     switch (type) {
       case "aws:s3/bucket:Bucket": {
         const bucket = named("bucket", true);
-        return { id: bucket, state: { bucket, arn: `arn:${p}:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`, region } };
+        return {
+          id: bucket,
+          state: {
+            bucket,
+            arn: `arn:${p}:s3:::${bucket}`,
+            bucketDomainName: `${bucket}.s3.amazonaws.com`,
+            bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
+            region,
+          },
+        };
       }
       case "aws:kms/key:Key": {
         const keyId = uuid(seed);
         return { id: keyId, state: { keyId, arn: `arn:${p}:kms:${region}:${acct}:key/${keyId}` } };
       }
       case "aws:kms/alias:Alias":
-        return { id: str("name") ?? `alias/${name}`, state: { arn: `arn:${p}:kms:${region}:${acct}:${str("name") ?? `alias/${name}`}`, targetKeyArn: `arn:${p}:kms:${region}:${acct}:key/${str("targetKeyId") ?? uuid(seed)}` } };
+        return {
+          id: str("name") ?? `alias/${name}`,
+          state: {
+            arn: `arn:${p}:kms:${region}:${acct}:${str("name") ?? `alias/${name}`}`,
+            targetKeyArn: `arn:${p}:kms:${region}:${acct}:key/${str("targetKeyId") ?? uuid(seed)}`,
+          },
+        };
       case "aws:iam/role:Role": {
         const roleName = named();
-        return { id: roleName, state: { name: roleName, arn: `arn:${p}:iam::${acct}:role${str("path") ?? "/"}${roleName}`, uniqueId: `AROA${hex(seed, 17).toUpperCase()}` } };
+        return {
+          id: roleName,
+          state: {
+            name: roleName,
+            arn: `arn:${p}:iam::${acct}:role${str("path") ?? "/"}${roleName}`,
+            uniqueId: `AROA${hex(seed, 17).toUpperCase()}`,
+          },
+        };
       }
       case "aws:iam/policy:Policy": {
         const policyName = named();
@@ -172,7 +235,16 @@ export class AwsMocks implements pulumi.runtime.Mocks {
       case "aws:lambda/function:Function": {
         const fn = named();
         const arn = `arn:${p}:lambda:${region}:${acct}:function:${fn}`;
-        return { id: fn, state: { name: fn, arn, qualifiedArn: `${arn}:$LATEST`, invokeArn: `arn:${p}:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`, version: "$LATEST" } };
+        return {
+          id: fn,
+          state: {
+            name: fn,
+            arn,
+            qualifiedArn: `${arn}:$LATEST`,
+            invokeArn: `arn:${p}:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+            version: "$LATEST",
+          },
+        };
       }
       case "aws:sns/topic:Topic": {
         const arn = `arn:${p}:sns:${region}:${acct}:${named()}`;
@@ -180,7 +252,14 @@ export class AwsMocks implements pulumi.runtime.Mocks {
       }
       case "aws:sqs/queue:Queue": {
         const q = named();
-        return { id: `https://sqs.${region}.amazonaws.com/${acct}/${q}`, state: { name: q, arn: `arn:${p}:sqs:${region}:${acct}:${q}`, url: `https://sqs.${region}.amazonaws.com/${acct}/${q}` } };
+        return {
+          id: `https://sqs.${region}.amazonaws.com/${acct}/${q}`,
+          state: {
+            name: q,
+            arn: `arn:${p}:sqs:${region}:${acct}:${q}`,
+            url: `https://sqs.${region}.amazonaws.com/${acct}/${q}`,
+          },
+        };
       }
       case "aws:sfn/stateMachine:StateMachine": {
         const arn = `arn:${p}:states:${region}:${acct}:stateMachine:${named()}`;
@@ -188,11 +267,17 @@ export class AwsMocks implements pulumi.runtime.Mocks {
       }
       case "aws:cloudwatch/logGroup:LogGroup": {
         const group = named();
-        return { id: group, state: { name: group, arn: `arn:${p}:logs:${region}:${acct}:log-group:${group}` } };
+        return {
+          id: group,
+          state: { name: group, arn: `arn:${p}:logs:${region}:${acct}:log-group:${group}` },
+        };
       }
       case "aws:cloudwatch/metricAlarm:MetricAlarm": {
         const alarm = named();
-        return { id: alarm, state: { name: alarm, arn: `arn:${p}:cloudwatch:${region}:${acct}:alarm:${alarm}` } };
+        return {
+          id: alarm,
+          state: { name: alarm, arn: `arn:${p}:cloudwatch:${region}:${acct}:alarm:${alarm}` },
+        };
       }
       case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": {
         const stream = named();
@@ -201,11 +286,27 @@ export class AwsMocks implements pulumi.runtime.Mocks {
       }
       case "aws:iot/certificate:Certificate": {
         const certId = hex(seed, 64);
-        const generated = inputs.csr === undefined ? { privateKey: fakePem("RSA PRIVATE KEY", seed), publicKey: fakePem("PUBLIC KEY", seed) } : {};
-        return { id: certId, state: { arn: `arn:${p}:iot:${region}:${acct}:cert/${certId}`, certificatePem: fakePem("CERTIFICATE", seed), caCertificateId: hex(`${seed}ca`, 64), ...generated } };
+        const generated =
+          inputs.csr === undefined
+            ? { privateKey: fakePem("RSA PRIVATE KEY", seed), publicKey: fakePem("PUBLIC KEY", seed) }
+            : {};
+        return {
+          id: certId,
+          state: {
+            arn: `arn:${p}:iot:${region}:${acct}:cert/${certId}`,
+            certificatePem: fakePem("CERTIFICATE", seed),
+            caCertificateId: hex(`${seed}ca`, 64),
+            ...generated,
+          },
+        };
       }
       case "aws:ec2/vpc:Vpc":
-        return ec2Id("vpc", seed, p, region, acct, "vpc", { defaultRouteTableId: `rtb-${hex(`${seed}rt`, 17)}`, defaultSecurityGroupId: `sg-${hex(`${seed}sg`, 17)}`, mainRouteTableId: `rtb-${hex(`${seed}rt`, 17)}`, ownerId: acct });
+        return ec2Id("vpc", seed, p, region, acct, "vpc", {
+          defaultRouteTableId: `rtb-${hex(`${seed}rt`, 17)}`,
+          defaultSecurityGroupId: `sg-${hex(`${seed}sg`, 17)}`,
+          mainRouteTableId: `rtb-${hex(`${seed}rt`, 17)}`,
+          ownerId: acct,
+        });
       case "aws:ec2/subnet:Subnet":
         return ec2Id("subnet", seed, p, region, acct, "subnet");
       case "aws:ec2/routeTable:RouteTable":
@@ -230,7 +331,28 @@ export class AwsMocks implements pulumi.runtime.Mocks {
         const port = (inputs.port as number | undefined) ?? 5432;
         const address = `${identifier}.${hex(acct, 12)}.${region}.rds.amazonaws.com`;
         const secretArn = `arn:${p}:secretsmanager:${region}:${acct}:secret:rds!db-${uuid(seed)}-${hex(seed, 6)}`;
-        return { id: `db-${hex(seed, 26).toUpperCase()}`, state: { identifier, address, port, endpoint: `${address}:${port}`, arn: `arn:${p}:rds:${region}:${acct}:db:${identifier}`, resourceId: `db-${hex(seed, 26).toUpperCase()}`, masterUserSecrets: inputs.manageMasterUserPassword ? [{ secretArn, kmsKeyId: inputs.masterUserSecretKmsKeyId ?? `arn:${p}:kms:${region}:${acct}:alias/aws/secretsmanager`, secretStatus: "active" }] : [] } };
+        return {
+          id: `db-${hex(seed, 26).toUpperCase()}`,
+          state: {
+            identifier,
+            address,
+            port,
+            endpoint: `${address}:${port}`,
+            arn: `arn:${p}:rds:${region}:${acct}:db:${identifier}`,
+            resourceId: `db-${hex(seed, 26).toUpperCase()}`,
+            masterUserSecrets: inputs.manageMasterUserPassword
+              ? [
+                  {
+                    secretArn,
+                    kmsKeyId:
+                      inputs.masterUserSecretKmsKeyId ??
+                      `arn:${p}:kms:${region}:${acct}:alias/aws/secretsmanager`,
+                    secretStatus: "active",
+                  },
+                ]
+              : [],
+          },
+        };
       }
       case "aws:secretsmanager/secret:Secret": {
         const secretName = named();
@@ -239,20 +361,36 @@ export class AwsMocks implements pulumi.runtime.Mocks {
       }
       case "aws:lambda/functionUrl:FunctionUrl": {
         const urlId = hex(seed, 32);
-        return { id: str("functionName") ?? urlId, state: { functionUrl: `https://${urlId}.lambda-url.${region}.on.aws/`, urlId, functionArn: `arn:${p}:lambda:${region}:${acct}:function:${str("functionName") ?? name}` } };
+        return {
+          id: str("functionName") ?? urlId,
+          state: {
+            functionUrl: `https://${urlId}.lambda-url.${region}.on.aws/`,
+            urlId,
+            functionArn: `arn:${p}:lambda:${region}:${acct}:function:${str("functionName") ?? name}`,
+          },
+        };
       }
       case "aws:quicksight/dataSource:DataSource":
       case "aws:quicksight/dataSet:DataSet": {
         const idKey = type.endsWith("DataSource") ? "dataSourceId" : "dataSetId";
         const resourceId = str(idKey) ?? uuid(seed);
         const kind = type.endsWith("DataSource") ? "datasource" : "dataset";
-        return { id: `${acct},${resourceId}`, state: { arn: `arn:${p}:quicksight:${region}:${acct}:${kind}/${resourceId}` } };
+        return {
+          id: `${acct},${resourceId}`,
+          state: { arn: `arn:${p}:quicksight:${region}:${acct}:${kind}/${resourceId}` },
+        };
       }
       case "aws:athena/namedQuery:NamedQuery":
         return { id: uuid(seed), state: {} };
       case "aws:scheduler/schedule:Schedule": {
         const s = named();
-        return { id: `${str("groupName") ?? "default"}/${s}`, state: { name: s, arn: `arn:${p}:scheduler:${region}:${acct}:schedule/${str("groupName") ?? "default"}/${s}` } };
+        return {
+          id: `${str("groupName") ?? "default"}/${s}`,
+          state: {
+            name: s,
+            arn: `arn:${p}:scheduler:${region}:${acct}:schedule/${str("groupName") ?? "default"}/${s}`,
+          },
+        };
       }
     }
     // Everything else: `arn:<partition>:<service>:<region>:<account>:<resource-type>/<name>`.
@@ -275,7 +413,15 @@ const SERVICE_ARN_NAMES: Record<string, string> = {
   appautoscaling: "application-autoscaling",
 };
 
-function ec2Id(prefix: string, seed: string, p: string, region: string, acct: string, arnType: string, extra: Record<string, unknown> = {}) {
+function ec2Id(
+  prefix: string,
+  seed: string,
+  p: string,
+  region: string,
+  acct: string,
+  arnType: string,
+  extra: Record<string, unknown> = {},
+) {
   const id = `${prefix}-${hex(seed, 17)}`;
   return { id, state: { arn: `arn:${p}:ec2:${region}:${acct}:${arnType}/${id}`, ...extra } };
 }
@@ -311,7 +457,15 @@ class ResourceRecorder implements pulumi.runtime.Mocks {
   readonly records: RecordedResource[] = [];
   private readonly pendingOptions = new Map<
     string,
-    { parent?: string; custom: boolean; protect: boolean; retainOnDelete: boolean; ignoreChanges: string[]; dependsOn: string[]; propertyDependencies: Record<string, string[]> }
+    {
+      parent?: string;
+      custom: boolean;
+      protect: boolean;
+      retainOnDelete: boolean;
+      ignoreChanges: string[];
+      dependsOn: string[];
+      propertyDependencies: Record<string, string[]>;
+    }
   >();
 
   constructor(private readonly awsMocks: AwsMocks) {}
@@ -324,7 +478,10 @@ class ResourceRecorder implements pulumi.runtime.Mocks {
   attach(monitor: MockMonitor): void {
     const register = monitor.registerResource.bind(monitor);
     // The request is the SDK's internal protobuf message; only its getters are used here.
-    monitor.registerResource = (req: RegisterResourceRequest, callback: (err: unknown, response: unknown) => void) => {
+    monitor.registerResource = (
+      req: RegisterResourceRequest,
+      callback: (err: unknown, response: unknown) => void,
+    ) => {
       this.pendingOptions.set(`${req.getType()}::${req.getName()}`, {
         parent: req.getParent() || undefined,
         custom: req.getCustom(),
@@ -370,7 +527,9 @@ interface RegisterResourceRequest {
   getRetainondelete(): boolean | undefined;
   getIgnorechangesList(): string[];
   getDependenciesList(): string[];
-  getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
+  getPropertydependenciesMap(): {
+    forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
+  };
 }
 
 function propertyDependencies(req: RegisterResourceRequest): Record<string, string[]> {
@@ -382,7 +541,13 @@ function propertyDependencies(req: RegisterResourceRequest): Record<string, stri
 }
 
 /** The URN the mock monitor gives a resource (parent's type qualifies the child's, as the engine does). */
-function urnOf(project: string, stack: string, parent: string | undefined, type: string, name: string): string {
+function urnOf(
+  project: string,
+  stack: string,
+  parent: string | undefined,
+  type: string,
+  name: string,
+): string {
   let qualified = type;
   if (parent) {
     const parentType = (parent.split("::")[2] ?? "").split("$").pop();
@@ -430,7 +595,11 @@ export async function runUnderMocks<T>(
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
     const documents = await Promise.all(
-      registeredDocuments().map(async (d) => ({ name: d.name, kind: d.kind, content: await resolve(d.content) })),
+      registeredDocuments().map(async (d) => ({
+        name: d.name,
+        kind: d.kind,
+        content: await resolve(d.content),
+      })),
     );
     await new Promise((r) => setImmediate(r));
     if (asyncErrors.length > 0) throw asyncErrors[0];
@@ -455,7 +624,9 @@ export async function resolve(value: unknown): Promise<unknown> {
   if (pulumi.Resource.isInstance(value)) return `[resource ${await resolve((value as pulumi.Resource).urn)}]`;
   if (Array.isArray(value)) return Promise.all(value.map(resolve));
   if (typeof value === "object" && value !== null) {
-    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolve(v)] as const));
+    const entries = await Promise.all(
+      Object.entries(value).map(async ([k, v]) => [k, await resolve(v)] as const),
+    );
     return Object.fromEntries(entries);
   }
   return value;

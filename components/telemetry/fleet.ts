@@ -25,7 +25,11 @@ export function thingName(deployment: string, roomId: string, index: number): st
 }
 
 /** Every device of a fleet, room by room, in a stable order (resource names depend on it). */
-export function fleetDevices(deployment: string, rooms: readonly string[], sensorsPerRoom: number): DeviceIdentity[] {
+export function fleetDevices(
+  deployment: string,
+  rooms: readonly string[],
+  sensorsPerRoom: number,
+): DeviceIdentity[] {
   const devices: DeviceIdentity[] = [];
   for (const roomId of rooms) {
     for (let index = 1; index <= sensorsPerRoom; index++) {

@@ -211,7 +211,8 @@ export function validatePayload(
   for (const field of PAYLOAD_FIELDS) {
     const value = record[field.name];
     if (value === undefined || value === null) {
-      if (field.required && field.origin === "payload") problems.push({ field: field.name, reason: "missing" });
+      if (field.required && field.origin === "payload")
+        problems.push({ field: field.name, reason: "missing" });
       continue;
     }
     problems.push(...checkValue(field, value));
@@ -235,11 +236,14 @@ function checkValue(field: TelemetryField, value: unknown): ValidationProblem[] 
     }
     return [];
   }
-  if (typeof value !== "number" || !Number.isFinite(value)) return [{ field: field.name, reason: "not a number" }];
+  if (typeof value !== "number" || !Number.isFinite(value))
+    return [{ field: field.name, reason: "not a number" }];
   if ((field.type === "bigint" || field.type === "int") && !Number.isInteger(value)) {
     return [{ field: field.name, reason: "not an integer" }];
   }
-  if (field.min !== undefined && value < field.min) return [{ field: field.name, reason: `below ${field.min}` }];
-  if (field.max !== undefined && value > field.max) return [{ field: field.name, reason: `above ${field.max}` }];
+  if (field.min !== undefined && value < field.min)
+    return [{ field: field.name, reason: `below ${field.min}` }];
+  if (field.max !== undefined && value > field.max)
+    return [{ field: field.name, reason: `above ${field.max}` }];
   return [];
 }

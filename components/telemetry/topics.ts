@@ -29,7 +29,12 @@ export function assertTopicSegment(kind: string, value: string): void {
 }
 
 /** `dt/<app>/<room>/<thing>/<kind>`: the topic a device publishes readings or diagnostics to. */
-export function dataTopic(app: string, roomId: string, thingName: string, kind: DataKind = "telemetry"): string {
+export function dataTopic(
+  app: string,
+  roomId: string,
+  thingName: string,
+  kind: DataKind = "telemetry",
+): string {
   assertTopicSegment("app", app);
   assertTopicSegment("room", roomId);
   assertTopicSegment("thing", thingName);

@@ -60,7 +60,9 @@ export function evaluateAnomalies(
   }
   const labelsByDevice = new Map<string, AnomalyLabel[]>();
   for (const l of scorable) labelsByDevice.set(l.device_id, [...(labelsByDevice.get(l.device_id) ?? []), l]);
-  const truePositives = detected.filter((d) => (labelsByDevice.get(d.device_id) ?? []).some((l) => inside(l, d.ts))).length;
+  const truePositives = detected.filter((d) =>
+    (labelsByDevice.get(d.device_id) ?? []).some((l) => inside(l, d.ts)),
+  ).length;
   return {
     injected: scorable.length,
     detectedEvents,

@@ -47,7 +47,9 @@ function tableSources(): Record<SourceTable, TableSource> {
     curated_readings: {
       zone: "curatedReadings",
       format: "parquet",
-      columns: ETL_VIEWS.curated_readings.filter((c) => c.name !== "room_id").map((c) => ({ name: c.name, type: duckDbType(c.type) })),
+      columns: ETL_VIEWS.curated_readings
+        .filter((c) => c.name !== "room_id")
+        .map((c) => ({ name: c.name, type: duckDbType(c.type) })),
       partitions: ["room_id"],
     },
     anomalies: {
@@ -82,7 +84,11 @@ export class LocalAthena {
       const source = this.sources[table];
       const folder = this.store.zonePath(source.zone);
       const extension = source.format === "parquet" ? ".parquet" : ".json";
-      const hasFiles = fs.existsSync(folder) && fs.readdirSync(folder, { recursive: true, withFileTypes: true }).some((e) => e.isFile() && e.name.endsWith(extension) && !e.name.startsWith("."));
+      const hasFiles =
+        fs.existsSync(folder) &&
+        fs
+          .readdirSync(folder, { recursive: true, withFileTypes: true })
+          .some((e) => e.isFile() && e.name.endsWith(extension) && !e.name.startsWith("."));
       const columns = [...source.columns.map((c) => `${c.name}`), ...source.partitions].join(", ");
       let body: string;
       if (!hasFiles) {
@@ -106,23 +112,36 @@ export class LocalAthena {
   }
 
   /** Runs ad-hoc SQL over the same views (the dashboard's small aggregates, the summary's row counts). */
-  async sql(text: string, reads: readonly SourceTable[] = ["telemetry", "curated_readings", "anomalies"]): Promise<Row[]> {
+  async sql(
+    text: string,
+    reads: readonly SourceTable[] = ["telemetry", "curated_readings", "anomalies"],
+  ): Promise<Row[]> {
     return this.execute(reads, text, []);
   }
 
   /** One query at a time on the connection: a view refresh must not swap a view under a running query. */
-  private execute(reads: readonly SourceTable[], text: string, values: readonly SqlParameterValue[]): Promise<Row[]> {
+  private execute(
+    reads: readonly SourceTable[],
+    text: string,
+    values: readonly SqlParameterValue[],
+  ): Promise<Row[]> {
     const run = this.queue.then(() => this.executeNow(reads, text, values));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async executeNow(reads: readonly SourceTable[], text: string, values: readonly SqlParameterValue[]): Promise<Row[]> {
+  private async executeNow(
+    reads: readonly SourceTable[],
+    text: string,
+    values: readonly SqlParameterValue[],
+  ): Promise<Row[]> {
     this.stats.queries++;
     try {
       await this.refreshViews(reads);
       const result = await this.duck.runAndReadAll(text, values.length > 0 ? [...values] : undefined);
-      return result.getRowObjectsJS().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
+      return result
+        .getRowObjectsJS()
+        .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
     } catch (err) {
       this.stats.failures++;
       this.stats.lastError = (err as Error).message;
@@ -135,7 +154,11 @@ export class LocalAthena {
     if (files.length === 0) return 0;
     const list = `[${files.map(q).join(", ")}]`;
     const relation =
-      format === "parquet" ? `read_parquet(${list})` : format === "json" ? `read_json(${list}, format = 'newline_delimited')` : `read_csv(${list}, header = false)`;
+      format === "parquet"
+        ? `read_parquet(${list})`
+        : format === "json"
+          ? `read_json(${list}, format = 'newline_delimited')`
+          : `read_csv(${list}, header = false)`;
     const rows = await this.execute([], `SELECT count(*) AS n FROM ${relation}`, []);
     return Number(rows[0]!.n);
   }
@@ -146,7 +169,9 @@ export class LocalAthena {
     if (!fs.existsSync(folder)) return [];
     return fs
       .readdirSync(folder, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile() && e.name.endsWith(extension) && !e.name.startsWith(".") && !e.name.startsWith("_"))
+      .filter(
+        (e) => e.isFile() && e.name.endsWith(extension) && !e.name.startsWith(".") && !e.name.startsWith("_"),
+      )
       .map((e) => path.join(e.parentPath, e.name))
       .sort();
   }
@@ -155,28 +180,60 @@ export class LocalAthena {
    * `athena:startQueryExecution.sync`: the Task's QueryString must be the Athena rendering of a named query;
    * its `ExecutionParameters` (Athena literals) become the DuckDB values.
    */
-  async startQueryExecutionSync(input: { QueryString: string; ExecutionParameters?: readonly string[] }): Promise<{
-    QueryExecution: { QueryExecutionId: string; Status: { State: "SUCCEEDED" }; ResultConfiguration: { OutputLocation: string }; Query: string };
+  async startQueryExecutionSync(input: {
+    QueryString: string;
+    ExecutionParameters?: readonly string[];
+  }): Promise<{
+    QueryExecution: {
+      QueryExecutionId: string;
+      Status: { State: "SUCCEEDED" };
+      ResultConfiguration: { OutputLocation: string };
+      Query: string;
+    };
   }> {
-    const match = ANALYTICS_QUERIES.map((q) => ({ query: q, athena: renderQuery(q.name, "athena") })).find((c) => normalize(c.athena.text) === normalize(input.QueryString));
+    const match = ANALYTICS_QUERIES.map((q) => ({ query: q, athena: renderQuery(q.name, "athena") })).find(
+      (c) => normalize(c.athena.text) === normalize(input.QueryString),
+    );
     if (!match) {
-      throw Object.assign(new Error("the local Athena runs only the named analytics queries (components/analytics/sql), and this QueryString is none of them"), { name: "Athena.InvalidRequestException" });
+      throw Object.assign(
+        new Error(
+          "the local Athena runs only the named analytics queries (components/analytics/sql), and this QueryString is none of them",
+        ),
+        { name: "Athena.InvalidRequestException" },
+      );
     }
     const literals = input.ExecutionParameters ?? [];
     if (literals.length !== match.athena.parameters.length) {
-      throw Object.assign(new Error(`${match.query.name} takes ${match.athena.parameters.length} ExecutionParameters, got ${literals.length}`), { name: "Athena.InvalidRequestException" });
+      throw Object.assign(
+        new Error(
+          `${match.query.name} takes ${match.athena.parameters.length} ExecutionParameters, got ${literals.length}`,
+        ),
+        { name: "Athena.InvalidRequestException" },
+      );
     }
     const duckdb = renderQuery(match.query.name, "duckdb");
-    const byName = Object.fromEntries(match.athena.parameters.map((name, i) => [name, fromAthenaLiteral(literals[i]!)]));
+    const byName = Object.fromEntries(
+      match.athena.parameters.map((name, i) => [name, fromAthenaLiteral(literals[i]!)]),
+    );
     const rows = await this.execute(match.query.reads, duckdb.text, positionalParameters(duckdb, byName));
     const id = randomUUID();
     const bucket = this.store.bucketNames[LAKE_ZONES.athenaResults.bucket];
     const key = `${LAKE_ZONES.athenaResults.prefix}${id}.csv`;
     const header = match.query.columns.map((c) => c.name);
     const quote = (v: unknown) => `"${v === null || v === undefined ? "" : String(v).replace(/"/g, '""')}"`;
-    const csv = [header.map(quote).join(","), ...rows.map((r) => header.map((c) => quote(r[c])).join(","))].join("\n");
+    const csv = [
+      header.map(quote).join(","),
+      ...rows.map((r) => header.map((c) => quote(r[c])).join(",")),
+    ].join("\n");
     this.store.put(bucket, key, `${csv}\n`);
-    return { QueryExecution: { QueryExecutionId: id, Status: { State: "SUCCEEDED" }, ResultConfiguration: { OutputLocation: `s3://${bucket}/${key}` }, Query: input.QueryString } };
+    return {
+      QueryExecution: {
+        QueryExecutionId: id,
+        Status: { State: "SUCCEEDED" },
+        ResultConfiguration: { OutputLocation: `s3://${bucket}/${key}` },
+        Query: input.QueryString,
+      },
+    };
   }
 
   close(): void {
@@ -193,13 +250,15 @@ export function fromAthenaLiteral(literal: string): SqlParameterValue {
   const text = /^'((?:[^']|'')*)'$/.exec(literal);
   if (text) return text[1]!.replace(/''/g, "'");
   const number = Number(literal);
-  if (literal.trim() === "" || !Number.isFinite(number)) throw new Error(`ExecutionParameters value ${literal} is neither a quoted string nor a number`);
+  if (literal.trim() === "" || !Number.isFinite(number))
+    throw new Error(`ExecutionParameters value ${literal} is neither a quoted string nor a number`);
   return number;
 }
 
 /** DuckDB values to JSON-friendly ones (BIGINT arrives as bigint, timestamps as Date). */
 function plain(value: unknown): unknown {
-  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === "bigint")
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (value instanceof Date) return value.toISOString();
   return value;
 }

@@ -65,7 +65,9 @@ export class LocalSageMaker {
   ) {
     fs.mkdirSync(stateDir, { recursive: true });
     this.file = path.join(stateDir, "registry.json");
-    this.registry = fs.existsSync(this.file) ? (JSON.parse(fs.readFileSync(this.file, "utf8")) as Registry) : { models: {}, endpointConfigs: {}, endpoints: {} };
+    this.registry = fs.existsSync(this.file)
+      ? (JSON.parse(fs.readFileSync(this.file, "utf8")) as Registry)
+      : { models: {}, endpointConfigs: {}, endpoints: {} };
   }
 
   /** `createTrainingJob.sync`: trains and writes the artifact; returns what DescribeTrainingJob would. */
@@ -74,9 +76,14 @@ export class LocalSageMaker {
     HyperParameters: Record<string, string>;
     InputDataConfig: { ChannelName: string; DataSource: { S3DataSource: { S3Uri: string } } }[];
     OutputDataConfig: { S3OutputPath: string };
-  }): { TrainingJobName: string; TrainingJobStatus: "Completed"; ModelArtifacts: { S3ModelArtifacts: string } } {
+  }): {
+    TrainingJobName: string;
+    TrainingJobStatus: "Completed";
+    ModelArtifacts: { S3ModelArtifacts: string };
+  } {
     const channel = input.InputDataConfig.find((c) => c.ChannelName === "train");
-    if (!channel) throw sageMakerError("ValidationException", "Random Cut Forest needs a channel named train");
+    if (!channel)
+      throw sageMakerError("ValidationException", "Random Cut Forest needs a channel named train");
     const files = this.objectsUnder(channel.DataSource.S3DataSource.S3Uri);
     const artifact: ModelArtifact = {
       format: "sensor-analytics-local-rcf/1",
@@ -86,41 +93,79 @@ export class LocalSageMaker {
       vectors: 0,
     };
     const { forest, vectors } = this.train(artifact);
-    if (vectors === 0) throw Object.assign(new Error(`training job ${input.TrainingJobName}: the train channel ${channel.DataSource.S3DataSource.S3Uri} has no rows`), { name: "States.TaskFailed" });
+    if (vectors === 0)
+      throw Object.assign(
+        new Error(
+          `training job ${input.TrainingJobName}: the train channel ${channel.DataSource.S3DataSource.S3Uri} has no rows`,
+        ),
+        { name: "States.TaskFailed" },
+      );
     const outputUri = `${input.OutputDataConfig.S3OutputPath.replace(/\/?$/, "/")}${input.TrainingJobName}/output/model.tar.gz`;
     const { bucket, key } = splitUri(outputUri);
     this.store.put(bucket, key, gzipSync(JSON.stringify({ ...artifact, vectors })));
     this.forests.set(outputUri, forest);
     this.stats.trainingJobs++;
-    return { TrainingJobName: input.TrainingJobName, TrainingJobStatus: "Completed", ModelArtifacts: { S3ModelArtifacts: outputUri } };
+    return {
+      TrainingJobName: input.TrainingJobName,
+      TrainingJobStatus: "Completed",
+      ModelArtifacts: { S3ModelArtifacts: outputUri },
+    };
   }
 
-  createModel(input: { ModelName: string; PrimaryContainer: { ModelDataUrl: string } }): { ModelArn: string } {
-    this.registry.models[input.ModelName] = { modelDataUrl: input.PrimaryContainer.ModelDataUrl, createdAt: new Date(this.now()).toISOString() };
+  createModel(input: { ModelName: string; PrimaryContainer: { ModelDataUrl: string } }): {
+    ModelArn: string;
+  } {
+    this.registry.models[input.ModelName] = {
+      modelDataUrl: input.PrimaryContainer.ModelDataUrl,
+      createdAt: new Date(this.now()).toISOString(),
+    };
     this.save();
     return { ModelArn: `arn:aws:sagemaker:local:000000000000:model/${input.ModelName}` };
   }
 
-  createEndpointConfig(input: { EndpointConfigName: string; ProductionVariants: { ModelName: string }[] }): { EndpointConfigArn: string } {
+  createEndpointConfig(input: { EndpointConfigName: string; ProductionVariants: { ModelName: string }[] }): {
+    EndpointConfigArn: string;
+  } {
     const modelName = input.ProductionVariants[0]?.ModelName;
-    if (!modelName || !this.registry.models[modelName]) throw sageMakerError("ValidationException", `endpoint config ${input.EndpointConfigName} names no known model`);
-    this.registry.endpointConfigs[input.EndpointConfigName] = { modelName, createdAt: new Date(this.now()).toISOString() };
+    if (!modelName || !this.registry.models[modelName])
+      throw sageMakerError(
+        "ValidationException",
+        `endpoint config ${input.EndpointConfigName} names no known model`,
+      );
+    this.registry.endpointConfigs[input.EndpointConfigName] = {
+      modelName,
+      createdAt: new Date(this.now()).toISOString(),
+    };
     this.save();
-    return { EndpointConfigArn: `arn:aws:sagemaker:local:000000000000:endpoint-config/${input.EndpointConfigName}` };
+    return {
+      EndpointConfigArn: `arn:aws:sagemaker:local:000000000000:endpoint-config/${input.EndpointConfigName}`,
+    };
   }
 
   /** UpdateEndpoint (or first creation): the endpoint serves the config's model at once. */
   updateEndpoint(input: { EndpointName: string; EndpointConfigName: string }): { EndpointArn: string } {
-    if (!this.registry.endpointConfigs[input.EndpointConfigName]) throw sageMakerError("ValidationException", `endpoint config ${input.EndpointConfigName} does not exist`);
+    if (!this.registry.endpointConfigs[input.EndpointConfigName])
+      throw sageMakerError(
+        "ValidationException",
+        `endpoint config ${input.EndpointConfigName} does not exist`,
+      );
     this.registry.endpoints[input.EndpointName] = { endpointConfigName: input.EndpointConfigName };
     this.save();
     return { EndpointArn: `arn:aws:sagemaker:local:000000000000:endpoint/${input.EndpointName}` };
   }
 
-  describeEndpoint(name: string): { EndpointName: string; EndpointStatus: string; EndpointConfigName: string } {
+  describeEndpoint(name: string): {
+    EndpointName: string;
+    EndpointStatus: string;
+    EndpointConfigName: string;
+  } {
     const endpoint = this.registry.endpoints[name];
     if (!endpoint) throw sageMakerError("ValidationException", `Could not find endpoint "${name}"`);
-    return { EndpointName: name, EndpointStatus: "InService", EndpointConfigName: endpoint.endpointConfigName };
+    return {
+      EndpointName: name,
+      EndpointStatus: "InService",
+      EndpointConfigName: endpoint.endpointConfigName,
+    };
   }
 
   /** `createTransformJob.sync`: scores every row of every input file. */
@@ -138,7 +183,9 @@ export class LocalSageMaker {
       const rows = parseRows(this.store.get(bucket, key).body.toString("utf8"), file, forest.dimensions);
       const lines = rows.map((row) => JSON.stringify({ score: forest.getAnomalyScore(row) }));
       // SageMaker keeps the input's path below the input prefix: `<output prefix><relative key>.out`.
-      const relative = key.startsWith(splitUri(inputPrefix).key) ? key.slice(splitUri(inputPrefix).key.length) : key.slice(key.lastIndexOf("/") + 1);
+      const relative = key.startsWith(splitUri(inputPrefix).key)
+        ? key.slice(splitUri(inputPrefix).key.length)
+        : key.slice(key.lastIndexOf("/") + 1);
       const out = splitUri(`${outputPrefix}${relative}.out`);
       this.store.put(out.bucket, out.key, `${lines.join("\n")}\n`);
       this.stats.rowsScored += rows.length;
@@ -155,7 +202,10 @@ export class LocalSageMaker {
         .sort(([, a], [, b]) => b.createdAt.localeCompare(a.createdAt));
     return serveLocally(new SageMakerClient(LOCAL_CLIENT_CONFIG), "SageMaker", {
       ListModelsCommand: (input: ListModelsCommandInput) => ({
-        Models: list(this.registry.models, input.NameContains).map(([ModelName, m]) => ({ ModelName, CreationTime: new Date(m.createdAt) })),
+        Models: list(this.registry.models, input.NameContains).map(([ModelName, m]) => ({
+          ModelName,
+          CreationTime: new Date(m.createdAt),
+        })),
       }),
       DeleteModelCommand: (input: DeleteModelCommandInput) => {
         delete this.registry.models[input.ModelName!];
@@ -163,14 +213,17 @@ export class LocalSageMaker {
         return {};
       },
       ListEndpointConfigsCommand: (input: ListEndpointConfigsCommandInput) => ({
-        EndpointConfigs: list(this.registry.endpointConfigs, input.NameContains).map(([EndpointConfigName, c]) => ({ EndpointConfigName, CreationTime: new Date(c.createdAt) })),
+        EndpointConfigs: list(this.registry.endpointConfigs, input.NameContains).map(
+          ([EndpointConfigName, c]) => ({ EndpointConfigName, CreationTime: new Date(c.createdAt) }),
+        ),
       }),
       DeleteEndpointConfigCommand: (input: DeleteEndpointConfigCommandInput) => {
         delete this.registry.endpointConfigs[input.EndpointConfigName!];
         this.save();
         return {};
       },
-      DescribeEndpointCommand: (input: DescribeEndpointCommandInput) => this.describeEndpoint(input.EndpointName!),
+      DescribeEndpointCommand: (input: DescribeEndpointCommandInput) =>
+        this.describeEndpoint(input.EndpointName!),
     });
   }
 
@@ -183,9 +236,14 @@ export class LocalSageMaker {
         const modelName = this.registry.endpointConfigs[endpoint.endpointConfigName]!.modelName;
         const forest = this.forestOfModel(modelName);
         const body = Buffer.from(input.Body as Uint8Array).toString("utf8");
-        const scores = parseRows(body, `InvokeEndpoint ${input.EndpointName}`, forest.dimensions).map((row) => ({ score: forest.getAnomalyScore(row) }));
+        const scores = parseRows(body, `InvokeEndpoint ${input.EndpointName}`, forest.dimensions).map(
+          (row) => ({ score: forest.getAnomalyScore(row) }),
+        );
         this.stats.rowsScored += scores.length;
-        return { Body: new Uint8Array(Buffer.from(JSON.stringify({ scores }))), ContentType: "application/json" };
+        return {
+          Body: new Uint8Array(Buffer.from(JSON.stringify({ scores }))),
+          ContentType: "application/json",
+        };
       },
     });
   }
@@ -197,7 +255,9 @@ export class LocalSageMaker {
     if (!forest) {
       // A model trained by an earlier run: rebuild its forest from the artifact (same seed, same data).
       const { bucket, key } = splitUri(model.modelDataUrl);
-      const artifact = JSON.parse(gunzipSync(this.store.get(bucket, key).body).toString("utf8")) as ModelArtifact;
+      const artifact = JSON.parse(
+        gunzipSync(this.store.get(bucket, key).body).toString("utf8"),
+      ) as ModelArtifact;
       forest = this.train(artifact).forest;
       this.forests.set(model.modelDataUrl, forest);
     }
@@ -206,12 +266,20 @@ export class LocalSageMaker {
 
   private train(artifact: ModelArtifact): { forest: RandomCutForest; vectors: number } {
     // Rows arrive already shingled (feature_dim values), so the forest itself does not shingle again.
-    const options = fromSageMakerHyperparameters(artifact.hyperParameters as { feature_dim: string }, { timeDecay: 0, randomSeed: artifact.randomSeed, outputAfter: 1 });
+    const options = fromSageMakerHyperparameters(artifact.hyperParameters as { feature_dim: string }, {
+      timeDecay: 0,
+      randomSeed: artifact.randomSeed,
+      outputAfter: 1,
+    });
     const forest = new RandomCutForest(options);
     let vectors = 0;
     for (const file of artifact.trainingFiles) {
       const { bucket, key } = splitUri(file);
-      for (const row of parseRows(this.store.get(bucket, key).body.toString("utf8"), file, forest.dimensions)) {
+      for (const row of parseRows(
+        this.store.get(bucket, key).body.toString("utf8"),
+        file,
+        forest.dimensions,
+      )) {
         forest.update(row);
         vectors++;
       }
@@ -246,7 +314,10 @@ function parseRows(text: string, source: string, dimensions: number): Float64Arr
     if (line.trim() === "") return;
     const values = line.split(",").map(Number);
     if (values.length !== dimensions || values.some((v) => !Number.isFinite(v))) {
-      throw sageMakerError("ClientError", `${source}: row ${i + 1} must have ${dimensions} numbers (feature_dim), got "${line.slice(0, 80)}"`);
+      throw sageMakerError(
+        "ClientError",
+        `${source}: row ${i + 1} must have ${dimensions} numbers (feature_dim), got "${line.slice(0, 80)}"`,
+      );
     }
     rows.push(Float64Array.from(values));
   });

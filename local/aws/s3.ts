@@ -45,7 +45,8 @@ function sdkBody(bytes: Buffer) {
 /** The bytes an HTTP `Range: bytes=a-b` header asks for (S3 supports single ranges). */
 function byteRange(body: Buffer, range: string): Buffer {
   const match = /^bytes=(\d*)-(\d*)$/.exec(range);
-  if (!match || (match[1] === "" && match[2] === "")) throw new Error(`the local S3 supports single byte ranges (bytes=a-b), got ${range}`);
+  if (!match || (match[1] === "" && match[2] === ""))
+    throw new Error(`the local S3 supports single byte ranges (bytes=a-b), got ${range}`);
   if (match[1] === "") return body.subarray(Math.max(0, body.length - Number(match[2])));
   return body.subarray(Number(match[1]), match[2] === "" ? body.length : Number(match[2]) + 1);
 }
@@ -56,14 +57,22 @@ export function createLocalS3Client(store: LocalObjectStore): S3Client {
     GetObjectCommand: (input: GetObjectCommandInput) => {
       const object = store.get(input.Bucket!, input.Key!);
       const body = input.Range ? byteRange(object.body, input.Range) : object.body;
-      return { Body: sdkBody(body), ETag: object.etag, ContentLength: body.length, LastModified: object.lastModified };
+      return {
+        Body: sdkBody(body),
+        ETag: object.etag,
+        ContentLength: body.length,
+        LastModified: object.lastModified,
+      };
     },
     HeadObjectCommand: (input: HeadObjectCommandInput) => {
       const object = store.get(input.Bucket!, input.Key!);
       return { ETag: object.etag, ContentLength: object.body.length, LastModified: object.lastModified };
     },
     PutObjectCommand: async (input: PutObjectCommandInput) => {
-      const etag = store.put(input.Bucket!, input.Key!, await bodyBytes(input.Body), { ifMatch: input.IfMatch, ifNoneMatch: input.IfNoneMatch });
+      const etag = store.put(input.Bucket!, input.Key!, await bodyBytes(input.Body), {
+        ifMatch: input.IfMatch,
+        ifNoneMatch: input.IfNoneMatch,
+      });
       return { ETag: etag };
     },
     CopyObjectCommand: (input: CopyObjectCommandInput) => {
@@ -88,7 +97,12 @@ export function createLocalS3Client(store: LocalObjectStore): S3Client {
       const page = all.slice(start, start + size);
       const more = start + size < all.length;
       return {
-        Contents: page.map((o) => ({ Key: o.key, Size: o.size, LastModified: o.lastModified, ETag: undefined })),
+        Contents: page.map((o) => ({
+          Key: o.key,
+          Size: o.size,
+          LastModified: o.lastModified,
+          ETag: undefined,
+        })),
         KeyCount: page.length,
         IsTruncated: more,
         NextContinuationToken: more ? String(start + size) : undefined,

@@ -16,7 +16,9 @@ export type LocalCommandHandler = (input: never) => unknown;
 /** The local backend does not implement a command a handler sent. */
 export class UnsupportedLocalCommandError extends Error {
   constructor(service: string, command: string, supported: readonly string[]) {
-    super(`the local backend's ${service} does not implement ${command} (it implements ${supported.join(", ")})`);
+    super(
+      `the local backend's ${service} does not implement ${command} (it implements ${supported.join(", ")})`,
+    );
     this.name = "UnsupportedLocalCommandError";
   }
 }
@@ -27,7 +29,11 @@ type Callback = (error: unknown, output?: unknown) => void;
  * Answers every command of `client` with `handlers[<CommandName>]` (e.g. `GetObjectCommand`).
  * @returns the same client, for chaining
  */
-export function serveLocally<C extends object>(client: C, service: string, handlers: Readonly<Record<string, LocalCommandHandler>>): C {
+export function serveLocally<C extends object>(
+  client: C,
+  service: string,
+  handlers: Readonly<Record<string, LocalCommandHandler>>,
+): C {
   const supported = Object.keys(handlers);
   const answer = async (command: { readonly input: object }): Promise<unknown> => {
     const name = command.constructor.name;
@@ -36,8 +42,13 @@ export function serveLocally<C extends object>(client: C, service: string, handl
     const output = await (handler as (input: object) => unknown)(command.input);
     return { $metadata: { httpStatusCode: 200 }, ...(output as object) };
   };
-  const send = (command: { readonly input: object }, optionsOrCallback?: unknown, callback?: unknown): Promise<unknown> | void => {
-    const cb = (typeof optionsOrCallback === "function" ? optionsOrCallback : callback) as Callback | undefined;
+  const send = (
+    command: { readonly input: object },
+    optionsOrCallback?: unknown,
+    callback?: unknown,
+  ): Promise<unknown> | void => {
+    const cb = (typeof optionsOrCallback === "function" ? optionsOrCallback : callback) as
+      Callback | undefined;
     if (!cb) return answer(command);
     answer(command).then(
       (output) => cb(null, output),

@@ -28,8 +28,14 @@ export class LocalSns {
   ) {}
 
   publish(input: { TopicArn?: string; Subject?: string; Message?: string }): { MessageId: string } {
-    if (!input.TopicArn) throw Object.assign(new Error("Publish needs a TopicArn"), { name: "InvalidParameterException" });
-    const notice: PublishedNotice = { topicArn: input.TopicArn, subject: input.Subject ?? "", message: input.Message ?? "", at: this.now() };
+    if (!input.TopicArn)
+      throw Object.assign(new Error("Publish needs a TopicArn"), { name: "InvalidParameterException" });
+    const notice: PublishedNotice = {
+      topicArn: input.TopicArn,
+      subject: input.Subject ?? "",
+      message: input.Message ?? "",
+      at: this.now(),
+    };
     this.published.push(notice);
     if (this.published.length > KEEP) this.published.shift();
     this.counts.set(input.TopicArn, (this.counts.get(input.TopicArn) ?? 0) + 1);

@@ -9,7 +9,12 @@
  *
  * Decisions are cached per connection (they depend only on the connection and the topic).
  */
-import { evaluateIotPolicy, IotConnectionContext, IotDecision, MqttRequest } from "../../components/iot/policy-evaluator";
+import {
+  evaluateIotPolicy,
+  IotConnectionContext,
+  IotDecision,
+  MqttRequest,
+} from "../../components/iot/policy-evaluator";
 import type { IotPolicyDocument, IotPolicyScope } from "../../components/iot/policy-document";
 import type { RegisteredThing } from "../pki";
 
@@ -29,7 +34,10 @@ export class ConnectionAuthorizer {
   ) {}
 
   decide(request: MqttRequest): IotDecision {
-    const key = request.action === "iot:Connect" ? request.action : `${request.action} ${"topic" in request ? request.topic : request.topicFilter}`;
+    const key =
+      request.action === "iot:Connect"
+        ? request.action
+        : `${request.action} ${"topic" in request ? request.topic : request.topicFilter}`;
     let decision = this.cache.get(key);
     if (!decision) {
       decision = evaluateIotPolicy(this.policy, this.scope, this.context, request);

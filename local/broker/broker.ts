@@ -46,7 +46,15 @@ export interface BrokerStats {
 const NOT_AUTHORIZED = 5;
 
 export class LocalBroker {
-  readonly stats: BrokerStats = { connected: 0, connects: 0, connectsDenied: 0, publishesDenied: 0, subscribesDenied: 0, tlsFailures: 0, lastDenial: null };
+  readonly stats: BrokerStats = {
+    connected: 0,
+    connects: 0,
+    connectsDenied: 0,
+    publishesDenied: 0,
+    subscribesDenied: 0,
+    tlsFailures: 0,
+    lastDenial: null,
+  };
   private readonly authorizers = new WeakMap<Client, ConnectionAuthorizer>();
   private aedes: Aedes | undefined;
   private server: tls.Server | undefined;
@@ -59,11 +67,15 @@ export class LocalBroker {
     const aedes = await Aedes.createBroker({
       authenticate: (client, _username, _password, done) => {
         const socket = client.conn as tls.TLSSocket;
-        const peer = typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate() : undefined;
+        const peer =
+          typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate() : undefined;
         const commonName = peer?.subject?.CN;
         const context = connectionContext(
           client.id,
-          { commonName: Array.isArray(commonName) ? commonName[0] : commonName, fingerprint256: peer?.fingerprint256 },
+          {
+            commonName: Array.isArray(commonName) ? commonName[0] : commonName,
+            fingerprint256: peer?.fingerprint256,
+          },
           pki.things,
         );
         const authorizer = new ConnectionAuthorizer(context, this.options.policy, this.options.scope);
@@ -72,7 +84,9 @@ export class LocalBroker {
         if (!decision.allowed) {
           this.stats.connectsDenied++;
           this.stats.lastDenial = `connect of client ${client.id} with certificate ${commonName ?? "(none)"}: ${decision.outcome}`;
-          const error = Object.assign(new Error(this.stats.lastDenial), { returnCode: NOT_AUTHORIZED }) as AuthenticateError;
+          const error = Object.assign(new Error(this.stats.lastDenial), {
+            returnCode: NOT_AUTHORIZED,
+          }) as AuthenticateError;
           done(error, false);
           return;
         }
@@ -88,10 +102,14 @@ export class LocalBroker {
           return callback(new Error(this.stats.lastDenial));
         }
         const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-        ingest.ingest({ topic: packet.topic, payload, receivedAt: Math.floor(now()) }, (error) => callback(error));
+        ingest.ingest({ topic: packet.topic, payload, receivedAt: Math.floor(now()) }, (error) =>
+          callback(error),
+        );
       },
       authorizeSubscribe: (client, subscription, callback) => {
-        const decision = this.authorizers.get(client)?.decide({ action: "iot:Subscribe", topicFilter: subscription.topic });
+        const decision = this.authorizers
+          .get(client)
+          ?.decide({ action: "iot:Subscribe", topicFilter: subscription.topic });
         if (!decision?.allowed) {
           this.stats.subscribesDenied++;
           this.stats.lastDenial = `subscribe of ${client.id} to ${subscription.topic}: ${decision?.outcome ?? "no session"}`;
@@ -123,7 +141,13 @@ export class LocalBroker {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err: NodeJS.ErrnoException) =>
-        reject(err.code === "EADDRINUSE" ? new Error(`the broker cannot listen on 127.0.0.1:${this.options.port ?? 8883}: the port is in use; pass --mqtt-port with another port, or 0 for any free one`) : err),
+        reject(
+          err.code === "EADDRINUSE"
+            ? new Error(
+                `the broker cannot listen on 127.0.0.1:${this.options.port ?? 8883}: the port is in use; pass --mqtt-port with another port, or 0 for any free one`,
+              )
+            : err,
+        ),
       );
       server.listen(this.options.port ?? 8883, this.options.host ?? "127.0.0.1", () => {
         server.removeAllListeners("error");

@@ -19,7 +19,10 @@ const FILES: Readonly<Record<string, { file: string; type: string }>> = {
   "/": { file: path.join(STATIC_DIR, "index.html"), type: "text/html; charset=utf-8" },
   "/static/app.js": { file: path.join(STATIC_DIR, "app.js"), type: "text/javascript; charset=utf-8" },
   "/static/style.css": { file: path.join(STATIC_DIR, "style.css"), type: "text/css; charset=utf-8" },
-  "/vendor/uPlot.iife.min.js": { file: path.join(UPLOT_DIR, "uPlot.iife.min.js"), type: "text/javascript; charset=utf-8" },
+  "/vendor/uPlot.iife.min.js": {
+    file: path.join(UPLOT_DIR, "uPlot.iife.min.js"),
+    type: "text/javascript; charset=utf-8",
+  },
   "/vendor/uPlot.min.css": { file: path.join(UPLOT_DIR, "uPlot.min.css"), type: "text/css; charset=utf-8" },
 };
 /** Wall ms between snapshot pushes. */
@@ -39,7 +42,13 @@ export class DashboardServer {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err: NodeJS.ErrnoException) =>
-        reject(err.code === "EADDRINUSE" ? new Error(`the dashboard cannot listen on 127.0.0.1:${port}: the port is in use; pass --port with another port, or 0 for any free one`) : err),
+        reject(
+          err.code === "EADDRINUSE"
+            ? new Error(
+                `the dashboard cannot listen on 127.0.0.1:${port}: the port is in use; pass --port with another port, or 0 for any free one`,
+              )
+            : err,
+        ),
       );
       server.listen(port, "127.0.0.1", () => {
         server.removeAllListeners("error");
@@ -69,11 +78,15 @@ export class DashboardServer {
     const key = [
       writer.stats.deliveries,
       ingest.counters.received,
-      pipelines.sfn.list().map((e) => `${e.name}:${e.status}`).join(","),
+      pipelines.sfn
+        .list()
+        .map((e) => `${e.name}:${e.status}`)
+        .join(","),
       pipelines.sns.published.length,
       Math.floor(this.parts.clock.now() / 60_000),
     ].join("|");
-    if (!this.cached || this.cached.key !== key) this.cached = { key, snapshot: dashboardSnapshot(this.parts) };
+    if (!this.cached || this.cached.key !== key)
+      this.cached = { key, snapshot: dashboardSnapshot(this.parts) };
     return this.cached.snapshot;
   }
 
@@ -94,14 +107,22 @@ export class DashboardServer {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify(await this.snapshot()));
       } else if (req.method === "GET" && url.pathname === "/api/events") {
-        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+        res.writeHead(200, {
+          "content-type": "text/event-stream",
+          "cache-control": "no-cache",
+          connection: "keep-alive",
+        });
         this.clients.add(res);
         req.on("close", () => this.clients.delete(res));
         res.write(`data: ${JSON.stringify(await this.snapshot())}\n\n`);
       } else if (req.method === "POST" && url.pathname === "/api/etl") {
         const execution = this.parts.pipelines.startEtl({});
         res.writeHead(execution ? 202 : 409, { "content-type": "application/json" });
-        res.end(JSON.stringify(execution ? { started: execution.name } : { error: "an ETL execution is already running" }));
+        res.end(
+          JSON.stringify(
+            execution ? { started: execution.name } : { error: "an ETL execution is already running" },
+          ),
+        );
       } else {
         res.writeHead(404, { "content-type": "text/plain" });
         res.end("not found");

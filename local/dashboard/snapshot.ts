@@ -22,8 +22,19 @@ export interface DashboardSnapshot {
     readonly connectedClients: number;
     readonly deniedPublishes: number;
     readonly deniedConnects: number;
-    readonly fleet: { readonly published: number; readonly acknowledged: number; readonly phase: string } | null;
-    readonly executions: readonly { machine: string; name: string; status: string; start: string; stop: string | null; error: string | null }[];
+    readonly fleet: {
+      readonly published: number;
+      readonly acknowledged: number;
+      readonly phase: string;
+    } | null;
+    readonly executions: readonly {
+      machine: string;
+      name: string;
+      status: string;
+      start: string;
+      stop: string | null;
+      error: string | null;
+    }[];
     readonly jobRuns: readonly { job: string; state: string; started: string }[];
     readonly lastError: string | null;
     readonly alerts: readonly { at: string; subject: string; message: string }[];
@@ -37,7 +48,15 @@ export interface DashboardSnapshot {
     readonly anomalies: (number | null)[];
     readonly anomalyCount: number;
   };
-  readonly completeness: readonly { device_id: string; room_id: string; day: string; readings: number; missing: number; duplicates: number; completeness_pct: number }[];
+  readonly completeness: readonly {
+    device_id: string;
+    room_id: string;
+    day: string;
+    readings: number;
+    missing: number;
+    duplicates: number;
+    completeness_pct: number;
+  }[];
   readonly errors: readonly string[];
 }
 
@@ -64,7 +83,13 @@ export async function dashboardSnapshot(parts: BackendParts): Promise<DashboardS
       error: e.error ? `${e.error}: ${(e.cause ?? "").slice(0, 300)}` : null,
     }));
 
-  const series = { t: [] as number[], rooms: [...parts.config.fleet.rooms], values: [] as (number | null)[][], anomalies: [] as (number | null)[], anomalyCount: 0 };
+  const series = {
+    t: [] as number[],
+    rooms: [...parts.config.fleet.rooms],
+    values: [] as (number | null)[][],
+    anomalies: [] as (number | null)[],
+    anomalyCount: 0,
+  };
   try {
     const rows = await pipelines.athena.sql(
       `SELECT room_id, (ts // ${BUCKET_MS}) * ${BUCKET_MS} AS bucket, avg(temperature_c) AS temperature FROM telemetry WHERE ts >= ${from} GROUP BY ALL ORDER BY bucket`,
@@ -76,14 +101,19 @@ export async function dashboardSnapshot(parts: BackendParts): Promise<DashboardS
     series.values = series.rooms.map(() => buckets.map(() => null as number | null));
     for (const r of rows) {
       const room = series.rooms.indexOf(String(r.room_id));
-      if (room >= 0) series.values[room]![index.get(Number(r.bucket))!] = Math.round(Number(r.temperature) * 100) / 100;
+      if (room >= 0)
+        series.values[room]![index.get(Number(r.bucket))!] = Math.round(Number(r.temperature) * 100) / 100;
     }
     series.anomalies = buckets.map(() => null);
-    const anomalies = await pipelines.athena.sql(`SELECT ts, temperature_c FROM anomalies WHERE ts >= ${from}`, ["anomalies"]);
+    const anomalies = await pipelines.athena.sql(
+      `SELECT ts, temperature_c FROM anomalies WHERE ts >= ${from}`,
+      ["anomalies"],
+    );
     series.anomalyCount = anomalies.length;
     for (const a of anomalies) {
       const i = index.get(Math.floor(Number(a.ts) / BUCKET_MS) * BUCKET_MS);
-      if (i !== undefined) series.anomalies[i] = Math.max(series.anomalies[i] ?? -Infinity, Number(a.temperature_c));
+      if (i !== undefined)
+        series.anomalies[i] = Math.max(series.anomalies[i] ?? -Infinity, Number(a.temperature_c));
     }
   } catch (err) {
     errors.push(`chart: ${(err as Error).message}`);
@@ -121,16 +151,24 @@ export async function dashboardSnapshot(parts: BackendParts): Promise<DashboardS
       quarantined: ingest.counters.quarantined,
       deliveries: writer.stats.deliveries,
       filesWritten: writer.stats.files,
-      lastDelivery: writer.stats.lastDeliveryAt === null ? null : new Date(writer.stats.lastDeliveryAt).toISOString(),
+      lastDelivery:
+        writer.stats.lastDeliveryAt === null ? null : new Date(writer.stats.lastDeliveryAt).toISOString(),
       buffered: writer.stats.bufferedRecords,
       connectedClients: broker.stats.connected,
       deniedPublishes: broker.stats.publishesDenied,
       deniedConnects: broker.stats.connectsDenied,
-      fleet: fleet ? { published: fleet.stats.published, acknowledged: fleet.stats.acknowledged, phase: fleet.phase } : null,
+      fleet: fleet
+        ? { published: fleet.stats.published, acknowledged: fleet.stats.acknowledged, phase: fleet.phase }
+        : null,
       executions,
-      jobRuns: pipelines.glue.recentRuns(6).map((r) => ({ job: r.JobName, state: r.JobRunState, started: r.StartedOn })),
+      jobRuns: pipelines.glue
+        .recentRuns(6)
+        .map((r) => ({ job: r.JobName, state: r.JobRunState, started: r.StartedOn })),
       lastError,
-      alerts: pipelines.sns.published.slice(-5).reverse().map((n) => ({ at: new Date(n.at).toISOString(), subject: n.subject, message: n.message })),
+      alerts: pipelines.sns.published
+        .slice(-5)
+        .reverse()
+        .map((n) => ({ at: new Date(n.at).toISOString(), subject: n.subject, message: n.message })),
       recentQuarantine: ingest.counters.recentQuarantine.slice(-5).reverse(),
     },
     series,

@@ -69,11 +69,18 @@ function emptySelect(columns: GlueSourceSpec["columns"]): string {
 }
 
 /** `SELECT` conforming a relation to the spec's columns, as `conform()` in the Glue script. */
-function conformSelect(available: readonly string[], columns: GlueSourceSpec["columns"], relation: string, where: string): string {
+function conformSelect(
+  available: readonly string[],
+  columns: GlueSourceSpec["columns"],
+  relation: string,
+  where: string,
+): string {
   const lowered = new Map(available.map((c) => [c.toLowerCase(), c]));
   const missing = columns.filter((c) => c.required && !lowered.has(c.name));
   if (missing.length > 0) {
-    throw new Error(`${where} lacks required column(s) ${missing.map((c) => c.name).join(", ")}; it has ${available.join(", ") || "no columns"}`);
+    throw new Error(
+      `${where} lacks required column(s) ${missing.map((c) => c.name).join(", ")}; it has ${available.join(", ") || "no columns"}`,
+    );
   }
   const items = columns.map((c) => {
     const found = lowered.get(c.name);
@@ -92,7 +99,13 @@ function filesUnder(dir: string, extensions: readonly string[]): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && !e.name.startsWith(".") && !e.name.startsWith("_") && extensions.some((x) => e.name.endsWith(x)))
+    .filter(
+      (e) =>
+        e.isFile() &&
+        !e.name.startsWith(".") &&
+        !e.name.startsWith("_") &&
+        extensions.some((x) => e.name.endsWith(x)),
+    )
     .map((e) => path.join(e.parentPath, e.name))
     .sort();
 }
@@ -103,21 +116,35 @@ async function registerSource(source: GlueSourceSpec, context: JobRunContext): P
   const previous = context.useBookmarks ? context.bookmarks?.[source.view] : undefined;
   if (source.kind === "landing-csv") {
     const folder = store.pathOfUri(source.path);
-    const all = filesUnder(folder, [".csv"]).map((file) => ({ file, key: path.relative(folder, file), mtime: fs.statSync(file).mtimeMs }));
+    const all = filesUnder(folder, [".csv"]).map((file) => ({
+      file,
+      key: path.relative(folder, file),
+      mtime: fs.statSync(file).mtimeMs,
+    }));
     const fresh = all.filter((f) => previous?.files?.[f.key] !== f.mtime);
     if (fresh.length === 0) {
       await duck.run(`CREATE OR REPLACE TEMP VIEW ${view} AS ${emptySelect(source.columns)}`);
     } else {
       // Every value as text, header required, files with different column orders aligned by name.
       const relation = `read_csv([${fresh.map((f) => q(f.file)).join(", ")}], header = true, all_varchar = true, union_by_name = true)`;
-      const select = conformSelect(await columnsOf(duck, relation), source.columns, relation, `CSV files under ${source.path}`);
+      const select = conformSelect(
+        await columnsOf(duck, relation),
+        source.columns,
+        relation,
+        `CSV files under ${source.path}`,
+      );
       await duck.run(`CREATE OR REPLACE TEMP TABLE ${view} AS ${select}`);
     }
-    return { files: { ...(previous?.files ?? {}), ...Object.fromEntries(fresh.map((f) => [f.key, f.mtime])) } };
+    return {
+      files: { ...(previous?.files ?? {}), ...Object.fromEntries(fresh.map((f) => [f.key, f.mtime])) },
+    };
   }
   if (source.kind === "jdbc") {
     const connection = context.connections.get(source.connection_name);
-    if (!connection) throw new Error(`Glue connection ${source.connection_name} does not exist locally (known: ${[...context.connections.keys()].join(", ")})`);
+    if (!connection)
+      throw new Error(
+        `Glue connection ${source.connection_name} does not exist locally (known: ${[...context.connections.keys()].join(", ")})`,
+      );
     const read = await readJdbcTable(connection, source, previous?.lastKey ?? null);
     const columnDefs = source.columns.map((c) => `${ident(c.name)} ${duckDbType(c.type)}`).join(", ");
     await duck.run(`CREATE OR REPLACE TEMP TABLE ${view} (${columnDefs})`);
@@ -129,7 +156,9 @@ async function registerSource(source: GlueSourceSpec, context: JobRunContext): P
       try {
         const casts = source.columns.map((c) => `CAST(${ident(c.name)} AS ${duckDbType(c.type)})`).join(", ");
         const types = source.columns.map((c) => `${ident(c.name)}: 'VARCHAR'`).join(", ");
-        await duck.run(`INSERT INTO ${view} SELECT ${casts} FROM read_json(${q(staging)}, format = 'newline_delimited', columns = {${types}})`);
+        await duck.run(
+          `INSERT INTO ${view} SELECT ${casts} FROM read_json(${q(staging)}, format = 'newline_delimited', columns = {${types}})`,
+        );
       } finally {
         fs.rmSync(staging, { force: true });
       }
@@ -143,7 +172,12 @@ async function registerSource(source: GlueSourceSpec, context: JobRunContext): P
     await duck.run(`CREATE OR REPLACE TEMP VIEW ${view} AS ${emptySelect(source.columns)}`);
   } else {
     const relation = `read_parquet(${q(path.join(folder, "**", "*.parquet"))}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
-    const select = conformSelect(await columnsOf(duck, relation), source.columns, relation, `Parquet under ${source.path}`);
+    const select = conformSelect(
+      await columnsOf(duck, relation),
+      source.columns,
+      relation,
+      `Parquet under ${source.path}`,
+    );
     await duck.run(`CREATE OR REPLACE TEMP VIEW ${view} AS ${select}`);
   }
   return {};
@@ -156,7 +190,9 @@ async function runStep(step: GlueStepSpec, context: JobRunContext): Promise<numb
   if (!sqlUri) throw new Error(`step ${view}: sql_uri ${step.sql_uri} is not an s3:// object URI`);
   const sql = store.get(sqlUri[1]!, sqlUri[2]!).body.toString("utf8");
   await duck.run(`CREATE OR REPLACE TEMP TABLE ${view} AS ${sql}`);
-  const count = Number((await duck.runAndReadAll(`SELECT count(*) AS n FROM ${view}`)).getRowObjectsJS()[0]!.n);
+  const count = Number(
+    (await duck.runAndReadAll(`SELECT count(*) AS n FROM ${view}`)).getRowObjectsJS()[0]!.n,
+  );
   const output = step.output;
   const folder = store.pathOfUri(output.path);
   if (output.mode === "overwrite") fs.rmSync(folder, { recursive: true, force: true });
@@ -164,9 +200,17 @@ async function runStep(step: GlueStepSpec, context: JobRunContext): Promise<numb
   fs.mkdirSync(folder, { recursive: true });
   const partitioned = output.partition_by.length > 0;
   const options = [
-    output.format === "parquet" ? "FORMAT PARQUET, COMPRESSION SNAPPY" : `FORMAT CSV, HEADER ${output.header ? "true" : "false"}`,
+    output.format === "parquet"
+      ? "FORMAT PARQUET, COMPRESSION SNAPPY"
+      : `FORMAT CSV, HEADER ${output.header ? "true" : "false"}`,
     // A new name per file, so `append` never replaces what an earlier run wrote.
-    ...(partitioned ? [`PARTITION_BY (${output.partition_by.map(ident).join(", ")})`, "FILENAME_PATTERN 'part-{uuid}'", "OVERWRITE_OR_IGNORE true"] : []),
+    ...(partitioned
+      ? [
+          `PARTITION_BY (${output.partition_by.map(ident).join(", ")})`,
+          "FILENAME_PATTERN 'part-{uuid}'",
+          "OVERWRITE_OR_IGNORE true",
+        ]
+      : []),
   ];
   const target = partitioned ? folder : path.join(folder, `part-${randomUUID()}.${output.format}`);
   await duck.run(`COPY (SELECT * FROM ${view}) TO ${q(target)} (${options.join(", ")})`);

@@ -28,13 +28,22 @@ const INT8_OID = 20;
 /** Parses `jdbc:postgresql://host:port/db`; other engines have no local stand-in. */
 export function parsePostgresJdbcUrl(url: string): { host: string; port: number; database: string } {
   const match = /^jdbc:postgresql:\/\/([^:/]+):(\d+)\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(url);
-  if (!match) throw new Error(`the local backend reads only PostgreSQL JDBC URLs (jdbc:postgresql://host:port/db), got ${url}`);
+  if (!match)
+    throw new Error(
+      `the local backend reads only PostgreSQL JDBC URLs (jdbc:postgresql://host:port/db), got ${url}`,
+    );
   return { host: match[1]!, port: Number(match[2]), database: match[3]! };
 }
 
-export async function readJdbcTable(connection: JdbcConnection, source: Extract<GlueSourceSpec, { kind: "jdbc" }>, afterKey: number | null): Promise<JdbcRead> {
+export async function readJdbcTable(
+  connection: JdbcConnection,
+  source: Extract<GlueSourceSpec, { kind: "jdbc" }>,
+  afterKey: number | null,
+): Promise<JdbcRead> {
   if (source.connection_type !== "postgresql") {
-    throw new Error(`Glue connection ${connection.name} is ${source.connection_type}; the local historical database is PostgreSQL (PGlite)`);
+    throw new Error(
+      `Glue connection ${connection.name} is ${source.connection_type}; the local historical database is PostgreSQL (PGlite)`,
+    );
   }
   const target = parsePostgresJdbcUrl(connection.url);
   const client = new Client({
@@ -46,7 +55,9 @@ export async function readJdbcTable(connection: JdbcConnection, source: Extract<
     // into this machine's zone as node-postgres would; bigints as text too, to be exact.
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
-        oid === TIMESTAMP_OID || oid === TIMESTAMPTZ_OID || oid === INT8_OID ? (value: string) => value : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+        oid === TIMESTAMP_OID || oid === TIMESTAMPTZ_OID || oid === INT8_OID
+          ? (value: string) => value
+          : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
     },
   });
   await client.connect();
@@ -60,7 +71,8 @@ export async function readJdbcTable(connection: JdbcConnection, source: Extract<
         : `SELECT ${columns} FROM ${table} WHERE ${key} > $1 ORDER BY ${key}`,
       afterKey === null ? [] : [afterKey],
     );
-    const last = result.rows.length > 0 ? Number(result.rows[result.rows.length - 1]![source.bookmark_key]) : null;
+    const last =
+      result.rows.length > 0 ? Number(result.rows[result.rows.length - 1]![source.bookmark_key]) : null;
     return { rows: result.rows, lastKey: last };
   } finally {
     await client.end();

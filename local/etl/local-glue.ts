@@ -10,7 +10,12 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { GetCrawlerCommandInput, GetJobRunsCommandInput, GlueClient, StartCrawlerCommandInput } from "@aws-sdk/client-glue";
+import {
+  GetCrawlerCommandInput,
+  GetJobRunsCommandInput,
+  GlueClient,
+  StartCrawlerCommandInput,
+} from "@aws-sdk/client-glue";
 import type { DuckDBInstance } from "@duckdb/node-api";
 import type { GlueJobSpec } from "../../components/etl/job-spec";
 import type { LakeZone } from "../../components/lake/layout";
@@ -96,7 +101,12 @@ export class LocalGlue {
       : { jobRuns: {}, bookmarks: {}, crawlers: {}, tables: {} };
     // A run or crawl that was going when the process died did not finish.
     for (const runs of Object.values(this.state.jobRuns)) {
-      for (const run of runs) if (run.JobRunState === "RUNNING") Object.assign(run, { JobRunState: "FAILED", ErrorMessage: "the local backend stopped during the run" });
+      for (const run of runs)
+        if (run.JobRunState === "RUNNING")
+          Object.assign(run, {
+            JobRunState: "FAILED",
+            ErrorMessage: "the local backend stopped during the run",
+          });
     }
     for (const crawler of Object.values(this.state.crawlers)) crawler.State = "READY";
   }
@@ -120,9 +130,17 @@ export class LocalGlue {
     if (!job) throw glueError("EntityNotFoundException", `Glue job ${jobName} does not exist locally`);
     const runs = (this.state.jobRuns[jobName] ??= []);
     if (runs.some((r) => r.JobRunState === "RUNNING")) {
-      throw glueError("ConcurrentRunsExceededException", `Glue job ${jobName} already has a run in progress (max concurrent runs: 1)`);
+      throw glueError(
+        "ConcurrentRunsExceededException",
+        `Glue job ${jobName} already has a run in progress (max concurrent runs: 1)`,
+      );
     }
-    const run: StoredJobRun = { Id: `jr_${randomBytes(32).toString("hex")}`, JobName: jobName, JobRunState: "RUNNING", StartedOn: new Date(this.options.now()).toISOString() };
+    const run: StoredJobRun = {
+      Id: `jr_${randomBytes(32).toString("hex")}`,
+      JobName: jobName,
+      JobRunState: "RUNNING",
+      StartedOn: new Date(this.options.now()).toISOString(),
+    };
     runs.unshift(run);
     runs.splice(KEEP_RUNS);
     this.save();
@@ -143,7 +161,10 @@ export class LocalGlue {
       Object.assign(run, { JobRunState: "FAILED", ErrorMessage: (err as Error).message });
     } finally {
       duck.closeSync();
-      Object.assign(run, { CompletedOn: new Date(this.options.now()).toISOString(), ExecutionTime: Math.ceil((performance.now() - started) / 1000) });
+      Object.assign(run, {
+        CompletedOn: new Date(this.options.now()).toISOString(),
+        ExecutionTime: Math.ceil((performance.now() - started) / 1000),
+      });
       this.save();
     }
     if (run.JobRunState === "FAILED") {
@@ -157,12 +178,17 @@ export class LocalGlue {
     const crawler = this.options.crawlers[name];
     if (!crawler) throw glueError("EntityNotFoundException", `Glue crawler ${name} does not exist locally`);
     const state = (this.state.crawlers[name] ??= { State: "READY" });
-    if (state.State === "RUNNING") throw glueError("CrawlerRunningException", `Glue crawler ${name} is already running`);
+    if (state.State === "RUNNING")
+      throw glueError("CrawlerRunningException", `Glue crawler ${name} is already running`);
     state.State = "RUNNING";
     const startTime = new Date(this.options.now()).toISOString();
     const crawl = this.crawl(crawler)
       .then(() => ({ Status: "SUCCEEDED" as const, StartTime: startTime }))
-      .catch((err: unknown) => ({ Status: "FAILED" as const, ErrorMessage: (err as Error).message, StartTime: startTime }))
+      .catch((err: unknown) => ({
+        Status: "FAILED" as const,
+        ErrorMessage: (err as Error).message,
+        StartTime: startTime,
+      }))
       .then((lastCrawl) => {
         state.State = "READY";
         state.LastCrawl = lastCrawl;
@@ -172,13 +198,20 @@ export class LocalGlue {
     this.crawls.set(name, crawl);
   }
 
-  getCrawler(name: string): { Name: string; State: string; LastCrawl?: { Status: string; ErrorMessage?: string; StartTime: Date } } {
-    if (!this.options.crawlers[name]) throw glueError("EntityNotFoundException", `Glue crawler ${name} does not exist locally`);
+  getCrawler(name: string): {
+    Name: string;
+    State: string;
+    LastCrawl?: { Status: string; ErrorMessage?: string; StartTime: Date };
+  } {
+    if (!this.options.crawlers[name])
+      throw glueError("EntityNotFoundException", `Glue crawler ${name} does not exist locally`);
     const state = this.state.crawlers[name] ?? { State: "READY" };
     return {
       Name: name,
       State: state.State,
-      ...(state.LastCrawl ? { LastCrawl: { ...state.LastCrawl, StartTime: new Date(state.LastCrawl.StartTime) } } : {}),
+      ...(state.LastCrawl
+        ? { LastCrawl: { ...state.LastCrawl, StartTime: new Date(state.LastCrawl.StartTime) } }
+        : {}),
     };
   }
 
@@ -191,19 +224,36 @@ export class LocalGlue {
   private async crawl(crawler: LocalCrawler): Promise<void> {
     const folder = this.options.store.zonePath(crawler.zone);
     const files = fs.existsSync(folder)
-      ? fs.readdirSync(folder, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith(".parquet"))
+      ? fs
+          .readdirSync(folder, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile() && e.name.endsWith(".parquet"))
       : [];
     if (files.length === 0) return; // Glue: a crawl of an empty prefix succeeds and creates nothing.
     const duck = await this.options.duckdb.connect();
     try {
       const glob = `'${path.join(folder, "**", "*.parquet").replace(/'/g, "''")}'`;
-      const described = await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${glob}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`);
-      const partitionKeys = [...new Set(files.flatMap((f) => path.relative(folder, f.parentPath).split(path.sep).filter((p) => p.includes("=")).map((p) => p.split("=")[0]!)))];
+      const described = await duck.runAndReadAll(
+        `DESCRIBE SELECT * FROM read_parquet(${glob}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
+      );
+      const partitionKeys = [
+        ...new Set(
+          files.flatMap((f) =>
+            path
+              .relative(folder, f.parentPath)
+              .split(path.sep)
+              .filter((p) => p.includes("="))
+              .map((p) => p.split("=")[0]!),
+          ),
+        ),
+      ];
       const partitions = new Set(files.map((f) => path.relative(folder, f.parentPath))).size;
       this.state.tables[crawler.table] = {
         name: crawler.table,
         location: this.options.store.zoneUri(crawler.zone),
-        columns: described.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) })).filter((c) => !partitionKeys.includes(c.name)),
+        columns: described
+          .getRowObjectsJS()
+          .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
+          .filter((c) => !partitionKeys.includes(c.name)),
         partitionKeys,
         partitions,
         files: files.length,
@@ -216,11 +266,18 @@ export class LocalGlue {
 
   /** A GlueClient answering from this local Glue. */
   client(): GlueClient {
-    const toSdk = (run: StoredJobRun) => ({ ...run, StartedOn: new Date(run.StartedOn), CompletedOn: run.CompletedOn ? new Date(run.CompletedOn) : undefined });
+    const toSdk = (run: StoredJobRun) => ({
+      ...run,
+      StartedOn: new Date(run.StartedOn),
+      CompletedOn: run.CompletedOn ? new Date(run.CompletedOn) : undefined,
+    });
     return serveLocally(new GlueClient(LOCAL_CLIENT_CONFIG), "Glue", {
       GetJobRunsCommand: (input: GetJobRunsCommandInput) => {
-        if (!this.options.jobs[input.JobName!]) throw glueError("EntityNotFoundException", `Glue job ${input.JobName} does not exist locally`);
-        return { JobRuns: (this.state.jobRuns[input.JobName!] ?? []).slice(0, input.MaxResults ?? 100).map(toSdk) };
+        if (!this.options.jobs[input.JobName!])
+          throw glueError("EntityNotFoundException", `Glue job ${input.JobName} does not exist locally`);
+        return {
+          JobRuns: (this.state.jobRuns[input.JobName!] ?? []).slice(0, input.MaxResults ?? 100).map(toSdk),
+        };
       },
       StartCrawlerCommand: (input: StartCrawlerCommandInput) => {
         this.startCrawler(input.Name!);

@@ -25,9 +25,17 @@ import { buildModelSettings } from "../../components/ml/model-settings";
 import { buildScoringStateMachine, SCORING_STATES } from "../../components/ml/scoring-asl";
 import { buildTrainingStateMachine, TRAINING_STATES } from "../../components/ml/training-asl";
 import { createPlannerHandler, plannerSettingsFromEnv } from "../../functions/etl-planner/handler";
-import { dispatch as dispatchTraining, trainingSettingsFromEnv, type TrainingEvent } from "../../functions/model-training/handler";
+import {
+  dispatch as dispatchTraining,
+  trainingSettingsFromEnv,
+  type TrainingEvent,
+} from "../../functions/model-training/handler";
 import { ModelTraining } from "../../functions/model-training/training";
-import { dispatch as dispatchScoring, scoringSettingsFromEnv, type ScoringEvent } from "../../functions/anomaly-scoring/handler";
+import {
+  dispatch as dispatchScoring,
+  scoringSettingsFromEnv,
+  type ScoringEvent,
+} from "../../functions/anomaly-scoring/handler";
 import { AnomalyScoring } from "../../functions/anomaly-scoring/scoring";
 import { LocalAthena } from "../analytics/local-athena";
 import { LocalSageMaker } from "../analytics/local-sagemaker";
@@ -61,7 +69,8 @@ function serviceErrors(service: string, handler: LocalTaskHandler): LocalTaskHan
       return await handler(input);
     } catch (err) {
       const error = err as Error;
-      if (!error.name.includes(".")) error.name = `${service}.${error.name === "Error" ? "ServiceException" : error.name}`;
+      if (!error.name.includes("."))
+        error.name = `${service}.${error.name === "Error" ? "ServiceException" : error.name}`;
       throw error;
     }
   };
@@ -76,7 +85,13 @@ export class LocalPipelines {
   readonly sns: LocalSns;
   readonly sagemaker: LocalSageMaker;
   readonly athena: LocalAthena;
-  readonly arns: { readonly etl: string; readonly training: string; readonly scoring: string; readonly failureTopic: string; readonly alertTopic: string };
+  readonly arns: {
+    readonly etl: string;
+    readonly training: string;
+    readonly scoring: string;
+    readonly failureTopic: string;
+    readonly alertTopic: string;
+  };
   /** Names of the local Glue jobs, for the dashboard. */
   readonly jobNames: Readonly<Record<EtlJobKey, string>>;
   private scoring: AnomalyScoring;
@@ -89,17 +104,27 @@ export class LocalPipelines {
     const { config, store, now } = options;
     this.now = now;
     const d = config.deployment;
-    const arn = (service: string, resource: string) => `arn:aws:${service}:${config.region}:${LOCAL_ACCOUNT}:${resource}`;
+    const arn = (service: string, resource: string) =>
+      `arn:aws:${service}:${config.region}:${LOCAL_ACCOUNT}:${resource}`;
     const buckets = store.bucketNames;
     this.athena = athena;
     this.sns = new LocalSns(options.log, now);
-    this.sfn = new LocalStepFunctions(options.speed, now, `arn:aws:states:${config.region}:${LOCAL_ACCOUNT}:`);
+    this.sfn = new LocalStepFunctions(
+      options.speed,
+      now,
+      `arn:aws:states:${config.region}:${LOCAL_ACCOUNT}:`,
+    );
     this.sagemaker = new LocalSageMaker(store, `${options.dataDir}/sagemaker`, now);
     const s3 = createLocalS3Client(store);
     const model = buildModelSettings(config.anomaly);
 
     // The ETL's SQL files, rendered and "deployed" to the artifacts bucket where the jobs read them.
-    for (const name of ETL_SQL_NAMES) store.put(buckets.artifacts, etlSqlKey(name), renderEtlSql(name, { shingleSize: config.anomaly.shingleSize }));
+    for (const name of ETL_SQL_NAMES)
+      store.put(
+        buckets.artifacts,
+        etlSqlKey(name),
+        renderEtlSql(name, { shingleSize: config.anomaly.shingleSize }),
+      );
     const connection: JdbcConnection = {
       name: `${d}-historical-db`,
       url: `jdbc:postgresql://${options.jdbc.host}:${options.jdbc.port}/${config.database.name}`,
@@ -108,14 +133,27 @@ export class LocalPipelines {
       password: "local-backend",
     };
     this.jobNames = { s3Import: `${d}-s3-import`, jdbcImport: `${d}-jdbc-import`, curate: `${d}-curate` };
-    const locations = { buckets: { raw: buckets.raw, curated: buckets.curated, artifacts: buckets.artifacts }, historicalPrefix: config.lake.historicalPrefix, jdbc: { connectionName: connection.name, engine: "postgres" as const } };
-    const crawlerNames = { s3History: `${d}-s3-history-crawler`, jdbcHistory: `${d}-jdbc-history-crawler`, curated: `${d}-curated-crawler` };
+    const locations = {
+      buckets: { raw: buckets.raw, curated: buckets.curated, artifacts: buckets.artifacts },
+      historicalPrefix: config.lake.historicalPrefix,
+      jdbc: { connectionName: connection.name, engine: "postgres" as const },
+    };
+    const crawlerNames = {
+      s3History: `${d}-s3-history-crawler`,
+      jdbcHistory: `${d}-jdbc-history-crawler`,
+      curated: `${d}-curated-crawler`,
+    };
     this.glue = new LocalGlue({
       store,
       duckdb: options.duckdb,
       stateDir: `${options.dataDir}/glue`,
       now,
-      jobs: Object.fromEntries((Object.keys(ETL_JOBS) as EtlJobKey[]).map((key) => [this.jobNames[key], { spec: glueJobSpec(key, locations), bookmarks: ETL_JOBS[key].bookmarks }])),
+      jobs: Object.fromEntries(
+        (Object.keys(ETL_JOBS) as EtlJobKey[]).map((key) => [
+          this.jobNames[key],
+          { spec: glueJobSpec(key, locations), bookmarks: ETL_JOBS[key].bookmarks },
+        ]),
+      ),
       // The cloud's crawlers: one table per zone, named by the table prefix and the zone folder.
       crawlers: {
         [crawlerNames.s3History]: { zone: "historicalS3", table: "historical_s3" },
@@ -146,12 +184,26 @@ export class LocalPipelines {
     };
     // Readings may still be in the Firehose buffer for one interval; scoring waits that long plus a minute.
     const ingestDelaySeconds = config.firehose.bufferSeconds + 60;
-    const scoringClients = { s3, sns: this.sns.client(), runtime: endpointName ? this.sagemaker.runtimeClient() : undefined, now };
-    this.scoring = new AnomalyScoring(scoringSettingsFromEnv({ ...mlEnv, INGEST_DELAY_SECONDS: String(ingestDelaySeconds) }), scoringClients);
+    const scoringClients = {
+      s3,
+      sns: this.sns.client(),
+      runtime: endpointName ? this.sagemaker.runtimeClient() : undefined,
+      now,
+    };
+    this.scoring = new AnomalyScoring(
+      scoringSettingsFromEnv({ ...mlEnv, INGEST_DELAY_SECONDS: String(ingestDelaySeconds) }),
+      scoringClients,
+    );
     // At shutdown everything is delivered, so the last windows need not wait for Firehose.
     // Its clock stops where the drain starts, so the windows end there instead of chasing the running clock.
-    this.drainScoring = new AnomalyScoring(scoringSettingsFromEnv({ ...mlEnv, INGEST_DELAY_SECONDS: "0" }), { ...scoringClients, now: () => this.drainUntil ?? now() });
-    const training = new ModelTraining(trainingSettingsFromEnv(mlEnv), { s3, sagemaker: this.sagemaker.client() });
+    this.drainScoring = new AnomalyScoring(scoringSettingsFromEnv({ ...mlEnv, INGEST_DELAY_SECONDS: "0" }), {
+      ...scoringClients,
+      now: () => this.drainUntil ?? now(),
+    });
+    const training = new ModelTraining(trainingSettingsFromEnv(mlEnv), {
+      s3,
+      sagemaker: this.sagemaker.client(),
+    });
     const planner = createPlannerHandler(
       plannerSettingsFromEnv({
         [PLANNER_ENV.s3ImportJobName]: this.jobNames.s3Import,
@@ -164,13 +216,20 @@ export class LocalPipelines {
       { glue: this.glue.client(), s3, now: () => new Date(now()) },
     );
 
-    const glueTask = (run: (input: Record<string, string>) => unknown): LocalTaskHandler => serviceErrors("Glue", async (input) => json(await run(input as Record<string, string>)));
-    const sns: LocalTaskHandler = serviceErrors("SNS", (input) => json(this.sns.publish(input as Record<string, string>)));
+    const glueTask = (run: (input: Record<string, string>) => unknown): LocalTaskHandler =>
+      serviceErrors("Glue", async (input) => json(await run(input as Record<string, string>)));
+    const sns: LocalTaskHandler = serviceErrors("SNS", (input) =>
+      json(this.sns.publish(input as Record<string, string>)),
+    );
     const listExecutions: LocalTaskHandler = serviceErrors("Sfn", (input) => {
-      const { StateMachineArn, StatusFilter } = input as { StateMachineArn: string; StatusFilter?: "RUNNING" };
+      const { StateMachineArn, StatusFilter } = input as {
+        StateMachineArn: string;
+        StatusFilter?: "RUNNING";
+      };
       return json({ Executions: this.sfn.list(StateMachineArn, StatusFilter).map(executionSummary) });
     });
-    const sageMaker = (run: (input: never) => unknown): LocalTaskHandler => serviceErrors("SageMaker", (input) => json(run(input as never)));
+    const sageMaker = (run: (input: never) => unknown): LocalTaskHandler =>
+      serviceErrors("SageMaker", (input) => json(run(input as never)));
 
     // ETL
     const crawl = (names: { start: string; get: string }): Record<string, LocalTaskHandler> => ({
@@ -189,11 +248,17 @@ export class LocalPipelines {
         failureTopicArn: this.arns.failureTopic,
         trainingStateMachineArn: this.arns.training,
       },
-      { label: d, crawlerPollSeconds: config.etl.crawlerPollSeconds, crawlerMaxPolls: config.etl.crawlerMaxPolls, jobTimeoutMinutes: config.glue.jobTimeoutMinutes },
+      {
+        label: d,
+        crawlerPollSeconds: config.etl.crawlerPollSeconds,
+        crawlerMaxPolls: config.etl.crawlerMaxPolls,
+        jobTimeoutMinutes: config.glue.jobTimeoutMinutes,
+      },
     );
     const runJob = glueTask((input) => this.glue.startJobRunSync(input.JobName!));
     this.sfn.register(`${d}-etl`, etlDefinition, {
-      [ETL_STATES.plan]: async (input) => json({ Payload: await planner((input as { Payload: unknown }).Payload), StatusCode: 200 }),
+      [ETL_STATES.plan]: async (input) =>
+        json({ Payload: await planner((input as { Payload: unknown }).Payload), StatusCode: 200 }),
       [ETL_STATES.s3Import]: runJob,
       [ETL_STATES.jdbcImport]: runJob,
       [ETL_STATES.curate]: runJob,
@@ -226,7 +291,8 @@ export class LocalPipelines {
         inferenceInstanceCount: config.anomaly.inferenceInstanceCount,
       },
     );
-    const trainingLambda: LocalTaskHandler = async (input) => json(await dispatchTraining(training, input as unknown as TrainingEvent));
+    const trainingLambda: LocalTaskHandler = async (input) =>
+      json(await dispatchTraining(training, input as unknown as TrainingEvent));
     this.sfn.register(
       `${d}-training`,
       trainingDefinition,
@@ -237,9 +303,13 @@ export class LocalPipelines {
         [TRAINING_STATES.createModel]: sageMaker((input) => this.sagemaker.createModel(input)),
         [TRAINING_STATES.scoreTrainingSet]: sageMaker((input) => this.sagemaker.createTransformJob(input)),
         [TRAINING_STATES.threshold]: trainingLambda,
-        [TRAINING_STATES.createEndpointConfig]: sageMaker((input) => this.sagemaker.createEndpointConfig(input)),
+        [TRAINING_STATES.createEndpointConfig]: sageMaker((input) =>
+          this.sagemaker.createEndpointConfig(input),
+        ),
         [TRAINING_STATES.updateEndpoint]: sageMaker((input) => this.sagemaker.updateEndpoint(input)),
-        [TRAINING_STATES.checkEndpoint]: sageMaker((input: { EndpointName: string }) => this.sagemaker.describeEndpoint(input.EndpointName)),
+        [TRAINING_STATES.checkEndpoint]: sageMaker((input: { EndpointName: string }) =>
+          this.sagemaker.describeEndpoint(input.EndpointName),
+        ),
         [TRAINING_STATES.promote]: trainingLambda,
         [TRAINING_STATES.notify]: sns,
       }),
@@ -257,14 +327,21 @@ export class LocalPipelines {
       },
       { label: d, model, inferenceInstanceType: config.anomaly.inferenceInstanceType },
     );
-    const scoringLambda: LocalTaskHandler = async (input) => json(await dispatchScoring(this.scoring, input as unknown as ScoringEvent));
+    const scoringLambda: LocalTaskHandler = async (input) =>
+      json(await dispatchScoring(this.scoring, input as unknown as ScoringEvent));
     this.sfn.register(
       `${d}-scoring`,
       scoringDefinition,
       bindPresent(scoringDefinition, {
         [SCORING_STATES.checkRunning]: listExecutions,
         [SCORING_STATES.plan]: scoringLambda,
-        [SCORING_STATES.query]: serviceErrors("Athena", async (input) => json(await this.athena.startQueryExecutionSync(input as { QueryString: string; ExecutionParameters?: string[] }))),
+        [SCORING_STATES.query]: serviceErrors("Athena", async (input) =>
+          json(
+            await this.athena.startQueryExecutionSync(
+              input as { QueryString: string; ExecutionParameters?: string[] },
+            ),
+          ),
+        ),
         [SCORING_STATES.score]: scoringLambda,
         [SCORING_STATES.prepareBatch]: scoringLambda,
         [SCORING_STATES.transform]: sageMaker((input) => this.sagemaker.createTransformJob(input)),
@@ -326,11 +403,21 @@ export class LocalPipelines {
 
 /** ListExecutions' summary of an execution, as the aws-sdk integration returns it (PascalCase). */
 function executionSummary(e: LocalExecution) {
-  return { ExecutionArn: e.executionArn, StateMachineArn: e.stateMachineArn, Name: e.name, Status: e.status, StartDate: e.startDate, StopDate: e.stopDate };
+  return {
+    ExecutionArn: e.executionArn,
+    StateMachineArn: e.stateMachineArn,
+    Name: e.name,
+    Status: e.status,
+    StartDate: e.startDate,
+    StopDate: e.stopDate,
+  };
 }
 
 /** Keeps the handlers of the Task states this definition has (endpoint and batch mode differ). */
-function bindPresent(definition: Parameters<typeof listTaskStates>[0], handlers: Record<string, LocalTaskHandler>): Record<string, LocalTaskHandler> {
+function bindPresent(
+  definition: Parameters<typeof listTaskStates>[0],
+  handlers: Record<string, LocalTaskHandler>,
+): Record<string, LocalTaskHandler> {
   const present = new Set(listTaskStates(definition).map((t) => t.name));
   return Object.fromEntries(Object.entries(handlers).filter(([name]) => present.has(name)));
 }

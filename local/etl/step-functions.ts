@@ -72,7 +72,11 @@ export class LocalStepFunctions {
    * Registers a machine. Every Task state must have a handler and every handler must name a Task state, so a
    * renamed state fails here instead of reaching a real AWS endpoint.
    */
-  register(name: string, definition: StateMachineDefinition, handlers: Readonly<Record<string, LocalTaskHandler>>): string {
+  register(
+    name: string,
+    definition: StateMachineDefinition,
+    handlers: Readonly<Record<string, LocalTaskHandler>>,
+  ): string {
     const tasks = listTaskStates(definition).map((t) => t.name);
     const unbound = tasks.filter((t) => !handlers[t]);
     const unknown = Object.keys(handlers).filter((h) => !tasks.includes(h));
@@ -86,7 +90,8 @@ export class LocalStepFunctions {
     const visit = (branch: Branch): void => {
       for (const [stateName, state] of Object.entries(branch.States)) {
         if (state.Type === "Wait") {
-          if (state.Seconds === undefined) throw new Error(`state machine ${name}: Wait state ${stateName} must use Seconds to run locally`);
+          if (state.Seconds === undefined)
+            throw new Error(`state machine ${name}: Wait state ${stateName} must use Seconds to run locally`);
           waits[stateName] = (state.Seconds * 1000) / this.speed;
         }
         if ((state.Type === "Task" || state.Type === "Parallel") && state.Retry) {
@@ -104,13 +109,19 @@ export class LocalStepFunctions {
   /** Starts an execution (StartExecution); returns at once. */
   start(stateMachineArn: string, input: JsonValue = {}, name: string = randomUUID()): LocalExecution {
     const machine = this.machines.get(stateMachineArn);
-    if (!machine) throw Object.assign(new Error(`state machine ${stateMachineArn} does not exist locally`), { name: "StateMachineDoesNotExist" });
+    if (!machine)
+      throw Object.assign(new Error(`state machine ${stateMachineArn} does not exist locally`), {
+        name: "StateMachineDoesNotExist",
+      });
     const executionArn = `${this.arnPrefix}execution:${machine.name}:${name}`;
     const startDate = new Date(this.now());
     const states: string[] = [];
     const wallStart = performance.now();
     const handlers = Object.fromEntries(
-      Object.entries(machine.handlers).map(([state, handler]) => [state, async (taskInput: JsonValue) => handler(taskInput)]),
+      Object.entries(machine.handlers).map(([state, handler]) => [
+        state,
+        async (taskInput: JsonValue) => handler(taskInput),
+      ]),
     );
     const run = new StateMachine(structuredClone(machine.definition) as never).run(input as never, {
       context: {
@@ -118,7 +129,11 @@ export class LocalStepFunctions {
         StateMachine: { Id: machine.arn, Name: machine.name },
         State: { EnteredTime: startDate.toISOString(), Name: machine.definition.StartAt, RetryCount: 0 },
       } as never,
-      overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: machine.waits, retryIntervalOverrides: machine.retries },
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        waitTimeOverrides: machine.waits,
+        retryIntervalOverrides: machine.retries,
+      },
     });
     const execution: { -readonly [K in keyof LocalExecution]: LocalExecution[K] } = {
       executionArn,
@@ -133,17 +148,23 @@ export class LocalStepFunctions {
     this.aborts.set(executionArn, run.abort);
     this.executions.unshift(execution);
     const ofMachine = this.executions.filter((e) => e.stateMachineArn === stateMachineArn);
-    for (const old of ofMachine.slice(KEEP_EXECUTIONS)) this.executions.splice(this.executions.indexOf(old), 1);
+    for (const old of ofMachine.slice(KEEP_EXECUTIONS))
+      this.executions.splice(this.executions.indexOf(old), 1);
     return execution;
   }
 
   /** Records the events and the outcome of a running execution. */
-  private async follow(run: ReturnType<StateMachine["run"]>, execution: LocalExecution, wallStart: number): Promise<void> {
+  private async follow(
+    run: ReturnType<StateMachine["run"]>,
+    execution: LocalExecution,
+    wallStart: number,
+  ): Promise<void> {
     const failure: { error?: string; cause?: string } = {};
     const collect = (async () => {
       for await (const event of run.eventLogs as AsyncGenerator<EventLog>) {
         if (event.type === "StateEntered") execution.states.push(event.state.name);
-        if (event.type === "ExecutionFailed" && "Error" in event) Object.assign(failure, { error: event.Error, cause: String(event.Cause ?? "") });
+        if (event.type === "ExecutionFailed" && "Error" in event)
+          Object.assign(failure, { error: event.Error, cause: String(event.Cause ?? "") });
       }
     })();
     let caught: Error | undefined;
@@ -175,14 +196,19 @@ export class LocalStepFunctions {
 
   /** Executions, newest first (ListExecutions). */
   list(stateMachineArn?: string, status?: ExecutionStatus): LocalExecution[] {
-    return this.executions.filter((e) => (!stateMachineArn || e.stateMachineArn === stateMachineArn) && (!status || e.status === status));
+    return this.executions.filter(
+      (e) => (!stateMachineArn || e.stateMachineArn === stateMachineArn) && (!status || e.status === status),
+    );
   }
 
   /** Waits for every running execution, up to `timeoutMs`; then aborts what is left. */
   async drain(timeoutMs: number): Promise<void> {
     const running = this.executions.filter((e) => e.status === "RUNNING").map((e) => e.done);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(running), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    await Promise.race([
+      Promise.all(running),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
     clearTimeout(timer);
     for (const abort of this.aborts.values()) abort();
     await Promise.all(this.executions.map((e) => e.done));

@@ -104,7 +104,8 @@ export class DurableLog {
       const isLast = i === files.length - 1;
       const entries = readSegment(segment.file, isLast);
       for (const entry of entries) {
-        if (entry.lsn <= lastLsn && entry.lsn > afterLsn) throw new LogCorruptionError(`${segment.file}: LSN ${entry.lsn} is not after ${lastLsn}`);
+        if (entry.lsn <= lastLsn && entry.lsn > afterLsn)
+          throw new LogCorruptionError(`${segment.file}: LSN ${entry.lsn} is not after ${lastLsn}`);
         if (entry.lsn > afterLsn) replay.push(entry);
         lastLsn = Math.max(lastLsn, entry.lsn);
       }
@@ -130,7 +131,15 @@ export class DurableLog {
       return 0;
     }
     const lsn = this.nextLsn++;
-    const json = Buffer.from(JSON.stringify({ lsn, topic: message.topic, receivedAt: message.receivedAt, payload: message.payload.toString("base64") }), "utf8");
+    const json = Buffer.from(
+      JSON.stringify({
+        lsn,
+        topic: message.topic,
+        receivedAt: message.receivedAt,
+        payload: message.payload.toString("base64"),
+      }),
+      "utf8",
+    );
     const frame = Buffer.allocUnsafe(HEADER_BYTES + json.length);
     frame.writeUInt32LE(json.length, 0);
     frame.writeUInt32LE(crc32(json), 4);
@@ -232,19 +241,29 @@ function readSegment(file: string, isLast: boolean): LogEntry[] {
   while (offset < bytes.length) {
     const problem = frameProblem(bytes, offset);
     if (problem) {
-      if (!isLast) throw new LogCorruptionError(`${file}: ${problem} at byte ${offset}; the ingest log is corrupt (move it away to start without it)`);
+      if (!isLast)
+        throw new LogCorruptionError(
+          `${file}: ${problem} at byte ${offset}; the ingest log is corrupt (move it away to start without it)`,
+        );
       // The tail of the last segment: a write that crashed before its fsync returned, so never acknowledged.
       fs.truncateSync(file, offset);
       break;
     }
     const length = bytes.readUInt32LE(offset);
-    const record = JSON.parse(bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length).toString("utf8")) as {
+    const record = JSON.parse(
+      bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length).toString("utf8"),
+    ) as {
       lsn: number;
       topic: string;
       receivedAt: number;
       payload: string;
     };
-    entries.push({ lsn: record.lsn, topic: record.topic, receivedAt: record.receivedAt, payload: Buffer.from(record.payload, "base64") });
+    entries.push({
+      lsn: record.lsn,
+      topic: record.topic,
+      receivedAt: record.receivedAt,
+      payload: Buffer.from(record.payload, "base64"),
+    });
     offset += HEADER_BYTES + length;
   }
   return entries;

@@ -21,7 +21,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { firehoseErrorPrefix, quarantineObjectPrefix, telemetryObjectPrefix, utcDate } from "../../components/ingest/firehose-settings";
+import {
+  firehoseErrorPrefix,
+  quarantineObjectPrefix,
+  telemetryObjectPrefix,
+  utcDate,
+} from "../../components/ingest/firehose-settings";
 import { telemetryTableDefinition } from "../../components/ingest/telemetry-table";
 import { LAKE_ZONES } from "../../components/lake/layout";
 import { QUARANTINE_FIELDS } from "../../components/iot/rule-sql";
@@ -83,8 +88,18 @@ export interface FirehoseStats {
 }
 
 type Buffered =
-  | { readonly lsn: number; readonly kind: "telemetry"; readonly record: TelemetryRecord; readonly bytes: number }
-  | { readonly lsn: number; readonly kind: "quarantine"; readonly record: QuarantineRecord; readonly bytes: number };
+  | {
+      readonly lsn: number;
+      readonly kind: "telemetry";
+      readonly record: TelemetryRecord;
+      readonly bytes: number;
+    }
+  | {
+      readonly lsn: number;
+      readonly kind: "quarantine";
+      readonly record: QuarantineRecord;
+      readonly bytes: number;
+    };
 
 const FIREHOSE_VERSION = 1;
 const CHECKPOINT_FILE = "checkpoint.json";
@@ -120,8 +135,15 @@ export class FirehoseWriter {
   ) {
     this.checkpoint = checkpoint;
     const types = new Map(duckDbColumns().map((c) => [c.name, c.type]));
-    const table = telemetryTableDefinition({ bucketName: options.store.bucketNames.raw, rooms: options.rooms, dynamicPartitioning: options.dynamicPartitioning });
-    this.fileColumns = table.storageDescriptor.columns.map((c) => ({ name: c.name, type: types.get(c.name)! }));
+    const table = telemetryTableDefinition({
+      bucketName: options.store.bucketNames.raw,
+      rooms: options.rooms,
+      dynamicPartitioning: options.dynamicPartitioning,
+    });
+    this.fileColumns = table.storageDescriptor.columns.map((c) => ({
+      name: c.name,
+      type: types.get(c.name)!,
+    }));
     this.intervalWallMs = Math.max(MIN_INTERVAL_WALL_MS, (options.bufferSeconds * 1000) / options.speed);
   }
 
@@ -130,8 +152,12 @@ export class FirehoseWriter {
     fs.mkdirSync(stagingDir(options.stateDir), { recursive: true });
     const checkpoint = readLakeCheckpoint(options.stateDir);
     if (checkpoint.pending) finishRenames(checkpoint.pending);
-    for (const name of fs.readdirSync(stagingDir(options.stateDir))) fs.rmSync(path.join(stagingDir(options.stateDir), name), { force: true });
-    const committed: LakeCheckpoint = { durableThroughLsn: checkpoint.durableThroughLsn, simulatedNowMs: checkpoint.simulatedNowMs };
+    for (const name of fs.readdirSync(stagingDir(options.stateDir)))
+      fs.rmSync(path.join(stagingDir(options.stateDir), name), { force: true });
+    const committed: LakeCheckpoint = {
+      durableThroughLsn: checkpoint.durableThroughLsn,
+      simulatedNowMs: checkpoint.simulatedNowMs,
+    };
     if (checkpoint.pending) writeCheckpoint(options.stateDir, committed);
     return new FirehoseWriter(options, committed);
   }
@@ -142,7 +168,11 @@ export class FirehoseWriter {
   }
 
   /** Buffers one routed message (in LSN order). */
-  add(lsn: number, outcome: { kind: "telemetry"; record: TelemetryRecord } | { kind: "quarantine"; record: QuarantineRecord }): void {
+  add(
+    lsn: number,
+    outcome:
+      { kind: "telemetry"; record: TelemetryRecord } | { kind: "quarantine"; record: QuarantineRecord },
+  ): void {
     if (this.closed) throw new Error("the lake writer is closed");
     // Firehose counts the record's bytes as delivered to it: the JSON the rule produced.
     const bytes = JSON.stringify(outcome.record).length + 1;
@@ -256,8 +286,12 @@ export class FirehoseWriter {
     }
     for (const [prefix, records] of quarantined) {
       const key = `${prefix}${deployment}-quarantine-${FIREHOSE_VERSION}-${stamp}-${randomUUID()}.json.gz`;
-      const lines = records.map((r) => JSON.stringify(Object.fromEntries(QUARANTINE_FIELDS.map((f) => [f, r[f]])))).join("\n");
-      steps.push(stage(LAKE_ZONES.quarantine.bucket, key, (file) => fs.writeFileSync(file, gzipSync(`${lines}\n`))));
+      const lines = records
+        .map((r) => JSON.stringify(Object.fromEntries(QUARANTINE_FIELDS.map((f) => [f, r[f]]))))
+        .join("\n");
+      steps.push(
+        stage(LAKE_ZONES.quarantine.bucket, key, (file) => fs.writeFileSync(file, gzipSync(`${lines}\n`))),
+      );
     }
 
     if (conversionErrors.length > 0) {
@@ -272,7 +306,11 @@ export class FirehoseWriter {
           rawData: Buffer.from(JSON.stringify(record)).toString("base64"),
         }),
       );
-      steps.push(stage(LAKE_ZONES.firehoseErrors.bucket, key, (file) => fs.writeFileSync(file, `${lines.join("\n")}\n`)));
+      steps.push(
+        stage(LAKE_ZONES.firehoseErrors.bucket, key, (file) =>
+          fs.writeFileSync(file, `${lines.join("\n")}\n`),
+        ),
+      );
     }
     for (const step of steps) await step();
 
@@ -376,8 +414,13 @@ export function firehoseTimestamp(epochMs: number): string {
 
 /** Fills a Firehose error prefix's expressions: `!{firehose:error-output-type}` and `!{timestamp:yyyy-MM-dd}`. */
 export function expandErrorPrefix(prefix: string, errorType: string, nowMs: number): string {
-  const expanded = prefix.replace("!{firehose:error-output-type}", errorType).replace("!{timestamp:yyyy-MM-dd}", utcDate(nowMs));
-  if (expanded.includes("!{")) throw new Error(`the local Firehose cannot expand "${prefix}": only !{firehose:error-output-type} and !{timestamp:yyyy-MM-dd} are supported`);
+  const expanded = prefix
+    .replace("!{firehose:error-output-type}", errorType)
+    .replace("!{timestamp:yyyy-MM-dd}", utcDate(nowMs));
+  if (expanded.includes("!{"))
+    throw new Error(
+      `the local Firehose cannot expand "${prefix}": only !{firehose:error-output-type} and !{timestamp:yyyy-MM-dd} are supported`,
+    );
   return expanded;
 }
 
@@ -396,7 +439,9 @@ export function readLakeCheckpoint(stateDir: string): LakeCheckpoint {
   if (!fs.existsSync(file)) return { durableThroughLsn: 0, simulatedNowMs: 0 };
   const value = JSON.parse(fs.readFileSync(file, "utf8")) as LakeCheckpoint;
   if (!Number.isSafeInteger(value.durableThroughLsn) || value.durableThroughLsn < 0) {
-    throw new Error(`${file} is not a lake checkpoint (durableThroughLsn ${JSON.stringify(value.durableThroughLsn)})`);
+    throw new Error(
+      `${file} is not a lake checkpoint (durableThroughLsn ${JSON.stringify(value.durableThroughLsn)})`,
+    );
   }
   return value;
 }
@@ -413,7 +458,9 @@ function finishRenames(renames: readonly (readonly [string, string])[]): void {
       fs.mkdirSync(path.dirname(final), { recursive: true });
       fs.renameSync(staged, final);
     } else if (!fs.existsSync(final)) {
-      throw new Error(`the lake checkpoint names ${final}, but neither it nor its staged copy ${staged} exists; the lake is damaged`);
+      throw new Error(
+        `the lake checkpoint names ${final}, but neither it nor its staged copy ${staged} exists; the lake is damaged`,
+      );
     }
     dirs.add(path.dirname(final));
   }

@@ -21,7 +21,11 @@ export interface StoredObjectInfo {
 /** An S3-style error: the `name` and HTTP status the AWS SDK would raise. */
 export class ObjectStoreError extends Error {
   readonly $metadata: { readonly httpStatusCode: number };
-  constructor(name: "NoSuchKey" | "NoSuchBucket" | "PreconditionFailed" | "InvalidObjectKey", message: string, status: number) {
+  constructor(
+    name: "NoSuchKey" | "NoSuchBucket" | "PreconditionFailed" | "InvalidObjectKey",
+    message: string,
+    status: number,
+  ) {
     super(message);
     this.name = name;
     this.$metadata = { httpStatusCode: status };
@@ -62,7 +66,12 @@ export class LocalObjectStore {
   /** The role of a bucket name; throws NoSuchBucket for a name the local lake does not have. */
   role(bucket: string): BucketRole {
     const role = this.roleOf.get(bucket);
-    if (!role) throw new ObjectStoreError("NoSuchBucket", `the local lake has no bucket ${bucket} (it has ${[...this.roleOf.keys()].join(", ")})`, 404);
+    if (!role)
+      throw new ObjectStoreError(
+        "NoSuchBucket",
+        `the local lake has no bucket ${bucket} (it has ${[...this.roleOf.keys()].join(", ")})`,
+        404,
+      );
     return role;
   }
 
@@ -70,7 +79,12 @@ export class LocalObjectStore {
   pathOf(bucket: string, key: string): string {
     const base = path.join(this.root, this.role(bucket));
     const full = path.resolve(base, key);
-    if (key === "" || !full.startsWith(`${base}${path.sep}`)) throw new ObjectStoreError("InvalidObjectKey", `object key "${key}" is not a key inside ${bucket}`, 400);
+    if (key === "" || !full.startsWith(`${base}${path.sep}`))
+      throw new ObjectStoreError(
+        "InvalidObjectKey",
+        `object key "${key}" is not a key inside ${bucket}`,
+        400,
+      );
     return full;
   }
 
@@ -91,7 +105,9 @@ export class LocalObjectStore {
     const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
     if (!match) throw new Error(`"${uri}" is not an s3://bucket/key URI`);
     const base = path.join(this.root, this.role(match[1]!));
-    return match[2] === "" ? `${base}${path.sep}` : `${this.pathOf(match[1]!, match[2]!)}${match[2]!.endsWith("/") ? path.sep : ""}`;
+    return match[2] === ""
+      ? `${base}${path.sep}`
+      : `${this.pathOf(match[1]!, match[2]!)}${match[2]!.endsWith("/") ? path.sep : ""}`;
   }
 
   etag(bucket: string, key: string): string | undefined {
@@ -105,10 +121,18 @@ export class LocalObjectStore {
     const file = this.pathOf(bucket, key);
     const current = this.etag(bucket, key);
     if (conditions.ifNoneMatch === "*" && current !== undefined) {
-      throw new ObjectStoreError("PreconditionFailed", `s3://${bucket}/${key} exists (If-None-Match: *)`, 412);
+      throw new ObjectStoreError(
+        "PreconditionFailed",
+        `s3://${bucket}/${key} exists (If-None-Match: *)`,
+        412,
+      );
     }
     if (conditions.ifMatch !== undefined && current !== conditions.ifMatch) {
-      throw new ObjectStoreError("PreconditionFailed", `s3://${bucket}/${key} has ETag ${current ?? "(none)"}, not ${conditions.ifMatch}`, 412);
+      throw new ObjectStoreError(
+        "PreconditionFailed",
+        `s3://${bucket}/${key} has ETag ${current ?? "(none)"}, not ${conditions.ifMatch}`,
+        412,
+      );
     }
     const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body);
     writeFileDurably(file, bytes);
@@ -119,7 +143,8 @@ export class LocalObjectStore {
   /** An object's bytes and ETag. */
   get(bucket: string, key: string): { body: Buffer; etag: string; lastModified: Date } {
     const file = this.pathOf(bucket, key);
-    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new ObjectStoreError("NoSuchKey", `s3://${bucket}/${key} does not exist`, 404);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile())
+      throw new ObjectStoreError("NoSuchKey", `s3://${bucket}/${key} does not exist`, 404);
     const body = fs.readFileSync(file);
     return { body, etag: etagOf(body), lastModified: fs.statSync(file).mtime };
   }

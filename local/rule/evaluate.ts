@@ -35,7 +35,8 @@ export function decodeMessage(message: RuleMessage): DecodedMessage {
   let fields: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(message.payload.toString("utf8"));
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) fields = parsed as Record<string, unknown>;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
+      fields = parsed as Record<string, unknown>;
   } catch {
     // Not JSON: IoT Core evaluates every field reference as Undefined.
   }
@@ -87,7 +88,10 @@ export function compileExpression(node: IotSqlNode): Compiled {
     }
     case "case": {
       const subject = compileExpression(node.subject);
-      const whens = node.whens.map((w) => ({ test: compileExpression(w.test), result: compileExpression(w.result) }));
+      const whens = node.whens.map((w) => ({
+        test: compileExpression(w.test),
+        result: compileExpression(w.result),
+      }));
       const otherwise = node.otherwise ? compileExpression(node.otherwise) : undefined;
       return (m) => {
         const value = subject(m);
@@ -172,7 +176,10 @@ export interface CompiledRule {
 /** Compiles a parsed statement. */
 export function compileStatement(statement: IotSqlStatement): CompiledRule {
   const where = statement.where ? compileExpression(statement.where) : undefined;
-  const select = statement.select.map((item) => ({ name: item.name, value: compileExpression(item.expression) }));
+  const select = statement.select.map((item) => ({
+    name: item.name,
+    value: compileExpression(item.expression),
+  }));
   return {
     from: statement.from,
     run(message) {

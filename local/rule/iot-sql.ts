@@ -14,8 +14,18 @@ export type IotSqlNode =
   | { readonly kind: "star" }
   | { readonly kind: "call"; readonly name: IotSqlFunction; readonly args: readonly IotSqlNode[] }
   | { readonly kind: "not"; readonly operand: IotSqlNode }
-  | { readonly kind: "logical"; readonly op: "AND" | "OR"; readonly left: IotSqlNode; readonly right: IotSqlNode }
-  | { readonly kind: "compare"; readonly op: ComparisonOperator; readonly left: IotSqlNode; readonly right: IotSqlNode }
+  | {
+      readonly kind: "logical";
+      readonly op: "AND" | "OR";
+      readonly left: IotSqlNode;
+      readonly right: IotSqlNode;
+    }
+  | {
+      readonly kind: "compare";
+      readonly op: ComparisonOperator;
+      readonly left: IotSqlNode;
+      readonly right: IotSqlNode;
+    }
   | {
       readonly kind: "case";
       readonly subject: IotSqlNode;
@@ -61,7 +71,9 @@ export class IotSqlError extends Error {
     readonly position: number,
     sql: string,
   ) {
-    super(`${message} at character ${position + 1}: ...${sql.slice(Math.max(0, position - 30), position)}>>>${sql.slice(position, position + 30)}...`);
+    super(
+      `${message} at character ${position + 1}: ...${sql.slice(Math.max(0, position - 30), position)}>>>${sql.slice(position, position + 30)}...`,
+    );
     this.name = "IotSqlError";
   }
 }
@@ -73,14 +85,30 @@ interface Token {
   readonly position: number;
 }
 
-const KEYWORDS = new Set(["SELECT", "FROM", "WHERE", "AS", "CASE", "WHEN", "THEN", "ELSE", "END", "AND", "OR", "NOT", "TRUE", "FALSE"]);
+const KEYWORDS = new Set([
+  "SELECT",
+  "FROM",
+  "WHERE",
+  "AS",
+  "CASE",
+  "WHEN",
+  "THEN",
+  "ELSE",
+  "END",
+  "AND",
+  "OR",
+  "NOT",
+  "TRUE",
+  "FALSE",
+]);
 /** Keywords and constructs of IoT SQL outside the subset: named in the error so the reader knows why. */
 const UNSUPPORTED_WORDS = new Set(["IN", "LIKE", "BETWEEN", "IS", "NULL", "GET", "NANVL", "CAST"]);
 
 function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
   // Numbers, single-quoted strings ('' escapes a quote), identifiers, and the punctuation of the subset.
-  const pattern = /\s*(?:(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|'((?:[^']|'')*)'|([A-Za-z_][A-Za-z0-9_]*)|(<>|[(),*=<>-]))/y;
+  const pattern =
+    /\s*(?:(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|'((?:[^']|'')*)'|([A-Za-z_][A-Za-z0-9_]*)|(<>|[(),*=<>-]))/y;
   let position = 0;
   while (position < sql.length) {
     if (/^\s*$/.test(sql.slice(position))) break;
@@ -88,11 +116,16 @@ function tokenize(sql: string): Token[] {
     const match = pattern.exec(sql);
     if (!match) {
       const at = position + (/^\s*/.exec(sql.slice(position))?.[0].length ?? 0);
-      throw new IotSqlError(`unexpected character ${JSON.stringify(sql[at])} (not in the IoT SQL subset)`, at, sql);
+      throw new IotSqlError(
+        `unexpected character ${JSON.stringify(sql[at])} (not in the IoT SQL subset)`,
+        at,
+        sql,
+      );
     }
     const start = pattern.lastIndex - match[0].trimStart().length;
     if (match[1] !== undefined) tokens.push({ type: "number", text: match[1], position: start });
-    else if (match[2] !== undefined) tokens.push({ type: "string", text: match[2].replace(/''/g, "'"), position: start });
+    else if (match[2] !== undefined)
+      tokens.push({ type: "string", text: match[2].replace(/''/g, "'"), position: start });
     else if (match[3] !== undefined) tokens.push({ type: "word", text: match[3], position: start });
     else tokens.push({ type: "punct", text: match[4] as string, position: start });
     position = pattern.lastIndex;
@@ -115,11 +148,13 @@ export function parseIotSql(sql: string): IotSqlStatement {
   const isKeyword = (word: string): boolean => peek()?.type === "word" && peek()!.text.toUpperCase() === word;
   const isPunct = (text: string): boolean => peek()?.type === "punct" && peek()!.text === text;
   const expectKeyword = (word: string): void => {
-    if (!isKeyword(word)) fail(`expected ${word}, found ${peek() ? JSON.stringify(peek()!.text) : "the end"}`);
+    if (!isKeyword(word))
+      fail(`expected ${word}, found ${peek() ? JSON.stringify(peek()!.text) : "the end"}`);
     index++;
   };
   const expectPunct = (text: string): void => {
-    if (!isPunct(text)) fail(`expected "${text}", found ${peek() ? JSON.stringify(peek()!.text) : "the end"}`);
+    if (!isPunct(text))
+      fail(`expected "${text}", found ${peek() ? JSON.stringify(peek()!.text) : "the end"}`);
     index++;
   };
 
@@ -159,7 +194,8 @@ export function parseIotSql(sql: string): IotSqlStatement {
     if (isKeyword("CASE")) return caseExpression();
     if (token.type === "word") {
       const upper = token.text.toUpperCase();
-      if (UNSUPPORTED_WORDS.has(upper)) fail(`${upper} is not in the IoT SQL subset the local rule evaluator supports`);
+      if (UNSUPPORTED_WORDS.has(upper))
+        fail(`${upper} is not in the IoT SQL subset the local rule evaluator supports`);
       if (KEYWORDS.has(upper)) fail(`unexpected keyword ${upper}`);
       index++;
       if (isPunct("(")) return call(token);
@@ -189,7 +225,11 @@ export function parseIotSql(sql: string): IotSqlStatement {
     expectPunct(")");
     const [min, max] = IOT_SQL_FUNCTIONS[name as IotSqlFunction];
     if (args.length < min || args.length > max) {
-      throw new IotSqlError(`${name}() takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`, nameToken.position, sql);
+      throw new IotSqlError(
+        `${name}() takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`,
+        nameToken.position,
+        sql,
+      );
     }
     const starred = args.findIndex((a) => a.kind === "star");
     if (name === "encode") {
@@ -198,14 +238,19 @@ export function parseIotSql(sql: string): IotSqlStatement {
         throw new IotSqlError("only encode(*, 'base64') is supported", nameToken.position, sql);
       }
     } else if (starred >= 0) {
-      throw new IotSqlError(`* is supported only as the first argument of encode(*, 'base64'), not of ${name}()`, nameToken.position, sql);
+      throw new IotSqlError(
+        `* is supported only as the first argument of encode(*, 'base64'), not of ${name}()`,
+        nameToken.position,
+        sql,
+      );
     }
     return { kind: "call", name: name as IotSqlFunction, args };
   };
 
   const caseExpression = (): IotSqlNode => {
     index++; // CASE
-    if (isKeyword("WHEN")) fail("the searched CASE (CASE WHEN ...) is not IoT SQL; write CASE <value> WHEN ...");
+    if (isKeyword("WHEN"))
+      fail("the searched CASE (CASE WHEN ...) is not IoT SQL; write CASE <value> WHEN ...");
     const subject = expression();
     const whens: { test: IotSqlNode; result: IotSqlNode }[] = [];
     while (isKeyword("WHEN")) {
@@ -242,7 +287,8 @@ export function parseIotSql(sql: string): IotSqlStatement {
         index++;
         const right = primary();
         refuseUnsupportedOperator();
-        for (const chained of ["=", "<>", "<", ">"]) if (isPunct(chained)) fail("chained comparisons are not supported; use AND");
+        for (const chained of ["=", "<>", "<", ">"])
+          if (isPunct(chained)) fail("chained comparisons are not supported; use AND");
         return { kind: "compare", op, left, right };
       }
     }
@@ -275,7 +321,8 @@ export function parseIotSql(sql: string): IotSqlStatement {
   for (;;) {
     const start = here();
     const item = expression();
-    if (item.kind === "star") throw new IotSqlError("SELECT * is not in the supported subset; list the fields", start, sql);
+    if (item.kind === "star")
+      throw new IotSqlError("SELECT * is not in the supported subset; list the fields", start, sql);
     let name: string | undefined;
     if (isKeyword("AS")) {
       index++;
@@ -288,7 +335,8 @@ export function parseIotSql(sql: string): IotSqlStatement {
     } else {
       throw new IotSqlError("a SELECT item that is not a plain field needs AS <name>", start, sql);
     }
-    if (select.some((s) => s.name === name)) throw new IotSqlError(`the output field ${name} is selected twice`, start, sql);
+    if (select.some((s) => s.name === name))
+      throw new IotSqlError(`the output field ${name} is selected twice`, start, sql);
     select.push({ expression: item, name: name! });
     if (!isPunct(",")) break;
     index++;
@@ -297,7 +345,8 @@ export function parseIotSql(sql: string): IotSqlStatement {
   const from = peek();
   if (from?.type !== "string") fail("FROM needs a topic filter in single quotes");
   index++;
-  if (from!.text.includes("#")) throw new IotSqlError("the # wildcard is outside the subset (the rules use + only)", from!.position, sql);
+  if (from!.text.includes("#"))
+    throw new IotSqlError("the # wildcard is outside the subset (the rules use + only)", from!.position, sql);
   let where: IotSqlNode | undefined;
   if (isKeyword("WHERE")) {
     index++;

@@ -4,7 +4,11 @@
  * message. Parsing happens at start-up, so a rule outside the supported subset stops the backend before any
  * message is accepted.
  */
-import { buildQuarantineRuleSql, buildTelemetryRuleSql, QUARANTINE_FIELDS } from "../../components/iot/rule-sql";
+import {
+  buildQuarantineRuleSql,
+  buildTelemetryRuleSql,
+  QUARANTINE_FIELDS,
+} from "../../components/iot/rule-sql";
 import type { TelemetryRecord } from "../../components/telemetry/schema";
 import { compileStatement, CompiledRule, decodeMessage, RuleMessage } from "./evaluate";
 import { IotSqlError, parseIotSql, topicMatchesFilter } from "./iot-sql";
@@ -49,12 +53,20 @@ export class TopicRules {
    * @param deployment `<app>-<stack>`: the rules read `dt/<deployment>/+/+/telemetry`
    * @throws Error naming the rule when its SQL is outside the supported subset
    */
-  constructor(deployment: string, texts: TopicRuleTexts = { telemetry: buildTelemetryRuleSql({ deployment }), quarantine: buildQuarantineRuleSql({ deployment }) }) {
+  constructor(
+    deployment: string,
+    texts: TopicRuleTexts = {
+      telemetry: buildTelemetryRuleSql({ deployment }),
+      quarantine: buildQuarantineRuleSql({ deployment }),
+    },
+  ) {
     this.sql = texts;
     this.telemetry = compileNamed("telemetry", texts.telemetry);
     this.quarantine = compileNamed("quarantine", texts.quarantine);
     if (this.telemetry.from !== this.quarantine.from) {
-      throw new Error(`the telemetry rule reads '${this.telemetry.from}' but the quarantine rule reads '${this.quarantine.from}': every message must meet both`);
+      throw new Error(
+        `the telemetry rule reads '${this.telemetry.from}' but the quarantine rule reads '${this.quarantine.from}': every message must meet both`,
+      );
     }
   }
 
@@ -77,9 +89,13 @@ export class TopicRules {
     if (!valid && !rejected) {
       // Outside the filter: not for these rules. Inside it: a message both rules refused.
       if (!topicMatchesFilter(this.topicFilter, message.topic)) return { kind: "ignored" };
-      throw new RuleRoutingError(`neither the telemetry nor the quarantine rule took a message on ${message.topic}`);
+      throw new RuleRoutingError(
+        `neither the telemetry nor the quarantine rule took a message on ${message.topic}`,
+      );
     }
-    throw new RuleRoutingError(`both the telemetry and the quarantine rule took a message on ${message.topic}`);
+    throw new RuleRoutingError(
+      `both the telemetry and the quarantine rule took a message on ${message.topic}`,
+    );
   }
 }
 
@@ -87,7 +103,8 @@ function compileNamed(name: string, sql: string): CompiledRule {
   try {
     return compileStatement(parseIotSql(sql));
   } catch (err) {
-    if (err instanceof IotSqlError) throw new Error(`the ${name} topic rule cannot run locally: ${err.message}`, { cause: err });
+    if (err instanceof IotSqlError)
+      throw new Error(`the ${name} topic rule cannot run locally: ${err.message}`, { cause: err });
     throw err;
   }
 }
@@ -95,7 +112,9 @@ function compileNamed(name: string, sql: string): CompiledRule {
 function checkQuarantine(output: Record<string, unknown>): QuarantineRecord {
   for (const field of QUARANTINE_FIELDS) {
     if (typeof output[field] !== (field === "received_at" ? "number" : "string")) {
-      throw new RuleRoutingError(`the quarantine rule's output lacks ${field} (got ${JSON.stringify(output[field])})`);
+      throw new RuleRoutingError(
+        `the quarantine rule's output lacks ${field} (got ${JSON.stringify(output[field])})`,
+      );
     }
   }
   return output as unknown as QuarantineRecord;

@@ -10,7 +10,11 @@
 import * as fs from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { HISTORICAL_TABLE_COLUMNS, historicalTableDdl, historicalTableName } from "../../components/sources/historical-schema";
+import {
+  HISTORICAL_TABLE_COLUMNS,
+  historicalTableDdl,
+  historicalTableName,
+} from "../../components/sources/historical-schema";
 import type { HistoricalReading } from "./history";
 import { utcTimestampText } from "./history";
 
@@ -35,7 +39,9 @@ export class HistoricalDatabase {
 
   /** Rows in the readings table. */
   async count(): Promise<number> {
-    const result = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${historicalTableName("postgres")}`);
+    const result = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${historicalTableName("postgres")}`,
+    );
     return result.rows[0]?.n ?? 0;
   }
 
@@ -47,11 +53,18 @@ export class HistoricalDatabase {
         const batch = readings.slice(start, start + INSERT_BATCH);
         const values: unknown[] = [];
         const rows = batch.map((r, i) => {
-          const row: Record<string, unknown> = { ...r, reading_time: utcTimestampText(r.ts), humidity_pct: r.humidity_pct ?? null };
+          const row: Record<string, unknown> = {
+            ...r,
+            reading_time: utcTimestampText(r.ts),
+            humidity_pct: r.humidity_pct ?? null,
+          };
           values.push(...columns.map((c) => row[c]));
           return `(${columns.map((_, j) => `$${i * columns.length + j + 1}`).join(", ")})`;
         });
-        await tx.query(`INSERT INTO ${historicalTableName("postgres")} (${columns.join(", ")}) VALUES ${rows.join(", ")}`, values);
+        await tx.query(
+          `INSERT INTO ${historicalTableName("postgres")} (${columns.join(", ")}) VALUES ${rows.join(", ")}`,
+          values,
+        );
       }
     });
   }

@@ -26,7 +26,11 @@ export interface HistoryWindow {
 }
 
 /** Readings of every device between `fromMs` (inclusive) and `toMs` (exclusive), device by device. */
-export function generateHistory(devices: readonly DeviceIdentity[], seed: string, window: HistoryWindow): HistoricalReading[] {
+export function generateHistory(
+  devices: readonly DeviceIdentity[],
+  seed: string,
+  window: HistoryWindow,
+): HistoricalReading[] {
   const readings: HistoricalReading[] = [];
   for (const device of devices) {
     const sensor = new SimulatedSensor({

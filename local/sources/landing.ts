@@ -10,7 +10,11 @@ import type { HistoricalReading } from "./history";
 import { utcTimestampText } from "./history";
 
 /** Writes the readings as one CSV file per UTC day; returns the keys written. */
-export function writeLandingCsv(store: LocalObjectStore, historicalPrefix: string, readings: readonly HistoricalReading[]): string[] {
+export function writeLandingCsv(
+  store: LocalObjectStore,
+  historicalPrefix: string,
+  readings: readonly HistoricalReading[],
+): string[] {
   const header = LANDING_CSV_COLUMNS.map((c) => c.name);
   const byDay = new Map<string, HistoricalReading[]>();
   for (const reading of readings) {

@@ -43,7 +43,10 @@ export function parsePolicyDocument(value: unknown): NormalizedStatement[] | und
 }
 
 /** Every policy document a resource carries, by property path (e.g. `policy`, `inlinePolicies[0].policy`). */
-export function policyDocumentsOf(type: string, props: Record<string, unknown>): { path: string; statements: NormalizedStatement[] }[] {
+export function policyDocumentsOf(
+  type: string,
+  props: Record<string, unknown>,
+): { path: string; statements: NormalizedStatement[] }[] {
   const found: { path: string; statements: NormalizedStatement[] }[] = [];
   const add = (path: string, value: unknown) => {
     const statements = parsePolicyDocument(value);
@@ -64,7 +67,9 @@ export function policyDocumentsOf(type: string, props: Record<string, unknown>):
       break;
     case "aws:iam/role:Role": {
       add("assumeRolePolicy", props.assumeRolePolicy);
-      const inline = Array.isArray(props.inlinePolicies) ? (props.inlinePolicies as Record<string, unknown>[]) : [];
+      const inline = Array.isArray(props.inlinePolicies)
+        ? (props.inlinePolicies as Record<string, unknown>[])
+        : [];
       inline.forEach((p, i) => add(`inlinePolicies[${i}].policy`, p.policy));
       break;
     }
@@ -75,7 +80,12 @@ export function policyDocumentsOf(type: string, props: Record<string, unknown>):
 /** Whether a document is an IAM identity policy (where `Resource: "*"` grants on every resource). */
 export function isIdentityPolicy(type: string, path: string): boolean {
   return (
-    ["aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy"].includes(type) ||
+    [
+      "aws:iam/policy:Policy",
+      "aws:iam/rolePolicy:RolePolicy",
+      "aws:iam/userPolicy:UserPolicy",
+      "aws:iam/groupPolicy:GroupPolicy",
+    ].includes(type) ||
     (type === "aws:iam/role:Role" && path.startsWith("inlinePolicies"))
   );
 }

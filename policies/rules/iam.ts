@@ -21,8 +21,18 @@ export const iamNoUnjustifiedWildcards: ResourceValidationPolicy = {
         if (s.effect !== "Allow" || (s.sid && JUSTIFIED.test(s.sid))) return;
         const wildActions = s.actions.filter((a) => a === "*" || /^[a-z0-9-]+:\*$/i.test(a));
         const wildResources = s.resources.filter((r) => r === "*");
-        if (wildActions.length > 0 || wildResources.length > 0 || s.notActions.length > 0 || s.notResources.length > 0) {
-          const what = [...wildActions.map((a) => `action ${a}`), ...wildResources.map(() => 'resource "*"'), ...(s.notActions.length ? ["NotAction"] : []), ...(s.notResources.length ? ["NotResource"] : [])];
+        if (
+          wildActions.length > 0 ||
+          wildResources.length > 0 ||
+          s.notActions.length > 0 ||
+          s.notResources.length > 0
+        ) {
+          const what = [
+            ...wildActions.map((a) => `action ${a}`),
+            ...wildResources.map(() => 'resource "*"'),
+            ...(s.notActions.length ? ["NotAction"] : []),
+            ...(s.notResources.length ? ["NotResource"] : []),
+          ];
           reportViolation(
             `${args.name} ${doc.path} statement ${s.sid ?? `#${i}`} allows ${what.join(" and ")}; scope it to ARNs and actions, or justify it with a Sid ending in "Wildcard" and a comment`,
           );
@@ -34,18 +44,29 @@ export const iamNoUnjustifiedWildcards: ResourceValidationPolicy = {
 
 export const iamNoAwsManagedPolicies: ResourceValidationPolicy = {
   name: "iam-no-aws-managed-policies",
-  description: "Roles use policies written for this platform, scoped to its resources, not AWS-managed policies (which grant on every resource).",
+  description:
+    "Roles use policies written for this platform, scoped to its resources, not AWS-managed policies (which grant on every resource).",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     const managed = /^arn:aws[a-z-]*:iam::aws:policy\//;
     const arns: string[] = [];
-    if (args.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" || args.type === "aws:iam/policyAttachment:PolicyAttachment") {
+    if (
+      args.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" ||
+      args.type === "aws:iam/policyAttachment:PolicyAttachment"
+    ) {
       arns.push(String(args.props.policyArn ?? ""));
     }
-    if (args.type === "aws:iam/role:Role" && Array.isArray(args.props.managedPolicyArns)) arns.push(...args.props.managedPolicyArns.map(String));
-    if (args.type === "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive" && Array.isArray(args.props.policyArns)) arns.push(...args.props.policyArns.map(String));
+    if (args.type === "aws:iam/role:Role" && Array.isArray(args.props.managedPolicyArns))
+      arns.push(...args.props.managedPolicyArns.map(String));
+    if (
+      args.type === "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive" &&
+      Array.isArray(args.props.policyArns)
+    )
+      arns.push(...args.props.policyArns.map(String));
     for (const arn of arns.filter((a) => managed.test(a))) {
-      reportViolation(`${args.name} attaches the AWS-managed policy ${arn}; write a policy scoped to this stack's resources instead`);
+      reportViolation(
+        `${args.name} attaches the AWS-managed policy ${arn}; write a policy scoped to this stack's resources instead`,
+      );
     }
   },
 };
@@ -77,14 +98,19 @@ export async function unknownActionReason(action: string): Promise<string | unde
   }
   if (actions.some((a) => a.toLowerCase() === name.toLowerCase())) return undefined;
   const lower = name.toLowerCase();
-  const prefixes = actions.filter((a) => lower.startsWith(a.toLowerCase()) || a.toLowerCase().startsWith(lower));
-  const close = (prefixes.length > 0 ? prefixes : actions.filter((a) => a.toLowerCase().includes(lower.slice(0, 5)))).slice(0, 3);
+  const prefixes = actions.filter(
+    (a) => lower.startsWith(a.toLowerCase()) || a.toLowerCase().startsWith(lower),
+  );
+  const close = (
+    prefixes.length > 0 ? prefixes : actions.filter((a) => a.toLowerCase().includes(lower.slice(0, 5)))
+  ).slice(0, 3);
   return `"${action}" is not an IAM action of ${service}${close.length ? ` (did you mean ${close.map((c) => `${service}:${c}`).join(", ")}?)` : ""}`;
 }
 
 export const iamActionsExist: ResourceValidationPolicy = {
   name: "iam-actions-exist",
-  description: "Every action in every policy document is a real IAM action, so a typo fails here and not at deploy time.",
+  description:
+    "Every action in every policy document is a real IAM action, so a typo fails here and not at deploy time.",
   enforcementLevel: "mandatory",
   validateResource: async (args, reportViolation) => {
     for (const doc of policyDocumentsOf(args.type, args.props)) {

@@ -9,7 +9,9 @@ export const kmsKeyRotation: ResourceValidationPolicy = {
     if (args.type !== "aws:kms/key:Key") return;
     const spec = args.props.customerMasterKeySpec ?? args.props.keySpec ?? "SYMMETRIC_DEFAULT";
     if (spec === "SYMMETRIC_DEFAULT" && args.props.enableKeyRotation !== true) {
-      reportViolation(`${args.name}: enableKeyRotation is ${String(args.props.enableKeyRotation)}; set it to true`);
+      reportViolation(
+        `${args.name}: enableKeyRotation is ${String(args.props.enableKeyRotation)}; set it to true`,
+      );
     }
   },
 };

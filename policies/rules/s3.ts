@@ -15,7 +15,11 @@ const companions = (all: readonly PolicyResource[], type: string, bucket: Policy
 function accessLogTargets(all: readonly PolicyResource[]): Set<string> {
   const targets = new Set<string>();
   for (const bucket of all.filter((r) => r.type === BUCKET)) {
-    if (resourcesReferencing(all, "aws:s3/bucketLogging:BucketLogging", "targetBucket", bucket, [bucket.props.bucket]).length > 0) {
+    if (
+      resourcesReferencing(all, "aws:s3/bucketLogging:BucketLogging", "targetBucket", bucket, [
+        bucket.props.bucket,
+      ]).length > 0
+    ) {
       targets.add(bucket.urn);
     }
   }
@@ -23,7 +27,11 @@ function accessLogTargets(all: readonly PolicyResource[]): Set<string> {
 }
 
 function forEachBucket(
-  check: (bucket: PolicyResource, all: readonly PolicyResource[], logTargets: Set<string>) => string | undefined,
+  check: (
+    bucket: PolicyResource,
+    all: readonly PolicyResource[],
+    logTargets: Set<string>,
+  ) => string | undefined,
 ): StackValidationPolicy["validateStack"] {
   return (args, reportViolation) => {
     const logTargets = accessLogTargets(args.resources);
@@ -53,22 +61,35 @@ export const s3KmsEncryption: StackValidationPolicy = {
     "Every bucket is encrypted by default with SSE-KMS, except an access-log target bucket, which must use SSE-S3 (S3 cannot deliver access logs into SSE-KMS buckets).",
   enforcementLevel: "mandatory",
   validateStack: forEachBucket((bucket, all, logTargets) => {
-    const configs = companions(all, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", bucket);
+    const configs = companions(
+      all,
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      bucket,
+    );
     if (configs.length === 0) return "has no default encryption configuration";
-    const rules = (configs[0]!.props.rules as { applyServerSideEncryptionByDefault?: { sseAlgorithm?: string; kmsMasterKeyId?: string } }[] | undefined) ?? [];
+    const rules =
+      (configs[0]!.props.rules as
+        | { applyServerSideEncryptionByDefault?: { sseAlgorithm?: string; kmsMasterKeyId?: string } }[]
+        | undefined) ?? [];
     const algorithms = rules.map((r) => r.applyServerSideEncryptionByDefault?.sseAlgorithm);
     if (logTargets.has(bucket.urn)) {
-      return algorithms.some((a) => a === "AES256") ? undefined : "is an access-log target and must default to SSE-S3 (AES256)";
+      return algorithms.some((a) => a === "AES256")
+        ? undefined
+        : "is an access-log target and must default to SSE-S3 (AES256)";
     }
     const kms = rules.find((r) => r.applyServerSideEncryptionByDefault?.sseAlgorithm?.startsWith("aws:kms"));
-    if (!kms) return `defaults to ${algorithms.join(", ") || "no algorithm"}; use aws:kms with a customer-managed key`;
-    return kms.applyServerSideEncryptionByDefault?.kmsMasterKeyId ? undefined : "uses aws:kms without naming a customer-managed key";
+    if (!kms)
+      return `defaults to ${algorithms.join(", ") || "no algorithm"}; use aws:kms with a customer-managed key`;
+    return kms.applyServerSideEncryptionByDefault?.kmsMasterKeyId
+      ? undefined
+      : "uses aws:kms without naming a customer-managed key";
   }),
 };
 
 export const s3TlsOnly: StackValidationPolicy = {
   name: "s3-tls-only",
-  description: "Every bucket has a bucket policy denying requests without TLS (aws:SecureTransport false) on the bucket and its objects.",
+  description:
+    "Every bucket has a bucket policy denying requests without TLS (aws:SecureTransport false) on the bucket and its objects.",
   enforcementLevel: "mandatory",
   validateStack: forEachBucket((bucket, all) => {
     const policies = companions(all, "aws:s3/bucketPolicy:BucketPolicy", bucket);
@@ -83,7 +104,9 @@ export const s3TlsOnly: StackValidationPolicy = {
         s.resources.some((r) => r.endsWith("/*")) &&
         s.resources.some((r) => !r.endsWith("/*")),
     );
-    return denies ? undefined : "bucket policy does not deny s3:* on the bucket and its objects when aws:SecureTransport is false";
+    return denies
+      ? undefined
+      : "bucket policy does not deny s3:* on the bucket and its objects when aws:SecureTransport is false";
   }),
 };
 
@@ -100,7 +123,8 @@ export const s3Versioning: StackValidationPolicy = {
 
 export const s3AccessLogging: StackValidationPolicy = {
   name: "s3-access-logging",
-  description: "Every bucket logs its access into the log bucket; the log bucket itself is exempt (it would log into itself).",
+  description:
+    "Every bucket logs its access into the log bucket; the log bucket itself is exempt (it would log into itself).",
   enforcementLevel: "mandatory",
   validateStack: forEachBucket((bucket, all, logTargets) => {
     if (logTargets.has(bucket.urn)) return undefined;

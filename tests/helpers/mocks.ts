@@ -21,7 +21,10 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
 }
 
 /** Runs the Platform component for a stack (with optional config overrides) under mocks. */
-export async function runPlatform(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun<PlatformConfig> & Recorded> {
+export async function runPlatform(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+): Promise<ProgramRun<PlatformConfig> & Recorded> {
   const raw = stackConfig(stack, overrides);
   const run = await runUnderMocks(raw, async () => {
     const { Platform } = await import("../../components/platform");

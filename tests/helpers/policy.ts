@@ -23,7 +23,9 @@ export function fakeResource(
     retainOnDelete: false,
     ignoreChanges: [],
     dependsOn: [],
-    propertyDependencies: Object.fromEntries(Object.entries(deps).map(([k, rs]) => [k, rs.map((r) => r.urn)])),
+    propertyDependencies: Object.fromEntries(
+      Object.entries(deps).map(([k, rs]) => [k, rs.map((r) => r.urn)]),
+    ),
   };
 }
 

@@ -11,7 +11,16 @@ import { parseAnomalySpec } from "../../devices/model/anomalies";
 import { LocalBackend } from "../../local/backend";
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 describe("local dashboard in Chromium", function () {
   this.timeout(120_000);
@@ -20,7 +29,8 @@ describe("local dashboard in Chromium", function () {
   let browser: Browser;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
+    if (!fs.existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-dashboard-"));
     backend = await LocalBackend.start(
       {
@@ -59,27 +69,47 @@ describe("local dashboard in Chromium", function () {
 
     // Live counter: readings in grows while the page is open (Server-Sent Events, no reload).
     const first = Number(await page.textContent("#accepted"));
-    await page.waitForFunction(`Number(document.querySelector("#accepted").textContent) > ${first + 50}`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      `Number(document.querySelector("#accepted").textContent) > ${first + 50}`,
+      undefined,
+      { timeout: 30_000 },
+    );
 
     // The chart: uPlot's canvas, a legend entry per room of the stack plus the anomaly series.
     await page.waitForSelector("#chart canvas");
-    const legend = await page.$$eval("#chart .u-legend .u-series .u-label", (labels) => labels.map((l) => l.textContent));
+    const legend = await page.$$eval("#chart .u-legend .u-series .u-label", (labels) =>
+      labels.map((l) => l.textContent),
+    );
     expect(legend).to.include.members(["lab", "office", "anomaly"]);
 
     // Anomalies appear once the model (trained by the first ETL) has scored a window.
-    await page.waitForFunction(`Number(document.querySelector("#anomalies").textContent) > 0`, undefined, { timeout: 60_000 });
+    await page.waitForFunction(`Number(document.querySelector("#anomalies").textContent) > 0`, undefined, {
+      timeout: 60_000,
+    });
 
     // One completeness row per device of the fleet, each with a percentage.
-    await page.waitForFunction(`document.querySelectorAll("#completeness tbody tr").length >= 4`, undefined, { timeout: 30_000 });
-    const devices = await page.$$eval("#completeness tbody tr td:first-child", (cells) => cells.map((c) => c.textContent));
+    await page.waitForFunction(`document.querySelectorAll("#completeness tbody tr").length >= 4`, undefined, {
+      timeout: 30_000,
+    });
+    const devices = await page.$$eval("#completeness tbody tr td:first-child", (cells) =>
+      cells.map((c) => c.textContent),
+    );
     expect(new Set(devices)).to.deep.equal(new Set(backend.parts.devices.map((d) => d.thingName)));
-    const pct = await page.$$eval("#completeness tbody tr td:last-child", (cells) => cells.map((c) => c.textContent));
+    const pct = await page.$$eval("#completeness tbody tr td:last-child", (cells) =>
+      cells.map((c) => c.textContent),
+    );
     expect(pct.every((p) => /^\d+\.\d%$/.test(p ?? ""))).to.equal(true);
 
     // The pipelines: the first ETL and the training it started, succeeded.
-    const executions = await page.$$eval("#executions tbody tr", (rows) => rows.map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent)));
-    expect(executions.some(([machine, , status]) => machine === "sensors-dev-etl" && status === "SUCCEEDED")).to.equal(true);
-    expect(executions.some(([machine, , status]) => machine === "sensors-dev-training" && status === "SUCCEEDED")).to.equal(true);
+    const executions = await page.$$eval("#executions tbody tr", (rows) =>
+      rows.map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent)),
+    );
+    expect(
+      executions.some(([machine, , status]) => machine === "sensors-dev-etl" && status === "SUCCEEDED"),
+    ).to.equal(true);
+    expect(
+      executions.some(([machine, , status]) => machine === "sensors-dev-training" && status === "SUCCEEDED"),
+    ).to.equal(true);
     expect(await page.textContent("#last-error")).to.equal("none");
     expect(errors).to.deep.equal([]);
   });

@@ -45,7 +45,10 @@ export interface StartExecutionTaskResult {
  * Classifies every Task of a machine built by `buildEtlStateMachine(resources, ...)`, by state name.
  * Throws on a Task it cannot place (a definition built from other resources, or a new integration).
  */
-export function bindEtlTasks(definition: Branch, resources: EtlMachineResources): Record<string, EtlTaskBinding> {
+export function bindEtlTasks(
+  definition: Branch,
+  resources: EtlMachineResources,
+): Record<string, EtlTaskBinding> {
   const jobs: Record<string, EtlJobKey> = {
     [resources.s3ImportJobName]: "s3Import",
     [resources.jdbcImportJobName]: "jdbcImport",
@@ -61,7 +64,10 @@ export function bindEtlTasks(definition: Branch, resources: EtlMachineResources)
     const lookup = <K extends string>(key: "JobName" | "Name", table: Record<string, K>): K => {
       const value = task.parameters[key];
       const found = typeof value === "string" ? table[value] : undefined;
-      if (!found) throw new Error(`Task "${task.name}" names ${key} ${JSON.stringify(value)}, which is not among the given resources`);
+      if (!found)
+        throw new Error(
+          `Task "${task.name}" names ${key} ${JSON.stringify(value)}, which is not among the given resources`,
+        );
       return found;
     };
     switch (task.resource) {

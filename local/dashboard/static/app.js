@@ -21,8 +21,19 @@ function buildChart(series) {
     axes: [{}, { label: "°C" }],
     series: [
       {},
-      ...series.rooms.map((room, i) => ({ label: room, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true })),
-      { label: "anomaly", stroke: "#b3261e", width: 0, paths: () => null, points: { show: true, size: 9, fill: "#b3261e" } },
+      ...series.rooms.map((room, i) => ({
+        label: room,
+        stroke: COLORS[i % COLORS.length],
+        width: 1.5,
+        spanGaps: true,
+      })),
+      {
+        label: "anomaly",
+        stroke: "#b3261e",
+        width: 0,
+        paths: () => null,
+        points: { show: true, size: 9, fill: "#b3261e" },
+      },
     ],
   };
   chart = new uPlot(opts, [series.t, ...series.values, series.anomalies], container);
@@ -67,7 +78,11 @@ function render(s) {
   for (const e of s.status.executions) {
     const tr = document.createElement("tr");
     tr.className = "execution";
-    for (const [value, cls] of [[e.machine, ""], [e.start.replace("T", " ").slice(0, 19), ""], [e.status, `status-${e.status}`]]) {
+    for (const [value, cls] of [
+      [e.machine, ""],
+      [e.start.replace("T", " ").slice(0, 19), ""],
+      [e.status, `status-${e.status}`],
+    ]) {
       const td = document.createElement("td");
       td.textContent = value;
       if (cls) td.className = cls;

@@ -48,8 +48,16 @@ describe("stack configuration", function () {
       expect(prod.database.mode).to.equal("existing");
       expect(prod.database.engine).to.equal("sqlserver");
       expect(prod.database.port).to.equal(1433);
-      expect(prod.database.existing?.routeTableIds).to.deep.equal(["rtb-0123456789abcdef0", "rtb-0fedcba9876543210"]);
-      expect(prod.anomaly).to.include({ mode: "endpoint", inferenceInstanceType: "ml.c5.xlarge", inferenceInstanceCount: 2, inferenceMaxInstances: 6 });
+      expect(prod.database.existing?.routeTableIds).to.deep.equal([
+        "rtb-0123456789abcdef0",
+        "rtb-0fedcba9876543210",
+      ]);
+      expect(prod.anomaly).to.include({
+        mode: "endpoint",
+        inferenceInstanceType: "ml.c5.xlarge",
+        inferenceInstanceCount: 2,
+        inferenceMaxInstances: 6,
+      });
       expect(prod.quicksight.enabled).to.equal(true);
       expect(prod.firehose).to.deep.equal({ bufferSeconds: 300, bufferMiB: 128, dynamicPartitioning: true });
       expect(prod.tags).to.deep.include({ environment: "prod", "data-classification": "internal" });
@@ -68,7 +76,8 @@ describe("stack configuration", function () {
       const declared = new Set(Object.keys(readProjectDeclarations()).map((k) => `sensor-analytics:${k}`));
       for (const stack of ["dev", "prod"]) {
         for (const key of Object.keys(readStackFile(stack).values)) {
-          if (key.startsWith("sensor-analytics:")) expect(declared.has(key), `${stack}: ${key}`).to.equal(true);
+          if (key.startsWith("sensor-analytics:"))
+            expect(declared.has(key), `${stack}: ${key}`).to.equal(true);
         }
       }
     });
@@ -82,7 +91,12 @@ describe("stack configuration", function () {
     });
 
     it("reports every problem at once, not one per run", function () {
-      const found = problems("dev", { sensorsPerRoom: 0, firehoseBufferSeconds: 1000, app: "My-App", alertEmail: "oncall" });
+      const found = problems("dev", {
+        sensorsPerRoom: 0,
+        firehoseBufferSeconds: 1000,
+        app: "My-App",
+        alertEmail: "oncall",
+      });
       expect(found).to.have.length(4);
       expect(found.map((m) => m.split(" ")[0])).to.deep.equal([
         "sensor-analytics:app",
@@ -99,7 +113,9 @@ describe("stack configuration", function () {
         expect.fail("should have thrown");
       } catch (err) {
         expect(err).to.be.instanceOf(ConfigError);
-        expect((err as Error).message.split("\n")[0]).to.equal("2 problems in the configuration of Pulumi.prod.yaml:");
+        expect((err as Error).message.split("\n")[0]).to.equal(
+          "2 problems in the configuration of Pulumi.prod.yaml:",
+        );
       }
     });
 
@@ -117,7 +133,9 @@ describe("stack configuration", function () {
     });
 
     it("rejects schedule expressions that do not parse", function () {
-      expect(problems("dev", { etlSchedule: "cron(0 2 * * *)", scoringSchedule: "rate(1 hours)" })).to.deep.equal([
+      expect(
+        problems("dev", { etlSchedule: "cron(0 2 * * *)", scoringSchedule: "rate(1 hours)" }),
+      ).to.deep.equal([
         'sensor-analytics:etlSchedule must be an EventBridge Scheduler expression: cron needs 6 fields (minutes hours day-of-month month day-of-week year), found 5 (got "cron(0 2 * * *)") in Pulumi.dev.yaml; fix: use e.g. "rate(1 hour)" or "cron(0 2 * * ? *)" (minutes hours day-of-month month day-of-week year)',
         'sensor-analytics:scoringSchedule must be an EventBridge Scheduler expression: write "rate(1 hour)" (got "rate(1 hours)") in Pulumi.dev.yaml; fix: use e.g. "rate(1 hour)" or "cron(0 2 * * ? *)" (minutes hours day-of-month month day-of-week year)',
       ]);
@@ -133,7 +151,9 @@ describe("stack configuration", function () {
       const message =
         "sensor-analytics:firehoseBufferMiB must be at least 64 (Firehose rejects smaller buffers for Parquet conversion, which the telemetry stream always uses, and for dynamic partitioning) (got 5) in Pulumi.dev.yaml; fix: set it to a value from 64 to 128";
       expect(problems("dev", { firehoseBufferMiB: 5 })).to.deep.equal([message]);
-      expect(problems("dev", { firehoseBufferMiB: 5, firehoseDynamicPartitioning: false })).to.deep.equal([message]);
+      expect(problems("dev", { firehoseBufferMiB: 5, firehoseDynamicPartitioning: false })).to.deep.equal([
+        message,
+      ]);
       expect(problems("dev", { firehoseBufferMiB: 64 })).to.deep.equal([]);
     });
 
@@ -182,7 +202,9 @@ describe("stack configuration", function () {
     });
 
     it("requires an existing database's route tables, and names every missing piece", function () {
-      expect(problems("prod", { databaseRouteTableIds: [], databaseSecurityGroupId: "default" })).to.deep.equal([
+      expect(
+        problems("prod", { databaseRouteTableIds: [], databaseSecurityGroupId: "default" }),
+      ).to.deep.equal([
         `sensor-analytics:databaseRouteTableIds must list every route table of the database subnets (required when databaseMode is existing); without them the database cannot answer Glue across the peering (got []) in Pulumi.prod.yaml; fix: add each route table ID of the database VPC's subnets, e.g. - rtb-0123456789abcdef0`,
         `sensor-analytics:databaseSecurityGroupId must be a security group ID (required when databaseMode is existing) (got "default") in Pulumi.prod.yaml; fix: set it to the database's security group, e.g. sg-0123456789abcdef0`,
       ]);
@@ -203,14 +225,17 @@ describe("stack configuration", function () {
     it("refuses a database password in plain text and never echoes it", function () {
       const found = problems("prod", { databaseSecretArn: "", databasePassword: "hunter2" });
       expect(found).to.deep.equal([
-        "sensor-analytics:databasePassword must be a secret, not plain text in the stack file (got \"[plain text, not shown]\") in Pulumi.prod.yaml; fix: remove it from the file and run `pulumi config set --secret sensor-analytics:databasePassword`",
+        'sensor-analytics:databasePassword must be a secret, not plain text in the stack file (got "[plain text, not shown]") in Pulumi.prod.yaml; fix: remove it from the file and run `pulumi config set --secret sensor-analytics:databasePassword`',
       ]);
       expect(found.join("")).not.to.contain("hunter2");
     });
 
     it("accepts the password as a secret and keeps it out of JSON", function () {
       const raw = stackConfig("prod", { databaseSecretArn: "", databasePassword: "hunter2" });
-      const config = parsePlatformConfig({ ...raw, secretKeys: new Set(["sensor-analytics:databasePassword"]) });
+      const config = parsePlatformConfig({
+        ...raw,
+        secretKeys: new Set(["sensor-analytics:databasePassword"]),
+      });
       expect(config.database.existing?.password?.reveal()).to.equal("hunter2");
       expect(JSON.stringify(config)).not.to.contain("hunter2");
     });
@@ -239,7 +264,9 @@ describe("stack configuration", function () {
         "sensor-analytics:glacierAfterDays must be at least 30 days after infrequentAccessAfterDays (30) (S3 bills Standard-IA for 30 days minimum) (got 40) in Pulumi.prod.yaml; fix: set it to 60 or more, or to 0",
       ]);
       expect(problems("prod", { infrequentAccessAfterDays: 10 })).to.have.length(1);
-      expect(problems("prod", { rawRetentionDays: 100 })[0]).to.match(/^sensor-analytics:glacierAfterDays must be less than the retention/);
+      expect(problems("prod", { rawRetentionDays: 100 })[0]).to.match(
+        /^sensor-analytics:glacierAfterDays must be less than the retention/,
+      );
     });
 
     it("accepts only CloudWatch Logs retention values", function () {
@@ -264,7 +291,9 @@ describe("stack configuration", function () {
     });
 
     it("names the stacks that exist when one is missing", function () {
-      expect(() => readStackFile("nope")).to.throw(/no stack file Pulumi.nope.yaml in .*; stacks found: dev, prod/);
+      expect(() => readStackFile("nope")).to.throw(
+        /no stack file Pulumi.nope.yaml in .*; stacks found: dev, prod/,
+      );
     });
   });
 });

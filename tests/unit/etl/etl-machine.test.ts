@@ -426,7 +426,11 @@ describe("ETL task bindings (for local runners)", () => {
 
   it("tells what every Task does, by state name", () => {
     const bindings = bindEtlTasks(definition, RESOURCES);
-    expect(Object.keys(bindings).sort()).to.deep.equal(listTaskStates(definition).map((t) => t.name).sort());
+    expect(Object.keys(bindings).sort()).to.deep.equal(
+      listTaskStates(definition)
+        .map((t) => t.name)
+        .sort(),
+    );
     expect(bindings[S.plan]).to.deep.equal({ kind: "plan" });
     expect(bindings[S.s3Import]).to.deep.equal({ kind: "runJob", job: "s3Import" });
     expect(bindings[S.jdbcImport]).to.deep.equal({ kind: "runJob", job: "jdbcImport" });
@@ -463,7 +467,9 @@ describe("ETL task bindings (for local runners)", () => {
           return () => ({});
       }
     };
-    const handlers = Object.fromEntries(Object.entries(bindings).map(([state, binding]) => [state, byKind(binding)]));
+    const handlers = Object.fromEntries(
+      Object.entries(bindings).map(([state, binding]) => [state, byKind(binding)]),
+    );
     const run = await runLocally(definition, handlers);
     expect(run.status).to.equal("SUCCEEDED");
     expect(jobsRun).to.deep.equal(["s3Import", "curate"]);

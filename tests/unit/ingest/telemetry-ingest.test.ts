@@ -252,7 +252,9 @@ describe("TelemetryIngest", function () {
       } catch (err) {
         failure = err;
       }
-      expect(String(failure)).to.contain("sensor-analytics:firehoseBufferMiB must be at least 64 (Firehose rejects smaller buffers for Parquet conversion");
+      expect(String(failure)).to.contain(
+        "sensor-analytics:firehoseBufferMiB must be at least 64 (Firehose rejects smaller buffers for Parquet conversion",
+      );
     });
   });
 });

@@ -14,29 +14,48 @@ describe("DataLake", function () {
   });
 
   it("creates the five buckets of the layout, auto-named under the deployment", function () {
-    expect(dev.ofType(BUCKET).map((b) => b.name).sort()).to.deep.equal(
-      ["artifacts", "curated", "logs", "raw", "results"].map((r) => `sensors-dev-lake-${r}`),
-    );
+    expect(
+      dev
+        .ofType(BUCKET)
+        .map((b) => b.name)
+        .sort(),
+    ).to.deep.equal(["artifacts", "curated", "logs", "raw", "results"].map((r) => `sensors-dev-lake-${r}`));
   });
 
   it("blocks all four kinds of public access on every bucket", function () {
     const blocks = dev.ofType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
     expect(blocks).to.have.length(5);
     for (const b of blocks) {
-      expect(b.inputs).to.include({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+      expect(b.inputs).to.include({
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      });
     }
   });
 
   it("encrypts data buckets with the lake KMS key and the log bucket with SSE-S3", function () {
     const keyArn = dev.named("aws:kms/key:Key", "sensors-dev-lake-key").state.arn;
     for (const role of ["raw", "curated", "results", "artifacts"]) {
-      const sse = dev.named("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", `sensors-dev-lake-${role}-encryption`);
+      const sse = dev.named(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        `sensors-dev-lake-${role}-encryption`,
+      );
       expect(sse.inputs.rules).to.deep.equal([
-        { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn }, bucketKeyEnabled: true },
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn },
+          bucketKeyEnabled: true,
+        },
       ]);
     }
-    const logs = dev.named("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "sensors-dev-lake-logs-encryption");
-    expect(logs.inputs.rules).to.deep.equal([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
+    const logs = dev.named(
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "sensors-dev-lake-logs-encryption",
+    );
+    expect(logs.inputs.rules).to.deep.equal([
+      { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+    ]);
   });
 
   it("rotates the KMS key", function () {
@@ -65,28 +84,47 @@ describe("DataLake", function () {
     expect(doc.Statement[1]).to.deep.include({
       Principal: { Service: "logging.s3.amazonaws.com" },
       Action: "s3:PutObject",
-      Condition: { ArnLike: { "aws:SourceArn": "arn:aws:s3:::sensors-dev-lake-*" }, StringEquals: { "aws:SourceAccount": "111122223333" } },
+      Condition: {
+        ArnLike: { "aws:SourceArn": "arn:aws:s3:::sensors-dev-lake-*" },
+        StringEquals: { "aws:SourceAccount": "111122223333" },
+      },
     });
   });
 
   it("versions every bucket and logs access of every bucket but the log bucket into it", function () {
-    expect(dev.ofType("aws:s3/bucketVersioning:BucketVersioning").map((v) => v.inputs.versioningConfiguration)).to.deep.equal(
-      Array(5).fill({ status: "Enabled" }),
-    );
+    expect(
+      dev.ofType("aws:s3/bucketVersioning:BucketVersioning").map((v) => v.inputs.versioningConfiguration),
+    ).to.deep.equal(Array(5).fill({ status: "Enabled" }));
     const logBucket = dev.named(BUCKET, "sensors-dev-lake-logs").id;
     const logging = dev.ofType("aws:s3/bucketLogging:BucketLogging");
-    expect(logging.map((l) => l.name).sort()).to.deep.equal(["artifacts", "curated", "raw", "results"].map((r) => `sensors-dev-lake-${r}-access-logging`));
+    expect(logging.map((l) => l.name).sort()).to.deep.equal(
+      ["artifacts", "curated", "raw", "results"].map((r) => `sensors-dev-lake-${r}-access-logging`),
+    );
     for (const l of logging) expect(l.inputs.targetBucket).to.equal(logBucket);
   });
 
   it("expires raw zones after the raw retention and curated data after the curated retention", function () {
-    const raw = dev.named("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "sensors-dev-lake-raw-lifecycle");
-    const rules = raw.inputs.rules as { id: string; filter: { prefix?: string }; expiration?: { days?: number } }[];
+    const raw = dev.named(
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "sensors-dev-lake-raw-lifecycle",
+    );
+    const rules = raw.inputs.rules as {
+      id: string;
+      filter: { prefix?: string };
+      expiration?: { days?: number };
+    }[];
     const telemetry = rules.find((r) => r.id === "expire-telemetry")!;
     expect(telemetry.filter.prefix).to.equal("telemetry/");
     expect(telemetry.expiration!.days).to.equal(30);
-    const curated = dev.named("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "sensors-dev-lake-curated-lifecycle");
-    expect((curated.inputs.rules as { id: string; expiration?: { days?: number } }[]).find((r) => r.id === "expire-curated")!.expiration!.days).to.equal(60);
+    const curated = dev.named(
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "sensors-dev-lake-curated-lifecycle",
+    );
+    expect(
+      (curated.inputs.rules as { id: string; expiration?: { days?: number } }[]).find(
+        (r) => r.id === "expire-curated",
+      )!.expiration!.days,
+    ).to.equal(60);
   });
 
   it("dev: buckets are force-destroyable and nothing is protected", function () {
@@ -106,8 +144,13 @@ describe("DataLake", function () {
   });
 
   it("prod: tiers raw data to Standard-IA and Glacier IR as configured", function () {
-    const raw = prod.named("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "sensors-prod-lake-raw-lifecycle");
-    const telemetry = (raw.inputs.rules as { id: string; transitions?: unknown[]; expiration?: { days: number } }[]).find((r) => r.id === "expire-telemetry")!;
+    const raw = prod.named(
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "sensors-prod-lake-raw-lifecycle",
+    );
+    const telemetry = (
+      raw.inputs.rules as { id: string; transitions?: unknown[]; expiration?: { days: number } }[]
+    ).find((r) => r.id === "expire-telemetry")!;
     expect(telemetry.transitions).to.deep.equal([
       { days: 30, storageClass: "STANDARD_IA" },
       { days: 180, storageClass: "GLACIER_IR" },
@@ -117,7 +160,11 @@ describe("DataLake", function () {
 
   it("tags every bucket with the stack tags", function () {
     for (const b of prod.ofType(BUCKET)) {
-      expect(b.inputs.tags).to.include({ environment: "prod", "sensor-analytics:stack": "prod", "data-classification": "internal" });
+      expect(b.inputs.tags).to.include({
+        environment: "prod",
+        "sensor-analytics:stack": "prod",
+        "data-classification": "internal",
+      });
     }
   });
 });

@@ -18,8 +18,17 @@ const ROOT = path.resolve(__dirname, "../../..");
 const LAB = "sensors-dev-lab-001";
 const OFFICE = "sensors-dev-office-001";
 
-function startBackend(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; port: Promise<number>; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "local", "main.ts"), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+function startBackend(args: string[]): {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  port: Promise<number>;
+  exit: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "local", "main.ts"), ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -35,7 +44,12 @@ function startBackend(args: string[]): { child: ChildProcess; stdout: () => stri
   return { child, stdout: () => out, stderr: () => err, port, exit };
 }
 
-function connect(port: number, clientId: string, certificateOf: string, fleetFile: string): Promise<MqttClient> {
+function connect(
+  port: number,
+  clientId: string,
+  certificateOf: string,
+  fleetFile: string,
+): Promise<MqttClient> {
   const fleet = readFleetFile(fleetFile);
   const device = fleet.devices.find((d) => d.thingName === certificateOf)!;
   const client = mqtt.connect(`mqtts://127.0.0.1:${port}`, {
@@ -56,15 +70,28 @@ function connect(port: number, clientId: string, certificateOf: string, fleetFil
   });
 }
 
-const reading = (seq: number) => JSON.stringify({ device_id: LAB, room_id: "lab", ts: Date.now() + seq, seq, temperature_c: 20 + (seq % 7) / 10 });
+const reading = (seq: number) =>
+  JSON.stringify({
+    device_id: LAB,
+    room_id: "lab",
+    ts: Date.now() + seq,
+    seq,
+    temperature_c: 20 + (seq % 7) / 10,
+  });
 
 describe("local backend durability", function () {
   this.timeout(120_000);
   let dataDir: string;
   const acknowledged = new Set<number>();
   const malformed = [
-    { payload: JSON.stringify({ ts: Date.now(), seq: 1, temperature_c: 300 }), reason: "temperature_c: above 125" },
-    { payload: JSON.stringify({ ts: Date.now(), seq: "one", temperature_c: 21 }), reason: "seq: not a number" },
+    {
+      payload: JSON.stringify({ ts: Date.now(), seq: 1, temperature_c: 300 }),
+      reason: "temperature_c: above 125",
+    },
+    {
+      payload: JSON.stringify({ ts: Date.now(), seq: "one", temperature_c: 21 }),
+      reason: "seq: not a number",
+    },
   ];
   let summary: RunSummary;
   let deniedConnect: Error | undefined;
@@ -73,7 +100,18 @@ describe("local backend durability", function () {
   before(async function () {
     dataDir = await freshDataDir("local-durability-");
     // First run: slow buffering (x1: 60 s), so nothing reaches the lake before the kill; only the log has it.
-    const first = startBackend(["--no-fleet", "--no-dashboard", "--devices", "2", "--speed", "1", "--mqtt-port", "0", "--data-dir", dataDir]);
+    const first = startBackend([
+      "--no-fleet",
+      "--no-dashboard",
+      "--devices",
+      "2",
+      "--speed",
+      "1",
+      "--mqtt-port",
+      "0",
+      "--data-dir",
+      dataDir,
+    ]);
     const port = await first.port;
     const fleetFile = path.join(dataDir, "fleet.json");
 
@@ -122,7 +160,21 @@ describe("local backend durability", function () {
     expect(await first.exit).to.equal(null); // killed by the signal, not exited
 
     // Second run on the same data: replay, deliver, run the pipelines, summarize.
-    const second = startBackend(["--no-fleet", "--no-dashboard", "--devices", "2", "--speed", "600", "--duration", "1s", "--mqtt-port", "0", "--data-dir", dataDir, "--json"]);
+    const second = startBackend([
+      "--no-fleet",
+      "--no-dashboard",
+      "--devices",
+      "2",
+      "--speed",
+      "600",
+      "--duration",
+      "1s",
+      "--mqtt-port",
+      "0",
+      "--data-dir",
+      dataDir,
+      "--json",
+    ]);
     const code = await second.exit;
     expect(code, second.stderr()).to.equal(0);
     summary = JSON.parse(second.stdout()) as RunSummary;
@@ -151,14 +203,19 @@ describe("local backend durability", function () {
     const duckdb = await DuckDBInstance.create(":memory:");
     const duck = await duckdb.connect();
     const rows = (
-      await duck.runAndReadAll(`SELECT seq, count(*) AS n FROM read_parquet('${path.join(dataDir, "lake", "raw", "telemetry", "**", "*.parquet")}') WHERE device_id = '${LAB}' GROUP BY seq`)
+      await duck.runAndReadAll(
+        `SELECT seq, count(*) AS n FROM read_parquet('${path.join(dataDir, "lake", "raw", "telemetry", "**", "*.parquet")}') WHERE device_id = '${LAB}' GROUP BY seq`,
+      )
     ).getRowObjectsJS();
     duck.closeSync();
     duckdb.closeSync();
     const inLake = new Map(rows.map((r) => [Number(r.seq), Number(r.n)]));
     const missing = [...acknowledged].filter((seq) => !inLake.has(seq));
     expect(missing, `acknowledged but missing: ${missing.slice(0, 10).join(", ")}`).to.deep.equal([]);
-    expect([...inLake.values()].every((n) => n === 1), "a reading is in the lake twice").to.equal(true);
+    expect(
+      [...inLake.values()].every((n) => n === 1),
+      "a reading is in the lake twice",
+    ).to.equal(true);
     expect(acknowledged.size).to.be.at.least(150);
   });
 
@@ -167,7 +224,12 @@ describe("local backend durability", function () {
     const records = fs
       .readdirSync(folder, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile() && e.name.endsWith(".json.gz"))
-      .flatMap((e) => gunzipSync(fs.readFileSync(path.join(e.parentPath, e.name))).toString("utf8").trim().split("\n"))
+      .flatMap((e) =>
+        gunzipSync(fs.readFileSync(path.join(e.parentPath, e.name)))
+          .toString("utf8")
+          .trim()
+          .split("\n"),
+      )
       .map((line) => JSON.parse(line) as { reason: string; device_id: string; payload_base64: string });
     for (const m of malformed) {
       const record = records.find((r) => Buffer.from(r.payload_base64, "base64").toString() === m.payload);

@@ -72,7 +72,12 @@ describe("local backend end to end", function () {
     ).getRowObjectsJS();
     duck.closeSync();
     duckdb.closeSync();
-    expect(perDevice.map((r) => r.device_id)).to.deep.equal(["sensors-dev-lab-001", "sensors-dev-lab-002", "sensors-dev-office-001", "sensors-dev-office-002"]);
+    expect(perDevice.map((r) => r.device_id)).to.deep.equal([
+      "sensors-dev-lab-001",
+      "sensors-dev-lab-002",
+      "sensors-dev-office-001",
+      "sensors-dev-office-002",
+    ]);
     for (const row of perDevice) {
       expect(Number(row.n), String(row.device_id)).to.equal(Number(row.distinct_seq));
       expect(Number(row.first)).to.equal(0);
@@ -91,7 +96,14 @@ describe("local backend end to end", function () {
     expect(tables.curated_readings).to.equal(4 * HISTORY_PER_DEVICE.distinct + summary.ingest.accepted);
     expect(tables.training).to.equal(tables.curated_readings);
     const states = backend.parts.pipelines.sfn.list(backend.parts.pipelines.arns.etl).at(-1)!.states;
-    expect(states).to.include.members([ETL_STATES.plan, ETL_STATES.s3Import, ETL_STATES.jdbcImport, ETL_STATES.curate, ETL_STATES.training, ETL_STATES.succeeded]);
+    expect(states).to.include.members([
+      ETL_STATES.plan,
+      ETL_STATES.s3Import,
+      ETL_STATES.jdbcImport,
+      ETL_STATES.curate,
+      ETL_STATES.training,
+      ETL_STATES.succeeded,
+    ]);
   });
 
   it("trains a model through the training state machine and puts it in service", function () {

@@ -13,7 +13,11 @@ import type { TelemetryRecord } from "../../../components/telemetry/schema";
 
 const TOPIC = "dt/sensors-dev/lab/sensors-dev-lab-001/telemetry";
 const append = (log: DurableLog, payload: string, receivedAt = 1): Promise<number> =>
-  new Promise((resolve, reject) => log.append({ topic: TOPIC, payload: Buffer.from(payload), receivedAt }, (err, lsn) => (err ? reject(err) : resolve(lsn))));
+  new Promise((resolve, reject) =>
+    log.append({ topic: TOPIC, payload: Buffer.from(payload), receivedAt }, (err, lsn) =>
+      err ? reject(err) : resolve(lsn),
+    ),
+  );
 
 describe("local lake", function () {
   let dir: string;
@@ -43,7 +47,10 @@ describe("local lake", function () {
       const { log } = DurableLog.open(dir, 0);
       await append(log, "kept");
       await log.close();
-      const segment = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith(".log"))!);
+      const segment = path.join(
+        dir,
+        fs.readdirSync(dir).find((f) => f.endsWith(".log"))!,
+      );
       fs.appendFileSync(segment, Buffer.from([0x40, 0, 0, 0, 1, 2, 3, 4, 0x7b]));
       const { log: reopened, replay } = DurableLog.open(dir, 0);
       expect(replay.map((e) => e.payload.toString())).to.deep.equal(["kept"]);
@@ -57,7 +64,10 @@ describe("local lake", function () {
       log.requestRotation();
       await append(log, "two");
       await log.close();
-      const [first] = fs.readdirSync(dir).filter((f) => f.endsWith(".log")).sort();
+      const [first] = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".log"))
+        .sort();
       const file = path.join(dir, first!);
       const bytes = fs.readFileSync(file);
       bytes[bytes.length - 2] ^= 0xff;
@@ -91,24 +101,55 @@ describe("local lake", function () {
 
     it("writes Parquet per room and reading date under the cloud's keys, then a checkpoint with the last LSN", async function () {
       const duckdb = await DuckDBInstance.create(":memory:");
-      const store = new LocalObjectStore(path.join(dir, "lake"), "sensors-dev", () => Date.UTC(2025, 0, 6, 12));
-      const writer = FirehoseWriter.open({ store, duck: await duckdb.connect(), stateDir: path.join(dir, "ingest"), deployment: "sensors-dev", rooms: ["lab", "office"], bufferSeconds: 60, bufferMiB: 64, dynamicPartitioning: true, speed: 1, now: () => Date.UTC(2025, 0, 6, 12) });
+      const store = new LocalObjectStore(path.join(dir, "lake"), "sensors-dev", () =>
+        Date.UTC(2025, 0, 6, 12),
+      );
+      const writer = FirehoseWriter.open({
+        store,
+        duck: await duckdb.connect(),
+        stateDir: path.join(dir, "ingest"),
+        deployment: "sensors-dev",
+        rooms: ["lab", "office"],
+        bufferSeconds: 60,
+        bufferMiB: 64,
+        dynamicPartitioning: true,
+        speed: 1,
+        now: () => Date.UTC(2025, 0, 6, 12),
+      });
       writer.add(1, { kind: "telemetry", record: record(1) });
       writer.add(2, { kind: "telemetry", record: record(2, "office") });
       writer.add(3, { kind: "telemetry", record: { ...record(3), rssi_dbm: -70.5 } }); // not an INTEGER: conversion error
       await writer.flush();
       const keys = store.list(store.bucketNames.raw).map((o) => o.key);
       expect(keys.filter((k) => k.startsWith("telemetry/"))).to.have.length(2);
-      expect(keys.find((k) => k.startsWith("telemetry/room_id=lab/"))).to.match(/^telemetry\/room_id=lab\/dt=2025-01-06\/sensors-dev-telemetry-1-2025-01-06-12-00-00-[0-9a-f-]{36}\.parquet$/);
-      expect(keys.find((k) => k.startsWith("errors/"))).to.match(/^errors\/firehose\/telemetry\/format-conversion-failed\/dt=2025-01-06\//);
+      expect(keys.find((k) => k.startsWith("telemetry/room_id=lab/"))).to.match(
+        /^telemetry\/room_id=lab\/dt=2025-01-06\/sensors-dev-telemetry-1-2025-01-06-12-00-00-[0-9a-f-]{36}\.parquet$/,
+      );
+      expect(keys.find((k) => k.startsWith("errors/"))).to.match(
+        /^errors\/firehose\/telemetry\/format-conversion-failed\/dt=2025-01-06\//,
+      );
       const duck = await duckdb.connect();
-      const rows = (await duck.runAndReadAll(`SELECT * FROM read_parquet('${path.join(store.root, "raw", "telemetry", "**", "*.parquet")}', hive_partitioning = true, hive_types_autocast = false) ORDER BY seq`)).getRowObjectsJS();
+      const rows = (
+        await duck.runAndReadAll(
+          `SELECT * FROM read_parquet('${path.join(store.root, "raw", "telemetry", "**", "*.parquet")}', hive_partitioning = true, hive_types_autocast = false) ORDER BY seq`,
+        )
+      ).getRowObjectsJS();
       expect(rows.map((r) => [r.room_id, r.dt, Number(r.seq), r.temperature_c])).to.deep.equal([
         ["lab", "2025-01-06", 1, 21.1],
         ["office", "2025-01-06", 2, 21.2],
       ]);
       // Partition keys are in the path, not in the file (the Glue table's layout).
-      const columns = (await duck.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path.join(store.root, "raw", keys.find((k) => k.startsWith("telemetry/"))!)}', hive_partitioning = false)`)).getRowObjectsJS().map((r) => r.column_name);
+      const columns = (
+        await duck.runAndReadAll(
+          `DESCRIBE SELECT * FROM read_parquet('${path.join(
+            store.root,
+            "raw",
+            keys.find((k) => k.startsWith("telemetry/"))!,
+          )}', hive_partitioning = false)`,
+        )
+      )
+        .getRowObjectsJS()
+        .map((r) => r.column_name);
       expect(columns).to.not.include("room_id");
       expect(readLakeCheckpoint(path.join(dir, "ingest")).durableThroughLsn).to.equal(3);
       duck.closeSync();
@@ -121,11 +162,28 @@ describe("local lake", function () {
       const final = path.join(dir, "lake", "raw", "telemetry", "room_id=lab", "dt=2025-01-06", "x.parquet");
       fs.mkdirSync(path.dirname(staged), { recursive: true });
       fs.writeFileSync(staged, "parquet bytes");
-      fs.writeFileSync(path.join(stateDir, "staging", "uncommitted"), "from a delivery that never reached its checkpoint");
-      fs.writeFileSync(path.join(stateDir, "checkpoint.json"), JSON.stringify({ durableThroughLsn: 7, simulatedNowMs: 5, pending: [[staged, final]] }));
+      fs.writeFileSync(
+        path.join(stateDir, "staging", "uncommitted"),
+        "from a delivery that never reached its checkpoint",
+      );
+      fs.writeFileSync(
+        path.join(stateDir, "checkpoint.json"),
+        JSON.stringify({ durableThroughLsn: 7, simulatedNowMs: 5, pending: [[staged, final]] }),
+      );
       const duckdb = await DuckDBInstance.create(":memory:");
       const store = new LocalObjectStore(path.join(dir, "lake"), "sensors-dev", () => 0);
-      const writer = FirehoseWriter.open({ store, duck: await duckdb.connect(), stateDir, deployment: "sensors-dev", rooms: ["lab"], bufferSeconds: 60, bufferMiB: 64, dynamicPartitioning: true, speed: 1, now: () => 0 });
+      const writer = FirehoseWriter.open({
+        store,
+        duck: await duckdb.connect(),
+        stateDir,
+        deployment: "sensors-dev",
+        rooms: ["lab"],
+        bufferSeconds: 60,
+        bufferMiB: 64,
+        dynamicPartitioning: true,
+        speed: 1,
+        now: () => 0,
+      });
       expect(fs.readFileSync(final, "utf8")).to.equal("parquet bytes");
       expect(fs.readdirSync(path.join(stateDir, "staging"))).to.deep.equal([]);
       expect(writer.committed).to.deep.equal({ durableThroughLsn: 7, simulatedNowMs: 5 });

@@ -13,7 +13,17 @@ const DEPLOYMENT = "sensors-dev";
 const THING = "sensors-dev-lab-001";
 const TOPIC = dataTopic(DEPLOYMENT, "lab", THING);
 const RECEIVED_AT = Date.UTC(2025, 5, 1, 12, 0, 0);
-const VALID = { device_id: THING, room_id: "lab", ts: Date.UTC(2025, 5, 1, 11, 59, 58), seq: 41, temperature_c: 21.5, humidity_pct: 40.2, battery_pct: 88, rssi_dbm: -67, status: "ok" };
+const VALID = {
+  device_id: THING,
+  room_id: "lab",
+  ts: Date.UTC(2025, 5, 1, 11, 59, 58),
+  seq: 41,
+  temperature_c: 21.5,
+  humidity_pct: 40.2,
+  battery_pct: 88,
+  rssi_dbm: -67,
+  status: "ok",
+};
 const rules = new TopicRules(DEPLOYMENT);
 const message = (payload: unknown, topic = TOPIC) => ({
   topic,
@@ -30,33 +40,70 @@ describe("local rule engine", function () {
     });
 
     const refused: [string, string, RegExp][] = [
-      ["an unknown function", "SELECT upper(status) AS s FROM 'dt/a/+/+/telemetry'", /function upper\(\) is not in the IoT SQL subset/],
-      ["LIKE", "SELECT ts FROM 'dt/a/+/+/telemetry' WHERE status LIKE 'o%'", /LIKE is not in the IoT SQL subset/],
+      [
+        "an unknown function",
+        "SELECT upper(status) AS s FROM 'dt/a/+/+/telemetry'",
+        /function upper\(\) is not in the IoT SQL subset/,
+      ],
+      [
+        "LIKE",
+        "SELECT ts FROM 'dt/a/+/+/telemetry' WHERE status LIKE 'o%'",
+        /LIKE is not in the IoT SQL subset/,
+      ],
       ["SELECT *", "SELECT * FROM 'dt/a/+/+/telemetry'", /SELECT \* is not in the supported subset/],
       ["a # filter", "SELECT ts FROM 'dt/a/#'", /the # wildcard is outside the subset/],
-      ["arithmetic", "SELECT ts FROM 'dt/a/+/+/telemetry' WHERE ts - 1 > 0", /'-' is supported only directly before a number literal/],
-      ["a searched CASE", "SELECT CASE WHEN ts > 1 THEN 'a' END AS x FROM 'dt/a/+/+/telemetry'", /the searched CASE/],
+      [
+        "arithmetic",
+        "SELECT ts FROM 'dt/a/+/+/telemetry' WHERE ts - 1 > 0",
+        /'-' is supported only directly before a number literal/,
+      ],
+      [
+        "a searched CASE",
+        "SELECT CASE WHEN ts > 1 THEN 'a' END AS x FROM 'dt/a/+/+/telemetry'",
+        /the searched CASE/,
+      ],
       ["an expression without a name", "SELECT floor(ts) FROM 'dt/a/+/+/telemetry'", /needs AS <name>/],
-      ["encode of a field", "SELECT encode(ts, 'base64') AS b FROM 'dt/a/+/+/telemetry'", /only encode\(\*, 'base64'\)/],
-      ["a wrong argument count", "SELECT topic(1, 2) AS t FROM 'dt/a/+/+/telemetry'", /topic\(\) takes 0 to 1 argument\(s\), got 2/],
-      ["a stray character", "SELECT ts FROM 'dt/a/+/+/telemetry' WHERE ts >= 1", /unexpected "=" after the statement|unexpected "="/],
+      [
+        "encode of a field",
+        "SELECT encode(ts, 'base64') AS b FROM 'dt/a/+/+/telemetry'",
+        /only encode\(\*, 'base64'\)/,
+      ],
+      [
+        "a wrong argument count",
+        "SELECT topic(1, 2) AS t FROM 'dt/a/+/+/telemetry'",
+        /topic\(\) takes 0 to 1 argument\(s\), got 2/,
+      ],
+      [
+        "a stray character",
+        "SELECT ts FROM 'dt/a/+/+/telemetry' WHERE ts >= 1",
+        /unexpected "=" after the statement|unexpected "="/,
+      ],
     ];
     for (const [what, sql, message] of refused) {
       it(`refuses ${what} at start-up, naming where`, function () {
-        expect(() => parseIotSql(sql)).to.throw(IotSqlError, message).with.property("message").that.matches(/at character \d+/);
+        expect(() => parseIotSql(sql))
+          .to.throw(IotSqlError, message)
+          .with.property("message")
+          .that.matches(/at character \d+/);
       });
     }
 
     it("names the rule that cannot run when the backend starts", function () {
-      expect(() => new TopicRules(DEPLOYMENT, { telemetry: "SELECT upper(x) AS y FROM 'dt/a/+/+/telemetry'", quarantine: "SELECT ts FROM 'dt/a/+/+/telemetry'" })).to.throw(
-        /the telemetry topic rule cannot run locally: function upper\(\)/,
-      );
+      expect(
+        () =>
+          new TopicRules(DEPLOYMENT, {
+            telemetry: "SELECT upper(x) AS y FROM 'dt/a/+/+/telemetry'",
+            quarantine: "SELECT ts FROM 'dt/a/+/+/telemetry'",
+          }),
+      ).to.throw(/the telemetry topic rule cannot run locally: function upper\(\)/);
     });
   });
 
   describe("IoT SQL semantics", function () {
     const evaluate = (expression: string, payload: unknown) =>
-      compileExpression(parseIotSql(`SELECT ${expression} AS v FROM 'dt/+'`).select[0]!.expression)(decodeMessage(message(payload, "dt/x")));
+      compileExpression(parseIotSql(`SELECT ${expression} AS v FROM 'dt/+'`).select[0]!.expression)(
+        decodeMessage(message(payload, "dt/x")),
+      );
 
     it("treats a missing field as Undefined and JSON null as Null", function () {
       expect(evaluate("isUndefined(a)", {})).to.equal(true);
@@ -73,14 +120,27 @@ describe("local rule engine", function () {
     });
 
     it("evaluates the simple CASE by equality with the subject, falling through Undefined conditions", function () {
-      expect(evaluate("CASE true WHEN a > 1 THEN 'big' WHEN a < 1 THEN 'small' ELSE 'one' END", { a: 0 })).to.equal("small");
+      expect(
+        evaluate("CASE true WHEN a > 1 THEN 'big' WHEN a < 1 THEN 'small' ELSE 'one' END", { a: 0 }),
+      ).to.equal("small");
       expect(evaluate("CASE true WHEN a > 1 THEN 'big' ELSE 'other' END", { a: "text" })).to.equal("other");
     });
 
     it("implements topic(), timestamp(), floor(), concat() and encode(*, 'base64')", function () {
-      const statement = compileStatement(parseIotSql("SELECT topic(3) AS room, topic() AS t, topic(9) AS none, timestamp() AS at, floor(x) AS f, concat('a', topic(1)) AS c, encode(*, 'base64') AS raw FROM 'dt/+/+/+/telemetry'"));
+      const statement = compileStatement(
+        parseIotSql(
+          "SELECT topic(3) AS room, topic() AS t, topic(9) AS none, timestamp() AS at, floor(x) AS f, concat('a', topic(1)) AS c, encode(*, 'base64') AS raw FROM 'dt/+/+/+/telemetry'",
+        ),
+      );
       const out = statement.run(decodeMessage(message({ x: 2.7 })));
-      expect(out).to.deep.equal({ room: "lab", t: TOPIC, at: RECEIVED_AT, f: 2, c: "adt", raw: Buffer.from(JSON.stringify({ x: 2.7 })).toString("base64") });
+      expect(out).to.deep.equal({
+        room: "lab",
+        t: TOPIC,
+        at: RECEIVED_AT,
+        f: 2,
+        c: "adt",
+        raw: Buffer.from(JSON.stringify({ x: 2.7 })).toString("base64"),
+      });
     });
   });
 
@@ -88,7 +148,9 @@ describe("local rule engine", function () {
     it("sends a valid reading to telemetry with the schema's columns, identity from the topic and the receive time", function () {
       const outcome = rules.route(message(VALID));
       expect(outcome).to.deep.equal({ kind: "telemetry", record: { ...VALID, received_at: RECEIVED_AT } });
-      expect(Object.keys(outcome.kind === "telemetry" ? outcome.record : {})).to.deep.equal(TELEMETRY_FIELDS.map((f) => f.name));
+      expect(Object.keys(outcome.kind === "telemetry" ? outcome.record : {})).to.deep.equal(
+        TELEMETRY_FIELDS.map((f) => f.name),
+      );
     });
 
     it("drops payload fields the schema does not have and omits absent optional ones", function () {
@@ -99,7 +161,9 @@ describe("local rule engine", function () {
     });
 
     it("ignores topics outside the rules' filter (diagnostics), as IoT Core does", function () {
-      expect(rules.route(message(VALID, dataTopic(DEPLOYMENT, "lab", THING, "diagnostics")))).to.deep.equal({ kind: "ignored" });
+      expect(rules.route(message(VALID, dataTopic(DEPLOYMENT, "lab", THING, "diagnostics")))).to.deep.equal({
+        kind: "ignored",
+      });
     });
 
     // Each case: a payload, and the reason validatePayload (the schema's reference) gives first.
@@ -134,10 +198,16 @@ describe("local rule engine", function () {
         } catch {
           decoded = {};
         }
-        const fields = typeof decoded === "object" && decoded !== null && !Array.isArray(decoded) ? decoded : {};
+        const fields =
+          typeof decoded === "object" && decoded !== null && !Array.isArray(decoded) ? decoded : {};
         const [first] = validatePayload(fields, { deviceId: THING, roomId: "lab" });
         expect(outcome.record.reason).to.equal(`${first!.field}: ${first!.reason}`);
-        expect(outcome.record).to.include({ topic: TOPIC, room_id: "lab", device_id: THING, received_at: RECEIVED_AT });
+        expect(outcome.record).to.include({
+          topic: TOPIC,
+          room_id: "lab",
+          device_id: THING,
+          received_at: RECEIVED_AT,
+        });
         expect(Buffer.from(outcome.record.payload_base64, "base64").equals(sent.payload)).to.equal(true);
       });
     }

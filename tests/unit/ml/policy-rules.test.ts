@@ -100,10 +100,23 @@ describe("policy pack: ML, Lambda and logs rules", function () {
       { functionName: [withDestination] },
     );
     const bare = fakeResource("aws:lambda/function:Function", "c", { name: "c-123" });
-    const synchronous = fakeResource("aws:lambda/function:Function", "d", { name: "d-123", tags: { "sensor-analytics:invocation": "synchronous" } });
-    const mislabelled = fakeResource("aws:lambda/function:Function", "e", { name: "e-123", tags: { "sensor-analytics:invocation": "async" } });
+    const synchronous = fakeResource("aws:lambda/function:Function", "d", {
+      name: "d-123",
+      tags: { "sensor-analytics:invocation": "synchronous" },
+    });
+    const mislabelled = fakeResource("aws:lambda/function:Function", "e", {
+      name: "e-123",
+      tags: { "sensor-analytics:invocation": "async" },
+    });
     expect(
-      await violationsOf(lambdaDeadLetterOrDestination, [withDlq, withDestination, invokeConfig, bare, synchronous, mislabelled]),
+      await violationsOf(lambdaDeadLetterOrDestination, [
+        withDlq,
+        withDestination,
+        invokeConfig,
+        bare,
+        synchronous,
+        mislabelled,
+      ]),
     ).to.deep.equal([
       "c: failed asynchronous invocations are dropped; set deadLetterConfig { targetArn } or a FunctionEventInvokeConfig with destinationConfig.onFailure",
       "e: failed asynchronous invocations are dropped; set deadLetterConfig { targetArn } or a FunctionEventInvokeConfig with destinationConfig.onFailure",

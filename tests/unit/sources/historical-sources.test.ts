@@ -334,7 +334,8 @@ describe("historical sources: overrides and errors", function () {
       password: "s3cr3t-Passw0rd",
     });
     expect(
-      (unwrapSecrets(run.ofType(T.connection)[0]!.inputs.connectionProperties) as Record<string, string>).SECRET_ID,
+      (unwrapSecrets(run.ofType(T.connection)[0]!.inputs.connectionProperties) as Record<string, string>)
+        .SECRET_ID,
     ).to.equal(secret.state.arn);
   });
 

@@ -8,10 +8,20 @@ import { synthStack, SynthResult } from "../../../components/synth/cli";
 
 const NODE = process.execPath;
 function runCli(args: string[]) {
-  return spawnSync(NODE, ["--import", "tsx", path.join(PROJECT_DIR, "components/synth/cli.ts"), ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
+  return spawnSync(NODE, ["--import", "tsx", path.join(PROJECT_DIR, "components/synth/cli.ts"), ...args], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+  });
 }
 const readJson = <T>(file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as T;
-interface ResourceRow { type: string; name: string; urn: string; parent: string | null; protect?: boolean; inputs: Record<string, unknown> }
+interface ResourceRow {
+  type: string;
+  name: string;
+  urn: string;
+  parent: string | null;
+  protect?: boolean;
+  inputs: Record<string, unknown>;
+}
 
 describe("offline synth", function () {
   this.timeout(120000);
@@ -30,13 +40,17 @@ describe("offline synth", function () {
     const resources = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
     expect(resources).to.have.length(dev.resourceCount);
     const platform = resources.find((r) => r.type === "sensor-analytics:index:Platform")!;
-    expect(platform.urn).to.equal("urn:pulumi:dev::sensor-analytics::sensor-analytics:index:Platform::sensors-dev");
+    expect(platform.urn).to.equal(
+      "urn:pulumi:dev::sensor-analytics::sensor-analytics:index:Platform::sensors-dev",
+    );
     const lake = resources.find((r) => r.type === "sensor-analytics:lake:DataLake")!;
     expect(lake.parent).to.equal(platform.urn);
     const outputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
     expect(outputs.region).to.equal("eu-west-1");
     expect(outputs.lakeKmsKeyArn).to.match(/^arn:aws:kms:eu-west-1:111122223333:key\/[0-9a-f-]{36}$/);
-    const key = readJson<{ Statement: { Sid: string }[] }>(path.join(out, "dev", "documents", "kms-lake-key-policy.json"));
+    const key = readJson<{ Statement: { Sid: string }[] }>(
+      path.join(out, "dev", "documents", "kms-lake-key-policy.json"),
+    );
     expect(key.Statement.map((s) => s.Sid)).to.include("EnableIamPoliciesKeyWildcard");
   });
 
@@ -65,22 +79,42 @@ describe("offline synth", function () {
 
   it("keeps the URNs of a default stack stable (renaming a child replaces it)", function () {
     const urns = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"))
-      .filter((r) => r.type.startsWith("sensor-analytics:lake") || r.name === "sensors-dev-lake-key" || r.type === "aws:s3/bucket:Bucket")
+      .filter(
+        (r) =>
+          r.type.startsWith("sensor-analytics:lake") ||
+          r.name === "sensors-dev-lake-key" ||
+          r.type === "aws:s3/bucket:Bucket",
+      )
       .map((r) => r.urn)
       .sort();
-    expect(urns).to.deep.equal([
-      "urn:pulumi:dev::sensor-analytics::sensor-analytics:index:Platform$sensor-analytics:lake:DataLake::sensors-dev-lake",
-      "urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:DataLake$aws:kms/key:Key::sensors-dev-lake-key",
-      ...["artifacts", "curated", "logs", "raw", "results"].map((r) => `urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:DataLake$sensor-analytics:lake:SecureBucket::sensors-dev-lake-${r}`),
-      ...["artifacts", "curated", "logs", "raw", "results"].map((r) => `urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:SecureBucket$aws:s3/bucket:Bucket::sensors-dev-lake-${r}`),
-    ].sort());
+    expect(urns).to.deep.equal(
+      [
+        "urn:pulumi:dev::sensor-analytics::sensor-analytics:index:Platform$sensor-analytics:lake:DataLake::sensors-dev-lake",
+        "urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:DataLake$aws:kms/key:Key::sensors-dev-lake-key",
+        ...["artifacts", "curated", "logs", "raw", "results"].map(
+          (r) =>
+            `urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:DataLake$sensor-analytics:lake:SecureBucket::sensors-dev-lake-${r}`,
+        ),
+        ...["artifacts", "curated", "logs", "raw", "results"].map(
+          (r) =>
+            `urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:SecureBucket$aws:s3/bucket:Bucket::sensors-dev-lake-${r}`,
+        ),
+      ].sort(),
+    );
   });
 
   it("synthesizes a stack file a user adds, without code changes", async function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
     fs.writeFileSync(
       path.join(dir, "Pulumi.staging.yaml"),
-      ["config:", "  aws:region: eu-central-1", "  sensor-analytics:rooms: [north, south, east]", "  sensor-analytics:sensorsPerRoom: 3", "  sensor-analytics:glueVpcCidr: 10.50.0.0/24", "  sensor-analytics:databaseVpcCidr: 10.60.0.0/24"].join("\n"),
+      [
+        "config:",
+        "  aws:region: eu-central-1",
+        "  sensor-analytics:rooms: [north, south, east]",
+        "  sensor-analytics:sensorsPerRoom: 3",
+        "  sensor-analytics:glueVpcCidr: 10.50.0.0/24",
+        "  sensor-analytics:databaseVpcCidr: 10.60.0.0/24",
+      ].join("\n"),
     );
     const staging = await synthStack("staging", out, dir);
     expect(staging.policy.mandatory).to.deep.equal([]);
@@ -92,7 +126,14 @@ describe("offline synth", function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
     fs.writeFileSync(
       path.join(dir, "Pulumi.broken.yaml"),
-      ["config:", "  aws:region: eu-west-1", "  sensor-analytics:sensorsPerRoom: -3", "  sensor-analytics:glueVpcCidr: 10.30.0.0/16", "  sensor-analytics:etlSchedule: every day", "  sensor-analytics:catalogDatabase: my-lake"].join("\n"),
+      [
+        "config:",
+        "  aws:region: eu-west-1",
+        "  sensor-analytics:sensorsPerRoom: -3",
+        "  sensor-analytics:glueVpcCidr: 10.30.0.0/16",
+        "  sensor-analytics:etlSchedule: every day",
+        "  sensor-analytics:catalogDatabase: my-lake",
+      ].join("\n"),
     );
     const result = runCli(["--stack", "broken", "--stack-dir", dir, "--out", out]);
     expect(result.status).to.equal(1);
