@@ -10,7 +10,7 @@ import {
 } from "../../../components/iot/rule-sql";
 import { TELEMETRY_FIELDS, validatePayload } from "../../../components/telemetry/schema";
 import { dataTopic } from "../../../components/telemetry/topics";
-import { parseRule, runRule, Message } from "./iot-sql-evaluator";
+import { parseRule, runRule, Message } from "./local-rule-engine";
 
 const DEPLOYMENT = "sensors-dev";
 const THING = "sensors-dev-lab-001";
@@ -46,9 +46,7 @@ describe("topic rule SQL", function () {
       expect(select).to.equal(
         "topic(4) AS device_id, topic(3) AS room_id, ts, seq, temperature_c, humidity_pct, battery_pct, rssi_dbm, status, timestamp() AS received_at",
       );
-      expect(telemetryRule.select.map((s) => s.alias ?? (s.expr as { name: string }).name)).to.deep.equal(
-        TELEMETRY_FIELDS.map((f) => f.name),
-      );
+      expect(telemetryRule.select.map((s) => s.name)).to.deep.equal(TELEMETRY_FIELDS.map((f) => f.name));
     });
 
     it("reads every device's telemetry topic of the deployment only", function () {
@@ -65,7 +63,7 @@ describe("topic rule SQL", function () {
       expect(quarantineSql.slice(0, quarantineSql.indexOf(" FROM "))).to.equal(
         `SELECT topic() AS topic, topic(3) AS room_id, topic(4) AS device_id, timestamp() AS received_at, ${quarantineReasonExpression()} AS reason, encode(*, 'base64') AS payload_base64`,
       );
-      expect(quarantineRule.select.map((s) => s.alias)).to.deep.equal([...QUARANTINE_FIELDS]);
+      expect(quarantineRule.select.map((s) => s.name)).to.deep.equal([...QUARANTINE_FIELDS]);
     });
 
     it("takes exactly the messages whose reason is not 'valid', from the same topics", function () {
