@@ -7,12 +7,21 @@
 import * as fs from "fs";
 import * as path from "path";
 import { renderSql, RenderedSql, SqlEngine } from "./sql-dialect";
+import { TELEMETRY_FIELDS, TelemetryFieldType } from "../telemetry/schema";
 
 /** Directory of the SQL files. */
 export const SQL_DIR = path.join(__dirname, "sql");
 
 /** Column types as Athena (Presto/Trino) names them in a view definition. */
 export type PrestoType = "varchar" | "bigint" | "integer" | "double" | "timestamp";
+
+/** The Athena type of each telemetry schema type. */
+const PRESTO_TYPES: Readonly<Record<TelemetryFieldType, PrestoType>> = {
+  string: "varchar",
+  bigint: "bigint",
+  int: "integer",
+  double: "double",
+};
 
 /** The Glue (Hive) type a view column is catalogued as. */
 export function hiveType(type: PrestoType): string {
@@ -70,17 +79,18 @@ export const ANALYTICS_QUERIES: readonly AnalyticsQuery[] = [
     kind: "view",
     reads: ["telemetry"],
     columns: [
-      reading("device_id", "varchar", "IoT thing name"),
-      reading("room_id", "varchar", "Room"),
-      reading("ts", "bigint", "Reading time, epoch ms"),
-      reading("reading_time", "timestamp", "Reading time (UTC)"),
-      reading("seq", "bigint", "Per-device sequence number"),
-      reading("temperature_c", "double", "Temperature, °C"),
-      reading("humidity_pct", "double", "Relative humidity, %"),
-      reading("battery_pct", "double", "Battery, %"),
-      reading("rssi_dbm", "integer", "Signal strength, dBm"),
-      reading("status", "varchar", "Self-reported status"),
-      reading("received_at", "bigint", "Receive time at IoT Core, epoch ms"),
+      // Every telemetry column from the schema (the one place the field list is written), plus the reading
+      // time as a timestamp right after the epoch-millisecond `ts` it is derived from.
+      ...TELEMETRY_FIELDS.flatMap((field) => {
+        const column = reading(
+          field.name,
+          PRESTO_TYPES[field.type],
+          field.unit ? `${field.description} [${field.unit}]` : field.description,
+        );
+        return field.name === "ts"
+          ? [column, reading("reading_time", "timestamp", "Reading time (UTC)")]
+          : [column];
+      }),
     ],
   },
   {
