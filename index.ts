@@ -2,48 +2,62 @@
 // components/ (the library platform teams import) and is described in README.md.
 import { loadPlatformConfig } from "./components/runtime-config";
 import { Platform } from "./components/platform";
+import { findPromotedModel } from "./components/ml/promoted-model";
 
-const config = loadPlatformConfig();
-const platform = new Platform(config.deployment, { config });
+export = (async () => {
+  const config = loadPlatformConfig();
+  // The real-time endpoint serves the promoted model: it is declared once training has promoted one.
+  const anomalyModelPromoted =
+    config.anomaly.mode === "endpoint"
+      ? (await findPromotedModel(config.deployment)) !== undefined
+      : undefined;
+  const platform = new Platform(config.deployment, { config, anomalyModelPromoted });
+  const { lake, telemetry, etl, analytics, anomaly, quicksight } = platform;
 
-export const region = config.region;
-export const lakeBuckets = platform.lake.bucketNames;
-export const lakeKmsKeyArn = platform.lake.kmsKey.arn;
+  return {
+    region: config.region,
+    lakeBuckets: lake.bucketNames,
+    lakeKmsKeyArn: lake.kmsKey.arn,
 
-// Ingest: the device data endpoint and, as a secret, the fleet file the simulator reads
-// (`pulumi stack output deviceFleetFile --show-secrets > fleet.json`).
-export const iotEndpoint = platform.telemetry.devices.endpoint;
-export const deviceFleetFile = platform.telemetry.devices.credentials;
-export const telemetryStream = {
-  name: platform.telemetry.ingest.telemetryStream.name,
-  arn: platform.telemetry.ingest.telemetryStream.arn,
-};
-export const quarantineStream = {
-  name: platform.telemetry.ingest.quarantineStream.name,
-  arn: platform.telemetry.ingest.quarantineStream.arn,
-};
-export const topicRules = platform.telemetry.rules.ruleNames;
-export const catalogDatabase = platform.telemetry.ingest.catalog.databaseName;
-export const telemetryTable = platform.telemetry.ingest.catalog.tableName;
+    // Ingest: the device data endpoint and, as a secret, the fleet file the simulator reads
+    // (`pulumi stack output deviceFleetFile --show-secrets > fleet.json`).
+    iotEndpoint: telemetry.devices.endpoint,
+    deviceFleetFile: telemetry.devices.credentials,
+    telemetryStream: {
+      name: telemetry.ingest.telemetryStream.name,
+      arn: telemetry.ingest.telemetryStream.arn,
+    },
+    quarantineStream: {
+      name: telemetry.ingest.quarantineStream.name,
+      arn: telemetry.ingest.quarantineStream.arn,
+    },
+    topicRules: telemetry.rules.ruleNames,
+    catalogDatabase: telemetry.ingest.catalog.databaseName,
+    telemetryTable: telemetry.ingest.catalog.tableName,
 
-// Historical sources and ETL.
-export const etlStateMachineArn = platform.etl.orchestration.stateMachine.arn;
-export const etlFailureTopicArn = platform.etl.orchestration.failureTopic.arn;
-export const etlResources = platform.etl.machineResources;
-export const jdbcConnectionName = platform.etl.sources.jdbc.connectionName;
-export const glueVpcId = platform.etl.sources.glueVpc.vpcId;
-export const peeringConnectionId = platform.etl.sources.peering.connection.id;
-export const historicalLandingUri = platform.etl.sources.s3.landingUri;
-export const sourcesDatabaseName = platform.etl.foundation.sourcesDatabase.name;
-export const demoDatabase = platform.etl.sources.demoDatabase
-  ? { host: platform.etl.sources.demoDatabase.host, secretArn: platform.etl.sources.demoDatabase.secretArn }
-  : undefined;
+    // Historical sources and ETL.
+    etlStateMachineArn: etl.orchestration.stateMachine.arn,
+    etlFailureTopicArn: etl.orchestration.failureTopic.arn,
+    etlResources: etl.machineResources,
+    jdbcConnectionName: etl.sources.jdbc.connectionName,
+    glueVpcId: etl.sources.glueVpc.vpcId,
+    peeringConnectionId: etl.sources.peering.connection.id,
+    historicalLandingUri: etl.sources.s3.landingUri,
+    sourcesDatabaseName: etl.foundation.sourcesDatabase.name,
+    demoDatabase: etl.sources.demoDatabase
+      ? { host: etl.sources.demoDatabase.host, secretArn: etl.sources.demoDatabase.secretArn }
+      : undefined,
 
-// Analytics and anomaly detection.
-export const athenaWorkGroup = platform.analytics.workGroupName;
-export const trainingStateMachineArn = platform.anomaly.trainingStateMachineArn;
-export const scoringStateMachineArn = platform.anomaly.scoringStateMachineArn;
-export const anomalyAlertTopicArn = platform.anomaly.alertTopic.arn;
-export const anomalyEndpointName = platform.anomaly.endpoint?.endpointName;
-export const quickSightDashboardUrl = platform.quicksight?.dashboardUrl;
-export const anomalyScoringUrl = platform.anomaly.scoringUrl;
+    // Analytics and anomaly detection.
+    athenaWorkGroup: analytics.workGroupName,
+    trainingStateMachineArn: anomaly.trainingStateMachineArn,
+    scoringStateMachineArn: anomaly.scoringStateMachineArn,
+    anomalyAlertTopicArn: anomaly.alertTopic.arn,
+    // serving, awaiting-first-model (endpoint mode before the first training run) or batch-mode.
+    anomalyEndpointStatus: anomaly.endpointStatus,
+    anomalyEndpointName: anomaly.endpoint?.endpointName,
+    promotedModelParameter: anomaly.promotedModelParameter.name,
+    quickSightDashboardUrl: quicksight?.dashboardUrl,
+    anomalyScoringUrl: anomaly.scoringUrl,
+  };
+})();

@@ -11,6 +11,12 @@ import { buildModelSettings } from "./ml/model-settings";
 export interface PlatformArgs {
   /** The validated stack configuration (see `components/config.ts`). */
   readonly config: PlatformConfig;
+  /**
+   * `anomalyMode: endpoint` only, and required there: whether the anomaly model has been promoted, i.e.
+   * `(await findPromotedModel(config.deployment)) !== undefined`. The real-time endpoint is created once it
+   * has; see `AnomalyDetectionArgs.modelPromoted`.
+   */
+  readonly anomalyModelPromoted?: boolean;
 }
 
 /**
@@ -109,6 +115,7 @@ export class Platform extends pulumi.ComponentResource {
       {
         deployment: config.deployment,
         mode: config.anomaly.mode,
+        modelPromoted: args.anomalyModelPromoted,
         model: buildModelSettings(config.anomaly),
         trainingInstanceType: config.anomaly.trainingInstanceType,
         inferenceInstanceType: config.anomaly.inferenceInstanceType,

@@ -4,7 +4,15 @@ import { registerDocument } from "../documents";
 import type { ScheduleExpression } from "../schedule";
 import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
 import { notificationKeyPolicy, sageMakerExecutionPolicy } from "./ml-iam";
-import { MODEL_KEYS, sageMakerNamePrefix } from "./ml-layout";
+import {
+  endpointStatus,
+  EndpointStatus,
+  MODEL_KEYS,
+  NO_PROMOTED_MODEL,
+  promotedModelParameterName,
+  rcfEndpointName,
+  sageMakerNamePrefix,
+} from "./ml-layout";
 import type { ModelSettings } from "./model-settings";
 import { LakeBuckets, PipelineContext } from "./pipeline-context";
 import { RcfEndpoint } from "./rcf-endpoint";
@@ -19,6 +27,14 @@ export interface AnomalyDetectionArgs {
   readonly deployment: string;
   /** `endpoint`: a real-time endpoint scores; `batch`: a batch transform per scoring run (no 24/7 instance). */
   readonly mode: "endpoint" | "batch";
+  /**
+   * Endpoint mode, required there: whether training has promoted a model yet, i.e.
+   * `(await findPromotedModel(deployment)) !== undefined`. The endpoint serves the promoted model, so while
+   * there is none (a new stack has no data to train on) the endpoint, its alarms and autoscaling are left out,
+   * both pipelines score in batch transforms, and the first promotion tells the failure topic to run
+   * `pulumi up`, which then creates the endpoint.
+   */
+  readonly modelPromoted?: boolean;
   /** `buildModelSettings(config.anomaly)`: hyperparameters, shingle size, threshold rule. */
   readonly model: ModelSettings;
   readonly trainingInstanceType: string;
@@ -53,9 +69,17 @@ export interface AnomalyDetectionArgs {
 
 /** Checks the args before anything is created; returns every problem. */
 export function validateAnomalyDetectionArgs(
-  args: Pick<AnomalyDetectionArgs, "mode" | "adHocScoringUrl" | "ingestDelaySeconds" | "logRetentionDays">,
+  args: Pick<
+    AnomalyDetectionArgs,
+    "mode" | "modelPromoted" | "adHocScoringUrl" | "ingestDelaySeconds" | "logRetentionDays"
+  >,
 ): string[] {
   const problems: string[] = [];
+  if (args.mode === "endpoint" && args.modelPromoted === undefined)
+    problems.push(
+      "modelPromoted must be set in endpoint mode: pass (await findPromotedModel(deployment)) !== undefined, " +
+        "since the endpoint can only be created once training has promoted a model for it to serve",
+    );
   if (args.adHocScoringUrl && args.mode !== "endpoint")
     problems.push(
       "adHocScoringUrl needs mode endpoint (batch mode has no endpoint to ask); set sensor-analytics:anomalyMode to endpoint or turn the URL off",
@@ -72,8 +96,9 @@ export function validateAnomalyDetectionArgs(
 /**
  * Anomaly detection with SageMaker's Random Cut Forest: the training pipeline (train, threshold from the
  * training scores, blue/green endpoint update, promote), the scoring pipeline (watermark window, Athena,
- * endpoint or batch transform, anomaly records, alerts), both on schedules; in endpoint mode the endpoint with
- * alarms and autoscaling; KMS-encrypted SNS topics for anomaly alerts and for failures.
+ * endpoint or batch transform, anomaly records, alerts), both on schedules; in endpoint mode, once a model is
+ * promoted, the endpoint with alarms and autoscaling; KMS-encrypted SNS topics for anomaly alerts and for
+ * failures; the SSM parameter recording the promoted model.
  */
 export class AnomalyDetection extends pulumi.ComponentResource {
   public readonly alertTopic: aws.sns.Topic;
@@ -82,6 +107,9 @@ export class AnomalyDetection extends pulumi.ComponentResource {
   public readonly training: TrainingPipeline;
   public readonly scoring: ScoringPipeline;
   public readonly endpoint?: RcfEndpoint;
+  public readonly endpointStatus: EndpointStatus;
+  /** Records the promoted model; read by `findPromotedModel` at the next `pulumi up`. */
+  public readonly promotedModelParameter: aws.ssm.Parameter;
   /** Endpoint mode with `adHocScoringUrl`: the IAM-authenticated HTTPS URL. */
   public readonly scoringUrl?: pulumi.Output<string>;
   public readonly trainingStateMachineArn: pulumi.Output<string>;
@@ -96,7 +124,16 @@ export class AnomalyDetection extends pulumi.ComponentResource {
     const child = { parent: this };
     const { deployment, buckets } = args;
     const namePrefix = sageMakerNamePrefix(deployment);
-    const endpointName = args.mode === "endpoint" ? `${namePrefix}-rcf` : undefined;
+    const plannedEndpointName = args.mode === "endpoint" ? rcfEndpointName(deployment) : undefined;
+    this.endpointStatus = endpointStatus(args.mode, args.modelPromoted === true);
+    // Everything below that uses the endpoint sees it only once it can exist.
+    const endpointName = this.endpointStatus === "serving" ? plannedEndpointName : undefined;
+    if (this.endpointStatus === "awaiting-first-model")
+      void pulumi.log.info(
+        `endpoint ${plannedEndpointName} waits for the first promoted model: scoring runs in batch transforms until then; ` +
+          "after the first training run, pulumi up creates the endpoint (the failure topic is told when)",
+        this,
+      );
     const scope = accountScopeOutput(this);
     const image = aws.sagemaker.getPrebuiltEcrImageOutput({ repositoryName: RCF_REPOSITORY }, child);
     registerDocument("ml-model-settings", "json", args.model);
@@ -162,6 +199,19 @@ export class AnomalyDetection extends pulumi.ComponentResource {
       child,
     );
 
+    // Created holding "none"; each promotion overwrites it, so Pulumi must not set it back.
+    this.promotedModelParameter = new aws.ssm.Parameter(
+      `${name}-promoted-model`,
+      {
+        name: promotedModelParameterName(deployment),
+        description: `The ${deployment} anomaly model in service, written by each training run; pulumi up creates the endpoint once it names a model`,
+        type: "String",
+        insecureValue: NO_PROMOTED_MODEL,
+        tags,
+      },
+      { parent: this, ignoreChanges: ["insecureValue", "value"] },
+    );
+
     if (endpointName) {
       this.endpoint = new RcfEndpoint(
         `${name}-endpoint`,
@@ -207,6 +257,12 @@ export class AnomalyDetection extends pulumi.ComponentResource {
         inferenceInstanceCount: args.inferenceInstanceCount,
         schedule: args.trainingSchedule,
         rollbackAlarmNames: this.endpoint?.rollbackAlarmNames,
+        awaitingEndpointName:
+          this.endpointStatus === "awaiting-first-model" ? plannedEndpointName : undefined,
+        promotedModelParameter: {
+          name: this.promotedModelParameter.name,
+          arn: this.promotedModelParameter.arn,
+        },
       },
       afterEndpoint,
     );
@@ -232,6 +288,8 @@ export class AnomalyDetection extends pulumi.ComponentResource {
       alertTopicArn: this.alertTopic.arn,
       failureTopicArn: this.failureTopic.arn,
       endpointName: this.endpoint?.endpointName,
+      endpointStatus: this.endpointStatus,
+      promotedModelParameter: this.promotedModelParameter.name,
       scoringUrl: this.scoringUrl,
     });
   }

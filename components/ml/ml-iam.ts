@@ -366,7 +366,12 @@ function functionCommon(a: FunctionPolicyArgs): Statement[] {
 
 /** The training steps: read the training CSV and the transform's scores, write thresholds and the pointer, clean up old runs. */
 export function trainingFunctionPolicy(
-  a: FunctionPolicyArgs & { readonly namePrefix: string; readonly endpointName?: string },
+  a: FunctionPolicyArgs & {
+    readonly namePrefix: string;
+    readonly endpointName?: string;
+    /** The parameter promote records the model in. */
+    readonly promotedModelParameterArn: string;
+  },
 ): aws.iam.PolicyDocument {
   const s = a.scope;
   const run = `${a.namePrefix}-rcf-*`;
@@ -403,6 +408,12 @@ export function trainingFunctionPolicy(
       Effect: "Allow",
       Action: ["s3:DeleteObject"],
       Resource: [`${a.artifactsBucketArn}/${LAKE_ZONES.models.prefix}runs/*/training-scores/*`],
+    },
+    {
+      Sid: "RecordThePromotedModel",
+      Effect: "Allow",
+      Action: ["ssm:PutParameter"],
+      Resource: [a.promotedModelParameterArn],
     },
     // The List APIs of SageMaker take no resource.
     {

@@ -115,3 +115,84 @@ export function sageMakerNamePrefix(deployment: string): string {
     throw new Error(`deployment "${deployment}" must start with a letter or digit to name SageMaker jobs`);
   return prefix;
 }
+
+/**
+ * The deployment's record of the promoted model, an SSM parameter (String) under {@link promotedModelPath}.
+ * The component creates it holding {@link NO_PROMOTED_MODEL}; every promotion overwrites it with a
+ * {@link PromotedModel}. `pulumi up` reads it to decide whether the real-time endpoint can exist yet: the
+ * endpoint serves the promoted model, and before the first training run there is none. SSM rather than the S3
+ * pointer because the program knows the parameter's name before the (auto-named) buckets exist.
+ */
+export function promotedModelPath(deployment: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(deployment))
+    throw new Error(
+      `deployment "${deployment}" must be letters, digits, ".", "_" and "-" to name its SSM parameters`,
+    );
+  return `/sensor-analytics/${deployment}/anomaly-model`;
+}
+
+export function promotedModelParameterName(deployment: string): string {
+  return `${promotedModelPath(deployment)}/promoted`;
+}
+
+/** The parameter's value before any promotion. */
+export const NO_PROMOTED_MODEL = "none";
+
+/** What the promoted-model parameter records: enough to tell an operator which run is in service. */
+export interface PromotedModel {
+  readonly runId: string;
+  readonly modelName: string;
+  readonly promotedAt: string;
+}
+
+/**
+ * Reads the promoted-model parameter's value: `undefined` for {@link NO_PROMOTED_MODEL}. Anything else that
+ * is not a {@link PromotedModel} is an error naming the parameter, since guessing would either create an
+ * endpoint with no model behind it or leave a working one out.
+ */
+export function parsePromotedModel(parameterName: string, value: string): PromotedModel | undefined {
+  if (value.trim() === NO_PROMOTED_MODEL) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    parsed = undefined;
+  }
+  const record = parsed as Partial<Record<keyof PromotedModel, unknown>> | undefined;
+  if (
+    typeof record !== "object" ||
+    record === null ||
+    typeof record.runId !== "string" ||
+    !RUN_ID_PATTERN.test(record.runId) ||
+    typeof record.modelName !== "string" ||
+    record.modelName === "" ||
+    typeof record.promotedAt !== "string"
+  ) {
+    throw new Error(
+      `SSM parameter ${parameterName} holds ${JSON.stringify(value.slice(0, 120))}, neither "${NO_PROMOTED_MODEL}" nor a promoted model ` +
+        `({"runId","modelName","promotedAt"}); the training state machine writes it when it promotes a model. ` +
+        `Run the training again, or set it to "${NO_PROMOTED_MODEL}" if no model has been promoted`,
+    );
+  }
+  return { runId: record.runId, modelName: record.modelName, promotedAt: record.promotedAt };
+}
+
+/**
+ * Where the real-time endpoint stands: `serving` once a model is promoted (the endpoint exists and both
+ * pipelines use it), `awaiting-first-model` in endpoint mode before that (batch transforms score, and the
+ * first promotion announces that the next deployment creates the endpoint), `batch-mode` otherwise.
+ */
+export type EndpointStatus = "serving" | "awaiting-first-model" | "batch-mode";
+
+export function endpointStatus(mode: "endpoint" | "batch", modelPromoted: boolean): EndpointStatus {
+  if (mode === "batch") return "batch-mode";
+  return modelPromoted ? "serving" : "awaiting-first-model";
+}
+
+/** The real-time endpoint's name: fixed, because the training machine and the scoring function address it. */
+export function rcfEndpointName(deployment: string): string {
+  return `${sageMakerNamePrefix(deployment)}-rcf`;
+}
+
+/** The endpoint's one production variant (Pulumi's first endpoint config and every retraining config). */
+export const VARIANT_NAME = "AllTraffic";

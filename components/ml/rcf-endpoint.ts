@@ -1,8 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-/** The one production variant of the endpoint (retraining's endpoint configs use the same name). */
-export const VARIANT_NAME = "AllTraffic";
+import { VARIANT_NAME } from "./ml-layout";
 
 export interface RcfEndpointArgs {
   /** The endpoint's name; fixed because the training state machine and the scoring function address it. */
@@ -12,7 +11,8 @@ export interface RcfEndpointArgs {
   readonly sageMakerRoleArn: pulumi.Input<string>;
   /**
    * Artifact the first endpoint serves: the stable `models/current/model.tar.gz` that every training run
-   * promotes. It must exist before the endpoint is created (run the training once, e.g. in batch mode).
+   * promotes. It must exist before the endpoint is created, which is why AnomalyDetection declares this
+   * component only once `findPromotedModel` finds a promoted model.
    */
   readonly initialModelDataUrl: pulumi.Input<string>;
   readonly instanceType: string;

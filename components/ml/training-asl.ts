@@ -8,7 +8,8 @@
  *   → Score training set (createTransformJob.sync) → Compute threshold (Lambda: mean + z sigma)
  *   → [endpoint mode: Create endpoint config → Update endpoint (blue/green, auto-rollback on alarms)
  *      → Wait → Check endpoint → Endpoint updated? (poll up to a limit)]
- *   → Promote model (Lambda: pointer + stable artifact) → Training succeeded
+ *   → Promote model (Lambda: pointer + stable artifact + promotion record)
+ *   → [endpoint awaiting its first model: Announce first model (SNS)] → Training succeeded
  *
  * Every Task has a timeout and retries transient errors; every error ends in Notify failure (SNS) → Fail.
  */
@@ -32,6 +33,7 @@ import {
   overlapGuard,
   sageMakerTags,
 } from "./asl-common";
+import { VARIANT_NAME } from "./ml-layout";
 import { ModelSettings, sageMakerHyperParameters } from "./model-settings";
 
 export const TRAINING_STATES = {
@@ -56,6 +58,7 @@ export const TRAINING_STATES = {
   endpointFailed: "Endpoint update failed",
   endpointTimedOut: "Endpoint update timed out",
   promote: "Promote model",
+  announce: "Announce first model",
   succeeded: "Training succeeded",
   notify: "Notify failure",
   failed: "Training failed",
@@ -74,6 +77,12 @@ export interface TrainingMachineResources {
   readonly failureTopicArn: string;
   /** Endpoint mode: the endpoint retraining updates. @default - batch mode (no endpoint) */
   readonly endpointName?: string;
+  /**
+   * Endpoint mode before any model was promoted: the endpoint the next `pulumi up` creates. The machine runs
+   * as in batch mode and, after promoting, tells the failure topic's operators to run `pulumi up`. Exclusive
+   * with `endpointName`. @default - none
+   */
+  readonly awaitingEndpointName?: string;
   /** Alarms that roll an endpoint update back automatically. @default - none */
   readonly rollbackAlarmNames?: readonly string[];
 }
@@ -106,6 +115,11 @@ export function buildTrainingStateMachine(
   const onError = S.notify;
   const fn = resources.trainingFunctionArn;
   const endpointMode = resources.endpointName !== undefined;
+  const awaiting = resources.awaitingEndpointName;
+  if (endpointMode && awaiting !== undefined)
+    throw new Error(
+      `training machine: endpointName (${resources.endpointName}) and awaitingEndpointName (${awaiting}) exclude each other`,
+    );
   const maxTrainingSeconds = (settings.maxTrainingMinutes ?? 60) * 60;
   const withTags = sageMakerTags(settings.tags);
   const sageMakerRetry = [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi];
@@ -238,8 +252,9 @@ export function buildTrainingStateMachine(
       },
       "$.promoted",
       onError,
-      { Next: S.succeeded },
+      { Next: awaiting !== undefined ? S.announce : S.succeeded },
     ),
+    ...(awaiting !== undefined ? announceStates(awaiting, resources.failureTopicArn, settings.label) : {}),
     [S.succeeded]: { Type: "Succeed" } satisfies SucceedState,
     ...notifyAndFail(
       { notify: S.notify, fail: S.failed },
@@ -250,11 +265,40 @@ export function buildTrainingStateMachine(
   };
 
   return {
-    Comment: `Random Cut Forest training (${settings.label}, ${endpointMode ? "endpoint" : "batch"} mode): prepare, train, score the training set for the threshold, ${endpointMode ? "update the endpoint, " : ""}promote`,
+    Comment: `Random Cut Forest training (${settings.label}, ${endpointMode ? "endpoint" : awaiting !== undefined ? "endpoint awaiting its first model, batch until then" : "batch"} mode): prepare, train, score the training set for the threshold, ${endpointMode ? "update the endpoint, " : ""}promote`,
     StartAt: S.checkRunning,
     // The sum of every task's own timeout, rounded up: a stuck execution still ends.
     TimeoutSeconds: maxTrainingSeconds + 1800 + 3600 + 4 * 3600,
     States: states,
+  };
+}
+
+/**
+ * The announcement that the endpoint can now be created. An operator action is needed (Pulumi owns the
+ * endpoint), so it goes to the topic operators watch. The model is already in service for batch scoring, so a
+ * failed announcement does not fail the run.
+ */
+function announceStates(endpointName: string, topicArn: string, label: string): States {
+  const S = TRAINING_STATES;
+  const publish = mlTask(
+    ML_INTEGRATIONS.snsPublish,
+    {
+      parameters: {
+        TopicArn: topicArn,
+        Subject: `[${label}] First anomaly model promoted: run pulumi up`.slice(0, 100),
+        "Message.$": `States.Format('Model {} (run {}) is promoted and scores readings in batch transforms. Run pulumi up for deployment ${escapeIntrinsic(label)} to create the real-time endpoint ${escapeIntrinsic(endpointName)}; scoring moves to it then.', $.promoted.modelName, $.promoted.runId)`,
+      },
+      resultPath: null,
+      timeoutSeconds: 30,
+      retry: [ML_RETRY.sns],
+    },
+    { Next: S.succeeded },
+  );
+  return {
+    [S.announce]: {
+      ...publish,
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.announceError", Next: S.succeeded }],
+    },
   };
 }
 
@@ -274,7 +318,7 @@ function endpointStates(
           "EndpointConfigName.$": "$.run.endpointConfigName",
           ProductionVariants: [
             {
-              VariantName: "AllTraffic",
+              VariantName: VARIANT_NAME,
               "ModelName.$": "$.run.modelName",
               InstanceType: settings.inferenceInstanceType,
               InitialInstanceCount: settings.inferenceInstanceCount,

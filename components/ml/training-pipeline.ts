@@ -18,6 +18,16 @@ export interface TrainingPipelineArgs {
   readonly schedule: ScheduleExpression;
   /** Endpoint mode: alarms that roll an endpoint update back. @default - none */
   readonly rollbackAlarmNames?: readonly string[];
+  /**
+   * Endpoint mode before the first promoted model: the endpoint the next `pulumi up` creates, announced after
+   * the first promotion. @default - none
+   */
+  readonly awaitingEndpointName?: string;
+  /** The SSM parameter each promotion records the model in (see `findPromotedModel`). */
+  readonly promotedModelParameter: {
+    readonly name: pulumi.Input<string>;
+    readonly arn: pulumi.Input<string>;
+  };
 }
 
 /**
@@ -44,7 +54,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
         logRetentionDays: c.logRetentionDays,
         kmsKeyArn: c.kmsKey.arn,
         policy: (r) =>
-          lakeArns(c).apply((a) =>
+          pulumi.all([lakeArns(c), args.promotedModelParameter.arn]).apply(([a, promotedModelParameterArn]) =>
             trainingFunctionPolicy({
               ...r,
               kmsKeyArn: a.kmsKeyArn,
@@ -52,6 +62,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
               artifactsBucketArn: a.artifacts,
               namePrefix,
               endpointName,
+              promotedModelParameterArn,
             }),
           ),
         environment: {
@@ -59,6 +70,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
           CURATED_BUCKET: c.buckets.curated.bucket,
           ARTIFACTS_BUCKET: c.buckets.artifacts.bucket,
           MODEL_SETTINGS: JSON.stringify(c.model),
+          PROMOTED_MODEL_PARAMETER: args.promotedModelParameter.name,
         },
         timeoutSeconds: 900,
         memorySize: 2048,
@@ -79,6 +91,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
             failureTopicArn,
             endpointName,
             rollbackAlarmNames: args.rollbackAlarmNames,
+            awaitingEndpointName: args.awaitingEndpointName,
           },
           {
             label: deployment,

@@ -13,9 +13,10 @@ import { ConfigError, parsePlatformConfig, PROJECT_DIR } from "../config";
 import { documentExtension } from "../documents";
 import { listStacks, readStackFile } from "../stack-files";
 import { redactSecrets, runUnderMocks } from "./mocks";
+import { promotedModelParameterName, runId, sageMakerNamePrefix } from "../ml/ml-layout";
 import { evaluatePolicies, PolicyReport } from "../../policies/harness";
 
-const HELP = `Usage: npm run synth -- --stack <name> [--out <dir>] [--json]
+const HELP = `Usage: npm run synth -- --stack <name> [--out <dir>] [--first-deployment] [--json]
 
 Runs index.ts for a stack under Pulumi mocks and writes what it would deploy.
 
@@ -23,6 +24,8 @@ Options:
   --stack, -s <name>   stack whose Pulumi.<name>.yaml to use (default: dev)
   --out, -o <dir>      output directory (default: .synth); files go to <dir>/<stack>/
   --stack-dir <dir>    directory holding Pulumi.<name>.yaml (default: the project directory)
+  --first-deployment   deploy as into a new account: no anomaly model promoted yet, so an endpoint-mode
+                       stack leaves its endpoint out (default: a stack whose training has promoted a model)
   --json               print the summary as JSON instead of text
   --help, -h           show this help
 
@@ -42,20 +45,48 @@ export interface SynthResult {
   readonly policy: PolicyReport;
 }
 
+export interface SynthOptions {
+  /**
+   * Deploy as into a new account, where training has not promoted a model yet. @default false: the
+   * deployment's promoted-model parameter names a model, as in a stack that has been running
+   */
+  readonly firstDeployment?: boolean;
+}
+
+/**
+ * The Parameter Store of a running deployment: its promoted-model parameter names a model (what
+ * `findPromotedModel` reads before declaring the endpoint).
+ */
+export function runningDeploymentParameters(deployment: string): Record<string, string> {
+  const promotedAt = new Date(Date.UTC(2026, 0, 1, 3));
+  const run = runId(promotedAt, "synth");
+  return {
+    [promotedModelParameterName(deployment)]: JSON.stringify({
+      runId: run,
+      modelName: `${sageMakerNamePrefix(deployment)}-rcf-${run}`,
+      promotedAt: promotedAt.toISOString(),
+    }),
+  };
+}
+
 /** Synthesizes one stack into `<outRoot>/<stack>/`. Throws ConfigError on invalid configuration. */
 export async function synthStack(
   stack: string,
   outRoot: string = path.join(PROJECT_DIR, ".synth"),
   stackDir: string = PROJECT_DIR,
+  options: SynthOptions = {},
 ): Promise<SynthResult> {
   const raw = readStackFile(stack, stackDir);
-  parsePlatformConfig(raw); // fail fast with every config problem, before running the program
+  // Fail fast with every config problem, before running the program.
+  const { deployment } = parsePlatformConfig(raw);
 
   const indexPath = path.join(PROJECT_DIR, "index.ts");
   delete require.cache[require.resolve(indexPath)];
   // require (not import) so the program runs afresh for every stack synthesized in one process.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const run = await runUnderMocks(raw, () => require(indexPath) as Record<string, unknown>);
+  const run = await runUnderMocks(raw, () => require(indexPath) as Record<string, unknown>, {
+    ssmParameters: options.firstDeployment ? {} : runningDeploymentParameters(deployment),
+  });
 
   const outDir = path.join(outRoot, stack);
   fs.rmSync(outDir, { recursive: true, force: true });
@@ -121,6 +152,7 @@ async function main(argv: string[]): Promise<number> {
         out: { type: "string", short: "o", default: path.join(PROJECT_DIR, ".synth") },
         "stack-dir": { type: "string", default: PROJECT_DIR },
         json: { type: "boolean", default: false },
+        "first-deployment": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -143,7 +175,9 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    const result = await synthStack(stack, path.resolve(args.out!), stackDir);
+    const result = await synthStack(stack, path.resolve(args.out!), stackDir, {
+      firstDeployment: args["first-deployment"],
+    });
     if (args.json) console.log(JSON.stringify({ ...result, outDir: result.outDir }, null, 2));
     else printSummary(result);
     return result.policy.mandatory.length > 0 ? 1 : 0;

@@ -89,9 +89,14 @@ function autoName(name: string, seed: string, lower = false): string {
 
 /** Realistic mock answers for the resources and data sources this project uses. */
 export class AwsMocks implements pulumi.runtime.Mocks {
+  /**
+   * @param ssmParameters the account's Parameter Store before the program runs (name to String value), which
+   *   `aws.ssm.getParametersByPath` reads; none by default, as in a new account
+   */
   constructor(
     readonly region: string,
     readonly accountId: string = MOCK_ACCOUNT_ID,
+    readonly ssmParameters: Readonly<Record<string, string>> = {},
   ) {}
 
   get partition(): string {
@@ -147,6 +152,23 @@ export class AwsMocks implements pulumi.runtime.Mocks {
           id: region,
           endpointAddress: `${host}.${service}.${region}.amazonaws.com`,
           endpointType: type,
+        };
+      }
+      case "aws:ssm/getParametersByPath:getParametersByPath": {
+        const base = (inputs.path as string).replace(/\/+$/, "");
+        const recursive = inputs.recursive === true;
+        // Parameter Store answers the parameters under the path: one level down unless recursive.
+        const found = Object.entries(this.ssmParameters)
+          .filter(([n]) => n.startsWith(`${base}/`) && (recursive || !n.slice(base.length + 1).includes("/")))
+          .sort(([a], [b]) => a.localeCompare(b));
+        return {
+          id: base,
+          path: inputs.path,
+          names: found.map(([n]) => n),
+          values: found.map(([, v]) => v),
+          types: found.map(() => "String"),
+          arns: found.map(([n]) => ssmParameterArn(partition, region, accountId, n)),
+          region,
         };
       }
       case "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
@@ -380,6 +402,13 @@ export class AwsMocks implements pulumi.runtime.Mocks {
           state: { arn: `arn:${p}:quicksight:${region}:${acct}:${kind}/${resourceId}` },
         };
       }
+      case "aws:ssm/parameter:Parameter": {
+        const parameter = named();
+        return {
+          id: parameter,
+          state: { name: parameter, arn: ssmParameterArn(p, region, acct, parameter), version: 1 },
+        };
+      }
       case "aws:athena/namedQuery:NamedQuery":
         return { id: uuid(seed), state: {} };
       case "aws:scheduler/schedule:Schedule": {
@@ -412,6 +441,11 @@ const SERVICE_ARN_NAMES: Record<string, string> = {
   applicationloadbalancing: "elasticloadbalancing",
   appautoscaling: "application-autoscaling",
 };
+
+/** A parameter's ARN: a hierarchical name's leading "/" is not doubled after `parameter`. */
+function ssmParameterArn(partition: string, region: string, account: string, parameter: string): string {
+  return `arn:${partition}:ssm:${region}:${account}:parameter/${parameter.replace(/^\//, "")}`;
+}
 
 function ec2Id(
   prefix: string,
@@ -573,11 +607,11 @@ export interface ProgramRun<T> {
 export async function runUnderMocks<T>(
   config: RawStackConfig,
   program: () => T | Promise<T>,
-  opts: { project?: string; accountId?: string } = {},
+  opts: { project?: string; accountId?: string; ssmParameters?: Readonly<Record<string, string>> } = {},
 ): Promise<ProgramRun<T>> {
   const project = opts.project ?? "sensor-analytics";
   const region = config.values["aws:region"] ?? "us-east-1";
-  const awsMocks = new AwsMocks(region, opts.accountId);
+  const awsMocks = new AwsMocks(region, opts.accountId, opts.ssmParameters);
   const recorder = new ResourceRecorder(awsMocks);
   await pulumi.runtime.setMocks(recorder, project, config.stack, false);
   recorder.attach(pulumi.runtime.getMonitor() as unknown as MockMonitor);

@@ -3,10 +3,11 @@
  * {@link ModelTraining} method per state machine step.
  *
  * Environment: DEPLOYMENT, CURATED_BUCKET, ARTIFACTS_BUCKET, MODEL_SETTINGS (JSON), EXACT_COUNT_BYTES,
- * KEEP_MODELS.
+ * KEEP_MODELS, PROMOTED_MODEL_PARAMETER.
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import { SageMakerClient } from "@aws-sdk/client-sagemaker";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import type { ScoreThreshold } from "../../components/ml/model-settings";
 import { modelSettingsEnv, numberEnv, requiredEnv } from "../ml-common/env";
 import { ModelTraining, TrainingRun, TrainingSettings } from "./training";
@@ -32,6 +33,7 @@ export function trainingSettingsFromEnv(env: NodeJS.ProcessEnv): TrainingSetting
     model: modelSettingsEnv(env),
     exactCountBytes: numberEnv(env, "EXACT_COUNT_BYTES", 64 * 1024 * 1024),
     keepModels: numberEnv(env, "KEEP_MODELS", 3),
+    ...(env.PROMOTED_MODEL_PARAMETER ? { promotedModelParameter: env.PROMOTED_MODEL_PARAMETER } : {}),
   };
 }
 
@@ -56,6 +58,7 @@ export async function handler(event: TrainingEvent): Promise<unknown> {
   training ??= new ModelTraining(trainingSettingsFromEnv(process.env), {
     s3: new S3Client({}),
     sagemaker: new SageMakerClient({}),
+    ssm: new SSMClient({}),
   });
   return dispatch(training, event);
 }

@@ -7,12 +7,14 @@
  *   threshold  read the batch-transform scores of the training set, store mean + z sigma next to the model,
  *              and delete the scores
  *   promote    make the new model the one in service: check the endpoint really runs it (endpoint mode), copy
- *              its artifact to a stable key, write the pointer the scoring function reads, and delete models
- *              and endpoint configs older than the last few
+ *              its artifact to a stable key, write the pointer the scoring function reads, record the promotion
+ *              in the deployment's SSM parameter (which `pulumi up` reads to create the endpoint), and delete
+ *              models and endpoint configs older than the last few
  *
  * Clients are injected (tests use aws-sdk-client-mock).
  */
 import type { S3Client } from "@aws-sdk/client-s3";
+import { PutParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import {
   DescribeEndpointCommand,
   DeleteEndpointConfigCommand,
@@ -22,7 +24,13 @@ import {
   type SageMakerClient,
 } from "@aws-sdk/client-sagemaker";
 import { LAKE_ZONES } from "../../components/lake/layout";
-import { MODEL_KEYS, ModelPointer, runId, sageMakerNamePrefix } from "../../components/ml/ml-layout";
+import {
+  MODEL_KEYS,
+  ModelPointer,
+  PromotedModel,
+  runId,
+  sageMakerNamePrefix,
+} from "../../components/ml/ml-layout";
 import { ModelSettings, scoreThreshold, ScoreThreshold } from "../../components/ml/model-settings";
 import { parseScores } from "../anomaly-scoring/scoring";
 import {
@@ -48,12 +56,19 @@ export interface TrainingSettings {
   readonly exactCountBytes?: number;
   /** Run models and endpoint configs kept for rollback, the one in service included. @default 3 */
   readonly keepModels?: number;
+  /**
+   * SSM parameter that records the promoted model (`promotedModelParameterName`); `pulumi up` reads it to
+   * create the real-time endpoint once a model exists. @default - not recorded (the local backend's own runs)
+   */
+  readonly promotedModelParameter?: string;
 }
 
 export interface TrainingClients {
   readonly s3: S3Client;
   /** For checking the endpoint and deleting old models and endpoint configs. @default - neither */
   readonly sagemaker?: SageMakerClient;
+  /** For recording the promotion; needed when `promotedModelParameter` is set. */
+  readonly ssm?: SSMClient;
 }
 
 /** The prepare step's output: the run's names and where its data goes. */
@@ -217,7 +232,27 @@ export class ModelTraining {
       promotedAt: input.promotedAt,
     };
     await writeJson(this.clients.s3, s.artifactsBucket, MODEL_KEYS.current, pointer);
+    // Last, so the record never names a model whose stable artifact is not in place yet.
+    await this.recordPromotion({
+      runId: pointer.runId,
+      modelName: pointer.modelName,
+      promotedAt: pointer.promotedAt,
+    });
     return { ...pointer, deleted: await this.deleteOldRuns(input.run.modelName) };
+  }
+
+  private async recordPromotion(promoted: PromotedModel): Promise<void> {
+    const name = this.settings.promotedModelParameter;
+    if (!name) return;
+    if (!this.clients.ssm) throw new Error(`promote needs an SSM client to record the promotion in ${name}`);
+    await this.clients.ssm.send(
+      new PutParameterCommand({
+        Name: name,
+        Value: JSON.stringify(promoted),
+        Type: "String",
+        Overwrite: true,
+      }),
+    );
   }
 
   /** Deletes run models and endpoint configs beyond the newest `keepModels`; never the one just promoted. */

@@ -20,16 +20,20 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
   return { ...raw, values };
 }
 
-/** Runs the Platform component for a stack (with optional config overrides) under mocks. */
+/**
+ * Runs the Platform component for a stack (with optional config overrides) under mocks, as a deployment
+ * whose training has promoted a model unless `anomalyModelPromoted` is false.
+ */
 export async function runPlatform(
   stack: string,
   overrides: Record<string, unknown> = {},
+  { anomalyModelPromoted = true }: { anomalyModelPromoted?: boolean } = {},
 ): Promise<ProgramRun<PlatformConfig> & Recorded> {
   const raw = stackConfig(stack, overrides);
   const run = await runUnderMocks(raw, async () => {
     const { Platform } = await import("../../components/platform");
     const config = parsePlatformConfig(raw);
-    new Platform(config.deployment, { config });
+    new Platform(config.deployment, { config, anomalyModelPromoted });
     return config;
   });
   return Object.assign(run, recorded(run.resources));

@@ -12,10 +12,16 @@ import {
   ListModelsCommand,
   SageMakerClient,
 } from "@aws-sdk/client-sagemaker";
+import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { ModelTraining, TrainingRun } from "../../../functions/model-training/training";
 import { dispatch, trainingSettingsFromEnv } from "../../../functions/model-training/handler";
 import { buildModelSettings } from "../../../components/ml/model-settings";
-import { MODEL_KEYS, ModelPointer } from "../../../components/ml/ml-layout";
+import {
+  MODEL_KEYS,
+  ModelPointer,
+  parsePromotedModel,
+  promotedModelParameterName,
+} from "../../../components/ml/ml-layout";
 import { S3Store } from "./scoring-s3-store";
 
 const CURATED = "curated-bkt";
@@ -269,6 +275,86 @@ describe("model training functions", () => {
     );
   });
 
+  it("promote: records the promotion in the deployment's parameter, after the pointer and the stable artifact", async () => {
+    const parameter = promotedModelParameterName("sensors-dev");
+    const ssmClient = new SSMClient({ region: "eu-west-1" });
+    const ssm = mockClient(ssmClient);
+    const sageMakerClient = new SageMakerClient({ region: "eu-west-1" });
+    mockClient(sageMakerClient)
+      .on(ListModelsCommand)
+      .resolves({})
+      .on(ListEndpointConfigsCommand)
+      .resolves({});
+    let pointerAtRecord: ModelPointer | undefined;
+    ssm.on(PutParameterCommand).callsFake(() => {
+      pointerAtRecord = s3.json<ModelPointer>(ARTIFACTS, MODEL_KEYS.current);
+      return { Version: 2 };
+    });
+    const recording = new ModelTraining(
+      {
+        deployment: "sensors-dev",
+        curatedBucket: CURATED,
+        artifactsBucket: ARTIFACTS,
+        model: MODEL,
+        promotedModelParameter: parameter,
+      },
+      { s3: s3.client, sagemaker: sageMakerClient, ssm: ssmClient },
+    );
+    s3.put(ARTIFACTS, "models/runs/x/model.tar.gz", "model-bytes");
+    const promote = {
+      run: run(),
+      modelDataUrl: `s3://${ARTIFACTS}/models/runs/x/model.tar.gz`,
+      threshold: { count: 4, mean: 2.5, sigma: 1.1, z: 3, threshold: 5.8 },
+      promotedAt: "2024-06-01T03:40:00.000Z",
+    };
+    await recording.promote(promote);
+
+    const [call] = ssm.commandCalls(PutParameterCommand);
+    expect(call!.args[0].input).to.deep.equal({
+      Name: "/sensor-analytics/sensors-dev/anomaly-model/promoted",
+      Value: JSON.stringify({
+        runId: run().runId,
+        modelName: run().modelName,
+        promotedAt: "2024-06-01T03:40:00.000Z",
+      }),
+      Type: "String",
+      Overwrite: true,
+    });
+    // What pulumi up reads back is the model just promoted, whose pointer and artifact were already in place.
+    expect(parsePromotedModel(parameter, call!.args[0].input.Value!)).to.deep.equal({
+      runId: run().runId,
+      modelName: run().modelName,
+      promotedAt: "2024-06-01T03:40:00.000Z",
+    });
+    expect(pointerAtRecord?.runId).to.equal(run().runId);
+    expect(s3.text(ARTIFACTS, MODEL_KEYS.currentArtifact)).to.equal("model-bytes");
+
+    // A promotion that fails before the pointer (the artifact is elsewhere) records nothing.
+    ssm.resetHistory();
+    await recording
+      .promote({ ...promote, modelDataUrl: "s3://elsewhere/model.tar.gz" })
+      .catch(() => undefined);
+    expect(ssm.commandCalls(PutParameterCommand)).to.have.length(0);
+
+    // Without the parameter setting (the local backend's tests, say) nothing is recorded; with it, a client is needed.
+    sagemaker.on(ListModelsCommand).resolves({}).on(ListEndpointConfigsCommand).resolves({});
+    await training.promote(promote);
+    expect(ssm.commandCalls(PutParameterCommand)).to.have.length(0);
+    const clientless = new ModelTraining(
+      {
+        deployment: "sensors-dev",
+        curatedBucket: CURATED,
+        artifactsBucket: ARTIFACTS,
+        model: MODEL,
+        promotedModelParameter: parameter,
+      },
+      { s3: s3.client },
+    );
+    let message = "";
+    await clientless.promote(promote).catch((err: Error) => (message = err.message));
+    expect(message).to.equal(`promote needs an SSM client to record the promotion in ${parameter}`);
+  });
+
   it("handler: settings from the environment, unknown actions rejected", async () => {
     const env = {
       DEPLOYMENT: "sensors-dev",
@@ -280,6 +366,13 @@ describe("model training functions", () => {
       exactCountBytes: 64 * 1024 * 1024,
       keepModels: 3,
     });
+    expect(trainingSettingsFromEnv(env)).to.not.have.property("promotedModelParameter");
+    expect(
+      trainingSettingsFromEnv({
+        ...env,
+        PROMOTED_MODEL_PARAMETER: "/sensor-analytics/sensors-dev/anomaly-model/promoted",
+      }),
+    ).to.deep.include({ promotedModelParameter: "/sensor-analytics/sensors-dev/anomaly-model/promoted" });
     expect(() => trainingSettingsFromEnv({ ...env, KEEP_MODELS: "many" })).to.throw(
       'environment variable KEEP_MODELS must be a number (got "many")',
     );

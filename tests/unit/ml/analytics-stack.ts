@@ -25,9 +25,11 @@ export function withAnalyticsRules(): PlatformPolicy[] {
 
 export type AnalyticsRun = ProgramRun<PlatformConfig> & Recorded;
 
-/** Options the stack config does not have (yet): the ad-hoc scoring URL. */
+/** Options the stack config does not have: the ad-hoc scoring URL, and the deployment's state. */
 export interface SliceOptions {
   readonly adHocScoringUrl?: boolean;
+  /** Whether training has promoted a model (what index.ts looks up). @default true */
+  readonly modelPromoted?: boolean;
 }
 
 export async function runAnalyticsSlice(
@@ -74,6 +76,7 @@ export async function runAnalyticsSlice(
     new AnomalyDetection(`${name}-anomaly`, {
       deployment: name,
       mode: config.anomaly.mode,
+      modelPromoted: options.modelPromoted ?? true,
       model: buildModelSettings(config.anomaly),
       trainingInstanceType: config.anomaly.trainingInstanceType,
       inferenceInstanceType: config.anomaly.inferenceInstanceType,

@@ -283,6 +283,67 @@ describe("AnomalyDetection", function () {
     expect(message).to.include("adHocScoringUrl needs mode endpoint (batch mode has no endpoint to ask)");
   });
 
+  it("prod before its first promoted model: no endpoint yet, batch scoring, and training announces the endpoint", async function () {
+    const first = await runAnalyticsSlice("prod", {}, { modelPromoted: false });
+    for (const type of [ENDPOINT, CONFIG, MODEL, ALARM, TARGET, POLICY])
+      expect(first.ofType(type), type).to.have.length(0);
+
+    const scoring = definitionOf(first, "sensors-prod-anomaly-scoring");
+    expect(Object.keys(scoring.States)).to.include.members([
+      SCORING_STATES.prepareBatch,
+      SCORING_STATES.transform,
+    ]);
+    expect(Object.keys(scoring.States)).not.to.include(SCORING_STATES.score);
+    const env = (name: string) =>
+      (first.named(FUNCTION, name).inputs.environment as { variables: Record<string, string> }).variables;
+    expect(env("sensors-prod-anomaly-scoring-fn").ENDPOINT_NAME).to.equal(undefined);
+
+    const training = definitionOf(first, "sensors-prod-anomaly-training");
+    expect(Object.keys(training.States)).not.to.include(TRAINING_STATES.updateEndpoint);
+    expect(training.States[TRAINING_STATES.promote]).to.deep.include({ Next: TRAINING_STATES.announce });
+    const announce = training.States[TRAINING_STATES.announce]!.Parameters!;
+    expect(announce.TopicArn).to.equal(
+      first.named("aws:sns/topic:Topic", "sensors-prod-anomaly-failures").state.arn,
+    );
+    expect(announce["Message.$"]).to.contain("create the real-time endpoint sensors-prod-rcf");
+
+    // The record pulumi up reads next time: created holding none, left to the training function afterwards.
+    const [parameter] = first.ofType("aws:ssm/parameter:Parameter");
+    expect(parameter!.inputs).to.deep.include({
+      name: "/sensor-analytics/sensors-prod/anomaly-model/promoted",
+      type: "String",
+      insecureValue: "none",
+    });
+    expect(parameter!.ignoreChanges).to.have.members(["insecureValue", "value"]);
+    expect(env("sensors-prod-anomaly-training-fn").PROMOTED_MODEL_PARAMETER).to.equal(
+      "/sensor-analytics/sensors-prod/anomaly-model/promoted",
+    );
+    const trainingFunctionPolicy = JSON.parse(
+      first.named("aws:iam/rolePolicy:RolePolicy", "sensors-prod-anomaly-training-fn-policy").inputs
+        .policy as string,
+    ) as { Statement: { Sid: string; Action: string[]; Resource: string[] }[] };
+    expect(trainingFunctionPolicy.Statement.find((s) => s.Sid === "RecordThePromotedModel")).to.deep.include({
+      Action: ["ssm:PutParameter"],
+      Resource: [parameter!.state.arn],
+    });
+    expect(parameter!.state.arn).to.equal(
+      "arn:aws:ssm:us-east-1:111122223333:parameter/sensor-analytics/sensors-prod/anomaly-model/promoted",
+    );
+
+    // The ad-hoc URL asks the endpoint, so it comes with it.
+    const firstWithUrl = await runAnalyticsSlice("prod", {}, { modelPromoted: false, adHocScoringUrl: true });
+    expect(firstWithUrl.ofType("aws:lambda/functionUrl:FunctionUrl")).to.have.length(0);
+
+    const report = await evaluatePolicies(first.resources, withAnalyticsRules());
+    expect(report.mandatory.map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
+
+    // Once promoted, the same stack has the endpoint and training updates it instead of announcing it.
+    expect(prod.ofType(ENDPOINT)).to.have.length(1);
+    expect(Object.keys(definitionOf(prod, "sensors-prod-anomaly-training").States)).not.to.include(
+      TRAINING_STATES.announce,
+    );
+  });
+
   it("validates its args with messages that name the setting", function () {
     expect(
       validateAnomalyDetectionArgs({
@@ -294,6 +355,11 @@ describe("AnomalyDetection", function () {
     ).to.deep.equal([
       "adHocScoringUrl needs mode endpoint (batch mode has no endpoint to ask); set sensor-analytics:anomalyMode to endpoint or turn the URL off",
       "ingestDelaySeconds must be a whole number of seconds, 0 or more (got -1)",
+    ]);
+    expect(
+      validateAnomalyDetectionArgs({ mode: "endpoint", ingestDelaySeconds: 0, logRetentionDays: 14 }),
+    ).to.deep.equal([
+      "modelPromoted must be set in endpoint mode: pass (await findPromotedModel(deployment)) !== undefined, since the endpoint can only be created once training has promoted a model for it to serve",
     ]);
     expect(
       validateRcfEndpointArgs({ endpointName: "sensors-prod-rcf", instanceCount: 3, maxInstances: 2 }),

@@ -26,6 +26,8 @@ const ENDPOINT: TrainingMachineResources = {
   endpointName: "sensors-prod-rcf",
   rollbackAlarmNames: ["sensors-prod-rcf-5xx", "sensors-prod-rcf-latency"],
 };
+/** Endpoint mode before the first promoted model: batch-shaped, announcing the endpoint after promotion. */
+const AWAITING: TrainingMachineResources = { ...BATCH, awaitingEndpointName: "sensors-prod-rcf" };
 const SETTINGS: TrainingMachineSettings = {
   label: "sensors-prod",
   model: buildModelSettings({ numTrees: 100, samplesPerTree: 512, shingleSize: 4, z: 3 }),
@@ -74,7 +76,8 @@ function healthy(overrides: Record<string, TaskHandler> = {}): Record<string, Ta
       EndpointStatus: call === 1 ? "Updating" : "InService",
       EndpointName: "sensors-prod-rcf",
     }),
-    [S.promote]: () => ({ runId: RUN.runId }),
+    [S.promote]: () => ({ runId: RUN.runId, modelName: RUN.modelName }),
+    [S.announce]: () => ({ MessageId: "a-1" }),
     [S.notify]: () => ({ MessageId: "m-1" }),
     ...overrides,
   };
@@ -83,9 +86,10 @@ function healthy(overrides: Record<string, TaskHandler> = {}): Record<string, Ta
 describe("model training state machine", () => {
   const batch = buildTrainingStateMachine(BATCH, SETTINGS);
   const endpoint = buildTrainingStateMachine(ENDPOINT, SETTINGS);
+  const awaiting = buildTrainingStateMachine(AWAITING, SETTINGS);
 
-  it("passes asl-validator in both modes", () => {
-    for (const definition of [batch, endpoint]) {
+  it("passes asl-validator in both modes and while the endpoint awaits its first model", () => {
+    for (const definition of [batch, endpoint, awaiting]) {
       const result = aslValidator(structuredClone(definition));
       expect(result.isValid, result.errorsText("\n")).to.equal(true);
     }
@@ -209,6 +213,59 @@ describe("model training state machine", () => {
       endpointConfigName: RUN.endpointConfigName,
       endpointName: "sensors-prod-rcf",
     });
+  });
+
+  it("endpoint awaiting its first model: trains and promotes as in batch mode, then tells operators to run pulumi up", async () => {
+    expect(Object.keys(awaiting.States)).to.not.include.members([
+      S.createEndpointConfig,
+      S.updateEndpoint,
+      S.checkEndpoint,
+    ]);
+    const run = await runLocally(awaiting, healthy());
+    expect(run.status).to.equal("SUCCEEDED");
+    expect(run.calls.map((c) => c.state)).to.deep.equal([
+      S.checkRunning,
+      S.prepare,
+      S.train,
+      S.createModel,
+      S.scoreTrainingSet,
+      S.threshold,
+      S.promote,
+      S.announce,
+    ]);
+    // Promotion itself is batch-shaped: no endpoint to check yet.
+    expect(inputOf(run, S.promote)).to.not.have.any.keys("endpointName", "endpointConfigName");
+    expect(inputOf(run, S.announce)).to.deep.equal({
+      TopicArn: BATCH.failureTopicArn,
+      Subject: "[sensors-prod] First anomaly model promoted: run pulumi up",
+      Message: `Model ${RUN.modelName} (run ${RUN.runId}) is promoted and scores readings in batch transforms. Run pulumi up for deployment sensors-prod to create the real-time endpoint sensors-prod-rcf; scoring moves to it then.`,
+    });
+    expect(run.entered.at(-1)).to.equal(S.succeeded);
+
+    // Every other Task still fails through the notice; the announcement's own failure does not undo the promotion.
+    const guarded = structuredClone(awaiting);
+    delete guarded.States[S.announce];
+    (guarded.States[S.promote] as { Next?: string }).Next = S.succeeded;
+    expectTasksGuarded(guarded, S.notify);
+    const unannounced = await runLocally(
+      awaiting,
+      healthy({
+        [S.announce]: () => {
+          throw awsError("SNS.AuthorizationErrorException", "denied");
+        },
+      }),
+    );
+    expect(unannounced.status).to.equal("SUCCEEDED");
+    expect(unannounced.entered.at(-1)).to.equal(S.succeeded);
+    expect(unannounced.calls.map((c) => c.state)).to.not.include(S.notify);
+  });
+
+  it("refuses an endpoint that is both served and awaited", () => {
+    expect(() =>
+      buildTrainingStateMachine({ ...ENDPOINT, awaitingEndpointName: "sensors-prod-rcf" }, SETTINGS),
+    ).to.throw(
+      "endpointName (sensors-prod-rcf) and awaitingEndpointName (sensors-prod-rcf) exclude each other",
+    );
   });
 
   it("a failed training job notifies and fails with the original error, without retrying it", async () => {
@@ -341,6 +398,7 @@ describe("model training state machine", () => {
     };
     check(batch);
     check(endpoint);
+    check(awaiting);
     expect(Object.keys(batch.States)).to.not.include(S.updateEndpoint);
   });
 });

@@ -77,6 +77,83 @@ describe("offline synth", function () {
     expect(prodBuckets.every((b) => b.protect === true && b.inputs.forceDestroy === false)).to.equal(true);
   });
 
+  it("prod, as a running stack: enforced workgroup, QuickSight, and the RCF endpoint with KMS, autoscaling and alarms", function () {
+    const rows = readJson<ResourceRow[]>(path.join(out, "prod", "resources.json"));
+    const ofType = (type: string) => rows.filter((r) => r.type === type);
+    const [workGroup] = ofType("aws:athena/workgroup:Workgroup");
+    expect(workGroup!.inputs.configuration).to.deep.include({
+      enforceWorkgroupConfiguration: true,
+      // athenaBytesScannedCutoffMiB: 10240 in Pulumi.prod.yaml; dev's is 100 MiB.
+      bytesScannedCutoffPerQuery: 10240 * 1024 ** 2,
+    });
+    for (const type of [
+      "aws:quicksight/dataSource:DataSource",
+      "aws:sagemaker/model:Model",
+      "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+      "aws:sagemaker/endpoint:Endpoint",
+      "aws:appautoscaling/policy:Policy",
+    ])
+      expect(ofType(type), type).to.have.length(1);
+    expect(ofType("aws:quicksight/dataSet:DataSet")).to.have.length(3);
+    expect(ofType("aws:sagemaker/endpointConfiguration:EndpointConfiguration")[0]!.inputs.kmsKeyArn).to.match(
+      /^arn:aws:kms:/,
+    );
+    expect(ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs.name)).to.include.members([
+      "sensors-prod-rcf-latency",
+      "sensors-prod-rcf-5xx",
+    ]);
+    const outputs = readJson<Record<string, unknown>>(path.join(out, "prod", "outputs.json"));
+    expect(outputs).to.deep.include({
+      anomalyEndpointStatus: "serving",
+      anomalyEndpointName: "sensors-prod-rcf",
+      promotedModelParameter: "/sensor-analytics/sensors-prod/anomaly-model/promoted",
+    });
+    const devRows = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
+    const [devWorkGroup] = devRows.filter((r) => r.type === "aws:athena/workgroup:Workgroup");
+    expect(devWorkGroup!.inputs.configuration).to.deep.include({
+      bytesScannedCutoffPerQuery: 100 * 1024 ** 2,
+    });
+    const devOutputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
+    expect(devOutputs.anomalyEndpointStatus).to.equal("batch-mode");
+    const devTypes = devRows.map((r) => r.type);
+    expect(devTypes).to.not.include("aws:sagemaker/endpoint:Endpoint");
+    expect(devTypes).to.not.include("aws:quicksight/dataSource:DataSource");
+  });
+
+  it("prod's first deployment leaves the endpoint out until training promotes a model, with no policy violation", async function () {
+    const firstOut = fs.mkdtempSync(path.join(os.tmpdir(), "synth-first-"));
+    const first = await synthStack("prod", firstOut, undefined, { firstDeployment: true });
+    expect(first.policy.mandatory).to.deep.equal([]);
+    for (const type of [
+      "aws:sagemaker/model:Model",
+      "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+      "aws:sagemaker/endpoint:Endpoint",
+      "aws:appautoscaling/target:Target",
+    ])
+      expect(first.countsByType[type] ?? 0, type).to.equal(0);
+    expect(first.countsByType["aws:ssm/parameter:Parameter"]).to.equal(1);
+    const outputs = readJson<Record<string, unknown>>(path.join(firstOut, "prod", "outputs.json"));
+    expect(outputs.anomalyEndpointStatus).to.equal("awaiting-first-model");
+    expect(outputs).to.not.have.property("anomalyEndpointName");
+    const training = readJson<{ States: Record<string, unknown> }>(
+      path.join(firstOut, "prod", "documents", "ml-training-state-machine.asl.json"),
+    );
+    expect(Object.keys(training.States)).to.include("Announce first model");
+    // Everything but the endpoint is the same stack.
+    expect(prod.resourceCount - first.resourceCount).to.equal(
+      [
+        "Model",
+        "EndpointConfiguration",
+        "Endpoint",
+        "MetricAlarm",
+        "MetricAlarm",
+        "Target",
+        "Policy",
+        "RcfEndpoint",
+      ].length,
+    );
+  });
+
   it("keeps the URNs of a default stack stable (renaming a child replaces it)", function () {
     const urns = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"))
       .filter(
@@ -152,6 +229,7 @@ describe("offline synth", function () {
     const help = runCli(["--help"]);
     expect(help.status).to.equal(0);
     expect(help.stdout).to.contain("--stack, -s <name>");
+    expect(help.stdout).to.contain("--first-deployment");
     const missing = runCli(["--stack", "nope"]);
     expect(missing.status).to.equal(1);
     expect(missing.stderr).to.match(/no stack file Pulumi.nope.yaml in .*; stacks: dev, prod/);
