@@ -253,6 +253,15 @@ export class LocalBackend {
       };
       store.put(store.bucketNames.curated, SCORING_KEYS.watermark, `${JSON.stringify(watermark, null, 2)}\n`);
     }
+    const endpoint = pipelines.endpoint;
+    if (endpoint.status === "serving" && endpoint.created)
+      this.logLine(
+        `anomaly endpoint ${endpoint.endpointName}: created on the promoted model (run ${endpoint.promoted!.runId})`,
+      );
+    else if (endpoint.status === "awaiting-first-model")
+      this.logLine(
+        `anomaly endpoint ${endpoint.endpointName}: awaits the first promoted model; scoring runs in batch transforms until a start after it`,
+      );
     // A model must exist before anomalies can be scored: a first ETL (which starts training) if none does.
     if (!store.etag(store.bucketNames.artifacts, MODEL_KEYS.current)) {
       this.logLine("no model in service yet: starting the ETL now (imports history, curates, trains)");

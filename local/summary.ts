@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { analyticsViews } from "../components/analytics/queries";
-import { MODEL_KEYS, type ModelPointer } from "../components/ml/ml-layout";
+import { type EndpointStatus, MODEL_KEYS, type ModelPointer } from "../components/ml/ml-layout";
 import type { FleetSummary } from "../devices/summary";
 import { readLabels } from "../devices/labels";
 import { evaluateAnomalies, type AnomalyEvaluation } from "./analytics/anomaly-evaluation";
@@ -69,6 +69,8 @@ export interface RunSummary {
     readonly trainingVectors: number;
     readonly promotedAt: string;
   };
+  /** The real-time endpoint as this start deployed it (see AnomalyDetection): serving, awaited or batch mode. */
+  readonly endpoint: { readonly status: EndpointStatus; readonly name?: string };
   readonly training: readonly ExecutionReport[];
   readonly scoring: { readonly windows: number; readonly executions: readonly ExecutionReport[] };
   readonly queries: Readonly<Record<string, number | string>>;
@@ -180,6 +182,10 @@ export async function buildRunSummary(
           anomaliesInjected: run.fleet.anomalies.injected,
         }
       : null,
+    endpoint: {
+      status: pipelines.endpoint.status,
+      ...(pipelines.endpoint.endpointName ? { name: pipelines.endpoint.endpointName } : {}),
+    },
     ingest: {
       received: ingest.counters.received,
       accepted: ingest.counters.accepted,
@@ -247,7 +253,7 @@ export function formatRunSummary(s: RunSummary): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}`,
     `  ETL        final execution ${s.etl.final.status}${s.etl.final.error ? ` (${s.etl.final.error})` : ""}; ${s.etl.executions.length} executions this run`,
-    `  model      ${s.model ? `run ${s.model.runId}, threshold ${s.model.threshold.toFixed(3)}, ${s.model.trainingVectors} training vectors` : "none"}`,
+    `  model      ${s.model ? `run ${s.model.runId}, threshold ${s.model.threshold.toFixed(3)}, ${s.model.trainingVectors} training vectors` : "none"}; endpoint ${s.endpoint.name ? `${s.endpoint.name} ` : ""}${s.endpoint.status}`,
     `  queries    ${Object.entries(s.queries)
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}`,

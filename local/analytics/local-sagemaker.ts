@@ -142,8 +142,29 @@ export class LocalSageMaker {
     };
   }
 
-  /** UpdateEndpoint (or first creation): the endpoint serves the config's model at once. */
+  /** CreateEndpoint (what Pulumi does once a model is promoted): the endpoint serves the config's model at once. */
+  createEndpoint(input: { EndpointName: string; EndpointConfigName: string }): { EndpointArn: string } {
+    if (this.registry.endpoints[input.EndpointName])
+      throw sageMakerError(
+        "ValidationException",
+        `Cannot create already existing endpoint "${input.EndpointName}"`,
+      );
+    return this.serve(input);
+  }
+
+  /** UpdateEndpoint: like SageMaker, only for an endpoint that exists; the new config serves at once. */
   updateEndpoint(input: { EndpointName: string; EndpointConfigName: string }): { EndpointArn: string } {
+    if (!this.registry.endpoints[input.EndpointName])
+      throw sageMakerError("ValidationException", `Could not find endpoint "${input.EndpointName}"`);
+    return this.serve(input);
+  }
+
+  /** Whether an endpoint of this name exists. */
+  hasEndpoint(name: string): boolean {
+    return this.registry.endpoints[name] !== undefined;
+  }
+
+  private serve(input: { EndpointName: string; EndpointConfigName: string }): { EndpointArn: string } {
     if (!this.registry.endpointConfigs[input.EndpointConfigName])
       throw sageMakerError(
         "ValidationException",

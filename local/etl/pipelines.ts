@@ -41,6 +41,9 @@ import { LocalAthena } from "../analytics/local-athena";
 import { LocalSageMaker } from "../analytics/local-sagemaker";
 import { createLocalS3Client } from "../aws/s3";
 import { LocalSns } from "../aws/sns";
+import { LocalParameterStore } from "../aws/ssm";
+import { deployLocalEndpoint, LocalEndpointDeployment } from "../analytics/endpoint-deployment";
+import { promotedModelParameterName } from "../../components/ml/ml-layout";
 import type { LocalObjectStore } from "../lake/object-store";
 import { LocalGlue } from "./local-glue";
 import type { JdbcConnection } from "./jdbc-source";
@@ -84,6 +87,9 @@ export class LocalPipelines {
   readonly sfn: LocalStepFunctions;
   readonly sns: LocalSns;
   readonly sagemaker: LocalSageMaker;
+  readonly parameters: LocalParameterStore;
+  /** What this start's local deployment did with the anomaly endpoint. */
+  readonly endpoint: LocalEndpointDeployment;
   readonly athena: LocalAthena;
   readonly arns: {
     readonly etl: string;
@@ -115,6 +121,7 @@ export class LocalPipelines {
       `arn:aws:states:${config.region}:${LOCAL_ACCOUNT}:`,
     );
     this.sagemaker = new LocalSageMaker(store, `${options.dataDir}/sagemaker`, now);
+    this.parameters = new LocalParameterStore(`${options.dataDir}/ssm`);
     const s3 = createLocalS3Client(store);
     const model = buildModelSettings(config.anomaly);
 
@@ -171,7 +178,17 @@ export class LocalPipelines {
       failureTopic: arn("sns", `${d}-pipeline-failures`),
       alertTopic: arn("sns", `${d}-anomaly-alerts`),
     };
-    const endpointName = config.anomaly.mode === "endpoint" ? `${d}-rcf` : undefined;
+    // As `pulumi up` does: the endpoint exists (and the pipelines use it) once a model has been promoted.
+    this.endpoint = deployLocalEndpoint({
+      deployment: d,
+      mode: config.anomaly.mode,
+      artifactsBucket: buckets.artifacts,
+      parameters: this.parameters,
+      sagemaker: this.sagemaker,
+    });
+    const endpointName = this.endpoint.status === "serving" ? this.endpoint.endpointName : undefined;
+    const awaitingEndpointName =
+      this.endpoint.status === "awaiting-first-model" ? this.endpoint.endpointName : undefined;
 
     // Function settings from the same environment variables the components set on the Lambdas.
     const mlEnv = {
@@ -200,10 +217,10 @@ export class LocalPipelines {
       ...scoringClients,
       now: () => this.drainUntil ?? now(),
     });
-    const training = new ModelTraining(trainingSettingsFromEnv(mlEnv), {
-      s3,
-      sagemaker: this.sagemaker.client(),
-    });
+    const training = new ModelTraining(
+      trainingSettingsFromEnv({ ...mlEnv, PROMOTED_MODEL_PARAMETER: promotedModelParameterName(d) }),
+      { s3, sagemaker: this.sagemaker.client(), ssm: this.parameters.client() },
+    );
     const planner = createPlannerHandler(
       plannerSettingsFromEnv({
         [PLANNER_ENV.s3ImportJobName]: this.jobNames.s3Import,
@@ -282,6 +299,7 @@ export class LocalPipelines {
         kmsKeyArn: arn("kms", "key/local"),
         failureTopicArn: this.arns.failureTopic,
         ...(endpointName ? { endpointName } : {}),
+        ...(awaitingEndpointName ? { awaitingEndpointName } : {}),
       },
       {
         label: d,
@@ -311,6 +329,7 @@ export class LocalPipelines {
           this.sagemaker.describeEndpoint(input.EndpointName),
         ),
         [TRAINING_STATES.promote]: trainingLambda,
+        [TRAINING_STATES.announce]: sns,
         [TRAINING_STATES.notify]: sns,
       }),
     );

@@ -1,0 +1,58 @@
+/**
+ * The local backend's counterpart of what `pulumi up` does for the anomaly endpoint (see AnomalyDetection):
+ * make sure the promoted-model parameter exists, read it, and once it names a model create the endpoint from
+ * the promoted artifact, as RcfEndpoint's first model, endpoint config and endpoint do. Runs when the backend
+ * starts, as a deployment runs before the pipelines; an endpoint that exists is left to retraining.
+ */
+import {
+  endpointStatus,
+  EndpointStatus,
+  MODEL_KEYS,
+  NO_PROMOTED_MODEL,
+  parsePromotedModel,
+  promotedModelParameterName,
+  PromotedModel,
+  rcfEndpointName,
+} from "../../components/ml/ml-layout";
+import type { LocalParameterStore } from "../aws/ssm";
+import type { LocalSageMaker } from "./local-sagemaker";
+
+export interface LocalEndpointDeployment {
+  readonly status: EndpointStatus;
+  /** The endpoint's name in endpoint mode (served or awaited). */
+  readonly endpointName?: string;
+  readonly promoted?: PromotedModel;
+  /** Whether this start created the endpoint. */
+  readonly created: boolean;
+}
+
+export function deployLocalEndpoint(args: {
+  readonly deployment: string;
+  readonly mode: "endpoint" | "batch";
+  readonly artifactsBucket: string;
+  readonly parameters: LocalParameterStore;
+  readonly sagemaker: LocalSageMaker;
+}): LocalEndpointDeployment {
+  const parameterName = promotedModelParameterName(args.deployment);
+  if (args.parameters.get(parameterName) === undefined)
+    args.parameters.put({ Name: parameterName, Value: NO_PROMOTED_MODEL, Type: "String" });
+  const promoted = parsePromotedModel(parameterName, args.parameters.get(parameterName)!);
+  const status = endpointStatus(args.mode, promoted !== undefined);
+  if (status === "batch-mode") return { status, promoted, created: false };
+  const endpointName = rcfEndpointName(args.deployment);
+  if (status === "awaiting-first-model" || args.sagemaker.hasEndpoint(endpointName))
+    return { status, endpointName, promoted, created: false };
+
+  const modelName = `${args.deployment}-anomaly-endpoint-initial-model`;
+  args.sagemaker.createModel({
+    ModelName: modelName,
+    PrimaryContainer: { ModelDataUrl: `s3://${args.artifactsBucket}/${MODEL_KEYS.currentArtifact}` },
+  });
+  const configName = `${args.deployment}-anomaly-endpoint-initial-config`;
+  args.sagemaker.createEndpointConfig({
+    EndpointConfigName: configName,
+    ProductionVariants: [{ ModelName: modelName }],
+  });
+  args.sagemaker.createEndpoint({ EndpointName: endpointName, EndpointConfigName: configName });
+  return { status, endpointName, promoted, created: true };
+}
