@@ -61,8 +61,8 @@ export { AnomalyDetection } from "./ml/anomaly-detection";
 export type { AnomalyDetectionArgs } from "./ml/anomaly-detection";
 // Endpoint mode: whether training has promoted a model yet (pass the answer as `modelPromoted`).
 export { findPromotedModel } from "./ml/promoted-model";
-export { endpointStatus, promotedModelParameterName } from "./ml/ml-layout";
-export type { EndpointStatus, PromotedModel } from "./ml/ml-layout";
+export { planEndpoint, promotedModelParameterName } from "./ml/ml-layout";
+export type { EndpointPlan, EndpointStatus, PromotedModel } from "./ml/ml-layout";
 export { TrainingPipeline } from "./ml/training-pipeline";
 export type { TrainingPipelineArgs } from "./ml/training-pipeline";
 export { ScoringPipeline } from "./ml/scoring-pipeline";

@@ -258,9 +258,9 @@ export class LocalBackend {
       this.logLine(
         `anomaly endpoint ${endpoint.endpointName}: created on the promoted model (run ${endpoint.promoted!.runId})`,
       );
-    else if (endpoint.status === "awaiting-first-model")
+    else if (endpoint.awaitingEndpointName)
       this.logLine(
-        `anomaly endpoint ${endpoint.endpointName}: awaits the first promoted model; scoring runs in batch transforms until a start after it`,
+        `anomaly endpoint ${endpoint.awaitingEndpointName}: awaits the first promoted model; scoring runs in batch transforms until a start after it`,
       );
     // A model must exist before anomalies can be scored: a first ETL (which starts training) if none does.
     if (!store.etag(store.bucketNames.artifacts, MODEL_KEYS.current)) {

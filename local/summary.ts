@@ -6,7 +6,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { analyticsViews } from "../components/analytics/queries";
-import { type EndpointStatus, MODEL_KEYS, type ModelPointer } from "../components/ml/ml-layout";
+import {
+  type EndpointPlan,
+  type EndpointStatus,
+  MODEL_KEYS,
+  type ModelPointer,
+} from "../components/ml/ml-layout";
 import type { FleetSummary } from "../devices/summary";
 import { readLabels } from "../devices/labels";
 import { evaluateAnomalies, type AnomalyEvaluation } from "./analytics/anomaly-evaluation";
@@ -76,6 +81,12 @@ export interface RunSummary {
   readonly queries: Readonly<Record<string, number | string>>;
   readonly anomalies: (AnomalyEvaluation & { readonly alerts: number }) | null;
   readonly where: Readonly<Record<string, string>>;
+}
+
+/** The endpoint's status, named whether it serves or is awaited. */
+function endpointSummary(plan: EndpointPlan): RunSummary["endpoint"] {
+  const name = plan.endpointName ?? plan.awaitingEndpointName;
+  return { status: plan.status, ...(name ? { name } : {}) };
 }
 
 const report = (e: LocalExecution): ExecutionReport => ({
@@ -182,10 +193,7 @@ export async function buildRunSummary(
           anomaliesInjected: run.fleet.anomalies.injected,
         }
       : null,
-    endpoint: {
-      status: pipelines.endpoint.status,
-      ...(pipelines.endpoint.endpointName ? { name: pipelines.endpoint.endpointName } : {}),
-    },
+    endpoint: endpointSummary(pipelines.endpoint),
     ingest: {
       received: ingest.counters.received,
       accepted: ingest.counters.accepted,

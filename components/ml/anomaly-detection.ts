@@ -5,12 +5,11 @@ import type { ScheduleExpression } from "../schedule";
 import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
 import { notificationKeyPolicy, sageMakerExecutionPolicy } from "./ml-iam";
 import {
-  endpointStatus,
   EndpointStatus,
   MODEL_KEYS,
   NO_PROMOTED_MODEL,
+  planEndpoint,
   promotedModelParameterName,
-  rcfEndpointName,
   sageMakerNamePrefix,
 } from "./ml-layout";
 import type { ModelSettings } from "./model-settings";
@@ -124,13 +123,16 @@ export class AnomalyDetection extends pulumi.ComponentResource {
     const child = { parent: this };
     const { deployment, buckets } = args;
     const namePrefix = sageMakerNamePrefix(deployment);
-    const plannedEndpointName = args.mode === "endpoint" ? rcfEndpointName(deployment) : undefined;
-    this.endpointStatus = endpointStatus(args.mode, args.modelPromoted === true);
     // Everything below that uses the endpoint sees it only once it can exist.
-    const endpointName = this.endpointStatus === "serving" ? plannedEndpointName : undefined;
-    if (this.endpointStatus === "awaiting-first-model")
+    const { status, endpointName, awaitingEndpointName } = planEndpoint(
+      deployment,
+      args.mode,
+      args.modelPromoted === true,
+    );
+    this.endpointStatus = status;
+    if (awaitingEndpointName)
       void pulumi.log.info(
-        `endpoint ${plannedEndpointName} waits for the first promoted model: scoring runs in batch transforms until then; ` +
+        `endpoint ${awaitingEndpointName} waits for the first promoted model: scoring runs in batch transforms until then; ` +
           "after the first training run, pulumi up creates the endpoint (the failure topic is told when)",
         this,
       );
@@ -257,8 +259,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
         inferenceInstanceCount: args.inferenceInstanceCount,
         schedule: args.trainingSchedule,
         rollbackAlarmNames: this.endpoint?.rollbackAlarmNames,
-        awaitingEndpointName:
-          this.endpointStatus === "awaiting-first-model" ? plannedEndpointName : undefined,
+        awaitingEndpointName,
         promotedModelParameter: {
           name: this.promotedModelParameter.name,
           arn: this.promotedModelParameter.arn,

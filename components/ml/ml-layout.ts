@@ -184,9 +184,25 @@ export function parsePromotedModel(parameterName: string, value: string): Promot
  */
 export type EndpointStatus = "serving" | "awaiting-first-model" | "batch-mode";
 
-export function endpointStatus(mode: "endpoint" | "batch", modelPromoted: boolean): EndpointStatus {
-  if (mode === "batch") return "batch-mode";
-  return modelPromoted ? "serving" : "awaiting-first-model";
+/** What a deployment does with the endpoint; both backends deploy from this. */
+export interface EndpointPlan {
+  readonly status: EndpointStatus;
+  /** Set once `serving`: the endpoint to create, that scoring uses and retraining updates. */
+  readonly endpointName?: string;
+  /** Set while `awaiting-first-model`: the endpoint the training machine announces after promoting. */
+  readonly awaitingEndpointName?: string;
+}
+
+export function planEndpoint(
+  deployment: string,
+  mode: "endpoint" | "batch",
+  modelPromoted: boolean,
+): EndpointPlan {
+  if (mode === "batch") return { status: "batch-mode" };
+  const name = rcfEndpointName(deployment);
+  return modelPromoted
+    ? { status: "serving", endpointName: name }
+    : { status: "awaiting-first-model", awaitingEndpointName: name };
 }
 
 /** The real-time endpoint's name: fixed, because the training machine and the scoring function address it. */

@@ -5,22 +5,18 @@
  * starts, as a deployment runs before the pipelines; an endpoint that exists is left to retraining.
  */
 import {
-  endpointStatus,
-  EndpointStatus,
+  EndpointPlan,
   MODEL_KEYS,
   NO_PROMOTED_MODEL,
   parsePromotedModel,
+  planEndpoint,
   promotedModelParameterName,
   PromotedModel,
-  rcfEndpointName,
 } from "../../components/ml/ml-layout";
 import type { LocalParameterStore } from "../aws/ssm";
 import type { LocalSageMaker } from "./local-sagemaker";
 
-export interface LocalEndpointDeployment {
-  readonly status: EndpointStatus;
-  /** The endpoint's name in endpoint mode (served or awaited). */
-  readonly endpointName?: string;
+export interface LocalEndpointDeployment extends EndpointPlan {
   readonly promoted?: PromotedModel;
   /** Whether this start created the endpoint. */
   readonly created: boolean;
@@ -37,11 +33,9 @@ export function deployLocalEndpoint(args: {
   if (args.parameters.get(parameterName) === undefined)
     args.parameters.put({ Name: parameterName, Value: NO_PROMOTED_MODEL, Type: "String" });
   const promoted = parsePromotedModel(parameterName, args.parameters.get(parameterName)!);
-  const status = endpointStatus(args.mode, promoted !== undefined);
-  if (status === "batch-mode") return { status, promoted, created: false };
-  const endpointName = rcfEndpointName(args.deployment);
-  if (status === "awaiting-first-model" || args.sagemaker.hasEndpoint(endpointName))
-    return { status, endpointName, promoted, created: false };
+  const plan = planEndpoint(args.deployment, args.mode, promoted !== undefined);
+  const { endpointName } = plan;
+  if (!endpointName || args.sagemaker.hasEndpoint(endpointName)) return { ...plan, promoted, created: false };
 
   const modelName = `${args.deployment}-anomaly-endpoint-initial-model`;
   args.sagemaker.createModel({
@@ -54,5 +48,5 @@ export function deployLocalEndpoint(args: {
     ProductionVariants: [{ ModelName: modelName }],
   });
   args.sagemaker.createEndpoint({ EndpointName: endpointName, EndpointConfigName: configName });
-  return { status, endpointName, promoted, created: true };
+  return { ...plan, promoted, created: true };
 }

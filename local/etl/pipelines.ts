@@ -186,9 +186,7 @@ export class LocalPipelines {
       parameters: this.parameters,
       sagemaker: this.sagemaker,
     });
-    const endpointName = this.endpoint.status === "serving" ? this.endpoint.endpointName : undefined;
-    const awaitingEndpointName =
-      this.endpoint.status === "awaiting-first-model" ? this.endpoint.endpointName : undefined;
+    const { endpointName, awaitingEndpointName } = this.endpoint;
 
     // Function settings from the same environment variables the components set on the Lambdas.
     const mlEnv = {

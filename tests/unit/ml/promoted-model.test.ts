@@ -8,9 +8,9 @@ import { expect } from "chai";
 import { ListModelsCommand } from "@aws-sdk/client-sagemaker";
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import {
-  endpointStatus,
   NO_PROMOTED_MODEL,
   parsePromotedModel,
+  planEndpoint,
   promotedModelParameterName,
   promotedModelPath,
   rcfEndpointName,
@@ -52,11 +52,17 @@ describe("promoted model record", () => {
     );
   });
 
-  it("gives the endpoint's status from the mode and whether a model is promoted", () => {
-    expect(endpointStatus("batch", true)).to.equal("batch-mode");
-    expect(endpointStatus("batch", false)).to.equal("batch-mode");
-    expect(endpointStatus("endpoint", false)).to.equal("awaiting-first-model");
-    expect(endpointStatus("endpoint", true)).to.equal("serving");
+  it("plans the endpoint from the mode and whether a model is promoted", () => {
+    expect(planEndpoint("sensors-prod", "batch", true)).to.deep.equal({ status: "batch-mode" });
+    expect(planEndpoint("sensors-prod", "batch", false)).to.deep.equal({ status: "batch-mode" });
+    expect(planEndpoint("sensors-prod", "endpoint", false)).to.deep.equal({
+      status: "awaiting-first-model",
+      awaitingEndpointName: "sensors-prod-rcf",
+    });
+    expect(planEndpoint("sensors-prod", "endpoint", true)).to.deep.equal({
+      status: "serving",
+      endpointName: "sensors-prod-rcf",
+    });
   });
 
   describe("findPromotedModel (what pulumi up reads)", () => {
@@ -118,7 +124,7 @@ describe("promoted model record", () => {
       const { result, parameters, sagemaker } = deploy("endpoint");
       expect(result).to.deep.equal({
         status: "awaiting-first-model",
-        endpointName: "sensors-prod-rcf",
+        awaitingEndpointName: "sensors-prod-rcf",
         promoted: undefined,
         created: false,
       });
