@@ -113,7 +113,7 @@ export class LocalBackend {
         (max, e) => Math.max(max, e.receivedAt),
         Math.max(checkpoint.simulatedNowMs, readClockFile(dataDir)),
       );
-      const clock = new LocalClock(options.speed, resumeFrom);
+      const clock = new LocalClock(options.speed, resumeFrom, options.startMs);
       const now = () => clock.now();
 
       const duckdb = await DuckDBInstance.create(":memory:");

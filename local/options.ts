@@ -95,6 +95,13 @@ export const LOCAL_OPTIONS: readonly OptionSpec[] = [
     description: "Anomalies the fleet injects (see npm run fleet -- --help); 'none' for none",
   },
   {
+    name: "start",
+    value: "time",
+    default: "now, or after the previous run on the data dir",
+    description:
+      "Simulated start, ISO 8601 with a zone (e.g. 2026-12-06T09:00:00Z): the seeded history ends there and the sensors' daily cycle follows it, so runs repeat whenever started; must be after the time a previous run on the data dir reached",
+  },
+  {
     name: "seed",
     value: "text",
     default: DEFAULTS.seed,
@@ -122,6 +129,8 @@ export interface LocalOptions {
   readonly intervalMs: number;
   readonly anomalies: AnomalyConfig;
   readonly seed: string;
+  /** Simulated start, epoch ms. @default - the wall clock (or just after the previous run on the data dir) */
+  readonly startMs?: number;
   readonly fleet: boolean;
   readonly dashboard: boolean;
   readonly json: boolean;
@@ -163,6 +172,7 @@ export function parseLocalOptions(argv: readonly string[]): LocalOptions {
     intervalMs: duration("interval", text("interval") ?? DEFAULTS.interval, 10, 86_400_000),
     anomalies,
     seed: text("seed") ?? DEFAULTS.seed,
+    ...(text("start") === undefined ? {} : { startMs: timestamp("start", text("start")!) }),
     fleet: !flag("no-fleet"),
     dashboard: !flag("no-dashboard"),
     json: flag("json"),
@@ -191,6 +201,19 @@ function duration(name: string, value: string, minMs: number, maxMs: number): nu
     );
   if (ms < minMs || ms > maxMs)
     throw new UsageError(`--${name} must be from ${minMs} ms to ${maxMs} ms (got "${value}")`);
+  return ms;
+}
+
+/** An ISO 8601 date-time with an explicit zone (`Z` or `+hh:mm`), as epoch ms. */
+function timestamp(name: string, value: string): number {
+  const ms = Date.parse(value);
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value.trim()) ||
+    !Number.isFinite(ms)
+  )
+    throw new UsageError(
+      `--${name} must be an ISO 8601 date and time with a zone, e.g. 2026-12-06T09:00:00Z (got "${value}")`,
+    );
   return ms;
 }
 

@@ -11,6 +11,13 @@ import { LocalBackend } from "../../../local/backend";
 import type { RunSummary } from "../../../local/summary";
 import { freshDataDir } from "./helpers";
 
+/**
+ * Simulated start of the run, pinned: the sensors' daily temperature cycle and the seeded history follow
+ * simulated time, so a run started at the wall clock would depend on the hour it runs at. 09:00 UTC is in the
+ * rooms' occupied, steady part of the day.
+ */
+const START = Date.parse("2026-12-07T09:10:00Z");
+
 /** History the backend seeds: 3 days in the database, 2 days of CSV overlapping it by 1, every 10 minutes. */
 const HISTORY_PER_DEVICE = { database: 3 * 144, csv: 2 * 144, distinct: 4 * 144 };
 
@@ -36,6 +43,7 @@ describe("local backend end to end", function () {
         intervalMs: 10_000,
         anomalies: parseAnomalySpec("2%,spike"),
         seed: "7",
+        startMs: START,
         fleet: true,
         dashboard: false,
         json: true,
@@ -44,6 +52,7 @@ describe("local backend end to end", function () {
     );
     await backend.untilDone();
     summary = await backend.stop();
+    expect(summary.simulated.start).to.equal(new Date(START).toISOString());
   });
 
   after(function () {
