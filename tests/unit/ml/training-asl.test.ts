@@ -52,6 +52,15 @@ const RUN = {
   endpointConfigName: "sensors-prod-rcf-20240601t030000-2c3d4e5f",
   transformJobName: "sensors-prod-rcf-20240601t030000-2c3d4e5f-scores",
 };
+/** The states every trained run passes before the endpoint (if any) and promotion, in order. */
+const TRAIN_AND_THRESHOLD = [
+  S.checkRunning,
+  S.prepare,
+  S.train,
+  S.createModel,
+  S.scoreTrainingSet,
+  S.threshold,
+];
 const ARTIFACT = `${RUN.outputUri}${RUN.trainingJobName}/output/model.tar.gz`;
 const THRESHOLD = { count: 5000, mean: 1.2, sigma: 0.3, z: 3, threshold: 2.1 };
 
@@ -104,15 +113,7 @@ describe("model training state machine", () => {
   it("batch mode: prepare, train, model, score the training set, threshold, promote", async () => {
     const run = await runLocally(batch, healthy());
     expect(run.status).to.equal("SUCCEEDED");
-    expect(run.calls.map((c) => c.state)).to.deep.equal([
-      S.checkRunning,
-      S.prepare,
-      S.train,
-      S.createModel,
-      S.scoreTrainingSet,
-      S.threshold,
-      S.promote,
-    ]);
+    expect(run.calls.map((c) => c.state)).to.deep.equal([...TRAIN_AND_THRESHOLD, S.promote]);
     expect(inputOf(run, S.prepare)).to.deep.equal({
       action: "prepare",
       executionName: LOCAL_CONTEXT.Execution.Name,
@@ -176,12 +177,7 @@ describe("model training state machine", () => {
     const run = await runLocally(endpoint, healthy());
     expect(run.status).to.equal("SUCCEEDED");
     expect(run.calls.map((c) => c.state)).to.deep.equal([
-      S.checkRunning,
-      S.prepare,
-      S.train,
-      S.createModel,
-      S.scoreTrainingSet,
-      S.threshold,
+      ...TRAIN_AND_THRESHOLD,
       S.createEndpointConfig,
       S.updateEndpoint,
       S.checkEndpoint,
@@ -223,16 +219,7 @@ describe("model training state machine", () => {
     ]);
     const run = await runLocally(awaiting, healthy());
     expect(run.status).to.equal("SUCCEEDED");
-    expect(run.calls.map((c) => c.state)).to.deep.equal([
-      S.checkRunning,
-      S.prepare,
-      S.train,
-      S.createModel,
-      S.scoreTrainingSet,
-      S.threshold,
-      S.promote,
-      S.announce,
-    ]);
+    expect(run.calls.map((c) => c.state)).to.deep.equal([...TRAIN_AND_THRESHOLD, S.promote, S.announce]);
     // Promotion itself is batch-shaped: no endpoint to check yet.
     expect(inputOf(run, S.promote)).to.not.have.any.keys("endpointName", "endpointConfigName");
     expect(inputOf(run, S.announce)).to.deep.equal({
