@@ -264,8 +264,13 @@ export function buildTrainingStateMachine(
     ),
   };
 
+  const mode = endpointMode
+    ? "endpoint"
+    : awaiting !== undefined
+      ? "endpoint awaiting its first model, batch until then"
+      : "batch";
   return {
-    Comment: `Random Cut Forest training (${settings.label}, ${endpointMode ? "endpoint" : awaiting !== undefined ? "endpoint awaiting its first model, batch until then" : "batch"} mode): prepare, train, score the training set for the threshold, ${endpointMode ? "update the endpoint, " : ""}promote`,
+    Comment: `Random Cut Forest training (${settings.label}, ${mode} mode): prepare, train, score the training set for the threshold, ${endpointMode ? "update the endpoint, " : ""}promote`,
     StartAt: S.checkRunning,
     // The sum of every task's own timeout, rounded up: a stuck execution still ends.
     TimeoutSeconds: maxTrainingSeconds + 1800 + 3600 + 4 * 3600,

@@ -30,9 +30,12 @@ export function deployLocalEndpoint(args: {
   readonly sagemaker: LocalSageMaker;
 }): LocalEndpointDeployment {
   const parameterName = promotedModelParameterName(args.deployment);
-  if (args.parameters.get(parameterName) === undefined)
-    args.parameters.put({ Name: parameterName, Value: NO_PROMOTED_MODEL, Type: "String" });
-  const promoted = parsePromotedModel(parameterName, args.parameters.get(parameterName)!);
+  let recorded = args.parameters.get(parameterName);
+  if (recorded === undefined) {
+    recorded = NO_PROMOTED_MODEL;
+    args.parameters.put({ Name: parameterName, Value: recorded, Type: "String" });
+  }
+  const promoted = parsePromotedModel(parameterName, recorded);
   const plan = planEndpoint(args.deployment, args.mode, promoted !== undefined);
   const { endpointName } = plan;
   if (!endpointName || args.sagemaker.hasEndpoint(endpointName)) return { ...plan, promoted, created: false };
