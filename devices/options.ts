@@ -120,8 +120,7 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
   {
     name: "replay",
     value: "csv",
-    description:
-      "Drive the fleet's first device from a recorded timestamp,value series (e.g. ../shared/data/nab/...)",
+    description: "Drive the fleet's first device from a recorded timestamp,value series (e.g. data/nab/...)",
   },
   {
     name: "shard",
@@ -413,6 +412,6 @@ export function helpText(): string {
     "Examples:",
     "  npm run fleet -- --target mqtt://127.0.0.1:1883 --devices 200 --interval 100ms --duration 20s --json",
     "  npm run fleet -- --fleet fleet.json --interval 5m --speed 3600 --duration 1d --anomalies 1%,spike,drift --labels labels.jsonl",
-    "  npm run fleet -- --replay ../shared/data/nab/data/realKnownCause/machine_temperature_system_failure.csv --devices 1 --speed 3000",
+    "  npm run fleet -- --replay data/nab/data/realKnownCause/machine_temperature_system_failure.csv --devices 1 --speed 3000",
   ].join("\n");
 }

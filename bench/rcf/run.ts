@@ -192,7 +192,7 @@ function measureMemory(totalPoints: number): MemoryResult {
 function machineTemperatureThroughput(): { pointsPerSecond: number; points: number } | undefined {
   const file = path.resolve(
     __dirname,
-    "../../../shared/data/nab/data/realKnownCause/machine_temperature_system_failure.csv",
+    "../../data/nab/data/realKnownCause/machine_temperature_system_failure.csv",
   );
   if (!existsSync(file)) return undefined;
   const series = readSeriesCsv(file);

@@ -1,6 +1,6 @@
 /**
  * Replay: one device publishes a recorded temperature series (e.g. the NAB machine-temperature file in
- * `../shared/data/nab/`) instead of the model's. The series keeps its own cadence; its timestamps are shifted
+ * `data/nab/`) instead of the model's. The series keeps its own cadence; its timestamps are shifted
  * so that the first row falls at the run's start (recorded data is often older than the schema's earliest
  * plausible time, 2020). Diagnostics (humidity, battery, signal) still come from the device's model.
  */

@@ -255,10 +255,10 @@ function helpText(): string {
   lines.push(
     "",
     "Example (NAB's published Random Cut Forest settings, with both comparisons):",
-    "  npm run rcf -- --input ../shared/data/nab/data/realKnownCause/machine_temperature_system_failure.csv \\",
+    "  npm run rcf -- --input data/nab/data/realKnownCause/machine_temperature_system_failure.csv \\",
     "    --output out.csv --trees 100 --samples 256 --time-decay 100000 \\",
-    "    --reference ../shared/data/nab/results/randomCutForest/realKnownCause/randomCutForest_machine_temperature_system_failure.csv \\",
-    "    --windows ../shared/data/nab/labels/combined_windows.json",
+    "    --reference data/nab/results/randomCutForest/realKnownCause/randomCutForest_machine_temperature_system_failure.csv \\",
+    "    --windows data/nab/labels/combined_windows.json",
   );
   return lines.join("\n") + "\n";
 }

@@ -3,10 +3,7 @@ import { join } from "node:path";
 import { validatePayload } from "../../../components/telemetry/schema";
 import { loadRecordedSeries, parseRecordedSeries, ReplaySensor } from "../../../devices/model/replay";
 
-const NAB = join(
-  __dirname,
-  "../../../../shared/data/nab/data/realKnownCause/machine_temperature_system_failure.csv",
-);
+const NAB = join(__dirname, "../../../data/nab/data/realKnownCause/machine_temperature_system_failure.csv");
 const START = Date.UTC(2025, 0, 6);
 
 describe("devices: replay of a recorded series", () => {

@@ -19,9 +19,8 @@ import {
 } from "../../../local/rcf/nab";
 import { averageRanks, spearman } from "../../../local/rcf/stats";
 
-/** The shared data folder is a sibling of the repository (override with SHARED_DATA_DIR). */
-const SHARED_DATA = process.env.SHARED_DATA_DIR ?? path.resolve(__dirname, "../../../../shared/data");
-const NAB = path.join(SHARED_DATA, "nab");
+/** NAB's machine-temperature extract, kept in the repository under data/nab (MIT, see its LICENSE.txt). */
+const NAB = path.resolve(__dirname, "../../../data/nab");
 const KEY = "realKnownCause/machine_temperature_system_failure.csv";
 const DATA_FILE = path.join(NAB, "data", KEY);
 const RESULTS_FILE = path.join(
@@ -32,13 +31,9 @@ const WINDOWS_FILE = path.join(NAB, "labels/combined_windows.json");
 /** NAB's published standard-profile score of the randomCutForest run on this file (results/.../standard_scores.csv). */
 const PUBLISHED_SCORE = -2.1185689822;
 
-function requireSharedData(): void {
+function requireNabData(): void {
   for (const file of [DATA_FILE, RESULTS_FILE, WINDOWS_FILE]) {
-    if (!existsSync(file)) {
-      throw new Error(
-        `NAB test data missing: ${file} (expected the shared data folder at ${SHARED_DATA}; set SHARED_DATA_DIR)`,
-      );
-    }
+    if (!existsSync(file)) throw new Error(`NAB test data missing from the repository: ${file}`);
   }
 }
 
@@ -49,7 +44,7 @@ describe("rcf: NAB scoring and fidelity on machine_temperature_system_failure", 
   let windows: NabWindow[];
 
   before(() => {
-    requireSharedData();
+    requireNabData();
     series = readSeriesCsv(DATA_FILE);
     reference = readNumericColumn(RESULTS_FILE, "anomaly_score");
     const found = findNabWindows(loadNabWindows(WINDOWS_FILE), DATA_FILE);
