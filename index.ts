@@ -14,7 +14,9 @@ export = (async () => {
   const platform = new Platform(config.deployment, { config, anomalyModelPromoted });
   const { lake, telemetry, etl, analytics, anomaly, quicksight } = platform;
 
-  return {
+  // Outputs a stack does not have (no endpoint, no QuickSight, ...) are left out: an undefined output
+  // makes `pulumi up` warn "Undefined value (...) will not show as a stack output".
+  return definedOnly({
     region: config.region,
     lakeBuckets: lake.bucketNames,
     lakeKmsKeyArn: lake.kmsKey.arn,
@@ -59,5 +61,9 @@ export = (async () => {
     promotedModelParameter: anomaly.promotedModelParameter.name,
     quickSightDashboardUrl: quicksight?.dashboardUrl,
     anomalyScoringUrl: anomaly.scoringUrl,
-  };
+  });
 })();
+
+function definedOnly<T extends Record<string, unknown>>(outputs: T): Partial<T> {
+  return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { runPipeline, PipelineRun } from "./pipeline-program";
 import { buildQuarantineRuleSql, buildTelemetryRuleSql } from "../../../components/iot/rule-sql";
-import { MOCK_ACCOUNT_ID, RecordedResource } from "../../../components/synth/mocks";
+import { MOCK_ACCOUNT_ID, RecordedResource } from "../../../components/testing";
 
 const RULE = "aws:iot/topicRule:TopicRule";
 const ROLE = "aws:iam/role:Role";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { unwrapSecrets } from "../../helpers/mocks";
-import { isSecretValue } from "../../../components/synth/mocks";
+import { isSecretValue } from "../../../components/testing";
 import type { RecordedResource } from "../../helpers/mocks";
 import { runEtl, EtlRun } from "../etl/run-etl";
 import { GLUE_INTERFACE_ENDPOINTS } from "../../../components/sources/network-plan";

@@ -4,11 +4,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT_DIR } from "../../../components/config";
-import { synthStack, SynthResult } from "../../../components/synth/cli";
+import { synthStack, SynthResult } from "../../../policies/synth/synth";
+import { synthOnce } from "../../helpers/synth-runs";
 
 const NODE = process.execPath;
 function runCli(args: string[]) {
-  return spawnSync(NODE, ["--import", "tsx", path.join(PROJECT_DIR, "components/synth/cli.ts"), ...args], {
+  return spawnSync(NODE, ["--import", "tsx", path.join(PROJECT_DIR, "policies/synth/cli.ts"), ...args], {
     cwd: PROJECT_DIR,
     encoding: "utf8",
   });
@@ -24,20 +25,27 @@ interface ResourceRow {
 }
 
 describe("offline synth", function () {
-  this.timeout(120000);
+  this.timeout(180000);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
   let dev: SynthResult;
   let prod: SynthResult;
+  let first: SynthResult;
+  const rows = (result: SynthResult) => readJson<ResourceRow[]>(path.join(result.outDir, "resources.json"));
   before(async function () {
-    dev = await synthStack("dev", out);
-    prod = await synthStack("prod", out);
+    // Started together: each is a Node.js process of its own.
+    [dev, prod, first] = await Promise.all([
+      synthOnce("dev"),
+      synthOnce("prod"),
+      synthOnce("prod", { firstDeployment: true }),
+    ]);
   });
 
-  it("runs the real index.ts and writes resources, outputs, documents and the policy report", function () {
+  it("runs the real index.ts through @pulumi/pulumi/cmd/run and writes resources, outputs, documents and the policy report", function () {
+    expect(dev.program).to.deep.equal({ file: "index.ts", source: "Pulumi.yaml main" });
     for (const file of ["resources.json", "outputs.json", "policy-report.json"]) {
-      expect(fs.existsSync(path.join(out, "dev", file)), file).to.equal(true);
+      expect(fs.existsSync(path.join(dev.outDir, file)), file).to.equal(true);
     }
-    const resources = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
+    const resources = rows(dev);
     expect(resources).to.have.length(dev.resourceCount);
     const platform = resources.find((r) => r.type === "sensor-analytics:index:Platform")!;
     expect(platform.urn).to.equal(
@@ -45,11 +53,15 @@ describe("offline synth", function () {
     );
     const lake = resources.find((r) => r.type === "sensor-analytics:lake:DataLake")!;
     expect(lake.parent).to.equal(platform.urn);
-    const outputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
+    // Top-level resources are the stack's children, as under `pulumi up`.
+    const stack = resources.find((r) => r.type === "pulumi:pulumi:Stack")!;
+    expect(stack.urn).to.equal("urn:pulumi:dev::sensor-analytics::pulumi:pulumi:Stack::sensor-analytics-dev");
+    expect(platform.parent).to.equal(stack.urn);
+    const outputs = readJson<Record<string, unknown>>(path.join(dev.outDir, "outputs.json"));
     expect(outputs.region).to.equal("eu-west-1");
     expect(outputs.lakeKmsKeyArn).to.match(/^arn:aws:kms:eu-west-1:111122223333:key\/[0-9a-f-]{36}$/);
     const key = readJson<{ Statement: { Sid: string }[] }>(
-      path.join(out, "dev", "documents", "kms-lake-key-policy.json"),
+      path.join(dev.outDir, "documents", "kms-lake-key-policy.json"),
     );
     expect(key.Statement.map((s) => s.Sid)).to.include("EnableIamPoliciesKeyWildcard");
   });
@@ -61,25 +73,23 @@ describe("offline synth", function () {
   });
 
   it("redacts secrets in resources.json and outputs.json", function () {
-    const resources = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
-    const connection = resources.find((r) => r.type === "aws:glue/connection:Connection")!;
+    const connection = rows(dev).find((r) => r.type === "aws:glue/connection:Connection")!;
     expect(connection.inputs.connectionProperties).to.equal("[secret]");
-    const outputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
+    expect(connection.inputs.connectionType).to.equal("JDBC");
+    const outputs = readJson<Record<string, unknown>>(path.join(dev.outDir, "outputs.json"));
     expect(outputs.deviceFleetFile).to.equal("[secret]");
-    expect(fs.readFileSync(path.join(out, "dev", "outputs.json"), "utf8")).not.to.contain("PRIVATE KEY");
+    expect(fs.readFileSync(path.join(dev.outDir, "outputs.json"), "utf8")).not.to.contain("PRIVATE KEY");
   });
 
   it("prod differs from dev where it should", function () {
-    const rows = (stack: string) => readJson<ResourceRow[]>(path.join(out, stack, "resources.json"));
-    const devBuckets = rows("dev").filter((r) => r.type === "aws:s3/bucket:Bucket");
-    const prodBuckets = rows("prod").filter((r) => r.type === "aws:s3/bucket:Bucket");
+    const devBuckets = rows(dev).filter((r) => r.type === "aws:s3/bucket:Bucket");
+    const prodBuckets = rows(prod).filter((r) => r.type === "aws:s3/bucket:Bucket");
     expect(devBuckets.every((b) => !b.protect && b.inputs.forceDestroy === true)).to.equal(true);
     expect(prodBuckets.every((b) => b.protect === true && b.inputs.forceDestroy === false)).to.equal(true);
   });
 
   it("prod, as a running stack: enforced workgroup, QuickSight, and the RCF endpoint with KMS, autoscaling and alarms", function () {
-    const rows = readJson<ResourceRow[]>(path.join(out, "prod", "resources.json"));
-    const ofType = (type: string) => rows.filter((r) => r.type === type);
+    const ofType = (type: string) => rows(prod).filter((r) => r.type === type);
     const [workGroup] = ofType("aws:athena/workgroup:Workgroup");
     expect(workGroup!.inputs.configuration).to.deep.include({
       enforceWorkgroupConfiguration: true,
@@ -102,27 +112,25 @@ describe("offline synth", function () {
       "sensors-prod-rcf-latency",
       "sensors-prod-rcf-5xx",
     ]);
-    const outputs = readJson<Record<string, unknown>>(path.join(out, "prod", "outputs.json"));
+    const outputs = readJson<Record<string, unknown>>(path.join(prod.outDir, "outputs.json"));
     expect(outputs).to.deep.include({
       anomalyEndpointStatus: "serving",
       anomalyEndpointName: "sensors-prod-rcf",
       promotedModelParameter: "/sensor-analytics/sensors-prod/anomaly-model/promoted",
     });
-    const devRows = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
+    const devRows = rows(dev);
     const [devWorkGroup] = devRows.filter((r) => r.type === "aws:athena/workgroup:Workgroup");
     expect(devWorkGroup!.inputs.configuration).to.deep.include({
       bytesScannedCutoffPerQuery: 100 * 1024 ** 2,
     });
-    const devOutputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
+    const devOutputs = readJson<Record<string, unknown>>(path.join(dev.outDir, "outputs.json"));
     expect(devOutputs.anomalyEndpointStatus).to.equal("batch-mode");
     const devTypes = devRows.map((r) => r.type);
     expect(devTypes).to.not.include("aws:sagemaker/endpoint:Endpoint");
     expect(devTypes).to.not.include("aws:quicksight/dataSource:DataSource");
   });
 
-  it("prod's first deployment leaves the endpoint out until training promotes a model, with no policy violation", async function () {
-    const firstOut = fs.mkdtempSync(path.join(os.tmpdir(), "synth-first-"));
-    const first = await synthStack("prod", firstOut, undefined, { firstDeployment: true });
+  it("prod's first deployment leaves the endpoint out until training promotes a model, with no policy violation", function () {
     expect(first.policy.mandatory).to.deep.equal([]);
     for (const type of [
       "aws:sagemaker/model:Model",
@@ -132,11 +140,11 @@ describe("offline synth", function () {
     ])
       expect(first.countsByType[type] ?? 0, type).to.equal(0);
     expect(first.countsByType["aws:ssm/parameter:Parameter"]).to.equal(1);
-    const outputs = readJson<Record<string, unknown>>(path.join(firstOut, "prod", "outputs.json"));
+    const outputs = readJson<Record<string, unknown>>(path.join(first.outDir, "outputs.json"));
     expect(outputs.anomalyEndpointStatus).to.equal("awaiting-first-model");
     expect(outputs).to.not.have.property("anomalyEndpointName");
     const training = readJson<{ States: Record<string, unknown> }>(
-      path.join(firstOut, "prod", "documents", "ml-training-state-machine.asl.json"),
+      path.join(first.outDir, "documents", "ml-training-state-machine.asl.json"),
     );
     expect(Object.keys(training.States)).to.include("Announce first model");
     // Everything but the endpoint is the same stack.
@@ -155,7 +163,9 @@ describe("offline synth", function () {
   });
 
   it("keeps the URNs of a default stack stable (renaming a child replaces it)", function () {
-    const urns = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"))
+    // The engine's URNs: every ancestor's type, joined by "$" (the stack itself is no prefix).
+    const lake = "sensor-analytics:index:Platform$sensor-analytics:lake:DataLake";
+    const urns = rows(dev)
       .filter(
         (r) =>
           r.type.startsWith("sensor-analytics:lake") ||
@@ -166,15 +176,15 @@ describe("offline synth", function () {
       .sort();
     expect(urns).to.deep.equal(
       [
-        "urn:pulumi:dev::sensor-analytics::sensor-analytics:index:Platform$sensor-analytics:lake:DataLake::sensors-dev-lake",
-        "urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:DataLake$aws:kms/key:Key::sensors-dev-lake-key",
+        `urn:pulumi:dev::sensor-analytics::${lake}::sensors-dev-lake`,
+        `urn:pulumi:dev::sensor-analytics::${lake}$aws:kms/key:Key::sensors-dev-lake-key`,
         ...["artifacts", "curated", "logs", "raw", "results"].map(
           (r) =>
-            `urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:DataLake$sensor-analytics:lake:SecureBucket::sensors-dev-lake-${r}`,
+            `urn:pulumi:dev::sensor-analytics::${lake}$sensor-analytics:lake:SecureBucket::sensors-dev-lake-${r}`,
         ),
         ...["artifacts", "curated", "logs", "raw", "results"].map(
           (r) =>
-            `urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:SecureBucket$aws:s3/bucket:Bucket::sensors-dev-lake-${r}`,
+            `urn:pulumi:dev::sensor-analytics::${lake}$sensor-analytics:lake:SecureBucket$aws:s3/bucket:Bucket::sensors-dev-lake-${r}`,
         ),
       ].sort(),
     );
