@@ -11,8 +11,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { PROJECT_DIR } from "../../components/config";
 import { listStacks } from "../../components/stack-files";
-import { ProgramFailedError, StackConfigError } from "../../components/testing";
-import { SynthError, synthStack, SynthResult } from "./synth";
+import type { SynthResult } from "./synth";
 
 const HELP = `Usage: npm run synth -- --stack <name> [--out <dir>] [--first-deployment] [--json]
 
@@ -63,7 +62,9 @@ function printSummary(result: SynthResult): void {
 }
 
 /** The failure as the user should read it, one `synth:` line per message. */
-function failureLines(err: unknown): string[] {
+async function failureLines(err: unknown): Promise<string[]> {
+  const { ProgramFailedError, StackConfigError } = await import("../../components/testing");
+  const { SynthError } = await import("./synth");
   if (err instanceof StackConfigError) {
     return [
       ...err.messages.map((m) => `synth: ${m}`),
@@ -107,6 +108,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
+    // Loaded only now: --help and argument errors answer without loading the program's dependencies.
+    const { synthStack } = await import("./synth");
     const result = await synthStack(stack, path.resolve(args.out!), stackDir, {
       firstDeployment: args["first-deployment"],
     });
@@ -114,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
     else printSummary(result);
     return result.policy.mandatory.length > 0 ? 1 : 0;
   } catch (err) {
-    for (const line of failureLines(err)) console.error(line);
+    for (const line of await failureLines(err)) console.error(line);
     return 1;
   }
 }

@@ -4,8 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT_DIR } from "../../../components/config";
-import { synthStack, SynthResult } from "../../../policies/synth/synth";
+import { ProgramFailedError, runProgram, StackConfigError } from "../../../components/testing";
+import { SynthError, synthStack, SynthResult } from "../../../policies/synth/synth";
 import { synthOnce } from "../../helpers/synth-runs";
+import { NOTHING_MODULE, ONE_RESOURCE_PROGRAM, tempProject } from "../../helpers/temp-project";
 
 const NODE = process.execPath;
 function runCli(args: string[]) {
@@ -30,13 +32,33 @@ describe("offline synth", function () {
   let dev: SynthResult;
   let prod: SynthResult;
   let first: SynthResult;
+  let staging: SynthResult;
+  let prodRefusal: unknown;
   const rows = (result: SynthResult) => readJson<ResourceRow[]>(path.join(result.outDir, "resources.json"));
   before(async function () {
+    const stagingDir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+    fs.writeFileSync(
+      path.join(stagingDir, "Pulumi.staging.yaml"),
+      [
+        "config:",
+        "  aws:region: eu-central-1",
+        "  sensor-analytics:rooms: [north, south, east]",
+        "  sensor-analytics:sensorsPerRoom: 3",
+        "  sensor-analytics:glueVpcCidr: 10.50.0.0/24",
+        "  sensor-analytics:databaseVpcCidr: 10.60.0.0/24",
+      ].join("\n"),
+    );
     // Started together: each is a Node.js process of its own.
-    [dev, prod, first] = await Promise.all([
+    [dev, prod, first, staging, prodRefusal] = await Promise.all([
       synthOnce("dev"),
       synthOnce("prod"),
       synthOnce("prod", { firstDeployment: true }),
+      synthStack("staging", out, stagingDir),
+      // `pulumi up` of Pulumi.prod.yaml as shipped: the synth's allowance for example values is not set.
+      runProgram({ projectDir: PROJECT_DIR, stack: "prod" }).then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
     ]);
   });
 
@@ -190,23 +212,82 @@ describe("offline synth", function () {
     );
   });
 
-  it("synthesizes a stack file a user adds, without code changes", async function () {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
-    fs.writeFileSync(
-      path.join(dir, "Pulumi.staging.yaml"),
-      [
-        "config:",
-        "  aws:region: eu-central-1",
-        "  sensor-analytics:rooms: [north, south, east]",
-        "  sensor-analytics:sensorsPerRoom: 3",
-        "  sensor-analytics:glueVpcCidr: 10.50.0.0/24",
-        "  sensor-analytics:databaseVpcCidr: 10.60.0.0/24",
-      ].join("\n"),
-    );
-    const staging = await synthStack("staging", out, dir);
+  it("synthesizes a stack file a user adds, without code changes", function () {
     expect(staging.policy.mandatory).to.deep.equal([]);
     const outputs = readJson<Record<string, string>>(path.join(out, "staging", "outputs.json"));
     expect(outputs.region).to.equal("eu-central-1");
+  });
+
+  it("lists Pulumi.prod.yaml's example values as warnings; pulumi up refuses them, naming the keys to set", function () {
+    expect(dev.warnings).to.deep.equal([]);
+    expect(prod.warnings).to.have.length(9);
+    expect(prod.warnings[0]).to.equal(
+      'sensor-analytics:alertEmail is an example value ("iot-oncall@example.com": example.com is reserved for documentation (RFC 2606): nothing there receives e-mail); set your own before deploying',
+    );
+    expect(prodRefusal).to.be.instanceOf(ProgramFailedError);
+    const message = (prodRefusal as ProgramFailedError).message;
+    expect(message.split("\n")[0]).to.equal(
+      "Pulumi.prod.yaml still holds example values; set these 7 keys to your own before deploying (pulumi config set <key> <value>):",
+    );
+    expect(message).to.contain(
+      '  - sensor-analytics:databaseVpcId: "vpc-0a1b2c3d4e5f60718" (an example ID shipped in Pulumi.prod.yaml)',
+    );
+    // Refused before declaring anything but the stack.
+    const result = (prodRefusal as ProgramFailedError).result;
+    expect(result.resources.map((r) => r.type)).to.deep.equal(["pulumi:pulumi:Stack"]);
+    expect(result.exitCode).to.equal(32);
+  });
+
+  it("fails, naming the file cmd/run loaded, when package.json's main takes the place of the program", async function () {
+    const files = {
+      "package.json": JSON.stringify({ name: "demo", main: "lib.ts" }),
+      "index.ts": ONE_RESOURCE_PROGRAM,
+      "lib.ts": NOTHING_MODULE,
+      "Pulumi.dev.yaml": "config: {}\n",
+    };
+    const hijacked = tempProject({ ...files, "Pulumi.yaml": "name: demo\nruntime: nodejs\n" });
+    const err = await synthStack("dev", out, undefined, { projectDir: hijacked }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(SynthError);
+    expect((err as Error).message).to.equal(
+      'the program @pulumi/pulumi/cmd/run loaded, lib.ts (package.json "main"), declared no resources: `pulumi up` would plan to delete every resource of an existing stack. Set `main` in Pulumi.yaml to the program file (this project\'s is index.ts)',
+    );
+    const fixed = tempProject({ ...files, "Pulumi.yaml": "name: demo\nruntime: nodejs\nmain: index.ts\n" });
+    const run = await synthStack("dev", out, undefined, { projectDir: fixed });
+    expect(run.program).to.deep.equal({ file: "index.ts", source: "Pulumi.yaml main" });
+    expect(run.countsByType).to.deep.equal({ "pulumi:pulumi:Stack": 1, "demo:index:Thing": 1 });
+  });
+
+  it("stops at the CLI's stack-config validation, with its message, before starting the program", async function () {
+    const dir = tempProject({
+      "Pulumi.yaml":
+        "name: demo\nruntime: nodejs\nmain: index.ts\nconfig:\n  apiToken:\n    type: string\n    secret: true\n",
+      "package.json": JSON.stringify({ name: "demo" }),
+      "index.ts": ONE_RESOURCE_PROGRAM,
+      "Pulumi.dev.yaml": "config:\n  demo:apiToken: hunter2\n",
+    });
+    const err = await synthStack("dev", out, undefined, { projectDir: dir }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(StackConfigError);
+    expect((err as StackConfigError).messages).to.deep.equal([
+      "Stack 'dev' with configuration key 'apiToken' must be encrypted as it's secret",
+    ]);
+    // The same through the CLI, on this project: a list where Pulumi.yaml declares a string.
+    const stacks = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+    fs.writeFileSync(
+      path.join(stacks, "Pulumi.typo.yaml"),
+      "config:\n  aws:region: eu-west-1\n  sensor-analytics:databaseName: [telemetry]\n",
+    );
+    const cli = runCli(["--stack", "typo", "--stack-dir", stacks, "--out", out]);
+    expect(cli.status).to.equal(1);
+    expect(cli.stderr.trim().split("\n")).to.deep.equal([
+      "synth: Stack 'typo' with configuration key 'databaseName' must be of type 'string'",
+      "synth: (the Pulumi CLI's stack-config validation of Pulumi.typo.yaml; `pulumi up` stops at the first)",
+    ]);
   });
 
   it("CLI: exits 1 with one message per problem for a stack file with several bad values", function () {
