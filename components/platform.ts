@@ -7,6 +7,7 @@ import { AthenaAnalytics } from "./analytics/athena-analytics";
 import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
 import { AnomalyDetection } from "./ml/anomaly-detection";
 import { buildModelSettings } from "./ml/model-settings";
+import { demoHistoryRequest } from "./sources/demo-history";
 
 export interface PlatformArgs {
   /** The validated stack configuration (see `components/config.ts`). */
@@ -160,6 +161,7 @@ export class Platform extends pulumi.ComponentResource {
         historicalPrefix: config.lake.historicalPrefix,
         glue: config.glue,
         database: config.database,
+        demoHistory: demoHistoryRequest(config),
         etl: config.etl,
         shingleSize: config.anomaly.shingleSize,
         trainingStateMachineArn: this.anomaly.trainingStateMachineArn,
