@@ -31,7 +31,7 @@ export {
   applyProjectConfig,
   languageHostConfigEnv,
   loadStackConfig,
-  OFFLINE_SECRET_PLACEHOLDER,
+  PLACEHOLDER_SECRET,
   readStackValues,
   StackConfigError,
 } from "./stack-config";

@@ -7,28 +7,17 @@
  *
  * The result is what the language host puts in `PULUMI_CONFIG` (keys `<namespace>:config:<name>`) and
  * `PULUMI_CONFIG_SECRET_KEYS`. A `secure:` value needs the stack's key to decrypt; offline it is replaced by
- * {@link OFFLINE_SECRET_PLACEHOLDER}, still marked secret.
+ * {@link PLACEHOLDER_SECRET}, still marked secret.
  */
-import * as fs from "fs";
-import * as path from "path";
-import { isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
+import { goJson, PLACEHOLDER_SECRET, readStackValues, StackValue } from "../stack-files";
 import { fullTypeName, isProjectKey, isValueOfType, PulumiProject } from "./project";
 
-/** Stands in for a `secure:` value that only the Pulumi CLI, with the stack's key, could decrypt. */
-export const OFFLINE_SECRET_PLACEHOLDER = "offline-placeholder-secret";
-
-/** One value of a stack file, as the CLI's `config.Value` holds it. */
-export interface StackValue {
-  /** The text (scalars as written, lists and maps as JSON); the ciphertext for a `secure:` value. */
-  readonly text: string;
-  readonly secure: boolean;
-  /** A list or map (the CLI parses its JSON before checking the type). */
-  readonly object: boolean;
-}
+export { PLACEHOLDER_SECRET, readStackValues };
+export type { StackValue };
 
 /** The configuration the program receives. */
 export interface ProgramConfig {
-  /** Full keys (`namespace:name`) to values, secrets replaced by {@link OFFLINE_SECRET_PLACEHOLDER}. */
+  /** Full keys (`namespace:name`) to values, secrets replaced by {@link PLACEHOLDER_SECRET}. */
   readonly values: Readonly<Record<string, string>>;
   /** Full keys whose values are secrets. */
   readonly secretKeys: readonly string[];
@@ -46,56 +35,6 @@ export class StackConfigError extends Error {
   ) {
     super(messages.join("\n"));
   }
-}
-
-/** Reads `Pulumi.<stack>.yaml` (or `.yml`) from the project's stack config directory. */
-export function readStackValues(
-  project: PulumiProject,
-  stack: string,
-  stackDir: string = project.stackConfigDir,
-): { stackFile: string; values: Map<string, StackValue> } {
-  const stackFile = [`Pulumi.${stack}.yaml`, `Pulumi.${stack}.yml`].find((f) =>
-    fs.existsSync(path.join(stackDir, f)),
-  );
-  if (!stackFile) throw new Error(`no stack file Pulumi.${stack}.yaml in ${stackDir}`);
-  const doc = parseDocument(fs.readFileSync(path.join(stackDir, stackFile), "utf8"));
-  if (doc.errors.length > 0) throw new Error(`${stackFile} is not valid YAML: ${doc.errors[0]!.message}`);
-  const config = doc.get("config", true) as Node | undefined;
-  const values = new Map<string, StackValue>();
-  if (config === undefined || config === null) return { stackFile, values };
-  if (!isMap(config)) throw new Error(`${stackFile}: "config" must be a map of key: value`);
-  for (const pair of config.items) {
-    const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
-    const fullKey = key.includes(":") ? key : `${project.name}:${key}`;
-    values.set(fullKey, stackValue(pair.value as Node | null));
-  }
-  return { stackFile, values };
-}
-
-function stackValue(node: Node | null): StackValue {
-  if (node === null || (isScalar(node) && node.value === null))
-    return { text: "", secure: false, object: false };
-  if (isScalar(node)) {
-    // The CLI unmarshals a scalar into a string: a plain scalar keeps its text as written (5.0 stays "5.0").
-    const text = node.type === "PLAIN" && node.source !== undefined ? node.source : String(node.value);
-    return { text, secure: false, object: false };
-  }
-  const value = (node as { toJSON(): unknown }).toJSON();
-  if (isMap(node) && value !== null && typeof value === "object" && "secure" in value) {
-    return { text: String((value as { secure: unknown }).secure), secure: true, object: false };
-  }
-  if (!isMap(node) && !isSeq(node)) throw new Error(`unsupported YAML value ${String(node)}`);
-  return { text: goJson(value), secure: false, object: true };
-}
-
-/** JSON as Go's encoding/json writes the CLI's object values: map keys sorted. */
-function goJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(goJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${goJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** A Pulumi.yaml default as the CLI stores it (`createConfigValue`): scalars as text, the rest as JSON. */
@@ -156,7 +95,7 @@ export function applyProjectConfig(
   const values: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [key, value] of merged) {
-    values[key] = value.secure ? OFFLINE_SECRET_PLACEHOLDER : value.text;
+    values[key] = value.secure ? PLACEHOLDER_SECRET : value.text;
     if (value.secure) secretKeys.push(key);
   }
   return { values, secretKeys };
@@ -181,7 +120,7 @@ export function loadStackConfig(
   stack: string,
   stackDir: string = project.stackConfigDir,
 ): ProgramConfig & { stackFile: string } {
-  const { stackFile, values } = readStackValues(project, stack, stackDir);
+  const { stackFile, values } = readStackValues(project.name, stack, stackDir);
   return { stackFile, ...applyProjectConfig(project, stack, stackFile, values) };
 }
 

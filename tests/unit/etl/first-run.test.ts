@@ -48,14 +48,15 @@ async function freshDeployment(prefix: string) {
   });
   // The seed function as the stack invokes it, with the credentials RDS keeps in Secrets Manager; it reaches
   // the database over the wire (the local socket speaks no TLS, so the verified-TLS setting is left out).
-  const secrets = mockClient(SecretsManagerClient);
+  const secretsClient = new SecretsManagerClient({ region: "eu-west-1" });
+  const secrets = mockClient(secretsClient);
   secrets
     .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
     .resolves({ SecretString: JSON.stringify({ username: "historian_admin", password: "local" }) });
   const seed = createSeedHandler(
     { host: "127.0.0.1", port, database: config.database.name, secretArn: SECRET_ARN },
     {
-      secrets: new SecretsManagerClient({}),
+      secrets: secretsClient,
       connect: async ({ ssl: _verifiedTls, ...settings }) => {
         const client = new Client(settings);
         await client.connect();

@@ -86,7 +86,9 @@ describe("demo database seed function", function () {
   });
 
   describe("Lambda handler", function () {
-    const secrets = mockClient(SecretsManagerClient);
+    // Mocked per client instance: other suites mock (and restore) the class.
+    const client = new SecretsManagerClient({ region: "eu-west-1" });
+    const secrets = mockClient(client);
     afterEach(() => secrets.reset());
     const settings = {
       host: "sensors-dev-db.abc.eu-west-1.rds.amazonaws.com",
@@ -102,7 +104,7 @@ describe("demo database seed function", function () {
       const configs: ClientConfig[] = [];
       let closed = 0;
       const handler = createSeedHandler(settings, {
-        secrets: new SecretsManagerClient({}),
+        secrets: client,
         connect: async (config) => {
           configs.push(config);
           return { query: (text, params) => db.query(text, params), end: async () => void closed++ };
@@ -133,7 +135,7 @@ describe("demo database seed function", function () {
     it("names the secret when it lacks a username or password, and the field of a bad request", async function () {
       secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ password: "x" }) });
       const handler = createSeedHandler(settings, {
-        secrets: new SecretsManagerClient({}),
+        secrets: client,
         connect: () => Promise.reject(new Error("must not connect")),
       });
       let error: Error | undefined;

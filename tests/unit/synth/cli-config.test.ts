@@ -21,7 +21,7 @@ const PROJECT_YAML = "name: demo\nruntime: nodejs\n";
 function cliMessages(project: PulumiProject, stackYaml: string): string[] {
   const dir = tempProject({ "Pulumi.dev.yaml": stackYaml });
   try {
-    applyProjectConfig(project, "dev", "Pulumi.dev.yaml", readStackValues(project, "dev", dir).values);
+    applyProjectConfig(project, "dev", "Pulumi.dev.yaml", readStackValues(project.name, "dev", dir).values);
     return [];
   } catch (err) {
     if (err instanceof StackConfigError) return [...err.messages];
