@@ -5,7 +5,7 @@ import { Platform } from "./components/platform";
 import { findPromotedModel } from "./components/ml/promoted-model";
 
 export = (async () => {
-  const config = loadPlatformConfig();
+  const config = await loadPlatformConfig();
   // The real-time endpoint serves the promoted model: it is declared once training has promoted one.
   const anomalyModelPromoted =
     config.anomaly.mode === "endpoint"

@@ -1,14 +1,22 @@
 /**
  * Example values that must never reach a deployment: the AWS documentation's example account IDs, the
  * example resource IDs and host shipped in Pulumi.prod.yaml (to show each value's shape), and the domains
- * reserved for documentation (RFC 2606), which no database resolves to and no e-mail reaches. `pulumi up`
- * refuses a stack that still holds one (see `runtime-config.ts`); the offline synth lists them as warnings.
- * Pure.
+ * reserved for documentation (RFC 2606), which no database resolves to and no e-mail reaches. `pulumi up` into
+ * an AWS account refuses a stack that still holds one (see `runtime-config.ts`); an offline run (the synth,
+ * whose engine answers with the documentation's account) lists them as warnings. Pure.
  */
 import { PROJECT, RawStackConfig } from "./config";
 
 /** Account IDs the AWS documentation uses in examples. */
 export const EXAMPLE_ACCOUNT_IDS: readonly string[] = ["111122223333", "123456789012", "444455556666"];
+
+/** Accounts a stack can "deploy" into that are no real AWS account: the examples, and LocalStack's. */
+const NON_DEPLOYMENT_ACCOUNTS: readonly string[] = [...EXAMPLE_ACCOUNT_IDS, "000000000000"];
+
+/** Whether deploying into this account is no real deployment (an offline engine, an emulator). */
+export function isNonDeploymentAccount(accountId: string): boolean {
+  return NON_DEPLOYMENT_ACCOUNTS.includes(accountId);
+}
 
 /** Resource IDs Pulumi.prod.yaml ships as examples of an existing database's network. */
 export const EXAMPLE_RESOURCE_IDS: readonly string[] = [
@@ -72,11 +80,15 @@ export function findPlaceholders(raw: RawStackConfig): Placeholder[] {
 }
 
 /** The refusal `pulumi up` prints: which keys to set, in which file. */
-export function placeholderMessage(stackFile: string, placeholders: readonly Placeholder[]): string {
+export function placeholderMessage(
+  stackFile: string,
+  placeholders: readonly Placeholder[],
+  accountId: string,
+): string {
   const keys = [...new Set(placeholders.map((p) => p.key))];
   return (
     `${stackFile} still holds example values; set ${keys.length === 1 ? "this key" : `these ${keys.length} keys`} to your own before deploying ` +
-    `(pulumi config set <key> <value>):\n` +
+    `into account ${accountId} (pulumi config set <key> <value>):\n` +
     placeholders.map((p) => `  - ${p.key}: ${JSON.stringify(p.value)} (${p.reason})`).join("\n")
   );
 }

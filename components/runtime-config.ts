@@ -2,15 +2,10 @@
  * Reads the stack configuration that the Pulumi engine hands the program (`pulumi up`/`preview`, or the
  * offline synth, which starts the program the same way) and validates it.
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parsePlatformConfig, PlatformConfig, RawStackConfig } from "./config";
-import { findPlaceholders, placeholderMessage } from "./placeholders";
-
-/**
- * Set to "1" to let a stack with example values run, each reported as a warning: the offline synth sets it
- * to show what Pulumi.prod.yaml, as shipped, would deploy. `pulumi up` without it refuses such a stack.
- */
-export const ALLOW_PLACEHOLDERS_ENV = "SENSOR_ANALYTICS_ALLOW_PLACEHOLDERS";
+import { findPlaceholders, isNonDeploymentAccount, placeholderMessage } from "./placeholders";
 
 /** The engine's configuration as {@link RawStackConfig}. */
 export function readRuntimeConfig(): RawStackConfig {
@@ -23,11 +18,13 @@ export function readRuntimeConfig(): RawStackConfig {
 }
 
 /**
- * Parses and validates the running stack's configuration. On problems, or on example values still in the
- * stack file, ends the program with a clean {@link pulumi.RunError} (no stack trace: the messages are the
- * whole story).
+ * Parses and validates the running stack's configuration, before anything is declared. Ends the program
+ * with a clean {@link pulumi.RunError} (no stack trace: the messages are the whole story) on configuration
+ * problems, and on example values left in the stack file when deploying into a real AWS account. Deploying
+ * into an account no real deployment uses (the AWS documentation's example accounts, which offline engines
+ * such as the synth answer with, or LocalStack's), each example value is a warning instead.
  */
-export function loadPlatformConfig(): PlatformConfig {
+export async function loadPlatformConfig(): Promise<PlatformConfig> {
   const raw = readRuntimeConfig();
   let config: PlatformConfig;
   try {
@@ -38,8 +35,9 @@ export function loadPlatformConfig(): PlatformConfig {
   }
   const placeholders = findPlaceholders(raw);
   if (placeholders.length > 0) {
-    if (process.env[ALLOW_PLACEHOLDERS_ENV] !== "1") {
-      throw new pulumi.RunError(placeholderMessage(raw.stackFile, placeholders));
+    const { accountId } = await aws.getCallerIdentity();
+    if (!isNonDeploymentAccount(accountId)) {
+      throw new pulumi.RunError(placeholderMessage(raw.stackFile, placeholders, accountId));
     }
     for (const p of placeholders) {
       void pulumi.log.warn(

@@ -34,6 +34,8 @@ export interface RunProgramOptions {
   readonly mocks?: pulumi.runtime.Mocks;
   /** Parameter Store of the default mocks (name to value). @default - empty, as in a new account */
   readonly ssmParameters?: Readonly<Record<string, string>>;
+  /** The account the default mocks deploy into. @default - `MOCK_ACCOUNT_ID` (an AWS documentation example) */
+  readonly accountId?: string;
   /** Extra environment for the program. @default - none */
   readonly env?: Readonly<Record<string, string>>;
   /** Give up (and kill the program) after this long. @default 180000 */
@@ -86,7 +88,7 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
     organization,
     mocks:
       options.mocks ??
-      new AwsMocks(config.values["aws:region"] ?? "us-east-1", undefined, options.ssmParameters),
+      new AwsMocks(config.values["aws:region"] ?? "us-east-1", options.accountId, options.ssmParameters),
   });
   const address = await engine.start();
   try {

@@ -36,7 +36,8 @@ Writes:
   <dir>/<stack>/documents/         generated documents: *.json (IAM/IoT policies), *.asl.json, *.sql
 
 Example values left in a stack file (Pulumi.prod.yaml ships some, marked "# EXAMPLE") are listed as
-warnings; \`pulumi up\` refuses them.
+warnings (the offline engine deploys into the AWS documentation's example account); \`pulumi up\` into a
+real account refuses them.
 
 Exit status: 0 when the stack is valid and has no mandatory policy violation, 1 otherwise.`;
 

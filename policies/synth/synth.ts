@@ -9,7 +9,6 @@ import * as path from "path";
 import { PROJECT, PROJECT_DIR } from "../../components/config";
 import { DOCUMENTS_DIR_ENV } from "../../components/documents";
 import { promotedModelParameterName, runId, sageMakerNamePrefix } from "../../components/ml/ml-layout";
-import { ALLOW_PLACEHOLDERS_ENV } from "../../components/runtime-config";
 import { deploymentName } from "../../components/telemetry/fleet";
 import {
   Diagnostic,
@@ -90,7 +89,7 @@ export async function synthStack(
       options.firstDeployment || app === undefined
         ? {}
         : runningDeploymentParameters(deploymentName(app, stack)),
-    env: { [DOCUMENTS_DIR_ENV]: path.join(outDir, "documents"), [ALLOW_PLACEHOLDERS_ENV]: "1" },
+    env: { [DOCUMENTS_DIR_ENV]: path.join(outDir, "documents") },
   });
   const program = { file: path.relative(projectDir, run.entry.file), source: run.entry.source };
   if (!run.resources.some((r) => r.type !== "pulumi:pulumi:Stack")) {

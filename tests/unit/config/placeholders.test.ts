@@ -2,7 +2,12 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_DIR } from "../../../components/config";
-import { exampleValueReason, findPlaceholders, placeholderMessage } from "../../../components/placeholders";
+import {
+  exampleValueReason,
+  findPlaceholders,
+  isNonDeploymentAccount,
+  placeholderMessage,
+} from "../../../components/placeholders";
 import { readStackFile } from "../../../components/stack-files";
 import { stackConfig } from "../../helpers/mocks";
 
@@ -52,6 +57,12 @@ describe("example values in stack files", function () {
       expect(exampleValueReason(real), real).to.equal(undefined);
   });
 
+  it("are refused only where a deployment is real: not in the documentation's accounts, nor LocalStack's", function () {
+    for (const account of ["111122223333", "123456789012", "000000000000"])
+      expect(isNonDeploymentAccount(account), account).to.equal(true);
+    expect(isNonDeploymentAccount("210987654321")).to.equal(false);
+  });
+
   it("tells pulumi up which keys to set, in which file; secrets are not inspected", function () {
     const raw = stackConfig("prod", { databaseHost: "historian.plant.acme.io" });
     const withSecret = { ...raw, secretKeys: new Set([...raw.secretKeys, "sensor-analytics:alertEmail"]) };
@@ -60,9 +71,9 @@ describe("example values in stack files", function () {
       "sensor-analytics:alertEmail",
       "sensor-analytics:databaseHost",
     ]);
-    expect(placeholderMessage("Pulumi.prod.yaml", found.slice(0, 2))).to.equal(
+    expect(placeholderMessage("Pulumi.prod.yaml", found.slice(0, 2), "210987654321")).to.equal(
       [
-        "Pulumi.prod.yaml still holds example values; set this key to your own before deploying (pulumi config set <key> <value>):",
+        "Pulumi.prod.yaml still holds example values; set this key to your own before deploying into account 210987654321 (pulumi config set <key> <value>):",
         '  - sensor-analytics:databaseRouteTableIds: "rtb-0123456789abcdef0" (an example ID shipped in Pulumi.prod.yaml)',
         '  - sensor-analytics:databaseRouteTableIds: "rtb-0fedcba9876543210" (an example ID shipped in Pulumi.prod.yaml)',
       ].join("\n"),

@@ -54,8 +54,8 @@ describe("offline synth", function () {
       synthOnce("prod"),
       synthOnce("prod", { firstDeployment: true }),
       synthStack("staging", out, stagingDir),
-      // `pulumi up` of Pulumi.prod.yaml as shipped: the synth's allowance for example values is not set.
-      runProgram({ projectDir: PROJECT_DIR, stack: "prod" }).then(
+      // `pulumi up` of Pulumi.prod.yaml as shipped, into a real account (the synth's is the documentation's).
+      runProgram({ projectDir: PROJECT_DIR, stack: "prod", accountId: "210987654321" }).then(
         () => undefined,
         (err: unknown) => err,
       ),
@@ -227,7 +227,7 @@ describe("offline synth", function () {
     expect(prodRefusal).to.be.instanceOf(ProgramFailedError);
     const message = (prodRefusal as ProgramFailedError).message;
     expect(message.split("\n")[0]).to.equal(
-      "Pulumi.prod.yaml still holds example values; set these 7 keys to your own before deploying (pulumi config set <key> <value>):",
+      "Pulumi.prod.yaml still holds example values; set these 7 keys to your own before deploying into account 210987654321 (pulumi config set <key> <value>):",
     );
     expect(message).to.contain(
       '  - sensor-analytics:databaseVpcId: "vpc-0a1b2c3d4e5f60718" (an example ID shipped in Pulumi.prod.yaml)',
