@@ -9,8 +9,10 @@
  */
 import * as path from "path";
 import { parseArgs } from "util";
-import { PROJECT_DIR } from "../../components/config";
+import { ConfigError, PROJECT_DIR } from "../../components/config";
 import { listStacks } from "../../components/stack-files";
+import { StackConfigError } from "../../components/testing/stack-config";
+import { checkStack } from "./check";
 import type { SynthResult } from "./synth";
 
 const HELP = `Usage: npm run synth -- --stack <name> [--out <dir>] [--first-deployment] [--json]
@@ -64,14 +66,15 @@ function printSummary(result: SynthResult): void {
 
 /** The failure as the user should read it, one `synth:` line per message. */
 async function failureLines(err: unknown): Promise<string[]> {
-  const { ProgramFailedError, StackConfigError } = await import("../../components/testing");
-  const { SynthError } = await import("./synth");
   if (err instanceof StackConfigError) {
     return [
       ...err.messages.map((m) => `synth: ${m}`),
       `synth: (the Pulumi CLI's stack-config validation of ${err.stackFile}; \`pulumi up\` stops at the first)`,
     ];
   }
+  if (err instanceof ConfigError) return [`synth: ${err.message}`];
+  const { ProgramFailedError } = await import("../../components/testing/run-program");
+  const { SynthError } = await import("./synth");
   if (err instanceof ProgramFailedError || err instanceof SynthError) return [`synth: ${err.message}`];
   return [`synth: ${(err as Error).stack ?? String(err)}`];
 }
@@ -109,7 +112,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    // Loaded only now: --help and argument errors answer without loading the program's dependencies.
+    // A refused stack is reported before the program's dependencies load; --help needs none of them.
+    checkStack(PROJECT_DIR, stack, stackDir);
     const { synthStack } = await import("./synth");
     const result = await synthStack(stack, path.resolve(args.out!), stackDir, {
       firstDeployment: args["first-deployment"],

@@ -12,8 +12,6 @@ import { promotedModelParameterName, runId, sageMakerNamePrefix } from "../../co
 import { deploymentName } from "../../components/telemetry/fleet";
 import {
   Diagnostic,
-  loadProject,
-  loadStackConfig,
   ProgramEntry,
   ProgramRunResult,
   redactSecrets,
@@ -21,6 +19,7 @@ import {
   runProgram,
 } from "../../components/testing";
 import { evaluatePolicies, PolicyReport } from "../harness";
+import { checkStack } from "./check";
 
 export interface SynthResult {
   readonly stack: string;
@@ -67,7 +66,7 @@ export function runningDeploymentParameters(deployment: string): Record<string, 
 
 /**
  * Synthesizes one stack into `<outRoot>/<stack>/`. @throws StackConfigError (the CLI's own refusal),
- * ProgramFailedError (the program's errors, e.g. every config problem), SynthError.
+ * ConfigError (every problem the program would report), ProgramFailedError (the program's errors), SynthError.
  */
 export async function synthStack(
   stack: string,
@@ -80,7 +79,8 @@ export async function synthStack(
   fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(outDir, "documents"), { recursive: true });
 
-  const app = loadStackConfig(loadProject(projectDir), stack, stackDir).values[`${PROJECT}:app`];
+  const { config } = checkStack(projectDir, stack, stackDir);
+  const app = config.values[`${PROJECT}:app`];
   const run = await runProgram({
     projectDir,
     stack,
