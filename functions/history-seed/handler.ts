@@ -10,6 +10,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Client, ClientConfig } from "pg";
 import { parseDemoHistoryRequest, SEED_ENV } from "../../components/sources/demo-history";
+import { requiredEnv } from "../ml-common/env";
 import { requestedHistory, seedHistoricalTable, SeedOutcome, SqlClient } from "./seed";
 
 export interface SeedSettings {
@@ -32,22 +33,15 @@ export interface SeedClients {
 
 /** Settings from the environment; every problem names the variable. */
 export function seedSettingsFromEnv(env: NodeJS.ProcessEnv): SeedSettings {
-  const required = (name: string): string => {
-    const value = env[name];
-    if (value === undefined || value === "")
-      throw new Error(`environment variable ${name} is not set; the DemoHistorySeed component sets it`);
-    return value;
-  };
-  const port = Number(required(SEED_ENV.port));
+  const portText = requiredEnv(env, SEED_ENV.port);
+  const port = Number(portText);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(
-      `environment variable ${SEED_ENV.port} must be a port number (got "${env[SEED_ENV.port]}")`,
-    );
+    throw new Error(`environment variable ${SEED_ENV.port} must be a port number (got "${portText}")`);
   return {
-    host: required(SEED_ENV.host),
+    host: requiredEnv(env, SEED_ENV.host),
     port,
-    database: required(SEED_ENV.database),
-    secretArn: required(SEED_ENV.secretArn),
+    database: requiredEnv(env, SEED_ENV.database),
+    secretArn: requiredEnv(env, SEED_ENV.secretArn),
   };
 }
 

@@ -9,6 +9,7 @@ import {
   DemoHistoryRequest,
   parseDemoHistoryRequest,
 } from "../../../components/sources/demo-history";
+import { bundleLambda } from "../../../components/iot/lambda-bundle";
 import { createSeedHandler, seedSettingsFromEnv } from "../../../functions/history-seed/handler";
 import { countReadings, requestedHistory, seedHistoricalTable } from "../../../functions/history-seed/seed";
 import { freshDataDir } from "../local/helpers";
@@ -148,6 +149,16 @@ describe("demo database seed function", function () {
       );
     });
 
+    it("bundles into one CommonJS file with node-postgres inside and the runtime's SDK outside", function () {
+      const bundle = bundleLambda("functions/history-seed/handler.ts");
+      expect(bundle.code).to.contain('require("@aws-sdk/client-secrets-manager")');
+      expect(bundle.code).to.not.match(/require\("(pg|@pulumi\/[a-z]+)"\)/);
+      expect(bundle.code).to.contain("pg_advisory_xact_lock");
+      const module = { exports: {} as Record<string, unknown> };
+      new Function("module", "exports", "require", bundle.code)(module, module.exports, require);
+      expect(typeof module.exports.handler).to.equal("function");
+    });
+
     it("takes its settings from the environment the component sets, naming a missing variable", function () {
       expect(
         seedSettingsFromEnv({
@@ -158,7 +169,7 @@ describe("demo database seed function", function () {
         }),
       ).to.deep.equal({ host: "h", port: 5432, database: "telemetry", secretArn: SECRET_ARN });
       expect(() => seedSettingsFromEnv({ DB_HOST: "h", DB_PORT: "5432", DB_NAME: "telemetry" })).to.throw(
-        "environment variable DB_SECRET_ARN is not set; the DemoHistorySeed component sets it",
+        "environment variable DB_SECRET_ARN is not set; the component that deploys this function sets it",
       );
     });
   });

@@ -20,6 +20,15 @@ function runCli(args: string[]) {
   });
 }
 const readJson = <T>(file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as T;
+/** A directory holding one stack file, `Pulumi.<stack>.yaml`, whose config block is the given lines. */
+function stackDir(stack: string, configLines: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+  fs.writeFileSync(
+    path.join(dir, `Pulumi.${stack}.yaml`),
+    ["config:", ...configLines.map((l) => `  ${l}`)].join("\n"),
+  );
+  return dir;
+}
 interface ResourceRow {
   type: string;
   name: string;
@@ -38,19 +47,14 @@ describe("offline synth", function () {
   const rows = (result: SynthResult) => readJson<ResourceRow[]>(path.join(result.outDir, "resources.json"));
   before(async function () {
     // A stack file a user adds: an endpoint-mode stack, synthesized as its first deployment.
-    const stagingDir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
-    fs.writeFileSync(
-      path.join(stagingDir, "Pulumi.staging.yaml"),
-      [
-        "config:",
-        "  aws:region: eu-central-1",
-        "  sensor-analytics:rooms: [north, south, east]",
-        "  sensor-analytics:sensorsPerRoom: 3",
-        "  sensor-analytics:glueVpcCidr: 10.50.0.0/24",
-        "  sensor-analytics:databaseVpcCidr: 10.60.0.0/24",
-        "  sensor-analytics:anomalyMode: endpoint",
-      ].join("\n"),
-    );
+    const stagingDir = stackDir("staging", [
+      "aws:region: eu-central-1",
+      "sensor-analytics:rooms: [north, south, east]",
+      "sensor-analytics:sensorsPerRoom: 3",
+      "sensor-analytics:glueVpcCidr: 10.50.0.0/24",
+      "sensor-analytics:databaseVpcCidr: 10.60.0.0/24",
+      "sensor-analytics:anomalyMode: endpoint",
+    ]);
     // Started together: each is a Node.js process of its own.
     [dev, prod, staging] = await Promise.all([
       synthOnce("dev"),
@@ -266,11 +270,7 @@ describe("offline synth", function () {
       "Stack 'dev' with configuration key 'apiToken' must be encrypted as it's secret",
     ]);
     // The same through the CLI, on this project: a list where Pulumi.yaml declares a string.
-    const stacks = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
-    fs.writeFileSync(
-      path.join(stacks, "Pulumi.typo.yaml"),
-      "config:\n  aws:region: eu-west-1\n  sensor-analytics:databaseName: [telemetry]\n",
-    );
+    const stacks = stackDir("typo", ["aws:region: eu-west-1", "sensor-analytics:databaseName: [telemetry]"]);
     const cli = runCli(["--stack", "typo", "--stack-dir", stacks, "--out", out]);
     expect(cli.status).to.equal(1);
     expect(cli.stderr.trim().split("\n")).to.deep.equal([
@@ -280,18 +280,13 @@ describe("offline synth", function () {
   });
 
   it("CLI: exits 1 with one message per problem for a stack file with several bad values", function () {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
-    fs.writeFileSync(
-      path.join(dir, "Pulumi.broken.yaml"),
-      [
-        "config:",
-        "  aws:region: eu-west-1",
-        "  sensor-analytics:sensorsPerRoom: -3",
-        "  sensor-analytics:glueVpcCidr: 10.30.0.0/16",
-        "  sensor-analytics:etlSchedule: every day",
-        "  sensor-analytics:catalogDatabase: my-lake",
-      ].join("\n"),
-    );
+    const dir = stackDir("broken", [
+      "aws:region: eu-west-1",
+      "sensor-analytics:sensorsPerRoom: -3",
+      "sensor-analytics:glueVpcCidr: 10.30.0.0/16",
+      "sensor-analytics:etlSchedule: every day",
+      "sensor-analytics:catalogDatabase: my-lake",
+    ]);
     const result = runCli(["--stack", "broken", "--stack-dir", dir, "--out", out]);
     expect(result.status).to.equal(1);
     const lines = result.stderr.trim().split("\n");
