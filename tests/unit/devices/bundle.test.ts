@@ -14,7 +14,10 @@ import { TelemetryReceiver } from "./helpers/receiver";
 
 function run(file: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // Plain node, from a directory where no node_modules can be found: the bundle must carry everything.
-  const child = spawn(process.execPath, [file, ...args], { cwd: dirname(file), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [file, ...args], {
+    cwd: dirname(file),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -40,7 +43,8 @@ describe("devices: the bundled simulator", function () {
 
   it("is one JavaScript file plus the AWS CRT binaries for the image's platforms", () => {
     expect(readdirSync(dir).sort()).to.deep.equal(["bin", BUNDLE_FILE]);
-    for (const platform of IMAGE_PLATFORMS) expect(existsSync(join(dir, "bin", platform, "aws-crt-nodejs.node"))).to.equal(true);
+    for (const platform of IMAGE_PLATFORMS)
+      expect(existsSync(join(dir, "bin", platform, "aws-crt-nodejs.node"))).to.equal(true);
     // The image's entry is the bundle (devices/Dockerfile).
     const dockerfile = readFileSync(join(__dirname, "../../../devices/Dockerfile"), "utf8");
     expect(dockerfile).to.match(/^FROM node:24-[a-z]+-slim$/m);
