@@ -323,7 +323,7 @@ export class SensorFleetRunner extends pulumi.ComponentResource {
   static checkImageContext(image: FleetRunnerImageArgs, resource: pulumi.Resource): void {
     const required = path.resolve(image.context, image.requiredFile ?? "dist/sensor-fleet.cjs");
     if (!fs.existsSync(required)) {
-      pulumi.log.warn(
+      void pulumi.log.warn(
         `${path.relative(process.cwd(), required)} is missing: the simulator image is built from it; run npm run fleet:bundle before pulumi up`,
         resource,
       );
