@@ -52,7 +52,9 @@ export async function bundleSimulator(options: BundleOptions = {}): Promise<Bund
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, BUNDLE_FILE);
   const result = await build({
-    entryPoints: [join(PROJECT_DIR, "devices/bundle/entry.ts")],
+    // The CLI module itself: its `require.main === module` holds in the bundle (esbuild keeps the bundle's
+    // own module object), so it runs once, as with tsx.
+    entryPoints: [join(PROJECT_DIR, "devices/cli.ts")],
     outfile: file,
     bundle: true,
     platform: "node",

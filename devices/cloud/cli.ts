@@ -78,13 +78,16 @@ export async function main(
   }
   const run = values.run as string | undefined;
   if (!run || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(run)) {
-    return usage(`--run must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit (got ${JSON.stringify(run ?? null)})`);
+    return usage(
+      `--run must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit (got ${JSON.stringify(run ?? null)})`,
+    );
   }
   if ((values.stack === undefined) === (values.outputs === undefined)) {
     return usage("give --stack <name> (reads pulumi stack output) or --outputs <file>, one of them");
   }
   const delayMs = parseDurationMs((values.delay as string | undefined) ?? "2m");
-  if (delayMs === undefined) return usage(`--delay must be a duration such as 90s or 2m (got "${String(values.delay)}")`);
+  if (delayMs === undefined)
+    return usage(`--delay must be a duration such as 90s or 2m (got "${String(values.delay)}")`);
 
   let runner: FleetRunnerOutput;
   try {
@@ -92,7 +95,10 @@ export async function main(
       values.outputs !== undefined
         ? (JSON.parse(readFileSync(values.outputs as string, "utf8")) as unknown)
         : await (deps.stackOutputs ?? pulumiStackOutputs)(values.stack as string);
-    const source = values.outputs !== undefined ? `${String(values.outputs)}: fleetRunner` : `stack ${String(values.stack)}'s output fleetRunner`;
+    const source =
+      values.outputs !== undefined
+        ? `${String(values.outputs)}: fleetRunner`
+        : `stack ${String(values.stack)}'s output fleetRunner`;
     runner = parseFleetRunnerOutput((outputs as { fleetRunner?: unknown }).fleetRunner, source);
   } catch (err) {
     stderr.write(`fleet:cloud: ${(err as Error).message}\n`);
@@ -125,7 +131,13 @@ export async function main(
     const started = await startRun(ecs, runner, run, startAt);
     const from = `${runner.runsUri}${run}/`;
     report(
-      { run, startAt: startAt.toISOString(), tasks: started.tasks, failures: started.failures, summaries: from },
+      {
+        run,
+        startAt: startAt.toISOString(),
+        tasks: started.tasks,
+        failures: started.failures,
+        summaries: from,
+      },
       [
         `run ${run}: ${started.tasks.filter(Boolean).length} of ${runner.taskDefinitionArns.length} shards started; they begin at ${startAt.toISOString()}`,
         `  logs:      ${runner.logGroupName}`,
@@ -145,17 +157,30 @@ export async function main(
 /** The stack's outputs through the Pulumi CLI (secrets stay hidden: the runner output holds none). */
 function pulumiStackOutputs(stack: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    execFile("pulumi", ["stack", "output", "--json", "--stack", stack], { maxBuffer: 16 * 1024 * 1024 }, (err, out, errOut) => {
-      if (err) {
-        reject(new Error(`pulumi stack output --stack ${stack} failed: ${(errOut || err.message).trim()} (or pass --outputs <file>)`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(out));
-      } catch (parseErr) {
-        reject(new Error(`pulumi stack output --stack ${stack} did not print JSON: ${(parseErr as Error).message}`));
-      }
-    });
+    execFile(
+      "pulumi",
+      ["stack", "output", "--json", "--stack", stack],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (err, out, errOut) => {
+        if (err) {
+          reject(
+            new Error(
+              `pulumi stack output --stack ${stack} failed: ${(errOut || err.message).trim()} (or pass --outputs <file>)`,
+            ),
+          );
+          return;
+        }
+        try {
+          resolve(JSON.parse(out));
+        } catch (parseErr) {
+          reject(
+            new Error(
+              `pulumi stack output --stack ${stack} did not print JSON: ${(parseErr as Error).message}`,
+            ),
+          );
+        }
+      },
+    );
   });
 }
 

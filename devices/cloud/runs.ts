@@ -25,7 +25,12 @@ export async function runTasks(ecs: ECSClient, runner: FleetRunnerOutput, run: s
     let nextToken: string | undefined;
     do {
       const page = await ecs.send(
-        new ListTasksCommand({ cluster: runner.clusterArn, startedBy: startedBy(run), desiredStatus, nextToken }),
+        new ListTasksCommand({
+          cluster: runner.clusterArn,
+          startedBy: startedBy(run),
+          desiredStatus,
+          nextToken,
+        }),
       );
       arns.push(...(page.taskArns ?? []));
       nextToken = page.nextToken;
@@ -97,7 +102,9 @@ export async function startRun(
       const arn = result.tasks?.[0]?.taskArn;
       tasks.push(arn);
       for (const failure of result.failures ?? [])
-        failures.push(`${index}/${shards}: ${failure.reason ?? "refused"}${failure.detail ? ` (${failure.detail})` : ""}`);
+        failures.push(
+          `${index}/${shards}: ${failure.reason ?? "refused"}${failure.detail ? ` (${failure.detail})` : ""}`,
+        );
       if (!arn && (result.failures ?? []).length === 0) failures.push(`${index}/${shards}: no task returned`);
     } catch (err) {
       tasks.push(undefined);
@@ -112,7 +119,11 @@ export async function stopRun(ecs: ECSClient, runner: FleetRunnerOutput, run: st
   const arns = await runTasks(ecs, runner, run);
   for (const task of arns) {
     await ecs.send(
-      new StopTaskCommand({ cluster: runner.clusterArn, task, reason: `npm run fleet:cloud -- --run ${run} --stop` }),
+      new StopTaskCommand({
+        cluster: runner.clusterArn,
+        task,
+        reason: `npm run fleet:cloud -- --run ${run} --stop`,
+      }),
     );
   }
   return arns;

@@ -56,8 +56,10 @@ describe("devices: the bundled simulator", function () {
     expect(help.code, help.stderr).to.equal(0);
     expect(help.stdout).to.include("--profile <t:n,...>");
     const args = ["--target", `mqtt://127.0.0.1:${broker.port}`, "--protocol", "3.1.1", "--devices", "4"];
-    const result = await run(file, [...args, "--interval", "100ms", "--count", "5", "--json", "--quiet"]);
+    const result = await run(file, [...args, "--interval", "100ms", "--count", "5", "--json"]);
     expect(result.code, result.stderr).to.equal(0);
+    // One run: the CLI starts once inside the bundle (a second start would publish every seq twice).
+    expect(result.stderr.match(/devices \(shard 1\/1\)/g)).to.have.length(1);
     const summary = JSON.parse(result.stdout) as FleetSummary;
     expect(summary.published).to.equal(20);
     expect(receiver.distinct).to.equal(20);

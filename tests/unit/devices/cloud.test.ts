@@ -32,11 +32,16 @@ describe("devices: fleet:cloud", () => {
     stdout.on("data", (c) => (out += String(c)));
     stderr.on("data", (c) => (err += String(c)));
     const regions: string[] = [];
-    const code = await main(args, { stdout, stderr }, {
-      ecs: (region) => (regions.push(region), new ECSClient({ region })),
-      stackOutputs: async (stack) => (stack === "loadtest" ? outputs : Promise.reject(new Error(`no stack ${stack}`))),
-      now: () => NOW,
-    });
+    const code = await main(
+      args,
+      { stdout, stderr },
+      {
+        ecs: (region) => (regions.push(region), new ECSClient({ region })),
+        stackOutputs: async (stack) =>
+          stack === "loadtest" ? outputs : Promise.reject(new Error(`no stack ${stack}`)),
+        now: () => NOW,
+      },
+    );
     return { code, stdout: out, stderr: err, regions };
   }
 
@@ -75,7 +80,9 @@ describe("devices: fleet:cloud", () => {
       },
     });
     expect(calls[1]!.tags).to.deep.include({ key: "sensor-fleet:shard", value: "2/3" });
-    expect(result.stdout).to.include("run ramp-1: 3 of 3 shards started; they begin at 2025-01-06T09:01:30.000Z");
+    expect(result.stdout).to.include(
+      "run ramp-1: 3 of 3 shards started; they begin at 2025-01-06T09:01:30.000Z",
+    );
     expect(result.stdout).to.include(
       "report:    npm run fleet:report -- --from s3://sensors-loadtest-fleet-runner-runs-abc1234/runs/ramp-1/",
     );
@@ -93,11 +100,15 @@ describe("devices: fleet:cloud", () => {
     expect(refused.stderr).to.equal("fleet:cloud: shard 3/3: RESOURCE:MEMORY (no capacity)\n");
 
     ecs.reset();
-    ecs.on(ListTasksCommand, { desiredStatus: "RUNNING" }).resolves({ taskArns: ["arn:task/1", "arn:task/2"] });
+    ecs
+      .on(ListTasksCommand, { desiredStatus: "RUNNING" })
+      .resolves({ taskArns: ["arn:task/1", "arn:task/2"] });
     ecs.on(ListTasksCommand, { desiredStatus: "PENDING" }).resolves({ taskArns: [] });
     const twice = await cloud(["--stack", "loadtest", "--run", "r"]);
     expect(twice.code).to.equal(1);
-    expect(twice.stderr).to.include("run r already has 2 tasks running; stop it (--stop) or choose another --run");
+    expect(twice.stderr).to.include(
+      "run r already has 2 tasks running; stop it (--stop) or choose another --run",
+    );
     expect(ecs.commandCalls(RunTaskCommand)).to.have.length(0);
   });
 
@@ -112,7 +123,10 @@ describe("devices: fleet:cloud", () => {
     ecs.on(StopTaskCommand).resolves({});
     const result = await cloud(["--stack", "loadtest", "--run", "ramp-1", "--stop", "--json"]);
     expect(result.code, result.stderr).to.equal(0);
-    expect(JSON.parse(result.stdout)).to.deep.equal({ run: "ramp-1", stopped: ["arn:task/1", "arn:task/2", "arn:task/3"] });
+    expect(JSON.parse(result.stdout)).to.deep.equal({
+      run: "ramp-1",
+      stopped: ["arn:task/1", "arn:task/2", "arn:task/3"],
+    });
     expect(ecs.commandCalls(ListTasksCommand)[0]!.args[0].input).to.deep.include({
       cluster: runner.clusterArn,
       startedBy: "sensor-fleet-ramp-1",
