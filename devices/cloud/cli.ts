@@ -7,8 +7,8 @@
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { parseFleetRunnerOutput, type FleetRunnerOutput } from "../../components/fleet-runner/outputs";
+import { parseCommandArgs, runCommand, type CommandValues } from "../command";
 import { parseDurationMs } from "../../components/telemetry/durations";
 import { runTasks, startRun, stopRun } from "./runs";
 
@@ -53,22 +53,17 @@ export async function main(
     stderr.write(`fleet:cloud: ${message}\n`);
     return 2;
   };
-  let values: Record<string, string | boolean | undefined>;
+  let values: CommandValues;
   try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        stack: { type: "string" },
-        outputs: { type: "string" },
-        run: { type: "string" },
-        delay: { type: "string" },
-        stop: { type: "boolean" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    values = parseCommandArgs(argv, {
+      stack: { type: "string" },
+      outputs: { type: "string" },
+      run: { type: "string" },
+      delay: { type: "string" },
+      stop: { type: "boolean" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    });
   } catch (err) {
     return usage(`${(err as Error).message}\n\n${HELP}`);
   }
@@ -184,12 +179,4 @@ function pulumiStackOutputs(stack: string): Promise<unknown> {
   });
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`fleet:cloud: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCommand("fleet:cloud", (argv) => main(argv));

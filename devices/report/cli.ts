@@ -5,7 +5,7 @@
  */
 import { AthenaClient } from "@aws-sdk/client-athena";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { parseArgs } from "node:util";
+import { parseCommandArgs, runCommand, type CommandValues } from "../command";
 import { openStore } from "../storage";
 import type { FleetSummary } from "../summary";
 import { formatReport } from "./format";
@@ -50,22 +50,17 @@ export async function main(
   clients: ReportClients = {},
 ): Promise<number> {
   const { stdout, stderr } = streams;
-  let values: Record<string, string | boolean | undefined>;
+  let values: CommandValues;
   try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        from: { type: "string" },
-        "athena-workgroup": { type: "string" },
-        "athena-database": { type: "string" },
-        days: { type: "string" },
-        region: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    values = parseCommandArgs(argv, {
+      from: { type: "string" },
+      "athena-workgroup": { type: "string" },
+      "athena-database": { type: "string" },
+      days: { type: "string" },
+      region: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    });
   } catch (err) {
     stderr.write(`fleet:report: ${(err as Error).message}\n\n${HELP}\n`);
     return 2;
@@ -152,12 +147,4 @@ export async function main(
   return report.ok && lakeOk ? 0 : 1;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`fleet:report: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCommand("fleet:report", (argv) => main(argv));

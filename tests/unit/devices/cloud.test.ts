@@ -1,9 +1,9 @@
 import { ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
 import { expect } from "chai";
 import { mockClient } from "aws-sdk-client-mock";
-import { PassThrough } from "node:stream";
 import type { FleetRunnerOutput } from "../../../components/fleet-runner/outputs";
 import { main } from "../../../devices/cloud/cli";
+import { captureStreams } from "./helpers/streams";
 
 const runner: FleetRunnerOutput = {
   region: "eu-west-1",
@@ -25,24 +25,15 @@ describe("devices: fleet:cloud", () => {
   beforeEach(() => ecs.reset());
 
   async function cloud(args: string[], outputs: unknown = { fleetRunner: runner }) {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = "";
-    let err = "";
-    stdout.on("data", (c) => (out += String(c)));
-    stderr.on("data", (c) => (err += String(c)));
+    const streams = captureStreams();
     const regions: string[] = [];
-    const code = await main(
-      args,
-      { stdout, stderr },
-      {
-        ecs: (region) => (regions.push(region), new ECSClient({ region })),
-        stackOutputs: async (stack) =>
-          stack === "loadtest" ? outputs : Promise.reject(new Error(`no stack ${stack}`)),
-        now: () => NOW,
-      },
-    );
-    return { code, stdout: out, stderr: err, regions };
+    const code = await main(args, streams, {
+      ecs: (region) => (regions.push(region), new ECSClient({ region })),
+      stackOutputs: async (stack) =>
+        stack === "loadtest" ? outputs : Promise.reject(new Error(`no stack ${stack}`)),
+      now: () => NOW,
+    });
+    return { code, stdout: streams.out(), stderr: streams.err(), regions };
   }
 
   it("starts one task per shard with its own task definition, the run's name and a common start time", async () => {

@@ -2,7 +2,6 @@ import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import {
   devicesOnlineAt,
   onlineWindows,
@@ -18,6 +17,7 @@ import { WindowedSource } from "../../../devices/model/windowed-source";
 import { inShard } from "../../../devices/shard";
 import type { FleetSummary } from "../../../devices/summary";
 import { startPlainBroker, type PlainBroker } from "./helpers/plain-broker";
+import { captureStreams } from "./helpers/streams";
 import { TelemetryReceiver } from "./helpers/receiver";
 
 describe("devices: load profiles", () => {
@@ -120,11 +120,7 @@ describe("devices: a fleet following a load profile", function () {
   it("connects devices as the profile climbs, keeps each one's readings inside its windows, and writes the summary under --out", async () => {
     const profile = "0s:0,4s:8,8s:8,12s:0";
     const start = Date.UTC(2025, 0, 6, 8);
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = "";
-    stdout.on("data", (chunk) => (out += String(chunk)));
-    stderr.resume();
+    const streams = captureStreams();
     const args = [
       "--target",
       `mqtt://127.0.0.1:${broker.port}`,
@@ -142,9 +138,9 @@ describe("devices: a fleet following a load profile", function () {
         "--json",
         "--quiet",
       ]),
-      { stdout: stdout as unknown as NodeJS.WriteStream, stderr: stderr as unknown as NodeJS.WriteStream },
+      streams,
     );
-    const summary = JSON.parse(out) as FleetSummary;
+    const summary = JSON.parse(streams.out()) as FleetSummary;
     expect(code, JSON.stringify({ ...summary, lastSeq: undefined, ackLatencyHistogram: undefined })).to.equal(
       0,
     );

@@ -6,13 +6,13 @@ import {
 } from "@aws-sdk/client-athena";
 import { expect } from "chai";
 import { mockClient } from "aws-sdk-client-mock";
-import { PassThrough } from "node:stream";
 import { main } from "../../../devices/report/cli";
 import { mergeSummaries, type ShardSummary } from "../../../devices/report/merge";
 import { LatencyHistogram } from "../../../devices/runtime/histogram";
 import { openStore } from "../../../devices/storage";
 import type { FleetSummary } from "../../../devices/summary";
 import { S3Store } from "../functions/scoring-s3-store";
+import { captureStreams } from "./helpers/streams";
 
 /** A shard's summary with the given devices (last seq each) and acknowledgement latencies. */
 function shardSummary(shard: string, lastSeq: Record<string, number>, latenciesMs: number[]): FleetSummary {
@@ -137,18 +137,13 @@ describe("devices: fleet:report", () => {
     });
 
     async function report(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let out = "";
-      let err = "";
-      stdout.on("data", (c) => (out += String(c)));
-      stderr.on("data", (c) => (err += String(c)));
-      const code = await main(
-        args,
-        { stdout, stderr },
-        { s3: s3.client, athena: new AthenaClient({}), sleep: async () => {} },
-      );
-      return { code, stdout: out, stderr: err };
+      const streams = captureStreams();
+      const code = await main(args, streams, {
+        s3: s3.client,
+        athena: new AthenaClient({}),
+        sleep: async () => {},
+      });
+      return { code, stdout: streams.out(), stderr: streams.err() };
     }
 
     function lake(rows: [string, number][]) {
