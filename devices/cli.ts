@@ -6,7 +6,8 @@
  */
 import { writeFleetFile, type FleetDeviceCredentials } from "./fleet-file";
 import { Fleet } from "./fleet";
-import { helpText, parseFleetOptions, UsageError } from "./options";
+import { helpText } from "./help";
+import { parseFleetOptions, UsageError } from "./options";
 import { planFleet } from "./plan";
 import { ProgressReporter } from "./progress";
 import type { ProvisionedCredentials } from "./provisioning";

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFleetFile, type FleetFile } from "../../../devices/fleet-file";
 import { ANOMALY_KINDS } from "../../../devices/model/anomalies";
-import { FLEET_OPTIONS, helpText, parseFleetOptions, UsageError } from "../../../devices/options";
+import { helpText } from "../../../devices/help";
+import { FLEET_OPTIONS, parseFleetOptions, UsageError } from "../../../devices/options";
 import { planFleet } from "../../../devices/plan";
 import { createCertificateAuthority, issueDeviceCertificate } from "../../../devices/pki";
 
