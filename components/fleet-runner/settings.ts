@@ -97,7 +97,9 @@ export function readFleetRunnerSettings(
     }
   }
   const int = (field: string, fallback: number | undefined, min: number, max: number): number => {
-    const v = value[field] ?? fallback;
+    const given = value[field] ?? fallback;
+    // `pulumi config set --path` may store a number as text.
+    const v = typeof given === "string" && /^\d+$/.test(given) ? Number(given) : given;
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
       problem(field, `must be an integer from ${min} to ${max}`, `set it to a whole number in that range`, v);
       return min;
