@@ -44,6 +44,7 @@ describe("offline synth", function () {
   let dev: SynthResult;
   let prod: SynthResult;
   let staging: SynthResult;
+  let loadtest: SynthResult;
   const rows = (result: SynthResult) => readJson<ResourceRow[]>(path.join(result.outDir, "resources.json"));
   before(async function () {
     // A stack file a user adds: an endpoint-mode stack, synthesized as its first deployment.
@@ -56,9 +57,10 @@ describe("offline synth", function () {
       "sensor-analytics:anomalyMode: endpoint",
     ]);
     // Started together: each is a Node.js process of its own.
-    [dev, prod, staging] = await Promise.all([
+    [dev, prod, loadtest, staging] = await Promise.all([
       synthOnce("dev"),
       synthOnce("prod"),
+      synthOnce("loadtest"),
       synthStack("staging", out, stagingDir, { firstDeployment: true }),
     ]);
   });
@@ -177,6 +179,40 @@ describe("offline synth", function () {
       path.join(staging.outDir, "documents", "ml-training-state-machine.asl.json"),
     );
     expect(Object.keys(training.States)).to.include("Announce first model");
+  });
+
+  it("Pulumi.loadtest.yaml turns the fleet runner on: an awsx Fargate task definition per shard, the image from devices/Dockerfile, a least-privilege task role, no violations", function () {
+    expect(loadtest.policy.mandatory).to.deep.equal([]);
+    const ofType = (type: string) => rows(loadtest).filter((r) => r.type === type);
+    expect(ofType("aws:ecs/cluster:Cluster").map((c) => c.inputs.name)).to.deep.equal([
+      "sensors-loadtest-fleet-runner",
+    ]);
+    // fleetRunner.shards: 10 in the stack file: ten task definitions, each with its own --shard i/10.
+    const shards = ofType("awsx:ecs:FargateTaskDefinition").map((t) => {
+      const command = (t.inputs.container as { command: string[] }).command;
+      return command[command.indexOf("--shard") + 1];
+    });
+    expect(shards).to.deep.equal(Array.from({ length: 10 }, (_, i) => `${i + 1}/10`));
+    const [image] = ofType("awsx:ecr:Image");
+    expect(image!.inputs).to.deep.include({ context: "devices", dockerfile: "devices/Dockerfile" });
+    expect(fs.existsSync(path.join(PROJECT_DIR, image!.inputs.dockerfile as string))).to.equal(true);
+    const task = readJson<{ Statement: { Action: string[]; Resource: string[] }[] }>(
+      path.join(loadtest.outDir, "documents", "iam-fleet-runner-task.json"),
+    );
+    const actions = task.Statement.flatMap((st) => st.Action);
+    expect(actions.some((a) => a.startsWith("iot:") || a === "*" || a.endsWith(":*"))).to.equal(false);
+    expect(
+      task.Statement.flatMap((st) => st.Resource).some((r) => r === "*" || r === "arn:aws:s3:::*"),
+    ).to.equal(false);
+    const outputs = readJson<{ fleetRunner: { taskDefinitionArns: string[] } }>(
+      path.join(loadtest.outDir, "outputs.json"),
+    );
+    expect(outputs.fleetRunner.taskDefinitionArns).to.have.length(10);
+    // The shipped stacks leave it off.
+    for (const stack of [dev, prod]) {
+      const types = rows(stack).map((r) => r.type);
+      expect(types.filter((t) => t.startsWith("awsx:") || t.startsWith("aws:ecs"))).to.deep.equal([]);
+    }
   });
 
   it("keeps the URNs of a default stack stable (renaming a child replaces it)", function () {
@@ -307,6 +343,6 @@ describe("offline synth", function () {
     expect(help.stdout).to.contain("--first-deployment");
     const missing = runCli(["--stack", "nope"]);
     expect(missing.status).to.equal(1);
-    expect(missing.stderr).to.match(/no stack file Pulumi.nope.yaml in .*; stacks: dev, prod/);
+    expect(missing.stderr).to.match(/no stack file Pulumi.nope.yaml in .*; stacks: dev, loadtest, prod/);
   });
 });
