@@ -52,7 +52,9 @@ export function readStackValues(
   if (doc.errors.length > 0) throw new Error(`${stackFile} is not valid YAML: ${doc.errors[0]!.message}`);
   const config = doc.get("config", true) as Node | undefined | null;
   const values = new Map<string, StackValue>();
-  if (config === undefined || config === null) return { stackFile, values };
+  if (config === undefined || config === null || (isScalar(config) && config.value === null)) {
+    return { stackFile, values };
+  }
   if (!isMap(config)) throw new Error(`${stackFile}: "config" must be a map of key: value`);
   for (const pair of config.items) {
     const key = String(isScalar(pair.key) ? pair.key.value : pair.key);

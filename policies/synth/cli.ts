@@ -79,7 +79,8 @@ async function failureLines(err: unknown): Promise<string[]> {
   return [`synth: ${(err as Error).stack ?? String(err)}`];
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Runs the command line `argv`; resolves with the exit status. */
+export async function main(argv: string[]): Promise<number> {
   let args;
   try {
     args = parseArgs({

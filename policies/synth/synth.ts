@@ -65,6 +65,19 @@ export function runningDeploymentParameters(deployment: string): Record<string, 
 }
 
 /**
+ * The Parameter Store the synth's engine answers with: a running deployment's (its promoted model named), or,
+ * for `--first-deployment` (or a project that is not this one), a new account's (empty).
+ */
+export function synthParameterStore(
+  values: Readonly<Record<string, string>>,
+  stack: string,
+  firstDeployment: boolean,
+): Record<string, string> {
+  const app = values[`${PROJECT}:app`];
+  return firstDeployment || app === undefined ? {} : runningDeploymentParameters(deploymentName(app, stack));
+}
+
+/**
  * Synthesizes one stack into `<outRoot>/<stack>/`. @throws StackConfigError (the CLI's own refusal),
  * ConfigError (every problem the program would report), ProgramFailedError (the program's errors), SynthError.
  */
@@ -80,15 +93,11 @@ export async function synthStack(
   fs.mkdirSync(path.join(outDir, "documents"), { recursive: true });
 
   const { config } = checkStack(projectDir, stack, stackDir);
-  const app = config.values[`${PROJECT}:app`];
   const run = await runProgram({
     projectDir,
     stack,
     stackDir,
-    ssmParameters:
-      options.firstDeployment || app === undefined
-        ? {}
-        : runningDeploymentParameters(deploymentName(app, stack)),
+    ssmParameters: synthParameterStore(config.values, stack, options.firstDeployment ?? false),
     env: { [DOCUMENTS_DIR_ENV]: path.join(outDir, "documents") },
   });
   const program = { file: path.relative(projectDir, run.entry.file), source: run.entry.source };

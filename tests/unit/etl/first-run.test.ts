@@ -74,65 +74,65 @@ async function freshDeployment(prefix: string) {
     await database.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
-  return { config, database, pipelines, seed: () => seed(demoHistoryRequest(config)), runEtl, close };
+  const sql = async (text: string) => {
+    const client = new Client({
+      host: "127.0.0.1",
+      port,
+      user: "historian_admin",
+      database: config.database.name,
+    });
+    await client.connect();
+    await client.query(text).finally(() => client.end());
+  };
+  return { config, database, pipelines, seed: () => seed(demoHistoryRequest(config)), runEtl, sql, close };
 }
 
 type Deployment = Awaited<ReturnType<typeof freshDeployment>>;
 
 describe("dev's first ETL run", function () {
   this.timeout(120_000);
+  let dev: Deployment;
+  before(async function () {
+    dev = await freshDeployment("etl-first-run-");
+  });
+  after(() => dev.close());
 
-  describe("against the demo database as deployed (seeded by the stack)", function () {
-    let dev: Deployment;
-    before(async function () {
-      dev = await freshDeployment("etl-first-run-");
-    });
-    after(() => dev.close());
-
-    it("succeeds: the seed creates the table and history, the planner plans the JDBC import, which reads it", async function () {
-      expect(await dev.seed()).to.deep.equal({ table: "public.readings", rowsBefore: 0, inserted: SEEDED });
-      expect((await dev.seed()).inserted, "a second invocation").to.equal(0);
-      const run = await dev.runEtl();
-      expect(run.status, `${run.error}: ${run.cause}`).to.equal("SUCCEEDED");
-      expect(run.states).to.include.members([ETL_STATES.jdbcImport, ETL_STATES.jdbcDone, ETL_STATES.curate]);
-      const output = run.output as { plan: { reasons: { jdbcImport: string } } };
-      expect(output.plan.reasons.jdbcImport).to.equal("never imported");
-      const [jdbcRun] = dev.pipelines.glue.recentRuns().filter((r) => r.JobName.endsWith("-jdbc-import"));
-      expect(jdbcRun).to.deep.include({ JobRunState: "SUCCEEDED" });
-      expect(jdbcRun!.Rows?.historical_jdbc).to.equal(SEEDED);
-      expect(dev.pipelines.sns.published).to.deep.equal([]);
-    });
+  it("succeeds against the demo database as deployed: the seed loads history, the planner plans the JDBC import, which reads it", async function () {
+    expect(await dev.seed()).to.deep.equal({ table: "public.readings", rowsBefore: 0, inserted: SEEDED });
+    expect((await dev.seed()).inserted, "a second invocation").to.equal(0);
+    const run = await dev.runEtl();
+    expect(run.status, `${run.error}: ${run.cause}`).to.equal("SUCCEEDED");
+    expect(run.states).to.include.members([ETL_STATES.jdbcImport, ETL_STATES.jdbcDone, ETL_STATES.curate]);
+    const output = run.output as { plan: { reasons: { jdbcImport: string } } };
+    expect(output.plan.reasons.jdbcImport).to.equal("never imported");
+    const [jdbcRun] = dev.pipelines.glue.recentRuns().filter((r) => r.JobName.endsWith("-jdbc-import"));
+    expect(jdbcRun).to.deep.include({ JobRunState: "SUCCEEDED" });
+    expect(jdbcRun!.Rows?.historical_jdbc).to.equal(SEEDED);
+    expect(dev.pipelines.sns.published).to.deep.equal([]);
   });
 
-  describe("against a database nobody seeded", function () {
-    let bare: Deployment;
-    before(async function () {
-      bare = await freshDeployment("etl-unseeded-");
-    });
-    after(() => bare.close());
+  it("reports a source table that is not there as a notified configuration error; the planner then refuses until it exists", async function () {
+    await dev.sql("DROP TABLE public.readings");
+    const failed = await dev.runEtl({ forceJdbcImport: true });
+    expect(failed.status).to.equal("FAILED");
+    const [notice] = dev.pipelines.sns.published;
+    expect(notice!.subject).to.equal("ETL failed: sensors-dev");
+    expect(notice!.message).to.contain(
+      "HistoricalSourceMissing: the historical postgres database that Glue connection sensors-dev-historical-db reaches has no table public.readings. Create it with the DDL of components/sources/historical-schema.ts",
+    );
 
-    it("reports the missing table as a notified configuration error; the next run's planner refuses until it exists", async function () {
-      const first = await bare.runEtl();
-      expect(first.status).to.equal("FAILED");
-      const [notice] = bare.pipelines.sns.published;
-      expect(notice!.subject).to.equal("ETL failed: sensors-dev");
-      expect(notice!.message).to.contain(
-        "HistoricalSourceMissing: the historical postgres database that Glue connection sensors-dev-historical-db reaches has no table public.readings. Create it with the DDL of components/sources/historical-schema.ts",
-      );
+    const refused = await dev.runEtl();
+    expect(refused.status).to.equal("FAILED");
+    expect(refused.error).to.equal("HistoricalSourceMissing");
+    expect(refused.states).to.not.include(ETL_STATES.jdbcImport);
+    expect(dev.pipelines.sns.published).to.have.length(2);
+    expect(dev.pipelines.sns.published[1]!.message).to.contain(
+      'the ETL tries the import again from 2026-12-08T07:10:00.000Z, or now when started with {"forceJdbcImport": true}',
+    );
 
-      const second = await bare.runEtl();
-      expect(second.status).to.equal("FAILED");
-      expect(second.error).to.equal("HistoricalSourceMissing");
-      expect(second.states).to.not.include(ETL_STATES.jdbcImport);
-      expect(bare.pipelines.sns.published).to.have.length(2);
-      expect(bare.pipelines.sns.published[1]!.message).to.contain(
-        'the ETL tries the import again from 2026-12-08T07:10:00.000Z, or now when started with {"forceJdbcImport": true}',
-      );
-
-      // Once the table exists, a forced run imports it.
-      expect((await bare.seed()).inserted).to.equal(SEEDED);
-      const forced = await bare.runEtl({ forceJdbcImport: true });
-      expect(forced.status, `${forced.error}: ${forced.cause}`).to.equal("SUCCEEDED");
-    });
+    // Once the table exists again, a forced run imports it.
+    expect((await dev.seed()).inserted).to.equal(SEEDED);
+    const forced = await dev.runEtl({ forceJdbcImport: true });
+    expect(forced.status, `${forced.error}: ${forced.cause}`).to.equal("SUCCEEDED");
   });
 });

@@ -7,7 +7,8 @@ import { PROJECT_DIR } from "../../../components/config";
 import { RunError } from "@pulumi/pulumi";
 import { loadPlatformConfig } from "../../../components/runtime-config";
 import { StackConfigError } from "../../../components/testing";
-import { SynthError, synthStack, SynthResult } from "../../../policies/synth/synth";
+import { main as cliMain } from "../../../policies/synth/cli";
+import { SynthError, synthParameterStore, synthStack, SynthResult } from "../../../policies/synth/synth";
 import { runUnderMocks, stackConfig } from "../../helpers/mocks";
 import { synthOnce } from "../../helpers/synth-runs";
 import { NOTHING_MODULE, ONE_RESOURCE_PROGRAM, tempProject } from "../../helpers/temp-project";
@@ -18,6 +19,22 @@ function runCli(args: string[]) {
     cwd: PROJECT_DIR,
     encoding: "utf8",
   });
+}
+/** The CLI's `main` in this process (its own process costs a second), with what it prints. */
+async function runCliHere(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...parts: unknown[]) => void out.push(parts.join(" "));
+  console.error = (...parts: unknown[]) => void err.push(parts.join(" "));
+  try {
+    const status = await cliMain(args);
+    return { status, stdout: out.join("\n"), stderr: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
 }
 const readJson = <T>(file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as T;
 /** A directory holding one stack file, `Pulumi.<stack>.yaml`, whose config block is the given lines. */
@@ -43,26 +60,11 @@ describe("offline synth", function () {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
   let dev: SynthResult;
   let prod: SynthResult;
-  let staging: SynthResult;
   let loadtest: SynthResult;
   const rows = (result: SynthResult) => readJson<ResourceRow[]>(path.join(result.outDir, "resources.json"));
   before(async function () {
-    // A stack file a user adds: an endpoint-mode stack, synthesized as its first deployment.
-    const stagingDir = stackDir("staging", [
-      "aws:region: eu-central-1",
-      "sensor-analytics:rooms: [north, south, east]",
-      "sensor-analytics:sensorsPerRoom: 3",
-      "sensor-analytics:glueVpcCidr: 10.50.0.0/24",
-      "sensor-analytics:databaseVpcCidr: 10.60.0.0/24",
-      "sensor-analytics:anomalyMode: endpoint",
-    ]);
-    // Started together: each is a Node.js process of its own.
-    [dev, prod, loadtest, staging] = await Promise.all([
-      synthOnce("dev"),
-      synthOnce("prod"),
-      synthOnce("loadtest"),
-      synthStack("staging", out, stagingDir, { firstDeployment: true }),
-    ]);
+    // The shipped stacks, started together: each is a Node.js process of its own.
+    [dev, prod, loadtest] = await Promise.all([synthOnce("dev"), synthOnce("prod"), synthOnce("loadtest")]);
   });
 
   it("runs the real index.ts through @pulumi/pulumi/cmd/run and writes resources, outputs, documents and the policy report", function () {
@@ -155,30 +157,15 @@ describe("offline synth", function () {
     expect(devTypes).to.not.include("aws:quicksight/dataSource:DataSource");
   });
 
-  it("synthesizes a stack file a user adds, without code changes; at its first deployment the endpoint waits for a model", function () {
-    expect(staging.policy.mandatory).to.deep.equal([]);
-    for (const type of [
-      "aws:sagemaker/model:Model",
-      "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-      "aws:sagemaker/endpoint:Endpoint",
-      "aws:appautoscaling/target:Target",
-    ])
-      expect(staging.countsByType[type] ?? 0, type).to.equal(0);
-    expect(staging.countsByType["aws:ssm/parameter:Parameter"]).to.equal(1);
-    // The rest of an endpoint-mode stack is there: training and scoring machines, the alert topic.
-    expect(staging.countsByType["aws:sfn/stateMachine:StateMachine"]).to.equal(
-      prod.countsByType["aws:sfn/stateMachine:StateMachine"],
-    );
-    const outputs = readJson<Record<string, unknown>>(path.join(staging.outDir, "outputs.json"));
-    expect(outputs).to.deep.include({
-      region: "eu-central-1",
-      anomalyEndpointStatus: "awaiting-first-model",
-    });
-    expect(outputs).to.not.have.property("anomalyEndpointName");
-    const training = readJson<{ States: Record<string, unknown> }>(
-      path.join(staging.outDir, "documents", "ml-training-state-machine.asl.json"),
-    );
-    expect(Object.keys(training.States)).to.include("Announce first model");
+  it("answers pulumi up's read of the Parameter Store as a running deployment, or a new account with --first-deployment", function () {
+    const values = { "sensor-analytics:app": "sensors" };
+    expect(Object.keys(synthParameterStore(values, "prod", false))).to.deep.equal([
+      "/sensor-analytics/sensors-prod/anomaly-model/promoted",
+    ]);
+    expect(synthParameterStore(values, "prod", true)).to.deep.equal({});
+    // Running: the endpoint is declared (prod above); a new account's first deployment leaves it out, which the
+    // Platform's own tests show (tests/unit/ml/anomaly-detection.test.ts).
+    expect(prod.countsByType["aws:sagemaker/endpoint:Endpoint"]).to.equal(1);
   });
 
   it("Pulumi.loadtest.yaml turns the fleet runner on: an awsx Fargate task definition per shard, the image from devices/Dockerfile, a least-privilege task role, no violations", function () {
@@ -273,10 +260,11 @@ describe("offline synth", function () {
       "package.json": JSON.stringify({ name: "demo", main: "lib.ts" }),
       "index.ts": ONE_RESOURCE_PROGRAM,
       "lib.ts": NOTHING_MODULE,
-      "Pulumi.dev.yaml": "config: {}\n",
     };
     const hijacked = tempProject({ ...files, "Pulumi.yaml": "name: demo\nruntime: nodejs\n" });
-    const err = await synthStack("dev", out, undefined, { projectDir: hijacked }).then(
+    // A stack file kept elsewhere (--stack-dir), as a user may keep theirs.
+    const stacks = stackDir("dev", []);
+    const err = await synthStack("dev", out, stacks, { projectDir: hijacked }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -307,7 +295,7 @@ describe("offline synth", function () {
     ]);
     // The same through the CLI, on this project: a list where Pulumi.yaml declares a string.
     const stacks = stackDir("typo", ["aws:region: eu-west-1", "sensor-analytics:databaseName: [telemetry]"]);
-    const cli = runCli(["--stack", "typo", "--stack-dir", stacks, "--out", out]);
+    const cli = await runCliHere(["--stack", "typo", "--stack-dir", stacks, "--out", out]);
     expect(cli.status).to.equal(1);
     expect(cli.stderr.trim().split("\n")).to.deep.equal([
       "synth: Stack 'typo' with configuration key 'databaseName' must be of type 'string'",
@@ -315,7 +303,7 @@ describe("offline synth", function () {
     ]);
   });
 
-  it("CLI: exits 1 with one message per problem for a stack file with several bad values", function () {
+  it("CLI: exits 1 with one message per problem for a stack file with several bad values", async function () {
     const dir = stackDir("broken", [
       "aws:region: eu-west-1",
       "sensor-analytics:sensorsPerRoom: -3",
@@ -323,7 +311,7 @@ describe("offline synth", function () {
       "sensor-analytics:etlSchedule: every day",
       "sensor-analytics:catalogDatabase: my-lake",
     ]);
-    const result = runCli(["--stack", "broken", "--stack-dir", dir, "--out", out]);
+    const result = await runCliHere(["--stack", "broken", "--stack-dir", dir, "--out", out]);
     expect(result.status).to.equal(1);
     const lines = result.stderr.trim().split("\n");
     expect(lines[0]).to.equal("synth: 4 problems in the configuration of Pulumi.broken.yaml:");
@@ -336,12 +324,12 @@ describe("offline synth", function () {
     for (const line of lines.slice(1)) expect(line).to.match(/\(got .*\) in Pulumi\.broken\.yaml; fix: /);
   });
 
-  it("CLI: --help documents the options; an unknown stack names the ones that exist", function () {
+  it("CLI: --help documents the options; an unknown stack names the ones that exist", async function () {
     const help = runCli(["--help"]);
     expect(help.status).to.equal(0);
     expect(help.stdout).to.contain("--stack, -s <name>");
     expect(help.stdout).to.contain("--first-deployment");
-    const missing = runCli(["--stack", "nope"]);
+    const missing = await runCliHere(["--stack", "nope"]);
     expect(missing.status).to.equal(1);
     expect(missing.stderr).to.match(/no stack file Pulumi.nope.yaml in .*; stacks: dev, loadtest, prod/);
   });
