@@ -33,7 +33,14 @@ import { IngestPipeline } from "./lake/ingest-pipeline";
 import { LocalObjectStore } from "./lake/object-store";
 import { lockDataDir, readClockFile, saveClockFile } from "./data-dir";
 import type { LocalOptions } from "./options";
-import { ensureLocalPki, localFleetFile, saveLocalFleetFile, type LocalPki } from "./pki";
+import {
+  databasePasswordFile,
+  ensureDatabasePassword,
+  ensureLocalPki,
+  localFleetFile,
+  saveLocalFleetFile,
+  type LocalPki,
+} from "./pki";
 import { TopicRules } from "./rule/topic-rules";
 import { CompressedSchedules } from "./schedules";
 import { HistoricalDatabase } from "./sources/historical-db";
@@ -163,8 +170,15 @@ export class LocalBackend {
         clock.startMs,
         log,
       );
-      const jdbcPort = await history.serve();
-      log(`historical database: PGlite on postgres://127.0.0.1:${jdbcPort} (pglite-socket)`);
+      const jdbc = {
+        host: "127.0.0.1",
+        username: config.database.existing?.username ?? "glue_reader",
+        password: ensureDatabasePassword(dataDir),
+      };
+      const jdbcPort = await history.serve(jdbc);
+      log(
+        `historical database: PGlite on postgres://${jdbc.username}@127.0.0.1:${jdbcPort} (SCRAM-SHA-256, password in ${databasePasswordFile(dataDir)})`,
+      );
 
       const pipelines = await LocalPipelines.create({
         config,
@@ -173,7 +187,7 @@ export class LocalBackend {
         dataDir,
         speed: options.speed,
         now,
-        jdbc: { host: "127.0.0.1", port: jdbcPort },
+        jdbc: { ...jdbc, port: jdbcPort },
         log,
       });
       const scope = { region: config.region, accountId: LOCAL_ACCOUNT };

@@ -117,7 +117,9 @@ function connect() {
 }
 
 document.getElementById("run-etl").addEventListener("click", async () => {
-  const response = await fetch("/api/etl", { method: "POST" });
+  // The server refuses state-changing requests without this run's token, which only this page carries.
+  const token = document.querySelector('meta[name="run-token"]').content;
+  const response = await fetch("/api/etl", { method: "POST", headers: { "x-run-token": token } });
   const body = await response.json();
   document.getElementById("run-etl").textContent = response.ok ? "ETL started" : body.error;
 });
