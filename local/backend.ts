@@ -99,7 +99,9 @@ export class LocalBackend {
 
   static async start(options: LocalOptions, log: Logger): Promise<LocalBackend> {
     const wallStart = performance.now();
-    const config = parsePlatformConfig(readStackFile(options.stack));
+    const stackFile = readStackFile(options.stack);
+    for (const warning of stackFile.warnings) log(`warning: ${warning}`);
+    const config = parsePlatformConfig(stackFile);
     const dataDir = path.resolve(options.dataDir);
     fs.mkdirSync(dataDir, { recursive: true });
     const release = lockDataDir(dataDir);
