@@ -95,6 +95,7 @@ export class MqttConnectionGuard extends Duplex {
 
   /** Follows the packet boundaries of a chunk; passes on what is allowed and holds the rest. */
   private inspect(chunk: Buffer): void {
+    if (this.destroyed) return;
     let i = 0;
     while (i < chunk.length) {
       const state = this.state;

@@ -149,12 +149,17 @@ export class DurableLog {
     return this.closedSegments.length + 1;
   }
 
-  /** Waits for in-flight appends, then closes the file. */
+  /**
+   * Waits for in-flight appends, then closes the file. The manifest then records the last LSN, so a segment
+   * deleted after a clean stop is known to have held nothing beyond it.
+   */
   async close(): Promise<void> {
     if (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
     if (this.closed) return;
     this.closed = true;
     fs.closeSync(this.fd);
+    this.active.lastLsn = this.nextLsn - 1;
+    this.trySaveManifest();
   }
 
   private createSegment(firstLsn: number): Segment {

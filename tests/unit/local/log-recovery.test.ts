@@ -42,15 +42,18 @@ describe("ingest log recovery", function () {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  /** Three segments of 300, 300 and 400 entries (LSNs 1-1000), the last one left active. */
-  async function threeSegments(): Promise<void> {
+  /**
+   * Three segments of 300, 300 and 400 entries (LSNs 1-1000), the last one left active; closed as at a clean
+   * stop, or left as by `kill -9` (every append acknowledged, nothing more).
+   */
+  async function threeSegments(stop: "clean" | "killed" = "clean"): Promise<void> {
     const { log } = DurableLog.open(dir, 0);
     await fill(log, 0, 300);
     log.requestRotation();
     await fill(log, 300, 300);
     log.requestRotation();
     await fill(log, 600, 400);
-    await log.close();
+    if (stop === "clean") await log.close();
   }
 
   it("loses only the frame a flipped byte damaged in the middle of the last segment, and names file and offset", async function () {
@@ -79,8 +82,8 @@ describe("ingest log recovery", function () {
     await again.log.close();
   });
 
-  it("reports a deleted last segment and never hands its LSNs out again", async function () {
-    await threeSegments();
+  it("reports a last segment deleted after a kill, and never hands its LSNs out again", async function () {
+    await threeSegments("killed");
     fs.rmSync(segments(dir).at(-1)!);
     const { log, replay, report } = DurableLog.open(dir, 0);
     expect(replay).to.have.length(600);
@@ -95,6 +98,16 @@ describe("ingest log recovery", function () {
     const again = DurableLog.open(dir, 0);
     expect(again.report.problems).to.deep.equal([]);
     await again.log.close();
+  });
+
+  it("reports a last segment deleted after a clean stop with the exact LSNs it held", async function () {
+    await threeSegments();
+    fs.rmSync(segments(dir).at(-1)!);
+    const { log, report } = DurableLog.open(dir, 0);
+    expect(report.lost).to.deep.equal({ entries: 400, exact: true });
+    expect(report.problems[0]).to.match(/^LSNs 601-1000 .* segment 0000000000000601\.log is missing/);
+    expect(log.nextSequence).to.equal(1001);
+    await log.close();
   });
 
   it("reports a deleted middle segment with the exact LSNs it held", async function () {
