@@ -188,19 +188,12 @@ function scanLegacySegment(bytes: Buffer, isLast: boolean): SegmentScan {
   while (offset < bytes.length) {
     const length = offset + LEGACY_HEADER_BYTES <= bytes.length ? bytes.readUInt32LE(offset) : Infinity;
     const end = offset + LEGACY_HEADER_BYTES + length;
-    if (end > bytes.length) {
-      if (isLast) tornTailAt = offset;
-      else
-        damaged.push({
-          offset,
-          length: bytes.length - offset,
-          afterLsn: entries.at(-1)?.lsn ?? 0,
-          beforeLsn: undefined,
-        });
+    if (end > bytes.length && isLast) {
+      tornTailAt = offset;
       break;
     }
-    const body = bytes.subarray(offset + LEGACY_HEADER_BYTES, end);
-    if (crc32(body) !== bytes.readUInt32LE(offset + 4)) {
+    const body = end <= bytes.length ? bytes.subarray(offset + LEGACY_HEADER_BYTES, end) : undefined;
+    if (!body || crc32(body) !== bytes.readUInt32LE(offset + 4)) {
       // Without a marker there is no next frame to find: the rest of the segment is lost.
       damaged.push({
         offset,

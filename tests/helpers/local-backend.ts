@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { readFleetFile } from "../../devices/fleet-file";
+import { parseAnomalySpec } from "../../devices/model/anomalies";
+import type { LocalOptions } from "../../local/options";
 
 export const ROOT = path.resolve(__dirname, "../..");
 
@@ -89,3 +91,24 @@ export const reading = (device: string, room: string, seq: number, extra: Record
     temperature_c: 20 + (seq % 7) / 10,
     ...extra,
   });
+
+/** Options for a backend started in-process (`LocalBackend.start`): the CLI's defaults, ports picked freely. */
+export function localOptions(dataDir: string, overrides: Partial<LocalOptions> = {}): LocalOptions {
+  return {
+    help: false,
+    devices: 4,
+    durationMs: undefined,
+    speed: 600,
+    port: 0,
+    mqttPort: 0,
+    dataDir,
+    stack: "dev",
+    intervalMs: 10_000,
+    anomalies: parseAnomalySpec("none"),
+    seed: "1",
+    fleet: true,
+    dashboard: false,
+    json: true,
+    ...overrides,
+  };
+}

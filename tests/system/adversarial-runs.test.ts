@@ -16,6 +16,8 @@ import { freshDataDir } from "../unit/local/helpers";
 const LAB = "sensors-dev-lab-001";
 const OFFICE = "sensors-dev-office-001";
 const BASE = ["--no-fleet", "--no-dashboard", "--devices", "2", "--mqtt-port", "0"];
+/** A run that replays, delivers, runs the final ETL and prints the JSON summary. */
+const SHORT_RUN = [...BASE, "--speed", "600", "--duration", "1s", "--json"];
 
 /** Waits for the process to exit, at most `ms`. */
 async function exited(run: BackendProcess, ms: number): Promise<number | null> {
@@ -113,16 +115,7 @@ describe("local backend under attack: its ingest log, its shutdown, its file des
       const bytes = fs.readFileSync(last);
       bytes[Math.floor(bytes.length / 2)] ^= 0x10;
       fs.writeFileSync(last, bytes);
-      damaged = startBackend([
-        ...BASE,
-        "--speed",
-        "600",
-        "--duration",
-        "1s",
-        "--data-dir",
-        dataDir,
-        "--json",
-      ]);
+      damaged = startBackend([...SHORT_RUN, "--data-dir", dataDir]);
       damagedCode = await exited(damaged, 150_000);
     });
 
@@ -177,16 +170,7 @@ describe("local backend under attack: its ingest log, its shutdown, its file des
       await publishThenKill(dataDir, 100);
       const last = segments(dataDir).at(-1)!;
       fs.rmSync(last);
-      const run = startBackend([
-        ...BASE,
-        "--speed",
-        "600",
-        "--duration",
-        "1s",
-        "--data-dir",
-        dataDir,
-        "--json",
-      ]);
+      const run = startBackend([...SHORT_RUN, "--data-dir", dataDir]);
       expect(await exited(run, 150_000)).to.equal(1);
       const summary = JSON.parse(run.stdout()) as RunSummary;
       expect(summary.problems.join("\n")).to.contain(`segment ${path.basename(last)} is missing`);

@@ -16,12 +16,11 @@ import { NOT_JSON_REASON } from "../../components/iot/rule-sql";
 import { dataTopic } from "../../components/telemetry/topics";
 import { readFleetFile } from "../../devices/fleet-file";
 import { createCertificateAuthority, issueDeviceCertificate } from "../../devices/pki";
-import { parseAnomalySpec } from "../../devices/model/anomalies";
 import { LocalBackend } from "../../local/backend";
 import { HANDSHAKE_TIMEOUT_MS, MAX_PENDING_CONNECTIONS_PER_SOURCE } from "../../local/broker/iot-core-limits";
 import { databasePasswordFile } from "../../local/pki";
 import type { RunSummary } from "../../local/summary";
-import { connectDevice, reading } from "../helpers/local-backend";
+import { connectDevice, localOptions, reading } from "../helpers/local-backend";
 
 const LAB = "sensors-dev-lab-001";
 const TOPIC = dataTopic("sensors-dev", "lab", LAB);
@@ -75,22 +74,7 @@ describe("local backend under attack: broker, rules, dashboard, database", funct
   before(async function () {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "adversarial-services-"));
     backend = await LocalBackend.start(
-      {
-        help: false,
-        devices: 2,
-        durationMs: undefined,
-        speed: 600,
-        port: 0,
-        mqttPort: 0,
-        dataDir,
-        stack: "dev",
-        intervalMs: 10_000,
-        anomalies: parseAnomalySpec("none"),
-        seed: "5",
-        fleet: false,
-        dashboard: true,
-        json: true,
-      },
+      localOptions(dataDir, { devices: 2, seed: "5", fleet: false, dashboard: true }),
       (line) => logs.push(line),
     );
     port = backend.parts.mqttPort;
