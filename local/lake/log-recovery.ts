@@ -146,14 +146,15 @@ export function recoverLog(dir: string, afterLsn: number, quarantineDir: string)
       const before = region.beforeLsn ?? (knownLast !== undefined ? knownLast + 1 : nextFirst);
       const from = Math.max(region.afterLsn === 0 ? segment.firstLsn : region.afterLsn + 1, afterLsn + 1);
       const to = before === undefined ? null : before - 1;
-      if (to === null) tailUnknown = true;
+      const reportedBefore = reportedDamage.has(key);
+      if (to === null && !reportedBefore) tailUnknown = true;
       damaged.push({
         file: segment.file,
         offset: region.offset,
         length: region.length,
         quarantinedAs,
         lostLsns: to !== null && to < from ? null : [from, to],
-        reportedBefore: reportedDamage.has(key),
+        reportedBefore,
       });
       reportedDamage.add(key);
     }
