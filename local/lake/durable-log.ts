@@ -168,7 +168,7 @@ export class DurableLog {
 
   /** Lists the live segments and the LSN reservation: what start-up expects to find. */
   private saveManifest(reservedThrough = this.manifest.reservedThrough): void {
-    this.manifest = {
+    const manifest: LogManifest = {
       ...this.manifest,
       reservedThrough,
       segments: [...this.closedSegments, this.active].map((s) => ({
@@ -176,7 +176,9 @@ export class DurableLog {
         ...(s.lastLsn === undefined ? {} : { lastLsn: s.lastLsn }),
       })),
     };
-    writeManifest(this.dir, this.manifest);
+    writeManifest(this.dir, manifest);
+    // Only what is on disk counts (a reservation above all).
+    this.manifest = manifest;
   }
 
   /** Outside the append path a failed manifest write is retried at the next change (it only lists). */
@@ -188,27 +190,40 @@ export class DurableLog {
     }
   }
 
+  /**
+   * Moves appends to a new segment. Out of descriptors (EMFILE) or any other failure to create it and list it,
+   * appends stay in the current segment and the rotation is tried again at the next write.
+   */
   private rotate(firstLsn: number): void {
+    const previous = { segment: this.active, fd: this.fd };
     const next = this.createSegment(firstLsn);
-    let fd: number;
+    let fd: number | undefined;
     try {
       fd = fs.openSync(next.file, "a");
+      previous.segment.lastLsn = firstLsn - 1;
+      this.closedSegments.push(previous.segment);
+      this.active = next;
+      fsyncDirectory(this.dir);
+      // Written before anything is appended to the new segment, so no acknowledged entry is in a segment the
+      // manifest does not list.
+      this.saveManifest();
     } catch (err) {
-      // EMFILE and the like: keep appending to the current segment; the rotation is retried on the next write.
+      if (this.active === next) {
+        this.closedSegments.pop();
+        previous.segment.lastLsn = undefined;
+        this.active = previous.segment;
+      }
+      if (fd !== undefined) {
+        fs.closeSync(fd);
+        fs.rmSync(next.file, { force: true });
+      }
       this.stats.rotationsDeferred++;
       process.emitWarning(`ingest log rotation deferred: ${(err as Error).message}`);
       return;
     }
-    fs.closeSync(this.fd);
     this.fd = fd;
-    this.active.lastLsn = firstLsn - 1;
-    this.closedSegments.push(this.active);
-    this.active = next;
+    fs.closeSync(previous.fd);
     this.rotateRequested = false;
-    fsyncDirectory(this.dir);
-    // Written before anything is appended to the new segment, so no acknowledged entry is in a segment the
-    // manifest does not list.
-    this.saveManifest();
   }
 
   private writeBatch(): void {
@@ -219,13 +234,21 @@ export class DurableLog {
       for (const resolve of this.idle.splice(0)) resolve();
       return;
     }
-    try {
-      if (this.rotateRequested) this.rotate(batch[0]!.lsn);
-      const last = batch[batch.length - 1]!.lsn;
-      if (last > this.manifest.reservedThrough) this.saveManifest(last + LSN_RESERVATION_BLOCK);
-    } catch (err) {
-      this.failBatch(batch, err as Error);
-      return;
+    if (this.rotateRequested) this.rotate(batch[0]!.lsn);
+    const last = batch[batch.length - 1]!.lsn;
+    if (last > this.manifest.reservedThrough) {
+      try {
+        this.saveManifest(last + LSN_RESERVATION_BLOCK);
+      } catch (err) {
+        // Nothing is acknowledged beyond the reservation. These appends fail (their publishers get no PUBACK and
+        // resend); their LSNs are simply never used. The log stays open and tries again with the next batch.
+        const failure = new Error(`ingest log could not reserve LSNs: ${(err as Error).message}`, {
+          cause: err,
+        });
+        for (const p of batch) p.done(failure, p.lsn);
+        this.writeBatch();
+        return;
+      }
     }
     const bytes = batch.length === 1 ? batch[0]!.frame : Buffer.concat(batch.map((p) => p.frame));
     fs.write(this.fd, bytes, 0, bytes.length, null, (writeError) => {

@@ -87,6 +87,25 @@ describe("local lake", function () {
       await reopened.close();
     });
 
+    it("keeps appending to the current segment when a new one cannot be created, and rotates later", async function () {
+      const { log } = DurableLog.open(dir, 0);
+      await append(log, "a");
+      // The next segment's file cannot be created (as when the process is out of descriptors).
+      const blocker = path.join(dir, `${String(2).padStart(16, "0")}.log`);
+      fs.mkdirSync(blocker);
+      log.requestRotation();
+      await append(log, "b");
+      expect(log.stats.rotationsDeferred).to.equal(1);
+      expect(log.segmentCount()).to.equal(1);
+      fs.rmdirSync(blocker);
+      await append(log, "c");
+      expect(log.segmentCount()).to.equal(2);
+      await log.close();
+      const { replay, report } = DurableLog.open(dir, 0);
+      expect(replay.map((e) => e.payload.toString())).to.deep.equal(["a", "b", "c"]);
+      expect(report.problems).to.deep.equal([]);
+    });
+
     it("deletes closed segments only once every entry in them is in the lake", async function () {
       const { log } = DurableLog.open(dir, 0);
       await append(log, "a");
