@@ -12,7 +12,7 @@ export = (async () => {
       ? (await findPromotedModel(config.deployment)) !== undefined
       : undefined;
   const platform = new Platform(config.deployment, { config, anomalyModelPromoted });
-  const { lake, telemetry, etl, analytics, anomaly, quicksight } = platform;
+  const { lake, telemetry, etl, analytics, anomaly, quicksight, fleetRunner } = platform;
 
   return {
     region: config.region,
@@ -59,5 +59,8 @@ export = (async () => {
     promotedModelParameter: anomaly.promotedModelParameter.name,
     quickSightDashboardUrl: quicksight?.dashboardUrl,
     anomalyScoringUrl: anomaly.scoringUrl,
+
+    // Load tests (fleetRunner set): what `npm run fleet:cloud -- --stack <stack> --run <name>` starts tasks with.
+    fleetRunner: fleetRunner?.output,
   };
 })();

@@ -14,6 +14,7 @@ import { parse as parseYaml } from "yaml";
 import { fleetDevices, deploymentName, DeviceIdentity } from "./telemetry/fleet";
 import { parseCidr, cidrsOverlap } from "./net/cidr";
 import { parseSchedule, ScheduleExpression } from "./schedule";
+import { readFleetRunnerSettings, type FleetRunnerSettings } from "./fleet-runner/settings";
 
 /** Pulumi project name, the namespace of every config key. */
 export const PROJECT = "sensor-analytics";
@@ -151,6 +152,8 @@ export interface PlatformConfig {
     /** Endpoint mode: an HTTPS Lambda function URL with IAM auth for ad-hoc anomaly scores. */
     readonly scoringUrl: boolean;
   };
+  /** The simulated fleet on ECS Fargate for load tests; `undefined` (off) unless the stack sets `fleetRunner`. */
+  readonly fleetRunner?: FleetRunnerSettings;
 }
 
 /** One thing wrong with a stack's configuration. */
@@ -199,7 +202,12 @@ export interface RawStackConfig {
 
 /** A key declared in Pulumi.yaml's `config:` block. */
 export interface DeclaredKey {
-  readonly type: "string" | "integer" | "boolean" | "array";
+  /**
+   * The Pulumi type. Absent for structured keys (an object such as `fleetRunner`): Pulumi's project config
+   * types are string, integer, boolean and array, and the CLI does not type-check an untyped key, so this
+   * module validates it field by field.
+   */
+  readonly type?: "string" | "integer" | "boolean" | "array";
   readonly description: string;
   readonly default?: unknown;
   readonly secret?: boolean;
@@ -396,6 +404,16 @@ class ConfigReader {
       );
     }
     return items;
+  }
+
+  /** A structured (map) value; reports and returns `undefined` when it is not a map. */
+  object(key: string): Record<string, unknown> | undefined {
+    const value = this.value(key);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      this.problem(key, "must be a map of settings", `write it as a YAML map under ${this.full(key)}`);
+      return undefined;
+    }
+    return value as Record<string, unknown>;
   }
 
   secret(key: string): SecretString | undefined {
@@ -654,6 +672,22 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     );
   }
 
+  // Load tests: the simulated fleet as Fargate tasks. Off unless the stack sets fleetRunner with shards.
+  const runnerValue = r.object("fleetRunner");
+  const fleetRunner =
+    runnerValue === undefined
+      ? undefined
+      : readFleetRunnerSettings(runnerValue, (field, message, fix, value) =>
+          r.problem(field === "" ? "fleetRunner" : `fleetRunner.${field}`, message, fix, value),
+        );
+  if (runnerValue && Object.keys(runnerValue).length > 0 && !fleetProvisioning) {
+    r.problem(
+      "fleetRunner",
+      "needs fleetProvisioning: the runner's devices register by claim (the certificates of thousands of devices fit neither stack state nor Secrets Manager's 64 KB secrets)",
+      "set sensor-analytics:fleetProvisioning to true in this stack",
+    );
+  }
+
   if (r.problems.length > 0) return undefined;
   const deployment = deploymentName(app, raw.stack);
   return {
@@ -703,6 +737,7 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
       scoringSchedule: scoringSchedule!,
       scoringUrl,
     },
+    fleetRunner,
   };
 }
 

@@ -74,3 +74,14 @@ export type { MlStateMachineArgs } from "./ml/ml-state-machine";
 export { MlFunction } from "./ml/ml-function";
 export type { MlFunctionArgs } from "./ml/ml-function";
 export * from "./ml/model-settings";
+
+// Load tests: the simulated fleet as ECS Fargate tasks (awsx), its settings, network and the output fleet:cloud reads.
+export { SensorFleetRunner } from "./fleet-runner/fleet-runner";
+export type { SensorFleetRunnerArgs, FleetRunnerImageArgs } from "./fleet-runner/fleet-runner";
+export { FleetRunnerNetwork, TASK_INTERFACE_ENDPOINTS } from "./fleet-runner/network";
+export type { FleetRunnerNetworkArgs } from "./fleet-runner/network";
+export * from "./fleet-runner/settings";
+export * from "./fleet-runner/outputs";
+export { taskRolePolicy, executionRolePolicy } from "./fleet-runner/iam-documents";
+export * from "./telemetry/load-profile";
+export * from "./telemetry/durations";

@@ -195,9 +195,34 @@ export class AwsMocks implements pulumi.runtime.Mocks {
     state: Record<string, unknown>;
   } {
     const inputs = args.inputs as Record<string, unknown>;
-    if (!args.custom) return { id: undefined, state: {} };
+    if (!args.custom) return { id: undefined, state: this.componentState(args.type, args.name, inputs) };
     const computed = this.computedState(args.type, args.name, inputs);
     return { id: computed.id, state: { ...inputs, ...computed.state } };
+  }
+
+  /**
+   * Outputs of multi-language components (awsx), which run in their provider's process, not under the mocks:
+   * the outputs the program reads, so it runs on (their inputs are recorded like any resource's). Components
+   * written in this program compute their own outputs and get none here.
+   */
+  private componentState(
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const { region, accountId: acct, partition: p } = this;
+    switch (type) {
+      case "awsx:ecr:Image":
+        return { imageUri: `${String(inputs.repositoryUrl)}@sha256:${hex(`${type}::${name}`, 64)}` };
+      case "awsx:ecs:FargateTaskDefinition":
+      case "awsx:ecs:EC2TaskDefinition": {
+        const family = typeof inputs.family === "string" ? inputs.family : autoName(name, `${type}::${name}`);
+        const arn = `arn:${p}:ecs:${region}:${acct}:task-definition/${family}:1`;
+        return { taskDefinition: { arn, family, revision: 1 }, loadBalancers: [] };
+      }
+      default:
+        return {};
+    }
   }
 
   /** ID and computed attributes for one resource type. */
@@ -335,8 +360,48 @@ export class AwsMocks implements pulumi.runtime.Mocks {
         return ec2Id("rtb", seed, p, region, acct, "route-table");
       case "aws:ec2/securityGroup:SecurityGroup":
         return ec2Id("sg", seed, p, region, acct, "security-group", { name: named() });
-      case "aws:ec2/vpcEndpoint:VpcEndpoint":
-        return ec2Id("vpce", seed, p, region, acct, "vpc-endpoint", { prefixListId: `pl-${hex(seed, 8)}` });
+      case "aws:ec2/vpcEndpoint:VpcEndpoint": {
+        const id = `vpce-${hex(seed, 17)}`;
+        const service = (str("serviceName") ?? "").split(".").slice(3).join(".");
+        return ec2Id("vpce", seed, p, region, acct, "vpc-endpoint", {
+          prefixListId: `pl-${hex(seed, 8)}`,
+          dnsEntries:
+            inputs.vpcEndpointType === "Interface"
+              ? [
+                  {
+                    dnsName: `${id}-${hex(`${seed}dns`, 8)}.${service}.${region}.vpce.amazonaws.com`,
+                    hostedZoneId: `Z${hex(`${region}vpce`, 13).toUpperCase()}`,
+                  },
+                ]
+              : [],
+        });
+      }
+      case "aws:route53/zone:Zone": {
+        const zoneId = `Z${hex(seed, 20).toUpperCase()}`;
+        return {
+          id: zoneId,
+          state: { zoneId, arn: `arn:${p}:route53:::hostedzone/${zoneId}`, nameServers: [] },
+        };
+      }
+      case "aws:ecr/repository:Repository": {
+        const repository = named();
+        return {
+          id: repository,
+          state: {
+            name: repository,
+            arn: `arn:${p}:ecr:${region}:${acct}:repository/${repository}`,
+            registryId: acct,
+            repositoryUrl: `${acct}.dkr.ecr.${region}.amazonaws.com/${repository}`,
+          },
+        };
+      }
+      case "aws:ecs/cluster:Cluster": {
+        const cluster = named();
+        return {
+          id: cluster,
+          state: { name: cluster, arn: `arn:${p}:ecs:${region}:${acct}:cluster/${cluster}` },
+        };
+      }
       case "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
         return ec2Id("pcx", seed, p, region, acct, "vpc-peering-connection", { acceptStatus: "active" });
       case "aws:ec2/flowLog:FlowLog":

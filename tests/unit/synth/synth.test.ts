@@ -154,6 +154,42 @@ describe("offline synth", function () {
     );
   });
 
+  it("Pulumi.loadtest.yaml turns the fleet runner on: an awsx Fargate task definition per shard, the image from devices/Dockerfile, a least-privilege task role, no violations", async function () {
+    const loadtest = await synthStack("loadtest", out);
+    expect(loadtest.policy.mandatory).to.deep.equal([]);
+    const rows = readJson<ResourceRow[]>(path.join(out, "loadtest", "resources.json"));
+    const ofType = (type: string) => rows.filter((r) => r.type === type);
+    expect(ofType("aws:ecs/cluster:Cluster").map((c) => c.inputs.name)).to.deep.equal([
+      "sensors-loadtest-fleet-runner",
+    ]);
+    // fleetRunner.shards: 10 in the stack file: ten task definitions, each with its own --shard i/10.
+    const shards = ofType("awsx:ecs:FargateTaskDefinition").map((t) => {
+      const command = (t.inputs.container as { command: string[] }).command;
+      return command[command.indexOf("--shard") + 1];
+    });
+    expect(shards).to.deep.equal(Array.from({ length: 10 }, (_, i) => `${i + 1}/10`));
+    const [image] = ofType("awsx:ecr:Image");
+    expect(image!.inputs).to.deep.include({ context: "devices", dockerfile: "devices/Dockerfile" });
+    expect(fs.existsSync(path.join(PROJECT_DIR, image!.inputs.dockerfile as string))).to.equal(true);
+    const task = readJson<{ Statement: { Action: string[]; Resource: string[] }[] }>(
+      path.join(out, "loadtest", "documents", "iam-fleet-runner-task.json"),
+    );
+    const actions = task.Statement.flatMap((st) => st.Action);
+    expect(actions.some((a) => a.startsWith("iot:") || a === "*" || a.endsWith(":*"))).to.equal(false);
+    expect(
+      task.Statement.flatMap((st) => st.Resource).some((r) => r === "*" || r === "arn:aws:s3:::*"),
+    ).to.equal(false);
+    const outputs = readJson<{ fleetRunner: { taskDefinitionArns: string[] } }>(
+      path.join(out, "loadtest", "outputs.json"),
+    );
+    expect(outputs.fleetRunner.taskDefinitionArns).to.have.length(10);
+    // The shipped stacks leave it off.
+    for (const stack of ["dev", "prod"]) {
+      const types = readJson<ResourceRow[]>(path.join(out, stack, "resources.json")).map((r) => r.type);
+      expect(types.filter((t) => t.startsWith("awsx:") || t.startsWith("aws:ecs"))).to.deep.equal([]);
+    }
+  });
+
   it("keeps the URNs of a default stack stable (renaming a child replaces it)", function () {
     const urns = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"))
       .filter(
@@ -232,6 +268,6 @@ describe("offline synth", function () {
     expect(help.stdout).to.contain("--first-deployment");
     const missing = runCli(["--stack", "nope"]);
     expect(missing.status).to.equal(1);
-    expect(missing.stderr).to.match(/no stack file Pulumi.nope.yaml in .*; stacks: dev, prod/);
+    expect(missing.stderr).to.match(/no stack file Pulumi.nope.yaml in .*; stacks: dev, loadtest, prod/);
   });
 });
