@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parsePlatformConfig, PlatformConfig, RawStackConfig } from "./config";
+import { checkNamespaces } from "./config-namespaces";
 import { findPlaceholders, isNonDeploymentAccount, placeholderMessage } from "./placeholders";
 
 /** The engine's configuration as {@link RawStackConfig}. */
@@ -28,6 +29,9 @@ export async function loadPlatformConfig(): Promise<PlatformConfig> {
   const raw = readRuntimeConfig();
   let config: PlatformConfig;
   try {
+    const namespaces = checkNamespaces(raw);
+    for (const warning of namespaces.warnings) void pulumi.log.warn(warning);
+    if (namespaces.problems.length > 0) throw new ConfigError(namespaces.problems, raw.stackFile);
     config = parsePlatformConfig(raw);
   } catch (err) {
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);

@@ -5,7 +5,30 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
-import { PROJECT, PROJECT_DIR, RawStackConfig } from "./config";
+import { ConfigError, PROJECT, PROJECT_DIR, RawStackConfig } from "./config";
+import { checkNamespaces } from "./config-namespaces";
+
+/**
+ * A stack file that cannot be read as YAML: names the file, the line and the column. CLIs exit 2 on it, as on
+ * any bad input.
+ */
+export class StackFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    reason: string,
+  ) {
+    super(`${file}:${line}:${column}: not valid YAML: ${reason}; fix the file there`);
+    this.name = "StackFileError";
+  }
+}
+
+/** A stack file as read from disk, with what was found outside the project's namespace. */
+export interface StackFile extends RawStackConfig {
+  /** Keys nothing reads (another provider's unknown settings, unknown namespaces), with suggestions. */
+  readonly warnings: readonly string[];
+}
 
 /** Stands in for a `secure:` value that only the Pulumi CLI (with the stack's key) could decrypt. */
 export const PLACEHOLDER_SECRET = "offline-placeholder-secret";
@@ -31,7 +54,9 @@ export interface StackValue {
 /**
  * Reads `Pulumi.<stack>.yaml` (or `.yml`) the way the CLI does: scalars keep their text as written (`5.0` stays
  * "5.0"), lists and maps become JSON, `secure:` values stay encrypted; keys without a namespace belong to the
- * project. @throws Error naming the file when it is missing, not YAML, or not a map.
+ * project.
+ * @throws StackFileError naming file, line and column when it is not valid YAML
+ * @throws Error naming the file when it is missing or not a YAML map.
  */
 export function readStackValues(
   projectName: string,
@@ -48,8 +73,14 @@ export function readStackValues(
         `Create one (copy Pulumi.dev.yaml) or pass --stack with one of those names`,
     );
   }
-  const doc = parseDocument(fs.readFileSync(path.join(projectDir, stackFile), "utf8"));
-  if (doc.errors.length > 0) throw new Error(`${stackFile} is not valid YAML: ${doc.errors[0]!.message}`);
+  const file = path.join(projectDir, stackFile);
+  const doc = parseDocument(fs.readFileSync(file, "utf8"));
+  const [error] = doc.errors;
+  if (error) {
+    const at = error.linePos?.[0] ?? { line: 0, col: 0 };
+    const shown = path.relative(process.cwd(), file) || file;
+    throw new StackFileError(shown, at.line, at.col, error.message.split(" at line ")[0]!);
+  }
   const config = doc.get("config", true) as Node | undefined | null;
   const values = new Map<string, StackValue>();
   if (config === undefined || config === null || (isScalar(config) && config.value === null)) {
@@ -93,8 +124,11 @@ export function goJson(value: unknown): string {
  * Loads `Pulumi.<stack>.yaml` as the engine hands it to a program, without Pulumi.yaml's defaults (the
  * program's config parser applies them): values as the CLI holds them, a `secure:` value as
  * {@link PLACEHOLDER_SECRET} marked secret.
+ * @throws StackFileError naming file, line and column when it is not valid YAML
+ * @throws ConfigError when a key's namespace is a misspelling of the project's (see `config-namespaces.ts`)
+ * @throws Error naming the file when it is missing or not a YAML map.
  */
-export function readStackFile(stack: string, projectDir: string = PROJECT_DIR): RawStackConfig {
+export function readStackFile(stack: string, projectDir: string = PROJECT_DIR): StackFile {
   const { stackFile, values: entries } = readStackValues(PROJECT, stack, projectDir);
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
@@ -102,5 +136,7 @@ export function readStackFile(stack: string, projectDir: string = PROJECT_DIR): 
     values[key] = value.secure ? PLACEHOLDER_SECRET : value.text;
     if (value.secure) secretKeys.add(key);
   }
-  return { stack, stackFile, values, secretKeys };
+  const namespaces = checkNamespaces({ stackFile, values, secretKeys });
+  if (namespaces.problems.length > 0) throw new ConfigError(namespaces.problems, stackFile);
+  return { stack, stackFile, values, secretKeys, warnings: namespaces.warnings };
 }

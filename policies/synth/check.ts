@@ -4,11 +4,15 @@
  * project) the program's own configuration rules on the values the CLI would hand it. The program applies the
  * same rules when it runs; checking first only fails sooner, never passes more.
  */
-import { parsePlatformConfig, PROJECT } from "../../components/config";
+import { ConfigError, parsePlatformConfig, PROJECT } from "../../components/config";
+import { checkNamespaces } from "../../components/config-namespaces";
 import { loadProject, PulumiProject } from "../../components/testing/project";
 import { loadStackConfig, ProgramConfig } from "../../components/testing/stack-config";
 
-/** @throws StackConfigError (the CLI's messages), ConfigError (every problem the program would report). */
+/**
+ * @throws StackFileError (not YAML: file, line, column), StackConfigError (the CLI's messages), ConfigError
+ * (every problem the program would report).
+ */
 export function checkStack(
   projectDir: string,
   stack: string,
@@ -17,7 +21,10 @@ export function checkStack(
   const project = loadProject(projectDir);
   const config = loadStackConfig(project, stack, stackDir);
   if (project.name === PROJECT) {
-    parsePlatformConfig({ ...config, stack, secretKeys: new Set(config.secretKeys) });
+    const raw = { ...config, stack, secretKeys: new Set(config.secretKeys) };
+    const namespaces = checkNamespaces(raw);
+    if (namespaces.problems.length > 0) throw new ConfigError(namespaces.problems, config.stackFile);
+    parsePlatformConfig(raw);
   }
   return { project, config };
 }

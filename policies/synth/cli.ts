@@ -10,7 +10,7 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError, PROJECT_DIR } from "../../components/config";
-import { listStacks } from "../../components/stack-files";
+import { listStacks, StackFileError } from "../../components/stack-files";
 import { StackConfigError } from "../../components/testing/stack-config";
 import { checkStack } from "./check";
 import type { SynthResult } from "./synth";
@@ -41,7 +41,8 @@ Example values left in a stack file (Pulumi.prod.yaml ships some, marked "# EXAM
 warnings (the offline engine deploys into the AWS documentation's example account); \`pulumi up\` into a
 real account refuses them.
 
-Exit status: 0 when the stack is valid and has no mandatory policy violation, 1 otherwise.`;
+Exit status: 0 when the stack is valid and has no mandatory policy violation, 2 when its stack file is not
+valid YAML, 1 otherwise.`;
 
 function printSummary(result: SynthResult): void {
   const lines = [
@@ -52,9 +53,7 @@ function printSummary(result: SynthResult): void {
   for (const [type, count] of Object.entries(result.countsByType).sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  ${type.padEnd(width)}  ${count}`);
   }
-  if (result.warnings.length > 0) {
-    lines.push(`Warnings (${result.warnings.length}):`, ...result.warnings.map((w) => `  ${w}`));
-  }
+  if (result.warnings.length > 0) lines.push(`Warnings: ${result.warnings.length} (on stderr)`);
   const { mandatory, advisory, results } = result.policy;
   lines.push(
     `Policy pack: ${results.length} policies, ${mandatory.length} mandatory and ${advisory.length} advisory violations`,
@@ -72,7 +71,7 @@ async function failureLines(err: unknown): Promise<string[]> {
       `synth: (the Pulumi CLI's stack-config validation of ${err.stackFile}; \`pulumi up\` stops at the first)`,
     ];
   }
-  if (err instanceof ConfigError) return [`synth: ${err.message}`];
+  if (err instanceof ConfigError || err instanceof StackFileError) return [`synth: ${err.message}`];
   const { ProgramFailedError } = await import("../../components/testing/run-program");
   const { SynthError } = await import("./synth");
   if (err instanceof ProgramFailedError || err instanceof SynthError) return [`synth: ${err.message}`];
@@ -119,12 +118,13 @@ export async function main(argv: string[]): Promise<number> {
     const result = await synthStack(stack, path.resolve(args.out!), stackDir, {
       firstDeployment: args["first-deployment"],
     });
+    for (const warning of result.warnings) console.error(`synth: warning: ${warning}`);
     if (args.json) console.log(JSON.stringify(result, null, 2));
     else printSummary(result);
     return result.policy.mandatory.length > 0 ? 1 : 0;
   } catch (err) {
     for (const line of await failureLines(err)) console.error(line);
-    return 1;
+    return err instanceof StackFileError ? 2 : 1;
   }
 }
 

@@ -30,7 +30,9 @@ async function freshDeployment(prefix: string) {
   const config: PlatformConfig = parsePlatformConfig(readStackFile("dev"));
   const dataDir = await freshDataDir(prefix);
   const database = await HistoricalDatabase.open(path.join(dataDir, "pglite"));
-  const port = await database.serve();
+  // The database's credentials: what RDS keeps in its managed secret, and the JDBC connection uses.
+  const credentials = { username: "historian_admin", password: "demo-database-password" };
+  const port = await database.serve(credentials);
   const duckdb = await DuckDBInstance.create(":memory:");
   const setup = await duckdb.connect();
   for (const macro of DUCKDB_COMPAT_MACROS) await setup.run(macro);
@@ -43,7 +45,7 @@ async function freshDeployment(prefix: string) {
     dataDir,
     speed: 100_000,
     now: () => NOW,
-    jdbc: { host: "127.0.0.1", port },
+    jdbc: { host: "127.0.0.1", port, ...credentials },
     log: () => undefined,
   });
   // The seed function as the stack invokes it, with the credentials RDS keeps in Secrets Manager; it reaches
@@ -52,7 +54,7 @@ async function freshDeployment(prefix: string) {
   const secrets = mockClient(secretsClient);
   secrets
     .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
-    .resolves({ SecretString: JSON.stringify({ username: "historian_admin", password: "local" }) });
+    .resolves({ SecretString: JSON.stringify(credentials) });
   const seed = createSeedHandler(
     { host: "127.0.0.1", port, database: config.database.name, secretArn: SECRET_ARN },
     {
