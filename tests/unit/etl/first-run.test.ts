@@ -80,7 +80,8 @@ async function freshDeployment(prefix: string) {
     const client = new Client({
       host: "127.0.0.1",
       port,
-      user: "historian_admin",
+      user: credentials.username,
+      password: credentials.password,
       database: config.database.name,
     });
     await client.connect();
