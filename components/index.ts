@@ -15,7 +15,8 @@ export * from "./lake/layout";
 export * from "./telemetry/schema";
 export * from "./telemetry/topics";
 export * from "./telemetry/fleet";
-export { registerDocument, registeredDocuments } from "./documents";
+export { documentScope, documentsOf, registerDocument, registeredDocuments } from "./documents";
+export type { DocumentKind, GeneratedDocument } from "./documents";
 
 // Ingest: device identity, topic rules, Firehose into the lake.
 export { TelemetryPipeline } from "./iot/telemetry-pipeline";

@@ -8,7 +8,7 @@ import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
 import { AnomalyDetection } from "./ml/anomaly-detection";
 import { buildModelSettings } from "./ml/model-settings";
 import { demoHistoryRequest } from "./sources/demo-history";
-import { SensorFleetRunner } from "./fleet-runner/fleet-runner";
+import { SensorFleetRunner, type FleetRunnerImageArgs } from "./fleet-runner/fleet-runner";
 
 export interface PlatformArgs {
   /** The validated stack configuration (see `components/config.ts`). */
@@ -19,6 +19,12 @@ export interface PlatformArgs {
    * has; see `AnomalyDetectionArgs.modelPromoted`.
    */
   readonly anomalyModelPromoted?: boolean;
+  /**
+   * How the fleet runner's simulator image is built (only when the config sets `fleetRunner`), relative to the
+   * project directory `pulumi up` runs in.
+   * @default - this template's layout: context `devices`, `devices/Dockerfile`
+   */
+  readonly fleetRunnerImage?: FleetRunnerImageArgs;
 }
 
 /**
@@ -199,7 +205,7 @@ export class Platform extends pulumi.ComponentResource {
           claim,
           kmsKeyArn: this.lake.kmsKey.arn,
           // Relative to the project directory, Pulumi's working directory (`npm run fleet:bundle` fills dist/).
-          image: { context: "devices", dockerfile: "devices/Dockerfile" },
+          image: args.fleetRunnerImage ?? { context: "devices", dockerfile: "devices/Dockerfile" },
           accessLogBucket: this.lake.buckets.logs,
           logRetentionDays: config.logRetentionDays,
           protectData: config.protectData,

@@ -139,7 +139,7 @@ export class Etl extends pulumi.ComponentResource {
           },
         }),
       );
-    registerDocument(`iam-${name}-glue-access`, "json", access);
+    registerDocument(this, `iam-${name}-glue-access`, "json", access);
     const accessPolicy = new aws.iam.RolePolicy(
       `${name}-glue-access`,
       { role: this.foundation.role.id, policy: pulumi.jsonStringify(access) },

@@ -101,7 +101,7 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
           schemaTable: databaseName && tableName ? { databaseName, tableName } : undefined,
         }),
       );
-    registerDocument(`iam-firehose-${label}-role`, "json", policy);
+    registerDocument(this, `iam-firehose-${label}-role`, "json", policy);
     this.role = new aws.iam.Role(
       `${name}-role`,
       {

@@ -5,7 +5,7 @@ import { accountScopeOutput } from "../shared/aws-scope";
 import type { DeviceIdentity } from "../telemetry/fleet";
 import { buildDevicePolicyDocument, ROOM_ATTRIBUTE } from "./policy-document";
 import { devicePolicyName, thingGroupName, thingTypeName } from "./naming";
-import type { FleetFile } from "../../devices/fleet-file";
+import type { FleetFile } from "../telemetry/fleet-file";
 import { buildCredentialsBundle, DeviceCredentials } from "./credentials";
 import { FleetProvisioning } from "./fleet-provisioning";
 
@@ -90,7 +90,7 @@ export class DeviceFleet extends pulumi.ComponentResource {
     this.thingGroups = groups;
 
     const document = scope.apply((s) => buildDevicePolicyDocument({ ...s, deployment }));
-    registerDocument("iot-device-policy", "json", document);
+    registerDocument(this, "iot-device-policy", "json", document);
     this.policy = new aws.iot.Policy(
       `${name}-device-policy`,
       { name: devicePolicyName(deployment), policy: pulumi.jsonStringify(document), tags },

@@ -138,11 +138,11 @@ export class AnomalyDetection extends pulumi.ComponentResource {
       );
     const scope = accountScopeOutput(this);
     const image = aws.sagemaker.getPrebuiltEcrImageOutput({ repositoryName: RCF_REPOSITORY }, child);
-    registerDocument("ml-model-settings", "json", args.model);
+    registerDocument(this, "ml-model-settings", "json", args.model);
 
     // Topics: anomaly alerts (people watching rooms) apart from failures and alarms (people running the platform).
     const keyPolicy = scope.apply(notificationKeyPolicy);
-    registerDocument("kms-ml-notifications-key-policy", "json", keyPolicy);
+    registerDocument(this, "kms-ml-notifications-key-policy", "json", keyPolicy);
     const topicKey = new aws.kms.Key(
       `${name}-topics-key`,
       {
@@ -183,7 +183,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
           imageRepositoryArn: `arn:${s.partition}:ecr:${s.region}:${registryId}:repository/${RCF_REPOSITORY}`,
         }),
       );
-    registerDocument("iam-ml-sagemaker-role", "json", sageMakerPolicy);
+    registerDocument(this, "iam-ml-sagemaker-role", "json", sageMakerPolicy);
     this.sageMakerRole = new aws.iam.Role(
       `${name}-sagemaker-role`,
       {

@@ -161,7 +161,7 @@ export async function runUnderMocks<T>(
     await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
     const documents = await Promise.all(
       registeredDocuments().map(async (d) => ({
-        name: d.name,
+        name: d.fileName,
         kind: d.kind,
         content: await resolve(d.content),
       })),

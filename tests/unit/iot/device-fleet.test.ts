@@ -5,7 +5,7 @@ import { isSecretValue, MOCK_ACCOUNT_ID } from "../../../components/testing";
 import { buildClaimPolicyDocument, buildDevicePolicyDocument } from "../../../components/iot/policy-document";
 import { buildProvisioningTemplateBody } from "../../../components/iot/provisioning";
 import { DeviceFleet } from "../../../components/iot/device-fleet";
-import { parseFleetFile } from "../../../devices/fleet-file";
+import { parseFleetFile } from "../../../components/telemetry/fleet-file";
 import { AMAZON_ROOT_CA_1_PEM } from "../../../components/iot/amazon-root-ca";
 import { X509Certificate } from "crypto";
 
