@@ -12,7 +12,8 @@ export = (async () => {
       ? (await findPromotedModel(config.deployment)) !== undefined
       : undefined;
   const platform = new Platform(config.deployment, { config, anomalyModelPromoted });
-  const { lake, telemetry, etl, analytics, anomaly, quicksight, fleetRunner } = platform;
+  const { lake, telemetry, etl, analytics, anomaly, quicksight, fleetRunner, realtime, api, pollers } =
+    platform;
 
   return {
     region: config.region,
@@ -59,6 +60,21 @@ export = (async () => {
     promotedModelParameter: anomaly.promotedModelParameter.name,
     quickSightDashboardUrl: quicksight?.dashboardUrl,
     anomalyScoringUrl: anomaly.scoringUrl,
+
+    // More ways in and out (each when its setting is on): the ingest stream, the real-time table, the HTTP API
+    // (with the client policies to attach in IAM mode), the pollers' functions.
+    ingestStream: telemetry.stream ? { name: telemetry.stream.name, arn: telemetry.stream.arn } : undefined,
+    realtimeTable: realtime?.tableName,
+    httpApi: api
+      ? {
+          url: api.url,
+          ingestClientPolicyArn: api.clientPolicies?.ingest.arn,
+          readClientPolicyArn: api.clientPolicies?.read?.arn,
+        }
+      : undefined,
+    pollers: pollers
+      ? Object.fromEntries(Object.entries(pollers.pollers).map(([n, p]) => [n, p.function.name]))
+      : undefined,
 
     // Load tests (fleetRunner set): what `npm run fleet:cloud -- --stack <stack> --run <name>` starts tasks with.
     fleetRunner: fleetRunner?.output,

@@ -85,3 +85,24 @@ export * from "./fleet-runner/outputs";
 export { taskRolePolicy, executionRolePolicy } from "./fleet-runner/iam-documents";
 export * from "./telemetry/load-profile";
 export * from "./telemetry/durations";
+
+// More ways in and out: the Kinesis ingest stream with real-time aggregates in DynamoDB, the HTTP API (HTTPS
+// ingestion, latest state), scheduled REST pollers; the validation every source shares.
+export { IngestStream } from "./streaming/ingest-stream";
+export type { IngestStreamArgs } from "./streaming/ingest-stream";
+export { RealtimeAggregates } from "./streaming/realtime-aggregates";
+export type { RealtimeAggregatesArgs } from "./streaming/realtime-aggregates";
+export { TelemetryApi } from "./api/telemetry-api";
+export type { TelemetryApiArgs } from "./api/telemetry-api";
+export { RestPollers } from "./pollers/rest-pollers";
+export type { RestPollersArgs, DeployedPoller } from "./pollers/rest-pollers";
+export type { DeliveryResources } from "./streaming/delivery-resources";
+export * from "./streaming/stream-settings";
+export * from "./streaming/realtime-layout";
+export * from "./api/api-settings";
+export * from "./api/routes";
+export * from "./pollers/poller-settings";
+export * from "./pollers/mapping";
+export * from "./pollers/jsonpath";
+export * from "./ingest/reading-validation";
+export * from "./ingest/delivery-targets";

@@ -8,6 +8,10 @@ import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
 import { AnomalyDetection } from "./ml/anomaly-detection";
 import { buildModelSettings } from "./ml/model-settings";
 import { SensorFleetRunner } from "./fleet-runner/fleet-runner";
+import { RealtimeAggregates } from "./streaming/realtime-aggregates";
+import type { DeliveryResources } from "./streaming/delivery-resources";
+import { TelemetryApi } from "./api/telemetry-api";
+import { RestPollers } from "./pollers/rest-pollers";
 
 export interface PlatformArgs {
   /** The validated stack configuration (see `components/config.ts`). */
@@ -34,6 +38,12 @@ export class Platform extends pulumi.ComponentResource {
   public readonly etl: Etl;
   /** Present when the stack sets `fleetRunner` (load tests on ECS Fargate). */
   public readonly fleetRunner?: SensorFleetRunner;
+  /** Present with `ingestStream: kinesis`: the latest reading per device and hourly room aggregates. */
+  public readonly realtime?: RealtimeAggregates;
+  /** Present when the stack sets `httpApi`. */
+  public readonly api?: TelemetryApi;
+  /** Present when the stack lists `pollers`. */
+  public readonly pollers?: RestPollers;
 
   constructor(name: string, args: PlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:index:Platform", name, {}, opts);
@@ -70,10 +80,16 @@ export class Platform extends pulumi.ComponentResource {
         logRetentionDays: config.logRetentionDays,
         protectData: config.protectData,
         iotLogLevel: config.iotLogLevel === "DISABLED" ? false : config.iotLogLevel,
+        stream: config.ingestStream,
         tags,
       },
       { parent: this },
     );
+    ({
+      realtime: this.realtime,
+      api: this.api,
+      pollers: this.pollers,
+    } = this.ingestSources(name, config, tags));
 
     this.analytics = new AthenaAnalytics(
       `${name}-analytics`,
@@ -208,5 +224,69 @@ export class Platform extends pulumi.ComponentResource {
     }
 
     this.registerOutputs({ bucketNames: this.lake.bucketNames, kmsKeyArn: this.lake.kmsKey.arn });
+  }
+
+  /** The ways in besides MQTT (HTTPS, pollers) and the real-time aggregates of the ingest stream. */
+  private ingestSources(
+    name: string,
+    config: PlatformConfig,
+    tags: Record<string, string>,
+  ): { realtime?: RealtimeAggregates; api?: TelemetryApi; pollers?: RestPollers } {
+    const { stream, ingest } = this.telemetry;
+    const common = {
+      deployment: config.deployment,
+      kmsKeyArn: this.lake.kmsKey.arn,
+      logRetentionDays: config.logRetentionDays,
+      tags,
+    };
+    const realtime =
+      stream && config.ingestStream
+        ? new RealtimeAggregates(
+            `${name}-realtime`,
+            {
+              ...common,
+              stream: { arn: stream.arn, kmsKeyArn: stream.kmsKeyArn },
+              consumer: config.ingestStream.consumer,
+              aggregateTtlDays: config.ingestStream.aggregateTtlDays,
+              latestTtlDays: config.ingestStream.latestTtlDays,
+              protectData: config.protectData,
+            },
+            { parent: this },
+          )
+        : undefined;
+    const delivery: DeliveryResources = {
+      telemetry: stream
+        ? { kind: "kinesis", name: stream.name, arn: stream.arn, kmsKeyArn: stream.kmsKeyArn }
+        : { kind: "firehose", name: ingest.telemetryStream.name, arn: ingest.telemetryStream.arn },
+      quarantine: { name: ingest.quarantineStream.name, arn: ingest.quarantineStream.arn },
+    };
+    const api =
+      config.httpApi &&
+      new TelemetryApi(
+        `${name}-api`,
+        {
+          ...common,
+          settings: config.httpApi,
+          rooms: config.fleet.rooms,
+          delivery,
+          realtimeTable: realtime && { name: realtime.tableName, arn: realtime.tableArn },
+        },
+        { parent: this },
+      );
+    const pollers =
+      config.pollers.length > 0
+        ? new RestPollers(
+            `${name}-pollers`,
+            {
+              ...common,
+              pollers: config.pollers,
+              rooms: config.fleet.rooms,
+              delivery,
+              protectData: config.protectData,
+            },
+            { parent: this },
+          )
+        : undefined;
+    return { realtime, api, pollers };
   }
 }

@@ -10,6 +10,7 @@ import {
   type AccountScope,
   executionLogDeliveryStatement,
   policyDocument as document,
+  writeOwnLogsStatement as writeLogs,
   xrayStatement,
 } from "../shared/policy-document";
 import { MODEL_KEYS, SCORING_STATE_PREFIX } from "./ml-layout";
@@ -46,15 +47,6 @@ function lakeKeyStatements(kmsKeyArn: string, grants: boolean): Statement[] {
     });
   }
   return statements;
-}
-
-function writeLogs(logGroupArn: string): Statement {
-  return {
-    Sid: "WriteOwnLogs",
-    Effect: "Allow",
-    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-    Resource: [logGroupArn, `${logGroupArn}:*`],
-  };
 }
 
 export interface SageMakerRoleArgs {

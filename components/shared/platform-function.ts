@@ -22,6 +22,8 @@ export interface PlatformFunctionArgs {
   readonly logGroupName: pulumi.Input<string>;
   /** Where failed asynchronous invocations go. @default - none (the caller handles them otherwise) */
   readonly deadLetterQueueArn?: pulumi.Input<string>;
+  /** Concurrent executions reserved (and allowed at most). @default - unreserved */
+  readonly reservedConcurrency?: number;
   readonly tags: Record<string, string>;
 }
 
@@ -47,6 +49,9 @@ export function platformFunction(
       ...(args.deadLetterQueueArn === undefined
         ? {}
         : { deadLetterConfig: { targetArn: args.deadLetterQueueArn } }),
+      ...(args.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: args.reservedConcurrency }),
       tracingConfig: { mode: "Active" },
       loggingConfig: { logFormat: "JSON", logGroup: args.logGroupName },
       tags: args.tags,

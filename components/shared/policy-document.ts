@@ -83,3 +83,13 @@ export function executionLogDeliveryStatement(): aws.iam.PolicyStatement {
     Resource: "*",
   };
 }
+
+/** A function writing its logs into its own log group. */
+export function writeOwnLogsStatement(logGroupArn: string): aws.iam.PolicyStatement {
+  return {
+    Sid: "WriteOwnLogs",
+    Effect: "Allow",
+    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+    Resource: [logGroupArn, `${logGroupArn}:*`],
+  };
+}
