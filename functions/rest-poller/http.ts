@@ -6,6 +6,7 @@
  * (a wrong URL, expired credentials) and fails at once with the status, so it lands in the dead-letter queue with
  * a reason instead of being hammered.
  */
+import { STATUS_CODES } from "node:http";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 
 /** How a poller authenticates, as its secret's JSON says. */
@@ -100,7 +101,7 @@ export async function fetchWithRetries(url: string, options: FetchOptions): Prom
       });
       const body = Buffer.from(await response.arrayBuffer());
       if (response.ok) return { status: response.status, body, attempts: attempt + 1 };
-      last = `HTTP ${response.status} ${response.statusText}`.trim();
+      last = `HTTP ${response.status} ${response.statusText || STATUS_CODES[response.status] || ""}`.trim();
       if (response.status !== 429 && response.status < 500)
         throw new PollRequestError(
           `GET ${shown} answered ${last}: not retried; check the URL and the credentials (${body.toString("utf8").slice(0, 200)})`,
