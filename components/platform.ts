@@ -7,6 +7,7 @@ import { AthenaAnalytics } from "./analytics/athena-analytics";
 import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
 import { AnomalyDetection } from "./ml/anomaly-detection";
 import { buildModelSettings } from "./ml/model-settings";
+import { demoHistoryRequest } from "./sources/demo-history";
 import { SensorFleetRunner } from "./fleet-runner/fleet-runner";
 import { RealtimeAggregates } from "./streaming/realtime-aggregates";
 import type { DeliveryResources } from "./streaming/delivery-resources";
@@ -179,6 +180,7 @@ export class Platform extends pulumi.ComponentResource {
         historicalPrefix: config.lake.historicalPrefix,
         glue: config.glue,
         database: config.database,
+        demoHistory: demoHistoryRequest(config),
         etl: config.etl,
         shingleSize: config.anomaly.shingleSize,
         trainingStateMachineArn: this.anomaly.trainingStateMachineArn,

@@ -24,6 +24,11 @@ export interface PlatformFunctionArgs {
   readonly deadLetterQueueArn?: pulumi.Input<string>;
   /** Concurrent executions reserved (and allowed at most). @default - unreserved */
   readonly reservedConcurrency?: number;
+  /** Subnets and security groups to run in, for a function that reaches into a VPC. @default - no VPC */
+  readonly vpcConfig?: {
+    readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    readonly securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
+  };
   readonly tags: Record<string, string>;
 }
 
@@ -52,6 +57,7 @@ export function platformFunction(
       ...(args.reservedConcurrency === undefined
         ? {}
         : { reservedConcurrentExecutions: args.reservedConcurrency }),
+      ...(args.vpcConfig === undefined ? {} : { vpcConfig: args.vpcConfig }),
       tracingConfig: { mode: "Active" },
       loggingConfig: { logFormat: "JSON", logGroup: args.logGroupName },
       tags: args.tags,
