@@ -230,6 +230,12 @@ function readFields(r: SettingsReader): Record<string, FieldMapping> | undefined
   return fields;
 }
 
+/**
+ * Retries of a failed poll, by the schedule's retry policy and by Lambda's asynchronous invocation (each then
+ * sends the event to the poller's dead-letter queue). The local backend retries as often.
+ */
+export const POLLER_INVOCATION_RETRIES = 2;
+
 /** The poller function's environment variables (besides the delivery targets of `delivery-targets.ts`). */
 export const POLLER_ENV = { poller: "POLLER", dedupTable: "DEDUP_TABLE", rooms: "ROOMS" } as const;
 

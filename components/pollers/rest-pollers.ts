@@ -10,7 +10,7 @@ import {
   type DeliveryResources,
 } from "../streaming/delivery-resources";
 import { pollerFunctionPolicy, pollerSchedulePolicy } from "../streaming/iam-documents";
-import { pollerEnvironment, type PollerSettings } from "./poller-settings";
+import { POLLER_INVOCATION_RETRIES, pollerEnvironment, type PollerSettings } from "./poller-settings";
 
 export interface RestPollersArgs {
   /** `<app>-<stack>`: names the log groups. */
@@ -103,7 +103,7 @@ export class RestPollers extends pulumi.ComponentResource {
         `${base}-async`,
         {
           functionName: fn.function.name,
-          maximumRetryAttempts: 2,
+          maximumRetryAttempts: POLLER_INVOCATION_RETRIES,
           maximumEventAgeInSeconds: 3600,
           destinationConfig: { onFailure: { destination: queue.arn } },
         },
@@ -134,7 +134,7 @@ export class RestPollers extends pulumi.ComponentResource {
             arn: fn.function.arn,
             roleArn: schedulerAccess.role.arn,
             input: JSON.stringify({ poller: poller.name }),
-            retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
+            retryPolicy: { maximumRetryAttempts: POLLER_INVOCATION_RETRIES, maximumEventAgeInSeconds: 3600 },
             deadLetterConfig: { arn: queue.arn },
           },
           state: "ENABLED",

@@ -40,6 +40,7 @@ describe("local dashboard in Chromium", function () {
         speed: 300,
         port: 0,
         mqttPort: 0,
+        apiPort: 0,
         dataDir,
         stack: "dev",
         intervalMs: 10_000,
