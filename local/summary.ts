@@ -15,6 +15,7 @@ import {
 import type { FleetSummary } from "../devices/summary";
 import { readLabels } from "../devices/labels";
 import { evaluateAnomalies, type AnomalyEvaluation } from "./analytics/anomaly-evaluation";
+import type { PipelineMetricsReport } from "./aws/cloudwatch";
 import type { BackendParts } from "./backend";
 import type { LocalExecution } from "./etl/step-functions";
 
@@ -80,6 +81,11 @@ export interface RunSummary {
   readonly scoring: { readonly windows: number; readonly executions: readonly ExecutionReport[] };
   readonly queries: Readonly<Record<string, number | string>>;
   readonly anomalies: (AnomalyEvaluation & { readonly alerts: number }) | null;
+  /**
+   * The pipeline metrics the scoring and training functions published this run (EMF lines in their local log
+   * groups, extracted as CloudWatch does): the same names, units and dimension as in the cloud.
+   */
+  readonly pipelineMetrics: PipelineMetricsReport;
   readonly where: Readonly<Record<string, string>>;
 }
 
@@ -170,6 +176,11 @@ export async function buildRunSummary(
   if (run.fleet && run.fleet.failed.total > 0)
     problems.push(`the fleet could not deliver ${run.fleet.failed.total} readings`);
   if (writer.stats.lastError) problems.push(writer.stats.lastError);
+  const pipelineMetrics = pipelines.cloudwatch.pipelineMetrics(config.deployment);
+  if (pipelineMetrics.rejectedLines > 0)
+    problems.push(
+      `${pipelineMetrics.rejectedLines} metric log lines break the EMF specification (CloudWatch would drop them): ${pipelineMetrics.lastRejection}`,
+    );
 
   const wallSeconds = Math.round((performance.now() - parts.wallStart) / 100) / 10;
   return {
@@ -234,6 +245,7 @@ export async function buildRunSummary(
     },
     queries,
     anomalies,
+    pipelineMetrics,
     where: {
       dataDir: parts.dataDir,
       lake: store.root,
@@ -241,6 +253,7 @@ export async function buildRunSummary(
       labels: parts.labelsFile,
       ingestLog: path.join(parts.dataDir, "ingest", "log"),
       catalog: path.join(parts.dataDir, "glue", "state.json"),
+      functionLogs: pipelines.cloudwatch.logDir,
       ...(parts.dashboardUrl ? { dashboard: parts.dashboardUrl } : {}),
     },
   };
@@ -268,9 +281,21 @@ export function formatRunSummary(s: RunSummary): string {
     s.anomalies
       ? `  anomalies  ${s.anomalies.reported} reported, ${s.anomalies.detectedEvents}/${s.anomalies.injected} injected caught: recall ${pct(s.anomalies.recall)}, precision ${pct(s.anomalies.precision)}; ${s.anomalies.alerts} alerts`
       : "  anomalies  not evaluated (no fleet labels)",
+    `  metrics    ${formatPipelineMetrics(s.pipelineMetrics)}`,
     `  where      ${Object.entries(s.where)
       .map(([k, v]) => `${k}: ${v}`)
       .join("\n             ")}`,
   ];
   return lines.join("\n");
+}
+
+/** The pipeline metrics in one line: each published metric's value by its statistic, with its unit. */
+export function formatPipelineMetrics(report: PipelineMetricsReport): string {
+  const published = Object.entries(report.metrics).filter(([, m]) => m.value !== null);
+  const parts = published.map(([name, m]) => {
+    const value = Number.isInteger(m.value) ? String(m.value) : m.value!.toFixed(1);
+    return `${name} ${value}${m.unit === "Seconds" ? " s" : ""}${m.statistic === "Maximum" ? " (max)" : ""}`;
+  });
+  const rejected = report.rejectedLines > 0 ? `; ${report.rejectedLines} EMF lines rejected` : "";
+  return `${parts.length > 0 ? parts.join(", ") : "none published"}${rejected}`;
 }

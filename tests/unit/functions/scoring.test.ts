@@ -363,6 +363,7 @@ describe("anomaly scoring function", () => {
       rows: 14,
       inputUri: `s3://${CURATED}/${SCORING_KEYS.batchInput(plan.windowId!)}`,
       outputUri: `s3://${CURATED}/${SCORING_KEYS.batchOutputPrefix(plan.windowId!)}`,
+      preparedAtMs: NOW,
     });
     const input = s3.text(CURATED, SCORING_KEYS.batchInput(plan.windowId!))!;
     expect(input.split("\n")[0]).to.equal("21,21"); // a: seq 1 and 2, no header, no label
