@@ -12,7 +12,8 @@ export = (async () => {
       ? (await findPromotedModel(config.deployment)) !== undefined
       : undefined;
   const platform = new Platform(config.deployment, { config, anomalyModelPromoted });
-  const { lake, telemetry, etl, analytics, anomaly, quicksight, fleetRunner } = platform;
+  const { lake, telemetry, etl, analytics, anomaly, quicksight, fleetRunner, operations, auditTrail } =
+    platform;
 
   return {
     region: config.region,
@@ -59,6 +60,11 @@ export = (async () => {
     promotedModelParameter: anomaly.promotedModelParameter.name,
     quickSightDashboardUrl: quicksight?.dashboardUrl,
     anomalyScoringUrl: anomaly.scoringUrl,
+
+    // Operations: the dashboard, the topic every alarm notifies, and (auditTrail on) the trail.
+    operationsDashboardUrl: operations.dashboardUrl,
+    alarmTopicArn: anomaly.failureTopic.arn,
+    auditTrailArn: auditTrail?.trailArn,
 
     // Load tests (fleetRunner set): what `npm run fleet:cloud -- --stack <stack> --run <name>` starts tasks with.
     fleetRunner: fleetRunner?.output,

@@ -15,6 +15,7 @@ import { fleetDevices, deploymentName, DeviceIdentity } from "./telemetry/fleet"
 import { parseCidr, cidrsOverlap } from "./net/cidr";
 import { parseSchedule, ScheduleExpression } from "./schedule";
 import { readFleetRunnerSettings, type FleetRunnerSettings } from "./fleet-runner/settings";
+import { ALARM_DEFAULTS, readAlarmSettings, type AlarmSettings } from "./operations/alarm-settings";
 
 /** Pulumi project name, the namespace of every config key. */
 export const PROJECT = "sensor-analytics";
@@ -154,6 +155,14 @@ export interface PlatformConfig {
   };
   /** The simulated fleet on ECS Fargate for load tests; `undefined` (off) unless the stack sets `fleetRunner`. */
   readonly fleetRunner?: FleetRunnerSettings;
+  /** Alarm thresholds (`alarms`); derived ones are resolved by `resolveAlarmThresholds`. */
+  readonly alarms: AlarmSettings;
+  /** The CloudTrail audit trail of the lake's data events (`auditTrail`, `auditRetentionDays`). */
+  readonly audit: {
+    readonly enabled: boolean;
+    /** Days the trail's log files are kept in the log bucket. */
+    readonly retentionDays: number;
+  };
 }
 
 /** One thing wrong with a stack's configuration. */
@@ -688,6 +697,17 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     );
   }
 
+  // Operations: alarm thresholds and the audit trail.
+  const alarmsValue = r.object("alarms");
+  const alarms =
+    alarmsValue === undefined
+      ? undefined
+      : readAlarmSettings(alarmsValue, (field, message, fix, value) =>
+          r.problem(field === "" ? "alarms" : `alarms.${field}`, message, fix, value),
+        );
+  const auditTrail = r.boolean("auditTrail");
+  const auditRetentionDays = r.integer("auditRetentionDays", 1, 36500, 365);
+
   if (r.problems.length > 0) return undefined;
   const deployment = deploymentName(app, raw.stack);
   return {
@@ -738,6 +758,8 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
       scoringUrl,
     },
     fleetRunner,
+    alarms: alarms ?? { ...ALARM_DEFAULTS },
+    audit: { enabled: auditTrail, retentionDays: auditRetentionDays },
   };
 }
 

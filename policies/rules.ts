@@ -18,6 +18,7 @@ import { mlPolicies } from "./rules/ml";
 import { lambdaPolicies } from "./rules/lambda";
 import { logsPolicies } from "./rules/logs";
 import { containerPolicies } from "./rules/containers";
+import { operationsPolicies } from "./rules/operations";
 
 export type PlatformPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -36,4 +37,5 @@ export const platformPolicies: PlatformPolicy[] = [
   ...lambdaPolicies,
   ...logsPolicies,
   ...containerPolicies,
+  ...operationsPolicies,
 ];
