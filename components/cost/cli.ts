@@ -208,7 +208,18 @@ export async function main(argv: string[]): Promise<number> {
     const table = loadPriceTable(options.pricesFile);
     if (options.json) {
       const prices = { file: path.relative(PROJECT_DIR, options.pricesFile), provenance: table.provenance };
-      console.log(JSON.stringify({ ...estimate, prices }, null, 2));
+      // Each assumption with its unit and meaning, beside the value the estimate used.
+      const assumptions = Object.fromEntries(
+        Object.entries(ASSUMPTIONS).map(([key, a]) => [
+          key,
+          {
+            value: estimate.assumptions[key as keyof typeof ASSUMPTIONS],
+            unit: a.unit,
+            description: a.description,
+          },
+        ]),
+      );
+      console.log(JSON.stringify({ ...estimate, assumptions, prices }, null, 2));
     } else
       console.log(formatEstimate(estimate, table.provenance, path.relative(PROJECT_DIR, options.pricesFile)));
     return 0;

@@ -192,18 +192,18 @@ export function estimateMonthlyCost(input: EstimateInput): CostEstimate {
   const curateRunsPerDay = u.etlRuns / DAYS_PER_MONTH;
   const curatedCopies = 1 + curateRunsPerDay * config.lake.noncurrentVersionDays;
   const curatedGib = ((readingsKept * a.curatedBytesPerReading) / GIB) * curatedCopies;
-  add("Amazon S3", "Standard storage (raw + curated)", "s3.standard", raw.standard + curatedGib, "devices", [
-    rawNote,
-    `curated zone: every ETL run rewrites it from the ${fmt(readingsKept)} readings kept (${a.curatedBytesPerReading} B each); ` +
-      `replaced versions are kept ${config.lake.noncurrentVersionDays} days: ${fmt(curatedCopies)} copies = ${fmt(curatedGib, 3)} GiB`,
+  add("Amazon S3", "Raw zone, Standard", "s3.standard", raw.standard, "devices", [rawNote, ...tiering]);
+  add("Amazon S3", "Curated zone, Standard", "s3.standard", curatedGib, "devices", [
+    `every ETL run rewrites it from the ${fmt(readingsKept)} readings kept (${a.curatedBytesPerReading} B each)`,
+    `versioning keeps each replaced copy ${config.lake.noncurrentVersionDays} days (noncurrentVersionDays) at ${fmt(curateRunsPerDay)} ETL runs a day: ${fmt(curatedCopies)} copies`,
   ]);
   if (raw.standardIa > 0)
-    add("Amazon S3", "Standard-IA storage", "s3.standardIa", raw.standardIa, "devices", [
+    add("Amazon S3", "Raw zone, Standard-IA", "s3.standardIa", raw.standardIa, "devices", [
       rawNote,
       ...tiering,
     ]);
   if (raw.glacierIr > 0)
-    add("Amazon S3", "Glacier Instant Retrieval storage", "s3.glacierIr", raw.glacierIr, "devices", [
+    add("Amazon S3", "Raw zone, Glacier Instant Retrieval", "s3.glacierIr", raw.glacierIr, "devices", [
       rawNote,
       ...tiering,
     ]);

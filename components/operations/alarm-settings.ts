@@ -95,15 +95,18 @@ export function readAlarmSettings(raw: unknown, report: ReportAlarmProblem): Ala
     }
     return v;
   };
+  const freshness = number("firehoseFreshnessSeconds", true);
+  const lag = number("scoringLagMinutes", true);
   const settings: AlarmSettings = {
     heartbeatMinutes: number("heartbeatMinutes", true) ?? ALARM_DEFAULTS.heartbeatMinutes,
-    firehoseFreshnessSeconds: number("firehoseFreshnessSeconds", true),
     lambdaErrors: number("lambdaErrors", true) ?? ALARM_DEFAULTS.lambdaErrors,
     lambdaThrottles: number("lambdaThrottles", true) ?? ALARM_DEFAULTS.lambdaThrottles,
     deadLetterMessages: number("deadLetterMessages", true) ?? ALARM_DEFAULTS.deadLetterMessages,
     quarantinePercent: number("quarantinePercent", false) ?? ALARM_DEFAULTS.quarantinePercent,
-    scoringLagMinutes: number("scoringLagMinutes", true),
     endpointLatencyMs: number("endpointLatencyMs", true) ?? ALARM_DEFAULTS.endpointLatencyMs,
+    // Absent means derived from the stack (resolveAlarmThresholds).
+    ...(freshness === undefined ? {} : { firehoseFreshnessSeconds: freshness }),
+    ...(lag === undefined ? {} : { scoringLagMinutes: lag }),
   };
   return problems === 0 ? settings : undefined;
 }

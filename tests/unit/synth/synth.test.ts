@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { PROJECT_DIR } from "../../../components/config";
 import { synthStack, SynthResult } from "../../../components/synth/cli";
+import { synthOnce } from "../../helpers/synth-runs";
 
 const NODE = process.execPath;
 function runCli(args: string[]) {
@@ -29,15 +30,16 @@ describe("offline synth", function () {
   let dev: SynthResult;
   let prod: SynthResult;
   before(async function () {
-    dev = await synthStack("dev", out);
-    prod = await synthStack("prod", out);
+    // Shared with the other suites that read the shipped stacks' synth.
+    dev = await synthOnce("dev");
+    prod = await synthOnce("prod");
   });
 
   it("runs the real index.ts and writes resources, outputs, documents and the policy report", function () {
     for (const file of ["resources.json", "outputs.json", "policy-report.json"]) {
-      expect(fs.existsSync(path.join(out, "dev", file)), file).to.equal(true);
+      expect(fs.existsSync(path.join(dev.outDir, file)), file).to.equal(true);
     }
-    const resources = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
+    const resources = readJson<ResourceRow[]>(path.join(dev.outDir, "resources.json"));
     expect(resources).to.have.length(dev.resourceCount);
     const platform = resources.find((r) => r.type === "sensor-analytics:index:Platform")!;
     expect(platform.urn).to.equal(
@@ -45,11 +47,11 @@ describe("offline synth", function () {
     );
     const lake = resources.find((r) => r.type === "sensor-analytics:lake:DataLake")!;
     expect(lake.parent).to.equal(platform.urn);
-    const outputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
+    const outputs = readJson<Record<string, unknown>>(path.join(dev.outDir, "outputs.json"));
     expect(outputs.region).to.equal("eu-west-1");
     expect(outputs.lakeKmsKeyArn).to.match(/^arn:aws:kms:eu-west-1:111122223333:key\/[0-9a-f-]{36}$/);
     const key = readJson<{ Statement: { Sid: string }[] }>(
-      path.join(out, "dev", "documents", "kms-lake-key-policy.json"),
+      path.join(dev.outDir, "documents", "kms-lake-key-policy.json"),
     );
     expect(key.Statement.map((s) => s.Sid)).to.include("EnableIamPoliciesKeyWildcard");
   });
@@ -61,16 +63,17 @@ describe("offline synth", function () {
   });
 
   it("redacts secrets in resources.json and outputs.json", function () {
-    const resources = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
+    const resources = readJson<ResourceRow[]>(path.join(dev.outDir, "resources.json"));
     const connection = resources.find((r) => r.type === "aws:glue/connection:Connection")!;
     expect(connection.inputs.connectionProperties).to.equal("[secret]");
-    const outputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
+    const outputs = readJson<Record<string, unknown>>(path.join(dev.outDir, "outputs.json"));
     expect(outputs.deviceFleetFile).to.equal("[secret]");
-    expect(fs.readFileSync(path.join(out, "dev", "outputs.json"), "utf8")).not.to.contain("PRIVATE KEY");
+    expect(fs.readFileSync(path.join(dev.outDir, "outputs.json"), "utf8")).not.to.contain("PRIVATE KEY");
   });
 
   it("prod differs from dev where it should", function () {
-    const rows = (stack: string) => readJson<ResourceRow[]>(path.join(out, stack, "resources.json"));
+    const rows = (stack: string) =>
+      readJson<ResourceRow[]>(path.join((stack === "dev" ? dev : prod).outDir, "resources.json"));
     const devBuckets = rows("dev").filter((r) => r.type === "aws:s3/bucket:Bucket");
     const prodBuckets = rows("prod").filter((r) => r.type === "aws:s3/bucket:Bucket");
     expect(devBuckets.every((b) => !b.protect && b.inputs.forceDestroy === true)).to.equal(true);
@@ -78,7 +81,7 @@ describe("offline synth", function () {
   });
 
   it("prod, as a running stack: enforced workgroup, QuickSight, and the RCF endpoint with KMS, autoscaling and alarms", function () {
-    const rows = readJson<ResourceRow[]>(path.join(out, "prod", "resources.json"));
+    const rows = readJson<ResourceRow[]>(path.join(prod.outDir, "resources.json"));
     const ofType = (type: string) => rows.filter((r) => r.type === type);
     const [workGroup] = ofType("aws:athena/workgroup:Workgroup");
     expect(workGroup!.inputs.configuration).to.deep.include({
@@ -102,18 +105,18 @@ describe("offline synth", function () {
       "sensors-prod-rcf-latency",
       "sensors-prod-rcf-5xx",
     ]);
-    const outputs = readJson<Record<string, unknown>>(path.join(out, "prod", "outputs.json"));
+    const outputs = readJson<Record<string, unknown>>(path.join(prod.outDir, "outputs.json"));
     expect(outputs).to.deep.include({
       anomalyEndpointStatus: "serving",
       anomalyEndpointName: "sensors-prod-rcf",
       promotedModelParameter: "/sensor-analytics/sensors-prod/anomaly-model/promoted",
     });
-    const devRows = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
+    const devRows = readJson<ResourceRow[]>(path.join(dev.outDir, "resources.json"));
     const [devWorkGroup] = devRows.filter((r) => r.type === "aws:athena/workgroup:Workgroup");
     expect(devWorkGroup!.inputs.configuration).to.deep.include({
       bytesScannedCutoffPerQuery: 100 * 1024 ** 2,
     });
-    const devOutputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
+    const devOutputs = readJson<Record<string, unknown>>(path.join(dev.outDir, "outputs.json"));
     expect(devOutputs.anomalyEndpointStatus).to.equal("batch-mode");
     const devTypes = devRows.map((r) => r.type);
     expect(devTypes).to.not.include("aws:sagemaker/endpoint:Endpoint");
@@ -185,13 +188,15 @@ describe("offline synth", function () {
     expect(outputs.fleetRunner.taskDefinitionArns).to.have.length(10);
     // The shipped stacks leave it off.
     for (const stack of ["dev", "prod"]) {
-      const types = readJson<ResourceRow[]>(path.join(out, stack, "resources.json")).map((r) => r.type);
+      const types = readJson<ResourceRow[]>(
+        path.join((stack === "dev" ? dev : prod).outDir, "resources.json"),
+      ).map((r) => r.type);
       expect(types.filter((t) => t.startsWith("awsx:") || t.startsWith("aws:ecs"))).to.deep.equal([]);
     }
   });
 
   it("keeps the URNs of a default stack stable (renaming a child replaces it)", function () {
-    const urns = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"))
+    const urns = readJson<ResourceRow[]>(path.join(dev.outDir, "resources.json"))
       .filter(
         (r) =>
           r.type.startsWith("sensor-analytics:lake") ||
