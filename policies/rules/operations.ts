@@ -10,7 +10,8 @@ const TRAIL = "aws:cloudtrail/trail:Trail";
 
 export const alarmHasAction: ResourceValidationPolicy = {
   name: "cloudwatch-alarm-actions",
-  description: "Every CloudWatch alarm notifies someone: alarmActions names a target and actions are enabled.",
+  description:
+    "Every CloudWatch alarm notifies someone: alarmActions names a target and actions are enabled.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     if (args.type !== METRIC_ALARM) return;
