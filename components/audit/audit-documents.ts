@@ -4,7 +4,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import { LAKE_ZONES } from "../lake/layout";
-import type { AccountScope } from "../shared/policy-document";
+import { keyAdministeredThroughIam, type AccountScope } from "../shared/policy-document";
 
 /** Key prefix of the trail's log files in the log bucket (CloudTrail adds `/AWSLogs/<account>/...`). */
 export const AUDIT_LOG_PREFIX = LAKE_ZONES.auditTrail.prefix.replace(/\/$/, "");
@@ -28,14 +28,7 @@ export function auditTrailKeyPolicy(scope: AccountScope, trailArn: string): aws.
   return {
     Version: "2012-10-17",
     Statement: [
-      {
-        // In a key policy "Resource": "*" means this key; the account root's kms:* delegates access to IAM.
-        Sid: "EnableIamPoliciesKeyWildcard",
-        Effect: "Allow",
-        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-        Action: "kms:*",
-        Resource: "*",
-      },
+      keyAdministeredThroughIam(scope),
       {
         Sid: "AllowCloudTrailEncryptLogsKeyWildcard",
         Effect: "Allow",
