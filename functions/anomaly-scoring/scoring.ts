@@ -55,6 +55,7 @@ import {
 } from "../ml-common/s3-io";
 import { withRetries, RetryOptions } from "../ml-common/retry";
 import type { MetricsPublisher } from "../ml-common/metrics";
+import { ScoringMetrics } from "./scoring-metrics";
 
 const DAY_MS = 86_400_000;
 
@@ -150,11 +151,13 @@ export class WatermarkMovedError extends Error {
 
 export class AnomalyScoring {
   private readonly now: () => number;
+  private readonly metrics: ScoringMetrics;
   constructor(
     private readonly settings: ScoringSettings,
     private readonly clients: ScoringClients,
   ) {
     this.now = clients.now ?? Date.now;
+    this.metrics = new ScoringMetrics(clients.metrics, this.now);
   }
 
   /**
@@ -170,9 +173,7 @@ export class AnomalyScoring {
         skip: true,
         reason: "no model has been trained yet; the training state machine writes models/current.json",
       };
-    const promotedAtMs = Date.parse(pointer.value.promotedAt);
-    if (Number.isFinite(promotedAtMs))
-      this.clients.metrics?.publish({ modelAge: Math.max(0, (this.now() - promotedAtMs) / 1000) });
+    this.metrics.modelInService(pointer.value.promotedAt);
     const expectedDim = s.model.hyperparameters.feature_dim;
     if (
       pointer.value.featureDim !== expectedDim ||
@@ -201,7 +202,7 @@ export class AnomalyScoring {
       sinceMs = current?.value.scoredThroughMs ?? now - (s.firstWindowMs ?? DAY_MS);
       untilMs = Math.min(now - s.ingestDelayMs, sinceMs + (s.maxWindowMs ?? 6 * 3_600_000));
       if (untilMs <= sinceMs) {
-        this.clients.metrics?.publish({ scoringLag: Math.max(0, (now - sinceMs) / 1000) });
+        this.metrics.lag(sinceMs);
         return { skip: true, reason: `nothing new: scored through ${new Date(sinceMs).toISOString()}` };
       }
     }
@@ -324,10 +325,7 @@ export class AnomalyScoring {
           `batch transform of window ${id} returned ${scores.length} scores for ${rows.length} rows`,
         );
     }
-    if (rows.length > 0 && batch.preparedAtMs !== undefined)
-      this.clients.metrics?.publish({
-        batchTransformSeconds: Math.max(0, (this.now() - batch.preparedAtMs) / 1000),
-      });
+    if (rows.length > 0 && batch.preparedAtMs !== undefined) this.metrics.transform(batch.preparedAtMs);
     const outcome = await this.finish(plan, vectors, scores);
     // The window is finished: its transform input, row keys and output have served their purpose.
     const batchObjects = await listObjects(this.clients.s3, bucket, SCORING_KEYS.batchPrefix(id));
@@ -429,19 +427,16 @@ export class AnomalyScoring {
       },
       current.etag,
     );
-    this.clients.metrics?.publish({
-      readingsScored: vectors.length,
-      anomaliesDetected: anomalies.length,
-      anomalyIncidents: incidents.length,
-      anomalyAlertsSent: alerts,
-      scoringLag: Math.max(0, (this.now() - plan.untilMs!) / 1000),
-    });
-    return {
-      windowId: id,
+    const counts = {
       vectors: vectors.length,
       anomalies: anomalies.length,
       incidents: incidents.length,
       alerts,
+    };
+    this.metrics.window(counts, plan.untilMs!);
+    return {
+      windowId: id,
+      ...counts,
       anomalyObjects: [...groups.keys()],
       scoredThroughMs: plan.untilMs!,
     };
@@ -465,16 +460,10 @@ export class AnomalyScoring {
 
   /** Publishes how far the watermark is behind the clock (when there is a watermark). */
   private async publishLag(): Promise<void> {
-    if (!this.clients.metrics) return;
-    const current = await readJson<ScoringWatermark>(
-      this.clients.s3,
-      this.settings.curatedBucket,
-      SCORING_KEYS.watermark,
-    );
-    if (current)
-      this.clients.metrics.publish({
-        scoringLag: Math.max(0, (this.now() - current.value.scoredThroughMs) / 1000),
-      });
+    if (!this.metrics.enabled) return;
+    const { s3 } = this.clients;
+    const current = await readJson<ScoringWatermark>(s3, this.settings.curatedBucket, SCORING_KEYS.watermark);
+    if (current) this.metrics.lag(current.value.scoredThroughMs);
   }
 
   private async publish(subject: string, message: string): Promise<void> {
