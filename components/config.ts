@@ -892,7 +892,8 @@ function checkSchedule(r: ConfigReader, key: string): ScheduleExpression | undef
   return parsed;
 }
 
-function closestKey(key: string, known: string[]): string | undefined {
+/** The known name closest to `key` (case-insensitive edit distance), when close enough to be a typo. */
+export function closestKey(key: string, known: string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
     const distance = levenshtein(key.toLowerCase(), name.toLowerCase());

@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parsePlatformConfig, PlatformConfig, RawStackConfig } from "./config";
+import { checkNamespaces } from "./config-namespaces";
 
 /** The engine's configuration as {@link RawStackConfig}. */
 export function readRuntimeConfig(): RawStackConfig {
@@ -21,7 +22,11 @@ export function readRuntimeConfig(): RawStackConfig {
  */
 export function loadPlatformConfig(): PlatformConfig {
   try {
-    return parsePlatformConfig(readRuntimeConfig());
+    const raw = readRuntimeConfig();
+    const namespaces = checkNamespaces(raw);
+    for (const warning of namespaces.warnings) void pulumi.log.warn(warning);
+    if (namespaces.problems.length > 0) throw new ConfigError(namespaces.problems, raw.stackFile);
+    return parsePlatformConfig(raw);
   } catch (err) {
     if (err instanceof ConfigError) {
       throw new pulumi.RunError(err.message);

@@ -11,7 +11,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError, parsePlatformConfig, PROJECT_DIR } from "../config";
 import { documentExtension } from "../documents";
-import { listStacks, readStackFile } from "../stack-files";
+import { listStacks, readStackFile, StackFileError } from "../stack-files";
 import { redactSecrets, runUnderMocks } from "./mocks";
 import { promotedModelParameterName, runId, sageMakerNamePrefix } from "../ml/ml-layout";
 import { evaluatePolicies, PolicyReport } from "../../policies/harness";
@@ -35,7 +35,8 @@ Writes:
   <dir>/<stack>/policy-report.json the policy pack's results
   <dir>/<stack>/documents/         generated documents: *.json (IAM/IoT policies), *.asl.json, *.sql
 
-Exit status: 0 when the stack is valid and has no mandatory policy violation, 1 otherwise.`;
+Exit status: 0 when the stack is valid and has no mandatory policy violation, 2 when its stack file is not
+valid YAML, 1 otherwise.`;
 
 export interface SynthResult {
   readonly stack: string;
@@ -43,6 +44,8 @@ export interface SynthResult {
   readonly resourceCount: number;
   readonly countsByType: Record<string, number>;
   readonly policy: PolicyReport;
+  /** Stack-file keys nothing reads (see `config-namespaces.ts`). */
+  readonly warnings: readonly string[];
 }
 
 export interface SynthOptions {
@@ -118,7 +121,7 @@ export async function synthStack(
   writeJson(path.join(outDir, "policy-report.json"), policy);
   const countsByType: Record<string, number> = {};
   for (const r of run.resources) countsByType[r.type] = (countsByType[r.type] ?? 0) + 1;
-  return { stack, outDir, resourceCount: run.resources.length, countsByType, policy };
+  return { stack, outDir, resourceCount: run.resources.length, countsByType, policy, warnings: raw.warnings };
 }
 
 function writeJson(file: string, value: unknown): void {
@@ -178,10 +181,15 @@ async function main(argv: string[]): Promise<number> {
     const result = await synthStack(stack, path.resolve(args.out!), stackDir, {
       firstDeployment: args["first-deployment"],
     });
+    for (const warning of result.warnings) console.error(`synth: warning: ${warning}`);
     if (args.json) console.log(JSON.stringify({ ...result, outDir: result.outDir }, null, 2));
     else printSummary(result);
     return result.policy.mandatory.length > 0 ? 1 : 0;
   } catch (err) {
+    if (err instanceof StackFileError) {
+      console.error(`synth: ${err.message}`);
+      return 2;
+    }
     if (err instanceof ConfigError) {
       console.error(`synth: ${err.message}`);
       return 1;

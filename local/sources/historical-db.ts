@@ -4,10 +4,15 @@
  * on the PostgreSQL wire protocol by pglite-socket on a loopback port, so the JDBC import connects to it over
  * TCP exactly as Glue connects to the demo RDS database through its connection.
  *
+ * The TCP port is `pg-auth.ts`'s: SCRAM-SHA-256 with the password generated into the local PKI folder, before
+ * any byte reaches PGlite (which itself takes any user); PGlite listens on a Unix socket in a private folder.
+ *
  * Locally the engine is always PostgreSQL, whatever the stack's `databaseEngine` says (PGlite is Postgres);
  * the SQL the import runs does not depend on it.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import {
@@ -17,12 +22,18 @@ import {
 } from "../../components/sources/historical-schema";
 import type { HistoricalReading } from "./history";
 import { utcTimestampText } from "./history";
+import { PgAuthProxy, type PgCredentials } from "./pg-auth";
 
 /** Rows per INSERT statement while seeding. */
 const INSERT_BATCH = 500;
 
+/** Clients at once (the JDBC import uses one). */
+const MAX_CONNECTIONS = 8;
+
 export class HistoricalDatabase {
   private server: PGLiteSocketServer | undefined;
+  private proxy: PgAuthProxy | undefined;
+  private socketDir: string | undefined;
 
   private constructor(private readonly db: PGlite) {}
 
@@ -69,20 +80,33 @@ export class HistoricalDatabase {
     });
   }
 
-  /** Serves the database on `host:port` (0: any free port); resolves with the port. */
-  async serve(host = "127.0.0.1", port = 0): Promise<number> {
-    const server = new PGLiteSocketServer({ db: this.db, host, port, maxConnections: 8 });
+  /**
+   * Serves the database on `host:port` (0: any free port) to clients that authenticate as `credentials`;
+   * resolves with the port.
+   */
+  async serve(credentials: PgCredentials, host = "127.0.0.1", port = 0): Promise<number> {
+    // Short path: Unix socket paths are limited to about 100 bytes.
+    this.socketDir = fs.mkdtempSync(path.join(os.tmpdir(), "pglite-"));
+    const socketPath = path.join(this.socketDir, "socket");
+    const server = new PGLiteSocketServer({ db: this.db, path: socketPath, maxConnections: MAX_CONNECTIONS });
     await server.start();
     this.server = server;
-    const conn = server.getServerConn();
-    const actual = Number(conn.slice(conn.lastIndexOf(":") + 1));
-    if (!Number.isInteger(actual) || actual <= 0) throw new Error(`pglite-socket reported no port (${conn})`);
-    return actual;
+    this.proxy = new PgAuthProxy(socketPath, credentials, MAX_CONNECTIONS);
+    return this.proxy.listen(host, port);
+  }
+
+  /** Connections refused for a wrong user or password, and let through. */
+  get authStats(): { authenticated: number; refused: number } {
+    return this.proxy?.stats ?? { authenticated: 0, refused: 0 };
   }
 
   async close(): Promise<void> {
+    await this.proxy?.close();
+    this.proxy = undefined;
     await this.server?.stop();
     this.server = undefined;
+    if (this.socketDir) fs.rmSync(this.socketDir, { recursive: true, force: true });
+    this.socketDir = undefined;
     await this.db.close();
   }
 }

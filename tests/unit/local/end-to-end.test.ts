@@ -15,6 +15,7 @@ import {
 } from "../../../components/operations/pipeline-metrics";
 import type { RunSummary } from "../../../local/summary";
 import { freshDataDir } from "./helpers";
+import { localOptions } from "../../helpers/local-backend";
 
 /**
  * Simulated start of the run, pinned: the sensors' daily temperature cycle and the seeded history follow
@@ -40,23 +41,12 @@ describe("local backend end to end", function () {
   before(async function () {
     dataDir = await freshDataDir("local-e2e-");
     backend = await LocalBackend.start(
-      {
-        help: false,
-        devices: 4,
+      localOptions(dataDir, {
         durationMs: 4_000,
-        speed: 600,
-        port: 0,
-        mqttPort: 0,
-        dataDir,
-        stack: "dev",
-        intervalMs: 10_000,
         anomalies: parseAnomalySpec("2%,spike"),
         seed: "7",
         startMs: START,
-        fleet: true,
-        dashboard: false,
-        json: true,
-      },
+      }),
       (line) => logs.push(line),
     );
     await backend.untilDone();
