@@ -318,7 +318,15 @@ export class Platform extends pulumi.ComponentResource {
       region: config.region,
       ingest: {
         telemetryRule: telemetry.rules.telemetryRule.name,
-        quarantineRule: telemetry.rules.quarantineRule.name,
+        rules: [
+          { key: "telemetry", rule: telemetry.rules.telemetryRule, stream: telemetry.ingest.telemetryStream },
+          {
+            key: "quarantine",
+            rule: telemetry.rules.quarantineRule,
+            stream: telemetry.ingest.quarantineStream,
+          },
+          { key: "not-json", rule: telemetry.rules.notJsonRule, stream: telemetry.ingest.quarantineStream },
+        ].map(({ key, rule, stream }) => ({ key, name: rule.name, stream: stream.name })),
         telemetryStream: stream("telemetry", telemetry.ingest.telemetryStream, true),
         quarantineStream: stream("quarantine", telemetry.ingest.quarantineStream, false),
         rawBucket: lake.buckets.raw.bucket,

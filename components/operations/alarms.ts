@@ -4,7 +4,7 @@
  * `aws.cloudwatch.MetricAlarm` on the stack's alert topic; tests read the specs directly.
  *
  *   heartbeat                     no message on the telemetry topics for `heartbeatMinutes`
- *   rule-errors-<rule>            a topic rule's action failed and its error action ran
+ *   rule-errors-<rule>            a topic rule's action failed and its error action ran (every rule)
  *   quarantine-rate               too many messages rejected by validation
  *   firehose-freshness-<stream>   records wait longer than twice the buffer
  *   firehose-delivery-<stream>    delivery to S3 failing; firehose-conversion-<stream>: Parquet conversion failing
@@ -90,17 +90,14 @@ export function buildAlarmSet<N>(
     datapointsToAlarm: thresholds.heartbeatMinutes,
     treatMissingData: "breaching",
   });
-  for (const [key, rule, stream] of [
-    ["telemetry", ingest.telemetryRule, ingest.telemetryStream],
-    ["quarantine", ingest.quarantineRule, ingest.quarantineStream],
-  ] as const) {
+  for (const rule of ingest.rules) {
     alarms.push({
-      key: `rule-errors-${key}`,
+      key: `rule-errors-${rule.key}`,
       description: [
         "Topic rule ",
-        rule,
+        rule.name,
         " could not hand messages to its Firehose stream ",
-        stream.name,
+        rule.stream,
         " and ran its error action, which keeps each failed message with the failure under ",
         ...errorsPrefix("iot-rule"),
         " for replay (ErrorActionFailure above 0: even that failed and messages were lost). Look at the AWSIotLogsV2 log group, the stream and the rule's role.",
@@ -109,8 +106,8 @@ export function buildAlarmSet<N>(
         expression: "FILL(ok, 0) + FILL(failed, 0)",
         label: "error actions run",
         inputs: {
-          ok: iot("ErrorActionSuccess", rule, FIVE_MINUTES),
-          failed: iot("ErrorActionFailure", rule, FIVE_MINUTES),
+          ok: iot("ErrorActionSuccess", rule.name, FIVE_MINUTES),
+          failed: iot("ErrorActionFailure", rule.name, FIVE_MINUTES),
         },
       },
       comparison: "GreaterThanThreshold",

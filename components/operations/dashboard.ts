@@ -119,7 +119,7 @@ export function buildDashboardBody(
       properties: {
         markdown: [
           `# ${deployment}: operations`,
-          `Readings flow from IoT Core (topic rules \`${ingest.telemetryRule}\`, \`${ingest.quarantineRule}\`) through Firehose into \`s3://${ingest.rawBucket}/telemetry/\`; quarantined messages are under \`quarantine/\`, failed deliveries under \`errors/\`. Every alarm below notifies the stack's alert topic and says what broke and where to look.`,
+          `Readings flow from IoT Core (topic rules ${ingest.rules.map((r) => `\`${r.name}\``).join(", ")}) through Firehose into \`s3://${ingest.rawBucket}/telemetry/\`; quarantined messages are under \`quarantine/\`, failed deliveries under \`errors/\`. Every alarm below notifies the stack's alert topic and says what broke and where to look.`,
         ].join("\n\n"),
       },
     },
@@ -128,14 +128,16 @@ export function buildDashboardBody(
       row(metric("AWS/IoT", "TopicMatch", { RuleName: ingest.telemetryRule }, "Sum"), {
         label: "messages on the telemetry topics",
       }),
-      ...[ingest.telemetryRule, ingest.quarantineRule].flatMap((rule) => [
-        row(metric("AWS/IoT", "ErrorActionSuccess", { RuleName: rule }, "Sum"), {
-          label: `${rule}: error action run`,
-        }),
-        row(metric("AWS/IoT", "ErrorActionFailure", { RuleName: rule }, "Sum"), {
-          label: `${rule}: error action failed (lost)`,
-        }),
-      ]),
+      ...ingest.rules
+        .map((r) => r.name)
+        .flatMap((rule) => [
+          row(metric("AWS/IoT", "ErrorActionSuccess", { RuleName: rule }, "Sum"), {
+            label: `${rule}: error action run`,
+          }),
+          row(metric("AWS/IoT", "ErrorActionFailure", { RuleName: rule }, "Sum"), {
+            label: `${rule}: error action failed (lost)`,
+          }),
+        ]),
     ]),
     timeSeries(
       "Quarantine rate (% of messages rejected)",

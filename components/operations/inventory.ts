@@ -40,9 +40,10 @@ export interface OperationsInventory<N> {
   /** Region of the stack (the dashboard's widgets). */
   readonly region: string;
   readonly ingest: {
-    /** Topic rule of valid readings (its TopicMatch counts every message on the telemetry topics). */
+    /** Topic rule of valid readings: its TopicMatch counts every message on the telemetry topics. */
     readonly telemetryRule: N;
-    readonly quarantineRule: N;
+    /** Every topic rule on the telemetry topics, with the delivery stream its action writes to. */
+    readonly rules: readonly { readonly key: string; readonly name: N; readonly stream: N }[];
     readonly telemetryStream: WatchedStream<N>;
     readonly quarantineStream: WatchedStream<N>;
     /** The raw bucket, where quarantined messages and failed deliveries are kept. */

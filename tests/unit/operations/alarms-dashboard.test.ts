@@ -14,7 +14,10 @@ const inventory = (endpoint = false): OperationsInventory<string> => ({
   region: "eu-west-1",
   ingest: {
     telemetryRule: "sensors_test_telemetry",
-    quarantineRule: "sensors_test_quarantine",
+    rules: [
+      { key: "telemetry", name: "sensors_test_telemetry", stream: "tele-stream" },
+      { key: "quarantine", name: "sensors_test_quarantine", stream: "quar-stream" },
+    ],
     telemetryStream: {
       key: "telemetry",
       name: "tele-stream",

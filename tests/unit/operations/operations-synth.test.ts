@@ -171,6 +171,17 @@ describe("operations in the synth of the shipped stacks", function () {
       expect(dimensionValues("Errors", "FunctionName"), fn.name).to.include(fn.id);
       expect(dimensionValues("Throttles", "FunctionName"), fn.name).to.include(fn.id);
     }
+    const errorActionRules = alarms.flatMap((a) =>
+      (
+        (a.inputs.metricQueries as {
+          metric?: { metricName: string; dimensions: Record<string, string> };
+        }[]) ?? []
+      )
+        .filter((q) => q.metric?.metricName === "ErrorActionFailure")
+        .map((q) => q.metric!.dimensions.RuleName),
+    );
+    for (const rule of ofType(prod, "aws:iot/topicRule:TopicRule"))
+      expect(errorActionRules, rule.name).to.include(rule.inputs.name);
     for (const queue of ofType(prod, "aws:sqs/queue:Queue"))
       expect(dimensionValues("ApproximateNumberOfMessagesVisible", "QueueName"), queue.name).to.include(
         queue.id!.split("/").pop(),
