@@ -188,7 +188,7 @@ export async function main(argv: string[]): Promise<number> {
     options = parseCostArgs(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`cost: ${err.message}\n\n${HELP}`);
+      console.error(`cost: ${err.message}; npm run cost -- --help lists the options`);
       return 2;
     }
     throw err;
