@@ -222,6 +222,19 @@ export interface DeclaredKey {
   readonly secret?: boolean;
 }
 
+/**
+ * Optional secret settings, which Pulumi.yaml cannot declare: the CLI refuses a `secret: true` key with a
+ * default (the default would be plain text) and requires one without a default in every stack file.
+ */
+export const OPTIONAL_SECRET_KEYS: Readonly<Record<string, DeclaredKey>> = {
+  databasePassword: {
+    type: "string",
+    secret: true,
+    description:
+      "Password for databaseUsername, as a Pulumi secret (pulumi config set --secret); stored in Secrets Manager by the stack. Only for databaseMode existing without databaseSecretArn.",
+  },
+};
+
 /** The `config:` declarations of Pulumi.yaml, keyed without the project namespace. */
 export function readProjectDeclarations(projectDir: string = PROJECT_DIR): Record<string, DeclaredKey> {
   const doc = parseYaml(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as {
@@ -263,7 +276,9 @@ class ConfigReader {
     private readonly raw: RawStackConfig,
     private readonly declarations: Record<string, DeclaredKey>,
   ) {
-    const known = new Set(Object.keys(declarations).map((k) => `${PROJECT}:${k}`));
+    const known = new Set(
+      [...Object.keys(declarations), ...Object.keys(OPTIONAL_SECRET_KEYS)].map((k) => `${PROJECT}:${k}`),
+    );
     for (const key of Object.keys(raw.values)) {
       if (key.startsWith(`${PROJECT}:`) && !known.has(key)) {
         const close = closestKey(key.slice(PROJECT.length + 1), Object.keys(declarations));
@@ -314,8 +329,14 @@ class ConfigReader {
     this.problems.push({ key: fullKey, value: value ?? this.display(fullKey), message, fix });
   }
 
+  /**
+   * Whether the stack sets a key to something. Empty ("" or an empty list) counts as not set: the CLI hands
+   * the program Pulumi.yaml's empty defaults as values, so absent and empty must mean the same.
+   */
   isSet(key: string): boolean {
-    return this.raw.values[this.full(key)] !== undefined;
+    const text = this.raw.values[this.full(key)];
+    if (text === undefined || text.trim() === "") return false;
+    return !(this.declarations[key]?.type === "array" && text.replace(/\s/g, "") === "[]");
   }
 
   string(key: string, opts: { pattern?: RegExp; describe?: string; example?: string } = {}): string {

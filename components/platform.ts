@@ -9,6 +9,7 @@ import { AthenaAnalytics } from "./analytics/athena-analytics";
 import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
 import { AnomalyDetection } from "./ml/anomaly-detection";
 import { buildModelSettings } from "./ml/model-settings";
+import { demoHistoryRequest } from "./sources/demo-history";
 import { SensorFleetRunner } from "./fleet-runner/fleet-runner";
 import { AuditTrail } from "./audit/audit-trail";
 import { auditTrailName } from "./audit/audit-documents";
@@ -190,6 +191,7 @@ export class Platform extends pulumi.ComponentResource {
         historicalPrefix: config.lake.historicalPrefix,
         glue: config.glue,
         database: config.database,
+        demoHistory: demoHistoryRequest(config),
         etl: config.etl,
         shingleSize: config.anomaly.shingleSize,
         trainingStateMachineArn: this.anomaly.trainingStateMachineArn,

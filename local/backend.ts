@@ -44,13 +44,14 @@ import {
 import { TopicRules } from "./rule/topic-rules";
 import { CompressedSchedules } from "./schedules";
 import { HistoricalDatabase } from "./sources/historical-db";
-import { generateHistory } from "./sources/history";
+import { DEMO_HISTORY } from "../components/sources/demo-history";
+import { generateHistory } from "../functions/history-seed/history";
 import { writeLandingCsv } from "./sources/landing";
 import { buildRunSummary, type RunSummary } from "./summary";
 
 /** Days of history seeded into the database and the landing CSV on first use. */
-const HISTORY_DAYS = { database: 3, csv: 2, csvOverlap: 1 } as const;
-const HISTORY_INTERVAL_MS = 10 * 60_000;
+const HISTORY_DAYS = { database: DEMO_HISTORY.days, csv: 2, csvOverlap: 1 } as const;
+const HISTORY_INTERVAL_MS = DEMO_HISTORY.intervalMinutes * 60_000;
 const DAY_MS = 86_400_000;
 
 /** Everything a running backend holds, for the dashboard and the summary. */
@@ -446,15 +447,17 @@ async function seedSources(
   startMs: number,
   log: Logger,
 ): Promise<void> {
-  if ((await history.count()) === 0) {
-    const readings = generateHistory(devices, seed, {
+  // The demo database's seed function, as the stack runs it: the table's DDL, then history if it is empty.
+  const seeded = await history.seed(() =>
+    generateHistory(devices, seed, {
       fromMs: startMs - HISTORY_DAYS.database * DAY_MS,
       toMs: startMs,
       intervalMs: HISTORY_INTERVAL_MS,
-    });
-    await history.insert(readings);
+    }),
+  );
+  if (seeded.inserted > 0) {
     log(
-      `historical database: seeded ${readings.length} readings (${HISTORY_DAYS.database} days of ${devices.length} sensors)`,
+      `historical database: seeded ${seeded.inserted} readings (${HISTORY_DAYS.database} days of ${devices.length} sensors) into ${seeded.table}`,
     );
   }
   if (store.list(store.bucketNames.raw, config.lake.historicalPrefix).length === 0) {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
+import type { DemoHistoryRequest } from "../sources/demo-history";
 import { HistoricalSources } from "../sources/historical-sources";
 import type { EtlMachineResources } from "./asl/etl-machine";
 import { EtlJobs } from "./etl-jobs";
@@ -28,6 +29,8 @@ export interface EtlArgs {
   readonly historicalPrefix: string;
   readonly glue: PlatformConfig["glue"];
   readonly database: PlatformConfig["database"];
+  /** History the demo database is seeded with at deploy (`demo` mode). @default - the demo database stays empty */
+  readonly demoHistory?: DemoHistoryRequest;
   readonly etl: PlatformConfig["etl"];
   /** Readings per training vector (`PlatformConfig.anomaly.shingleSize`). @default 1 */
   readonly shingleSize?: number;
@@ -89,6 +92,7 @@ export class Etl extends pulumi.ComponentResource {
       `${name}-sources`,
       {
         database: args.database,
+        demoHistory: args.demoHistory,
         glue: args.glue,
         historicalPrefix: args.historicalPrefix,
         rawBucketName: bucketNames.raw,

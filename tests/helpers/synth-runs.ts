@@ -1,16 +1,15 @@
 /**
- * The shipped stacks synthesized once per test process: a synth takes about 10 s, so suites share the results
- * instead of running their own.
+ * The shipped stacks synthesized through the real path (`@pulumi/pulumi/cmd/run` against the offline gRPC
+ * engine), once per test process: each run starts a Node.js process that loads the program with Pulumi's
+ * TypeScript loader (about 10 s), so suites share the results instead of running their own.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { synthStack, SynthOptions, SynthResult } from "../../components/synth/cli";
+import { synthStack, SynthOptions, SynthResult } from "../../policies/synth/synth";
 
 const OUT = fs.mkdtempSync(path.join(os.tmpdir(), "synth-shared-"));
 const runs = new Map<string, Promise<SynthResult>>();
-/** Synths share the process's Pulumi runtime (mocks, config): one at a time. */
-let queue: Promise<unknown> = Promise.resolve();
 
 /** The synth of a shipped stack (`Pulumi.<stack>.yaml`), written under a shared temporary directory. */
 export function synthOnce(
@@ -20,8 +19,7 @@ export function synthOnce(
   const variant = options.firstDeployment ? `${stack}-first-deployment` : stack;
   let run = runs.get(variant);
   if (!run) {
-    run = queue.then(() => synthStack(stack, path.join(OUT, variant), undefined, options));
-    queue = run.catch(() => undefined);
+    run = synthStack(stack, path.join(OUT, variant), undefined, options);
     runs.set(variant, run);
   }
   return run;

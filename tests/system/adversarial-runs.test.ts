@@ -239,7 +239,7 @@ describe("local backend under attack: its ingest log, its shutdown, its file des
       fs.copyFileSync(stackFile, path.join(dir, "Pulumi.bad.yaml"));
       const synth = spawnSync(
         process.execPath,
-        ["--import", "tsx", path.join(ROOT, "components/synth/cli.ts"), "--stack", "bad", "--stack-dir", dir],
+        ["--import", "tsx", path.join(ROOT, "policies/synth/cli.ts"), "--stack", "bad", "--stack-dir", dir],
         {
           cwd: ROOT,
           encoding: "utf8",

@@ -271,6 +271,23 @@ describe("stack configuration", function () {
       ]);
     });
 
+    it("reads an empty value as not set, as the CLI hands the program Pulumi.yaml's empty defaults", function () {
+      const empty = {
+        databaseVpcId: "",
+        databaseRouteTableIds: [],
+        databaseSecurityGroupId: "",
+        databaseHost: "",
+        databaseSecretArn: "",
+      };
+      expect(problems("dev", empty)).to.deep.equal([]);
+      expect(problems("dev", { ...empty, databaseRouteTableIds: ["rtb-0123456789abcdef0"] })).to.have.length(
+        1,
+      );
+      expect(problems("prod", { databaseHost: "" })).to.deep.equal([
+        'sensor-analytics:databaseHost must be a host name or IP address (required when databaseMode is existing) (got "") in Pulumi.prod.yaml; fix: set it to the database\'s DNS name',
+      ]);
+    });
+
     it("refuses a database password in plain text and never echoes it", function () {
       const found = problems("prod", { databaseSecretArn: "", databasePassword: "hunter2" });
       expect(found).to.deep.equal([

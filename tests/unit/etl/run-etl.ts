@@ -5,6 +5,7 @@
 import { parsePlatformConfig, PlatformConfig } from "../../../components/config";
 import { recorded, Recorded, runUnderMocks, ProgramRun, stackConfig } from "../../helpers/mocks";
 import type { Etl, EtlArgs } from "../../../components/etl/etl";
+import { demoHistoryRequest } from "../../../components/sources/demo-history";
 
 export type EtlRun = ProgramRun<{ config: PlatformConfig; etl: Etl }> & Recorded;
 
@@ -43,6 +44,7 @@ export async function runEtl(
       historicalPrefix: config.lake.historicalPrefix,
       glue: config.glue,
       database: config.database,
+      demoHistory: demoHistoryRequest(config),
       etl: config.etl,
       shingleSize: config.anomaly.shingleSize,
       alertEmail: config.alertEmail,

@@ -5,7 +5,7 @@ import {
   buildQuarantineRuleSql,
   buildTelemetryRuleSql,
 } from "../../../components/iot/rule-sql";
-import { MOCK_ACCOUNT_ID, RecordedResource } from "../../../components/synth/mocks";
+import { MOCK_ACCOUNT_ID, RecordedResource } from "../../../components/testing";
 
 const RULE = "aws:iot/topicRule:TopicRule";
 const ROLE = "aws:iam/role:Role";
