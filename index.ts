@@ -12,8 +12,20 @@ export = (async () => {
       ? (await findPromotedModel(config.deployment)) !== undefined
       : undefined;
   const platform = new Platform(config.deployment, { config, anomalyModelPromoted });
-  const { lake, telemetry, etl, analytics, anomaly, quicksight, fleetRunner, realtime, api, pollers } =
-    platform;
+  const {
+    lake,
+    telemetry,
+    etl,
+    analytics,
+    anomaly,
+    quicksight,
+    fleetRunner,
+    operations,
+    auditTrail,
+    realtime,
+    api,
+    pollers,
+  } = platform;
 
   // Outputs a stack does not have (no endpoint, no QuickSight, ...) are left out: an undefined output
   // makes `pulumi up` warn "Undefined value (...) will not show as a stack output".
@@ -77,6 +89,10 @@ export = (async () => {
     pollers: pollers
       ? Object.fromEntries(Object.entries(pollers.pollers).map(([n, p]) => [n, p.function.name]))
       : undefined,
+    // Operations: the dashboard, the topic every alarm notifies, and (auditTrail on) the trail.
+    operationsDashboardUrl: operations.dashboardUrl,
+    alarmTopicArn: anomaly.failureTopic.arn,
+    auditTrailArn: auditTrail?.trailArn,
 
     // Load tests (fleetRunner set): what `npm run fleet:cloud -- --stack <stack> --run <name>` starts tasks with.
     fleetRunner: fleetRunner?.output,

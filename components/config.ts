@@ -18,6 +18,7 @@ import { readFleetRunnerSettings, type FleetRunnerSettings } from "./fleet-runne
 import { INGEST_STREAM_KINDS, readStreamSettings, type StreamSettings } from "./streaming/stream-settings";
 import { readHttpApiSettings, type HttpApiSettings } from "./api/api-settings";
 import { readPollerSettings, type PollerSettings } from "./pollers/poller-settings";
+import { ALARM_DEFAULTS, readAlarmSettings, type AlarmSettings } from "./operations/alarm-settings";
 
 /** Pulumi project name, the namespace of every config key. */
 export const PROJECT = "sensor-analytics";
@@ -166,6 +167,14 @@ export interface PlatformConfig {
   readonly httpApi?: HttpApiSettings;
   /** Scheduled REST pollers (none unless the stack lists `pollers`). */
   readonly pollers: readonly PollerSettings[];
+  /** Alarm thresholds (`alarms`); derived ones are resolved by `resolveAlarmThresholds`. */
+  readonly alarms: AlarmSettings;
+  /** The CloudTrail audit trail of the lake's data events (`auditTrail`, `auditRetentionDays`). */
+  readonly audit: {
+    readonly enabled: boolean;
+    /** Days the trail's log files are kept in the log bucket. */
+    readonly retentionDays: number;
+  };
 }
 
 /** One thing wrong with a stack's configuration. */
@@ -742,6 +751,16 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
   );
   const httpApi = readHttpApiSettings(r.structured("httpApi"), nested("httpApi"));
   const pollers = readPollerSettings(r.structured("pollers"), nested("pollers"));
+  // Operations: alarm thresholds and the audit trail.
+  const alarmsValue = r.object("alarms");
+  const alarms =
+    alarmsValue === undefined
+      ? undefined
+      : readAlarmSettings(alarmsValue, (field, message, fix, value) =>
+          r.problem(field === "" ? "alarms" : `alarms.${field}`, message, fix, value),
+        );
+  const auditTrail = r.boolean("auditTrail");
+  const auditRetentionDays = r.integer("auditRetentionDays", 1, 36500, 365);
 
   if (r.problems.length > 0) return undefined;
   const deployment = deploymentName(app, raw.stack);
@@ -796,6 +815,8 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     ingestStream,
     httpApi,
     pollers,
+    alarms: alarms ?? { ...ALARM_DEFAULTS },
+    audit: { enabled: auditTrail, retentionDays: auditRetentionDays },
   };
 }
 

@@ -110,3 +110,25 @@ export * from "./pollers/mapping";
 export * from "./pollers/jsonpath";
 export * from "./ingest/reading-validation";
 export * from "./ingest/delivery-targets";
+// Operating a stack: the dashboard and alarms, the pipeline metrics both backends share, the audit trail and the
+// monthly cost estimate (`npm run cost`).
+export { Operations } from "./operations/operations";
+export type { OperationsArgs } from "./operations/operations";
+export { buildAlarmSet, alarmName } from "./operations/alarms";
+export type { AlarmSpec, ComparisonOperator } from "./operations/alarms";
+export { buildDashboardBody } from "./operations/dashboard";
+export type { DashboardBody, DashboardWidget } from "./operations/dashboard";
+export type * from "./operations/inventory";
+export * from "./operations/alarm-settings";
+export * from "./operations/pipeline-metrics";
+export { AuditTrail } from "./audit/audit-trail";
+export type { AuditTrailArgs } from "./audit/audit-trail";
+export * from "./audit/audit-documents";
+export { estimateMonthlyCost, storageByClass } from "./cost/estimate";
+export type { CostEstimate, CostLine, ServiceCost, EstimateInput } from "./cost/estimate";
+export { synthInventory } from "./cost/synth-inventory";
+export type { SynthInventory, SynthResourceRow } from "./cost/synth-inventory";
+export { loadPriceTable, RegionPrices, charge, PRICE_TABLE_FILE } from "./cost/prices";
+export type { PriceTable, UnitPrice } from "./cost/prices";
+export { ASSUMPTIONS, assumptionsWith } from "./cost/assumptions";
+export type { Assumptions, AssumptionKey } from "./cost/assumptions";

@@ -15,6 +15,7 @@ import {
 import type { FleetSummary } from "../devices/summary";
 import { readLabels } from "../devices/labels";
 import { evaluateAnomalies, type AnomalyEvaluation } from "./analytics/anomaly-evaluation";
+import type { PipelineMetricsReport } from "./aws/cloudwatch";
 import type { BackendParts } from "./backend";
 import type { BrokerStats } from "./broker/broker";
 import type { LocalExecution } from "./etl/step-functions";
@@ -106,6 +107,11 @@ export interface RunSummary {
   readonly scoring: { readonly windows: number; readonly executions: readonly ExecutionReport[] };
   readonly queries: Readonly<Record<string, number | string>>;
   readonly anomalies: (AnomalyEvaluation & { readonly alerts: number }) | null;
+  /**
+   * The pipeline metrics the scoring and training functions published this run (EMF lines in their local log
+   * groups, extracted as CloudWatch does): the same names, units and dimension as in the cloud.
+   */
+  readonly pipelineMetrics: PipelineMetricsReport;
   readonly where: Readonly<Record<string, string>>;
 }
 
@@ -202,6 +208,11 @@ export async function buildRunSummary(
     );
   for (const lost of parts.logRecovery.problems)
     problems.push(`the ingest log lost acknowledged readings at start-up: ${lost}`);
+  const pipelineMetrics = pipelines.cloudwatch.pipelineMetrics(config.deployment);
+  if (pipelineMetrics.rejectedLines > 0)
+    problems.push(
+      `${pipelineMetrics.rejectedLines} metric log lines break the EMF specification (CloudWatch would drop them): ${pipelineMetrics.lastRejection}`,
+    );
 
   const wallSeconds = Math.round((performance.now() - parts.wallStart) / 100) / 10;
   return {
@@ -290,6 +301,7 @@ export async function buildRunSummary(
     },
     queries,
     anomalies,
+    pipelineMetrics,
     where: {
       dataDir: parts.dataDir,
       lake: store.root,
@@ -297,6 +309,7 @@ export async function buildRunSummary(
       labels: parts.labelsFile,
       ingestLog: path.join(parts.dataDir, "ingest", "log"),
       catalog: path.join(parts.dataDir, "glue", "state.json"),
+      functionLogs: pipelines.cloudwatch.logDir,
       ...(parts.dashboardUrl ? { dashboard: parts.dashboardUrl } : {}),
     },
   };
@@ -333,6 +346,7 @@ export function formatRunSummary(s: RunSummary): string {
     s.anomalies
       ? `  anomalies  ${s.anomalies.reported} reported, ${s.anomalies.detectedEvents}/${s.anomalies.injected} injected caught: recall ${pct(s.anomalies.recall)}, precision ${pct(s.anomalies.precision)}; ${s.anomalies.alerts} alerts`
       : "  anomalies  not evaluated (no fleet labels)",
+    `  metrics    ${formatPipelineMetrics(s.pipelineMetrics)}`,
     `  where      ${Object.entries(s.where)
       .map(([k, v]) => `${k}: ${v}`)
       .join("\n             ")}`,
@@ -360,4 +374,15 @@ function formatSources(s: RunSummary): string[] {
       `  poller     ${name}: ${p.polls} polls (${p.failed} failed${p.lastError ? `: ${p.lastError}` : ""}), ${p.records} records, ${p.accepted} accepted, ${p.quarantined} quarantined, ${p.duplicates} duplicates`,
     );
   return lines;
+}
+
+/** The pipeline metrics in one line: each published metric's value by its statistic, with its unit. */
+export function formatPipelineMetrics(report: PipelineMetricsReport): string {
+  const published = Object.entries(report.metrics).filter(([, m]) => m.value !== null);
+  const parts = published.map(([name, m]) => {
+    const value = Number.isInteger(m.value) ? String(m.value) : m.value!.toFixed(1);
+    return `${name} ${value}${m.unit === "Seconds" ? " s" : ""}${m.statistic === "Maximum" ? " (max)" : ""}`;
+  });
+  const rejected = report.rejectedLines > 0 ? `; ${report.rejectedLines} EMF lines rejected` : "";
+  return `${parts.length > 0 ? parts.join(", ") : "none published"}${rejected}`;
 }

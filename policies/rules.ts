@@ -19,6 +19,7 @@ import { lambdaPolicies } from "./rules/lambda";
 import { logsPolicies } from "./rules/logs";
 import { containerPolicies } from "./rules/containers";
 import { streamingPolicies } from "./rules/streaming";
+import { operationsPolicies } from "./rules/operations";
 
 export type PlatformPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -38,4 +39,5 @@ export const platformPolicies: PlatformPolicy[] = [
   ...logsPolicies,
   ...containerPolicies,
   ...streamingPolicies,
+  ...operationsPolicies,
 ];

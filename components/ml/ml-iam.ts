@@ -9,6 +9,7 @@ import { LAKE_ZONES } from "../lake/layout";
 import {
   type AccountScope,
   executionLogDeliveryStatement,
+  keyAdministeredThroughIam,
   policyDocument as document,
   writeOwnLogsStatement as writeLogs,
   xrayStatement,
@@ -532,14 +533,7 @@ export function adHocScoringPolicy(
  */
 export function notificationKeyPolicy(s: AccountScope): aws.iam.PolicyDocument {
   return document([
-    {
-      // In a key policy "Resource": "*" means this key; "kms:*" for the account root delegates to IAM.
-      Sid: "EnableIamPoliciesKeyWildcard",
-      Effect: "Allow",
-      Principal: { AWS: `arn:${s.partition}:iam::${s.accountId}:root` },
-      Action: "kms:*",
-      Resource: "*",
-    },
+    keyAdministeredThroughIam(s),
     {
       Sid: "AllowCloudWatchAlarmsKeyWildcard",
       Effect: "Allow",

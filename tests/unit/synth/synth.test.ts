@@ -312,6 +312,8 @@ describe("offline synth", function () {
       '  - sensor-analytics:databaseVpcId: "vpc-0a1b2c3d4e5f60718" (an example ID shipped in Pulumi.prod.yaml)',
     );
     expect(lines).to.have.length(10);
+    // An engine that answers getCallerIdentity without an account (a test monitor) is no deployment: warnings.
+    await runUnderMocks(stackConfig("prod"), () => loadPlatformConfig(), { accountId: "" });
   });
 
   it("fails, naming the file cmd/run loaded, when package.json's main takes the place of the program", async function () {
