@@ -272,11 +272,17 @@ export class AwsMocks implements pulumi.runtime.Mocks {
       }
       case "aws:kinesis/stream:Stream": {
         const stream = named();
-        return { id: stream, state: { name: stream, arn: `arn:${p}:kinesis:${region}:${acct}:stream/${stream}` } };
+        return {
+          id: stream,
+          state: { name: stream, arn: `arn:${p}:kinesis:${region}:${acct}:stream/${stream}` },
+        };
       }
       case "aws:dynamodb/table:Table": {
         const table = named();
-        return { id: table, state: { name: table, arn: `arn:${p}:dynamodb:${region}:${acct}:table/${table}` } };
+        return {
+          id: table,
+          state: { name: table, arn: `arn:${p}:dynamodb:${region}:${acct}:table/${table}` },
+        };
       }
       case "aws:apigatewayv2/api:Api": {
         const apiId = hex(seed, 10);
@@ -298,7 +304,10 @@ export class AwsMocks implements pulumi.runtime.Mocks {
       }
       case "aws:lambda/eventSourceMapping:EventSourceMapping": {
         const id = uuid(seed);
-        return { id, state: { uuid: id, arn: `arn:${p}:lambda:${region}:${acct}:event-source-mapping:${id}` } };
+        return {
+          id,
+          state: { uuid: id, arn: `arn:${p}:lambda:${region}:${acct}:event-source-mapping:${id}` },
+        };
       }
       case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": {
         const stream = named();
