@@ -16,8 +16,12 @@ export const LAMBDA_HANDLERS = [
   "anomaly-scoring",
   "etl-planner",
   "history-seed",
+  "https-ingest",
+  "latest-state",
   "model-training",
   "pre-provisioning-hook",
+  "realtime-consumer",
+  "rest-poller",
 ] as const;
 export type LambdaHandlerName = (typeof LAMBDA_HANDLERS)[number];
 

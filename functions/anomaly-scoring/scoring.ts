@@ -54,6 +54,8 @@ import {
   writeText,
 } from "../ml-common/s3-io";
 import { withRetries, RetryOptions } from "../ml-common/retry";
+import type { MetricsPublisher } from "../ml-common/metrics";
+import { ScoringMetrics } from "./scoring-metrics";
 
 const DAY_MS = 86_400_000;
 
@@ -96,6 +98,12 @@ export interface ScoringClients {
   readonly now?: () => number;
   /** Retry behaviour of InvokeEndpoint (tests pass a sleep that does not wait). */
   readonly retry?: RetryOptions;
+  /**
+   * Where the pipeline metrics go (`PIPELINE_METRICS`: readings scored, anomalies, lag, model age). The Lambda
+   * handler writes them as EMF lines to its log; the local backend to its CloudWatch stand-in.
+   * @default - not published
+   */
+  readonly metrics?: MetricsPublisher;
 }
 
 /** The plan step's output, carried through the state machine. */
@@ -129,6 +137,8 @@ export interface BatchInput {
   readonly rows: number;
   readonly inputUri: string;
   readonly outputUri: string;
+  /** When the transform input was written (epoch ms), for the transform's duration. */
+  readonly preparedAtMs?: number;
 }
 
 /** Thrown when the watermark changed between planning and finishing (another run got there first). */
@@ -141,11 +151,13 @@ export class WatermarkMovedError extends Error {
 
 export class AnomalyScoring {
   private readonly now: () => number;
+  private readonly metrics: ScoringMetrics;
   constructor(
     private readonly settings: ScoringSettings,
     private readonly clients: ScoringClients,
   ) {
     this.now = clients.now ?? Date.now;
+    this.metrics = new ScoringMetrics(clients.metrics, this.now);
   }
 
   /**
@@ -161,11 +173,14 @@ export class AnomalyScoring {
         skip: true,
         reason: "no model has been trained yet; the training state machine writes models/current.json",
       };
+    this.metrics.modelInService(pointer.value.promotedAt);
     const expectedDim = s.model.hyperparameters.feature_dim;
     if (
       pointer.value.featureDim !== expectedDim ||
       pointer.value.shingleSize !== s.model.features.shingleSize
     ) {
+      // Nothing is scored until the next training run: the lag keeps growing, which its alarm catches.
+      await this.publishLag();
       return {
         skip: true,
         reason: `the model in service (run ${pointer.value.runId}) was trained with feature_dim ${pointer.value.featureDim} and shingle size ${pointer.value.shingleSize}, the settings now say ${expectedDim} and ${s.model.features.shingleSize}; scoring resumes after the next training run`,
@@ -186,8 +201,10 @@ export class AnomalyScoring {
     } else {
       sinceMs = current?.value.scoredThroughMs ?? now - (s.firstWindowMs ?? DAY_MS);
       untilMs = Math.min(now - s.ingestDelayMs, sinceMs + (s.maxWindowMs ?? 6 * 3_600_000));
-      if (untilMs <= sinceMs)
+      if (untilMs <= sinceMs) {
+        this.metrics.lag(sinceMs);
         return { skip: true, reason: `nothing new: scored through ${new Date(sinceMs).toISOString()}` };
+      }
     }
     const watermark: ScoringWatermark = {
       scoredThroughMs: current?.value.scoredThroughMs ?? sinceMs,
@@ -283,6 +300,7 @@ export class AnomalyScoring {
       rows: vectors.length,
       inputUri: s3Uri(bucket, SCORING_KEYS.batchInput(id)),
       outputUri: s3Uri(bucket, SCORING_KEYS.batchOutputPrefix(id)),
+      preparedAtMs: this.now(),
     };
   }
 
@@ -307,6 +325,7 @@ export class AnomalyScoring {
           `batch transform of window ${id} returned ${scores.length} scores for ${rows.length} rows`,
         );
     }
+    if (rows.length > 0 && batch.preparedAtMs !== undefined) this.metrics.transform(batch.preparedAtMs);
     const outcome = await this.finish(plan, vectors, scores);
     // The window is finished: its transform input, row keys and output have served their purpose.
     const batchObjects = await listObjects(this.clients.s3, bucket, SCORING_KEYS.batchPrefix(id));
@@ -408,12 +427,16 @@ export class AnomalyScoring {
       },
       current.etag,
     );
-    return {
-      windowId: id,
+    const counts = {
       vectors: vectors.length,
       anomalies: anomalies.length,
       incidents: incidents.length,
       alerts,
+    };
+    this.metrics.window(counts, plan.untilMs!);
+    return {
+      windowId: id,
+      ...counts,
       anomalyObjects: [...groups.keys()],
       scoredThroughMs: plan.untilMs!,
     };
@@ -433,6 +456,14 @@ export class AnomalyScoring {
       );
     }
     return current;
+  }
+
+  /** Publishes how far the watermark is behind the clock (when there is a watermark). */
+  private async publishLag(): Promise<void> {
+    if (!this.metrics.enabled) return;
+    const { s3 } = this.clients;
+    const current = await readJson<ScoringWatermark>(s3, this.settings.curatedBucket, SCORING_KEYS.watermark);
+    if (current) this.metrics.lag(current.value.scoredThroughMs);
   }
 
   private async publish(subject: string, message: string): Promise<void> {

@@ -43,6 +43,7 @@ import {
   s3Uri,
   writeJson,
 } from "../ml-common/s3-io";
+import type { MetricsPublisher } from "../ml-common/metrics";
 
 export interface TrainingSettings {
   readonly deployment: string;
@@ -69,6 +70,11 @@ export interface TrainingClients {
   readonly sagemaker?: SageMakerClient;
   /** For recording the promotion; needed when `promotedModelParameter` is set. */
   readonly ssm?: SSMClient;
+  /**
+   * Where the pipeline metrics go (`PIPELINE_METRICS`: training vectors, too-small training sets, promotions).
+   * @default - not published
+   */
+  readonly metrics?: MetricsPublisher;
 }
 
 /** The prepare step's output: the run's names and where its data goes. */
@@ -136,9 +142,14 @@ export class ModelTraining {
     }
     const minimumVectors = s.model.hyperparameters.num_samples_per_tree;
     const name = `${sageMakerNamePrefix(s.deployment)}-rcf-${run}`;
+    const enough = vectors === null || vectors >= minimumVectors;
+    this.clients.metrics?.publish({
+      ...(vectors === null ? {} : { trainingVectors: vectors }),
+      trainingSetTooSmall: enough ? 0 : 1,
+    });
     return {
       runId: run,
-      enough: vectors === null || vectors >= minimumVectors,
+      enough,
       vectors,
       minimumVectors,
       rooms,
@@ -238,6 +249,7 @@ export class ModelTraining {
       modelName: pointer.modelName,
       promotedAt: pointer.promotedAt,
     });
+    this.clients.metrics?.publish({ modelsPromoted: 1 });
     return { ...pointer, deleted: await this.deleteOldRuns(input.run.modelName) };
   }
 
