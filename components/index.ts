@@ -2,7 +2,7 @@
  * The sensor analytics platform as a library: import the whole {@link Platform} or any area component into
  * your own Pulumi program, plus the pure builders (schema, topics, policies, SQL, state machines) they use.
  *
- *   import { DataLake } from "sensor-analytics-platform/components";
+ *   import { DataLake } from "@sensor-analytics/components";
  */
 export { Platform } from "./platform";
 export type { PlatformArgs } from "./platform";

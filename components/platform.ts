@@ -30,6 +30,7 @@ export interface PlatformArgs {
    * `anomalyMode: endpoint` only, and required there: whether the anomaly model has been promoted, i.e.
    * `(await findPromotedModel(config.deployment)) !== undefined`. The real-time endpoint is created once it
    * has; see `AnomalyDetectionArgs.modelPromoted`.
+   * @default - unset: refused in `endpoint` mode, unused in `batch` mode
    */
   readonly anomalyModelPromoted?: boolean;
   /**

@@ -40,6 +40,7 @@ export interface EtlArgs {
   readonly existingSecretKmsKeyArn?: string;
   /** Hours after which the JDBC import runs again. @default 24 */
   readonly jdbcRefreshHours?: number;
+  /** Subscribed to the ETL failure topic. @default - no subscription */
   readonly alertEmail?: string;
   readonly logRetentionDays: number;
   /** Protect the demo database, the sources database and created secrets. @default false */

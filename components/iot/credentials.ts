@@ -38,6 +38,7 @@ export interface CredentialsBundleArgs {
   readonly deployment: string;
   /** Every configured sensor: with its certificate, or (fleet provisioning) only its name and room. */
   readonly devices: readonly (DeviceCredentials | { readonly thingName: string; readonly roomId: string })[];
+  /** Fleet provisioning by claim: the template and the claim certificate. @default - none (per-device certificates) */
   readonly claim?: ClaimCredentials;
 }
 

@@ -32,6 +32,7 @@ export interface AnomalyDetectionArgs {
    * there is none (a new stack has no data to train on) the endpoint, its alarms and autoscaling are left out,
    * both pipelines score in batch transforms, and the first promotion tells the failure topic to run
    * `pulumi up`, which then creates the endpoint.
+   * @default - unset: refused in `endpoint` mode, unused in `batch` mode
    */
   readonly modelPromoted?: boolean;
   /** `buildModelSettings(config.anomaly)`: hyperparameters, shingle size, threshold rule. */
