@@ -72,6 +72,9 @@ export class Platform extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // One model settings document for every consumer: the named scoring query, the ETL's training SQL, the
+    // SageMaker jobs and the scoring function.
+    const model = buildModelSettings(config.anomaly);
     this.analytics = new AthenaAnalytics(
       `${name}-analytics`,
       {
@@ -82,6 +85,7 @@ export class Platform extends pulumi.ComponentResource {
         kmsKey: this.lake.kmsKey,
         rooms: config.fleet.rooms,
         bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
+        model,
         protectData: config.protectData,
         tags,
       },
@@ -116,7 +120,7 @@ export class Platform extends pulumi.ComponentResource {
         deployment: config.deployment,
         mode: config.anomaly.mode,
         modelPromoted: args.anomalyModelPromoted,
-        model: buildModelSettings(config.anomaly),
+        model,
         trainingInstanceType: config.anomaly.trainingInstanceType,
         inferenceInstanceType: config.anomaly.inferenceInstanceType,
         inferenceInstanceCount: config.anomaly.inferenceInstanceCount,
@@ -161,7 +165,7 @@ export class Platform extends pulumi.ComponentResource {
         glue: config.glue,
         database: config.database,
         etl: config.etl,
-        shingleSize: config.anomaly.shingleSize,
+        features: model.features,
         trainingStateMachineArn: this.anomaly.trainingStateMachineArn,
         alertEmail: config.alertEmail,
         logRetentionDays: config.logRetentionDays,

@@ -39,9 +39,12 @@ import { generateHistory } from "./sources/history";
 import { writeLandingCsv } from "./sources/landing";
 import { buildRunSummary, type RunSummary } from "./summary";
 
-/** Days of history seeded into the database and the landing CSV on first use. */
-const HISTORY_DAYS = { database: 3, csv: 2, csvOverlap: 1 } as const;
-const HISTORY_INTERVAL_MS = 10 * 60_000;
+/**
+ * Days of history seeded into the database and the landing CSV on first use, at the fleet's own sampling
+ * interval: the model's features count readings (a baseline of the last 30), so history sampled more coarsely
+ * than the live readings would teach the model another signal than the one it scores.
+ */
+const HISTORY_DAYS = { database: 1, csv: 1, csvOverlap: 0.5 } as const;
 const DAY_MS = 86_400_000;
 
 /** Everything a running backend holds, for the dashboard and the summary. */
@@ -159,6 +162,7 @@ export class LocalBackend {
         devices.length > 0 ? devices : config.fleet.devices,
         options.seed,
         clock.startMs,
+        options.intervalMs,
         log,
       );
       const jdbcPort = await history.serve();
@@ -248,7 +252,6 @@ export class LocalBackend {
       const watermark: ScoringWatermark = {
         scoredThroughMs: parts.clock.startMs - 1,
         lastWindowId: "",
-        lastAnomalyTs: {},
         updatedAt: new Date(parts.clock.now()).toISOString(),
       };
       store.put(store.bucketNames.curated, SCORING_KEYS.watermark, `${JSON.stringify(watermark, null, 2)}\n`);
@@ -436,13 +439,14 @@ async function seedSources(
   devices: readonly DeviceIdentity[],
   seed: string,
   startMs: number,
+  intervalMs: number,
   log: Logger,
 ): Promise<void> {
   if ((await history.count()) === 0) {
     const readings = generateHistory(devices, seed, {
       fromMs: startMs - HISTORY_DAYS.database * DAY_MS,
       toMs: startMs,
-      intervalMs: HISTORY_INTERVAL_MS,
+      intervalMs,
     });
     await history.insert(readings);
     log(
@@ -455,7 +459,7 @@ async function seedSources(
     const readings = generateHistory(devices, seed, {
       fromMs: from,
       toMs: from + HISTORY_DAYS.csv * DAY_MS,
-      intervalMs: HISTORY_INTERVAL_MS,
+      intervalMs,
     });
     const keys = writeLandingCsv(store, config.lake.historicalPrefix, readings);
     log(

@@ -14,7 +14,12 @@ import {
 } from "../components/ml/ml-layout";
 import type { FleetSummary } from "../devices/summary";
 import { readLabels } from "../devices/labels";
-import { evaluateAnomalies, type AnomalyEvaluation } from "./analytics/anomaly-evaluation";
+import {
+  evaluateAnomalies,
+  featureMemoryReadings,
+  type AnomalyEvaluation,
+} from "./analytics/anomaly-evaluation";
+import { buildModelSettings } from "../components/ml/model-settings";
 import type { BackendParts } from "./backend";
 import type { LocalExecution } from "./etl/step-functions";
 
@@ -150,7 +155,7 @@ export async function buildRunSummary(
       .filter((d) => devices.has(d.device_id));
     const evaluation = evaluateAnomalies(readLabels(parts.labelsFile), detected, {
       intervalMs: parts.options.intervalMs,
-      shingleSize: config.anomaly.shingleSize,
+      memoryReadings: featureMemoryReadings(buildModelSettings(config.anomaly).features),
     });
     anomalies = { ...evaluation, alerts: pipelines.sns.counts.get(pipelines.arns.alertTopic) ?? 0 };
   }

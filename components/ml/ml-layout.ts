@@ -14,6 +14,8 @@
  *                     state/anomaly-scoring/batches/<window>/        batch transform input, row keys, output
  */
 import { LAKE_ZONES } from "../lake/layout";
+import type { FeatureSettings } from "./feature-sql";
+import type { DeviceStream } from "./incidents";
 
 const MODELS = LAKE_ZONES.models.prefix;
 /** Prefix of the scoring state in the curated bucket (outside every table location, so no query reads it). */
@@ -74,9 +76,11 @@ export interface ModelPointer {
   readonly z: number;
   /** Training vectors scored to compute the threshold. */
   readonly trainingVectors: number;
-  /** The model settings the run trained with (shingle size and feature columns must match at scoring). */
+  /** The model settings the run trained with (the features must match at scoring). */
   readonly featureDim: number;
   readonly shingleSize: number;
+  /** The feature settings of the training set. @default - absent in pointers written before features existed */
+  readonly features?: FeatureSettings;
   readonly promotedAt: string;
 }
 
@@ -91,8 +95,14 @@ export interface ScoringWatermark {
   readonly pending?: { readonly sinceMs: number; readonly untilMs: number; readonly attempt: number };
   /** The window that advanced the watermark last. */
   readonly lastWindowId: string;
-  /** Per device, the reading time of its last anomaly, so an incident continuing into the next window is not alerted twice. */
-  readonly lastAnomalyTs: Readonly<Record<string, number>>;
+  /**
+   * Per device, the alert policy's stream (score distribution, open incident), so scoring in many windows
+   * judges like scoring in one, and an incident continuing into the next window is not alerted twice.
+   * @default - none (a watermark written before the alert policy; devices start from the model's prior)
+   */
+  readonly streams?: Readonly<Record<string, DeviceStream>>;
+  /** Run ID of the model whose scores the streams learned. */
+  readonly streamsModel?: string;
   readonly updatedAt: string;
 }
 

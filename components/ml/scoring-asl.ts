@@ -71,7 +71,7 @@ export function buildScoringStateMachine(
   const onError = S.notify;
   const fn = resources.scoringFunctionArn;
   const endpointMode = resources.endpointName !== undefined;
-  const query = renderQuery("scoring_input", "athena");
+  const query = renderQuery("scoring_input", "athena", settings.model);
 
   const batchStates: States = {
     [S.prepareBatch]: lambdaStep(

@@ -20,18 +20,12 @@ import { anomalyObjectKey, AnomalyRecord, toJsonLines, utcDay } from "../../comp
 import {
   batchRows,
   csvRow,
-  FeatureReading,
-  FeatureVector,
-  featureVectors,
   MAX_REQUEST_BYTES,
-  parseReadingsCsv,
+  parseScoringRows,
+  ScoringRow,
 } from "../../components/ml/features";
-import {
-  groupIncidents,
-  incidentAlert,
-  latestAnomalyTimes,
-  ScoredAnomaly,
-} from "../../components/ml/incidents";
+import { carryStreams, incidentAlert, judgeWindow } from "../../components/ml/incidents";
+import { sameFeatures } from "../../components/ml/feature-sql";
 import {
   MODEL_KEYS,
   ModelPointer,
@@ -73,12 +67,13 @@ export interface ScoringSettings {
   readonly maxWindowMs?: number;
   /** How far back the very first run looks. @default 1 day */
   readonly firstWindowMs?: number;
-  /** How far before a window shingle context is read. @default 1 hour */
+  /**
+   * How far before a window readings are read as context (baseline, shingle and gaps of the window's first
+   * readings): enough for `baselineReadings + shingleSize` readings at the sensors' interval. @default 6 hours
+   */
   readonly contextMs?: number;
   /** How much older than its arrival a reading's own date may be (the query prunes dt partitions by it). @default 1 day */
   readonly latenessMs?: number;
-  /** Anomalies of one device closer than this form one incident. @default 15 minutes */
-  readonly incidentGapMs?: number;
   /** Alerts per run; beyond it one summary is sent. @default 20 */
   readonly maxAlertsPerRun?: number;
   /** Largest InvokeEndpoint body, in bytes (SageMaker's limit is 6 MB). @default MAX_REQUEST_BYTES (5 MiB) */
@@ -110,7 +105,15 @@ export interface ScoringPlan {
   readonly athenaParameters?: string[];
   /** ETag of the watermark after pinning the window; the last step writes only if it is unchanged. */
   readonly watermarkEtag?: string;
-  readonly model?: { readonly name: string; readonly version: string; readonly threshold: number };
+  readonly model?: {
+    readonly name: string;
+    readonly version: string;
+    /** The alert policy's floor: mean + z sigma of the training scores. */
+    readonly threshold: number;
+    /** Mean and sigma of the training scores: where a device's score distribution starts. */
+    readonly mean: number;
+    readonly sigma: number;
+  };
   /** Batch mode: a transform job name unique to this window and attempt. */
   readonly transformJobName?: string;
 }
@@ -162,13 +165,10 @@ export class AnomalyScoring {
         reason: "no model has been trained yet; the training state machine writes models/current.json",
       };
     const expectedDim = s.model.hyperparameters.feature_dim;
-    if (
-      pointer.value.featureDim !== expectedDim ||
-      pointer.value.shingleSize !== s.model.features.shingleSize
-    ) {
+    if (pointer.value.featureDim !== expectedDim || !sameFeatures(pointer.value.features, s.model.features)) {
       return {
         skip: true,
-        reason: `the model in service (run ${pointer.value.runId}) was trained with feature_dim ${pointer.value.featureDim} and shingle size ${pointer.value.shingleSize}, the settings now say ${expectedDim} and ${s.model.features.shingleSize}; scoring resumes after the next training run`,
+        reason: `the model in service (run ${pointer.value.runId}) was trained on other features (feature_dim ${pointer.value.featureDim}, ${JSON.stringify(pointer.value.features ?? { shingleSize: pointer.value.shingleSize })}) than the settings now say (feature_dim ${expectedDim}, ${JSON.stringify(s.model.features)}); scoring resumes after the next training run`,
       };
     }
     const current = await readJson<ScoringWatermark>(
@@ -190,19 +190,18 @@ export class AnomalyScoring {
         return { skip: true, reason: `nothing new: scored through ${new Date(sinceMs).toISOString()}` };
     }
     const watermark: ScoringWatermark = {
-      scoredThroughMs: current?.value.scoredThroughMs ?? sinceMs,
-      lastWindowId: current?.value.lastWindowId ?? "",
-      lastAnomalyTs: current?.value.lastAnomalyTs ?? {},
+      ...(current?.value ?? { scoredThroughMs: sinceMs, lastWindowId: "", streams: {} }),
       pending: { sinceMs, untilMs, attempt },
       updatedAt: new Date(now).toISOString(),
     };
     const etag = await this.writeWatermark(watermark, current?.etag);
     const id = windowId(sinceMs, untilMs);
-    const contextSinceMs = s.model.features.shingleSize > 1 ? sinceMs - (s.contextMs ?? 3_600_000) : sinceMs;
+    const contextSinceMs = sinceMs - (s.contextMs ?? 6 * 3_600_000);
     const values = {
       from_day: utcDay(contextSinceMs - (s.latenessMs ?? DAY_MS)),
       to_day: utcDay(untilMs + DAY_MS),
       context_since_ms: contextSinceMs,
+      since_ms: sinceMs,
       until_ms: untilMs,
     };
     return {
@@ -220,6 +219,8 @@ export class AnomalyScoring {
         name: pointer.value.modelName,
         version: pointer.value.runId,
         threshold: pointer.value.threshold,
+        mean: pointer.value.mean,
+        sigma: pointer.value.sigma,
       },
       transformJobName: `${sageMakerNamePrefix(s.deployment)}-score-${id}-a${attempt}`,
     };
@@ -233,10 +234,11 @@ export class AnomalyScoring {
       throw new Error(
         "score needs an endpoint (ENDPOINT_NAME) and a SageMaker runtime client; batch mode uses prepareBatch/collectBatch",
       );
-    const vectors = await this.windowVectors(plan, resultsUri);
+    const rows = await this.windowRows(plan, resultsUri);
+    const vectors = rows.filter((r) => r.vector !== null).map((r) => csvRow(r.vector!));
     const scores: number[] = [];
     for (const batch of batchRows(
-      vectors.map((v) => csvRow(v.values)),
+      vectors,
       this.settings.maxRequestBytes ?? MAX_REQUEST_BYTES,
       this.settings.maxRowsPerRequest,
     )) {
@@ -260,24 +262,23 @@ export class AnomalyScoring {
       }
       scores.push(...batchScores);
     }
-    return this.finish(plan, vectors, scores);
+    return this.finish(plan, rows, withScores(rows, scores));
   }
 
-  /** Batch mode: writes the window's vectors as the transform input and the rows they belong to. */
+  /**
+   * Batch mode: writes the window's vectors as the transform input, and every row of the window (vectors or
+   * not: the rules judge those without) for collectBatch.
+   */
   async prepareBatch(plan: ScoringPlan, resultsUri: string): Promise<BatchInput> {
     const id = requireWindow(plan);
-    const vectors = await this.windowVectors(plan, resultsUri);
+    const rows = await this.windowRows(plan, resultsUri);
     const bucket = this.settings.curatedBucket;
-    const rows = vectors.map((v) => readingRow(v.reading));
-    await writeJson(this.clients.s3, bucket, SCORING_KEYS.batchRows(id), rows);
+    await writeJson(this.clients.s3, bucket, SCORING_KEYS.batchRows(id), rows.map(toStoredRow));
+    const vectors = rows.filter((r) => r.vector !== null).map((r) => csvRow(r.vector!));
     if (vectors.length > 0) {
-      await writeText(
-        this.clients.s3,
-        bucket,
-        SCORING_KEYS.batchInput(id),
-        `${vectors.map((v) => csvRow(v.values)).join("\n")}\n`,
-        { contentType: "text/csv" },
-      );
+      await writeText(this.clients.s3, bucket, SCORING_KEYS.batchInput(id), `${vectors.join("\n")}\n`, {
+        contentType: "text/csv",
+      });
     }
     return {
       rows: vectors.length,
@@ -290,24 +291,25 @@ export class AnomalyScoring {
   async collectBatch(plan: ScoringPlan, batch: BatchInput): Promise<ScoringOutcome> {
     const id = requireWindow(plan);
     const bucket = this.settings.curatedBucket;
-    const rows =
-      (await readJson<ReadingRow[]>(this.clients.s3, bucket, SCORING_KEYS.batchRows(id)))?.value ?? [];
-    if (rows.length !== batch.rows)
-      throw new Error(`rows.json of window ${id} lists ${rows.length} rows, the batch had ${batch.rows}`);
-    const vectors: FeatureVector[] = rows.map((row) => ({ reading: fromReadingRow(row), values: [] }));
+    const rows = (
+      (await readJson<StoredRow[]>(this.clients.s3, bucket, SCORING_KEYS.batchRows(id)))?.value ?? []
+    ).map(fromStoredRow);
+    const scored = rows.filter((r) => r.vector !== null).length;
+    if (scored !== batch.rows)
+      throw new Error(`rows.json of window ${id} lists ${scored} vectors, the batch had ${batch.rows}`);
     const scores: number[] = [];
-    if (rows.length > 0) {
+    if (scored > 0) {
       const outputs = (await listObjects(this.clients.s3, bucket, SCORING_KEYS.batchOutputPrefix(id)))
         .filter((o) => o.key.endsWith(".out"))
         .sort((a, b) => a.key.localeCompare(b.key));
       for (const output of outputs)
         scores.push(...parseScores((await readText(this.clients.s3, bucket, output.key))?.text ?? ""));
-      if (scores.length !== rows.length)
+      if (scores.length !== scored)
         throw new Error(
-          `batch transform of window ${id} returned ${scores.length} scores for ${rows.length} rows`,
+          `batch transform of window ${id} returned ${scores.length} scores for ${scored} rows`,
         );
     }
-    const outcome = await this.finish(plan, vectors, scores);
+    const outcome = await this.finish(plan, rows, withScores(rows, scores));
     // The window is finished: its transform input, row keys and output have served their purpose.
     const batchObjects = await listObjects(this.clients.s3, bucket, SCORING_KEYS.batchPrefix(id));
     await deleteObjects(
@@ -318,47 +320,62 @@ export class AnomalyScoring {
     return outcome;
   }
 
-  private async windowVectors(plan: ScoringPlan, resultsUri: string): Promise<FeatureVector[]> {
+  private async windowRows(plan: ScoringPlan, resultsUri: string): Promise<ScoringRow[]> {
     await this.currentWatermark(plan); // fail fast: a replayed or superseded plan scores nothing
     const { bucket, key } = parseS3Uri(resultsUri);
     const found = await readText(this.clients.s3, bucket, key);
     if (!found) throw new Error(`Athena results ${resultsUri} not found`);
-    const readings = parseReadingsCsv(found.text, resultsUri);
     const since = plan.sinceMs!;
     const until = plan.untilMs!;
-    return featureVectors(
-      readings,
-      this.settings.model,
-      (r) => r.received_at > since && r.received_at <= until,
+    return parseScoringRows(found.text, resultsUri, this.settings.model).filter(
+      (r) => r.reading.received_at > since && r.reading.received_at <= until,
     );
   }
 
   private async finish(
     plan: ScoringPlan,
-    vectors: readonly FeatureVector[],
-    scores: readonly number[],
+    rows: readonly ScoringRow[],
+    scores: readonly (number | undefined)[],
   ): Promise<ScoringOutcome> {
     const id = requireWindow(plan);
     const s = this.settings;
     const model = plan.model!;
     const scoredAt = this.now();
-    const anomalies: ScoredAnomaly[] = [];
-    vectors.forEach((v, i) => {
-      if (scores[i]! > model.threshold)
-        anomalies.push({ reading: v.reading, score: scores[i]!, threshold: model.threshold });
-    });
+    const current = await this.currentWatermark(plan);
 
-    // 1. Anomaly records: one object per room and day, keyed by the window (rewritten identically on a retry).
+    // 1. The alert policy, per device, from the state the previous window left (a new model restarts the
+    //    score distributions from its own training scores).
+    const prior = { mean: model.mean, sigma: model.sigma };
+    const modelChanged = current.value.streamsModel !== model.version;
+    const streams = carryStreams(
+      current.value.streams ?? {},
+      plan.untilMs!,
+      modelChanged ? { prior } : undefined,
+    );
+    const {
+      judged,
+      incidents,
+      streams: nextStreams,
+    } = judgeWindow(rows, scores, streams, {
+      policy: s.model.alertPolicy,
+      prior,
+      floor: model.threshold,
+    });
+    const anomalies = judged.filter((j) => j.verdict.anomalous);
+
+    // 2. Anomaly records: one object per room and day, keyed by the window (rewritten identically on a retry).
     const groups = new Map<string, AnomalyRecord[]>();
-    for (const a of anomalies) {
-      const key = anomalyObjectKey(a.reading.room_id, utcDay(a.reading.ts), id);
+    for (const { reading, score, verdict } of anomalies) {
+      const key = anomalyObjectKey(reading.room_id, utcDay(reading.ts), id);
       const record: AnomalyRecord = {
-        device_id: a.reading.device_id,
-        ts: a.reading.ts,
-        seq: a.reading.seq,
-        temperature_c: a.reading.temperature_c,
-        score: a.score,
-        threshold: a.threshold,
+        device_id: reading.device_id,
+        ts: reading.ts,
+        seq: reading.seq,
+        temperature_c: reading.temperature_c,
+        score: score ?? 0,
+        threshold: model.threshold,
+        kind: verdict.kind!,
+        anomaly_score: verdict.anomalyScore,
         model_version: model.version,
         scored_at: scoredAt,
       };
@@ -370,21 +387,16 @@ export class AnomalyScoring {
       });
     }
 
-    // 2. The watermark must still be the one this run pinned.
-    const current = await this.currentWatermark(plan);
-
-    // 3. Alerts: one per new incident, a summary beyond the per-run limit.
-    const incidents = groupIncidents(anomalies, current.value.lastAnomalyTs, s.incidentGapMs);
-    const fresh = incidents.filter((i) => !i.continued);
+    // 3. Alerts: one per incident the policy opened (or escalated), a summary beyond the per-run limit.
     const limit = s.maxAlertsPerRun ?? 20;
     let alerts = 0;
-    for (const incident of fresh.slice(0, limit)) {
+    for (const incident of incidents.slice(0, limit)) {
       const { subject, message } = incidentAlert(incident, s.deployment);
       await this.publish(subject, message);
       alerts++;
     }
-    if (fresh.length > limit) {
-      const rest = fresh.slice(limit);
+    if (incidents.length > limit) {
+      const rest = incidents.slice(limit);
       await this.publish(
         `[${s.deployment}] ${rest.length} more anomaly incidents`.slice(0, 100),
         `${rest.length} more incidents in window ${id}, on devices: ${rest.map((i) => i.device_id).join(", ")}`,
@@ -392,25 +404,20 @@ export class AnomalyScoring {
       alerts++;
     }
 
-    // 4. Advance the watermark (compare-and-swap on the ETag this run pinned).
-    const horizon = plan.untilMs! - DAY_MS;
-    const lastAnomalyTs = Object.fromEntries(
-      Object.entries(latestAnomalyTimes(anomalies, current.value.lastAnomalyTs)).filter(
-        ([, ts]) => ts >= horizon,
-      ),
-    );
+    // 4. Advance the watermark with the streams' new state (compare-and-swap on the ETag this run pinned).
     await this.writeWatermark(
       {
         scoredThroughMs: plan.untilMs!,
         lastWindowId: id,
-        lastAnomalyTs,
+        streams: nextStreams,
+        streamsModel: model.version,
         updatedAt: new Date(scoredAt).toISOString(),
       },
       current.etag,
     );
     return {
       windowId: id,
-      vectors: vectors.length,
+      vectors: scores.filter((x) => x !== undefined).length,
       anomalies: anomalies.length,
       incidents: incidents.length,
       alerts,
@@ -497,20 +504,38 @@ export function parseScores(text: string): number[] {
   return scores;
 }
 
-type ReadingRow = [string, string, number, number, number, number];
-const readingRow = (r: FeatureReading): ReadingRow => [
+/** A row as rows.json stores it between prepareBatch and collectBatch (compact: arrays, not objects). */
+type StoredRow = [string, string, number, number, number, number, number[] | null, number, 0 | 1];
+const toStoredRow = ({ reading: r, vector, missing, stuck }: ScoringRow): StoredRow => [
   r.device_id,
   r.room_id,
   r.ts,
   r.seq,
   r.temperature_c,
   r.received_at,
+  vector === null ? null : [...vector],
+  missing,
+  stuck ? 1 : 0,
 ];
-const fromReadingRow = ([
+const fromStoredRow = ([
   device_id,
   room_id,
   ts,
   seq,
   temperature_c,
   received_at,
-]: ReadingRow): FeatureReading => ({ device_id, room_id, ts, seq, temperature_c, received_at });
+  vector,
+  missing,
+  stuck,
+]: StoredRow): ScoringRow => ({
+  reading: { device_id, room_id, ts, seq, temperature_c, received_at },
+  vector,
+  missing,
+  stuck: stuck === 1,
+});
+
+/** Scores of the rows with a vector, in order, spread over all rows (undefined where no vector). */
+function withScores(rows: readonly ScoringRow[], scores: readonly number[]): (number | undefined)[] {
+  let next = 0;
+  return rows.map((r) => (r.vector === null ? undefined : scores[next++]));
+}

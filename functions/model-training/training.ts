@@ -1,7 +1,7 @@
 /**
  * The Lambda steps of the model-training state machine:
  *
- *   prepare    check the curate job's per-room training CSV (shingled feature vectors, no header, under
+ *   prepare    check the curate job's per-room training CSV (feature vectors, no header, under
  *              `training/room_id=<room>/` in the curated bucket): vectors of the right dimension, and enough of
  *              them; name the run's SageMaker jobs and model
  *   threshold  read the batch-transform scores of the training set, store mean + z sigma next to the model,
@@ -124,7 +124,7 @@ export class ModelTraining {
       if (columns.length !== dim || columns.some((c) => !Number.isFinite(Number(c)) || c.trim() === "")) {
         throw new Error(
           `${s3Uri(s.curatedBucket, files[0].key)} starts with "${firstRow.slice(0, 80)}": expected ${dim} numbers per row (feature_dim) without a header; ` +
-            "the curate job's shingle size must equal rcfShingleSize",
+            "the curate job must render its training SQL with the model's features (anomalyFeatures, rcfShingleSize): run the ETL after a pulumi up that changed them",
         );
       }
     }
@@ -229,6 +229,7 @@ export class ModelTraining {
       trainingVectors: input.threshold.count,
       featureDim: s.model.hyperparameters.feature_dim,
       shingleSize: s.model.features.shingleSize,
+      features: s.model.features,
       promotedAt: input.promotedAt,
     };
     await writeJson(this.clients.s3, s.artifactsBucket, MODEL_KEYS.current, pointer);

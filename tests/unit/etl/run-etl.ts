@@ -3,6 +3,7 @@
  * composes it, and returns what it registered. Shared by the ETL, sources and policy tests.
  */
 import { parsePlatformConfig, PlatformConfig } from "../../../components/config";
+import { buildModelSettings } from "../../../components/ml/model-settings";
 import { recorded, Recorded, runUnderMocks, ProgramRun, stackConfig } from "../../helpers/mocks";
 import type { Etl, EtlArgs } from "../../../components/etl/etl";
 
@@ -44,7 +45,7 @@ export async function runEtl(
       glue: config.glue,
       database: config.database,
       etl: config.etl,
-      shingleSize: config.anomaly.shingleSize,
+      features: buildModelSettings(config.anomaly).features,
       alertEmail: config.alertEmail,
       logRetentionDays: config.logRetentionDays,
       protectData: config.protectData,
