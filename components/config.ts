@@ -653,6 +653,13 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
   const dropoutReadings = r.integer("anomalyDropoutReadings", 0, 100000, 3);
   const modelScope = r.oneOf("anomalyModelScope", ["fleet", "room"] as const);
   const tailProbability = r.decimal("anomalyTailProbability", 1e-12, 0.01);
+  if (modelScope === "room" && anomalyMode === "endpoint") {
+    r.problem(
+      "anomalyModelScope",
+      "room needs anomalyMode batch (a real-time endpoint serves one model; room models score in batch transforms)",
+      "set anomalyModelScope to fleet, or anomalyMode to batch",
+    );
+  }
   const trainingInstanceType = r.string("trainingInstanceType", {
     pattern: INSTANCE_TYPE,
     describe: "a SageMaker instance type",

@@ -41,11 +41,20 @@ function checkRun(run: string): string {
   return run;
 }
 
+function checkRoom(room: string): string {
+  if (!/^[A-Za-z0-9_]{1,32}$/.test(room))
+    throw new Error(`room_id "${room}" is not a valid room ID (1-32 letters, digits or '_')`);
+  return room;
+}
+
 export const MODEL_KEYS = {
   runPrefix: (run: string) => `${MODELS}runs/${checkRun(run)}/`,
   trainingOutputPrefix: (run: string) => `${MODEL_KEYS.runPrefix(run)}output/`,
-  trainingScoresPrefix: (run: string) => `${MODEL_KEYS.runPrefix(run)}training-scores/`,
-  threshold: (run: string) => `${MODEL_KEYS.runPrefix(run)}threshold.json`,
+  /** Scores of the training set (a room's model: of its room, under a folder of its own). */
+  trainingScoresPrefix: (run: string, room?: string) =>
+    `${MODEL_KEYS.runPrefix(run)}training-scores/${room ? `${checkRoom(room)}/` : ""}`,
+  threshold: (run: string, room?: string) =>
+    `${MODEL_KEYS.runPrefix(run)}threshold${room ? `-${checkRoom(room)}` : ""}.json`,
   /** The pointer to the model in service. */
   current: `${MODELS}current.json`,
   /** The artifact of the model in service, at a stable key (the Pulumi-managed first model reads it). */
@@ -58,6 +67,11 @@ export const SCORING_KEYS = {
   batchInput: (window: string) => `${SCORING_KEYS.batchPrefix(window)}input/features.csv`,
   batchRows: (window: string) => `${SCORING_KEYS.batchPrefix(window)}rows.json`,
   batchOutputPrefix: (window: string) => `${SCORING_KEYS.batchPrefix(window)}output/`,
+  /** modelScope room: a room's vectors and its transform's output. */
+  roomBatchInput: (window: string, room: string) =>
+    `${SCORING_KEYS.batchPrefix(window)}input/${checkRoom(room)}/features.csv`,
+  roomBatchOutputPrefix: (window: string, room: string) =>
+    `${SCORING_KEYS.batchPrefix(window)}output/${checkRoom(room)}/`,
 } as const;
 
 /** The model in service, written by the training state machine after a successful run. */
@@ -81,7 +95,23 @@ export interface ModelPointer {
   readonly shingleSize: number;
   /** The feature settings of the training set. @default - absent in pointers written before features existed */
   readonly features?: FeatureSettings;
+  /**
+   * modelScope room: each room's model (its sensors are scored by it alone); the one-model fields above then
+   * describe the room with the most training vectors. @default - absent: one model for the fleet
+   */
+  readonly rooms?: Readonly<Record<string, RoomModel>>;
   readonly promotedAt: string;
+}
+
+/** One room's model in a room-scoped pointer. */
+export interface RoomModel {
+  readonly modelName: string;
+  readonly modelDataUrl: string;
+  /** The alert policy's floor for the room's sensors. */
+  readonly threshold: number;
+  readonly mean: number;
+  readonly sigma: number;
+  readonly trainingVectors: number;
 }
 
 /** What scoring has covered, so a second run over the same data scores nothing twice. */

@@ -11,7 +11,8 @@
  * The query text is the rendered `scoring_input.sql`, the same file DuckDB runs locally; its `?` markers get
  * the plan's values through Athena `ExecutionParameters`, in the order the renderer reported.
  */
-import type { ChoiceState, StateMachineDefinition, States, SucceedState } from "../etl/asl/types";
+import type { ChoiceState, MapState, StateMachineDefinition, States, SucceedState } from "../etl/asl/types";
+import { catchAllTo } from "../etl/asl/states";
 import { renderQuery } from "../analytics/queries";
 import {
   batchTransformParameters,
@@ -37,6 +38,8 @@ export const SCORING_STATES = {
   prepareBatch: "Write transform input",
   anyRows: "Any readings?",
   transform: "Score in batch transform",
+  transformRooms: "Score rooms in batch transforms",
+  transformRoom: "Score room in batch transform",
   collect: "Collect batch scores",
   succeeded: "Scoring succeeded",
   notify: "Notify failure",
@@ -71,6 +74,11 @@ export function buildScoringStateMachine(
   const onError = S.notify;
   const fn = resources.scoringFunctionArn;
   const endpointMode = resources.endpointName !== undefined;
+  const roomScope = settings.model.scope === "room";
+  if (roomScope && endpointMode)
+    throw new Error(
+      "scoring machine: modelScope room needs batch mode (a real-time endpoint serves one model); set anomalyMode to batch or anomalyModelScope to fleet",
+    );
   const query = renderQuery("scoring_input", "athena", settings.model);
 
   const batchStates: States = {
@@ -84,32 +92,36 @@ export function buildScoringStateMachine(
     [S.anyRows]: {
       Type: "Choice",
       Choices: [{ Variable: "$.batch.rows", NumericEquals: 0, Next: S.collect }],
-      Default: S.transform,
+      Default: roomScope ? S.transformRooms : S.transform,
     } satisfies ChoiceState,
-    [S.transform]: mlTask(
-      ML_INTEGRATIONS.createTransformJobSync,
-      {
-        parameters: batchTransformParameters(
-          {
-            jobName: "$.plan.transformJobName",
-            modelName: "$.plan.model.name",
-            inputUri: "$.batch.inputUri",
-            outputUri: "$.batch.outputUri",
-          },
-          {
-            contentType: settings.model.contentTypes.inference,
-            instanceType: settings.inferenceInstanceType,
-            kmsKeyArn: resources.kmsKeyArn,
-          },
-          sageMakerTags(settings.tags),
-        ),
-        resultPath: null,
-        timeoutSeconds: 3600,
-        retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
-        onError,
-      },
-      { Next: S.collect },
-    ),
+    ...(roomScope
+      ? roomTransformStates(resources, settings)
+      : {
+          [S.transform]: mlTask(
+            ML_INTEGRATIONS.createTransformJobSync,
+            {
+              parameters: batchTransformParameters(
+                {
+                  jobName: "$.plan.transformJobName",
+                  modelName: "$.plan.model.name",
+                  inputUri: "$.batch.inputUri",
+                  outputUri: "$.batch.outputUri",
+                },
+                {
+                  contentType: settings.model.contentTypes.inference,
+                  instanceType: settings.inferenceInstanceType,
+                  kmsKeyArn: resources.kmsKeyArn,
+                },
+                sageMakerTags(settings.tags),
+              ),
+              resultPath: null,
+              timeoutSeconds: 3600,
+              retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
+              onError,
+            },
+            { Next: S.collect },
+          ),
+        }),
     [S.collect]: lambdaStep(
       fn,
       { action: "collectBatch", "plan.$": "$.plan", "batch.$": "$.batch" },
@@ -183,5 +195,51 @@ export function buildScoringStateMachine(
     StartAt: S.checkRunning,
     TimeoutSeconds: 2 * 3600,
     States: states,
+  };
+}
+
+/** modelScope room: one transform per room with vectors in the window, each on its room's model. */
+function roomTransformStates(resources: ScoringMachineResources, settings: ScoringMachineSettings): States {
+  const S = SCORING_STATES;
+  return {
+    [S.transformRooms]: {
+      Type: "Map",
+      Comment: "One batch transform per room (modelScope room), on the room's model",
+      ItemsPath: "$.batch.transforms",
+      ItemSelector: { "transform.$": "$$.Map.Item.Value" },
+      MaxConcurrency: 4,
+      ItemProcessor: {
+        ProcessorConfig: { Mode: "INLINE" },
+        StartAt: S.transformRoom,
+        States: {
+          [S.transformRoom]: mlTask(
+            ML_INTEGRATIONS.createTransformJobSync,
+            {
+              parameters: batchTransformParameters(
+                {
+                  jobName: "$.transform.jobName",
+                  modelName: "$.transform.modelName",
+                  inputUri: "$.transform.inputUri",
+                  outputUri: "$.transform.outputUri",
+                },
+                {
+                  contentType: settings.model.contentTypes.inference,
+                  instanceType: settings.inferenceInstanceType,
+                  kmsKeyArn: resources.kmsKeyArn,
+                },
+                sageMakerTags(settings.tags),
+              ),
+              resultPath: null,
+              timeoutSeconds: 3600,
+              retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
+            },
+            { End: true },
+          ),
+        },
+      },
+      ResultPath: null,
+      Catch: catchAllTo(S.notify),
+      Next: S.collect,
+    } satisfies MapState,
   };
 }

@@ -11,11 +11,16 @@
  *   → Promote model (Lambda: pointer + stable artifact + promotion record)
  *   → [endpoint awaiting its first model: Announce first model (SNS)] → Training succeeded
  *
+ * modelScope room (batch mode): Train room models (Map over the rooms with enough data: train, create, score
+ * the room's training set, its threshold) → Promote model (every room's model) → Training succeeded.
+ *
  * Every Task has a timeout and retries transient errors; every error ends in Notify failure (SNS) → Fail.
  */
 import type {
   ChoiceState,
+  MapState,
   PassState,
+  Retrier,
   PayloadTemplate,
   StateMachineDefinition,
   States,
@@ -33,6 +38,7 @@ import {
   overlapGuard,
   sageMakerTags,
 } from "./asl-common";
+import { catchAllTo } from "../etl/asl/states";
 import { VARIANT_NAME } from "./ml-layout";
 import { ModelSettings, sageMakerHyperParameters } from "./model-settings";
 
@@ -57,6 +63,12 @@ export const TRAINING_STATES = {
   pollsLeft: "Endpoint polls left?",
   endpointFailed: "Endpoint update failed",
   endpointTimedOut: "Endpoint update timed out",
+  trainRooms: "Train room models",
+  roomTrain: "Train room model",
+  roomCreateModel: "Create room model",
+  roomScore: "Score room training set",
+  roomThreshold: "Compute room threshold",
+  roomDone: "Room model ready",
   promote: "Promote model",
   announce: "Announce first model",
   succeeded: "Training succeeded",
@@ -123,6 +135,61 @@ export function buildTrainingStateMachine(
   const maxTrainingSeconds = (settings.maxTrainingMinutes ?? 60) * 60;
   const withTags = sageMakerTags(settings.tags);
   const sageMakerRetry = [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi];
+  const roomScope = settings.model.scope === "room";
+  if (roomScope && (endpointMode || awaiting !== undefined))
+    throw new Error(
+      "training machine: modelScope room needs batch mode (a real-time endpoint serves one model); set anomalyMode to batch or anomalyModelScope to fleet",
+    );
+  const trainingJob = (paths: {
+    name: string;
+    trainingSetUri: string;
+    outputUri: string;
+  }): PayloadTemplate => ({
+    [`TrainingJobName.$`]: paths.name,
+    AlgorithmSpecification: { TrainingImage: resources.trainingImage, TrainingInputMode: "File" },
+    RoleArn: resources.sageMakerRoleArn,
+    HyperParameters: sageMakerHyperParameters(settings.model),
+    InputDataConfig: [
+      {
+        ChannelName: "train",
+        ContentType: settings.model.contentTypes.training,
+        DataSource: {
+          // Random Cut Forest requires ShardedByS3Key on its train channel.
+          S3DataSource: {
+            S3DataType: "S3Prefix",
+            "S3Uri.$": paths.trainingSetUri,
+            S3DataDistributionType: "ShardedByS3Key",
+          },
+        },
+      },
+    ],
+    OutputDataConfig: { "S3OutputPath.$": paths.outputUri, KmsKeyId: resources.kmsKeyArn },
+    ResourceConfig: {
+      InstanceCount: 1,
+      InstanceType: settings.trainingInstanceType,
+      VolumeSizeInGB: 10,
+      VolumeKmsKeyId: resources.kmsKeyArn,
+    },
+    StoppingCondition: { MaxRuntimeInSeconds: maxTrainingSeconds },
+    // The built-in algorithm needs no network: nothing leaves the container but the artifact.
+    EnableNetworkIsolation: true,
+    ...withTags,
+  });
+  const transformParameters = (paths: {
+    jobName: string;
+    modelName: string;
+    inputUri: string;
+    outputUri: string;
+  }): PayloadTemplate =>
+    batchTransformParameters(
+      paths,
+      {
+        contentType: settings.model.contentTypes.inference,
+        instanceType: settings.inferenceInstanceType,
+        kmsKeyArn: resources.kmsKeyArn,
+      },
+      withTags,
+    );
 
   const states: States = {
     ...overlapGuard(
@@ -139,112 +206,86 @@ export function buildTrainingStateMachine(
     ),
     [S.enoughData]: {
       Type: "Choice",
-      Choices: [{ Variable: "$.run.enough", BooleanEquals: true, Next: S.train }],
+      Choices: [{ Variable: "$.run.enough", BooleanEquals: true, Next: roomScope ? S.trainRooms : S.train }],
       Default: S.notEnoughData,
     } satisfies ChoiceState,
     [S.notEnoughData]: {
       Type: "Succeed",
       Comment: "Fewer training vectors than num_samples_per_tree; the model in service stays",
     } satisfies SucceedState,
-    [S.train]: mlTask(
-      ML_INTEGRATIONS.createTrainingJobSync,
-      {
-        parameters: {
-          "TrainingJobName.$": "$.run.trainingJobName",
-          AlgorithmSpecification: { TrainingImage: resources.trainingImage, TrainingInputMode: "File" },
-          RoleArn: resources.sageMakerRoleArn,
-          HyperParameters: sageMakerHyperParameters(settings.model),
-          InputDataConfig: [
+    ...(roomScope
+      ? roomStates(resources, withTags, maxTrainingSeconds, sageMakerRetry, trainingJob, transformParameters)
+      : {
+          [S.train]: mlTask(
+            ML_INTEGRATIONS.createTrainingJobSync,
             {
-              ChannelName: "train",
-              ContentType: settings.model.contentTypes.training,
-              DataSource: {
-                // Random Cut Forest requires ShardedByS3Key on its train channel.
-                S3DataSource: {
-                  S3DataType: "S3Prefix",
-                  "S3Uri.$": "$.run.trainingSetUri",
-                  S3DataDistributionType: "ShardedByS3Key",
-                },
+              parameters: trainingJob({
+                name: "$.run.trainingJobName",
+                trainingSetUri: "$.run.trainingSetUri",
+                outputUri: "$.run.outputUri",
+              }),
+              resultSelector: {
+                "trainingJobName.$": "$.TrainingJobName",
+                "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts",
               },
+              resultPath: "$.training",
+              // SageMaker's own MaxRuntime fires first; the margin covers provisioning and upload.
+              timeoutSeconds: maxTrainingSeconds + 1800,
+              retry: sageMakerRetry,
+              onError,
             },
-          ],
-          OutputDataConfig: { "S3OutputPath.$": "$.run.outputUri", KmsKeyId: resources.kmsKeyArn },
-          ResourceConfig: {
-            InstanceCount: 1,
-            InstanceType: settings.trainingInstanceType,
-            VolumeSizeInGB: 10,
-            VolumeKmsKeyId: resources.kmsKeyArn,
-          },
-          StoppingCondition: { MaxRuntimeInSeconds: maxTrainingSeconds },
-          // The built-in algorithm needs no network: nothing leaves the container but the artifact.
-          EnableNetworkIsolation: true,
-          ...withTags,
-        },
-        resultSelector: {
-          "trainingJobName.$": "$.TrainingJobName",
-          "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts",
-        },
-        resultPath: "$.training",
-        // SageMaker's own MaxRuntime fires first; the margin covers provisioning and upload.
-        timeoutSeconds: maxTrainingSeconds + 1800,
-        retry: sageMakerRetry,
-        onError,
-      },
-      { Next: S.createModel },
-    ),
-    [S.createModel]: mlTask(
-      ML_INTEGRATIONS.createModel,
-      {
-        parameters: {
-          "ModelName.$": "$.run.modelName",
-          PrimaryContainer: { Image: resources.trainingImage, "ModelDataUrl.$": "$.training.modelDataUrl" },
-          ExecutionRoleArn: resources.sageMakerRoleArn,
-          EnableNetworkIsolation: true,
-          ...withTags,
-        },
-        resultPath: null,
-        timeoutSeconds: 120,
-        retry: [ML_RETRY.sageMakerApi],
-        onError,
-      },
-      { Next: S.scoreTrainingSet },
-    ),
-    [S.scoreTrainingSet]: mlTask(
-      ML_INTEGRATIONS.createTransformJobSync,
-      {
-        comment: "Scores every training vector once; the threshold is mean + z sigma of these scores",
-        parameters: batchTransformParameters(
-          {
-            jobName: "$.run.transformJobName",
-            modelName: "$.run.modelName",
-            inputUri: "$.run.trainingSetUri",
-            outputUri: "$.run.scoresUri",
-          },
-          {
-            contentType: settings.model.contentTypes.inference,
-            instanceType: settings.inferenceInstanceType,
-            kmsKeyArn: resources.kmsKeyArn,
-          },
-          withTags,
-        ),
-        resultPath: null,
-        timeoutSeconds: 3600,
-        retry: sageMakerRetry,
-        onError,
-      },
-      { Next: S.threshold },
-    ),
-    [S.threshold]: lambdaStep(fn, { action: "threshold", "run.$": "$.run" }, "$.threshold", onError, {
-      Next: endpointMode ? S.createEndpointConfig : S.promote,
-    }),
+            { Next: S.createModel },
+          ),
+          [S.createModel]: mlTask(
+            ML_INTEGRATIONS.createModel,
+            {
+              parameters: {
+                "ModelName.$": "$.run.modelName",
+                PrimaryContainer: {
+                  Image: resources.trainingImage,
+                  "ModelDataUrl.$": "$.training.modelDataUrl",
+                },
+                ExecutionRoleArn: resources.sageMakerRoleArn,
+                EnableNetworkIsolation: true,
+                ...withTags,
+              },
+              resultPath: null,
+              timeoutSeconds: 120,
+              retry: [ML_RETRY.sageMakerApi],
+              onError,
+            },
+            { Next: S.scoreTrainingSet },
+          ),
+          [S.scoreTrainingSet]: mlTask(
+            ML_INTEGRATIONS.createTransformJobSync,
+            {
+              comment: "Scores every training vector once; the threshold is mean + z sigma of these scores",
+              parameters: transformParameters({
+                jobName: "$.run.transformJobName",
+                modelName: "$.run.modelName",
+                inputUri: "$.run.trainingSetUri",
+                outputUri: "$.run.scoresUri",
+              }),
+              resultPath: null,
+              timeoutSeconds: 3600,
+              retry: sageMakerRetry,
+              onError,
+            },
+            { Next: S.threshold },
+          ),
+          [S.threshold]: lambdaStep(fn, { action: "threshold", "run.$": "$.run" }, "$.threshold", onError, {
+            Next: endpointMode ? S.createEndpointConfig : S.promote,
+          }),
+        }),
     ...(endpointMode ? endpointStates(resources, settings, withTags) : {}),
     [S.promote]: lambdaStep(
       fn,
       {
         action: "promote",
         "run.$": "$.run",
-        "modelDataUrl.$": "$.training.modelDataUrl",
-        "threshold.$": "$.threshold",
+        ...(roomScope
+          ? { "models.$": "$.models" }
+          : { "modelDataUrl.$": "$.training.modelDataUrl", "threshold.$": "$.threshold" }),
         ...(endpointMode
           ? { "endpointConfigName.$": "$.run.endpointConfigName", endpointName: resources.endpointName! }
           : {}),
@@ -264,11 +305,13 @@ export function buildTrainingStateMachine(
     ),
   };
 
-  const mode = endpointMode
-    ? "endpoint"
-    : awaiting !== undefined
-      ? "endpoint awaiting its first model, batch until then"
-      : "batch";
+  const mode = roomScope
+    ? "batch, one model per room"
+    : endpointMode
+      ? "endpoint"
+      : awaiting !== undefined
+        ? "endpoint awaiting its first model, batch until then"
+        : "batch";
   return {
     Comment: `Random Cut Forest training (${settings.label}, ${mode} mode): prepare, train, score the training set for the threshold, ${endpointMode ? "update the endpoint, " : ""}promote`,
     StartAt: S.checkRunning,
@@ -441,5 +484,112 @@ function endpointStates(
       ResultPath: "$.error",
       Next: S.notify,
     } satisfies PassState,
+  };
+}
+
+/**
+ * modelScope room: the same steps as one model, for each room of `$.run.models` (the rooms with enough data),
+ * a few rooms at a time. An error in any room ends the Map, whose Catch sends it to the failure notice.
+ */
+function roomStates(
+  resources: TrainingMachineResources,
+  withTags: PayloadTemplate,
+  maxTrainingSeconds: number,
+  sageMakerRetry: Retrier[],
+  trainingJob: (paths: { name: string; trainingSetUri: string; outputUri: string }) => PayloadTemplate,
+  transformParameters: (paths: {
+    jobName: string;
+    modelName: string;
+    inputUri: string;
+    outputUri: string;
+  }) => PayloadTemplate,
+): States {
+  const S = TRAINING_STATES;
+  const iteration: States = {
+    [S.roomTrain]: mlTask(
+      ML_INTEGRATIONS.createTrainingJobSync,
+      {
+        parameters: trainingJob({
+          name: "$.model.trainingJobName",
+          trainingSetUri: "$.model.trainingSetUri",
+          outputUri: "$.model.outputUri",
+        }),
+        resultSelector: { "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts" },
+        resultPath: "$.training",
+        timeoutSeconds: maxTrainingSeconds + 1800,
+        retry: sageMakerRetry,
+      },
+      { Next: S.roomCreateModel },
+    ),
+    [S.roomCreateModel]: mlTask(
+      ML_INTEGRATIONS.createModel,
+      {
+        parameters: {
+          "ModelName.$": "$.model.modelName",
+          PrimaryContainer: { Image: resources.trainingImage, "ModelDataUrl.$": "$.training.modelDataUrl" },
+          ExecutionRoleArn: resources.sageMakerRoleArn,
+          EnableNetworkIsolation: true,
+          ...withTags,
+        },
+        resultPath: null,
+        timeoutSeconds: 120,
+        retry: [ML_RETRY.sageMakerApi],
+      },
+      { Next: S.roomScore },
+    ),
+    [S.roomScore]: mlTask(
+      ML_INTEGRATIONS.createTransformJobSync,
+      {
+        comment: "Scores every training vector of the room once; its threshold is mean + z sigma of these",
+        parameters: transformParameters({
+          jobName: "$.model.transformJobName",
+          modelName: "$.model.modelName",
+          inputUri: "$.model.trainingSetUri",
+          outputUri: "$.model.scoresUri",
+        }),
+        resultPath: null,
+        timeoutSeconds: 3600,
+        retry: sageMakerRetry,
+      },
+      { Next: S.roomThreshold },
+    ),
+    [S.roomThreshold]: mlTask(
+      resources.trainingFunctionArn,
+      {
+        parameters: {
+          action: "threshold",
+          run: { "runId.$": "$.runId", "vectors.$": "$.model.vectors" },
+          "room.$": "$.model.room",
+        },
+        resultPath: "$.threshold",
+        timeoutSeconds: 900,
+        retry: [ML_RETRY.lambda],
+      },
+      { Next: S.roomDone },
+    ),
+    [S.roomDone]: {
+      Type: "Pass",
+      Parameters: {
+        "room.$": "$.model.room",
+        "modelName.$": "$.model.modelName",
+        "modelDataUrl.$": "$.training.modelDataUrl",
+        "threshold.$": "$.threshold",
+      },
+      End: true,
+    } satisfies PassState,
+  };
+  return {
+    [S.trainRooms]: {
+      Type: "Map",
+      Comment:
+        "One model per room (modelScope room): each trained, scored and thresholded on its room's data",
+      ItemsPath: "$.run.models",
+      ItemSelector: { "model.$": "$$.Map.Item.Value", "runId.$": "$.run.runId" },
+      MaxConcurrency: 4,
+      ItemProcessor: { ProcessorConfig: { Mode: "INLINE" }, StartAt: S.roomTrain, States: iteration },
+      ResultPath: "$.models",
+      Catch: catchAllTo(S.notify),
+      Next: S.promote,
+    } satisfies MapState,
   };
 }

@@ -24,7 +24,13 @@ import {
   parseScoringRows,
   ScoringRow,
 } from "../../components/ml/features";
-import { carryStreams, incidentAlert, judgeWindow } from "../../components/ml/incidents";
+import {
+  carryStreams,
+  Incident,
+  incidentAlert,
+  JudgedReading,
+  judgeWindow,
+} from "../../components/ml/incidents";
 import { sameFeatures } from "../../components/ml/feature-sql";
 import {
   MODEL_KEYS,
@@ -113,6 +119,13 @@ export interface ScoringPlan {
     /** Mean and sigma of the training scores: where a device's score distribution starts. */
     readonly mean: number;
     readonly sigma: number;
+    /** modelScope room: each room's model, floor and prior (its sensors are scored by it alone). */
+    readonly rooms?: Readonly<
+      Record<
+        string,
+        { readonly name: string; readonly threshold: number; readonly mean: number; readonly sigma: number }
+      >
+    >;
   };
   /** Batch mode: a transform job name unique to this window and attempt. */
   readonly transformJobName?: string;
@@ -129,9 +142,22 @@ export interface ScoringOutcome {
 }
 
 export interface BatchInput {
+  /** Vectors to score, over all transforms. */
   readonly rows: number;
   readonly inputUri: string;
   readonly outputUri: string;
+  /** modelScope room: one transform per room with vectors in the window, on the room's model. */
+  readonly transforms?: readonly RoomTransform[];
+}
+
+/** One room's batch transform of a window. */
+export interface RoomTransform {
+  readonly room: string;
+  readonly modelName: string;
+  readonly jobName: string;
+  readonly inputUri: string;
+  readonly outputUri: string;
+  readonly rows: number;
 }
 
 /** Thrown when the watermark changed between planning and finishing (another run got there first). */
@@ -221,6 +247,16 @@ export class AnomalyScoring {
         threshold: pointer.value.threshold,
         mean: pointer.value.mean,
         sigma: pointer.value.sigma,
+        ...(pointer.value.rooms
+          ? {
+              rooms: Object.fromEntries(
+                Object.entries(pointer.value.rooms).map(([room, m]) => [
+                  room,
+                  { name: m.modelName, threshold: m.threshold, mean: m.mean, sigma: m.sigma },
+                ]),
+              ),
+            }
+          : {}),
       },
       transformJobName: `${sageMakerNamePrefix(s.deployment)}-score-${id}-a${attempt}`,
     };
@@ -233,6 +269,10 @@ export class AnomalyScoring {
     if (!runtime || !endpoint)
       throw new Error(
         "score needs an endpoint (ENDPOINT_NAME) and a SageMaker runtime client; batch mode uses prepareBatch/collectBatch",
+      );
+    if (plan.model?.rooms)
+      throw new Error(
+        "the model in service has one model per room (modelScope room), which an endpoint cannot serve: use anomalyMode batch",
       );
     const rows = await this.windowRows(plan, resultsUri);
     const vectors = rows.filter((r) => r.vector !== null).map((r) => csvRow(r.vector!));
@@ -274,6 +314,7 @@ export class AnomalyScoring {
     const rows = await this.windowRows(plan, resultsUri);
     const bucket = this.settings.curatedBucket;
     await writeJson(this.clients.s3, bucket, SCORING_KEYS.batchRows(id), rows.map(toStoredRow));
+    if (plan.model!.rooms) return this.prepareRoomBatches(plan, rows);
     const vectors = rows.filter((r) => r.vector !== null).map((r) => csvRow(r.vector!));
     if (vectors.length > 0) {
       await writeText(this.clients.s3, bucket, SCORING_KEYS.batchInput(id), `${vectors.join("\n")}\n`, {
@@ -287,6 +328,42 @@ export class AnomalyScoring {
     };
   }
 
+  /** modelScope room: each room's vectors as the input of a transform on that room's model. */
+  private async prepareRoomBatches(plan: ScoringPlan, rows: readonly ScoringRow[]): Promise<BatchInput> {
+    const id = requireWindow(plan);
+    const bucket = this.settings.curatedBucket;
+    const rooms = plan.model!.rooms!;
+    const transforms: RoomTransform[] = [];
+    for (const [index, room] of Object.keys(rooms).sort().entries()) {
+      const vectors = rows.filter((r) => r.reading.room_id === room && r.vector !== null);
+      if (vectors.length === 0) continue;
+      const input = SCORING_KEYS.roomBatchInput(id, room);
+      await writeText(
+        this.clients.s3,
+        bucket,
+        input,
+        `${vectors.map((r) => csvRow(r.vector!)).join("\n")}\n`,
+        {
+          contentType: "text/csv",
+        },
+      );
+      transforms.push({
+        room,
+        modelName: rooms[room]!.name,
+        jobName: `${plan.transformJobName!}-r${index}`,
+        inputUri: s3Uri(bucket, input),
+        outputUri: s3Uri(bucket, SCORING_KEYS.roomBatchOutputPrefix(id, room)),
+        rows: vectors.length,
+      });
+    }
+    return {
+      rows: transforms.reduce((n, t) => n + t.rows, 0),
+      inputUri: s3Uri(bucket, SCORING_KEYS.batchInput(id)),
+      outputUri: s3Uri(bucket, SCORING_KEYS.batchOutputPrefix(id)),
+      transforms,
+    };
+  }
+
   /** Batch mode: reads the transform's scores (or none, for an empty window) and finishes the window. */
   async collectBatch(plan: ScoringPlan, batch: BatchInput): Promise<ScoringOutcome> {
     const id = requireWindow(plan);
@@ -294,30 +371,68 @@ export class AnomalyScoring {
     const rows = (
       (await readJson<StoredRow[]>(this.clients.s3, bucket, SCORING_KEYS.batchRows(id)))?.value ?? []
     ).map(fromStoredRow);
+    if (batch.transforms) {
+      const outcome = await this.finish(plan, rows, await this.roomScores(rows, batch.transforms, id));
+      await this.deleteBatch(id);
+      return outcome;
+    }
     const scored = rows.filter((r) => r.vector !== null).length;
     if (scored !== batch.rows)
       throw new Error(`rows.json of window ${id} lists ${scored} vectors, the batch had ${batch.rows}`);
-    const scores: number[] = [];
-    if (scored > 0) {
-      const outputs = (await listObjects(this.clients.s3, bucket, SCORING_KEYS.batchOutputPrefix(id)))
-        .filter((o) => o.key.endsWith(".out"))
-        .sort((a, b) => a.key.localeCompare(b.key));
-      for (const output of outputs)
-        scores.push(...parseScores((await readText(this.clients.s3, bucket, output.key))?.text ?? ""));
-      if (scores.length !== scored)
-        throw new Error(
-          `batch transform of window ${id} returned ${scores.length} scores for ${scored} rows`,
-        );
-    }
+    const scores =
+      scored > 0 ? await this.transformScores(SCORING_KEYS.batchOutputPrefix(id), scored, id) : [];
     const outcome = await this.finish(plan, rows, withScores(rows, scores));
-    // The window is finished: its transform input, row keys and output have served their purpose.
+    await this.deleteBatch(id);
+    return outcome;
+  }
+
+  /** The window is finished: its transform input, row keys and output have served their purpose. */
+  private async deleteBatch(id: string): Promise<void> {
+    const bucket = this.settings.curatedBucket;
     const batchObjects = await listObjects(this.clients.s3, bucket, SCORING_KEYS.batchPrefix(id));
     await deleteObjects(
       this.clients.s3,
       bucket,
       batchObjects.map((o) => o.key),
     );
-    return outcome;
+  }
+
+  /** The scores a transform wrote under a prefix, in input order; exactly `expected` of them. */
+  private async transformScores(prefix: string, expected: number, id: string): Promise<number[]> {
+    const bucket = this.settings.curatedBucket;
+    const outputs = (await listObjects(this.clients.s3, bucket, prefix))
+      .filter((o) => o.key.endsWith(".out"))
+      .sort((a, b) => a.key.localeCompare(b.key));
+    const scores: number[] = [];
+    for (const output of outputs)
+      scores.push(...parseScores((await readText(this.clients.s3, bucket, output.key))?.text ?? ""));
+    if (scores.length !== expected)
+      throw new Error(
+        `batch transform of window ${id} returned ${scores.length} scores for ${expected} rows`,
+      );
+    return scores;
+  }
+
+  /** modelScope room: each room's transform scores back onto its rows (a room without a model: none). */
+  private async roomScores(
+    rows: readonly ScoringRow[],
+    transforms: readonly RoomTransform[],
+    id: string,
+  ): Promise<(number | undefined)[]> {
+    const byRoom = new Map<string, number[]>();
+    for (const t of transforms)
+      byRoom.set(
+        t.room,
+        await this.transformScores(SCORING_KEYS.roomBatchOutputPrefix(id, t.room), t.rows, id),
+      );
+    const next = new Map<string, number>();
+    return rows.map((r) => {
+      const scores = byRoom.get(r.reading.room_id);
+      if (r.vector === null || !scores) return undefined;
+      const i = next.get(r.reading.room_id) ?? 0;
+      next.set(r.reading.room_id, i + 1);
+      return scores[i];
+    });
   }
 
   private async windowRows(plan: ScoringPlan, resultsUri: string): Promise<ScoringRow[]> {
@@ -347,20 +462,33 @@ export class AnomalyScoring {
     //    score distributions from its own training scores).
     const prior = { mean: model.mean, sigma: model.sigma };
     const modelChanged = current.value.streamsModel !== model.version;
-    const streams = carryStreams(
+    let streams = carryStreams(
       current.value.streams ?? {},
       plan.untilMs!,
       modelChanged ? { prior } : undefined,
     );
-    const {
-      judged,
-      incidents,
-      streams: nextStreams,
-    } = judgeWindow(rows, scores, streams, {
-      policy: s.model.alertPolicy,
-      prior,
-      floor: model.threshold,
+    // modelScope room: each room's sensors are judged against their room model's prior and floor.
+    const byModel = new Map<string, { rows: ScoringRow[]; scores: (number | undefined)[] }>();
+    rows.forEach((row, i) => {
+      const key = model.rooms ? row.reading.room_id : "";
+      let group = byModel.get(key);
+      if (!group) byModel.set(key, (group = { rows: [], scores: [] }));
+      group.rows.push(row);
+      group.scores.push(scores[i]);
     });
+    const judged: JudgedReading[] = [];
+    const incidents: Incident[] = [];
+    for (const [room, group] of [...byModel].sort(([a], [b]) => a.localeCompare(b))) {
+      const own = model.rooms?.[room] ?? model;
+      const result = judgeWindow(group.rows, group.scores, streams, {
+        policy: s.model.alertPolicy,
+        prior: { mean: own.mean, sigma: own.sigma },
+        floor: own.threshold,
+      });
+      judged.push(...result.judged);
+      incidents.push(...result.incidents);
+      streams = result.streams;
+    }
     const anomalies = judged.filter((j) => j.verdict.anomalous);
 
     // 2. Anomaly records: one object per room and day, keyed by the window (rewritten identically on a retry).
@@ -373,7 +501,7 @@ export class AnomalyScoring {
         seq: reading.seq,
         temperature_c: reading.temperature_c,
         score: score ?? 0,
-        threshold: model.threshold,
+        threshold: model.rooms?.[reading.room_id]?.threshold ?? model.threshold,
         kind: verdict.kind!,
         anomaly_score: verdict.anomalyScore,
         model_version: model.version,
@@ -409,7 +537,7 @@ export class AnomalyScoring {
       {
         scoredThroughMs: plan.untilMs!,
         lastWindowId: id,
-        streams: nextStreams,
+        streams,
         streamsModel: model.version,
         updatedAt: new Date(scoredAt).toISOString(),
       },

@@ -317,6 +317,10 @@ export class LocalPipelines {
         [TRAINING_STATES.createModel]: sageMaker((input) => this.sagemaker.createModel(input)),
         [TRAINING_STATES.scoreTrainingSet]: sageMaker((input) => this.sagemaker.createTransformJob(input)),
         [TRAINING_STATES.threshold]: trainingLambda,
+        [TRAINING_STATES.roomTrain]: sageMaker((input) => this.sagemaker.createTrainingJob(input)),
+        [TRAINING_STATES.roomCreateModel]: sageMaker((input) => this.sagemaker.createModel(input)),
+        [TRAINING_STATES.roomScore]: sageMaker((input) => this.sagemaker.createTransformJob(input)),
+        [TRAINING_STATES.roomThreshold]: trainingLambda,
         [TRAINING_STATES.createEndpointConfig]: sageMaker((input) =>
           this.sagemaker.createEndpointConfig(input),
         ),
@@ -360,6 +364,7 @@ export class LocalPipelines {
         [SCORING_STATES.score]: scoringLambda,
         [SCORING_STATES.prepareBatch]: scoringLambda,
         [SCORING_STATES.transform]: sageMaker((input) => this.sagemaker.createTransformJob(input)),
+        [SCORING_STATES.transformRoom]: sageMaker((input) => this.sagemaker.createTransformJob(input)),
         [SCORING_STATES.collect]: scoringLambda,
         [SCORING_STATES.notify]: sns,
       }),

@@ -94,10 +94,11 @@ export class LocalStepFunctions {
             throw new Error(`state machine ${name}: Wait state ${stateName} must use Seconds to run locally`);
           waits[stateName] = (state.Seconds * 1000) / this.speed;
         }
-        if ((state.Type === "Task" || state.Type === "Parallel") && state.Retry) {
+        if ((state.Type === "Task" || state.Type === "Parallel" || state.Type === "Map") && state.Retry) {
           retries[stateName] = state.Retry.map((r) => ((r.IntervalSeconds ?? 1) * 1000) / this.speed);
         }
         if (state.Type === "Parallel") state.Branches.forEach(visit);
+        if (state.Type === "Map") visit(state.ItemProcessor);
       }
     };
     visit(definition);
