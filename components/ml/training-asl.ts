@@ -25,11 +25,9 @@ import type {
   StateMachineDefinition,
   States,
   SucceedState,
-  WaitState,
 } from "../etl/asl/types";
 import {
   batchTransformParameters,
-  escapeIntrinsic,
   lambdaStep,
   ML_INTEGRATIONS,
   ML_RETRY,
@@ -39,84 +37,19 @@ import {
   sageMakerTags,
 } from "./asl-common";
 import { catchAllTo } from "../etl/asl/states";
-import { VARIANT_NAME } from "./ml-layout";
-import { ModelSettings, sageMakerHyperParameters } from "./model-settings";
+import { sageMakerHyperParameters } from "./model-settings";
+import { announceStates, endpointStates } from "./training-endpoint-asl";
+import {
+  TRAINING_STATES,
+  type TrainingMachineResources,
+  type TrainingMachineSettings,
+} from "./training-states";
 
-export const TRAINING_STATES = {
-  checkRunning: "Check for a running training",
-  anotherRunning: "Is another training running?",
-  skipRunning: "Skip: training already running",
-  prepare: "Prepare training set",
-  enoughData: "Enough training data?",
-  notEnoughData: "Not enough training data yet",
-  train: "Train model",
-  createModel: "Create model",
-  scoreTrainingSet: "Score training set",
-  threshold: "Compute threshold",
-  createEndpointConfig: "Create endpoint config",
-  updateEndpoint: "Update endpoint",
-  startPolls: "Start endpoint polls",
-  waitForEndpoint: "Wait for endpoint",
-  checkEndpoint: "Check endpoint",
-  endpointUpdated: "Endpoint updated?",
-  countPoll: "Count endpoint poll",
-  pollsLeft: "Endpoint polls left?",
-  endpointFailed: "Endpoint update failed",
-  endpointTimedOut: "Endpoint update timed out",
-  trainRooms: "Train room models",
-  roomTrain: "Train room model",
-  roomCreateModel: "Create room model",
-  roomScore: "Score room training set",
-  roomThreshold: "Compute room threshold",
-  roomDone: "Room model ready",
-  promote: "Promote model",
-  announce: "Announce first model",
-  succeeded: "Training succeeded",
-  notify: "Notify failure",
-  failed: "Training failed",
-} as const;
-
-/** The deployed things the machine drives, as plain strings. */
-export interface TrainingMachineResources {
-  /** The model-training Lambda (functions/model-training). */
-  readonly trainingFunctionArn: string;
-  /** Role SageMaker assumes for the training job, the model and the transform job. */
-  readonly sageMakerRoleArn: string;
-  /** The region's Random Cut Forest image (`aws.sagemaker.getPrebuiltEcrImage`). */
-  readonly trainingImage: string;
-  /** KMS key for job volumes, model artifacts, transform output and the endpoint's storage. */
-  readonly kmsKeyArn: string;
-  readonly failureTopicArn: string;
-  /** Endpoint mode: the endpoint retraining updates. @default - batch mode (no endpoint) */
-  readonly endpointName?: string;
-  /**
-   * Endpoint mode before any model was promoted: the endpoint the next `pulumi up` creates. The machine runs
-   * as in batch mode and, after promoting, tells the failure topic's operators to run `pulumi up`. Exclusive
-   * with `endpointName`. @default - none
-   */
-  readonly awaitingEndpointName?: string;
-  /** Alarms that roll an endpoint update back automatically. @default - none */
-  readonly rollbackAlarmNames?: readonly string[];
-}
-
-export interface TrainingMachineSettings {
-  /** Deployment label for notifications, e.g. `sensors-prod`. */
-  readonly label: string;
-  readonly model: ModelSettings;
-  readonly trainingInstanceType: string;
-  /** Instance type of the training-set transform and of the endpoint. */
-  readonly inferenceInstanceType: string;
-  /** Endpoint mode: instances of a new endpoint config (autoscaling keeps its own count on update). */
-  readonly inferenceInstanceCount: number;
-  /** Training job limit. @default 60 */
-  readonly maxTrainingMinutes?: number;
-  /** @default 60 */
-  readonly endpointPollSeconds?: number;
-  /** @default 60 (an hour at the default interval) */
-  readonly endpointMaxPolls?: number;
-  /** Tags for the SageMaker jobs, models and endpoint configs the machine creates. @default - none */
-  readonly tags?: Readonly<Record<string, string>>;
-}
+export {
+  TRAINING_STATES,
+  type TrainingMachineResources,
+  type TrainingMachineSettings,
+} from "./training-states";
 
 /** Builds the definition. Endpoint mode when `resources.endpointName` is set, batch mode otherwise. */
 export function buildTrainingStateMachine(
@@ -318,172 +251,6 @@ export function buildTrainingStateMachine(
     // The sum of every task's own timeout, rounded up: a stuck execution still ends.
     TimeoutSeconds: maxTrainingSeconds + 1800 + 3600 + 4 * 3600,
     States: states,
-  };
-}
-
-/**
- * The announcement that the endpoint can now be created. An operator action is needed (Pulumi owns the
- * endpoint), so it goes to the topic operators watch. The model is already in service for batch scoring, so a
- * failed announcement does not fail the run.
- */
-function announceStates(endpointName: string, topicArn: string, label: string): States {
-  const S = TRAINING_STATES;
-  const publish = mlTask(
-    ML_INTEGRATIONS.snsPublish,
-    {
-      parameters: {
-        TopicArn: topicArn,
-        Subject: `[${label}] First anomaly model promoted: run pulumi up`.slice(0, 100),
-        "Message.$": `States.Format('Model {} (run {}) is promoted and scores readings in batch transforms. Run pulumi up for deployment ${escapeIntrinsic(label)} to create the real-time endpoint ${escapeIntrinsic(endpointName)}; scoring moves to it then.', $.promoted.modelName, $.promoted.runId)`,
-      },
-      resultPath: null,
-      timeoutSeconds: 30,
-      retry: [ML_RETRY.sns],
-    },
-    { Next: S.succeeded },
-  );
-  return {
-    [S.announce]: {
-      ...publish,
-      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.announceError", Next: S.succeeded }],
-    },
-  };
-}
-
-function endpointStates(
-  resources: TrainingMachineResources,
-  settings: TrainingMachineSettings,
-  withTags: PayloadTemplate,
-): States {
-  const S = TRAINING_STATES;
-  const onError = S.notify;
-  const alarms = resources.rollbackAlarmNames ?? [];
-  return {
-    [S.createEndpointConfig]: mlTask(
-      ML_INTEGRATIONS.createEndpointConfig,
-      {
-        parameters: {
-          "EndpointConfigName.$": "$.run.endpointConfigName",
-          ProductionVariants: [
-            {
-              VariantName: VARIANT_NAME,
-              "ModelName.$": "$.run.modelName",
-              InstanceType: settings.inferenceInstanceType,
-              InitialInstanceCount: settings.inferenceInstanceCount,
-            },
-          ],
-          KmsKeyId: resources.kmsKeyArn,
-          ...withTags,
-        },
-        resultPath: null,
-        timeoutSeconds: 120,
-        retry: [ML_RETRY.sageMakerApi],
-        onError,
-      },
-      { Next: S.updateEndpoint },
-    ),
-    [S.updateEndpoint]: mlTask(
-      ML_INTEGRATIONS.updateEndpoint,
-      {
-        comment:
-          "Blue/green: SageMaker brings up the new fleet, shifts traffic, and rolls back if an alarm fires",
-        parameters: {
-          EndpointName: resources.endpointName!,
-          "EndpointConfigName.$": "$.run.endpointConfigName",
-          // Keep the instance count autoscaling chose instead of resetting it to the config's initial count.
-          RetainAllVariantProperties: true,
-          DeploymentConfig: {
-            BlueGreenUpdatePolicy: {
-              TrafficRoutingConfiguration: { Type: "ALL_AT_ONCE", WaitIntervalInSeconds: 0 },
-              TerminationWaitInSeconds: 300,
-              MaximumExecutionTimeoutInSeconds: 3600,
-            },
-            ...(alarms.length > 0
-              ? { AutoRollbackConfiguration: { Alarms: alarms.map((AlarmName) => ({ AlarmName })) } }
-              : {}),
-          },
-        },
-        resultPath: null,
-        timeoutSeconds: 120,
-        retry: [ML_RETRY.sageMakerApi],
-        onError,
-      },
-      { Next: S.startPolls },
-    ),
-    [S.startPolls]: {
-      Type: "Pass",
-      Result: { count: 0 },
-      ResultPath: "$.polls",
-      Next: S.waitForEndpoint,
-    } satisfies PassState,
-    [S.waitForEndpoint]: {
-      Type: "Wait",
-      Seconds: settings.endpointPollSeconds ?? 60,
-      Next: S.checkEndpoint,
-    } satisfies WaitState,
-    [S.checkEndpoint]: mlTask(
-      ML_INTEGRATIONS.describeEndpoint,
-      {
-        parameters: { EndpointName: resources.endpointName! },
-        resultSelector: { "status.$": "$.EndpointStatus" },
-        resultPath: "$.endpoint",
-        timeoutSeconds: 30,
-        retry: [ML_RETRY.sageMakerApi],
-        onError,
-      },
-      { Next: S.endpointUpdated },
-    ),
-    [S.endpointUpdated]: {
-      Type: "Choice",
-      Comment: "InService after a rollback runs the old config: Promote model checks which config is live",
-      Choices: [
-        { Variable: "$.endpoint.status", StringEquals: "InService", Next: S.promote },
-        {
-          Or: [
-            { Variable: "$.endpoint.status", StringEquals: "Failed" },
-            { Variable: "$.endpoint.status", StringEquals: "UpdateRollbackFailed" },
-            { Variable: "$.endpoint.status", StringEquals: "OutOfService" },
-          ],
-          Next: S.endpointFailed,
-        },
-      ],
-      Default: S.countPoll,
-    } satisfies ChoiceState,
-    [S.countPoll]: {
-      Type: "Pass",
-      Parameters: { "count.$": "States.MathAdd($.polls.count, 1)" },
-      ResultPath: "$.polls",
-      Next: S.pollsLeft,
-    } satisfies PassState,
-    [S.pollsLeft]: {
-      Type: "Choice",
-      Choices: [
-        {
-          Variable: "$.polls.count",
-          NumericGreaterThanEquals: settings.endpointMaxPolls ?? 60,
-          Next: S.endpointTimedOut,
-        },
-      ],
-      Default: S.waitForEndpoint,
-    } satisfies ChoiceState,
-    [S.endpointFailed]: {
-      Type: "Pass",
-      Parameters: {
-        Error: "EndpointUpdateFailed",
-        "Cause.$": `States.Format('Endpoint ${escapeIntrinsic(resources.endpointName!)} is {} after the update to {}', $.endpoint.status, $.run.endpointConfigName)`,
-      },
-      ResultPath: "$.error",
-      Next: S.notify,
-    } satisfies PassState,
-    [S.endpointTimedOut]: {
-      Type: "Pass",
-      Parameters: {
-        Error: "EndpointUpdateTimedOut",
-        "Cause.$": `States.Format('Endpoint ${escapeIntrinsic(resources.endpointName!)} still {} after {} status checks', $.endpoint.status, $.polls.count)`,
-      },
-      ResultPath: "$.error",
-      Next: S.notify,
-    } satisfies PassState,
   };
 }
 

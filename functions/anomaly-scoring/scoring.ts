@@ -43,17 +43,17 @@ import {
 import type { ModelSettings } from "../../components/ml/model-settings";
 import { athenaExecutionParameters } from "../../components/analytics/sql-dialect";
 import {
-  deleteObjects,
   isPreconditionFailed,
-  listObjects,
   parseS3Uri,
   readJson,
   readText,
-  s3Uri,
   writeJson,
   writeText,
 } from "../ml-common/s3-io";
 import { withRetries, RetryOptions } from "../ml-common/retry";
+import { BatchFiles, type BatchInput, parseScores } from "./batch-files";
+
+export { parseScores, type BatchInput, type RoomTransform } from "./batch-files";
 
 const DAY_MS = 86_400_000;
 
@@ -139,25 +139,6 @@ export interface ScoringOutcome {
   readonly alerts: number;
   readonly anomalyObjects: string[];
   readonly scoredThroughMs: number;
-}
-
-export interface BatchInput {
-  /** Vectors to score, over all transforms. */
-  readonly rows: number;
-  readonly inputUri: string;
-  readonly outputUri: string;
-  /** modelScope room: one transform per room with vectors in the window, on the room's model. */
-  readonly transforms?: readonly RoomTransform[];
-}
-
-/** One room's batch transform of a window. */
-export interface RoomTransform {
-  readonly room: string;
-  readonly modelName: string;
-  readonly jobName: string;
-  readonly inputUri: string;
-  readonly outputUri: string;
-  readonly rows: number;
 }
 
 /** Thrown when the watermark changed between planning and finishing (another run got there first). */
@@ -306,133 +287,27 @@ export class AnomalyScoring {
   }
 
   /**
-   * Batch mode: writes the window's vectors as the transform input, and every row of the window (vectors or
-   * not: the rules judge those without) for collectBatch.
+   * Batch mode: writes the window's vectors as the transform input (modelScope room: one input per room), and
+   * every row of the window (vectors or not: the rules judge those without) for collectBatch.
    */
   async prepareBatch(plan: ScoringPlan, resultsUri: string): Promise<BatchInput> {
     const id = requireWindow(plan);
     const rows = await this.windowRows(plan, resultsUri);
-    const bucket = this.settings.curatedBucket;
-    await writeJson(this.clients.s3, bucket, SCORING_KEYS.batchRows(id), rows.map(toStoredRow));
-    if (plan.model!.rooms) return this.prepareRoomBatches(plan, rows);
-    const vectors = rows.filter((r) => r.vector !== null).map((r) => csvRow(r.vector!));
-    if (vectors.length > 0) {
-      await writeText(this.clients.s3, bucket, SCORING_KEYS.batchInput(id), `${vectors.join("\n")}\n`, {
-        contentType: "text/csv",
-      });
-    }
-    return {
-      rows: vectors.length,
-      inputUri: s3Uri(bucket, SCORING_KEYS.batchInput(id)),
-      outputUri: s3Uri(bucket, SCORING_KEYS.batchOutputPrefix(id)),
-    };
+    return this.batchFiles().write(id, rows, plan.model!.rooms, plan.transformJobName!);
   }
 
-  /** modelScope room: each room's vectors as the input of a transform on that room's model. */
-  private async prepareRoomBatches(plan: ScoringPlan, rows: readonly ScoringRow[]): Promise<BatchInput> {
-    const id = requireWindow(plan);
-    const bucket = this.settings.curatedBucket;
-    const rooms = plan.model!.rooms!;
-    const transforms: RoomTransform[] = [];
-    for (const [index, room] of Object.keys(rooms).sort().entries()) {
-      const vectors = rows.filter((r) => r.reading.room_id === room && r.vector !== null);
-      if (vectors.length === 0) continue;
-      const input = SCORING_KEYS.roomBatchInput(id, room);
-      await writeText(
-        this.clients.s3,
-        bucket,
-        input,
-        `${vectors.map((r) => csvRow(r.vector!)).join("\n")}\n`,
-        {
-          contentType: "text/csv",
-        },
-      );
-      transforms.push({
-        room,
-        modelName: rooms[room]!.name,
-        jobName: `${plan.transformJobName!}-r${index}`,
-        inputUri: s3Uri(bucket, input),
-        outputUri: s3Uri(bucket, SCORING_KEYS.roomBatchOutputPrefix(id, room)),
-        rows: vectors.length,
-      });
-    }
-    return {
-      rows: transforms.reduce((n, t) => n + t.rows, 0),
-      inputUri: s3Uri(bucket, SCORING_KEYS.batchInput(id)),
-      outputUri: s3Uri(bucket, SCORING_KEYS.batchOutputPrefix(id)),
-      transforms,
-    };
-  }
-
-  /** Batch mode: reads the transform's scores (or none, for an empty window) and finishes the window. */
+  /** Batch mode: reads the transforms' scores (or none, for an empty window) and finishes the window. */
   async collectBatch(plan: ScoringPlan, batch: BatchInput): Promise<ScoringOutcome> {
     const id = requireWindow(plan);
-    const bucket = this.settings.curatedBucket;
-    const rows = (
-      (await readJson<StoredRow[]>(this.clients.s3, bucket, SCORING_KEYS.batchRows(id)))?.value ?? []
-    ).map(fromStoredRow);
-    if (batch.transforms) {
-      const outcome = await this.finish(plan, rows, await this.roomScores(rows, batch.transforms, id));
-      await this.deleteBatch(id);
-      return outcome;
-    }
-    const scored = rows.filter((r) => r.vector !== null).length;
-    if (scored !== batch.rows)
-      throw new Error(`rows.json of window ${id} lists ${scored} vectors, the batch had ${batch.rows}`);
-    const scores =
-      scored > 0 ? await this.transformScores(SCORING_KEYS.batchOutputPrefix(id), scored, id) : [];
-    const outcome = await this.finish(plan, rows, withScores(rows, scores));
-    await this.deleteBatch(id);
+    const files = this.batchFiles();
+    const rows = await files.rows(id);
+    const outcome = await this.finish(plan, rows, await files.scores(id, rows, batch));
+    await files.remove(id);
     return outcome;
   }
 
-  /** The window is finished: its transform input, row keys and output have served their purpose. */
-  private async deleteBatch(id: string): Promise<void> {
-    const bucket = this.settings.curatedBucket;
-    const batchObjects = await listObjects(this.clients.s3, bucket, SCORING_KEYS.batchPrefix(id));
-    await deleteObjects(
-      this.clients.s3,
-      bucket,
-      batchObjects.map((o) => o.key),
-    );
-  }
-
-  /** The scores a transform wrote under a prefix, in input order; exactly `expected` of them. */
-  private async transformScores(prefix: string, expected: number, id: string): Promise<number[]> {
-    const bucket = this.settings.curatedBucket;
-    const outputs = (await listObjects(this.clients.s3, bucket, prefix))
-      .filter((o) => o.key.endsWith(".out"))
-      .sort((a, b) => a.key.localeCompare(b.key));
-    const scores: number[] = [];
-    for (const output of outputs)
-      scores.push(...parseScores((await readText(this.clients.s3, bucket, output.key))?.text ?? ""));
-    if (scores.length !== expected)
-      throw new Error(
-        `batch transform of window ${id} returned ${scores.length} scores for ${expected} rows`,
-      );
-    return scores;
-  }
-
-  /** modelScope room: each room's transform scores back onto its rows (a room without a model: none). */
-  private async roomScores(
-    rows: readonly ScoringRow[],
-    transforms: readonly RoomTransform[],
-    id: string,
-  ): Promise<(number | undefined)[]> {
-    const byRoom = new Map<string, number[]>();
-    for (const t of transforms)
-      byRoom.set(
-        t.room,
-        await this.transformScores(SCORING_KEYS.roomBatchOutputPrefix(id, t.room), t.rows, id),
-      );
-    const next = new Map<string, number>();
-    return rows.map((r) => {
-      const scores = byRoom.get(r.reading.room_id);
-      if (r.vector === null || !scores) return undefined;
-      const i = next.get(r.reading.room_id) ?? 0;
-      next.set(r.reading.room_id, i + 1);
-      return scores[i];
-    });
+  private batchFiles(): BatchFiles {
+    return new BatchFiles(this.clients.s3, this.settings.curatedBucket);
   }
 
   private async windowRows(plan: ScoringPlan, resultsUri: string): Promise<ScoringRow[]> {
@@ -616,51 +491,6 @@ function requireWindow(plan: ScoringPlan): string {
   }
   return plan.windowId;
 }
-
-/**
- * The scores in an RCF response, in order. Accepts the `application/json` form (`{"scores":[{"score":..}]}`)
- * and the `application/jsonlines` form batch transform writes (`{"score":..}` per line).
- */
-export function parseScores(text: string): number[] {
-  const scores: number[] = [];
-  for (const match of text.matchAll(/"score"\s*:\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|NaN|null)/g)) {
-    const value = Number(match[1]);
-    if (!Number.isFinite(value))
-      throw new Error(`the model returned a score that is not a number: ${match[1]}`);
-    scores.push(value);
-  }
-  return scores;
-}
-
-/** A row as rows.json stores it between prepareBatch and collectBatch (compact: arrays, not objects). */
-type StoredRow = [string, string, number, number, number, number, number[] | null, number, 0 | 1];
-const toStoredRow = ({ reading: r, vector, missing, stuck }: ScoringRow): StoredRow => [
-  r.device_id,
-  r.room_id,
-  r.ts,
-  r.seq,
-  r.temperature_c,
-  r.received_at,
-  vector === null ? null : [...vector],
-  missing,
-  stuck ? 1 : 0,
-];
-const fromStoredRow = ([
-  device_id,
-  room_id,
-  ts,
-  seq,
-  temperature_c,
-  received_at,
-  vector,
-  missing,
-  stuck,
-]: StoredRow): ScoringRow => ({
-  reading: { device_id, room_id, ts, seq, temperature_c, received_at },
-  vector,
-  missing,
-  stuck: stuck === 1,
-});
 
 /** Scores of the rows with a vector, in order, spread over all rows (undefined where no vector). */
 function withScores(rows: readonly ScoringRow[], scores: readonly number[]): (number | undefined)[] {

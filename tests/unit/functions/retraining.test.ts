@@ -150,6 +150,8 @@ describe("model training functions", () => {
     modelName: "sensors-dev-rcf-20240601t030000-2c3d4e5f",
     endpointConfigName: "sensors-dev-rcf-20240601t030000-2c3d4e5f",
     transformJobName: "sensors-dev-rcf-20240601t030000-2c3d4e5f-scores",
+    models: [],
+    roomsWithoutEnoughData: [],
   });
 
   it("threshold: mean + 3 sigma (population) of the transform's scores, stored beside the model", async () => {
