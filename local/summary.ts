@@ -47,6 +47,8 @@ export interface RunSummary {
     readonly acknowledged: number;
     readonly failed: number;
     readonly anomaliesInjected: number;
+    /** Simulated time of the fleet's first reading (start-up runs at the same speed, after `simulated.start`). */
+    readonly start: string | null;
   };
   readonly ingest: {
     readonly received: number;
@@ -196,6 +198,7 @@ export async function buildRunSummary(
           acknowledged: run.fleet.acknowledged,
           failed: run.fleet.failed.total,
           anomaliesInjected: run.fleet.anomalies.injected,
+          start: run.fleet.simulated.start,
         }
       : null,
     endpoint: endpointSummary(pipelines.endpoint),

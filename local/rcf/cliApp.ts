@@ -111,7 +111,7 @@ export interface CliSummary {
   nab?: {
     key: string;
     ours: NabScore;
-    /** NAB's normalized score of this file alone (0 = null detector, 100 = perfect). */
+    /** NAB's normalized score of this file alone (0 = null detector, 100 = perfect); NaN without windows. */
     normalized: number;
     reference?: NabScore;
     referencePublished?: number;
@@ -387,7 +387,9 @@ function compare(
   }
   if (run.nabWindows === undefined) return;
   const ours = nabScore(run.times, run.alerts, run.nabWindows.windows);
-  const normalized = nabNormalizedScore(ours.score, run.nabWindows.windows.length);
+  // A file without windows (no anomaly) has no normalized score of its own: only false positives count.
+  const normalized =
+    ours.windows.length > 0 ? nabNormalizedScore(ours.score, ours.windows.length) : Number.NaN;
   summary.nab = { key: run.nabWindows.key, ours, normalized };
   report.push(
     `rcf: NAB standard score of the alert column (${run.nabWindows.key}): ${ours.score.toFixed(4)}, normalized ${normalized.toFixed(1)} ` +
