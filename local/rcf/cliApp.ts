@@ -38,8 +38,8 @@ export interface CliIo {
   stderr: (text: string) => void;
 }
 
-/** The CLI's shingle size: 4 consecutive readings per point (the library's own default is 1). */
-export const CLI_SHINGLE_SIZE = 4;
+/** The CLI's shingle size: 8 consecutive readings per point (the library's own default is 1). */
+export const CLI_SHINGLE_SIZE = 8;
 
 function formatScore(score: number): string {
   return score === 0 ? "0" : String(Number(score.toPrecision(10)));

@@ -88,7 +88,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "integer",
     value: "<N>",
     minimum: 1,
-    defaultText: "4",
+    defaultText: "8",
     description: "readings per shingle (shingleSize)",
   },
   {

@@ -64,7 +64,7 @@ describe("rcf: CLI", function () {
     }
     expect(stdout).to.match(/--trees <N>.*\[default: 50\]/);
     expect(stdout).to.match(/--samples <N>.*\[default: 256\]/);
-    expect(stdout).to.match(/--shingle <N>.*\[default: 4\]/);
+    expect(stdout).to.match(/--shingle <N>.*\[default: 8\]/);
     expect(stdout).to.match(/--tail-probability <p>.*\[default: 0\.00001\]/);
   });
 
