@@ -11,7 +11,14 @@
  * The query text is the rendered `scoring_input.sql`, the same file DuckDB runs locally; its `?` markers get
  * the plan's values through Athena `ExecutionParameters`, in the order the renderer reported.
  */
-import type { ChoiceState, MapState, StateMachineDefinition, States, SucceedState } from "../etl/asl/types";
+import type {
+  ChoiceState,
+  MapState,
+  PayloadTemplate,
+  StateMachineDefinition,
+  States,
+  SucceedState,
+} from "../etl/asl/types";
 import { catchAllTo } from "../etl/asl/states";
 import { renderQuery } from "../analytics/queries";
 import {
@@ -100,20 +107,12 @@ export function buildScoringStateMachine(
           [S.transform]: mlTask(
             ML_INTEGRATIONS.createTransformJobSync,
             {
-              parameters: batchTransformParameters(
-                {
-                  jobName: "$.plan.transformJobName",
-                  modelName: "$.plan.model.name",
-                  inputUri: "$.batch.inputUri",
-                  outputUri: "$.batch.outputUri",
-                },
-                {
-                  contentType: settings.model.contentTypes.inference,
-                  instanceType: settings.inferenceInstanceType,
-                  kmsKeyArn: resources.kmsKeyArn,
-                },
-                sageMakerTags(settings.tags),
-              ),
+              parameters: transformJob(resources, settings, {
+                jobName: "$.plan.transformJobName",
+                modelName: "$.plan.model.name",
+                inputUri: "$.batch.inputUri",
+                outputUri: "$.batch.outputUri",
+              }),
               resultPath: null,
               timeoutSeconds: 3600,
               retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
@@ -215,20 +214,12 @@ function roomTransformStates(resources: ScoringMachineResources, settings: Scori
           [S.transformRoom]: mlTask(
             ML_INTEGRATIONS.createTransformJobSync,
             {
-              parameters: batchTransformParameters(
-                {
-                  jobName: "$.transform.jobName",
-                  modelName: "$.transform.modelName",
-                  inputUri: "$.transform.inputUri",
-                  outputUri: "$.transform.outputUri",
-                },
-                {
-                  contentType: settings.model.contentTypes.inference,
-                  instanceType: settings.inferenceInstanceType,
-                  kmsKeyArn: resources.kmsKeyArn,
-                },
-                sageMakerTags(settings.tags),
-              ),
+              parameters: transformJob(resources, settings, {
+                jobName: "$.transform.jobName",
+                modelName: "$.transform.modelName",
+                inputUri: "$.transform.inputUri",
+                outputUri: "$.transform.outputUri",
+              }),
               resultPath: null,
               timeoutSeconds: 3600,
               retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
@@ -242,4 +233,21 @@ function roomTransformStates(resources: ScoringMachineResources, settings: Scori
       Next: S.collect,
     } satisfies MapState,
   };
+}
+
+/** A batch transform of the scoring input on the paths given (JSONPath), with the machine's settings. */
+function transformJob(
+  resources: ScoringMachineResources,
+  settings: ScoringMachineSettings,
+  paths: { jobName: string; modelName: string; inputUri: string; outputUri: string },
+): PayloadTemplate {
+  return batchTransformParameters(
+    paths,
+    {
+      contentType: settings.model.contentTypes.inference,
+      instanceType: settings.inferenceInstanceType,
+      kmsKeyArn: resources.kmsKeyArn,
+    },
+    sageMakerTags(settings.tags),
+  );
 }
