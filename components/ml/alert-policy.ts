@@ -7,10 +7,12 @@
  * Per stream, in reading order (after the anomaly likelihood of Numenta's NAB detector, nupic's
  * `anomaly_likelihood.py`, with an upper tail and a discounted distribution instead of a sliding window):
  *  1. The score is averaged over the last `averaging` readings (1 = the score itself).
- *  2. The stream keeps a running distribution of that average: mean and variance, exponentially discounted
- *     over `horizon` readings. It starts from a prior (the cloud: the training scores' mean and sigma, so a new
- *     device can alert from its first reading) or learns from its first `learning` readings (the CLI).
- *     Anomalous readings are judged first and never learned, so a fault does not raise its own bar.
+ *  2. The stream keeps a running distribution of that average: mean and variance with equal weights for the
+ *     first `horizon` readings, then discounted by 1 / `horizon`. It starts from a prior (the cloud: the training
+ *     scores' mean and sigma, counted as `learning` readings, so a new device can alert from its first reading)
+ *     or learns from its first `learning` readings (the CLI). Each reading is judged before it is learned, and an
+ *     anomalous one is not learned at all unless `learnAnomalous` (see the setting), so a fault does not raise
+ *     its own bar.
  *  3. Tail probability p = Q((average - mean) / max(sigma, minSigma)), the Gaussian upper tail; the anomaly
  *     score in [0, 1] is Numenta's log-likelihood, ln(p) / ln(1e-10): 0.5 means p = 1e-5. Scores are
  *     heavier-tailed than a Gaussian (averaged forest scores pass 4.26 sigma about 1e-3 of the time on noise,
@@ -22,8 +24,8 @@
  *     anomaly" of Numenta's NAB detector; off unless set).
  *  5. Incidents: the first anomalous reading opens an incident and alerts; later anomalous readings join it
  *     silently until `settle` consecutive normal readings close it. Inside an incident a reading alerts again
- *     only for a kind the incident has not seen yet or a score `escalation` times its peak, so one fault pages
- *     once but a worse or different one is not hidden. The reported anomaly score of the readings an incident
+ *     only for another kind of fault (a value beyond the range is the score's kind) or a score `escalation`
+ *     times its peak, so one fault pages once but a worse or different one is not hidden. The reported anomaly score of the readings an incident
  *     absorbs is capped at {@link SUPPRESSED_ANOMALY_SCORE}, as Numenta filters consecutive "red" likelihoods.
  *
  * The training-time threshold (mean + z sigma of the training scores) stays, as `floor`: a device whose scores
