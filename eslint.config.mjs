@@ -12,6 +12,7 @@ export default tseslint.config(
       ".synth/**",
       ".local/**",
       ".bench/**",
+      "devices/dist/**",
       "**/*.cjs",
       "local/dashboard/static/**",
     ],

@@ -5,16 +5,18 @@ import { Platform } from "./components/platform";
 import { findPromotedModel } from "./components/ml/promoted-model";
 
 export = (async () => {
-  const config = loadPlatformConfig();
+  const config = await loadPlatformConfig();
   // The real-time endpoint serves the promoted model: it is declared once training has promoted one.
   const anomalyModelPromoted =
     config.anomaly.mode === "endpoint"
       ? (await findPromotedModel(config.deployment)) !== undefined
       : undefined;
   const platform = new Platform(config.deployment, { config, anomalyModelPromoted });
-  const { lake, telemetry, etl, analytics, anomaly, quicksight } = platform;
+  const { lake, telemetry, etl, analytics, anomaly, quicksight, fleetRunner } = platform;
 
-  return {
+  // Outputs a stack does not have (no endpoint, no QuickSight, ...) are left out: an undefined output
+  // makes `pulumi up` warn "Undefined value (...) will not show as a stack output".
+  return definedOnly({
     region: config.region,
     lakeBuckets: lake.bucketNames,
     lakeKmsKeyArn: lake.kmsKey.arn,
@@ -59,5 +61,12 @@ export = (async () => {
     promotedModelParameter: anomaly.promotedModelParameter.name,
     quickSightDashboardUrl: quicksight?.dashboardUrl,
     anomalyScoringUrl: anomaly.scoringUrl,
-  };
+
+    // Load tests (fleetRunner set): what `npm run fleet:cloud -- --stack <stack> --run <name>` starts tasks with.
+    fleetRunner: fleetRunner?.output,
+  });
 })();
+
+function definedOnly<T extends Record<string, unknown>>(outputs: T): Partial<T> {
+  return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

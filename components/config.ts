@@ -14,6 +14,7 @@ import { parse as parseYaml } from "yaml";
 import { fleetDevices, deploymentName, DeviceIdentity } from "./telemetry/fleet";
 import { parseCidr, cidrsOverlap } from "./net/cidr";
 import { parseSchedule, ScheduleExpression } from "./schedule";
+import { readFleetRunnerSettings, type FleetRunnerSettings } from "./fleet-runner/settings";
 
 /** Pulumi project name, the namespace of every config key. */
 export const PROJECT = "sensor-analytics";
@@ -166,6 +167,8 @@ export interface PlatformConfig {
     /** Endpoint mode: an HTTPS Lambda function URL with IAM auth for ad-hoc anomaly scores. */
     readonly scoringUrl: boolean;
   };
+  /** The simulated fleet on ECS Fargate for load tests; `undefined` (off) unless the stack sets `fleetRunner`. */
+  readonly fleetRunner?: FleetRunnerSettings;
 }
 
 /** One thing wrong with a stack's configuration. */
@@ -214,11 +217,29 @@ export interface RawStackConfig {
 
 /** A key declared in Pulumi.yaml's `config:` block. */
 export interface DeclaredKey {
-  readonly type: "string" | "integer" | "boolean" | "array";
+  /**
+   * The Pulumi type. Absent for structured keys (an object such as `fleetRunner`): Pulumi's project config
+   * types are string, integer, boolean and array, and the CLI does not type-check an untyped key, so this
+   * module validates it field by field.
+   */
+  readonly type?: "string" | "integer" | "boolean" | "array";
   readonly description: string;
   readonly default?: unknown;
   readonly secret?: boolean;
 }
+
+/**
+ * Optional secret settings, which Pulumi.yaml cannot declare: the CLI refuses a `secret: true` key with a
+ * default (the default would be plain text) and requires one without a default in every stack file.
+ */
+export const OPTIONAL_SECRET_KEYS: Readonly<Record<string, DeclaredKey>> = {
+  databasePassword: {
+    type: "string",
+    secret: true,
+    description:
+      "Password for databaseUsername, as a Pulumi secret (pulumi config set --secret); stored in Secrets Manager by the stack. Only for databaseMode existing without databaseSecretArn.",
+  },
+};
 
 /** The `config:` declarations of Pulumi.yaml, keyed without the project namespace. */
 export function readProjectDeclarations(projectDir: string = PROJECT_DIR): Record<string, DeclaredKey> {
@@ -261,7 +282,9 @@ class ConfigReader {
     private readonly raw: RawStackConfig,
     private readonly declarations: Record<string, DeclaredKey>,
   ) {
-    const known = new Set(Object.keys(declarations).map((k) => `${PROJECT}:${k}`));
+    const known = new Set(
+      [...Object.keys(declarations), ...Object.keys(OPTIONAL_SECRET_KEYS)].map((k) => `${PROJECT}:${k}`),
+    );
     for (const key of Object.keys(raw.values)) {
       if (key.startsWith(`${PROJECT}:`) && !known.has(key)) {
         const close = closestKey(key.slice(PROJECT.length + 1), Object.keys(declarations));
@@ -312,8 +335,14 @@ class ConfigReader {
     this.problems.push({ key: fullKey, value: value ?? this.display(fullKey), message, fix });
   }
 
+  /**
+   * Whether the stack sets a key to something. Empty ("" or an empty list) counts as not set: the CLI hands
+   * the program Pulumi.yaml's empty defaults as values, so absent and empty must mean the same.
+   */
   isSet(key: string): boolean {
-    return this.raw.values[this.full(key)] !== undefined;
+    const text = this.raw.values[this.full(key)];
+    if (text === undefined || text.trim() === "") return false;
+    return !(this.declarations[key]?.type === "array" && text.replace(/\s/g, "") === "[]");
   }
 
   string(key: string, opts: { pattern?: RegExp; describe?: string; example?: string } = {}): string {
@@ -411,6 +440,16 @@ class ConfigReader {
       );
     }
     return items;
+  }
+
+  /** A structured (map) value; reports and returns `undefined` when it is not a map. */
+  object(key: string): Record<string, unknown> | undefined {
+    const value = this.value(key);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      this.problem(key, "must be a map of settings", `write it as a YAML map under ${this.full(key)}`);
+      return undefined;
+    }
+    return value as Record<string, unknown>;
   }
 
   secret(key: string): SecretString | undefined {
@@ -690,6 +729,22 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     );
   }
 
+  // Load tests: the simulated fleet as Fargate tasks. Off unless the stack sets fleetRunner with shards.
+  const runnerValue = r.object("fleetRunner");
+  const fleetRunner =
+    runnerValue === undefined
+      ? undefined
+      : readFleetRunnerSettings(runnerValue, (field, message, fix, value) =>
+          r.problem(field === "" ? "fleetRunner" : `fleetRunner.${field}`, message, fix, value),
+        );
+  if (runnerValue && Object.keys(runnerValue).length > 0 && !fleetProvisioning) {
+    r.problem(
+      "fleetRunner",
+      "needs fleetProvisioning: the runner's devices register by claim (the certificates of thousands of devices fit neither stack state nor Secrets Manager's 64 KB secrets)",
+      "set sensor-analytics:fleetProvisioning to true in this stack",
+    );
+  }
+
   if (r.problems.length > 0) return undefined;
   const deployment = deploymentName(app, raw.stack);
   return {
@@ -746,6 +801,7 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
       scoringSchedule: scoringSchedule!,
       scoringUrl,
     },
+    fleetRunner,
   };
 }
 
@@ -878,7 +934,8 @@ function checkSchedule(r: ConfigReader, key: string): ScheduleExpression | undef
   return parsed;
 }
 
-function closestKey(key: string, known: string[]): string | undefined {
+/** The known name closest to `key` (case-insensitive edit distance), when close enough to be a typo. */
+export function closestKey(key: string, known: string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
     const distance = levenshtein(key.toLowerCase(), name.toLowerCase());

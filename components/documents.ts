@@ -1,9 +1,17 @@
 /**
- * A registry of the documents a program generates (IAM and IoT policies, state machines, SQL), so the
- * offline synth can write each one to `.synth/<stack>/documents/` for people (and tools such as
- * asl-validator) to read. Registering has no effect on what is deployed.
+ * A registry of the documents a program generates (IAM and IoT policies, state machines, SQL), so people
+ * (and tools such as asl-validator) can read each one. Registering has no effect on what is deployed.
+ *
+ * In-process runs read the registry ({@link registeredDocuments}). A program run in its own process (by
+ * `pulumi preview`/`up`, or the offline synth through `@pulumi/pulumi/cmd/run`) writes every document, once its
+ * Outputs are known, into the directory named by {@link DOCUMENTS_DIR_ENV} when that variable is set.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+
+/** Environment variable naming a directory to write every registered document to (unset: none written). */
+export const DOCUMENTS_DIR_ENV = "SENSOR_ANALYTICS_DOCUMENTS_DIR";
 
 export type DocumentKind = "json" | "asl" | "sql" | "text";
 
@@ -24,6 +32,31 @@ export function registerDocument(name: string, kind: DocumentKind, content: pulu
   }
   if (documents.has(name)) throw new Error(`document "${name}" is registered twice`);
   documents.set(name, { name, kind, content });
+  const dir = process.env[DOCUMENTS_DIR_ENV];
+  if (dir) {
+    const output = pulumi.output(content) as pulumi.Output<unknown>;
+    void Promise.resolve((output as unknown as { isSecret: Promise<boolean> }).isSecret).then((secret) =>
+      output.apply((value: unknown) =>
+        writeDocument(dir, { name, kind, content: secret ? "[secret]" : value }),
+      ),
+    );
+  }
+}
+
+/** Writes a resolved document as `<dir>/<name><extension>`: JSON pretty-printed, text with a final newline. */
+export function writeDocument(
+  dir: string,
+  doc: { name: string; kind: DocumentKind; content: unknown },
+): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${doc.name}${documentExtension(doc.kind)}`);
+  if (doc.kind === "json" || doc.kind === "asl") {
+    const value =
+      typeof doc.content === "string" && doc.content !== "[secret]" ? JSON.parse(doc.content) : doc.content;
+    fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+  } else {
+    fs.writeFileSync(file, `${String(doc.content).trimEnd()}\n`);
+  }
 }
 
 /** Every registered document, in registration order. */

@@ -45,6 +45,10 @@ export * from "./ingest/telemetry-table";
 export { Etl } from "./etl/etl";
 export type { EtlArgs } from "./etl/etl";
 export { HistoricalSources } from "./sources/historical-sources";
+export { DemoHistorySeed } from "./sources/history-seed";
+export type { DemoHistorySeedArgs } from "./sources/history-seed";
+export { DEMO_HISTORY, demoHistoryRequest } from "./sources/demo-history";
+export type { DemoHistoryRequest } from "./sources/demo-history";
 export type { HistoricalSourcesArgs } from "./sources/historical-sources";
 export { buildEtlStateMachine, ETL_STATES } from "./etl/asl/etl-machine";
 export { bindEtlTasks } from "./etl/asl/bindings";
@@ -74,3 +78,14 @@ export type { MlStateMachineArgs } from "./ml/ml-state-machine";
 export { MlFunction } from "./ml/ml-function";
 export type { MlFunctionArgs } from "./ml/ml-function";
 export * from "./ml/model-settings";
+
+// Load tests: the simulated fleet as ECS Fargate tasks (awsx), its settings, network and the output fleet:cloud reads.
+export { SensorFleetRunner } from "./fleet-runner/fleet-runner";
+export type { SensorFleetRunnerArgs, FleetRunnerImageArgs } from "./fleet-runner/fleet-runner";
+export { FleetRunnerNetwork, TASK_INTERFACE_ENDPOINTS } from "./fleet-runner/network";
+export type { FleetRunnerNetworkArgs } from "./fleet-runner/network";
+export * from "./fleet-runner/settings";
+export * from "./fleet-runner/outputs";
+export { taskRolePolicy, executionRolePolicy } from "./fleet-runner/iam-documents";
+export * from "./telemetry/load-profile";
+export * from "./telemetry/durations";

@@ -7,6 +7,8 @@ import { AthenaAnalytics } from "./analytics/athena-analytics";
 import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
 import { AnomalyDetection } from "./ml/anomaly-detection";
 import { buildModelSettings } from "./ml/model-settings";
+import { demoHistoryRequest } from "./sources/demo-history";
+import { SensorFleetRunner } from "./fleet-runner/fleet-runner";
 
 export interface PlatformArgs {
   /** The validated stack configuration (see `components/config.ts`). */
@@ -31,6 +33,8 @@ export class Platform extends pulumi.ComponentResource {
   public readonly quicksight?: QuickSightDashboard;
   public readonly anomaly: AnomalyDetection;
   public readonly etl: Etl;
+  /** Present when the stack sets `fleetRunner` (load tests on ECS Fargate). */
+  public readonly fleetRunner?: SensorFleetRunner;
 
   constructor(name: string, args: PlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:index:Platform", name, {}, opts);
@@ -164,6 +168,7 @@ export class Platform extends pulumi.ComponentResource {
         historicalPrefix: config.lake.historicalPrefix,
         glue: config.glue,
         database: config.database,
+        demoHistory: demoHistoryRequest(config),
         etl: config.etl,
         features: model.features,
         trainingStateMachineArn: this.anomaly.trainingStateMachineArn,
@@ -175,6 +180,38 @@ export class Platform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    if (config.fleetRunner) {
+      // config.ts requires fleetProvisioning with the runner: the fleet file carries the provisioning claim.
+      const claim = this.telemetry.devices.credentials.apply((file) => {
+        const provisioning = file.provisioning;
+        if (!provisioning) throw new pulumi.ResourceError("the fleet runner needs fleetProvisioning", this);
+        return {
+          templateName: provisioning.templateName,
+          claimCertificatePem: provisioning.claimCertificatePem,
+          claimPrivateKeyPem: provisioning.claimPrivateKeyPem,
+          clientIdPrefix: provisioning.clientIdPrefix ?? "",
+        };
+      });
+      this.fleetRunner = new SensorFleetRunner(
+        `${name}-fleet-runner`,
+        {
+          deployment: config.deployment,
+          settings: config.fleetRunner,
+          rooms: config.fleet.rooms,
+          iotEndpoint: this.telemetry.devices.endpoint,
+          claim,
+          kmsKeyArn: this.lake.kmsKey.arn,
+          // Relative to the project directory, Pulumi's working directory (`npm run fleet:bundle` fills dist/).
+          image: { context: "devices", dockerfile: "devices/Dockerfile" },
+          accessLogBucket: this.lake.buckets.logs,
+          logRetentionDays: config.logRetentionDays,
+          protectData: config.protectData,
+          tags,
+        },
+        { parent: this },
+      );
+    }
 
     this.registerOutputs({ bucketNames: this.lake.bucketNames, kmsKeyArn: this.lake.kmsKey.arn });
   }

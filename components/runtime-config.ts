@@ -1,9 +1,12 @@
 /**
  * Reads the stack configuration that the Pulumi engine hands the program (`pulumi up`/`preview`, or the
- * offline synth, which sets the same values under mocks) and validates it.
+ * offline synth, which starts the program the same way) and validates it.
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parsePlatformConfig, PlatformConfig, RawStackConfig } from "./config";
+import { checkNamespaces } from "./config-namespaces";
+import { findPlaceholders, isNonDeploymentAccount, placeholderMessage } from "./placeholders";
 
 /** The engine's configuration as {@link RawStackConfig}. */
 export function readRuntimeConfig(): RawStackConfig {
@@ -16,16 +19,35 @@ export function readRuntimeConfig(): RawStackConfig {
 }
 
 /**
- * Parses and validates the running stack's configuration. On problems, logs each one as an error and ends
- * the program with a clean {@link pulumi.RunError} (no stack trace: the messages are the whole story).
+ * Parses and validates the running stack's configuration, before anything is declared. Ends the program
+ * with a clean {@link pulumi.RunError} (no stack trace: the messages are the whole story) on configuration
+ * problems, and on example values left in the stack file when deploying into a real AWS account. Deploying
+ * into an account no real deployment uses (the AWS documentation's example accounts, which offline engines
+ * such as the synth answer with, or LocalStack's), each example value is a warning instead.
  */
-export function loadPlatformConfig(): PlatformConfig {
+export async function loadPlatformConfig(): Promise<PlatformConfig> {
+  const raw = readRuntimeConfig();
+  let config: PlatformConfig;
   try {
-    return parsePlatformConfig(readRuntimeConfig());
+    const namespaces = checkNamespaces(raw);
+    for (const warning of namespaces.warnings) void pulumi.log.warn(warning);
+    if (namespaces.problems.length > 0) throw new ConfigError(namespaces.problems, raw.stackFile);
+    config = parsePlatformConfig(raw);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      throw new pulumi.RunError(err.message);
-    }
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
     throw err;
   }
+  const placeholders = findPlaceholders(raw);
+  if (placeholders.length > 0) {
+    const { accountId } = await aws.getCallerIdentity();
+    if (!isNonDeploymentAccount(accountId)) {
+      throw new pulumi.RunError(placeholderMessage(raw.stackFile, placeholders, accountId));
+    }
+    for (const p of placeholders) {
+      void pulumi.log.warn(
+        `${p.key} is an example value (${JSON.stringify(p.value)}: ${p.reason}); set your own before deploying`,
+      );
+    }
+  }
+  return config;
 }

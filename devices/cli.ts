@@ -1,14 +1,17 @@
 /**
  * `npm run fleet -- [options]` / `sensor-fleet [options]`: run a simulated sensor fleet.
- * Thin: parse options (options.ts), plan (plan.ts), run (fleet.ts), report (progress.ts, summary.ts).
+ * Thin: parse options (options.ts), plan (plan.ts), run (fleet.ts), report (progress.ts, summary.ts), keep
+ * run files (run-files.ts: saved certificates, summary and labels under --out).
  * Exit status: 0 every reading delivered, 1 a reading lost or a device never connected, 2 bad options.
  */
 import { writeFleetFile, type FleetDeviceCredentials } from "./fleet-file";
 import { Fleet } from "./fleet";
-import { helpText, parseFleetOptions, UsageError } from "./options";
+import { helpText } from "./help";
+import { parseFleetOptions, UsageError } from "./options";
 import { planFleet } from "./plan";
 import { ProgressReporter } from "./progress";
 import type { ProvisionedCredentials } from "./provisioning";
+import { RunFiles } from "./run-files";
 import { formatSummary } from "./summary";
 
 export interface CliStreams {
@@ -22,7 +25,6 @@ export async function main(
   streams: CliStreams = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
   const { stdout, stderr } = streams;
-  let fleet: Fleet;
   let plan: ReturnType<typeof planFleet>;
   let options: ReturnType<typeof parseFleetOptions>;
   const provisioned = new Map<string, ProvisionedCredentials>();
@@ -33,10 +35,6 @@ export async function main(
       return 0;
     }
     plan = planFleet(options);
-    fleet = new Fleet({
-      ...plan.config,
-      onProvisioned: (device, credentials) => provisioned.set(device.thingName, credentials),
-    });
   } catch (err) {
     if (err instanceof UsageError) {
       stderr.write(`sensor-fleet: ${err.message}\n`);
@@ -45,6 +43,22 @@ export async function main(
     throw err;
   }
   for (const warning of plan.warnings) stderr.write(`sensor-fleet: warning: ${warning}\n`);
+  const files = new RunFiles(options, (message) => log(stderr, false, message));
+  let runConfig: typeof plan.config;
+  try {
+    runConfig = await files.withSavedCredentials(plan.config);
+  } catch (err) {
+    stderr.write(`sensor-fleet: --credentials ${options.credentialsStore}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const fleet = new Fleet({
+    ...runConfig,
+    labelsPath: files.labelsPath(plan.config),
+    onProvisioned: (device, credentials) => {
+      provisioned.set(device.thingName, credentials);
+      files.certificateObtained(device.thingName, credentials);
+    },
+  });
   const { config } = plan;
   log(
     stderr,
@@ -63,15 +77,23 @@ export async function main(
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  if (options.startAt !== undefined) {
+    log(stderr, options.quiet, `waiting until ${new Date(options.startAt).toISOString()} (--at)`);
+    await waitUntil(options.startAt, fleet);
+  }
   const progress = options.quiet ? undefined : new ProgressReporter(fleet, { stream: stderr });
   progress?.start();
-  void fleet.rampedUp.then((ms) =>
-    log(
-      stderr,
-      options.quiet,
-      `ramp-up: ${fleet.stats.everConnected}/${config.devices.length} connected in ${Math.round(ms)} ms`,
-    ),
-  );
+  if (config.profile) {
+    log(stderr, options.quiet, `profile ${config.profile.text}: devices come online as it says`);
+  } else {
+    void fleet.rampedUp.then((ms) =>
+      log(
+        stderr,
+        options.quiet,
+        `ramp-up: ${fleet.stats.everConnected}/${config.devices.length} connected in ${Math.round(ms)} ms`,
+      ),
+    );
+  }
   try {
     const summary = await fleet.run();
     progress?.stop();
@@ -89,9 +111,11 @@ export async function main(
         `wrote ${provisioned.size} provisioned certificates to ${options.saveFleetPath}`,
       );
     }
+    const saved = await files.finish(summary);
     stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
     if (!summary.ok) stderr.write(`sensor-fleet: failed: ${failureReason(summary)}\n`);
-    return summary.ok ? 0 : 1;
+    if (!saved) stderr.write("sensor-fleet: failed: run files not written (see above)\n");
+    return summary.ok && saved ? 0 : 1;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -107,6 +131,13 @@ function failureReason(summary: Awaited<ReturnType<Fleet["run"]>>): string {
     reasons.push(`${summary.provisioningFailures} devices failed to provision`);
   const lastError = Object.values(summary.errors)[0];
   return `${reasons.join(", ")}${lastError ? ` (e.g. ${lastError})` : ""}`;
+}
+
+/** Sleeps until wall-clock `at` (ms since epoch), or until the fleet is stopped meanwhile. */
+async function waitUntil(at: number, fleet: Fleet): Promise<void> {
+  while (Date.now() < at && fleet.phase === "ramp-up" && !fleet.stopping) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, at - Date.now())));
+  }
 }
 
 function log(stderr: NodeJS.WriteStream, quiet: boolean, message: string): void {

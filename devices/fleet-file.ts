@@ -57,6 +57,10 @@ export interface FleetFile {
   readonly caCertPem: string;
   /** Deployment name `<app>-<stack>`: the `<app>` segment of the topics, e.g. `sensors-dev`. */
   readonly deployment: string;
+  /**
+   * The devices. Empty only in a claim-only file (with {@link provisioning}): the simulator then names the
+   * devices itself (`--devices`, `--rooms`), and they register by claim.
+   */
   readonly devices: readonly FleetDeviceCredentials[];
   readonly provisioning?: FleetProvisioning;
 }
@@ -106,9 +110,9 @@ export function parseFleetFile(value: unknown, source = "fleet file"): FleetFile
     problems.push("caCertPem must be a PEM certificate (the broker's CA)");
   checkSegment(problems, "deployment", file.deployment);
   const provisioning = checkProvisioning(problems, file.provisioning);
-  if (!Array.isArray(file.devices) || file.devices.length === 0) {
+  if (!Array.isArray(file.devices) || (file.devices.length === 0 && !provisioning)) {
     problems.push(
-      "devices must be a non-empty array of { thingName, roomId, certificatePem, privateKeyPem }",
+      "devices must be a non-empty array of { thingName, roomId, certificatePem, privateKeyPem } (it may be empty only with a provisioning section: the simulator then names the devices, see --devices and --rooms)",
     );
   } else {
     const seen = new Set<string>();
@@ -225,13 +229,25 @@ export function resolveEndpoint(file: Pick<FleetFile, "endpoint" | "port">): { h
   return { host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
-/** Reads and validates a fleet file. */
-export function readFleetFile(path: string): FleetFile {
+/**
+ * Reads and validates a fleet file; `env:NAME` reads it from an environment variable instead (how a container
+ * receives it from Secrets Manager).
+ */
+export function readFleetFile(path: string, env: NodeJS.ProcessEnv = process.env): FleetFile {
   let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new FleetFileError(path, [`cannot read the file (${(err as Error).message})`]);
+  if (path.startsWith("env:")) {
+    const variable = path.slice(4);
+    const value = env[variable];
+    if (value === undefined || value === "") {
+      throw new FleetFileError(path, [`the environment variable ${variable} is not set`]);
+    }
+    text = value;
+  } else {
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      throw new FleetFileError(path, [`cannot read the file (${(err as Error).message})`]);
+    }
   }
   let json: unknown;
   try {

@@ -9,7 +9,12 @@
  *    publishes them (QoS 1 with a bounded offline queue);
  * 3. drain: after the last sample (or on stop), wait until every reading is acknowledged, up to a timeout;
  * 4. disconnect and summary. Anything not acknowledged by then is counted as failed.
+ *
+ * With a load profile there is no ramp-up phase: the simulated clock starts at once, and each device connects
+ * when the profile brings it online and disconnects (after its readings are acknowledged) when the profile
+ * takes it offline, sampling only in between ({@link ProfileTimeline}).
  */
+import type { LoadProfile } from "../components/telemetry/load-profile";
 import { dataTopic } from "../components/telemetry/topics";
 import type { FleetProvisioning } from "./fleet-file";
 import { LabelWriter } from "./labels";
@@ -18,15 +23,23 @@ import { ReplaySensor, type RecordedPoint } from "./model/replay";
 import { roomClimate, type RoomClimate } from "./model/sensor-model";
 import { SimulatedSensor } from "./model/simulated-sensor";
 import type { ReadingSource } from "./model/source";
+import { WindowedSource } from "./model/windowed-source";
 import { provisionByClaim, type ProvisionedCredentials } from "./provisioning";
 import type { BackoffPolicy } from "./runtime/backoff";
 import { SimClock } from "./runtime/clock";
 import { DeviceRunner } from "./runtime/device";
+import { ProfileTimeline, windowsOf } from "./runtime/profile-timeline";
 import { RateLimiter } from "./runtime/rate-limiter";
 import { SampleScheduler } from "./runtime/scheduler";
 import { FleetStats } from "./runtime/stats";
 import { buildSummary, type FleetSummary } from "./summary";
-import type { ClientCertificate, MqttProtocol, Qos, Transport } from "./transports/transport";
+import type {
+  ClientCertificate,
+  ConnectionOptions,
+  MqttProtocol,
+  Qos,
+  Transport,
+} from "./transports/transport";
 
 /** One device to run. */
 export interface FleetDevicePlan {
@@ -37,6 +50,11 @@ export interface FleetDevicePlan {
    * {@link FleetRunConfig.provisioning} is set, else connect without a client certificate (plain MQTT)
    */
   readonly credentials?: ClientCertificate;
+  /**
+   * Position in the whole fleet (before sharding): under a load profile, the device of rank k is online while
+   * the profile asks for more than k devices. @default - its position in {@link FleetRunConfig.devices}
+   */
+  readonly rank?: number;
 }
 
 /** Everything a run needs, already validated (the CLI builds it in `plan.ts`). */
@@ -78,6 +96,11 @@ export interface FleetRunConfig {
   readonly onProvisioned?: (device: FleetDevicePlan, credentials: ProvisionedCredentials) => void;
   /** Shown in the summary, e.g. `2/4`. */
   readonly shardLabel?: string;
+  /**
+   * Devices online over time; the run ends with the profile. Not with `replay`.
+   * @default - every device online for the whole run, after a ramp-up phase
+   */
+  readonly profile?: LoadProfile;
 }
 
 export type FleetPhase = "ramp-up" | "sampling" | "draining" | "disconnecting" | "done";
@@ -100,6 +123,9 @@ export class Fleet {
   private readonly abortSignal: Promise<void>;
   private stoppedBy: "completed" | "stopped" = "completed";
   private replayShiftMs: number | undefined;
+  private timeline: ProfileTimeline | undefined;
+  /** Each device's certificate once known (given, or obtained by claim), for reconnecting after a pause. */
+  private readonly credentials: (ClientCertificate | undefined)[];
 
   constructor(private readonly config: FleetRunConfig) {
     this.rampedUp = new Promise((resolve) => (this.resolveRampedUp = resolve));
@@ -108,6 +134,7 @@ export class Fleet {
     this.limiter = new RateLimiter(config.connectRate);
     this.labels = config.labelsPath ? new LabelWriter(config.labelsPath) : undefined;
     this.stats.devices = config.devices.length;
+    this.credentials = config.devices.map((d) => d.credentials);
     this.runners = config.devices.map(
       (device) =>
         new DeviceRunner({
@@ -120,6 +147,11 @@ export class Fleet {
           onLabel: (label) => this.recordLabel(label),
         }),
     );
+  }
+
+  /** Whether {@link stop} was called. */
+  get stopping(): boolean {
+    return this.stoppedBy === "stopped";
   }
 
   /** Stops sampling, then drains and disconnects; {@link run} resolves with the summary. */
@@ -136,10 +168,12 @@ export class Fleet {
 
   async run(): Promise<FleetSummary> {
     const wallStart = performance.now();
-    const settled = Promise.all(
-      this.config.devices.map((device, i) => this.startDevice(device, this.runners[i] as DeviceRunner)),
-    );
-    await Promise.race([settled, this.stopSignal]);
+    if (!this.config.profile) {
+      const settled = Promise.all(
+        this.config.devices.map((device, i) => this.startDevice(i, device, this.runners[i] as DeviceRunner)),
+      );
+      await Promise.race([settled, this.stopSignal]);
+    }
     const rampUpMs = performance.now() - wallStart;
     this.resolveRampedUp?.(rampUpMs);
 
@@ -148,9 +182,11 @@ export class Fleet {
       this.phase = "sampling";
       const clock = new SimClock(this.config.startTs ?? Date.now(), this.config.speed);
       this.clock = clock;
+      if (this.config.profile) this.startTimeline(this.config.profile, clock);
       this.scheduleSamples(clock);
       await Promise.race([this.scheduler.run(), this.stopSignal]);
       this.scheduler.stop();
+      this.timeline?.stop();
     }
     const samplingMs = performance.now() - samplingStart;
     for (const runner of this.runners) runner.endSamples();
@@ -186,9 +222,9 @@ export class Fleet {
     });
   }
 
-  private async startDevice(device: FleetDevicePlan, runner: DeviceRunner): Promise<void> {
+  private connectionOptions(device: FleetDevicePlan): ConnectionOptions {
     const { config } = this;
-    const connectionOptions = {
+    return {
       clientId: device.thingName,
       protocol: config.protocol,
       backoff: config.backoff,
@@ -196,6 +232,11 @@ export class Fleet {
       connectTimeoutMs: config.connectTimeoutMs,
       keepaliveSeconds: config.keepaliveSeconds,
     };
+  }
+
+  private async startDevice(index: number, device: FleetDevicePlan, runner: DeviceRunner): Promise<void> {
+    const { config } = this;
+    const connectionOptions = this.connectionOptions(device);
     let credentials = device.credentials;
     if (!credentials && config.provisioning) {
       try {
@@ -209,6 +250,7 @@ export class Fleet {
         this.stats.provisioned++;
         config.onProvisioned?.(device, provisioned);
         credentials = provisioned;
+        this.credentials[index] = provisioned;
       } catch (err) {
         this.stats.provisioningFailures++;
         this.stats.noteError("provisioning", `${device.thingName}: ${(err as Error).message}`);
@@ -218,6 +260,31 @@ export class Fleet {
     }
     runner.connect(config.transport.connection({ ...connectionOptions, credentials }, runner));
     await runner.firstAttempt;
+  }
+
+  /** Connects and disconnects devices as the load profile brings them online and takes them offline. */
+  private startTimeline(profile: LoadProfile, clock: SimClock): void {
+    const started = new Set<number>();
+    this.timeline = new ProfileTimeline(
+      this.config.devices.map((device, i) => windowsOf(profile, device.rank ?? i, clock)),
+      (i, online) => {
+        const device = this.config.devices[i] as FleetDevicePlan;
+        const runner = this.runners[i] as DeviceRunner;
+        if (!online) return runner.park();
+        if (!started.has(i)) {
+          started.add(i);
+          void this.startDevice(i, device, runner);
+          return;
+        }
+        runner.resume(() =>
+          this.config.transport.connection(
+            { ...this.connectionOptions(device), credentials: this.credentials[i] },
+            runner,
+          ),
+        );
+      },
+    );
+    this.timeline.start();
   }
 
   private scheduleSamples(clock: SimClock): void {
@@ -246,7 +313,7 @@ export class Fleet {
           climate = roomClimate(config.seed, device.roomId);
           climates.set(device.roomId, climate);
         }
-        source = new SimulatedSensor({
+        const sensor = new SimulatedSensor({
           seed: config.seed,
           deviceId: device.thingName,
           roomId: device.roomId,
@@ -256,6 +323,15 @@ export class Fleet {
           limits,
           climate,
         });
+        source = config.profile
+          ? new WindowedSource(
+              sensor,
+              (this.timeline as ProfileTimeline).windows[i]!.map((w) => ({
+                start: w.simStart,
+                end: w.simEnd,
+              })),
+            )
+          : sensor;
       }
       const due = runner.begin(source, clock);
       if (due !== undefined) this.scheduler.add(runner, due);

@@ -4,11 +4,12 @@
  * option's name, the value received and what to use instead.
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { parseLoadProfile, type LoadProfile } from "../components/telemetry/load-profile";
 import { assertTopicSegment } from "../components/telemetry/topics";
 import { parseAnomalySpec, type AnomalyConfig } from "./model/anomalies";
 import { parseShard, type Shard } from "./shard";
 import type { MqttProtocol, Qos } from "./transports/transport";
-import { parseDurationMs } from "./units";
+import { parseDurationMs } from "../components/telemetry/durations";
 
 /** A bad command line; the CLI prints the message and exits 2. */
 export class UsageError extends Error {
@@ -41,9 +42,9 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
   {
     name: "fleet",
     short: "f",
-    value: "file",
+    value: "file|env:NAME",
     description:
-      "Fleet file (JSON): endpoint, CA, deployment and per-device certificates, as written by the stack outputs or the local backend (devices/README.md)",
+      "Fleet file (JSON): endpoint, CA, deployment and per-device certificates, as written by the stack outputs or the local backend (devices/README.md); env:NAME reads it from an environment variable (a container's secret)",
   },
   {
     name: "devices",
@@ -56,7 +57,8 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
     name: "rooms",
     value: "a,b,...",
     default: "lab,office",
-    description: "Rooms the devices are spread over (not with --fleet)",
+    description:
+      "Rooms the devices are spread over (not with a fleet file that lists its devices; with a claim-only fleet file, the rooms the deployment accepts)",
   },
   {
     name: "deployment",
@@ -123,6 +125,13 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
     description: "Drive the fleet's first device from a recorded timestamp,value series (e.g. data/nab/...)",
   },
   {
+    name: "profile",
+    value: "t:n,...",
+    default: "every device for the whole run",
+    description:
+      'Load profile: devices online over (simulated) time, linear between points, e.g. "0s:0,5m:10000,20m:10000,25m:0"; the run ends with it. With --shard, each shard runs its share',
+  },
+  {
     name: "shard",
     value: "i/n",
     default: "1/1",
@@ -131,9 +140,9 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
   {
     name: "connect-rate",
     value: "n",
-    default: "500",
+    default: "500, divided by n with --shard i/n",
     description:
-      "Connection attempts per second across the fleet (IoT Core's default account limit is 500/s)",
+      "Connection attempts per second of this process; IoT Core's default limit is 500/s per account, so shards share it",
   },
   {
     name: "queue-size",
@@ -164,6 +173,31 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
     value: "file",
     description: "After provisioning by claim, write the fleet file with the new certificates here",
   },
+  {
+    name: "credentials",
+    value: "dir|s3://bucket/prefix",
+    description:
+      "Certificate store for devices that provision by claim: certificates found there are used, new ones are saved there (one file per shard), so the next run does not provision again",
+  },
+  {
+    name: "out",
+    value: "dir|s3://bucket/prefix",
+    description:
+      "Write the JSON summary (and the labels) to <out>/<run>/shard-<i>-of-<n>.summary.json, for npm run fleet:report",
+  },
+  {
+    name: "run",
+    value: "name",
+    default: "$SENSOR_FLEET_RUN, else run-<UTC time>",
+    description: "Run name: the folder under --out",
+  },
+  {
+    name: "at",
+    value: "ISO time",
+    default: "$SENSOR_FLEET_AT, else now",
+    description:
+      "Wait until this wall-clock time before starting, so shards started one by one begin together",
+  },
   { name: "json", description: "Print the summary as JSON on stdout" },
   { name: "quiet", short: "q", description: "No progress lines on stderr" },
   { name: "help", short: "h", description: "Show this help" },
@@ -179,6 +213,8 @@ export interface FleetOptions {
   readonly fleetPath: string | undefined;
   readonly devices: number | undefined;
   readonly rooms: readonly string[];
+  /** Whether --rooms was given (it conflicts with a fleet file that lists its devices). */
+  readonly roomsGiven: boolean;
   readonly deployment: string | undefined;
   readonly intervalMs: number;
   readonly durationMs: number | undefined;
@@ -198,6 +234,14 @@ export interface FleetOptions {
   readonly drainTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly saveFleetPath: string | undefined;
+  readonly profile: LoadProfile | undefined;
+  /** `--credentials`: where certificates obtained by claim are kept between runs. */
+  readonly credentialsStore: string | undefined;
+  /** `--out`: where the summary and labels go. */
+  readonly out: string | undefined;
+  readonly run: string;
+  /** `--at`: wall-clock start (ms since epoch). */
+  readonly startAt: number | undefined;
   readonly json: boolean;
   readonly quiet: boolean;
 }
@@ -206,9 +250,24 @@ export const DEFAULT_DEPLOYMENT = "sensors-dev";
 export const DEFAULT_ROOMS = ["lab", "office"] as const;
 export const DEFAULT_DEVICES = 4;
 export const DEFAULT_BROKER_URL = "mqtt://127.0.0.1:1883";
+/** Connection attempts per second of a whole fleet: IoT Core's default per-account quota. */
+export const DEFAULT_CONNECT_RATE = 500;
 
-/** Parses and validates `argv` (without the node and script paths). Throws {@link UsageError}. */
-export function parseFleetOptions(argv: readonly string[]): FleetOptions {
+/** Environment variables that supply defaults (set by `npm run fleet:cloud` for tasks it starts). */
+export interface FleetEnvironment {
+  readonly SENSOR_FLEET_RUN?: string;
+  readonly SENSOR_FLEET_AT?: string;
+}
+
+/**
+ * Parses and validates `argv` (without the node and script paths). Throws {@link UsageError}.
+ * @param env defaults for `--run` and `--at`; @param now the clock for the default run name
+ */
+export function parseFleetOptions(
+  argv: readonly string[],
+  env: FleetEnvironment = process.env,
+  now: Date = new Date(),
+): FleetOptions {
   const spec: ParseArgsOptionsConfig = {};
   for (const o of FLEET_OPTIONS)
     spec[o.name] = { type: o.value ? "string" : "boolean", ...(o.short ? { short: o.short } : {}) };
@@ -228,14 +287,10 @@ export function parseFleetOptions(argv: readonly string[]): FleetOptions {
   if (flag("help")) return { ...defaults(), help: true };
 
   const fleetPath = text("fleet");
-  if (fleetPath !== undefined) {
-    for (const conflicting of ["rooms", "deployment"]) {
-      if (text(conflicting) !== undefined) {
-        throw new UsageError(
-          `--${conflicting} cannot be combined with --fleet: the fleet file names the devices, rooms and deployment`,
-        );
-      }
-    }
+  if (fleetPath !== undefined && text("deployment") !== undefined) {
+    throw new UsageError(
+      "--deployment cannot be combined with --fleet: the fleet file names the devices, rooms and deployment",
+    );
   }
   const target = parseTarget(text("target"));
   if (target?.kind === "iot-core" && fleetPath === undefined) {
@@ -249,12 +304,14 @@ export function parseFleetOptions(argv: readonly string[]): FleetOptions {
   const deployment = text("deployment");
   if (deployment !== undefined) segment("--deployment", deployment);
 
+  const shard = wrap(() => parseShard(text("shard") ?? "1/1"));
   const options: FleetOptions = {
     help: false,
     target,
     fleetPath,
     devices: optionalInt("devices", text("devices"), 1, 1_000_000),
     rooms,
+    roomsGiven: text("rooms") !== undefined,
     deployment,
     intervalMs: duration("interval", text("interval") ?? "10s", 1, 86_400_000),
     durationMs:
@@ -270,13 +327,22 @@ export function parseFleetOptions(argv: readonly string[]): FleetOptions {
     speed: positiveNumber("speed", text("speed") ?? "1", 1e-3, 1e7),
     startTs: text("start") === undefined ? undefined : parseStart(text("start") as string),
     replayPath: text("replay"),
-    shard: wrap(() => parseShard(text("shard") ?? "1/1")),
-    connectRate: positiveNumber("connect-rate", text("connect-rate") ?? "500", 0.01, 1e6),
+    shard,
+    connectRate:
+      text("connect-rate") === undefined
+        ? DEFAULT_CONNECT_RATE / shard.count
+        : positiveNumber("connect-rate", text("connect-rate") as string, 0.01, 1e6),
     queueSize: optionalInt("queue-size", text("queue-size"), 1, 10_000_000) ?? 1000,
     maxInFlight: optionalInt("max-in-flight", text("max-in-flight"), 1, 65_535) ?? 20,
     drainTimeoutMs: duration("drain-timeout", text("drain-timeout") ?? "30s", 0, 86_400_000),
     connectTimeoutMs: duration("connect-timeout", text("connect-timeout") ?? "10s", 100, 600_000),
     saveFleetPath: text("save-fleet"),
+    profile:
+      text("profile") === undefined ? undefined : wrap(() => parseLoadProfile(text("profile") as string)),
+    credentialsStore: location("credentials", text("credentials")),
+    out: location("out", text("out")),
+    run: runName(text("run") ?? env.SENSOR_FLEET_RUN, now),
+    startAt: startAt(text("at") ?? env.SENSOR_FLEET_AT),
     json: flag("json"),
     quiet: flag("quiet"),
   };
@@ -293,6 +359,39 @@ function wrap<T>(parse: () => T): T {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+function location(name: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (
+    text.startsWith("s3://")
+      ? !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(text)
+      : text.trim() === ""
+  ) {
+    throw new UsageError(
+      `--${name} must be a directory or an s3://bucket/prefix location such as s3://my-bucket/fleet/ (got "${text}")`,
+    );
+  }
+  return text;
+}
+
+function runName(text: string | undefined, now: Date): string {
+  if (text === undefined || text === "") return `run-${now.toISOString().slice(0, 19).replace(/[-:]/g, "")}Z`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(text)) {
+    throw new UsageError(
+      `--run must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit (got "${text}")`,
+    );
+  }
+  return text;
+}
+
+function startAt(text: string | undefined): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || !Number.isFinite(ms)) {
+    throw new UsageError(`--at must be an ISO 8601 time such as 2025-01-06T09:00:00Z (got "${text}")`);
+  }
+  return ms;
 }
 
 function parseTarget(text: string | undefined): FleetTarget | undefined {
@@ -369,49 +468,4 @@ function segment(option: string, value: string): void {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-}
-
-const HELP_WIDTH = 110;
-
-/** Splits text into lines of at most `width` characters, at spaces. */
-function wrapText(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    if (line !== "" && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line === "" ? word : `${line} ${word}`;
-    }
-  }
-  if (line !== "") lines.push(line);
-  return lines;
-}
-
-/** The `--help` text. */
-export function helpText(): string {
-  const rows = FLEET_OPTIONS.map((o) => {
-    const flags = `${o.short ? `-${o.short}, ` : "    "}--${o.name}${o.value ? ` <${o.value}>` : ""}`;
-    return { flags, text: `${o.description}${o.default ? ` (default: ${o.default})` : ""}` };
-  });
-  const width = Math.max(...rows.map((r) => r.flags.length)) + 2;
-  return [
-    "Usage: npm run fleet -- [options]   (or: sensor-fleet [options])",
-    "",
-    "Simulates a fleet of temperature sensors publishing readings over MQTT, one connection per device,",
-    "with labelled anomalies. Progress goes to stderr; the summary to stdout (JSON with --json).",
-    "Exit status: 0 all readings delivered, 1 a reading was lost or a device never connected, 2 bad options.",
-    "",
-    "Options:",
-    ...rows.map(
-      (r) =>
-        `  ${r.flags.padEnd(width)}${wrapText(r.text, HELP_WIDTH - width - 2).join(`\n${" ".repeat(width + 2)}`)}`,
-    ),
-    "",
-    "Examples:",
-    "  npm run fleet -- --target mqtt://127.0.0.1:1883 --devices 200 --interval 100ms --duration 20s --json",
-    "  npm run fleet -- --fleet fleet.json --interval 5m --speed 3600 --duration 1d --anomalies 1%,spike,drift --labels labels.jsonl",
-    "  npm run fleet -- --replay data/nab/data/realKnownCause/machine_temperature_system_failure.csv --devices 1 --speed 3000",
-  ].join("\n");
 }

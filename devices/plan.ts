@@ -4,6 +4,12 @@
  * (AWS IoT Core's per-connection publish limit, a fleet file without certificates on a TLS target).
  */
 import { fleetDevices } from "../components/telemetry/fleet";
+import {
+  onlineWindows,
+  profileEndMs,
+  profileMaxRampPerSecond,
+  profilePeak,
+} from "../components/telemetry/load-profile";
 import type { FleetDevicePlan, FleetRunConfig } from "./fleet";
 import { FleetFileError, readFleetFile, resolveEndpoint, type FleetFile } from "./fleet-file";
 import { loadRecordedSeries, type RecordedPoint } from "./model/replay";
@@ -48,12 +54,22 @@ export function planFleet(options: FleetOptions): FleetPlan {
   const tls = target.kind === "iot-core" || target.tls;
 
   const deployment = fleetFile?.deployment ?? options.deployment ?? DEFAULT_DEPLOYMENT;
+  const { profile } = options;
+  if (profile && options.replayPath !== undefined) {
+    throw new UsageError("--profile cannot be combined with --replay (a recording has its own timeline)");
+  }
   let allDevices: FleetDevicePlan[];
-  if (fleetFile) {
+  if (fleetFile && fleetFile.devices.length > 0) {
+    if (options.roomsGiven) {
+      throw new UsageError(
+        "--rooms cannot be combined with a fleet file that lists its devices: the file names the devices and rooms",
+      );
+    }
     const listed = fleetFile.devices.slice(0, options.devices ?? fleetFile.devices.length);
-    allDevices = listed.map((d) => ({
+    allDevices = listed.map((d, rank) => ({
       thingName: d.thingName,
       roomId: d.roomId,
+      rank,
       ...(tls && d.certificatePem && d.privateKeyPem
         ? { credentials: { certificatePem: d.certificatePem, privateKeyPem: d.privateKeyPem } }
         : {}),
@@ -61,12 +77,14 @@ export function planFleet(options: FleetOptions): FleetPlan {
     if (!tls)
       warnings.push(`${describeTarget(target)} is plain MQTT: the fleet file's certificates are not used`);
   } else {
-    const total = options.devices ?? DEFAULT_DEVICES;
+    // Generated names: no fleet file, or a claim-only one (devices register by claim under these names).
+    const total = options.devices ?? (profile ? profilePeak(profile) : DEFAULT_DEVICES);
     const perRoom = Math.ceil(total / options.rooms.length);
     allDevices = fleetDevices(deployment, options.rooms, perRoom)
       .slice(0, total)
-      .map((d) => ({ thingName: d.thingName, roomId: d.roomId }));
+      .map((d, rank) => ({ thingName: d.thingName, roomId: d.roomId, rank }));
   }
+  if (profile) allDevices = fitProfile(profile, allDevices, warnings);
   const devices = allDevices.filter((d) => inShard(d.thingName, options.shard));
   if (devices.length === 0) {
     warnings.push(
@@ -103,6 +121,7 @@ export function planFleet(options: FleetOptions): FleetPlan {
   }
 
   checkRates(options, target, devices.length, warnings);
+  if (profile) checkRamp(profileMaxRampPerSecond(profile), options, target, warnings);
   if (options.anomalies.rate > 0 && options.labelsPath === undefined) {
     warnings.push("anomalies are injected but --labels is not set: the ground truth will not be saved");
   }
@@ -118,7 +137,9 @@ export function planFleet(options: FleetOptions): FleetPlan {
       qos: options.qos,
       seed: options.seed,
       intervalMs: options.intervalMs,
-      durationMs: options.durationMs,
+      durationMs: profile
+        ? Math.min(options.durationMs ?? Infinity, profileEndMs(profile))
+        : options.durationMs,
       count: options.count,
       speed: options.speed,
       startTs: options.startTs,
@@ -134,8 +155,36 @@ export function planFleet(options: FleetOptions): FleetPlan {
       backoff: DEFAULT_BACKOFF,
       provisioning,
       shardLabel: `${options.shard.index}/${options.shard.count}`,
+      profile,
     },
   };
+}
+
+/**
+ * The devices a profile brings online: the first `peak` of the fleet (a profile above the fleet's size is an
+ * error); devices whose windows round to nothing (the very top of a peak) are left out with a warning.
+ */
+function fitProfile(
+  profile: NonNullable<FleetOptions["profile"]>,
+  devices: FleetDevicePlan[],
+  warnings: string[],
+): FleetDevicePlan[] {
+  const peak = profilePeak(profile);
+  if (peak > devices.length) {
+    throw new UsageError(
+      `--profile peaks at ${peak} devices but the fleet has ${devices.length}: raise --devices (or use a larger fleet file) or lower the profile`,
+    );
+  }
+  if (devices.length > peak) {
+    warnings.push(`--profile peaks at ${peak} devices: the other ${devices.length - peak} are not run`);
+  }
+  const online = devices.slice(0, peak).filter((d) => onlineWindows(profile, d.rank ?? 0).length > 0);
+  if (online.length < peak) {
+    warnings.push(
+      `--profile reaches ${peak} devices only for an instant: ${peak - online.length} are never online`,
+    );
+  }
+  return online;
 }
 
 function readFleet(path: string): FleetFile {
@@ -181,15 +230,39 @@ function checkRates(options: FleetOptions, target: FleetTarget, devices: number,
       `--interval ${options.intervalMs}ms at --speed ${options.speed} is ${Math.round(perDevice)} publishes/s per device; AWS IoT Core allows ${IOT_CORE_LIMITS.publishesPerSecondPerConnection}/s per connection: raise --interval or lower --speed`,
     );
   }
-  const total = perDevice * devices;
+  // Every shard publishes into the same account: about n times this shard's rate.
+  const total = perDevice * devices * options.shard.count;
   if (total > IOT_CORE_LIMITS.publishesPerSecondPerAccount) {
     warnings.push(
-      `${Math.round(total)} publishes/s exceeds IoT Core's default account quota of ${IOT_CORE_LIMITS.publishesPerSecondPerAccount}/s: expect throttling unless the quota was raised`,
+      `${Math.round(total)} publishes/s${options.shard.count > 1 ? ` (all ${options.shard.count} shards)` : ""} exceeds IoT Core's default account quota of ${IOT_CORE_LIMITS.publishesPerSecondPerAccount}/s: expect throttling unless the quota was raised`,
     );
   }
-  if (options.connectRate > IOT_CORE_LIMITS.connectsPerSecondPerAccount) {
+  if (options.connectRate * options.shard.count > IOT_CORE_LIMITS.connectsPerSecondPerAccount) {
     warnings.push(
-      `--connect-rate ${options.connectRate} exceeds IoT Core's default ${IOT_CORE_LIMITS.connectsPerSecondPerAccount} connects/s per account`,
+      `--connect-rate ${options.connectRate}${options.shard.count > 1 ? ` times ${options.shard.count} shards` : ""} exceeds IoT Core's default ${IOT_CORE_LIMITS.connectsPerSecondPerAccount} connects/s per account`,
+    );
+  }
+}
+
+/**
+ * A ramp needs as many connections per second as devices it adds; this process gets its shard's share of that,
+ * paced by --connect-rate (IoT Core accepts 500 connects/s per account by default).
+ */
+function checkRamp(
+  rampPerSecond: number,
+  options: FleetOptions,
+  target: FleetTarget,
+  warnings: string[],
+): void {
+  const share = rampPerSecond / options.shard.count;
+  if (share > options.connectRate) {
+    warnings.push(
+      `--profile climbs by ${Math.round(rampPerSecond)} devices/s (${Math.round(share)}/s for this shard) but --connect-rate is ${options.connectRate}/s: devices come online later than the profile says; lengthen the ramp`,
+    );
+  }
+  if (target.kind === "iot-core" && rampPerSecond > IOT_CORE_LIMITS.connectsPerSecondPerAccount) {
+    warnings.push(
+      `--profile climbs by ${Math.round(rampPerSecond)} devices/s, over IoT Core's default ${IOT_CORE_LIMITS.connectsPerSecondPerAccount} connects/s per account: expect throttled connections unless the quota was raised`,
     );
   }
 }

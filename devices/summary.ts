@@ -6,9 +6,10 @@
 import type { FleetRunConfig } from "./fleet";
 import type { AnomalyKind } from "./model/anomalies";
 import type { SimClock } from "./runtime/clock";
-import type { LatencyPercentiles } from "./runtime/histogram";
+import type { LatencyPercentiles, SerializedHistogram } from "./runtime/histogram";
 import type { FleetStats } from "./runtime/stats";
-import { formatDuration } from "./units";
+import { formatDuration } from "../components/telemetry/durations";
+import { profileEndMs, profilePeak } from "../components/telemetry/load-profile";
 
 export interface FleetSummary {
   /** No reading lost, no device without a connection, no provisioning failure. */
@@ -47,6 +48,10 @@ export interface FleetSummary {
   publishRate: number;
   /** QoS 1 publish-to-PUBACK latency; `null` at QoS 0. */
   ackLatencyMs: LatencyPercentiles | null;
+  /** The histogram behind {@link ackLatencyMs}, so `fleet:report` can merge shards exactly; `null` at QoS 0. */
+  ackLatencyHistogram: SerializedHistogram | null;
+  /** The load profile the run followed (`--profile`), its peak and its length in simulated ms. */
+  profile: { spec: string; peakDevices: number; endMs: number } | null;
   /** Largest delay between a sample's due time and when it was taken (the process falling behind), ms. */
   maxScheduleLagMs: number;
   anomalies: { injected: number; byKind: Record<AnomalyKind, number>; labelsFile: string | null };
@@ -118,6 +123,14 @@ export function buildSummary(input: SummaryInput): FleetSummary {
     provisioningFailures: stats.provisioningFailures,
     publishRate: input.samplingMs > 0 ? Math.round((stats.published / input.samplingMs) * 1000 * 10) / 10 : 0,
     ackLatencyMs: config.qos === 1 ? stats.ackLatency.percentiles() : null,
+    ackLatencyHistogram: config.qos === 1 ? stats.ackLatency.toJSON() : null,
+    profile: config.profile
+      ? {
+          spec: config.profile.text,
+          peakDevices: profilePeak(config.profile),
+          endMs: profileEndMs(config.profile),
+        }
+      : null,
     maxScheduleLagMs: round(input.maxScheduleLagMs),
     anomalies: { injected, byKind: { ...stats.anomalies }, labelsFile: input.labelsPath ?? null },
     replay:
@@ -144,6 +157,11 @@ export function formatSummary(summary: FleetSummary): string {
     `  failed      ${n(summary.failed.total)} (dropped ${n(summary.failed.dropped)}, rejected ${n(summary.failed.rejected)}, unacknowledged ${n(summary.failed.unacknowledged)}, unsent ${n(summary.failed.unsent)})`,
     `  connections ${n(summary.devicesConnected)}/${n(summary.devices)} connected, ${n(summary.reconnects)} reconnects, ${n(summary.connectFailures)} failed attempts`,
   ];
+  if (summary.profile) {
+    lines.push(
+      `  profile     ${summary.profile.spec} (peak ${n(summary.profile.peakDevices)} devices, ${formatDuration(summary.profile.endMs)})`,
+    );
+  }
   if (summary.provisioned + summary.provisioningFailures > 0) {
     lines.push(`  provisioned ${n(summary.provisioned)}, failed ${n(summary.provisioningFailures)}`);
   }

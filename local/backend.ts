@@ -23,26 +23,36 @@ import type { FleetSummary } from "../devices/summary";
 import { DEFAULT_BACKOFF } from "../devices/runtime/backoff";
 import { MqttJsTransport } from "../devices/transports/mqttjs";
 import { LocalBroker } from "./broker/broker";
+import { connectionLimits, fileDescriptorLimit } from "./broker/connection-limits";
 import { LocalClock } from "./clock";
 import { DashboardServer } from "./dashboard/server";
 import { LocalPipelines, LOCAL_ACCOUNT } from "./etl/pipelines";
-import { DurableLog } from "./lake/durable-log";
+import { DurableLog, type LogRecoveryReport } from "./lake/durable-log";
 import { FirehoseWriter, readLakeCheckpoint, type Delivery } from "./lake/firehose-writer";
 import { IngestPipeline } from "./lake/ingest-pipeline";
-import { LocalObjectStore, writeFileDurably } from "./lake/object-store";
+import { LocalObjectStore } from "./lake/object-store";
+import { lockDataDir, readClockFile, saveClockFile } from "./data-dir";
 import type { LocalOptions } from "./options";
-import { ensureLocalPki, localFleetFile, saveLocalFleetFile, type LocalPki } from "./pki";
+import {
+  databasePasswordFile,
+  ensureDatabasePassword,
+  ensureLocalPki,
+  localFleetFile,
+  saveLocalFleetFile,
+  type LocalPki,
+} from "./pki";
 import { TopicRules } from "./rule/topic-rules";
 import { CompressedSchedules } from "./schedules";
 import { HistoricalDatabase } from "./sources/historical-db";
-import { generateHistory } from "./sources/history";
+import { generateHistory } from "../functions/history-seed/history";
 import { writeLandingCsv } from "./sources/landing";
 import { buildRunSummary, type RunSummary } from "./summary";
 
 /**
- * Days of history seeded into the database and the landing CSV on first use, at the fleet's own sampling
- * interval: the model's features count readings (a baseline of the last 30), so history sampled more coarsely
- * than the live readings would teach the model another signal than the one it scores.
+ * Days of history seeded into the database (by the demo database's seed function) and the landing CSV on first
+ * use, at the fleet's own sampling interval rather than DEMO_HISTORY's 10 minutes: the model's features count
+ * readings (a baseline of the last 30), so history sampled more coarsely than the live readings would teach the
+ * model another signal than the one it scores.
  */
 const HISTORY_DAYS = { database: 1, csv: 1, csvOverlap: 0.5 } as const;
 const DAY_MS = 86_400_000;
@@ -57,6 +67,8 @@ export interface BackendParts {
   readonly pki: LocalPki;
   readonly store: LocalObjectStore;
   readonly log: DurableLog;
+  /** What start-up recovered from the ingest log, and what it could not. */
+  readonly logRecovery: LogRecoveryReport;
   readonly writer: FirehoseWriter;
   readonly ingest: IngestPipeline;
   readonly rules: TopicRules;
@@ -91,7 +103,9 @@ export class LocalBackend {
 
   static async start(options: LocalOptions, log: Logger): Promise<LocalBackend> {
     const wallStart = performance.now();
-    const config = parsePlatformConfig(readStackFile(options.stack));
+    const stackFile = readStackFile(options.stack);
+    for (const warning of stackFile.warnings) log(`warning: ${warning}`);
+    const config = parsePlatformConfig(stackFile);
     const dataDir = path.resolve(options.dataDir);
     fs.mkdirSync(dataDir, { recursive: true });
     const release = lockDataDir(dataDir);
@@ -102,6 +116,8 @@ export class LocalBackend {
       const perRoom = Math.ceil(count / config.fleet.rooms.length);
       const devices =
         count === 0 ? [] : fleetDevices(config.deployment, config.fleet.rooms, perRoom).slice(0, count);
+      // The built-in fleet's sockets live in this process too: both ends count against its descriptors.
+      const limits = connectionLimits(fileDescriptorLimit(), options.fleet ? devices.length : 0);
       const pki = await ensureLocalPki(dataDir, devices);
       log(
         `PKI: ${devices.length} device certificates in ${path.join(dataDir, "pki")} (${pki.issued} issued now)`,
@@ -146,12 +162,8 @@ export class LocalBackend {
         onDelivery?.(delivery);
         delivered.push(...delivery.objects);
       };
-      if (ingestLog.replay.length > 0) {
-        ingest.replay(ingestLog.replay);
-        log(
-          `ingest log: replayed ${ingestLog.replay.length} acknowledged messages that were not in the lake yet`,
-        );
-      }
+      ingest.replay(ingestLog.replay);
+      for (const line of describeRecovery(ingestLog.report)) log(line);
 
       const history = await HistoricalDatabase.open(path.join(dataDir, "pglite"));
       opened.push(() => history.close());
@@ -165,8 +177,15 @@ export class LocalBackend {
         options.intervalMs,
         log,
       );
-      const jdbcPort = await history.serve();
-      log(`historical database: PGlite on postgres://127.0.0.1:${jdbcPort} (pglite-socket)`);
+      const jdbc = {
+        host: "127.0.0.1",
+        username: config.database.existing?.username ?? "glue_reader",
+        password: ensureDatabasePassword(dataDir),
+      };
+      const jdbcPort = await history.serve(jdbc);
+      log(
+        `historical database: PGlite on postgres://${jdbc.username}@127.0.0.1:${jdbcPort} (SCRAM-SHA-256, password in ${databasePasswordFile(dataDir)})`,
+      );
 
       const pipelines = await LocalPipelines.create({
         config,
@@ -175,7 +194,7 @@ export class LocalBackend {
         dataDir,
         speed: options.speed,
         now,
-        jdbc: { host: "127.0.0.1", port: jdbcPort },
+        jdbc: { ...jdbc, port: jdbcPort },
         log,
       });
       const scope = { region: config.region, accountId: LOCAL_ACCOUNT };
@@ -186,6 +205,8 @@ export class LocalBackend {
         ingest,
         now,
         port: options.mqttPort,
+        connectionLimits: limits,
+        log,
       });
       opened.push(() => broker.close());
       const mqttPort = await broker.start();
@@ -206,6 +227,7 @@ export class LocalBackend {
         pki,
         store,
         log: ingestLog.log,
+        logRecovery: ingestLog.report,
         writer,
         ingest,
         rules,
@@ -418,19 +440,6 @@ export class LocalBackend {
   }
 }
 
-const CLOCK_FILE = "clock.json";
-
-function readClockFile(dataDir: string): number {
-  const file = path.join(dataDir, CLOCK_FILE);
-  if (!fs.existsSync(file)) return 0;
-  const value = (JSON.parse(fs.readFileSync(file, "utf8")) as { simulatedNowMs?: unknown }).simulatedNowMs;
-  return typeof value === "number" && Number.isFinite(value) ? value : 0;
-}
-
-function saveClockFile(dataDir: string, simulatedNowMs: number): void {
-  writeFileDurably(path.join(dataDir, CLOCK_FILE), Buffer.from(`${JSON.stringify({ simulatedNowMs })}\n`));
-}
-
 /** Seeds the historical database and the landing CSV on first use (both persist in the data dir). */
 async function seedSources(
   history: HistoricalDatabase,
@@ -442,15 +451,17 @@ async function seedSources(
   intervalMs: number,
   log: Logger,
 ): Promise<void> {
-  if ((await history.count()) === 0) {
-    const readings = generateHistory(devices, seed, {
+  // The demo database's seed function, as the stack runs it: the table's DDL, then history if it is empty.
+  const seeded = await history.seed(() =>
+    generateHistory(devices, seed, {
       fromMs: startMs - HISTORY_DAYS.database * DAY_MS,
       toMs: startMs,
       intervalMs,
-    });
-    await history.insert(readings);
+    }),
+  );
+  if (seeded.inserted > 0) {
     log(
-      `historical database: seeded ${readings.length} readings (${HISTORY_DAYS.database} days of ${devices.length} sensors)`,
+      `historical database: seeded ${seeded.inserted} readings (${HISTORY_DAYS.database} days of ${devices.length} sensors) into ${seeded.table}`,
     );
   }
   if (store.list(store.bucketNames.raw, config.lake.historicalPrefix).length === 0) {
@@ -468,41 +479,20 @@ async function seedSources(
   }
 }
 
-/** One backend per data directory: a second one would interleave the ingest log and the lake checkpoint. */
-function lockDataDir(dataDir: string): () => void {
-  const file = path.join(dataDir, "backend.pid");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    if (fs.existsSync(file)) {
-      const pid = Number(fs.readFileSync(file, "utf8"));
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-        throw new Error(
-          `another local backend (pid ${pid}) is using ${dataDir}; stop it, or pass a different --data-dir`,
-        );
-      }
-      // Left behind by a backend that was killed: take the directory over (its log is replayed).
-      fs.rmSync(file, { force: true });
-    }
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: "wx" });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue; // another backend won the race
-      throw err;
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      fs.rmSync(file, { force: true });
-    };
-  }
-  throw new Error(`could not lock ${dataDir}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** Start-up lines about the ingest log: what was replayed, and every loss with its file and offset. */
+function describeRecovery(report: LogRecoveryReport): string[] {
+  const lines: string[] = [];
+  if (report.recovered > 0)
+    lines.push(
+      `ingest log: replayed ${report.recovered} acknowledged messages that were not in the lake yet` +
+        (report.recoveredAfterDamage > 0
+          ? ` (${report.recoveredAfterDamage} of them read past damaged bytes)`
+          : ""),
+    );
+  for (const problem of report.problems) lines.push(`ingest log: LOST ${problem}`);
+  if (report.problems.length > 0)
+    lines.push(
+      `ingest log: ${report.lost.exact ? "" : "at least "}${report.lost.entries} acknowledged readings could not be recovered; this run's summary will not be ok`,
+    );
+  return lines;
 }

@@ -1,9 +1,10 @@
 /**
  * `npm start -- [options]`: the whole pipeline on this machine (see local/README.md and `--help`).
  * Thin: parse options (options.ts), run the backend (backend.ts), print the summary (summary.ts).
- * Exit status: 0 the run ended healthy, 1 it failed (reason on stderr), 2 bad options.
+ * Exit status: 0 the run ended healthy, 1 it failed (reason on stderr), 2 bad options or stack file.
  */
 import { ConfigError } from "../components/config";
+import { StackFileError } from "../components/stack-files";
 import { LocalBackend } from "./backend";
 import { helpText, parseLocalOptions, UsageError, type LocalOptions } from "./options";
 import { formatRunSummary } from "./summary";
@@ -32,7 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     backend = await LocalBackend.start(options, log);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof StackFileError) {
       process.stderr.write(`npm start: ${err.message}\n`);
       return 2;
     }

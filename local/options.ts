@@ -5,7 +5,7 @@
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { parseAnomalySpec, type AnomalyConfig } from "../devices/model/anomalies";
-import { parseDurationMs } from "../devices/units";
+import { parseDurationMs } from "../components/telemetry/durations";
 
 /** A bad command line: the CLI prints the message and exits 2. */
 export class UsageError extends Error {

@@ -8,7 +8,7 @@
  * Certificates come from the fleet engineer's `devices/pki.ts`; this module only decides what to issue and
  * where to keep it, and writes the fleet file (`devices/fleet-file.ts`) the simulator reads.
  */
-import { X509Certificate } from "node:crypto";
+import { randomBytes, X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DeviceIdentity } from "../components/telemetry/fleet";
@@ -143,4 +143,25 @@ function isIssuedBy(certificatePem: string, caPem: string): boolean {
 /** Within a week of expiry: issue a fresh one rather than fail mid-run. */
 function isExpiring(certificatePem: string): boolean {
   return new Date(new X509Certificate(certificatePem).validTo).getTime() - Date.now() < 7 * 86_400_000;
+}
+
+/** Where the historical database's password lives: with the other local secrets. */
+export function databasePasswordFile(dataDir: string): string {
+  return path.join(dataDir, "pki", "database-password");
+}
+
+/**
+ * The historical database's password, generated on first use (256 random bits) and kept in the local PKI
+ * folder (mode 0600), as the stack keeps the demo database's in Secrets Manager.
+ */
+export function ensureDatabasePassword(dataDir: string): string {
+  const file = databasePasswordFile(dataDir);
+  if (fs.existsSync(file)) {
+    const saved = fs.readFileSync(file, "utf8").trim();
+    if (saved.length >= 16) return saved;
+  }
+  const password = randomBytes(32).toString("base64url");
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileDurably(file, Buffer.from(`${password}\n`), 0o600);
+  return password;
 }

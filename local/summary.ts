@@ -21,6 +21,7 @@ import {
 } from "./analytics/anomaly-evaluation";
 import { buildModelSettings } from "../components/ml/model-settings";
 import type { BackendParts } from "./backend";
+import type { BrokerStats } from "./broker/broker";
 import type { LocalExecution } from "./etl/step-functions";
 
 export interface ExecutionReport {
@@ -59,7 +60,26 @@ export interface RunSummary {
     readonly ignoredTopics: number;
     readonly deniedPublishes: number;
     readonly deniedConnects: number;
+    /** What start-up recovered from the ingest log and what it could not (with file and offset). */
+    readonly log: {
+      readonly recovered: number;
+      readonly recoveredAfterDamage: number;
+      readonly tornTailBytes: number;
+      readonly lost: { readonly entries: number; readonly exact: boolean };
+      readonly damaged: readonly { file: string; offset: number; length: number; quarantinedAs: string }[];
+    };
   };
+  /** What the broker refused, as IoT Core would (see local/broker/iot-core-limits.ts). */
+  readonly broker: Pick<
+    BrokerStats,
+    | "tlsFailures"
+    | "refusedConnections"
+    | "connectTimeouts"
+    | "keepaliveTimeouts"
+    | "oversizedPayloads"
+    | "qos2Attempts"
+    | "throttled"
+  > & { readonly deniedSubscribes: number };
   readonly lake: {
     /** Telemetry rows in the Parquet files this run delivered (DuckDB count). */
     readonly telemetryRowsThisRun: number;
@@ -177,6 +197,8 @@ export async function buildRunSummary(
   if (run.fleet && run.fleet.failed.total > 0)
     problems.push(`the fleet could not deliver ${run.fleet.failed.total} readings`);
   if (writer.stats.lastError) problems.push(writer.stats.lastError);
+  for (const lost of parts.logRecovery.problems)
+    problems.push(`the ingest log lost acknowledged readings at start-up: ${lost}`);
 
   const wallSeconds = Math.round((performance.now() - parts.wallStart) / 100) / 10;
   return {
@@ -211,6 +233,28 @@ export async function buildRunSummary(
       ignoredTopics: ingest.counters.ignored,
       deniedPublishes: broker.stats.publishesDenied,
       deniedConnects: broker.stats.connectsDenied,
+      log: {
+        recovered: parts.logRecovery.recovered,
+        recoveredAfterDamage: parts.logRecovery.recoveredAfterDamage,
+        tornTailBytes: parts.logRecovery.tornTailBytes,
+        lost: parts.logRecovery.lost,
+        damaged: parts.logRecovery.damaged.map(({ file, offset, length, quarantinedAs }) => ({
+          file,
+          offset,
+          length,
+          quarantinedAs,
+        })),
+      },
+    },
+    broker: {
+      tlsFailures: { ...broker.stats.tlsFailures },
+      refusedConnections: { ...broker.stats.refusedConnections },
+      connectTimeouts: broker.stats.connectTimeouts,
+      keepaliveTimeouts: broker.stats.keepaliveTimeouts,
+      deniedSubscribes: broker.stats.subscribesDenied,
+      oversizedPayloads: broker.stats.oversizedPayloads,
+      qos2Attempts: broker.stats.qos2Attempts,
+      throttled: { ...broker.stats.throttled },
     },
     lake: {
       telemetryRowsThisRun,
@@ -254,6 +298,13 @@ export async function buildRunSummary(
   };
 }
 
+const sumOf = (counts: Readonly<Record<string, number>>) => Object.values(counts).reduce((a, b) => a + b, 0);
+const describe = (counts: Readonly<Record<string, number>>) =>
+  Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ") || "none";
+
 /** The summary for a person. */
 export function formatRunSummary(s: RunSummary): string {
   const pct = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
@@ -264,6 +315,7 @@ export function formatRunSummary(s: RunSummary): string {
       ? `  fleet      ${s.fleet.devices} devices (${s.fleet.connected} connected), ${s.fleet.published} published, ${s.fleet.acknowledged} acknowledged, ${s.fleet.failed} failed, ${s.fleet.anomaliesInjected} anomalies injected`
       : "  fleet      none (--no-fleet)",
     `  ingest     ${s.ingest.received} received: ${s.ingest.accepted} accepted, ${s.ingest.quarantined} quarantined, ${s.ingest.replayedFromLog} replayed from the log; denied ${s.ingest.deniedPublishes} publishes, ${s.ingest.deniedConnects} connects`,
+    `  broker     refused: ${sumOf(s.broker.tlsFailures)} TLS handshakes (${describe(s.broker.tlsFailures)}), ${sumOf(s.broker.refusedConnections)} connections (${describe(s.broker.refusedConnections)}), ${s.broker.connectTimeouts} without CONNECT in time, ${s.broker.deniedSubscribes} subscriptions, ${s.broker.oversizedPayloads} oversized payloads, ${s.broker.qos2Attempts} QoS 2 attempts; throttled ${s.broker.throttled.rate + s.broker.throttled.inflight} times`,
     `  lake       ${s.lake.telemetryRowsThisRun} telemetry rows delivered this run (${s.lake.acceptedEqualsLake ? "= accepted" : "!= accepted"}), ${s.lake.quarantineRowsThisRun} quarantined, ${s.lake.filesThisRun} files in ${s.lake.deliveries} deliveries`,
     `  tables     ${Object.entries(s.lake.tables)
       .map(([k, v]) => `${k} ${v}`)

@@ -10,8 +10,8 @@ import type {
   StackValidationArgs,
   EnforcementLevel,
 } from "@pulumi/policy";
-import type { RecordedResource } from "../components/synth/mocks";
-import { unwrapSecrets } from "../components/synth/mocks";
+import type { RecordedResource } from "../components/testing/recorded";
+import { unwrapSecrets } from "../components/testing/recorded";
 import { platformPolicies, PlatformPolicy } from "./rules";
 
 export interface PolicyViolation {

@@ -17,6 +17,7 @@ import { analyticsPolicies } from "./rules/analytics";
 import { mlPolicies } from "./rules/ml";
 import { lambdaPolicies } from "./rules/lambda";
 import { logsPolicies } from "./rules/logs";
+import { containerPolicies } from "./rules/containers";
 
 export type PlatformPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -34,4 +35,5 @@ export const platformPolicies: PlatformPolicy[] = [
   ...mlPolicies,
   ...lambdaPolicies,
   ...logsPolicies,
+  ...containerPolicies,
 ];

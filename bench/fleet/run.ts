@@ -23,7 +23,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { NO_ANOMALIES } from "../../devices/model/anomalies";
 import { SimulatedSensor } from "../../devices/model/simulated-sensor";
-import { parseDurationMs } from "../../devices/units";
+import { parseDurationMs } from "../../components/telemetry/durations";
 import type { PhaseResult, PhaseSpec } from "./phase";
 
 const REPO = resolve(__dirname, "../..");

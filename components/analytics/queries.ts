@@ -150,6 +150,11 @@ export const ANALYTICS_QUERIES: readonly AnalyticsQuery[] = [
       reading("day", "varchar", "UTC day (YYYY-MM-DD)"),
       reading("readings", "bigint", "Readings received, duplicates included"),
       reading("duplicates", "bigint", "Readings received twice"),
+      reading(
+        "conflicting_duplicates",
+        "bigint",
+        "Readings whose (device_id, seq) another reading has with different values (flag: above 0)",
+      ),
       reading("gaps", "bigint", "Runs of lost readings"),
       reading("missing", "bigint", "Readings lost in the gaps"),
       reading("completeness_pct", "double", "Unique readings received / expected, %"),

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
+import type { DemoHistoryRequest } from "../sources/demo-history";
 import { HistoricalSources } from "../sources/historical-sources";
 import type { EtlMachineResources } from "./asl/etl-machine";
 import { EtlJobs } from "./etl-jobs";
@@ -29,6 +30,8 @@ export interface EtlArgs {
   readonly historicalPrefix: string;
   readonly glue: PlatformConfig["glue"];
   readonly database: PlatformConfig["database"];
+  /** History the demo database is seeded with at deploy (`demo` mode). @default - the demo database stays empty */
+  readonly demoHistory?: DemoHistoryRequest;
   readonly etl: PlatformConfig["etl"];
   /** How readings become the model's vectors (`buildModelSettings(...).features`). @default DEFAULT_FEATURES */
   readonly features?: FeatureSettings;
@@ -90,6 +93,7 @@ export class Etl extends pulumi.ComponentResource {
       `${name}-sources`,
       {
         database: args.database,
+        demoHistory: args.demoHistory,
         glue: args.glue,
         historicalPrefix: args.historicalPrefix,
         rawBucketName: bucketNames.raw,

@@ -6,7 +6,12 @@
 import type { DatabaseEngine } from "../config";
 import { LAKE_ZONES, LakeZone } from "../lake/layout";
 import { GLUE_CONNECTION_TYPES } from "../sources/jdbc-url";
-import { HISTORICAL_BOOKMARK_KEY, historicalTableName, ColumnType } from "../sources/historical-schema";
+import {
+  HISTORICAL_BOOKMARK_KEY,
+  historicalTableName,
+  missingSourceTable,
+  ColumnType,
+} from "../sources/historical-schema";
 import { ETL_JOBS, ETL_VIEWS, EtlJobKey, EtlSqlName, EtlViewName } from "./transforms";
 
 /** The job script and its helper module, as files in `functions/glue/`. */
@@ -53,6 +58,8 @@ export type GlueSourceSpec =
       readonly table: string;
       readonly bookmark_key: string;
       readonly columns: readonly ColumnSpec[];
+      /** A read error matching one of `patterns` (regular expressions) is reported as `message`. */
+      readonly missing_table: { readonly patterns: readonly string[]; readonly message: string };
     };
 
 export interface GlueStepSpec {
@@ -118,6 +125,7 @@ export function glueJobSpec(job: EtlJobKey, locations: GlueJobLocations): GlueJo
           table: historicalTableName(engine),
           bookmark_key: HISTORICAL_BOOKMARK_KEY,
           columns,
+          missing_table: missingSourceTable(engine, connectionName),
         };
       }
     }

@@ -7,6 +7,12 @@
  * messages whose reason is `'valid'`, the quarantine rule every other one, so each message goes to exactly one of
  * them and nothing is dropped silently.
  *
+ * A payload that is not JSON needs a rule of its own: IoT Core does not evaluate a statement that refers to JSON
+ * names on such a payload ("The SQL statement and templates must not refer to JSON names other than *", Working
+ * with binary payloads), so both rules above skip it. The *not-JSON rule* refers to none: it selects only
+ * functions and takes a message whose payload, decoded, is a string rather than a JSON document, with the reason
+ * {@link NOT_JSON_REASON}; the quarantine rule leaves those to it.
+ *
  * ## The IoT SQL subset used (what a local evaluator must implement), SQL version 2016-03-23
  * - `SELECT <expr> AS <name>, ... FROM '<topic filter>' WHERE <expr>`; the filter uses MQTT `+` only.
  * - Bare identifiers name top-level fields of the JSON payload; a missing field is `Undefined` (omitted from the
@@ -15,9 +21,10 @@
  * - `topic(n)`: the n-th `/`-separated segment of the topic, 1-based; `topic()`: the whole topic.
  * - `timestamp()`: the time IoT Core received the message, epoch milliseconds.
  * - `encode(*, 'base64')`: the raw payload bytes, base64-encoded.
+ * - `decode(x, 'base64')`: the bytes of a base64 string; a JSON document when they are one, else the string.
  * - `isUndefined(x)`, `isNull(x)`, `isNumber(x)`, `isString(x)`: always `true` or `false`, for any argument.
  * - `floor(x)`: largest integer not above a number; `Undefined` for a non-number.
- * - `concat(a, b, ...)`: the strings joined.
+ * - `concat(a, b, ...)`: the strings joined; `concat(a)` is `a` unmodified.
  * - `=`, `<>`, `<`, `>`: Boolean for two numbers or two strings; `Undefined` for any other pair of types.
  * - `AND`, `OR`, `NOT`: Boolean on Booleans; `Undefined` when an operand is not a Boolean (no short-circuit).
  *   Precedence, tightest first: function calls, comparisons, `NOT`, `AND`, `OR`; parentheses group.
@@ -25,6 +32,7 @@
  *   `v` wins. Here `v` is always `true`, so a WHEN whose condition is `false` or `Undefined` simply does not match;
  *   every condition is written so that it is `true` exactly when its problem is present.
  * - `WHERE` keeps a message only when the condition is `true`.
+ * - A statement that refers to a JSON name is not evaluated on a payload that is not JSON: no output.
  */
 import { telemetryTopicFilter, TOPIC_SEGMENT } from "../telemetry/topics";
 import { PAYLOAD_FIELDS, TELEMETRY_FIELDS, TelemetryField } from "../telemetry/schema";
@@ -35,6 +43,15 @@ export const RULE_SQL_VERSION = "2016-03-23";
 
 /** The quarantine reason of a message that has no problem. */
 export const VALID_REASON = "valid";
+
+/** The quarantine reason of a payload that is not JSON (computed by the not-JSON rule, locally and in the cloud). */
+export const NOT_JSON_REASON = "payload: not JSON";
+
+/**
+ * True exactly when the payload is not a JSON document (or is a bare JSON string): `decode` returns a JSON
+ * document as such and anything else as a string. Refers to no JSON name, so IoT Core evaluates it on any payload.
+ */
+export const NOT_JSON_CONDITION = "isString(decode(encode(*, 'base64'), 'base64'))";
 
 /** Fields the topic rule takes from the topic, by topic segment: the IoT policy pins both to the device. */
 const TOPIC_FIELD_SEGMENTS: Readonly<Record<string, number>> = {
@@ -125,8 +142,9 @@ function topicMatchChecks(field: TelemetryField): TelemetryCheck[] {
 
 /**
  * Every check, in the order `validatePayload` reports problems: each payload field in schema order, then the
- * agreement of the payload's identity fields with the topic. A payload that is not a JSON object has no fields,
- * so it is reported by its first missing required field (`ts: missing`).
+ * agreement of the payload's identity fields with the topic. A JSON payload that is not an object has no fields,
+ * so it is reported by its first missing required field (`ts: missing`); one that is not JSON at all goes to the
+ * not-JSON rule.
  */
 export function telemetryChecks(): TelemetryCheck[] {
   const fieldChecks = PAYLOAD_FIELDS.flatMap(checksFor);
@@ -192,7 +210,24 @@ export function buildQuarantineRuleSql(args: RuleSqlArgs): string {
     `${reason} AS reason`,
     "encode(*, 'base64') AS payload_base64",
   ];
-  return `SELECT ${select.join(", ")} FROM '${telemetryTopicFilter(args.deployment)}' WHERE (${reason}) <> ${literal(VALID_REASON)}`;
+  return `SELECT ${select.join(", ")} FROM '${telemetryTopicFilter(args.deployment)}' WHERE (${reason}) <> ${literal(VALID_REASON)} AND NOT ${NOT_JSON_CONDITION}`;
+}
+
+/**
+ * Messages whose payload is not JSON, into quarantine with the reason {@link NOT_JSON_REASON} and the original
+ * bytes: the same fields as the quarantine rule, from functions only (a binary payload allows nothing else in the
+ * SELECT; `concat` of one argument is that argument).
+ */
+export function buildNotJsonRuleSql(args: RuleSqlArgs): string {
+  const select = [
+    "topic() AS topic",
+    `topic(${TOPIC_SEGMENT.room}) AS room_id`,
+    `topic(${TOPIC_SEGMENT.thing}) AS device_id`,
+    "timestamp() AS received_at",
+    `concat(${literal(NOT_JSON_REASON)}) AS reason`,
+    "encode(*, 'base64') AS payload_base64",
+  ];
+  return `SELECT ${select.join(", ")} FROM '${telemetryTopicFilter(args.deployment)}' WHERE ${NOT_JSON_CONDITION}`;
 }
 
 /** IoT rule names allow only letters, digits and "_": `sensors-dev` + `telemetry` gives `sensors_dev_telemetry`. */

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
 import {
+  buildNotJsonRuleSql,
   buildQuarantineRuleSql,
   buildTelemetryRuleSql,
   RULE_SQL_VERSION,
@@ -45,15 +46,22 @@ export interface TelemetryRulesArgs {
 
 /**
  * The telemetry topic rules. `telemetry` forwards valid readings (schema columns, identity from the topic,
- * receive time) to the telemetry stream; `quarantine` forwards every other message, with the reason computed in
- * SQL and the original payload, to the quarantine stream. Each has a Firehose action in batch mode with a
+ * receive time) to the telemetry stream; `quarantine` forwards every other JSON message, with the reason computed
+ * in SQL and the original payload, to the quarantine stream; `not_json` forwards payloads that are not JSON
+ * (which IoT Core cannot evaluate the other two on) to the quarantine stream too, with the reason
+ * `payload: not JSON`. Each has a Firehose action in batch mode with a
  * newline separator, an error action that writes IoT Core's error message (the failure and the base64 original
  * payload, so it can be replayed) to the raw bucket, and its own role that may put records into its stream only.
  */
 export class TelemetryRules extends pulumi.ComponentResource {
   public readonly telemetryRule: aws.iot.TopicRule;
   public readonly quarantineRule: aws.iot.TopicRule;
-  public readonly ruleNames: { readonly telemetry: string; readonly quarantine: string };
+  public readonly notJsonRule: aws.iot.TopicRule;
+  public readonly ruleNames: {
+    readonly telemetry: string;
+    readonly quarantine: string;
+    readonly notJson: string;
+  };
 
   constructor(name: string, args: TelemetryRulesArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:iot:TelemetryRules", name, {}, opts);
@@ -63,12 +71,17 @@ export class TelemetryRules extends pulumi.ComponentResource {
 
     const scope = accountScopeOutput(this);
 
+    const descriptions = {
+      telemetry: `Valid readings of ${deployment} into the lake (schema columns, identity from the topic)`,
+      quarantine: `Rejected messages of ${deployment} into the quarantine zone, with the reason and the original payload`,
+      "not-json": `Payloads of ${deployment} that are not JSON into the quarantine zone, with the original bytes`,
+    };
     const rule = (
-      purpose: "telemetry" | "quarantine",
+      purpose: "telemetry" | "quarantine" | "not-json",
       sql: string,
       stream: DeliveryStreamRef,
     ): aws.iot.TopicRule => {
-      const ruleName = topicRuleName(deployment, purpose);
+      const ruleName = topicRuleName(deployment, purpose.replace("-", "_"));
       registerDocument(`iot-${purpose}-rule`, "sql", sql);
       const errorKey = ruleErrorObjectKey(ruleName);
       const policy = pulumi
@@ -99,10 +112,7 @@ export class TelemetryRules extends pulumi.ComponentResource {
         `${name}-${purpose}`,
         {
           name: ruleName,
-          description:
-            purpose === "telemetry"
-              ? `Valid readings of ${deployment} into the lake (schema columns, identity from the topic)`
-              : `Rejected messages of ${deployment} into the quarantine zone, with the reason and the original payload`,
+          description: descriptions[purpose],
           enabled: true,
           sql,
           sqlVersion: RULE_SQL_VERSION,
@@ -119,9 +129,11 @@ export class TelemetryRules extends pulumi.ComponentResource {
     this.ruleNames = {
       telemetry: topicRuleName(deployment, "telemetry"),
       quarantine: topicRuleName(deployment, "quarantine"),
+      notJson: topicRuleName(deployment, "not_json"),
     };
     this.telemetryRule = rule("telemetry", buildTelemetryRuleSql({ deployment }), args.telemetryStream);
     this.quarantineRule = rule("quarantine", buildQuarantineRuleSql({ deployment }), args.quarantineStream);
+    this.notJsonRule = rule("not-json", buildNotJsonRuleSql({ deployment }), args.quarantineStream);
 
     const level = args.iotLogLevel ?? "ERROR";
     if (level !== false) {
@@ -150,6 +162,8 @@ export class TelemetryRules extends pulumi.ComponentResource {
       quarantineRuleName: this.ruleNames.quarantine,
       telemetryRuleArn: this.telemetryRule.arn,
       quarantineRuleArn: this.quarantineRule.arn,
+      notJsonRuleName: this.ruleNames.notJson,
+      notJsonRuleArn: this.notJsonRule.arn,
     });
   }
 }

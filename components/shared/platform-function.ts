@@ -22,6 +22,11 @@ export interface PlatformFunctionArgs {
   readonly logGroupName: pulumi.Input<string>;
   /** Where failed asynchronous invocations go. @default - none (the caller handles them otherwise) */
   readonly deadLetterQueueArn?: pulumi.Input<string>;
+  /** Subnets and security groups to run in, for a function that reaches into a VPC. @default - no VPC */
+  readonly vpcConfig?: {
+    readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    readonly securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
+  };
   readonly tags: Record<string, string>;
 }
 
@@ -47,6 +52,7 @@ export function platformFunction(
       ...(args.deadLetterQueueArn === undefined
         ? {}
         : { deadLetterConfig: { targetArn: args.deadLetterQueueArn } }),
+      ...(args.vpcConfig === undefined ? {} : { vpcConfig: args.vpcConfig }),
       tracingConfig: { mode: "Active" },
       loggingConfig: { logFormat: "JSON", logGroup: args.logGroupName },
       tags: args.tags,

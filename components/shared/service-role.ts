@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
-import { AccountScope, serviceTrustPolicy } from "./policy-document";
+import { AccountScope, serviceTrustPolicy, ServiceTrustOptions } from "./policy-document";
 
 export interface ServiceRoleArgs {
   /** Service principal that assumes the role, e.g. `lambda.amazonaws.com`. */
@@ -23,6 +23,11 @@ export interface ServiceRoleArgs {
   readonly policyName: string;
   /** The role's description (cut to IAM's 1000 characters). @default - none */
   readonly description?: string;
+  /**
+   * Conditions of the trust policy, from the scope (e.g. a source-ARN pattern).
+   * @default - the service on behalf of this account (`aws:SourceAccount`)
+   */
+  readonly trust?: (scope: AccountScope) => ServiceTrustOptions;
   readonly tags: Record<string, string>;
 }
 
@@ -36,7 +41,9 @@ export function serviceRole(
     args.roleName,
     {
       ...(args.description === undefined ? {} : { description: args.description.slice(0, 1000) }),
-      assumeRolePolicy: pulumi.jsonStringify(args.scope.apply((s) => serviceTrustPolicy(args.service, s))),
+      assumeRolePolicy: pulumi.jsonStringify(
+        args.scope.apply((s) => serviceTrustPolicy(args.service, s, args.trust?.(s))),
+      ),
       tags: args.tags,
     },
     { parent },

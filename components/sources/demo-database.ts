@@ -36,7 +36,8 @@ export const DEMO_MASTER_USER = "historian_admin";
  * groups, TLS, Secrets Manager) is exercised exactly as with an existing database elsewhere: RDS in private
  * subnets, not publicly accessible, storage encrypted with the lake key, TLS forced by a parameter group,
  * and the master password generated, stored (KMS) and rotated by RDS itself (`manageMasterUserPassword`),
- * never seen by Pulumi. Its security group admits nothing until the JDBC source adds the Glue rule.
+ * never seen by Pulumi. Its security group admits nothing until the JDBC source adds the Glue rule (and the
+ * seed function, `DemoHistorySeed`, its own).
  *
  * The demo connects as the master user; an existing production database should give Glue a read-only user.
  */

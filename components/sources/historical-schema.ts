@@ -141,3 +141,31 @@ export function historicalTableDdl(engine: DatabaseEngine): string[] {
       ];
   }
 }
+
+/** Marks the error of an import whose source table does not exist (the job's and the planner's). */
+export const HISTORICAL_SOURCE_MISSING = "HistoricalSourceMissing";
+
+/** How each engine words "no such table" (its own error text), as regular expressions. */
+const MISSING_TABLE_PATTERNS: Readonly<Record<DatabaseEngine, readonly string[]>> = {
+  postgres: [`relation "(public\\.)?${HISTORICAL_TABLE}" does not exist`],
+  mysql: [`Table '([^']*\\.)?${HISTORICAL_TABLE}' doesn't exist`],
+  sqlserver: [`Invalid object name '(dbo\\.)?${HISTORICAL_TABLE}'`],
+};
+
+/**
+ * How an import recognises a missing source table, and the configuration error it then reports instead of
+ * the database's raw error: what is missing, where, and how to fix it.
+ */
+export function missingSourceTable(
+  engine: DatabaseEngine,
+  connectionName: string,
+): { readonly patterns: readonly string[]; readonly message: string } {
+  return {
+    patterns: MISSING_TABLE_PATTERNS[engine],
+    message:
+      `${HISTORICAL_SOURCE_MISSING}: the historical ${engine} database that Glue connection ${connectionName} ` +
+      `reaches has no table ${historicalTableName(engine)}. Create it with the DDL of ` +
+      "components/sources/historical-schema.ts (with databaseMode demo the stack's seed function creates and " +
+      "fills it at deploy), or set sensor-analytics:databaseName to the database that holds it",
+  };
+}

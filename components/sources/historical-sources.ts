@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { DemoDatabase } from "./demo-database";
+import type { DemoHistoryRequest } from "./demo-history";
+import { DemoHistorySeed } from "./history-seed";
 import { GlueVpc } from "./glue-vpc";
 import { JdbcCredentials, JdbcSource } from "./jdbc-source";
 import { validateSourceNetwork } from "./network-plan";
@@ -10,6 +12,11 @@ import { VpcPeering } from "./vpc-peering";
 export interface HistoricalSourcesArgs {
   /** The historical database: demo (created here) or existing (peered with). */
   readonly database: PlatformConfig["database"];
+  /**
+   * History to load into the demo database at deploy (`demo` mode, PostgreSQL), so the first ETL run finds
+   * its table. @default - the demo database is created empty (the ETL then reports the missing table)
+   */
+  readonly demoHistory?: DemoHistoryRequest;
   /** The Glue VPC's block and the JDBC import's worker count (which the Glue subnet must hold). */
   readonly glue: Pick<PlatformConfig["glue"], "vpcCidr" | "workers">;
   /** Prefix of the historical CSV files in the raw bucket. */
@@ -41,6 +48,8 @@ export class HistoricalSources extends pulumi.ComponentResource {
   public readonly glueVpc: GlueVpc;
   /** The demo database (`demo` mode only). */
   public readonly demoDatabase?: DemoDatabase;
+  /** What seeds the demo database (`demo` mode with {@link HistoricalSourcesArgs.demoHistory}). */
+  public readonly demoHistorySeed?: DemoHistorySeed;
   public readonly peering: VpcPeering;
   public readonly jdbc: JdbcSource;
   public readonly s3: S3HistoricalSource;
@@ -111,6 +120,34 @@ export class HistoricalSources extends pulumi.ComponentResource {
         child,
       );
       this.demoDatabase = demo;
+      if (args.demoHistory && database.engine === "postgres") {
+        this.demoHistorySeed = new DemoHistorySeed(
+          `${name}-database-seed`,
+          {
+            vpcId: demo.network.vpcId,
+            subnetIds: demo.network.subnets.map((s) => s.id),
+            database: {
+              host: demo.host,
+              port: database.port,
+              name: database.name,
+              securityGroupId: demo.securityGroup.id,
+              secretArn: demo.secretArn,
+              identity: demo.instance.resourceId,
+            },
+            request: args.demoHistory,
+            kmsKeyArn: args.kmsKeyArn,
+            logRetentionDays: args.logRetentionDays,
+            tags,
+          },
+          child,
+        );
+      } else if (args.demoHistory) {
+        // The seed function speaks PostgreSQL only; other demo engines start empty.
+        void pulumi.log.warn(
+          `the demo ${database.engine} database is created empty (the seed function loads PostgreSQL only): create its table with historicalTableDdl("${database.engine}") from components/sources/historical-schema.ts before the first ETL run`,
+          this,
+        );
+      }
       side = {
         vpcId: demo.network.vpcId,
         routeTableIds: demo.network.routeTableIds,

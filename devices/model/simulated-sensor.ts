@@ -69,6 +69,15 @@ export class SimulatedSensor implements ReadingSource {
     return ts;
   }
 
+  /**
+   * Skips the samples scheduled before `ts` without taking them (a device that is offline under a load
+   * profile): no reading, no `seq`, no anomaly step. The model's drift still covers the gap when sampling resumes.
+   */
+  skipTo(ts: number): void {
+    const step = Math.ceil((ts - this.firstTs) / this.intervalMs);
+    if (step > this.step) this.step = step;
+  }
+
   take(): Sample {
     const ts = this.nextTs();
     if (ts === undefined) throw new Error(`sensor ${this.deviceId} has no more samples`);

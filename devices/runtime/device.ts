@@ -5,6 +5,9 @@
  * - at most `maxInFlight` readings are unacknowledged at once (IoT Core and brokers cap in-flight messages);
  * - a reading whose connection dropped before its PUBACK is queued again at the front and re-sent (a
  *   duplicate at worst), one the broker refused is counted as rejected and not retried.
+ * Under a load profile a device also goes offline on purpose ({@link DeviceRunner.park}) once its readings are
+ * acknowledged, and comes back with a new connection ({@link DeviceRunner.resume}); neither counts as a
+ * disconnect or a reconnect.
  */
 import type { AnomalyLabel } from "../model/anomalies";
 import { payloadJson } from "../model/payload";
@@ -52,6 +55,12 @@ export class DeviceRunner implements ConnectionListener, ScheduledTask {
   private backingOff = false;
   /** Set when disconnecting at the end: nothing more is sent. */
   private stopped = false;
+  /** A load profile took the device offline: it disconnects once nothing is pending. */
+  private parkRequested = false;
+  /** Offline on purpose (load profile); {@link resume} brings it back. */
+  parked = false;
+  /** The next `connected()` is a planned comeback, not a reconnect after a lost connection. */
+  private resuming = false;
   /** `seq` of the last reading published (sent at least once); -1 before the first. */
   lastSeq = -1;
   /** Resolves when the first connection attempt has settled (connected or failed): ramp-up progress. */
@@ -109,6 +118,7 @@ export class DeviceRunner implements ConnectionListener, ScheduledTask {
       this.options.stats.dropoutSamples++;
     }
     const next = source.nextTs();
+    this.parkIfIdle();
     return next === undefined ? undefined : (this.clock as SimClock).wallAt(next);
   }
 
@@ -128,6 +138,40 @@ export class DeviceRunner implements ConnectionListener, ScheduledTask {
     return result;
   }
 
+  /**
+   * Takes the device offline (a load profile's ramp-down): it disconnects cleanly as soon as every reading it
+   * has is acknowledged. Sampling is the source's business (a windowed source takes no samples meanwhile).
+   */
+  park(): void {
+    this.parkRequested = true;
+    this.parkIfIdle();
+  }
+
+  /** Brings a parked (or parking) device back online; a parked one connects again with `connection`. */
+  resume(connection: () => DeviceConnection): void {
+    this.parkRequested = false;
+    if (!this.parked || this.stopped) return;
+    this.parked = false;
+    this.resuming = true;
+    this.connection = connection();
+    this.connection.start();
+  }
+
+  private parkIfIdle(): void {
+    if (!this.parkRequested || this.parked || this.stopped || this.pendingReadings > 0) return;
+    // A sample of the window that the scheduler has not taken yet (it runs late under load) is still owed.
+    const next = this.source?.nextTs();
+    if (next !== undefined && this.clock && next <= this.clock.simNow()) return;
+    this.parked = true;
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection?.connected) this.options.stats.connected--;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.backingOff = false;
+    void connection?.stop(2_000);
+  }
+
   async disconnect(timeoutMs: number): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -138,7 +182,9 @@ export class DeviceRunner implements ConnectionListener, ScheduledTask {
     const { stats } = this.options;
     this.backingOff = false;
     stats.connected++;
-    if (this.hasConnected) {
+    if (this.resuming) {
+      this.resuming = false;
+    } else if (this.hasConnected) {
       stats.reconnects++;
       // The client library sends unacknowledged QoS 1 publishes again on reconnect (the broker may have them).
       stats.resent += this.inFlight;
@@ -246,5 +292,6 @@ export class DeviceRunner implements ConnectionListener, ScheduledTask {
       stats.noteError("rejected", `${this.options.deviceId} seq ${item.seq}: ${error.message}`);
     }
     this.pump();
+    this.parkIfIdle();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Latency histogram with fixed memory, for QoS 1 acknowledgement times of a whole fleet: log-spaced buckets
  * (about 2% relative error) from 10 µs to about 10 minutes, so millions of samples cost a few kilobytes and a
- * constant time each, unlike keeping every sample to sort.
+ * constant time each, unlike keeping every sample to sort. Histograms of several shards merge exactly (bucket
+ * counts add up), which is how `fleet:report` gets fleet-wide percentiles: averaging percentiles would not.
  */
 
 const MIN_MS = 0.01;
@@ -17,6 +18,18 @@ export interface LatencyPercentiles {
   readonly p999: number;
   readonly max: number;
   readonly mean: number;
+}
+
+/** The buckets' layout, named in the serialized form so a report never merges incompatible histograms. */
+export const HISTOGRAM_LAYOUT = `log2/${SUB_BUCKETS}/${MIN_MS}ms/${DOUBLINGS}` as const;
+
+/** A histogram in a summary: the non-empty buckets as `[index, count]` pairs, plus count, sum and maximum. */
+export interface SerializedHistogram {
+  readonly layout: string;
+  readonly buckets: readonly (readonly [number, number])[];
+  readonly count: number;
+  readonly sumMs: number;
+  readonly maxMs: number;
 }
 
 export class LatencyHistogram {
@@ -48,6 +61,47 @@ export class LatencyHistogram {
       if (seen >= rank) return Math.min(upperBound(i), this.maximum);
     }
     return this.maximum;
+  }
+
+  /** Adds another histogram's samples to this one. */
+  merge(other: LatencyHistogram): void {
+    for (let i = 0; i < this.buckets.length; i++)
+      this.buckets[i] = (this.buckets[i] as number) + (other.buckets[i] as number);
+    this.total += other.total;
+    this.sum += other.sum;
+    this.maximum = Math.max(this.maximum, other.maximum);
+  }
+
+  toJSON(): SerializedHistogram {
+    const buckets: [number, number][] = [];
+    this.buckets.forEach((count, index) => {
+      if (count > 0) buckets.push([index, count]);
+    });
+    return { layout: HISTOGRAM_LAYOUT, buckets, count: this.total, sumMs: this.sum, maxMs: this.maximum };
+  }
+
+  /** Reads {@link toJSON}'s form back; throws naming what is wrong (a summary from another version, say). */
+  static fromJSON(value: SerializedHistogram, source = "histogram"): LatencyHistogram {
+    if (value.layout !== HISTOGRAM_LAYOUT) {
+      throw new Error(
+        `${source}: bucket layout "${value.layout}" is not this version's "${HISTOGRAM_LAYOUT}"`,
+      );
+    }
+    const histogram = new LatencyHistogram();
+    let total = 0;
+    for (const [index, count] of value.buckets) {
+      if (!Number.isInteger(index) || index < 0 || index >= histogram.buckets.length || !(count >= 0)) {
+        throw new Error(`${source}: bucket [${index}, ${count}] is out of range`);
+      }
+      histogram.buckets[index] = (histogram.buckets[index] as number) + count;
+      total += count;
+    }
+    if (total !== value.count)
+      throw new Error(`${source}: buckets hold ${total} samples, count says ${value.count}`);
+    histogram.total = value.count;
+    histogram.sum = value.sumMs;
+    histogram.maximum = value.maxMs;
+    return histogram;
   }
 
   percentiles(): LatencyPercentiles {

@@ -9,6 +9,9 @@
  * - Either is skipped while a run of its job is still going (a second would fail on the job's
  *   one-concurrent-run limit and read the same data); the next scheduled run picks it up.
  * - The input can force or skip each import (skip wins) and turn training off.
+ * - A JDBC import that failed because the source table does not exist (the job reports it as
+ *   `HistoricalSourceMissing`) is a configuration error: until the refresh interval has passed, the planner
+ *   fails the run with that error (which the state machine notifies) instead of running the import again.
  *
  * AWS clients are injected, so tests drive it with aws-sdk-client-mock and the local backend with local
  * implementations.
@@ -16,6 +19,7 @@
 import { GetJobRunsCommand, GlueClient, JobRun } from "@aws-sdk/client-glue";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import type { EtlExecutionInput, EtlPlan, ImportDecisionReason } from "../../components/etl/plan";
+import { HISTORICAL_SOURCE_MISSING } from "../../components/sources/historical-schema";
 
 export interface PlannerSettings {
   readonly s3ImportJobName: string;
@@ -38,6 +42,13 @@ export interface PlannerClients {
 
 /** Job run states in which a run still occupies the job. */
 const ACTIVE_STATES = new Set(["STARTING", "RUNNING", "STOPPING", "WAITING"]);
+/** Job run states of a run that ended without success. */
+const FAILED_STATES = new Set(["FAILED", "ERROR", "TIMEOUT"]);
+
+/** The historical database lacks the table the JDBC import reads: a configuration error, named for the fix. */
+export class HistoricalSourceMissingError extends Error {
+  override readonly name = HISTORICAL_SOURCE_MISSING;
+}
 /** Pages of job runs read at most (Glue keeps 90 days of runs; 10 × 200 covers hourly runs). */
 const MAX_RUN_PAGES = 10;
 const INPUT_KEYS: readonly (keyof EtlExecutionInput)[] = [
@@ -79,29 +90,34 @@ export function parseExecutionInput(input: unknown): EtlExecutionInput {
 interface JobHistory {
   readonly active: boolean;
   readonly lastSuccess?: JobRun;
+  /** The latest run that ended, successfully or not. */
+  readonly lastFinished?: JobRun;
 }
 
 async function jobHistory(glue: PlannerClients["glue"], jobName: string): Promise<JobHistory> {
   let active = false;
   let lastSuccess: JobRun | undefined;
+  let lastFinished: JobRun | undefined;
   let nextToken: string | undefined;
+  const later = (run: JobRun, than?: JobRun) => !than?.StartedOn || run.StartedOn! > than.StartedOn;
   for (let page = 0; page < MAX_RUN_PAGES; page++) {
     const response = await glue.send(
       new GetJobRunsCommand({ JobName: jobName, MaxResults: 200, NextToken: nextToken }),
     );
     for (const run of response.JobRuns ?? []) {
       if (run.JobRunState && ACTIVE_STATES.has(run.JobRunState)) active = true;
+      if (!run.StartedOn) continue;
+      if (run.JobRunState === "SUCCEEDED" && later(run, lastSuccess)) lastSuccess = run;
       if (
-        run.JobRunState === "SUCCEEDED" &&
-        run.StartedOn &&
-        (!lastSuccess?.StartedOn || run.StartedOn > lastSuccess.StartedOn)
+        (run.JobRunState === "SUCCEEDED" || FAILED_STATES.has(run.JobRunState ?? "")) &&
+        later(run, lastFinished)
       )
-        lastSuccess = run;
+        lastFinished = run;
     }
     nextToken = response.NextToken;
     if (!nextToken) break;
   }
-  return { active, lastSuccess };
+  return { active, lastSuccess, lastFinished };
 }
 
 /** Whether the landing prefix holds any file, and whether one is newer than `since`. */
@@ -157,11 +173,27 @@ async function decideJdbc(
   if (input.forceJdbcImport) return { run: true, reason: "forced" };
   const history = await jobHistory(clients.glue, settings.jdbcImportJobName);
   if (history.active) return { run: false, reason: "import already running" };
+  const now = (clients.now ?? (() => new Date()))();
+  const refreshMs = settings.jdbcRefreshHours * 3_600_000;
+  const ended = (run: JobRun) => run.CompletedOn ?? run.StartedOn!;
+  const failed = history.lastFinished;
+  const marker = failed?.ErrorMessage?.indexOf(`${HISTORICAL_SOURCE_MISSING}:`) ?? -1;
+  if (
+    failed &&
+    failed.JobRunState !== "SUCCEEDED" &&
+    marker >= 0 &&
+    now.getTime() - ended(failed).getTime() < refreshMs
+  ) {
+    const retryAt = new Date(ended(failed).getTime() + refreshMs).toISOString();
+    throw new HistoricalSourceMissingError(
+      `${failed.ErrorMessage!.slice(marker + HISTORICAL_SOURCE_MISSING.length + 2).trim()} ` +
+        `(JDBC import run ${failed.Id} of ${ended(failed).toISOString()} found no such table; the ETL tries the ` +
+        `import again from ${retryAt}, or now when started with {"forceJdbcImport": true})`,
+    );
+  }
   const last = history.lastSuccess;
   if (!last) return { run: true, reason: "never imported" };
-  const finished = last.CompletedOn ?? last.StartedOn!;
-  const now = (clients.now ?? (() => new Date()))();
-  return now.getTime() - finished.getTime() >= settings.jdbcRefreshHours * 3_600_000
+  return now.getTime() - ended(last).getTime() >= refreshMs
     ? { run: true, reason: "last import older than refresh interval" }
     : { run: false, reason: "last import within refresh interval" };
 }

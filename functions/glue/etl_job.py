@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, IntegerType, LongType, StringType, StructField, StructType, TimestampType
 from pyspark.sql.utils import AnalysisException
 
-from etl_spec import missing_required, parse_spec, split_s3_uri
+from etl_spec import missing_required, missing_table_message, parse_spec, split_s3_uri
 
 # Messages Spark gives for a lake zone that has no data yet (first run): an empty view, not a failure.
 NO_DATA_MARKERS = ("PATH_NOT_FOUND", "Path does not exist", "UNABLE_TO_INFER_SCHEMA", "Unable to infer schema")
@@ -79,18 +79,26 @@ def read_source(source):
         df = frame.toDF()
         return empty_view(columns) if not df.columns else conform(df, columns, f"CSV files under {source['path']}")
     if kind == "jdbc":
-        frame = glue_context.create_dynamic_frame.from_options(
-            connection_type=source["connection_type"],
-            connection_options={
-                "useConnectionProperties": "true",
-                "connectionName": source["connection_name"],
-                "dbtable": source["table"],
-                "jobBookmarkKeys": [source["bookmark_key"]],
-                "jobBookmarkKeysSortOrder": "asc",
-            },
-            transformation_ctx=view,
-        )
-        df = frame.toDF()
+        try:
+            frame = glue_context.create_dynamic_frame.from_options(
+                connection_type=source["connection_type"],
+                connection_options={
+                    "useConnectionProperties": "true",
+                    "connectionName": source["connection_name"],
+                    "dbtable": source["table"],
+                    "jobBookmarkKeys": [source["bookmark_key"]],
+                    "jobBookmarkKeysSortOrder": "asc",
+                },
+                transformation_ctx=view,
+            )
+            df = frame.toDF()
+        except Exception as err:
+            # A missing table is a configuration error with a fix, not a driver stack trace; the ETL planner
+            # recognises the message in the job's run history.
+            message = missing_table_message(source, str(err))
+            if message:
+                raise RuntimeError(message) from err
+            raise
         return empty_view(columns) if not df.columns else conform(df, columns, f"table {source['table']}")
     try:
         df = spark.read.option("basePath", source["path"]).option("mergeSchema", "true").parquet(source["path"])

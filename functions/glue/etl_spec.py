@@ -53,6 +53,15 @@ def _source(i, source):
         _require(source.get("connection_type") in JDBC_CONNECTION_TYPES, f"{where}.connection_type must be one of {', '.join(JDBC_CONNECTION_TYPES)}")
         for field in ("connection_name", "table", "bookmark_key"):
             _require(isinstance(source.get(field), str) and source[field], f"{where}.{field} must be a non-empty string")
+        missing = source.get("missing_table")
+        _require(
+            isinstance(missing, dict)
+            and isinstance(missing.get("message"), str)
+            and missing["message"]
+            and isinstance(missing.get("patterns"), list)
+            and all(isinstance(p, str) for p in missing["patterns"]),
+            f"{where}.missing_table must be {{\"patterns\": [regular expressions], \"message\": text}}",
+        )
 
 
 def _step(i, step):
@@ -102,3 +111,11 @@ def missing_required(columns, present):
     """Names of required columns absent from `present` (case-insensitive, as CSV headers vary)."""
     have = {name.lower() for name in present}
     return [c["name"] for c in columns if c["required"] and c["name"] not in have]
+
+
+def missing_table_message(source, error_text):
+    """The configuration error to report when a JDBC read failed because its table does not exist, else None."""
+    missing = source.get("missing_table") or {}
+    if any(re.search(pattern, error_text, re.IGNORECASE) for pattern in missing.get("patterns", [])):
+        return missing["message"]
+    return None

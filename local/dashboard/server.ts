@@ -5,6 +5,9 @@
  *   GET  /api/snapshot   the current {@link DashboardSnapshot}
  *   GET  /api/events     Server-Sent Events: a snapshot whenever something changed, at most every second
  *   POST /api/etl        start the ETL state machine now (202, or 409 while one runs)
+ *
+ * Closed to strangers (`request-guard.ts`): loopback `Host` only, and state-changing requests from the
+ * dashboard's own origin with this run's token, which the served page carries in `<meta name="run-token">`.
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -12,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import type { BackendParts } from "../backend";
 import { dashboardSnapshot, type DashboardSnapshot } from "./snapshot";
+import { newRunToken, refusal, RUN_TOKEN_HEADER } from "./request-guard";
 
 const STATIC_DIR = path.join(__dirname, "static");
 const UPLOT_DIR = path.dirname(require.resolve("uplot/dist/uPlot.iife.min.js"));
@@ -27,18 +31,33 @@ const FILES: Readonly<Record<string, { file: string; type: string }>> = {
 };
 /** Wall ms between snapshot pushes. */
 const PUSH_INTERVAL_MS = 1_000;
+/** Open connections the dashboard takes (a page uses a few; more are a runaway client). */
+const MAX_CONNECTIONS = 64;
+/** Where the served page carries the run token. */
+const TOKEN_PLACEHOLDER = "%RUN_TOKEN%";
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "content-security-policy": "frame-ancestors 'none'",
+  "referrer-policy": "no-referrer",
+};
 
 export class DashboardServer {
   private server: http.Server | undefined;
   private readonly clients = new Set<http.ServerResponse>();
   private timer: NodeJS.Timeout | undefined;
   private cached: { key: string; snapshot: Promise<DashboardSnapshot> } | undefined;
+  private port = 0;
+  /** This run's token for state-changing requests. */
+  readonly runToken = newRunToken();
+  /** Requests refused by the Host, Origin and token checks. */
+  refused = 0;
 
   constructor(private readonly parts: BackendParts) {}
 
   /** Listens on 127.0.0.1; resolves with the page's URL. */
   async start(port: number): Promise<string> {
     const server = http.createServer((req, res) => void this.handle(req, res));
+    server.maxConnections = MAX_CONNECTIONS;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err: NodeJS.ErrnoException) =>
@@ -52,12 +71,15 @@ export class DashboardServer {
       );
       server.listen(port, "127.0.0.1", () => {
         server.removeAllListeners("error");
+        // An accept that fails later (EMFILE) is not fatal: the server keeps listening.
+        server.on("error", (err) => process.emitWarning(`dashboard: ${err.message}`));
         resolve();
       });
     });
+    this.port = (server.address() as AddressInfo).port;
     this.timer = setInterval(() => void this.push(), PUSH_INTERVAL_MS);
     this.timer.unref();
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    return `http://127.0.0.1:${this.port}/`;
   }
 
   async close(): Promise<void> {
@@ -98,11 +120,30 @@ export class DashboardServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const refused = refusal(
+      {
+        method: req.method ?? "GET",
+        host: req.headers.host,
+        origin: req.headers.origin,
+        token: header(req.headers[RUN_TOKEN_HEADER]),
+      },
+      this.port,
+      this.runToken,
+    );
+    if (refused) {
+      this.refused++;
+      res.writeHead(403, { "content-type": "application/json", ...SECURITY_HEADERS });
+      res.end(JSON.stringify({ error: `dashboard: ${refused}` }));
+      return;
+    }
     try {
       if (req.method === "GET" && FILES[url.pathname]) {
         const { file, type } = FILES[url.pathname]!;
-        res.writeHead(200, { "content-type": type, "cache-control": "no-cache" });
-        res.end(fs.readFileSync(file));
+        const body = fs.readFileSync(file);
+        res.writeHead(200, { "content-type": type, "cache-control": "no-cache", ...SECURITY_HEADERS });
+        res.end(
+          url.pathname === "/" ? body.toString("utf8").replace(TOKEN_PLACEHOLDER, this.runToken) : body,
+        );
       } else if (req.method === "GET" && url.pathname === "/api/snapshot") {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify(await this.snapshot()));
@@ -132,4 +173,8 @@ export class DashboardServer {
       res.end(`dashboard error: ${(err as Error).message}`);
     }
   }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -55,6 +55,8 @@ export interface DashboardSnapshot {
     readings: number;
     missing: number;
     duplicates: number;
+    /** Readings sharing (device_id, seq) with another of different values: flagged on the page. */
+    conflicting_duplicates: number;
     completeness_pct: number;
   }[];
   readonly errors: readonly string[];
@@ -128,6 +130,7 @@ export async function dashboardSnapshot(parts: BackendParts): Promise<DashboardS
       readings: Number(r.readings),
       missing: Number(r.missing),
       duplicates: Number(r.duplicates),
+      conflicting_duplicates: Number(r.conflicting_duplicates),
       completeness_pct: Number(r.completeness_pct),
     }));
   } catch (err) {

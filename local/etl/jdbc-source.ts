@@ -65,12 +65,20 @@ export async function readJdbcTable(
     const key = quoteIdent(source.bookmark_key);
     const columns = source.columns.map((c) => quoteIdent(c.name)).join(", ");
     const table = source.table.split(".").map(quoteIdent).join(".");
-    const result = await client.query<Record<string, string | number | null>>(
-      afterKey === null
-        ? `SELECT ${columns} FROM ${table} ORDER BY ${key}`
-        : `SELECT ${columns} FROM ${table} WHERE ${key} > $1 ORDER BY ${key}`,
-      afterKey === null ? [] : [afterKey],
-    );
+    const result = await client
+      .query<Record<string, string | number | null>>(
+        afterKey === null
+          ? `SELECT ${columns} FROM ${table} ORDER BY ${key}`
+          : `SELECT ${columns} FROM ${table} WHERE ${key} > $1 ORDER BY ${key}`,
+        afterKey === null ? [] : [afterKey],
+      )
+      .catch((err: unknown) => {
+        // As the Glue job script does: a missing table is reported as the configuration error it is.
+        const text = err instanceof Error ? err.message : String(err);
+        if (source.missing_table.patterns.some((p) => new RegExp(p, "i").test(text)))
+          throw new Error(source.missing_table.message, { cause: err });
+        throw err;
+      });
     const last =
       result.rows.length > 0 ? Number(result.rows[result.rows.length - 1]![source.bookmark_key]) : null;
     return { rows: result.rows, lastKey: last };

@@ -58,7 +58,13 @@ export interface PipelinesOptions {
   /** Simulated clock. */
   readonly now: () => number;
   /** The historical database's wire endpoint. */
-  readonly jdbc: { readonly host: string; readonly port: number };
+  /** The historical database's port and the credentials its proxy requires (see `sources/pg-auth.ts`). */
+  readonly jdbc: {
+    readonly host: string;
+    readonly port: number;
+    readonly username: string;
+    readonly password: string;
+  };
   readonly log: (line: string) => void;
 }
 
@@ -133,9 +139,9 @@ export class LocalPipelines {
     const connection: JdbcConnection = {
       name: `${d}-historical-db`,
       url: `jdbc:postgresql://${options.jdbc.host}:${options.jdbc.port}/${config.database.name}`,
-      username: config.database.existing?.username ?? "glue_reader",
-      // PGlite does not check passwords; the connection still carries one, as a Glue connection does.
-      password: "local-backend",
+      // The Glue connection's credentials: the generated password in the local PKI folder.
+      username: options.jdbc.username,
+      password: options.jdbc.password,
     };
     this.jobNames = { s3Import: `${d}-s3-import`, jdbcImport: `${d}-jdbc-import`, curate: `${d}-curate` };
     const locations = {

@@ -5,15 +5,19 @@
  *
  * - Appends are group-committed: all appends that arrive while one `write + fdatasync` is in flight share
  *   the next one, so a thousand devices cost a few fsyncs per millisecond, not a thousand.
- * - Every entry gets a log sequence number (LSN), consecutive from 1 across runs.
- * - The log is a series of segment files `<first LSN>.log`; the lake writer asks for a new segment when it
- *   commits a flush, and segments whose entries are all in the lake are deleted.
- * - A frame is `[length u32][crc32 u32][JSON]`. A torn frame at the end of the last segment (a crash during
- *   a write that was never acknowledged) is cut off; a bad frame anywhere else is corruption and stops start-up.
+ * - Every entry gets a log sequence number (LSN), increasing across runs and never reused.
+ * - The log is a series of segment files `<first LSN>.log` (frames: `log-frames.ts`); the lake writer asks for
+ *   a new segment when it commits a flush, and segments whose entries are all in the lake are deleted.
+ * - A manifest (`manifest.json`, written durably whenever a segment is created or deleted) lists the segments
+ *   that must exist, and reserves LSNs in blocks, so a deleted or unreadable segment is noticed and its LSNs
+ *   are not handed out again.
+ * - Start-up (`log-recovery.ts`) recovers every readable frame, copies damaged bytes aside and reports exactly
+ *   what it could not recover.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { crc32 } from "node:zlib";
+import { encodeFrame, type FrameEntry } from "./log-frames";
+import { recoverLog, type LogManifest, type LogRecoveryReport, writeManifest } from "./log-recovery";
 import { fsyncDirectory } from "./object-store";
 
 /** A message as it reached the broker. */
@@ -24,9 +28,8 @@ export interface LoggedMessage {
   readonly receivedAt: number;
 }
 
-export interface LogEntry extends LoggedMessage {
-  readonly lsn: number;
-}
+export type LogEntry = FrameEntry;
+export type { LogRecoveryReport } from "./log-recovery";
 
 /** Called once the entry is durable (or could not be made durable). */
 export type AppendCallback = (error: Error | null, lsn: number) => void;
@@ -44,29 +47,25 @@ interface PendingAppend {
   readonly done: AppendCallback;
 }
 
-const HEADER_BYTES = 8;
-const SEGMENT_NAME = /^(\d{16})\.log$/;
-
-export class LogCorruptionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "LogCorruptionError";
-  }
-}
+/** LSNs reserved per manifest write: a run that outlives a block writes the manifest once more. */
+export const LSN_RESERVATION_BLOCK = 1_000_000;
 
 /** Counters for the summary, the dashboard and the benchmark. */
 export interface DurableLogStats {
   appends: number;
   fsyncs: number;
   bytes: number;
+  /** Segment rotations postponed because a file could not be created (e.g. EMFILE); retried on the next write. */
+  rotationsDeferred: number;
 }
 
 export class DurableLog {
-  readonly stats: DurableLogStats = { appends: 0, fsyncs: 0, bytes: 0 };
+  readonly stats: DurableLogStats = { appends: 0, fsyncs: 0, bytes: 0, rotationsDeferred: 0 };
   private readonly closedSegments: Segment[];
   private active: Segment;
   private fd: number;
   private nextLsn: number;
+  private manifest: LogManifest;
   private pending: PendingAppend[] = [];
   private writing = false;
   private rotateRequested = false;
@@ -76,6 +75,7 @@ export class DurableLog {
   private constructor(
     readonly dir: string,
     closedSegments: Segment[],
+    manifest: LogManifest,
     nextLsn: number,
   ) {
     this.closedSegments = closedSegments;
@@ -83,37 +83,24 @@ export class DurableLog {
     this.active = this.createSegment(nextLsn);
     this.fd = fs.openSync(this.active.file, "a");
     fsyncDirectory(dir);
+    this.manifest = manifest;
+    this.saveManifest(nextLsn + LSN_RESERVATION_BLOCK - 1);
   }
 
   /**
-   * Opens the log in `dir`, replaying every entry after `afterLsn` (the lake's checkpoint), and starts a new
-   * segment for this run's appends.
+   * Opens the log in `dir`, recovering every entry after `afterLsn` (the lake's checkpoint), and starts a new
+   * segment for this run's appends. Damaged bytes are copied to `quarantineDir`.
    */
-  static open(dir: string, afterLsn: number): { log: DurableLog; replay: LogEntry[] } {
+  static open(
+    dir: string,
+    afterLsn: number,
+    quarantineDir: string = path.join(path.dirname(dir), "damaged"),
+  ): { log: DurableLog; replay: LogEntry[]; report: LogRecoveryReport } {
     fs.mkdirSync(dir, { recursive: true });
-    const files = fs
-      .readdirSync(dir)
-      .map((name) => ({ name, match: SEGMENT_NAME.exec(name) }))
-      .filter((f) => f.match)
-      .map((f) => ({ firstLsn: Number(f.match![1]), file: path.join(dir, f.name) }))
-      .sort((a, b) => a.firstLsn - b.firstLsn);
-    const segments: Segment[] = [];
-    const replay: LogEntry[] = [];
-    let lastLsn = afterLsn;
-    files.forEach((segment, i) => {
-      const isLast = i === files.length - 1;
-      const entries = readSegment(segment.file, isLast);
-      for (const entry of entries) {
-        if (entry.lsn <= lastLsn && entry.lsn > afterLsn)
-          throw new LogCorruptionError(`${segment.file}: LSN ${entry.lsn} is not after ${lastLsn}`);
-        if (entry.lsn > afterLsn) replay.push(entry);
-        lastLsn = Math.max(lastLsn, entry.lsn);
-      }
-      // An empty segment (a run that appended nothing to it) holds nothing to replay; its name may be reused.
-      if (entries.length === 0) fs.rmSync(segment.file, { force: true });
-      else segments.push({ ...segment, lastLsn: entries[entries.length - 1]!.lsn });
-    });
-    return { log: new DurableLog(dir, segments, lastLsn + 1), replay };
+    const recovered = recoverLog(dir, afterLsn, quarantineDir);
+    const closed = recovered.segments.map((s) => ({ ...s }));
+    const log = new DurableLog(dir, closed, recovered.manifest, recovered.nextLsn);
+    return { log, replay: recovered.replay, report: recovered.report };
   }
 
   /** LSN the next append gets. */
@@ -131,20 +118,7 @@ export class DurableLog {
       return 0;
     }
     const lsn = this.nextLsn++;
-    const json = Buffer.from(
-      JSON.stringify({
-        lsn,
-        topic: message.topic,
-        receivedAt: message.receivedAt,
-        payload: message.payload.toString("base64"),
-      }),
-      "utf8",
-    );
-    const frame = Buffer.allocUnsafe(HEADER_BYTES + json.length);
-    frame.writeUInt32LE(json.length, 0);
-    frame.writeUInt32LE(crc32(json), 4);
-    json.copy(frame, HEADER_BYTES);
-    this.pending.push({ frame, lsn, done });
+    this.pending.push({ frame: encodeFrame({ ...message, lsn }), lsn, done });
     this.stats.appends++;
     if (!this.writing) {
       this.writing = true;
@@ -166,6 +140,7 @@ export class DurableLog {
       fs.rmSync(this.closedSegments.shift()!.file, { force: true });
       deleted++;
     }
+    if (deleted > 0) this.trySaveManifest();
     return deleted;
   }
 
@@ -174,25 +149,80 @@ export class DurableLog {
     return this.closedSegments.length + 1;
   }
 
-  /** Waits for in-flight appends, then closes the file. */
+  /**
+   * Waits for in-flight appends, then closes the file. The manifest then records the last LSN, so a segment
+   * deleted after a clean stop is known to have held nothing beyond it.
+   */
   async close(): Promise<void> {
     if (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
     if (this.closed) return;
     this.closed = true;
     fs.closeSync(this.fd);
+    this.active.lastLsn = this.nextLsn - 1;
+    this.trySaveManifest();
   }
 
   private createSegment(firstLsn: number): Segment {
     return { firstLsn, file: path.join(this.dir, `${String(firstLsn).padStart(16, "0")}.log`) };
   }
 
+  /** Lists the live segments and the LSN reservation: what start-up expects to find. */
+  private saveManifest(reservedThrough = this.manifest.reservedThrough): void {
+    const manifest: LogManifest = {
+      ...this.manifest,
+      reservedThrough,
+      segments: [...this.closedSegments, this.active].map((s) => ({
+        firstLsn: s.firstLsn,
+        ...(s.lastLsn === undefined ? {} : { lastLsn: s.lastLsn }),
+      })),
+    };
+    writeManifest(this.dir, manifest);
+    // Only what is on disk counts (a reservation above all).
+    this.manifest = manifest;
+  }
+
+  /** Outside the append path a failed manifest write is retried at the next change (it only lists). */
+  private trySaveManifest(): void {
+    try {
+      this.saveManifest();
+    } catch (err) {
+      process.emitWarning(`ingest log manifest not updated: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Moves appends to a new segment. Out of descriptors (EMFILE) or any other failure to create it and list it,
+   * appends stay in the current segment and the rotation is tried again at the next write.
+   */
   private rotate(firstLsn: number): void {
-    fs.closeSync(this.fd);
-    this.active.lastLsn = firstLsn - 1;
-    this.closedSegments.push(this.active);
-    this.active = this.createSegment(firstLsn);
-    this.fd = fs.openSync(this.active.file, "a");
-    fsyncDirectory(this.dir);
+    const previous = { segment: this.active, fd: this.fd };
+    const next = this.createSegment(firstLsn);
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(next.file, "a");
+      previous.segment.lastLsn = firstLsn - 1;
+      this.closedSegments.push(previous.segment);
+      this.active = next;
+      fsyncDirectory(this.dir);
+      // Written before anything is appended to the new segment, so no acknowledged entry is in a segment the
+      // manifest does not list.
+      this.saveManifest();
+    } catch (err) {
+      if (this.active === next) {
+        this.closedSegments.pop();
+        previous.segment.lastLsn = undefined;
+        this.active = previous.segment;
+      }
+      if (fd !== undefined) {
+        fs.closeSync(fd);
+        fs.rmSync(next.file, { force: true });
+      }
+      this.stats.rotationsDeferred++;
+      process.emitWarning(`ingest log rotation deferred: ${(err as Error).message}`);
+      return;
+    }
+    this.fd = fd;
+    fs.closeSync(previous.fd);
     this.rotateRequested = false;
   }
 
@@ -204,11 +234,21 @@ export class DurableLog {
       for (const resolve of this.idle.splice(0)) resolve();
       return;
     }
-    try {
-      if (this.rotateRequested) this.rotate(batch[0]!.lsn);
-    } catch (err) {
-      this.failBatch(batch, err as Error);
-      return;
+    if (this.rotateRequested) this.rotate(batch[0]!.lsn);
+    const last = batch[batch.length - 1]!.lsn;
+    if (last > this.manifest.reservedThrough) {
+      try {
+        this.saveManifest(last + LSN_RESERVATION_BLOCK);
+      } catch (err) {
+        // Nothing is acknowledged beyond the reservation. These appends fail (their publishers get no PUBACK and
+        // resend); their LSNs are simply never used. The log stays open and tries again with the next batch.
+        const failure = new Error(`ingest log could not reserve LSNs: ${(err as Error).message}`, {
+          cause: err,
+        });
+        for (const p of batch) p.done(failure, p.lsn);
+        this.writeBatch();
+        return;
+      }
     }
     const bytes = batch.length === 1 ? batch[0]!.frame : Buffer.concat(batch.map((p) => p.frame));
     fs.write(this.fd, bytes, 0, bytes.length, null, (writeError) => {
@@ -231,49 +271,4 @@ export class DurableLog {
     this.writing = false;
     for (const resolve of this.idle.splice(0)) resolve();
   }
-}
-
-/** Reads a segment's frames. A torn or corrupt tail is cut off in the last segment and is an error elsewhere. */
-function readSegment(file: string, isLast: boolean): LogEntry[] {
-  const bytes = fs.readFileSync(file);
-  const entries: LogEntry[] = [];
-  let offset = 0;
-  while (offset < bytes.length) {
-    const problem = frameProblem(bytes, offset);
-    if (problem) {
-      if (!isLast)
-        throw new LogCorruptionError(
-          `${file}: ${problem} at byte ${offset}; the ingest log is corrupt (move it away to start without it)`,
-        );
-      // The tail of the last segment: a write that crashed before its fsync returned, so never acknowledged.
-      fs.truncateSync(file, offset);
-      break;
-    }
-    const length = bytes.readUInt32LE(offset);
-    const record = JSON.parse(
-      bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length).toString("utf8"),
-    ) as {
-      lsn: number;
-      topic: string;
-      receivedAt: number;
-      payload: string;
-    };
-    entries.push({
-      lsn: record.lsn,
-      topic: record.topic,
-      receivedAt: record.receivedAt,
-      payload: Buffer.from(record.payload, "base64"),
-    });
-    offset += HEADER_BYTES + length;
-  }
-  return entries;
-}
-
-function frameProblem(bytes: Buffer, offset: number): string | undefined {
-  if (offset + HEADER_BYTES > bytes.length) return "a truncated frame header";
-  const length = bytes.readUInt32LE(offset);
-  if (offset + HEADER_BYTES + length > bytes.length) return "a truncated frame";
-  const body = bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
-  if (crc32(body) !== bytes.readUInt32LE(offset + 4)) return "a frame whose checksum does not match";
-  return undefined;
 }

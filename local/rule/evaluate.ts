@@ -24,6 +24,8 @@ export interface RuleMessage {
 
 /** A message with its payload decoded once, shared by every rule that runs on it. */
 export interface DecodedMessage extends RuleMessage {
+  /** Whether the payload is JSON: a statement referring to JSON names is evaluated only then. */
+  readonly json: boolean;
   /** Top-level fields of the payload; empty when the payload is not a JSON object. */
   readonly fields: Readonly<Record<string, unknown>>;
   /** The topic's `/`-separated segments. */
@@ -32,15 +34,21 @@ export interface DecodedMessage extends RuleMessage {
 
 /** Decodes a payload: a JSON object gives its fields, anything else (not JSON, an array, a number) none. */
 export function decodeMessage(message: RuleMessage): DecodedMessage {
-  let fields: Record<string, unknown> = {};
+  const parsed = parseJson(message.payload.toString("utf8"));
+  const document = parsed.ok ? parsed.value : undefined;
+  const fields =
+    typeof document === "object" && document !== null && !Array.isArray(document)
+      ? (document as Record<string, unknown>)
+      : {};
+  return { ...message, json: parsed.ok, fields, segments: message.topic.split("/") };
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
-    const parsed: unknown = JSON.parse(message.payload.toString("utf8"));
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
-      fields = parsed as Record<string, unknown>;
+    return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
-    // Not JSON: IoT Core evaluates every field reference as Undefined.
+    return { ok: false };
   }
-  return { ...message, fields, segments: message.topic.split("/") };
 }
 
 type Compiled = (message: DecodedMessage) => IotSqlValue;
@@ -126,6 +134,18 @@ function compare(op: "=" | "<>" | "<" | ">", l: IotSqlValue, r: IotSqlValue): Io
 
 function compileCall(name: string, argNodes: readonly IotSqlNode[]): Compiled {
   if (name === "encode") return (m) => m.payload.toString("base64");
+  if (name === "decode") {
+    const encoded = compileExpression(argNodes[0]!);
+    return (m) => {
+      const value = encoded(m);
+      if (typeof value !== "string") return UNDEFINED;
+      const text = Buffer.from(value, "base64").toString("utf8");
+      // "If the decoded string is a JSON document, an addressable object is returned. Otherwise, the decoded
+      // string is returned as a string."
+      const parsed = parseJson(text);
+      return parsed.ok ? (parsed.value as IotSqlValue) : text;
+    };
+  }
   const args = argNodes.map(compileExpression);
   const first = args[0];
   switch (name) {
@@ -152,6 +172,7 @@ function compileCall(name: string, argNodes: readonly IotSqlNode[]): Compiled {
         return typeof value === "number" ? Math.floor(value) : UNDEFINED;
       };
     case "concat":
+      if (args.length === 1) return (m) => first!(m); // "The argument is returned unmodified."
       return (m) => {
         let out = "";
         for (const arg of args) {
@@ -175,6 +196,10 @@ export interface CompiledRule {
 
 /** Compiles a parsed statement. */
 export function compileStatement(statement: IotSqlStatement): CompiledRule {
+  const readsJsonNames = [
+    ...statement.select.map((s) => s.expression),
+    ...(statement.where ? [statement.where] : []),
+  ].some(refersToField);
   const where = statement.where ? compileExpression(statement.where) : undefined;
   const select = statement.select.map((item) => ({
     name: item.name,
@@ -184,6 +209,8 @@ export function compileStatement(statement: IotSqlStatement): CompiledRule {
     from: statement.from,
     run(message) {
       if (!topicMatchesFilter(statement.from, message.topic)) return undefined;
+      // IoT Core does not evaluate a statement that refers to JSON names on a payload that is not JSON.
+      if (readsJsonNames && !message.json) return undefined;
       if (where && where(message) !== true) return undefined;
       const out: Record<string, unknown> = {};
       for (const item of select) {
@@ -193,4 +220,28 @@ export function compileStatement(statement: IotSqlStatement): CompiledRule {
       return out;
     },
   };
+}
+
+/** Whether an expression reads a field of the JSON payload. */
+function refersToField(node: IotSqlNode): boolean {
+  switch (node.kind) {
+    case "field":
+      return true;
+    case "literal":
+    case "star":
+      return false;
+    case "not":
+      return refersToField(node.operand);
+    case "logical":
+    case "compare":
+      return refersToField(node.left) || refersToField(node.right);
+    case "case":
+      return (
+        refersToField(node.subject) ||
+        node.whens.some((w) => refersToField(w.test) || refersToField(w.result)) ||
+        (node.otherwise !== undefined && refersToField(node.otherwise))
+      );
+    case "call":
+      return node.args.some(refersToField);
+  }
 }

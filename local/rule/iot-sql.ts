@@ -54,12 +54,13 @@ export const IOT_SQL_FUNCTIONS = {
   topic: [0, 1],
   timestamp: [0, 0],
   encode: [2, 2],
+  decode: [2, 2],
   isUndefined: [1, 1],
   isNull: [1, 1],
   isNumber: [1, 1],
   isString: [1, 1],
   floor: [1, 1],
-  concat: [2, Infinity],
+  concat: [1, Infinity],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export type IotSqlFunction = keyof typeof IOT_SQL_FUNCTIONS;
@@ -232,6 +233,9 @@ export function parseIotSql(sql: string): IotSqlStatement {
       );
     }
     const starred = args.findIndex((a) => a.kind === "star");
+    if (name === "decode" && (args[1]?.kind !== "literal" || args[1].value !== "base64")) {
+      throw new IotSqlError("only decode(<value>, 'base64') is supported", nameToken.position, sql);
+    }
     if (name === "encode") {
       const format = args[1];
       if (args[0]?.kind !== "star" || format?.kind !== "literal" || format.value !== "base64") {

@@ -1,10 +1,11 @@
 /**
- * The local IoT rules engine: the two topic rules the cloud deploys (telemetry into the lake, everything else
- * into quarantine), built from the very SQL text `components/iot/rule-sql.ts` generates and evaluated on every
- * message. Parsing happens at start-up, so a rule outside the supported subset stops the backend before any
+ * The local IoT rules engine: the three topic rules the cloud deploys (telemetry into the lake, every other JSON
+ * message into quarantine, and payloads that are not JSON into quarantine too), built from the very SQL text
+ * `components/iot/rule-sql.ts` generates and evaluated on every message. Parsing happens at start-up, so a rule outside the supported subset stops the backend before any
  * message is accepted.
  */
 import {
+  buildNotJsonRuleSql,
   buildQuarantineRuleSql,
   buildTelemetryRuleSql,
   QUARANTINE_FIELDS,
@@ -34,9 +35,10 @@ export type RuleOutcome =
 export interface TopicRuleTexts {
   readonly telemetry: string;
   readonly quarantine: string;
+  readonly notJson: string;
 }
 
-/** A rule set whose two rules did not split a message between them: a bug in the generated SQL. */
+/** A rule set whose rules did not split a message between them: a bug in the generated SQL. */
 export class RuleRoutingError extends Error {
   constructor(message: string) {
     super(message);
@@ -48,6 +50,7 @@ export class TopicRules {
   readonly sql: TopicRuleTexts;
   private readonly telemetry: CompiledRule;
   private readonly quarantine: CompiledRule;
+  private readonly notJson: CompiledRule;
 
   /**
    * @param deployment `<app>-<stack>`: the rules read `dt/<deployment>/+/+/telemetry`
@@ -58,15 +61,21 @@ export class TopicRules {
     texts: TopicRuleTexts = {
       telemetry: buildTelemetryRuleSql({ deployment }),
       quarantine: buildQuarantineRuleSql({ deployment }),
+      notJson: buildNotJsonRuleSql({ deployment }),
     },
   ) {
     this.sql = texts;
     this.telemetry = compileNamed("telemetry", texts.telemetry);
     this.quarantine = compileNamed("quarantine", texts.quarantine);
-    if (this.telemetry.from !== this.quarantine.from) {
-      throw new Error(
-        `the telemetry rule reads '${this.telemetry.from}' but the quarantine rule reads '${this.quarantine.from}': every message must meet both`,
-      );
+    this.notJson = compileNamed("not-JSON", texts.notJson);
+    for (const [name, rule] of [
+      ["quarantine", this.quarantine],
+      ["not-JSON", this.notJson],
+    ] as const) {
+      if (rule.from !== this.telemetry.from)
+        throw new Error(
+          `the telemetry rule reads '${this.telemetry.from}' but the ${name} rule reads '${rule.from}': every message must meet all of them`,
+        );
     }
   }
 
@@ -76,26 +85,24 @@ export class TopicRules {
   }
 
   /**
-   * Runs both rules on one message. A message on the rules' topic goes to exactly one of them; if both or
-   * neither take it, the generated SQL is wrong and a {@link RuleRoutingError} says so (the caller
-   * quarantines the message with that reason rather than dropping it).
+   * Runs the rules on one message. A message on the rules' topic goes to exactly one of them; if more than one
+   * or none take it, the generated SQL is wrong and a {@link RuleRoutingError} says so (the caller quarantines
+   * the message with that reason rather than dropping it).
    */
   route(message: RuleMessage): RuleOutcome {
     const decoded = decodeMessage(message);
     const valid = this.telemetry.run(decoded);
     const rejected = this.quarantine.run(decoded);
-    if (valid && !rejected) return { kind: "telemetry", record: valid as unknown as TelemetryRecord };
-    if (rejected && !valid) return { kind: "quarantine", record: checkQuarantine(rejected) };
-    if (!valid && !rejected) {
-      // Outside the filter: not for these rules. Inside it: a message both rules refused.
+    const notJson = this.notJson.run(decoded);
+    const takers = (valid ? 1 : 0) + (rejected ? 1 : 0) + (notJson ? 1 : 0);
+    if (takers === 1 && valid) return { kind: "telemetry", record: valid as unknown as TelemetryRecord };
+    if (takers === 1) return { kind: "quarantine", record: checkQuarantine((rejected ?? notJson)!) };
+    if (takers === 0) {
+      // Outside the filter: not for these rules. Inside it: a message every rule refused.
       if (!topicMatchesFilter(this.topicFilter, message.topic)) return { kind: "ignored" };
-      throw new RuleRoutingError(
-        `neither the telemetry nor the quarantine rule took a message on ${message.topic}`,
-      );
+      throw new RuleRoutingError(`no topic rule took a message on ${message.topic}`);
     }
-    throw new RuleRoutingError(
-      `both the telemetry and the quarantine rule took a message on ${message.topic}`,
-    );
+    throw new RuleRoutingError(`${takers} topic rules took one message on ${message.topic}`);
   }
 }
 

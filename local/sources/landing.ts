@@ -6,8 +6,8 @@
  */
 import { LANDING_CSV_COLUMNS } from "../../components/sources/historical-schema";
 import type { LocalObjectStore } from "../lake/object-store";
-import type { HistoricalReading } from "./history";
-import { utcTimestampText } from "./history";
+import type { HistoricalReading } from "../../functions/history-seed/history";
+import { utcTimestampText } from "../../functions/history-seed/history";
 
 /** Writes the readings as one CSV file per UTC day; returns the keys written. */
 export function writeLandingCsv(

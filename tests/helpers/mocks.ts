@@ -3,10 +3,17 @@
  */
 import { parsePlatformConfig, PlatformConfig, RawStackConfig } from "../../components/config";
 import { readStackFile } from "../../components/stack-files";
-import { runUnderMocks, RecordedResource, ProgramRun, unwrapSecrets } from "../../components/synth/mocks";
+import {
+  recorded,
+  runUnderMocks,
+  RecordedResource,
+  ProgramRun,
+  Recorded,
+  unwrapSecrets,
+} from "../../components/testing";
 
-export { runUnderMocks, unwrapSecrets };
-export type { RecordedResource, ProgramRun };
+export { recorded, runUnderMocks, unwrapSecrets };
+export type { RecordedResource, ProgramRun, Recorded };
 
 /** A stack file's raw config with some values replaced (JSON-encoded like the engine does) or removed. */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): RawStackConfig {
@@ -37,32 +44,4 @@ export async function runPlatform(
     return config;
   });
   return Object.assign(run, recorded(run.resources));
-}
-
-export interface Recorded {
-  /** Custom resources of a type token, e.g. `aws:s3/bucket:Bucket`. */
-  ofType(type: string): RecordedResource[];
-  /** The one resource with this type and logical name; throws when missing. */
-  named(type: string, name: string): RecordedResource;
-  /** Resource counts by type. */
-  countByType(): Record<string, number>;
-}
-
-export function recorded(resources: RecordedResource[]): Recorded {
-  return {
-    ofType: (type) => resources.filter((r) => r.type === type),
-    named: (type, name) => {
-      const found = resources.find((r) => r.type === type && r.name === name);
-      if (!found) {
-        const names = resources.filter((r) => r.type === type).map((r) => r.name);
-        throw new Error(`no ${type} named ${name}; have: ${names.join(", ") || "none"}`);
-      }
-      return found;
-    },
-    countByType: () => {
-      const counts: Record<string, number> = {};
-      for (const r of resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-      return counts;
-    },
-  };
 }

@@ -1,7 +1,7 @@
 /**
  * Fixtures for policy tests: hand-built resources (as the mocks would record them) and a one-policy runner.
  */
-import type { RecordedResource } from "../../components/synth/mocks";
+import type { RecordedResource } from "../../components/testing/recorded";
 import { evaluatePolicies } from "../../policies/harness";
 import type { PlatformPolicy } from "../../policies/rules";
 

@@ -111,6 +111,14 @@ describe("local dashboard in Chromium", function () {
       executions.some(([machine, , status]) => machine === "sensors-dev-training" && status === "SUCCEEDED"),
     ).to.equal(true);
     expect(await page.textContent("#last-error")).to.equal("none");
+
+    // The button's POST carries this run's token from the page: the server starts the ETL (or says one runs).
+    await page.click("#run-etl");
+    await page.waitForFunction(`document.querySelector("#run-etl").textContent !== "Run ETL now"`);
+    expect(await page.textContent("#run-etl")).to.be.oneOf([
+      "ETL started",
+      "an ETL execution is already running",
+    ]);
     expect(errors).to.deep.equal([]);
   });
 });

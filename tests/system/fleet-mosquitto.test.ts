@@ -34,38 +34,13 @@ import type {
   Transport,
 } from "../../devices/transports/transport";
 import { Mosquitto, mosquittoAvailable } from "../unit/devices/helpers/mosquitto";
+import { policyAcl, startProvisioningService } from "../unit/devices/helpers/mosquitto-iot";
 import { TelemetryReceiver } from "../unit/devices/helpers/receiver";
 import { eventually, startSubscriber } from "../unit/devices/helpers/subscriber";
 
 const REPO = resolve(__dirname, "../..");
 const DEPLOYMENT = "sensors-ci";
 const TEMPLATE = "SensorFleetTemplate";
-
-/** The IoT policy's device rules in mosquitto's ACL syntax (`%u` = certificate CN = thing name). */
-function policyAcl(): string {
-  return [
-    `pattern write dt/${DEPLOYMENT}/+/%u/telemetry`,
-    `pattern write dt/${DEPLOYMENT}/+/%u/diagnostics`,
-    `pattern read cmd/${DEPLOYMENT}/+/%u/req`,
-    `pattern write cmd/${DEPLOYMENT}/+/%u/res`,
-    "",
-    "user fleet-subscriber",
-    "topic read dt/#",
-    "",
-    "user provisioning-claim",
-    `topic write ${CREATE_CERTIFICATE_TOPIC}`,
-    `topic read ${CREATE_CERTIFICATE_TOPIC}/+`,
-    `topic write ${registerThingTopic(TEMPLATE)}`,
-    `topic read ${registerThingTopic(TEMPLATE)}/+`,
-    "",
-    "user provisioning-service",
-    `topic read ${CREATE_CERTIFICATE_TOPIC}`,
-    `topic write ${CREATE_CERTIFICATE_TOPIC}/+`,
-    `topic read ${registerThingTopic(TEMPLATE)}`,
-    `topic write ${registerThingTopic(TEMPLATE)}/+`,
-    "",
-  ].join("\n");
-}
 
 describe("devices: fleet against mosquitto (mutual TLS, ACL, MQTT 5)", function () {
   this.timeout(120_000);
@@ -87,7 +62,7 @@ describe("devices: fleet against mosquitto (mutual TLS, ACL, MQTT 5)", function 
       ca,
       identities.map((d) => d.thingName),
     );
-    broker = await Mosquitto.start({ dir, tls: { ca, server }, acl: policyAcl() });
+    broker = await Mosquitto.start({ dir, tls: { ca, server }, acl: policyAcl(DEPLOYMENT, TEMPLATE) });
     fleetFile = {
       endpoint: "localhost",
       port: broker.port,
@@ -261,64 +236,8 @@ describe("devices: fleet against mosquitto (mutual TLS, ACL, MQTT 5)", function 
     }
   });
 
-  /**
-   * The AWS side of fleet provisioning, as a test double: answers CreateKeysAndCertificate and RegisterThing on
-   * the documented topics. mosquitto identifies clients by certificate CN, so the certificate it issues names
-   * the one thing under test (IoT Core identifies it by the attachment RegisterThing makes instead).
-   */
-  async function provisioningService(thingName: string): Promise<{ client: MqttClient; requests: string[] }> {
-    const requests: string[] = [];
-    const tokens = new Set<string>();
-    const service = issueDeviceCertificate(ca, "provisioning-service");
-    const client = await startSubscriber({
-      url: `mqtts://127.0.0.1:${broker.port}`,
-      receiver: new TelemetryReceiver(),
-      clientId: "provisioning-service",
-      topic: CREATE_CERTIFICATE_TOPIC,
-      caCertPem: ca.certificatePem,
-      credentials: service,
-    });
-    await client.subscribeAsync(registerThingTopic(TEMPLATE), { qos: 1 });
-    client.removeAllListeners("message");
-    client.on("message", (topic, payload) => {
-      if (topic === CREATE_CERTIFICATE_TOPIC) {
-        requests.push(topic);
-        const issued = issueDeviceCertificate(ca, thingName);
-        const token = `token-${tokens.size + 1}`;
-        tokens.add(token);
-        void client.publishAsync(
-          `${topic}/accepted`,
-          JSON.stringify({
-            certificateId: "c0ffee",
-            certificatePem: issued.certificatePem,
-            privateKey: issued.privateKeyPem,
-            certificateOwnershipToken: token,
-          }),
-          { qos: 1 },
-        );
-      } else {
-        const request = JSON.parse(payload.toString()) as {
-          certificateOwnershipToken: string;
-          parameters: Record<string, string>;
-        };
-        requests.push(
-          `${topic} ${Object.entries(request.parameters)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(" ")}`,
-        );
-        const ok = tokens.delete(request.certificateOwnershipToken);
-        void client.publishAsync(
-          `${topic}/${ok ? "accepted" : "rejected"}`,
-          JSON.stringify(
-            ok
-              ? { thingName: request.parameters.ThingName, deviceConfiguration: {} }
-              : { statusCode: 400, errorCode: "InvalidToken" },
-          ),
-          { qos: 1 },
-        );
-      }
-    });
-    return { client, requests };
+  function provisioningService(thingName: string) {
+    return startProvisioningService({ port: broker.port, ca, template: TEMPLATE, thingName });
   }
 
   function fleetConfig(

@@ -57,9 +57,17 @@ function render(s) {
   completeness.innerHTML = "";
   for (const row of s.completeness) {
     const tr = document.createElement("tr");
-    tr.className = "device";
+    // A (device_id, seq) received twice with different values: a reused counter or a shared identity.
+    tr.className = row.conflicting_duplicates > 0 ? "device conflict" : "device";
     const pct = Math.max(0, Math.min(100, row.completeness_pct));
-    for (const value of [row.device_id, row.room_id, row.day, row.readings, row.missing]) {
+    for (const value of [
+      row.device_id,
+      row.room_id,
+      row.day,
+      row.readings,
+      row.missing,
+      row.conflicting_duplicates,
+    ]) {
       const td = document.createElement("td");
       td.textContent = String(value);
       tr.appendChild(td);
@@ -117,7 +125,9 @@ function connect() {
 }
 
 document.getElementById("run-etl").addEventListener("click", async () => {
-  const response = await fetch("/api/etl", { method: "POST" });
+  // The server refuses state-changing requests without this run's token, which only this page carries.
+  const token = document.querySelector('meta[name="run-token"]').content;
+  const response = await fetch("/api/etl", { method: "POST", headers: { "x-run-token": token } });
   const body = await response.json();
   document.getElementById("run-etl").textContent = response.ok ? "ETL started" : body.error;
 });

@@ -128,7 +128,8 @@ describe("analytics queries in DuckDB", () => {
     ].join(", ");
     await connection.run(`CREATE TABLE anomalies (${anomalyColumns})`);
 
-    // Sensor a: seq 1..10 yesterday with 4 and 5 lost and 7 received twice; seq 11..12 today.
+    // Sensor a: seq 1..10 yesterday with 4 and 5 lost, 7 received twice and 9 twice with different values;
+    // seq 11..12 today.
     // Sensor b: one reading today after a counter reset from 50 to 0.
     const insert = async (
       table: string,
@@ -153,6 +154,8 @@ describe("analytics queries in DuckDB", () => {
     const base = Date.parse(`${today}T00:00:00Z`) - DAY / 2;
     for (const seq of [1, 2, 3, 6, 7, 7, 8, 9, 10])
       await insert("telemetry", "a", "lab", seq, base + seq * 60_000, 20 + seq / 10);
+    // seq 9 once more, with another temperature: a conflicting duplicate (seq 7's repeat is an exact one).
+    await insert("telemetry", "a", "lab", 9, base + 9 * 60_000, 35.5);
     await insert("telemetry", "a", "lab", 11, now - 120_000, 21.1);
     await insert("telemetry", "a", "lab", 12, now - 60_000, 21.2);
     await insert("telemetry", "b", "office", 50, now - 3 * 60_000, 18);
@@ -231,7 +234,7 @@ describe("analytics queries in DuckDB", () => {
     expect(objects[0]).to.include({ score: 3, kind: "score", anomaly_score: 0.5 });
   });
 
-  it("device_completeness counts gaps, lost readings, duplicates and ignores counter resets", async () => {
+  it("device_completeness counts gaps, lost readings, duplicates, flags conflicting ones and ignores counter resets", async () => {
     const { objects } = await rows("device_completeness");
     const key = (r: Record<string, unknown>) => `${String(r.device_id)}/${String(r.day)}`;
     const byKey = Object.fromEntries(objects.map((r) => [key(r), r]));
@@ -240,13 +243,15 @@ describe("analytics queries in DuckDB", () => {
     const lateReadings = [now - 120_000, now - 60_000].filter(
       (ts) => new Date(ts).toISOString().slice(0, 10) === yesterday,
     ).length;
-    expect(Number(a.readings)).to.equal(9 + lateReadings);
-    expect(Number(a.duplicates)).to.equal(1);
+    expect(Number(a.readings)).to.equal(10 + lateReadings);
+    expect(Number(a.duplicates)).to.equal(2);
+    expect(Number(a.conflicting_duplicates)).to.equal(2);
     expect(Number(a.gaps)).to.equal(1);
     expect(Number(a.missing)).to.equal(2);
     expect(a.completeness_pct).to.be.closeTo((100 * (8 + lateReadings)) / (10 + lateReadings), 1e-9);
     const b = byKey[`b/${new Date(now - 2 * 60_000).toISOString().slice(0, 10)}`]!;
     expect(Number(b.missing)).to.equal(0);
+    expect(Number(b.conflicting_duplicates)).to.equal(0);
     expect(b.completeness_pct).to.equal(100);
   });
 

@@ -66,7 +66,9 @@ describe("stack configuration", function () {
     it("Pulumi.yaml declares a type, description and default for every project key", function () {
       const declarations = readProjectDeclarations();
       for (const [key, decl] of Object.entries(declarations)) {
-        expect(decl.type, key).to.be.oneOf(["string", "integer", "boolean", "array"]);
+        // Maps have no Pulumi type (the CLI knows none for objects): their default is a map, config.ts checks them.
+        if (decl.type === undefined) expect(decl.default, key).to.be.an("object");
+        else expect(decl.type, key).to.be.oneOf(["string", "integer", "boolean", "array"]);
         expect(decl.description, key).to.be.a("string").and.have.length.above(10);
         expect(decl, key).to.have.property("default");
       }
@@ -74,12 +76,59 @@ describe("stack configuration", function () {
 
     it("every key the stack files set is declared in Pulumi.yaml", function () {
       const declared = new Set(Object.keys(readProjectDeclarations()).map((k) => `sensor-analytics:${k}`));
-      for (const stack of ["dev", "prod"]) {
+      for (const stack of ["dev", "prod", "loadtest"]) {
         for (const key of Object.keys(readStackFile(stack).values)) {
           if (key.startsWith("sensor-analytics:"))
             expect(declared.has(key), `${stack}: ${key}`).to.equal(true);
         }
       }
+    });
+  });
+
+  describe("the fleet runner (fleetRunner)", function () {
+    it("is off in the shipped dev and prod stacks and on in Pulumi.loadtest.yaml", function () {
+      expect(parsePlatformConfig(readStackFile("dev")).fleetRunner).to.equal(undefined);
+      expect(parsePlatformConfig(readStackFile("prod")).fleetRunner).to.equal(undefined);
+      const runner = parsePlatformConfig(readStackFile("loadtest")).fleetRunner!;
+      expect(runner).to.deep.include({
+        shards: 10,
+        devicesPerShard: 5000,
+        interval: "10s",
+        networking: "private",
+        connectRate: 500,
+      });
+      expect(runner.profile!.text).to.equal("0s:0,5m:50000,20m:50000,25m:0");
+    });
+
+    it("reports each bad field under its own key, and what it depends on", function () {
+      expect(
+        problems("loadtest", {
+          fleetRunner: {
+            devicesPerShard: 0,
+            interval: "10",
+            networking: "nat",
+            memory: 1000,
+            profile: "0s:0,1s:900",
+          },
+        }),
+      ).to.deep.equal([
+        "sensor-analytics:fleetRunner.shards is required to turn the fleet runner on (got nothing) in Pulumi.loadtest.yaml; fix: add shards: 2 (or remove fleetRunner)",
+        "sensor-analytics:fleetRunner.shards must be an integer from 1 to 100 (got nothing) in Pulumi.loadtest.yaml; fix: set it to a whole number in that range",
+        "sensor-analytics:fleetRunner.devicesPerShard must be an integer from 1 to 20000 (got 0) in Pulumi.loadtest.yaml; fix: set it to a whole number in that range",
+        'sensor-analytics:fleetRunner.interval must be a duration with a unit (ms, s, m, h, d) (got "10") in Pulumi.loadtest.yaml; fix: set it to e.g. 10s',
+        "sensor-analytics:fleetRunner.memory is not a Fargate size for cpu 1024 (2048-8192 MiB) (got 1000) in Pulumi.loadtest.yaml; fix: pick one of 2048, 3072, 4096, 5120, 6144, 7168, 8192",
+        'sensor-analytics:fleetRunner.networking must be one of private, public (got "nat") in Pulumi.loadtest.yaml; fix: set it to one of private, public',
+      ]);
+      expect(
+        problems("loadtest", { fleetRunner: { shards: 2, devicesPerShard: 100, profile: "0s:0,1s:900" } }),
+      ).to.deep.equal([
+        'sensor-analytics:fleetRunner.profile peaks at 900 devices but shards × devicesPerShard is 200 (got "0s:0,1s:900") in Pulumi.loadtest.yaml; fix: raise devicesPerShard to 450 or shards, or lower the profile',
+        "sensor-analytics:fleetRunner.profile climbs by 900 devices/s, faster than connectRate 500/s (IoT Core's default quota is 500 connects/s per account) (got \"0s:0,1s:900\") in Pulumi.loadtest.yaml; fix: lengthen the ramp, or raise connectRate once the account's quota is raised",
+      ]);
+      expect(problems("dev", { fleetRunner: { shards: 2, sharts: 3 } })).to.deep.equal([
+        "sensor-analytics:fleetRunner.sharts is not a fleet runner setting (got 3) in Pulumi.dev.yaml; fix: use one of shards, devicesPerShard, interval, duration, networking, vpcCidr, cpu, memory, architecture, connectRate, runRetentionDays, profile",
+        'sensor-analytics:fleetRunner needs fleetProvisioning: the runner\'s devices register by claim (the certificates of thousands of devices fit neither stack state nor Secrets Manager\'s 64 KB secrets) (got {"shards":2,"sharts":3}) in Pulumi.dev.yaml; fix: set sensor-analytics:fleetProvisioning to true in this stack',
+      ]);
     });
   });
 
@@ -222,6 +271,23 @@ describe("stack configuration", function () {
       ]);
     });
 
+    it("reads an empty value as not set, as the CLI hands the program Pulumi.yaml's empty defaults", function () {
+      const empty = {
+        databaseVpcId: "",
+        databaseRouteTableIds: [],
+        databaseSecurityGroupId: "",
+        databaseHost: "",
+        databaseSecretArn: "",
+      };
+      expect(problems("dev", empty)).to.deep.equal([]);
+      expect(problems("dev", { ...empty, databaseRouteTableIds: ["rtb-0123456789abcdef0"] })).to.have.length(
+        1,
+      );
+      expect(problems("prod", { databaseHost: "" })).to.deep.equal([
+        'sensor-analytics:databaseHost must be a host name or IP address (required when databaseMode is existing) (got "") in Pulumi.prod.yaml; fix: set it to the database\'s DNS name',
+      ]);
+    });
+
     it("refuses a database password in plain text and never echoes it", function () {
       const found = problems("prod", { databaseSecretArn: "", databasePassword: "hunter2" });
       expect(found).to.deep.equal([
@@ -336,7 +402,7 @@ describe("stack configuration", function () {
 
     it("names the stacks that exist when one is missing", function () {
       expect(() => readStackFile("nope")).to.throw(
-        /no stack file Pulumi.nope.yaml in .*; stacks found: dev, prod/,
+        /no stack file Pulumi.nope.yaml in .*; stacks found: dev, loadtest, prod/,
       );
     });
   });

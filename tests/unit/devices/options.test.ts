@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFleetFile, type FleetFile } from "../../../devices/fleet-file";
 import { ANOMALY_KINDS } from "../../../devices/model/anomalies";
-import { FLEET_OPTIONS, helpText, parseFleetOptions, UsageError } from "../../../devices/options";
+import { helpText } from "../../../devices/help";
+import { FLEET_OPTIONS, parseFleetOptions, UsageError } from "../../../devices/options";
 import { planFleet } from "../../../devices/plan";
 import { createCertificateAuthority, issueDeviceCertificate } from "../../../devices/pki";
 
@@ -118,9 +119,26 @@ describe("devices: CLI options", () => {
         '--rooms "of/fice" cannot be used in an MQTT topic: use 1-64 letters, digits, "_" or "-" (no "/", "+", "#")',
       ],
       [
-        ["--fleet", "f.json", "--rooms", "a"],
-        "--rooms cannot be combined with --fleet: the fleet file names the devices, rooms and deployment",
+        ["--fleet", "f.json", "--deployment", "a"],
+        "--deployment cannot be combined with --fleet: the fleet file names the devices, rooms and deployment",
       ],
+      [
+        ["--profile", "0s:0,5m"],
+        'load profile point 2 "5m" must be time:devices with a unit on the time, e.g. 5m:10000 (in "0s:0,5m:10000,20m:10000,25m:0" style)',
+      ],
+      [
+        ["--profile", "1m:10,5m:0"],
+        'a load profile starts at 0s (got "1m:10" first): add a point such as 0s:0 in front',
+      ],
+      [
+        ["--out", "s3://"],
+        '--out must be a directory or an s3://bucket/prefix location such as s3://my-bucket/fleet/ (got "s3://")',
+      ],
+      [
+        ["--run", "a/b"],
+        '--run must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit (got "a/b")',
+      ],
+      [["--at", "soon"], '--at must be an ISO 8601 time such as 2025-01-06T09:00:00Z (got "soon")'],
       [
         ["--shard", "3"],
         '--shard must be i/n with 1 <= i <= n, e.g. 2/4 for the second of four parts (got "3")',
@@ -152,11 +170,11 @@ describe("devices: run plan", () => {
       parseFleetOptions(["--devices", "5", "--deployment", "plant-test", "--rooms", "a,b"]),
     );
     expect(config.devices).to.deep.equal([
-      { thingName: "plant-test-a-001", roomId: "a" },
-      { thingName: "plant-test-a-002", roomId: "a" },
-      { thingName: "plant-test-a-003", roomId: "a" },
-      { thingName: "plant-test-b-001", roomId: "b" },
-      { thingName: "plant-test-b-002", roomId: "b" },
+      { thingName: "plant-test-a-001", roomId: "a", rank: 0 },
+      { thingName: "plant-test-a-002", roomId: "a", rank: 1 },
+      { thingName: "plant-test-a-003", roomId: "a", rank: 2 },
+      { thingName: "plant-test-b-001", roomId: "b", rank: 3 },
+      { thingName: "plant-test-b-002", roomId: "b", rank: 4 },
     ]);
     expect(config.transport.description).to.equal("mqtt.js mqtt://127.0.0.1:1883");
     expect(config.deployment).to.equal("plant-test");
@@ -227,6 +245,58 @@ describe("devices: run plan", () => {
         "mqtt://127.0.0.1:1883 is plain MQTT: the fleet file's certificates are not used",
         "anomalies are injected but --labels is not set: the ground truth will not be saved",
       ]);
+    });
+
+    it("refuses --rooms with a fleet file that lists its devices", () => {
+      expect(() => planFleet(parseFleetOptions(["--fleet", path, "--rooms", "lab"]))).to.throw(
+        UsageError,
+        "--rooms cannot be combined with a fleet file that lists its devices: the file names the devices and rooms",
+      );
+    });
+
+    it("reads the fleet file from an environment variable (a container's secret)", () => {
+      process.env.I16_TEST_FLEET = readFileSync(path, "utf8");
+      try {
+        const { config } = planFleet(parseFleetOptions(["--fleet", "env:I16_TEST_FLEET"]));
+        expect(config.devices.map((d) => d.thingName)).to.deep.equal([
+          "sensors-prod-lab-001",
+          "sensors-prod-lab-002",
+          "sensors-prod-hall-001",
+        ]);
+      } finally {
+        delete process.env.I16_TEST_FLEET;
+      }
+      expect(() => planFleet(parseFleetOptions(["--fleet", "env:I16_UNSET_FLEET"]))).to.throw(
+        UsageError,
+        /^--fleet env:I16_UNSET_FLEET is not a valid fleet file:\n {2}- the environment variable I16_UNSET_FLEET is not set/,
+      );
+    });
+
+    it("names the devices itself from a claim-only fleet file (no device list, a provisioning claim)", () => {
+      const ca = createCertificateAuthority();
+      const claim = issueDeviceCertificate(ca, "claim");
+      const claimOnly = join(dir, "claim.json");
+      writeFleetFile(claimOnly, {
+        endpoint: "abc-ats.iot.eu-west-1.amazonaws.com",
+        caCertPem: ca.certificatePem,
+        deployment: "sensors-loadtest",
+        devices: [],
+        provisioning: {
+          templateName: "sensors-loadtest-fleet",
+          claimCertificatePem: claim.certificatePem,
+          claimPrivateKeyPem: claim.privateKeyPem,
+          clientIdPrefix: "sensors-loadtest--claim-",
+        },
+      });
+      const { config } = planFleet(
+        parseFleetOptions(["--fleet", claimOnly, "--devices", "3", "--rooms", "hall", "--shard", "1/1"]),
+      );
+      expect(config.devices.map((d) => [d.thingName, d.credentials])).to.deep.equal([
+        ["sensors-loadtest-hall-001", undefined],
+        ["sensors-loadtest-hall-002", undefined],
+        ["sensors-loadtest-hall-003", undefined],
+      ]);
+      expect(config.provisioning?.templateName).to.equal("sensors-loadtest-fleet");
     });
 
     it("reports an invalid fleet file as a usage error naming the file", () => {

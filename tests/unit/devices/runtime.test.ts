@@ -7,7 +7,7 @@ import { RateLimiter } from "../../../devices/runtime/rate-limiter";
 import { SampleScheduler, type ScheduledTask } from "../../../devices/runtime/scheduler";
 import { inShard, parseShard, WHOLE_FLEET } from "../../../devices/shard";
 import { fleetDevices } from "../../../components/telemetry/fleet";
-import { formatDuration, parseDurationMs } from "../../../devices/units";
+import { formatDuration, parseDurationMs } from "../../../components/telemetry/durations";
 import { NO_ANOMALIES } from "../../../devices/model/anomalies";
 import { SimulatedSensor } from "../../../devices/model/simulated-sensor";
 import { DeviceRunner } from "../../../devices/runtime/device";

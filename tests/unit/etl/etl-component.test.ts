@@ -28,11 +28,15 @@ const T = {
 const statementsOf = (run: EtlRun, name: string) =>
   parsePolicyDocument(run.named(T.rolePolicy, name).inputs.policy)!;
 
+/** The ETL's planning function (the demo database's seed function is the other one in dev). */
+const planner = (run: EtlRun) => run.named(T.fn, `${run.value.config.deployment}-etl-orchestration-planner`);
+
 describe("ETL component (dev)", function () {
   let dev: EtlRun;
   let keyArn: unknown;
   before(async function () {
-    dev = await runEtl("dev");
+    // Pulumi.dev.yaml subscribes nobody (an address of the user's own is set with pulumi config set).
+    dev = await runEtl("dev", { alertEmail: "iot-dev-alerts@acme-sensors.io" });
     keyArn = dev.ofType("aws:kms/key:Key")[0]!.state.arn;
   });
 
@@ -140,7 +144,7 @@ describe("ETL component (dev)", function () {
     const name = (type: string, logical: string) => dev.named(type, logical).state.name as string;
     const expected = buildEtlStateMachine(
       {
-        plannerFunctionArn: dev.ofType(T.fn)[0]!.state.arn as string,
+        plannerFunctionArn: planner(dev).state.arn as string,
         s3ImportJobName: name(T.job, "sensors-dev-etl-jobs-s3-import"),
         jdbcImportJobName: name(T.job, "sensors-dev-etl-jobs-jdbc-import"),
         curateJobName: name(T.job, "sensors-dev-etl-jobs-curate"),
@@ -197,14 +201,14 @@ describe("ETL component (dev)", function () {
     expect(subscription.inputs).to.include({
       topic: topic.state.arn,
       protocol: "email",
-      endpoint: "iot-dev-alerts@example.com",
+      endpoint: "iot-dev-alerts@acme-sensors.io",
     });
   });
 
   it("reports a failed asynchronous planner invocation on the failure topic instead of dropping it", function () {
     const config = dev.ofType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")[0]!;
     expect(config.inputs).to.deep.include({
-      functionName: dev.ofType(T.fn)[0]!.state.name,
+      functionName: planner(dev).state.name,
       maximumRetryAttempts: 0,
       destinationConfig: { onFailure: { destination: dev.ofType(T.topic)[0]!.state.arn } },
     });
@@ -217,7 +221,7 @@ describe("ETL component (dev)", function () {
   it("scopes the state machine role to the planner, the jobs, the crawlers and the topic it drives", function () {
     const statements = statementsOf(dev, "sensors-dev-etl-orchestration-state-machine");
     const sid = (s: string) => statements.find((x) => x.sid === s)!;
-    const fnArn = dev.ofType(T.fn)[0]!.state.arn;
+    const fnArn = planner(dev).state.arn;
     expect(sid("InvokePlanner").resources).to.deep.equal([fnArn, `${fnArn as string}:*`]);
     expect(sid("RunGlueJobs").resources.sort()).to.deep.equal(
       dev
@@ -236,7 +240,7 @@ describe("ETL component (dev)", function () {
   });
 
   it("runs the planner on Node 24 with its settings in the environment and rights to read only the import history and landing listing", function () {
-    const fn = dev.ofType(T.fn)[0]!;
+    const fn = planner(dev);
     const raw = dev.named("aws:s3/bucket:Bucket", "sensors-dev-lake-raw").state.bucket;
     expect(fn.inputs).to.deep.include({
       runtime: "nodejs24.x",
@@ -313,16 +317,15 @@ describe("ETL component (prod and overrides)", function () {
         .resources,
     ).to.deep.equal([training]);
     expect(
-      (run.ofType(T.fn)[0]!.inputs.environment as { variables: Record<string, string> }).variables
-        .TRAINING_ENABLED,
+      (planner(run).inputs.environment as { variables: Record<string, string> }).variables.TRAINING_ENABLED,
     ).to.equal("true");
     expect(run.documents.find((d) => d.name === "etl-sql-training")?.content).to.contain(
       "SELECT room_id, deviation_c_lag3, step_c_lag3, deviation_c_lag2, step_c_lag2, deviation_c_lag1, step_c_lag1, deviation_c, step_c",
     );
   });
 
-  it("subscribes nobody when no alert address is configured", async function () {
-    const run = await runEtl("dev", { alertEmail: "" });
+  it("subscribes nobody when no alert address is configured (Pulumi.dev.yaml as shipped)", async function () {
+    const run = await runEtl("dev");
     expect(run.ofType(T.subscription)).to.have.length(0);
     expect(run.ofType(T.topic)).to.have.length(1);
   });

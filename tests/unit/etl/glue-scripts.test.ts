@@ -11,6 +11,7 @@ import {
   glueScriptKey,
 } from "../../../components/etl/job-spec";
 import { ETL_JOBS, EtlJobKey } from "../../../components/etl/transforms";
+import { missingSourceTable } from "../../../components/sources/historical-schema";
 
 const GLUE_DIR = path.resolve(__dirname, "../../../functions/glue");
 const LOCATIONS: GlueJobLocations = {
@@ -96,6 +97,40 @@ print(json.dumps(missing_required(spec["sources"][0]["columns"], ["Device_ID", "
       JSON.stringify(glueJobSpec("s3Import", LOCATIONS)),
     );
     expect(JSON.parse(out)).to.deep.equal(["reading_time", "temperature_c"]);
+  });
+
+  it("report a JDBC read of a table that does not exist as the spec's configuration error, per engine", () => {
+    const errors = {
+      postgres:
+        'An error occurred while calling o88.getDynamicFrame.\n: org.postgresql.util.PSQLException: ERROR: relation "public.readings" does not exist\n  Position: 15',
+      mysql: "java.sql.SQLSyntaxErrorException: Table 'telemetry.readings' doesn't exist",
+      sqlserver: "com.microsoft.sqlserver.jdbc.SQLServerException: Invalid object name 'dbo.readings'.",
+    } as const;
+    const cases = (Object.keys(errors) as (keyof typeof errors)[]).flatMap((engine) => {
+      const [source] = glueJobSpec("jdbcImport", {
+        ...LOCATIONS,
+        jdbc: { connectionName: "c", engine },
+      }).sources;
+      return [
+        { source, text: errors[engine] },
+        { source, text: "Communications link failure: connection timed out" },
+      ];
+    });
+    const out = python(
+      `
+import json, sys
+from etl_spec import missing_table_message
+print(json.dumps([missing_table_message(c["source"], c["text"]) for c in json.load(sys.stdin)]))
+`,
+      JSON.stringify(cases),
+    );
+    const messages = JSON.parse(out) as (string | null)[];
+    expect(messages.filter((_, i) => i % 2 === 1)).to.deep.equal([null, null, null]);
+    expect(messages[0]).to.equal(missingSourceTable("postgres", "c").message);
+    expect(messages[2]).to.match(
+      /^HistoricalSourceMissing: the historical mysql database .* has no table readings\./,
+    );
+    expect(messages[4]).to.match(/has no table dbo\.readings\./);
   });
 });
 

@@ -6,6 +6,7 @@ import { parsePlatformConfig, PlatformConfig } from "../../../components/config"
 import { buildModelSettings } from "../../../components/ml/model-settings";
 import { recorded, Recorded, runUnderMocks, ProgramRun, stackConfig } from "../../helpers/mocks";
 import type { Etl, EtlArgs } from "../../../components/etl/etl";
+import { demoHistoryRequest } from "../../../components/sources/demo-history";
 
 export type EtlRun = ProgramRun<{ config: PlatformConfig; etl: Etl }> & Recorded;
 
@@ -44,6 +45,7 @@ export async function runEtl(
       historicalPrefix: config.lake.historicalPrefix,
       glue: config.glue,
       database: config.database,
+      demoHistory: demoHistoryRequest(config),
       etl: config.etl,
       features: buildModelSettings(config.anomaly).features,
       alertEmail: config.alertEmail,

@@ -2,7 +2,13 @@ import { expect } from "chai";
 import { mockClient } from "aws-sdk-client-mock";
 import { GetJobRunsCommand, GlueClient, JobRun } from "@aws-sdk/client-glue";
 import { ListObjectsV2Command, S3Client, _Object } from "@aws-sdk/client-s3";
-import { parseExecutionInput, planEtlRun, PlannerSettings } from "../../../functions/etl-planner/planner";
+import {
+  HistoricalSourceMissingError,
+  parseExecutionInput,
+  planEtlRun,
+  PlannerSettings,
+} from "../../../functions/etl-planner/planner";
+import { missingSourceTable } from "../../../components/sources/historical-schema";
 import { bundleLambda } from "../../../components/iot/lambda-bundle";
 import {
   createPlannerHandler,
@@ -167,6 +173,48 @@ describe("ETL planner", () => {
       startTraining: true,
     });
     expect(plan.startTraining).to.equal(false);
+  });
+
+  describe("a JDBC import that found no source table", () => {
+    const message = missingSourceTable("postgres", "sensors-dev-historical-jdbc").message;
+    const missing = (startedHoursAgo: number): JobRun => ({
+      ...run("FAILED", startedHoursAgo),
+      ErrorMessage: `RuntimeError: ${message}`,
+    });
+    const planError = (input: object = {}) =>
+      planEtlRun(SETTINGS, clients, input).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+
+    it("fails the plan with a HistoricalSourceMissing configuration error until the refresh interval has passed", async () => {
+      history([], [missing(2), run("SUCCEEDED", 50)]);
+      landing([]);
+      const err = await planError();
+      expect(err).to.be.instanceOf(HistoricalSourceMissingError);
+      expect(err!.name).to.equal("HistoricalSourceMissing");
+      expect(err!.message).to.equal(
+        `${message.slice("HistoricalSourceMissing: ".length)} (JDBC import run jr_FAILED_2 of 2025-03-10T10:15:00.000Z found no such table; the ETL tries the import again from 2025-03-11T10:15:00.000Z, or now when started with {"forceJdbcImport": true})`,
+      );
+    });
+
+    it("tries again after the refresh interval, when forced, and never on other failures", async () => {
+      landing([]);
+      history([], [missing(30)]);
+      expect((await planEtlRun(SETTINGS, clients, {})).reasons.jdbcImport).to.equal("never imported");
+      history([], [missing(2)]);
+      expect((await planEtlRun(SETTINGS, clients, { forceJdbcImport: true })).runJdbcImport).to.equal(true);
+      expect((await planEtlRun(SETTINGS, clients, { skipJdbcImport: true })).runJdbcImport).to.equal(false);
+      history(
+        [],
+        [{ ...run("FAILED", 2), ErrorMessage: "An error occurred while calling o91.getDynamicFrame" }],
+      );
+      expect((await planEtlRun(SETTINGS, clients, {})).reasons.jdbcImport).to.equal("never imported");
+      history([], [run("SUCCEEDED", 1), missing(2)]);
+      expect((await planEtlRun(SETTINGS, clients, {})).reasons.jdbcImport).to.equal(
+        "last import within refresh interval",
+      );
+    });
   });
 
   it("rejects input it does not understand, naming the field", () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { runPipeline, PipelineRun } from "../iot/pipeline-program";
-import { MOCK_ACCOUNT_ID } from "../../../components/synth/mocks";
+import { MOCK_ACCOUNT_ID } from "../../../components/testing";
 import { TELEMETRY_PARTITION_JQ } from "../../../components/ingest/firehose-settings";
 import { telemetryTableDefinition } from "../../../components/ingest/telemetry-table";
 import { LakeDeliveryStream } from "../../../components/ingest/delivery-stream";

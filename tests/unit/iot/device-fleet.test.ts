@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { runPipeline, PipelineRun } from "./pipeline-program";
 import { unwrapSecrets } from "../../helpers/mocks";
-import { isSecretValue, MOCK_ACCOUNT_ID } from "../../../components/synth/mocks";
+import { isSecretValue, MOCK_ACCOUNT_ID } from "../../../components/testing";
 import { buildClaimPolicyDocument, buildDevicePolicyDocument } from "../../../components/iot/policy-document";
 import { buildProvisioningTemplateBody } from "../../../components/iot/provisioning";
 import { DeviceFleet } from "../../../components/iot/device-fleet";

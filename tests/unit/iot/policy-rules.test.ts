@@ -15,7 +15,7 @@ import {
   firehosePolicies,
 } from "../../../policies/rules/firehose";
 import { buildDevicePolicyDocument } from "../../../components/iot/policy-document";
-import type { RecordedResource } from "../../../components/synth/mocks";
+import type { RecordedResource } from "../../../components/testing";
 import { runPipeline } from "./pipeline-program";
 
 const device = buildDevicePolicyDocument({

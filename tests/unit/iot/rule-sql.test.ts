@@ -1,5 +1,8 @@
 import { expect } from "chai";
 import {
+  buildNotJsonRuleSql,
+  NOT_JSON_CONDITION,
+  NOT_JSON_REASON,
   buildQuarantineRuleSql,
   buildTelemetryRuleSql,
   QUARANTINE_FIELDS,
@@ -20,6 +23,8 @@ const telemetrySql = buildTelemetryRuleSql({ deployment: DEPLOYMENT });
 const quarantineSql = buildQuarantineRuleSql({ deployment: DEPLOYMENT });
 const telemetryRule = parseRule(telemetrySql);
 const quarantineRule = parseRule(quarantineSql);
+const notJsonSql = buildNotJsonRuleSql({ deployment: DEPLOYMENT });
+const notJsonRule = parseRule(notJsonSql);
 
 const VALID = {
   device_id: THING,
@@ -66,9 +71,14 @@ describe("topic rule SQL", function () {
       expect(quarantineRule.select.map((s) => s.name)).to.deep.equal([...QUARANTINE_FIELDS]);
     });
 
-    it("takes exactly the messages whose reason is not 'valid', from the same topics", function () {
+    it("takes the JSON messages whose reason is not 'valid', from the same topics, leaving the rest to the not-JSON rule", function () {
       expect(quarantineRule.from).to.equal(telemetryRule.from);
-      expect(quarantineSql.endsWith(`WHERE (${quarantineReasonExpression()}) <> 'valid'`)).to.equal(true);
+      expect(notJsonRule.from).to.equal(telemetryRule.from);
+      expect(
+        quarantineSql.endsWith(
+          `WHERE (${quarantineReasonExpression()}) <> 'valid' AND NOT ${NOT_JSON_CONDITION}`,
+        ),
+      ).to.equal(true);
     });
   });
 
@@ -155,12 +165,28 @@ describe("topic rule SQL", function () {
       );
     });
 
-    it("keeps the original payload byte for byte in the quarantine record, even when it is not JSON", function () {
+    it("leaves a payload that is not JSON to the not-JSON rule, which keeps it byte for byte with its reason", function () {
       const raw = "temp=21.5;seq=4";
-      const out = runRule(quarantineRule, message(raw))!;
-      expect(out.reason).to.equal("ts: missing");
-      expect(Buffer.from(out.payload_base64 as string, "base64").toString("utf8")).to.equal(raw);
-      expect(out.received_at).to.equal(RECEIVED_AT);
+      expect(runRule(quarantineRule, message(raw))).to.equal(undefined);
+      expect(runRule(telemetryRule, message(raw))).to.equal(undefined);
+      const out = runRule(notJsonRule, message(raw))!;
+      expect(out).to.deep.equal({
+        topic: TOPIC,
+        room_id: "lab",
+        device_id: THING,
+        received_at: RECEIVED_AT,
+        reason: NOT_JSON_REASON,
+        payload_base64: Buffer.from(raw).toString("base64"),
+      });
+      // A JSON document, even one that is not an object, is the JSON rules' (ts: missing), not the not-JSON rule's.
+      expect(runRule(notJsonRule, message([1, 2]))).to.equal(undefined);
+      expect(runRule(quarantineRule, message([1, 2]))!.reason).to.equal("ts: missing");
+    });
+
+    it("writes the not-JSON rule with functions only: IoT Core evaluates it on any payload", function () {
+      expect(notJsonSql).to.equal(
+        `SELECT topic() AS topic, topic(3) AS room_id, topic(4) AS device_id, timestamp() AS received_at, concat('${NOT_JSON_REASON}') AS reason, encode(*, 'base64') AS payload_base64 FROM 'dt/sensors-dev/+/+/telemetry' WHERE ${NOT_JSON_CONDITION}`,
+      );
     });
 
     it("ignores topics of other deployments and other message kinds", function () {

@@ -1,7 +1,11 @@
 import { expect } from "chai";
 import { runPipeline, PipelineRun } from "./pipeline-program";
-import { buildQuarantineRuleSql, buildTelemetryRuleSql } from "../../../components/iot/rule-sql";
-import { MOCK_ACCOUNT_ID, RecordedResource } from "../../../components/synth/mocks";
+import {
+  buildNotJsonRuleSql,
+  buildQuarantineRuleSql,
+  buildTelemetryRuleSql,
+} from "../../../components/iot/rule-sql";
+import { MOCK_ACCOUNT_ID, RecordedResource } from "../../../components/testing";
 
 const RULE = "aws:iot/topicRule:TopicRule";
 const ROLE = "aws:iam/role:Role";
@@ -41,16 +45,18 @@ describe("TelemetryRules", function () {
   const streamArn = (label: string) =>
     dev.named(STREAM, `sensors-dev-telemetry-firehose-${label}-stream`).state;
 
-  for (const [purpose, sqlOf] of [
-    ["telemetry", buildTelemetryRuleSql],
-    ["quarantine", buildQuarantineRuleSql],
+  for (const [purpose, sqlOf, stream] of [
+    ["telemetry", buildTelemetryRuleSql, "telemetry"],
+    ["quarantine", buildQuarantineRuleSql, "quarantine"],
+    ["not-json", buildNotJsonRuleSql, "quarantine"],
   ] as const) {
+    const ruleName = `sensors_dev_${purpose.replace("-", "_")}`;
     describe(`${purpose} rule`, function () {
       it("runs the generated SQL (version 2016-03-23) and is registered as a document", function () {
         const rule = dev.named(RULE, `${RULES}-${purpose}`);
         const sql = sqlOf({ deployment: "sensors-dev" });
         expect(rule.inputs).to.deep.include({
-          name: `sensors_dev_${purpose}`,
+          name: ruleName,
           enabled: true,
           sql,
           sqlVersion: "2016-03-23",
@@ -67,7 +73,7 @@ describe("TelemetryRules", function () {
         const role = dev.named(ROLE, `${RULES}-${purpose}-role`);
         expect(rule.inputs.firehoses).to.deep.equal([
           {
-            deliveryStreamName: streamArn(purpose).name,
+            deliveryStreamName: streamArn(stream).name,
             roleArn: role.state.arn,
             batchMode: true,
             separator: "\n",
@@ -83,7 +89,7 @@ describe("TelemetryRules", function () {
         expect(rule.inputs.errorAction).to.deep.equal({
           s3: {
             bucketName: raw.bucket,
-            key: `errors/iot-rule/sensors_dev_${purpose}/dt=\${parse_time("yyyy-MM-dd", timestamp(), "UTC")}/\${newuuid()}.json`,
+            key: `errors/iot-rule/${ruleName}/dt=\${parse_time("yyyy-MM-dd", timestamp(), "UTC")}/\${newuuid()}.json`,
             roleArn: dev.named(ROLE, `${RULES}-${purpose}-role`).state.arn,
           },
         });
@@ -98,13 +104,13 @@ describe("TelemetryRules", function () {
             Sid: "PutRecordsIntoDeliveryStream",
             Effect: "Allow",
             Action: ["firehose:PutRecord", "firehose:PutRecordBatch"],
-            Resource: streamArn(purpose).arn,
+            Resource: streamArn(stream).arn,
           },
           {
             Sid: "WriteFailedMessages",
             Effect: "Allow",
             Action: "s3:PutObject",
-            Resource: `${raw.arn as string}/errors/iot-rule/sensors_dev_${purpose}/*`,
+            Resource: `${raw.arn as string}/errors/iot-rule/${ruleName}/*`,
           },
           {
             Sid: "EncryptFailedMessages",
@@ -127,7 +133,7 @@ describe("TelemetryRules", function () {
             Condition: {
               StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT_ID },
               ArnLike: {
-                "aws:SourceArn": `arn:aws:iot:eu-west-1:${MOCK_ACCOUNT_ID}:rule/sensors_dev_${purpose}`,
+                "aws:SourceArn": `arn:aws:iot:eu-west-1:${MOCK_ACCOUNT_ID}:rule/${ruleName}`,
               },
             },
           },
@@ -136,7 +142,7 @@ describe("TelemetryRules", function () {
     });
   }
 
-  it("the two rules' roles are distinct: the telemetry role cannot write to the quarantine stream", function () {
+  it("the rules' roles are distinct: the telemetry role cannot write to the quarantine stream", function () {
     const telemetryResources = inlinePolicy(dev.named(ROLE, `${RULES}-telemetry-role`)).flatMap(
       (s) => s.Resource,
     );
@@ -156,6 +162,6 @@ describe("TelemetryRules", function () {
 
   it("leaves the account's IoT logging alone with iotLogLevel: false", function () {
     expect(noLogging.filter((r) => r.type === "aws:iot/loggingOptions:LoggingOptions")).to.have.length(0);
-    expect(noLogging.filter((r) => r.type === RULE)).to.have.length(2);
+    expect(noLogging.filter((r) => r.type === RULE)).to.have.length(3);
   });
 });

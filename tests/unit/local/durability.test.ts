@@ -3,81 +3,18 @@
 // in the lake exactly once. The same run checks that malformed payloads land in quarantine with their reason
 // and that the broker enforces the IoT policy (a device connects only as itself, publishes only to its topics).
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
-import mqtt, { type MqttClient } from "mqtt";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { readFleetFile } from "../../../devices/fleet-file";
 import { dataTopic } from "../../../components/telemetry/topics";
 import type { RunSummary } from "../../../local/summary";
 import { freshDataDir } from "./helpers";
+import { connectDevice as connect, reading as labReading, startBackend } from "../../helpers/local-backend";
 
-const ROOT = path.resolve(__dirname, "../../..");
 const LAB = "sensors-dev-lab-001";
 const OFFICE = "sensors-dev-office-001";
-
-function startBackend(args: string[]): {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  port: Promise<number>;
-  exit: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "local", "main.ts"), ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  const port = new Promise<number>((resolve, reject) => {
-    child.stderr!.on("data", (d: Buffer) => {
-      err += d.toString();
-      const match = /broker: mqtts:\/\/127\.0\.0\.1:(\d+)/.exec(err);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once("exit", () => reject(new Error(`the backend exited before its broker started:\n${err}`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, port, exit };
-}
-
-function connect(
-  port: number,
-  clientId: string,
-  certificateOf: string,
-  fleetFile: string,
-): Promise<MqttClient> {
-  const fleet = readFleetFile(fleetFile);
-  const device = fleet.devices.find((d) => d.thingName === certificateOf)!;
-  const client = mqtt.connect(`mqtts://127.0.0.1:${port}`, {
-    clientId,
-    protocolVersion: 4,
-    ca: fleet.caCertPem,
-    cert: device.certificatePem,
-    key: device.privateKeyPem,
-    reconnectPeriod: 0,
-    connectTimeout: 5_000,
-  });
-  return new Promise((resolve, reject) => {
-    client.once("connect", () => resolve(client));
-    client.once("error", (e) => {
-      client.end(true);
-      reject(e);
-    });
-  });
-}
-
-const reading = (seq: number) =>
-  JSON.stringify({
-    device_id: LAB,
-    room_id: "lab",
-    ts: Date.now() + seq,
-    seq,
-    temperature_c: 20 + (seq % 7) / 10,
-  });
+const reading = (seq: number) => labReading(LAB, "lab", seq);
 
 describe("local backend durability", function () {
   this.timeout(120_000);

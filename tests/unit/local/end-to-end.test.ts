@@ -11,6 +11,7 @@ import { ETL_STATES } from "../../../components/etl/asl/etl-machine";
 import { LocalBackend } from "../../../local/backend";
 import type { RunSummary } from "../../../local/summary";
 import { freshDataDir } from "./helpers";
+import { localOptions } from "../../helpers/local-backend";
 
 /** History the backend seeds at the fleet's 10 s interval: 1 day in the database, 1 day of CSV overlapping it by half. */
 const HISTORY_PER_DEVICE = { database: 8640, csv: 8640, distinct: 12960 };
@@ -25,26 +26,15 @@ describe("local backend end to end", function () {
   before(async function () {
     dataDir = await freshDataDir("local-e2e-");
     backend = await LocalBackend.start(
-      {
-        help: false,
-        devices: 4,
+      localOptions(dataDir, {
         durationMs: 4_000,
-        speed: 600,
-        port: 0,
-        mqttPort: 0,
-        dataDir,
-        stack: "dev",
-        intervalMs: 10_000,
         // Every fault the simulator injects but drift (the slowest to show: its share of the README's bench).
         anomalies: parseAnomalySpec("2%,spike,level_shift,noise_burst,stuck,dropout"),
         // This seed injects every one of those kinds within the run (7 faults over the 4 sensors).
         seed: "5",
         // No pinned start: the run simulates whatever hour it is. The model's features describe a fault, not
         // the weather, so detection must hold at any hour (npm run bench:detection measures all 24).
-        fleet: true,
-        dashboard: false,
-        json: true,
-      },
+      }),
       (line) => logs.push(line),
     );
     await backend.untilDone();

@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { DurableLog, LogCorruptionError, type LogEntry } from "../../../local/lake/durable-log";
+import { DurableLog, type LogEntry } from "../../../local/lake/durable-log";
+import { encodeFrame } from "../../../local/lake/log-frames";
 import { FirehoseWriter, readLakeCheckpoint } from "../../../local/lake/firehose-writer";
 import { LocalObjectStore } from "../../../local/lake/object-store";
 import type { TelemetryRecord } from "../../../components/telemetry/schema";
@@ -51,18 +52,21 @@ describe("local lake", function () {
         dir,
         fs.readdirSync(dir).find((f) => f.endsWith(".log"))!,
       );
-      fs.appendFileSync(segment, Buffer.from([0x40, 0, 0, 0, 1, 2, 3, 4, 0x7b]));
-      const { log: reopened, replay } = DurableLog.open(dir, 0);
+      const torn = encodeFrame({ lsn: 2, topic: TOPIC, payload: Buffer.from("torn"), receivedAt: 2 });
+      fs.appendFileSync(segment, torn.subarray(0, torn.length - 3));
+      const { log: reopened, replay, report } = DurableLog.open(dir, 0);
       expect(replay.map((e) => e.payload.toString())).to.deep.equal(["kept"]);
+      expect(report.problems).to.deep.equal([]);
+      expect(report.tornTailBytes).to.equal(torn.length - 3);
       expect(reopened.nextSequence).to.equal(2);
       await reopened.close();
     });
 
-    it("stops start-up on a damaged frame inside an older segment", async function () {
+    it("recovers the entries after a damaged frame inside an older segment and reports the one it lost", async function () {
       const { log } = DurableLog.open(dir, 0);
-      await append(log, "one");
+      for (const p of ["one", "two", "three"]) await append(log, p);
       log.requestRotation();
-      await append(log, "two");
+      await append(log, "four");
       await log.close();
       const [first] = fs
         .readdirSync(dir)
@@ -70,9 +74,36 @@ describe("local lake", function () {
         .sort();
       const file = path.join(dir, first!);
       const bytes = fs.readFileSync(file);
-      bytes[bytes.length - 2] ^= 0xff;
+      const secondFrame = bytes.indexOf(Buffer.from("two")) - 10;
+      bytes[secondFrame] ^= 0xff;
       fs.writeFileSync(file, bytes);
-      expect(() => DurableLog.open(dir, 0)).to.throw(LogCorruptionError, /checksum does not match/);
+      const { log: reopened, replay, report } = DurableLog.open(dir, 0);
+      expect(replay.map((e) => e.payload.toString())).to.deep.equal(["one", "three", "four"]);
+      expect(report.lost).to.deep.equal({ entries: 1, exact: true });
+      expect(report.problems).to.have.length(1);
+      expect(report.problems[0]).to.contain(file).and.to.contain("LSN 2 ").and.to.contain("damaged");
+      expect(fs.existsSync(report.damaged[0]!.quarantinedAs)).to.equal(true);
+      expect(reopened.nextSequence).to.equal(5);
+      await reopened.close();
+    });
+
+    it("keeps appending to the current segment when a new one cannot be created, and rotates later", async function () {
+      const { log } = DurableLog.open(dir, 0);
+      await append(log, "a");
+      // The next segment's file cannot be created (as when the process is out of descriptors).
+      const blocker = path.join(dir, `${String(2).padStart(16, "0")}.log`);
+      fs.mkdirSync(blocker);
+      log.requestRotation();
+      await append(log, "b");
+      expect(log.stats.rotationsDeferred).to.equal(1);
+      expect(log.segmentCount()).to.equal(1);
+      fs.rmdirSync(blocker);
+      await append(log, "c");
+      expect(log.segmentCount()).to.equal(2);
+      await log.close();
+      const { replay, report } = DurableLog.open(dir, 0);
+      expect(replay.map((e) => e.payload.toString())).to.deep.equal(["a", "b", "c"]);
+      expect(report.problems).to.deep.equal([]);
     });
 
     it("deletes closed segments only once every entry in them is in the lake", async function () {

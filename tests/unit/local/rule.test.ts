@@ -2,7 +2,7 @@
 // and evaluation splits every message between the telemetry and the quarantine rule exactly as the schema's
 // reference validation (validatePayload) says, with the same reason text.
 import { expect } from "chai";
-import { buildTelemetryRuleSql } from "../../../components/iot/rule-sql";
+import { buildTelemetryRuleSql, NOT_JSON_REASON } from "../../../components/iot/rule-sql";
 import { TELEMETRY_FIELDS, validatePayload } from "../../../components/telemetry/schema";
 import { dataTopic } from "../../../components/telemetry/topics";
 import { compileStatement, decodeMessage, UNDEFINED, compileExpression } from "../../../local/rule/evaluate";
@@ -94,6 +94,7 @@ describe("local rule engine", function () {
           new TopicRules(DEPLOYMENT, {
             telemetry: "SELECT upper(x) AS y FROM 'dt/a/+/+/telemetry'",
             quarantine: "SELECT ts FROM 'dt/a/+/+/telemetry'",
+            notJson: "SELECT topic() AS t FROM 'dt/a/+/+/telemetry'",
           }),
       ).to.throw(/the telemetry topic rule cannot run locally: function upper\(\)/);
     });
@@ -142,6 +143,23 @@ describe("local rule engine", function () {
         raw: Buffer.from(JSON.stringify({ x: 2.7 })).toString("base64"),
       });
     });
+
+    it("decodes base64 to a JSON document when it is one and to a string otherwise; concat(a) is a", function () {
+      expect(evaluate("decode(encode(*, 'base64'), 'base64')", { a: 1 })).to.deep.equal({ a: 1 });
+      expect(evaluate("isString(decode(encode(*, 'base64'), 'base64'))", "temperature=21")).to.equal(true);
+      expect(evaluate("isString(decode(encode(*, 'base64'), 'base64'))", [1, 2])).to.equal(false);
+      expect(evaluate("concat('only')", {})).to.equal("only");
+    });
+
+    it("does not evaluate a statement referring to JSON names on a payload that is not JSON, as IoT Core", function () {
+      const rule = (sql: string) => compileStatement(parseIotSql(sql));
+      const text = decodeMessage(message("temperature=21"));
+      expect(rule("SELECT topic() AS t FROM 'dt/+/+/+/telemetry' WHERE isUndefined(ts)").run(text)).to.equal(
+        undefined,
+      );
+      expect(rule("SELECT ts AS t FROM 'dt/+/+/+/telemetry'").run(text)).to.equal(undefined);
+      expect(rule("SELECT topic() AS t FROM 'dt/+/+/+/telemetry'").run(text)).to.deep.equal({ t: TOPIC });
+    });
   });
 
   describe("routing", function () {
@@ -167,8 +185,18 @@ describe("local rule engine", function () {
     });
 
     // Each case: a payload, and the reason validatePayload (the schema's reference) gives first.
+    it("quarantines a payload that is not JSON with the not-JSON rule's reason and the original bytes", function () {
+      for (const payload of ["temperature=21", "", '{"ts": 1', "\u00ff\u00fe binary"]) {
+        const sent = message(payload);
+        const outcome = rules.route(sent);
+        expect(outcome.kind, JSON.stringify(payload)).to.equal("quarantine");
+        if (outcome.kind !== "quarantine") return;
+        expect(outcome.record).to.include({ reason: NOT_JSON_REASON, device_id: THING, room_id: "lab" });
+        expect(Buffer.from(outcome.record.payload_base64, "base64").equals(sent.payload)).to.equal(true);
+      }
+    });
+
     const malformed: [string, unknown][] = [
-      ["not JSON", "temperature=21"],
       ["a JSON array", [1, 2]],
       ["a missing ts", { ...VALID, ts: undefined }],
       ["a null seq", { ...VALID, seq: null }],

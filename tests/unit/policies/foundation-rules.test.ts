@@ -15,7 +15,7 @@ import {
   unknownActionReason,
 } from "../../../policies/rules/iam";
 import { platformPolicies } from "../../../policies/rules";
-import type { RecordedResource } from "../../../components/synth/mocks";
+import type { RecordedResource } from "../../../components/testing";
 
 const bucket = (name: string) => fakeResource("aws:s3/bucket:Bucket", name, { bucket: `${name}-abc1234` });
 const on = (

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { unwrapSecrets } from "../../helpers/mocks";
-import { isSecretValue } from "../../../components/synth/mocks";
+import { isSecretValue } from "../../../components/testing";
 import type { RecordedResource } from "../../helpers/mocks";
 import { runEtl, EtlRun } from "../etl/run-etl";
 import { GLUE_INTERFACE_ENDPOINTS } from "../../../components/sources/network-plan";
@@ -127,16 +127,71 @@ describe("historical sources (dev: demo database in its own VPC)", function () {
     ]);
   });
 
-  it("opens the database port only to the Glue security group", function () {
+  it("opens the database port only to the Glue security group and the seed function's", function () {
+    const seedSg = dev.named(T.sg, "sensors-dev-etl-sources-database-seed-function");
     const ingress = dev.ofType(T.ingress).filter((r) => r.inputs.securityGroupId === dbSg.id);
-    expect(ingress).to.have.length(1);
-    expect(ingress[0]!.inputs).to.deep.include({
-      referencedSecurityGroupId: glueSg.id,
-      ipProtocol: "tcp",
-      fromPort: 5432,
-      toPort: 5432,
+    expect(
+      ingress.map((r) => [
+        r.inputs.referencedSecurityGroupId,
+        r.inputs.ipProtocol,
+        r.inputs.fromPort,
+        r.inputs.toPort,
+      ]),
+    ).to.have.deep.members([
+      [glueSg.id, "tcp", 5432, 5432],
+      [seedSg.id, "tcp", 5432, 5432],
+    ]);
+    for (const rule of ingress) expect(rule.inputs).to.not.have.any.keys("cidrIpv4", "cidrIpv6");
+  });
+
+  it("seeds the demo database once at deploy, from a function in its VPC that reaches only the database and Secrets Manager", function () {
+    const config = dev.value.config;
+    const seedSg = dev.named(T.sg, "sensors-dev-etl-sources-database-seed-function");
+    const endpointSg = dev.named(T.sg, "sensors-dev-etl-sources-database-seed-endpoint");
+    const fn = dev.named("aws:lambda/function:Function", "sensors-dev-etl-sources-database-seed-function");
+    const db = dev.ofType(T.rds)[0]!;
+    const dbSubnets = dev
+      .ofType(T.subnet)
+      .filter((s) => s.inputs.vpcId === dbVpc.id)
+      .map((s) => s.id);
+    expect(fn.inputs.vpcConfig).to.deep.equal({ subnetIds: dbSubnets, securityGroupIds: [seedSg.id] });
+    expect((fn.inputs.environment as { variables: Record<string, string> }).variables).to.deep.equal({
+      DB_HOST: db.state.address,
+      DB_PORT: "5432",
+      DB_NAME: "telemetry",
+      DB_SECRET_ARN: (db.state.masterUserSecrets as { secretArn: string }[])[0]!.secretArn,
+      NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
     });
-    expect(ingress[0]!.inputs).to.not.have.any.keys("cidrIpv4", "cidrIpv6");
+    const invocation = dev.ofType("aws:lambda/invocation:Invocation");
+    expect(invocation).to.have.length(1);
+    expect(invocation[0]!.inputs.functionName).to.equal(fn.state.name);
+    expect(JSON.parse(invocation[0]!.inputs.input as string)).to.deep.equal({
+      deployment: "sensors-dev",
+      rooms: config.fleet.rooms,
+      sensorsPerRoom: config.fleet.sensorsPerRoom,
+      days: 3,
+      intervalMinutes: 10,
+      seed: "1",
+    });
+    // A replaced database is seeded again; the invocation waits for the network and the role's policy.
+    expect(invocation[0]!.inputs.triggers).to.deep.equal({ database: db.state.resourceId });
+    expect(invocation[0]!.dependsOn).to.include(
+      dev.named("aws:iam/rolePolicy:RolePolicy", "sensors-dev-etl-sources-database-seed-function").urn,
+    );
+    const egress = dev.ofType(T.egress).filter((r) => r.inputs.securityGroupId === seedSg.id);
+    expect(egress.map((r) => [r.inputs.referencedSecurityGroupId, r.inputs.fromPort])).to.deep.equal([
+      [dbSg.id, 5432],
+      [endpointSg.id, 443],
+    ]);
+    expect(
+      dev.named(T.endpoint, "sensors-dev-etl-sources-database-seed-secretsmanager").inputs,
+    ).to.deep.include({
+      vpcId: dbVpc.id,
+      vpcEndpointType: "Interface",
+      privateDnsEnabled: true,
+      serviceName: "com.amazonaws.eu-west-1.secretsmanager",
+      securityGroupIds: [endpointSg.id],
+    });
   });
 
   it("reaches S3 through a gateway endpoint on every Glue route table and the other services through interface endpoints", function () {
@@ -339,8 +394,9 @@ describe("historical sources: overrides and errors", function () {
     ).to.equal(secret.state.arn);
   });
 
-  it("uses each engine's port and URL for a demo MySQL", async function () {
+  it("uses each engine's port and URL for a demo MySQL, which starts empty (the seed speaks PostgreSQL)", async function () {
     const run = await runEtl("dev", { databaseEngine: "mysql" });
+    expect(run.ofType("aws:lambda/invocation:Invocation")).to.have.length(0);
     const db = run.ofType(T.rds)[0]!;
     expect(db.inputs).to.include({ engine: "mysql", port: 3306 });
     expect(

@@ -4,16 +4,48 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT_DIR } from "../../../components/config";
-import { synthStack, SynthResult } from "../../../components/synth/cli";
+import { RunError } from "@pulumi/pulumi";
+import { loadPlatformConfig } from "../../../components/runtime-config";
+import { StackConfigError } from "../../../components/testing";
+import { main as cliMain } from "../../../policies/synth/cli";
+import { SynthError, synthParameterStore, synthStack, SynthResult } from "../../../policies/synth/synth";
+import { runUnderMocks, stackConfig } from "../../helpers/mocks";
+import { synthOnce } from "../../helpers/synth-runs";
+import { NOTHING_MODULE, ONE_RESOURCE_PROGRAM, tempProject } from "../../helpers/temp-project";
 
 const NODE = process.execPath;
 function runCli(args: string[]) {
-  return spawnSync(NODE, ["--import", "tsx", path.join(PROJECT_DIR, "components/synth/cli.ts"), ...args], {
+  return spawnSync(NODE, ["--import", "tsx", path.join(PROJECT_DIR, "policies/synth/cli.ts"), ...args], {
     cwd: PROJECT_DIR,
     encoding: "utf8",
   });
 }
+/** The CLI's `main` in this process (its own process costs a second), with what it prints. */
+async function runCliHere(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...parts: unknown[]) => void out.push(parts.join(" "));
+  console.error = (...parts: unknown[]) => void err.push(parts.join(" "));
+  try {
+    const status = await cliMain(args);
+    return { status, stdout: out.join("\n"), stderr: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
 const readJson = <T>(file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as T;
+/** A directory holding one stack file, `Pulumi.<stack>.yaml`, whose config block is the given lines. */
+function stackDir(stack: string, configLines: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+  fs.writeFileSync(
+    path.join(dir, `Pulumi.${stack}.yaml`),
+    ["config:", ...configLines.map((l) => `  ${l}`)].join("\n"),
+  );
+  return dir;
+}
 interface ResourceRow {
   type: string;
   name: string;
@@ -24,20 +56,23 @@ interface ResourceRow {
 }
 
 describe("offline synth", function () {
-  this.timeout(120000);
+  this.timeout(180000);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
   let dev: SynthResult;
   let prod: SynthResult;
+  let loadtest: SynthResult;
+  const rows = (result: SynthResult) => readJson<ResourceRow[]>(path.join(result.outDir, "resources.json"));
   before(async function () {
-    dev = await synthStack("dev", out);
-    prod = await synthStack("prod", out);
+    // The shipped stacks, started together: each is a Node.js process of its own.
+    [dev, prod, loadtest] = await Promise.all([synthOnce("dev"), synthOnce("prod"), synthOnce("loadtest")]);
   });
 
-  it("runs the real index.ts and writes resources, outputs, documents and the policy report", function () {
+  it("runs the real index.ts through @pulumi/pulumi/cmd/run and writes resources, outputs, documents and the policy report", function () {
+    expect(dev.program).to.deep.equal({ file: "index.ts", source: "Pulumi.yaml main" });
     for (const file of ["resources.json", "outputs.json", "policy-report.json"]) {
-      expect(fs.existsSync(path.join(out, "dev", file)), file).to.equal(true);
+      expect(fs.existsSync(path.join(dev.outDir, file)), file).to.equal(true);
     }
-    const resources = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
+    const resources = rows(dev);
     expect(resources).to.have.length(dev.resourceCount);
     const platform = resources.find((r) => r.type === "sensor-analytics:index:Platform")!;
     expect(platform.urn).to.equal(
@@ -45,11 +80,15 @@ describe("offline synth", function () {
     );
     const lake = resources.find((r) => r.type === "sensor-analytics:lake:DataLake")!;
     expect(lake.parent).to.equal(platform.urn);
-    const outputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
+    // Top-level resources are the stack's children, as under `pulumi up`.
+    const stack = resources.find((r) => r.type === "pulumi:pulumi:Stack")!;
+    expect(stack.urn).to.equal("urn:pulumi:dev::sensor-analytics::pulumi:pulumi:Stack::sensor-analytics-dev");
+    expect(platform.parent).to.equal(stack.urn);
+    const outputs = readJson<Record<string, unknown>>(path.join(dev.outDir, "outputs.json"));
     expect(outputs.region).to.equal("eu-west-1");
     expect(outputs.lakeKmsKeyArn).to.match(/^arn:aws:kms:eu-west-1:111122223333:key\/[0-9a-f-]{36}$/);
     const key = readJson<{ Statement: { Sid: string }[] }>(
-      path.join(out, "dev", "documents", "kms-lake-key-policy.json"),
+      path.join(dev.outDir, "documents", "kms-lake-key-policy.json"),
     );
     expect(key.Statement.map((s) => s.Sid)).to.include("EnableIamPoliciesKeyWildcard");
   });
@@ -61,25 +100,23 @@ describe("offline synth", function () {
   });
 
   it("redacts secrets in resources.json and outputs.json", function () {
-    const resources = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
-    const connection = resources.find((r) => r.type === "aws:glue/connection:Connection")!;
+    const connection = rows(dev).find((r) => r.type === "aws:glue/connection:Connection")!;
     expect(connection.inputs.connectionProperties).to.equal("[secret]");
-    const outputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
+    expect(connection.inputs.connectionType).to.equal("JDBC");
+    const outputs = readJson<Record<string, unknown>>(path.join(dev.outDir, "outputs.json"));
     expect(outputs.deviceFleetFile).to.equal("[secret]");
-    expect(fs.readFileSync(path.join(out, "dev", "outputs.json"), "utf8")).not.to.contain("PRIVATE KEY");
+    expect(fs.readFileSync(path.join(dev.outDir, "outputs.json"), "utf8")).not.to.contain("PRIVATE KEY");
   });
 
   it("prod differs from dev where it should", function () {
-    const rows = (stack: string) => readJson<ResourceRow[]>(path.join(out, stack, "resources.json"));
-    const devBuckets = rows("dev").filter((r) => r.type === "aws:s3/bucket:Bucket");
-    const prodBuckets = rows("prod").filter((r) => r.type === "aws:s3/bucket:Bucket");
+    const devBuckets = rows(dev).filter((r) => r.type === "aws:s3/bucket:Bucket");
+    const prodBuckets = rows(prod).filter((r) => r.type === "aws:s3/bucket:Bucket");
     expect(devBuckets.every((b) => !b.protect && b.inputs.forceDestroy === true)).to.equal(true);
     expect(prodBuckets.every((b) => b.protect === true && b.inputs.forceDestroy === false)).to.equal(true);
   });
 
   it("prod, as a running stack: enforced workgroup, QuickSight, and the RCF endpoint with KMS, autoscaling and alarms", function () {
-    const rows = readJson<ResourceRow[]>(path.join(out, "prod", "resources.json"));
-    const ofType = (type: string) => rows.filter((r) => r.type === type);
+    const ofType = (type: string) => rows(prod).filter((r) => r.type === type);
     const [workGroup] = ofType("aws:athena/workgroup:Workgroup");
     expect(workGroup!.inputs.configuration).to.deep.include({
       enforceWorkgroupConfiguration: true,
@@ -102,60 +139,73 @@ describe("offline synth", function () {
       "sensors-prod-rcf-latency",
       "sensors-prod-rcf-5xx",
     ]);
-    const outputs = readJson<Record<string, unknown>>(path.join(out, "prod", "outputs.json"));
+    const outputs = readJson<Record<string, unknown>>(path.join(prod.outDir, "outputs.json"));
     expect(outputs).to.deep.include({
       anomalyEndpointStatus: "serving",
       anomalyEndpointName: "sensors-prod-rcf",
       promotedModelParameter: "/sensor-analytics/sensors-prod/anomaly-model/promoted",
     });
-    const devRows = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"));
+    const devRows = rows(dev);
     const [devWorkGroup] = devRows.filter((r) => r.type === "aws:athena/workgroup:Workgroup");
     expect(devWorkGroup!.inputs.configuration).to.deep.include({
       bytesScannedCutoffPerQuery: 100 * 1024 ** 2,
     });
-    const devOutputs = readJson<Record<string, unknown>>(path.join(out, "dev", "outputs.json"));
+    const devOutputs = readJson<Record<string, unknown>>(path.join(dev.outDir, "outputs.json"));
     expect(devOutputs.anomalyEndpointStatus).to.equal("batch-mode");
     const devTypes = devRows.map((r) => r.type);
     expect(devTypes).to.not.include("aws:sagemaker/endpoint:Endpoint");
     expect(devTypes).to.not.include("aws:quicksight/dataSource:DataSource");
   });
 
-  it("prod's first deployment leaves the endpoint out until training promotes a model, with no policy violation", async function () {
-    const firstOut = fs.mkdtempSync(path.join(os.tmpdir(), "synth-first-"));
-    const first = await synthStack("prod", firstOut, undefined, { firstDeployment: true });
-    expect(first.policy.mandatory).to.deep.equal([]);
-    for (const type of [
-      "aws:sagemaker/model:Model",
-      "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-      "aws:sagemaker/endpoint:Endpoint",
-      "aws:appautoscaling/target:Target",
-    ])
-      expect(first.countsByType[type] ?? 0, type).to.equal(0);
-    expect(first.countsByType["aws:ssm/parameter:Parameter"]).to.equal(1);
-    const outputs = readJson<Record<string, unknown>>(path.join(firstOut, "prod", "outputs.json"));
-    expect(outputs.anomalyEndpointStatus).to.equal("awaiting-first-model");
-    expect(outputs).to.not.have.property("anomalyEndpointName");
-    const training = readJson<{ States: Record<string, unknown> }>(
-      path.join(firstOut, "prod", "documents", "ml-training-state-machine.asl.json"),
+  it("answers pulumi up's read of the Parameter Store as a running deployment, or a new account with --first-deployment", function () {
+    const values = { "sensor-analytics:app": "sensors" };
+    expect(Object.keys(synthParameterStore(values, "prod", false))).to.deep.equal([
+      "/sensor-analytics/sensors-prod/anomaly-model/promoted",
+    ]);
+    expect(synthParameterStore(values, "prod", true)).to.deep.equal({});
+    // Running: the endpoint is declared (prod above); a new account's first deployment leaves it out, which the
+    // Platform's own tests show (tests/unit/ml/anomaly-detection.test.ts).
+    expect(prod.countsByType["aws:sagemaker/endpoint:Endpoint"]).to.equal(1);
+  });
+
+  it("Pulumi.loadtest.yaml turns the fleet runner on: an awsx Fargate task definition per shard, the image from devices/Dockerfile, a least-privilege task role, no violations", function () {
+    expect(loadtest.policy.mandatory).to.deep.equal([]);
+    const ofType = (type: string) => rows(loadtest).filter((r) => r.type === type);
+    expect(ofType("aws:ecs/cluster:Cluster").map((c) => c.inputs.name)).to.deep.equal([
+      "sensors-loadtest-fleet-runner",
+    ]);
+    // fleetRunner.shards: 10 in the stack file: ten task definitions, each with its own --shard i/10.
+    const shards = ofType("awsx:ecs:FargateTaskDefinition").map((t) => {
+      const command = (t.inputs.container as { command: string[] }).command;
+      return command[command.indexOf("--shard") + 1];
+    });
+    expect(shards).to.deep.equal(Array.from({ length: 10 }, (_, i) => `${i + 1}/10`));
+    const [image] = ofType("awsx:ecr:Image");
+    expect(image!.inputs).to.deep.include({ context: "devices", dockerfile: "devices/Dockerfile" });
+    expect(fs.existsSync(path.join(PROJECT_DIR, image!.inputs.dockerfile as string))).to.equal(true);
+    const task = readJson<{ Statement: { Action: string[]; Resource: string[] }[] }>(
+      path.join(loadtest.outDir, "documents", "iam-fleet-runner-task.json"),
     );
-    expect(Object.keys(training.States)).to.include("Announce first model");
-    // Everything but the endpoint is the same stack.
-    expect(prod.resourceCount - first.resourceCount).to.equal(
-      [
-        "Model",
-        "EndpointConfiguration",
-        "Endpoint",
-        "MetricAlarm",
-        "MetricAlarm",
-        "Target",
-        "Policy",
-        "RcfEndpoint",
-      ].length,
+    const actions = task.Statement.flatMap((st) => st.Action);
+    expect(actions.some((a) => a.startsWith("iot:") || a === "*" || a.endsWith(":*"))).to.equal(false);
+    expect(
+      task.Statement.flatMap((st) => st.Resource).some((r) => r === "*" || r === "arn:aws:s3:::*"),
+    ).to.equal(false);
+    const outputs = readJson<{ fleetRunner: { taskDefinitionArns: string[] } }>(
+      path.join(loadtest.outDir, "outputs.json"),
     );
+    expect(outputs.fleetRunner.taskDefinitionArns).to.have.length(10);
+    // The shipped stacks leave it off.
+    for (const stack of [dev, prod]) {
+      const types = rows(stack).map((r) => r.type);
+      expect(types.filter((t) => t.startsWith("awsx:") || t.startsWith("aws:ecs"))).to.deep.equal([]);
+    }
   });
 
   it("keeps the URNs of a default stack stable (renaming a child replaces it)", function () {
-    const urns = readJson<ResourceRow[]>(path.join(out, "dev", "resources.json"))
+    // The engine's URNs: every ancestor's type, joined by "$" (the stack itself is no prefix).
+    const lake = "sensor-analytics:index:Platform$sensor-analytics:lake:DataLake";
+    const urns = rows(dev)
       .filter(
         (r) =>
           r.type.startsWith("sensor-analytics:lake") ||
@@ -166,53 +216,102 @@ describe("offline synth", function () {
       .sort();
     expect(urns).to.deep.equal(
       [
-        "urn:pulumi:dev::sensor-analytics::sensor-analytics:index:Platform$sensor-analytics:lake:DataLake::sensors-dev-lake",
-        "urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:DataLake$aws:kms/key:Key::sensors-dev-lake-key",
+        `urn:pulumi:dev::sensor-analytics::${lake}::sensors-dev-lake`,
+        `urn:pulumi:dev::sensor-analytics::${lake}$aws:kms/key:Key::sensors-dev-lake-key`,
         ...["artifacts", "curated", "logs", "raw", "results"].map(
           (r) =>
-            `urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:DataLake$sensor-analytics:lake:SecureBucket::sensors-dev-lake-${r}`,
+            `urn:pulumi:dev::sensor-analytics::${lake}$sensor-analytics:lake:SecureBucket::sensors-dev-lake-${r}`,
         ),
         ...["artifacts", "curated", "logs", "raw", "results"].map(
           (r) =>
-            `urn:pulumi:dev::sensor-analytics::sensor-analytics:lake:SecureBucket$aws:s3/bucket:Bucket::sensors-dev-lake-${r}`,
+            `urn:pulumi:dev::sensor-analytics::${lake}$sensor-analytics:lake:SecureBucket$aws:s3/bucket:Bucket::sensors-dev-lake-${r}`,
         ),
       ].sort(),
     );
   });
 
-  it("synthesizes a stack file a user adds, without code changes", async function () {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
-    fs.writeFileSync(
-      path.join(dir, "Pulumi.staging.yaml"),
-      [
-        "config:",
-        "  aws:region: eu-central-1",
-        "  sensor-analytics:rooms: [north, south, east]",
-        "  sensor-analytics:sensorsPerRoom: 3",
-        "  sensor-analytics:glueVpcCidr: 10.50.0.0/24",
-        "  sensor-analytics:databaseVpcCidr: 10.60.0.0/24",
-      ].join("\n"),
+  it("lists Pulumi.prod.yaml's example values as warnings; pulumi up into a real account refuses them, naming the keys", async function () {
+    expect(dev.warnings).to.deep.equal([]);
+    expect(prod.warnings).to.have.length(9);
+    expect(prod.warnings[0]).to.equal(
+      'sensor-analytics:alertEmail is an example value ("iot-oncall@example.com": example.com is reserved for documentation (RFC 2606): nothing there receives e-mail); set your own before deploying',
     );
-    const staging = await synthStack("staging", out, dir);
-    expect(staging.policy.mandatory).to.deep.equal([]);
-    const outputs = readJson<Record<string, string>>(path.join(out, "staging", "outputs.json"));
-    expect(outputs.region).to.equal("eu-central-1");
+    // The program's own check (index.ts awaits it before declaring anything), in-process, deploying into a
+    // real account: the synth's engine answers with the documentation's.
+    const refusal = await runUnderMocks(stackConfig("prod"), () => loadPlatformConfig(), {
+      accountId: "210987654321",
+    }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(RunError.isInstance(refusal), String(refusal)).to.equal(true);
+    const lines = refusal!.message.split("\n");
+    expect(lines[0]).to.equal(
+      "Pulumi.prod.yaml still holds example values; set these 7 keys to your own before deploying into account 210987654321 (pulumi config set <key> <value>):",
+    );
+    expect(lines).to.include(
+      '  - sensor-analytics:databaseVpcId: "vpc-0a1b2c3d4e5f60718" (an example ID shipped in Pulumi.prod.yaml)',
+    );
+    expect(lines).to.have.length(10);
   });
 
-  it("CLI: exits 1 with one message per problem for a stack file with several bad values", function () {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
-    fs.writeFileSync(
-      path.join(dir, "Pulumi.broken.yaml"),
-      [
-        "config:",
-        "  aws:region: eu-west-1",
-        "  sensor-analytics:sensorsPerRoom: -3",
-        "  sensor-analytics:glueVpcCidr: 10.30.0.0/16",
-        "  sensor-analytics:etlSchedule: every day",
-        "  sensor-analytics:catalogDatabase: my-lake",
-      ].join("\n"),
+  it("fails, naming the file cmd/run loaded, when package.json's main takes the place of the program", async function () {
+    const files = {
+      "package.json": JSON.stringify({ name: "demo", main: "lib.ts" }),
+      "index.ts": ONE_RESOURCE_PROGRAM,
+      "lib.ts": NOTHING_MODULE,
+    };
+    const hijacked = tempProject({ ...files, "Pulumi.yaml": "name: demo\nruntime: nodejs\n" });
+    // A stack file kept elsewhere (--stack-dir), as a user may keep theirs.
+    const stacks = stackDir("dev", []);
+    const err = await synthStack("dev", out, stacks, { projectDir: hijacked }).then(
+      () => undefined,
+      (e: unknown) => e,
     );
-    const result = runCli(["--stack", "broken", "--stack-dir", dir, "--out", out]);
+    expect(err).to.be.instanceOf(SynthError);
+    expect((err as Error).message).to.equal(
+      'the program @pulumi/pulumi/cmd/run loaded, lib.ts (package.json "main"), declared no resources: `pulumi up` would plan to delete every resource of an existing stack. Set `main` in Pulumi.yaml to the program file (this project\'s is index.ts)',
+    );
+    // With Pulumi.yaml main set (as this project sets it), package.json's main no longer matters: the synth of
+    // dev above ran index.ts.
+    expect(dev.program.source).to.equal("Pulumi.yaml main");
+  });
+
+  it("stops at the CLI's stack-config validation, with its message, before starting the program", async function () {
+    const dir = tempProject({
+      "Pulumi.yaml":
+        "name: demo\nruntime: nodejs\nmain: index.ts\nconfig:\n  apiToken:\n    type: string\n    secret: true\n",
+      "package.json": JSON.stringify({ name: "demo" }),
+      "index.ts": ONE_RESOURCE_PROGRAM,
+      "Pulumi.dev.yaml": "config:\n  demo:apiToken: hunter2\n",
+    });
+    const err = await synthStack("dev", out, undefined, { projectDir: dir }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(StackConfigError);
+    expect((err as StackConfigError).messages).to.deep.equal([
+      "Stack 'dev' with configuration key 'apiToken' must be encrypted as it's secret",
+    ]);
+    // The same through the CLI, on this project: a list where Pulumi.yaml declares a string.
+    const stacks = stackDir("typo", ["aws:region: eu-west-1", "sensor-analytics:databaseName: [telemetry]"]);
+    const cli = await runCliHere(["--stack", "typo", "--stack-dir", stacks, "--out", out]);
+    expect(cli.status).to.equal(1);
+    expect(cli.stderr.trim().split("\n")).to.deep.equal([
+      "synth: Stack 'typo' with configuration key 'databaseName' must be of type 'string'",
+      "synth: (the Pulumi CLI's stack-config validation of Pulumi.typo.yaml; `pulumi up` stops at the first)",
+    ]);
+  });
+
+  it("CLI: exits 1 with one message per problem for a stack file with several bad values", async function () {
+    const dir = stackDir("broken", [
+      "aws:region: eu-west-1",
+      "sensor-analytics:sensorsPerRoom: -3",
+      "sensor-analytics:glueVpcCidr: 10.30.0.0/16",
+      "sensor-analytics:etlSchedule: every day",
+      "sensor-analytics:catalogDatabase: my-lake",
+    ]);
+    const result = await runCliHere(["--stack", "broken", "--stack-dir", dir, "--out", out]);
     expect(result.status).to.equal(1);
     const lines = result.stderr.trim().split("\n");
     expect(lines[0]).to.equal("synth: 4 problems in the configuration of Pulumi.broken.yaml:");
@@ -225,13 +324,13 @@ describe("offline synth", function () {
     for (const line of lines.slice(1)) expect(line).to.match(/\(got .*\) in Pulumi\.broken\.yaml; fix: /);
   });
 
-  it("CLI: --help documents the options; an unknown stack names the ones that exist", function () {
+  it("CLI: --help documents the options; an unknown stack names the ones that exist", async function () {
     const help = runCli(["--help"]);
     expect(help.status).to.equal(0);
     expect(help.stdout).to.contain("--stack, -s <name>");
     expect(help.stdout).to.contain("--first-deployment");
-    const missing = runCli(["--stack", "nope"]);
+    const missing = await runCliHere(["--stack", "nope"]);
     expect(missing.status).to.equal(1);
-    expect(missing.stderr).to.match(/no stack file Pulumi.nope.yaml in .*; stacks: dev, prod/);
+    expect(missing.stderr).to.match(/no stack file Pulumi.nope.yaml in .*; stacks: dev, loadtest, prod/);
   });
 });

@@ -1,73 +1,17 @@
 /**
- * Runs a Pulumi program in-process under `pulumi.runtime.setMocks`, answering every resource and data source
- * with realistic IDs and ARNs (right partition, region, account and resource-type format), and records what
- * would be deployed: every resource with its type, name, URN, parent, inputs and options.
+ * Realistic answers for every resource and data source this project uses: IDs and ARNs with the right
+ * partition, region, account and resource-type format, derived deterministically from the resource's type
+ * and name so they are stable from run to run. An invoke nobody mocked throws `Mock not implemented: <token>`,
+ * so a new data source never passes silently.
  *
- * Used by the offline synth (`npm run synth`) and by the tests. An invoke nobody mocked throws
- * `Mock not implemented: <token>`, so a new data source never passes silently.
+ * Both offline runners answer with these: the in-process one (`in-process.ts`) and the gRPC resource
+ * monitor that serves a program started the way the Pulumi CLI starts it (`engine.ts`).
  */
 import { createHash } from "crypto";
-import * as pulumi from "@pulumi/pulumi";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { clearDocuments, GeneratedDocument, registeredDocuments } from "../documents";
-import { RawStackConfig } from "../config";
+import type * as pulumi from "@pulumi/pulumi";
 
 /** The AWS account the mocks pretend to deploy into. */
 export const MOCK_ACCOUNT_ID = "111122223333";
-
-/** One resource the program registered. */
-export interface RecordedResource {
-  readonly type: string;
-  readonly name: string;
-  readonly urn: string;
-  /** URN of the parent; `undefined` for resources at the top of the program. */
-  readonly parent?: string;
-  /** Whether this is a custom (cloud) resource, as opposed to a component. */
-  readonly custom: boolean;
-  /** Inputs as the provider would receive them; secret values are wrapped (see {@link isSecretValue}). */
-  readonly inputs: Record<string, unknown>;
-  /** State the mock answered with (inputs plus computed IDs and ARNs). */
-  readonly state: Record<string, unknown>;
-  readonly id?: string;
-  readonly protect: boolean;
-  readonly retainOnDelete: boolean;
-  readonly ignoreChanges: readonly string[];
-  readonly dependsOn: readonly string[];
-  /** URNs each input property depends on (what the engine tells policy packs). */
-  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
-}
-
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-/** Whether a recorded input value is a Pulumi secret. */
-export function isSecretValue(value: unknown): value is { value: unknown } {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG
-  );
-}
-
-/** Replaces every secret in a recorded value with "[secret]" (for files people read). */
-export function redactSecrets(value: unknown): unknown {
-  if (isSecretValue(value)) return "[secret]";
-  if (Array.isArray(value)) return value.map(redactSecrets);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)]));
-  }
-  return value;
-}
-
-/** Removes the secret wrappers, keeping the values (for tests that check a secret's content). */
-export function unwrapSecrets(value: unknown): unknown {
-  if (isSecretValue(value)) return unwrapSecrets(value.value);
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
-  }
-  return value;
-}
 
 /** Deterministic hex derived from a seed, so mock IDs are stable from run to run. */
 function hex(seed: string, length: number): string {
@@ -195,9 +139,34 @@ export class AwsMocks implements pulumi.runtime.Mocks {
     state: Record<string, unknown>;
   } {
     const inputs = args.inputs as Record<string, unknown>;
-    if (!args.custom) return { id: undefined, state: {} };
+    if (!args.custom) return { id: undefined, state: this.componentState(args.type, args.name, inputs) };
     const computed = this.computedState(args.type, args.name, inputs);
     return { id: computed.id, state: { ...inputs, ...computed.state } };
+  }
+
+  /**
+   * Outputs of multi-language components (awsx), which run in their provider's process, not under the mocks:
+   * the outputs the program reads, so it runs on (their inputs are recorded like any resource's). Components
+   * written in this program compute their own outputs and get none here.
+   */
+  private componentState(
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const { region, accountId: acct, partition: p } = this;
+    switch (type) {
+      case "awsx:ecr:Image":
+        return { imageUri: `${String(inputs.repositoryUrl)}@sha256:${hex(`${type}::${name}`, 64)}` };
+      case "awsx:ecs:FargateTaskDefinition":
+      case "awsx:ecs:EC2TaskDefinition": {
+        const family = typeof inputs.family === "string" ? inputs.family : autoName(name, `${type}::${name}`);
+        const arn = `arn:${p}:ecs:${region}:${acct}:task-definition/${family}:1`;
+        return { taskDefinition: { arn, family, revision: 1 }, loadBalancers: [] };
+      }
+      default:
+        return {};
+    }
   }
 
   /** ID and computed attributes for one resource type. */
@@ -335,8 +304,48 @@ export class AwsMocks implements pulumi.runtime.Mocks {
         return ec2Id("rtb", seed, p, region, acct, "route-table");
       case "aws:ec2/securityGroup:SecurityGroup":
         return ec2Id("sg", seed, p, region, acct, "security-group", { name: named() });
-      case "aws:ec2/vpcEndpoint:VpcEndpoint":
-        return ec2Id("vpce", seed, p, region, acct, "vpc-endpoint", { prefixListId: `pl-${hex(seed, 8)}` });
+      case "aws:ec2/vpcEndpoint:VpcEndpoint": {
+        const id = `vpce-${hex(seed, 17)}`;
+        const service = (str("serviceName") ?? "").split(".").slice(3).join(".");
+        return ec2Id("vpce", seed, p, region, acct, "vpc-endpoint", {
+          prefixListId: `pl-${hex(seed, 8)}`,
+          dnsEntries:
+            inputs.vpcEndpointType === "Interface"
+              ? [
+                  {
+                    dnsName: `${id}-${hex(`${seed}dns`, 8)}.${service}.${region}.vpce.amazonaws.com`,
+                    hostedZoneId: `Z${hex(`${region}vpce`, 13).toUpperCase()}`,
+                  },
+                ]
+              : [],
+        });
+      }
+      case "aws:route53/zone:Zone": {
+        const zoneId = `Z${hex(seed, 20).toUpperCase()}`;
+        return {
+          id: zoneId,
+          state: { zoneId, arn: `arn:${p}:route53:::hostedzone/${zoneId}`, nameServers: [] },
+        };
+      }
+      case "aws:ecr/repository:Repository": {
+        const repository = named();
+        return {
+          id: repository,
+          state: {
+            name: repository,
+            arn: `arn:${p}:ecr:${region}:${acct}:repository/${repository}`,
+            registryId: acct,
+            repositoryUrl: `${acct}.dkr.ecr.${region}.amazonaws.com/${repository}`,
+          },
+        };
+      }
+      case "aws:ecs/cluster:Cluster": {
+        const cluster = named();
+        return {
+          id: cluster,
+          state: { name: cluster, arn: `arn:${p}:ecs:${region}:${acct}:cluster/${cluster}` },
+        };
+      }
       case "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
         return ec2Id("pcx", seed, p, region, acct, "vpc-peering-connection", { acceptStatus: "active" });
       case "aws:ec2/flowLog:FlowLog":
@@ -481,187 +490,3 @@ const SAGEMAKER_ALGORITHM_REGISTRIES: Record<string, string> = {
   "ap-southeast-1": "475088953585",
   "ap-southeast-2": "712309505854",
 };
-
-/**
- * Records every resource registration with the options the mocks interface does not show (parent, protect,
- * retainOnDelete, ignoreChanges, dependencies). It wraps the monitor `setMocks` installed rather than
- * installing its own, because installing a monitor resets the runtime's feature flags (secrets among them).
- */
-class ResourceRecorder implements pulumi.runtime.Mocks {
-  readonly records: RecordedResource[] = [];
-  private readonly pendingOptions = new Map<
-    string,
-    {
-      parent?: string;
-      custom: boolean;
-      protect: boolean;
-      retainOnDelete: boolean;
-      ignoreChanges: string[];
-      dependsOn: string[];
-      propertyDependencies: Record<string, string[]>;
-    }
-  >();
-
-  constructor(private readonly awsMocks: AwsMocks) {}
-
-  call(args: pulumi.runtime.MockCallArgs) {
-    return this.awsMocks.call(args);
-  }
-
-  /** Sees each registration request before the mock monitor turns it into a `newResource` call. */
-  attach(monitor: MockMonitor): void {
-    const register = monitor.registerResource.bind(monitor);
-    // The request is the SDK's internal protobuf message; only its getters are used here.
-    monitor.registerResource = (
-      req: RegisterResourceRequest,
-      callback: (err: unknown, response: unknown) => void,
-    ) => {
-      this.pendingOptions.set(`${req.getType()}::${req.getName()}`, {
-        parent: req.getParent() || undefined,
-        custom: req.getCustom(),
-        protect: req.getProtect() ?? false,
-        retainOnDelete: req.getRetainondelete() ?? false,
-        ignoreChanges: req.getIgnorechangesList(),
-        dependsOn: req.getDependenciesList(),
-        propertyDependencies: propertyDependencies(req),
-      });
-      return register(req, callback);
-    };
-  }
-
-  newResource(args: pulumi.runtime.MockResourceArgs) {
-    const result = this.awsMocks.newResource(args);
-    const options = this.pendingOptions.get(`${args.type}::${args.name}`);
-    if (!options) throw new Error(`no registration seen for ${args.type} ${args.name}`);
-    this.records.push({
-      type: args.type,
-      name: args.name,
-      urn: urnOf(pulumi.getProject(), pulumi.getStack(), options.parent, args.type, args.name),
-      parent: options.parent,
-      custom: options.custom,
-      inputs: args.inputs as Record<string, unknown>,
-      state: result.state,
-      id: result.id,
-      protect: options.protect,
-      retainOnDelete: options.retainOnDelete,
-      ignoreChanges: options.ignoreChanges,
-      dependsOn: options.dependsOn,
-      propertyDependencies: options.propertyDependencies,
-    });
-    return result;
-  }
-}
-
-interface RegisterResourceRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getCustom(): boolean;
-  getProtect(): boolean | undefined;
-  getRetainondelete(): boolean | undefined;
-  getIgnorechangesList(): string[];
-  getDependenciesList(): string[];
-  getPropertydependenciesMap(): {
-    forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
-  };
-}
-
-function propertyDependencies(req: RegisterResourceRequest): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  req.getPropertydependenciesMap().forEach((value, key) => {
-    out[key] = value.getUrnsList();
-  });
-  return out;
-}
-
-/** The URN the mock monitor gives a resource (parent's type qualifies the child's, as the engine does). */
-function urnOf(
-  project: string,
-  stack: string,
-  parent: string | undefined,
-  type: string,
-  name: string,
-): string {
-  let qualified = type;
-  if (parent) {
-    const parentType = (parent.split("::")[2] ?? "").split("$").pop();
-    qualified = `${parentType}$${type}`;
-  }
-  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
-}
-
-/** What a program run under mocks produced. */
-export interface ProgramRun<T> {
-  readonly resources: RecordedResource[];
-  /** The program's return value with every Output resolved (secrets stay wrapped, see {@link isSecretValue}). */
-  readonly outputs: unknown;
-  readonly documents: { name: string; kind: GeneratedDocument["kind"]; content: unknown }[];
-  readonly mocks: AwsMocks;
-  readonly value: T;
-}
-
-/**
- * Runs `program` under mocks with a stack's configuration and waits until every resource is registered.
- * Errors from the program (including asynchronous ones inside `apply`) reject the returned promise.
- */
-export async function runUnderMocks<T>(
-  config: RawStackConfig,
-  program: () => T | Promise<T>,
-  opts: { project?: string; accountId?: string; ssmParameters?: Readonly<Record<string, string>> } = {},
-): Promise<ProgramRun<T>> {
-  const project = opts.project ?? "sensor-analytics";
-  const region = config.values["aws:region"] ?? "us-east-1";
-  const awsMocks = new AwsMocks(region, opts.accountId, opts.ssmParameters);
-  const recorder = new ResourceRecorder(awsMocks);
-  await pulumi.runtime.setMocks(recorder, project, config.stack, false);
-  recorder.attach(pulumi.runtime.getMonitor() as unknown as MockMonitor);
-  pulumi.runtime.setAllConfig({ ...config.values }, [...config.secretKeys]);
-  clearDocuments();
-
-  const asyncErrors: unknown[] = [];
-  const onRejection = (reason: unknown) => asyncErrors.push(reason);
-  process.on("unhandledRejection", onRejection);
-  try {
-    const value = await program();
-    const outputs = await resolve(value);
-    // Registration continues after the program returns (inside applies); wait for the queue to drain.
-    // waitForRPCs is what the SDK itself awaits before a program exits; exported at run time, untyped.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    const documents = await Promise.all(
-      registeredDocuments().map(async (d) => ({
-        name: d.name,
-        kind: d.kind,
-        content: await resolve(d.content),
-      })),
-    );
-    await new Promise((r) => setImmediate(r));
-    if (asyncErrors.length > 0) throw asyncErrors[0];
-    return { resources: recorder.records, outputs, documents, mocks: awsMocks, value };
-  } finally {
-    process.off("unhandledRejection", onRejection);
-  }
-}
-
-/** Resolves every Output inside a value (secrets wrapped so callers can redact them). */
-export async function resolve(value: unknown): Promise<unknown> {
-  if (pulumi.Output.isInstance(value)) {
-    const output = value as pulumi.Output<unknown>;
-    const [inner, secret] = await Promise.all([
-      new Promise<unknown>((r) => output.apply((v) => r(v))),
-      (output as unknown as { isSecret: Promise<boolean> }).isSecret,
-    ]);
-    const resolved = await resolve(inner);
-    return secret ? { [SECRET_SIG_KEY]: SECRET_SIG, value: resolved } : resolved;
-  }
-  if (value instanceof Promise) return resolve(await value);
-  if (pulumi.Resource.isInstance(value)) return `[resource ${await resolve((value as pulumi.Resource).urn)}]`;
-  if (Array.isArray(value)) return Promise.all(value.map(resolve));
-  if (typeof value === "object" && value !== null) {
-    const entries = await Promise.all(
-      Object.entries(value).map(async ([k, v]) => [k, await resolve(v)] as const),
-    );
-    return Object.fromEntries(entries);
-  }
-  return value;
-}

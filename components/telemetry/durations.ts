@@ -1,4 +1,7 @@
-/** Durations on the command line and in summaries: `250ms`, `10s`, `5m`, `2h`, `1d`, `1.5s`. */
+/**
+ * Durations on the command line, in stack configuration and in summaries: `250ms`, `10s`, `5m`, `2h`, `1d`,
+ * `1.5s`. Pure and shared: the simulator's options and the fleet runner's settings read durations the same way.
+ */
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;

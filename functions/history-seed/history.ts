@@ -1,5 +1,6 @@
 /**
- * Historical readings for the local sources, taken from the fleet simulator's own sensor model
+ * Historical readings: what the seed function loads into the demo database (in AWS, and PGlite locally) and
+ * the local backend writes as landing CSV. Taken from the fleet simulator's own sensor model
  * (`devices/model/simulated-sensor.ts`) with the same seed as the live fleet, so history and live readings
  * of a room come from the same climate and the model trained on history fits the live data. No anomalies are
  * injected into history: it is what the forest learns "normal" from.

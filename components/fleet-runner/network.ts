@@ -1,0 +1,212 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { PrivateVpc } from "../sources/private-vpc";
+import type { FleetRunnerNetworking } from "./settings";
+
+/**
+ * Interface endpoints a Fargate task needs in a VPC without NAT: the image (ECR API and registry; layers come
+ * from S3 through the free gateway endpoint), the log driver, and the secret ECS injects.
+ */
+export const TASK_INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
+
+/** MQTT over TLS (IoT Core also accepts 443 with ALPN; the simulator uses 8883). */
+const MQTTS_PORT = 8883;
+
+export interface FleetRunnerNetworkArgs {
+  readonly networking: FleetRunnerNetworking;
+  /** The VPC's IPv4 block. */
+  readonly cidrBlock: string;
+  /** IoT Core's `iot:Data-ATS` host of the account: private networking resolves it to the VPC endpoint. */
+  readonly iotEndpoint: pulumi.Input<string>;
+  /** Key of the flow log group. */
+  readonly kmsKeyArn: pulumi.Input<string>;
+  readonly logRetentionDays: number;
+  /** Tags merged into every taggable child. @default - none */
+  readonly tags?: Record<string, string>;
+}
+
+/**
+ * Where the fleet runner's tasks run: a VPC of their own (flow logs, the default security group closed) and a
+ * security group that admits nothing in and lets out only HTTPS and MQTT over TLS.
+ *
+ * - `private`: no route to the internet. Interface endpoints for ECR, CloudWatch Logs, Secrets Manager and
+ *   IoT Core's data plane, an S3 gateway endpoint, all in the first zone's subnet, where the tasks run too
+ *   (a load generator needs no second zone, and each endpoint zone is billed by the hour). IoT Core's endpoint
+ *   offers no private DNS, so a private hosted zone named after the account's ATS host points it at the
+ *   endpoint; devices keep the host name their certificates' TLS checks expect.
+ * - `public`: an internet gateway, and the tasks get public IPv4 addresses; nothing is billed by the hour
+ *   except the addresses while tasks run.
+ */
+export class FleetRunnerNetwork extends pulumi.ComponentResource {
+  public readonly vpc: PrivateVpc;
+  public readonly securityGroup: aws.ec2.SecurityGroup;
+  /** Subnets the tasks run in. */
+  public readonly subnetIds: pulumi.Output<string>[];
+  public readonly assignPublicIp: boolean;
+  /** Private networking: the interface endpoints, the S3 gateway endpoint and IoT Core's. */
+  public readonly endpoints: aws.ec2.VpcEndpoint[] = [];
+
+  constructor(name: string, args: FleetRunnerNetworkArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("sensor-analytics:fleet-runner:FleetRunnerNetwork", name, {}, opts);
+    const tags = { ...args.tags };
+    const child = { parent: this };
+    const region = aws.getRegionOutput({}, child).region;
+
+    this.vpc = new PrivateVpc(
+      name,
+      {
+        cidrBlock: args.cidrBlock,
+        kmsKeyArn: args.kmsKeyArn,
+        logRetentionDays: args.logRetentionDays,
+        tags,
+      },
+      child,
+    );
+    const vpcId = this.vpc.vpcId;
+    this.securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-tasks`,
+      {
+        vpcId,
+        description: "Fleet runner tasks: no inbound traffic, outbound HTTPS and MQTT over TLS only",
+        tags: { ...tags, Name: `${name}-tasks` },
+      },
+      child,
+    );
+    const egress = (
+      role: string,
+      description: string,
+      port: number,
+      to: Partial<aws.vpc.SecurityGroupEgressRuleArgs>,
+    ) =>
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-tasks-${role}`,
+        {
+          securityGroupId: this.securityGroup.id,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          description,
+          ...to,
+        },
+        child,
+      );
+
+    this.assignPublicIp = args.networking === "public";
+    if (args.networking === "public") {
+      const gateway = new aws.ec2.InternetGateway(
+        `${name}-igw`,
+        { vpcId, tags: { ...tags, Name: `${name}-igw` } },
+        child,
+      );
+      this.vpc.routeTables.forEach(
+        (table, i) =>
+          new aws.ec2.Route(
+            `${name}-internet-${i + 1}`,
+            { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: gateway.id },
+            child,
+          ),
+      );
+      this.subnetIds = this.vpc.subnets.map((s) => s.id);
+      egress("https", "HTTPS to ECR, S3, CloudWatch Logs and Secrets Manager", 443, {
+        cidrIpv4: "0.0.0.0/0",
+      });
+      egress("mqtts", "MQTT over TLS to IoT Core", MQTTS_PORT, { cidrIpv4: "0.0.0.0/0" });
+    } else {
+      const subnet = this.vpc.subnets[0]!;
+      this.subnetIds = [subnet.id];
+      const endpointGroup = new aws.ec2.SecurityGroup(
+        `${name}-endpoints`,
+        {
+          vpcId,
+          description: "Interface endpoints of the fleet runner VPC, reachable from its tasks",
+          tags: { ...tags, Name: `${name}-endpoints` },
+        },
+        child,
+      );
+      for (const [role, port, what] of [
+        ["https", 443, "HTTPS"],
+        ["mqtts", MQTTS_PORT, "MQTT over TLS"],
+      ] as const) {
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-endpoints-${role}`,
+          {
+            securityGroupId: endpointGroup.id,
+            referencedSecurityGroupId: this.securityGroup.id,
+            ipProtocol: "tcp",
+            fromPort: port,
+            toPort: port,
+            description: `${what} from the fleet runner tasks`,
+          },
+          child,
+        );
+        egress(role, `${what} to the interface endpoints`, port, {
+          referencedSecurityGroupId: endpointGroup.id,
+        });
+      }
+      const s3 = new aws.ec2.VpcEndpoint(
+        `${name}-s3`,
+        {
+          vpcId,
+          serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
+          vpcEndpointType: "Gateway",
+          routeTableIds: this.vpc.routeTableIds,
+          tags: { ...tags, Name: `${name}-s3` },
+        },
+        child,
+      );
+      egress("s3", "S3 (image layers, run files) through the gateway endpoint", 443, {
+        prefixListId: s3.prefixListId,
+      });
+      const iface = (service: string, privateDnsEnabled: boolean) =>
+        new aws.ec2.VpcEndpoint(
+          `${name}-${service.replace(/\./g, "-")}`,
+          {
+            vpcId,
+            serviceName: pulumi.interpolate`com.amazonaws.${region}.${service}`,
+            vpcEndpointType: "Interface",
+            privateDnsEnabled,
+            subnetIds: [subnet.id],
+            securityGroupIds: [endpointGroup.id],
+            tags: { ...tags, Name: `${name}-${service}` },
+          },
+          child,
+        );
+      const taskEndpoints = TASK_INTERFACE_ENDPOINTS.map((service) => iface(service, true));
+      const iot = iface("iot.data", false);
+      this.endpoints.push(s3, ...taskEndpoints, iot);
+      const zone = new aws.route53.Zone(
+        `${name}-iot`,
+        {
+          name: args.iotEndpoint,
+          comment: "IoT Core's data endpoint, resolved to the fleet runner VPC's interface endpoint",
+          vpcs: [{ vpcId }],
+          forceDestroy: true,
+          tags,
+        },
+        child,
+      );
+      const entry = iot.dnsEntries.apply((entries) => {
+        const first = entries[0];
+        if (!first) throw new pulumi.ResourceError(`${name}: the IoT Core endpoint has no DNS entry`, this);
+        return first;
+      });
+      new aws.route53.Record(
+        `${name}-iot`,
+        {
+          zoneId: zone.zoneId,
+          name: args.iotEndpoint,
+          type: "A",
+          aliases: [{ name: entry.dnsName, zoneId: entry.hostedZoneId, evaluateTargetHealth: false }],
+        },
+        child,
+      );
+    }
+
+    this.registerOutputs({
+      vpcId,
+      subnetIds: this.subnetIds,
+      securityGroupId: this.securityGroup.id,
+      assignPublicIp: this.assignPublicIp,
+    });
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The demo database's history, written once: how many days of readings, at what interval, from which sensors
+ * and sensor-model seed, ending when the database is seeded. The stack hands it to the seed function as the
+ * `aws.lambda.Invocation` input; the local backend seeds PGlite with the same values. Pure.
+ */
+import type { PlatformConfig } from "../config";
+
+/** What the seed function is asked to load. */
+export interface DemoHistoryRequest {
+  /** `<app>-<stack>`: the sensors are named as the live fleet's (`<deployment>-<room>-<nnn>`). */
+  readonly deployment: string;
+  readonly rooms: readonly string[];
+  readonly sensorsPerRoom: number;
+  /** Days of history, ending at the time of seeding. */
+  readonly days: number;
+  /** Minutes between two readings of a sensor. */
+  readonly intervalMinutes: number;
+  /** Seed of the fleet simulator's sensor model (its default, so history and the live fleet share a climate). */
+  readonly seed: string;
+}
+
+/** Days, interval and model seed of the demo history. */
+export const DEMO_HISTORY = { days: 3, intervalMinutes: 10, seed: "1" } as const;
+
+/** Environment of the seed function: where the database is and the secret holding its credentials. */
+export const SEED_ENV = {
+  host: "DB_HOST",
+  port: "DB_PORT",
+  database: "DB_NAME",
+  secretArn: "DB_SECRET_ARN",
+} as const;
+
+/** The request a stack's demo database is seeded with. */
+export function demoHistoryRequest(config: Pick<PlatformConfig, "deployment" | "fleet">): DemoHistoryRequest {
+  return {
+    deployment: config.deployment,
+    rooms: [...config.fleet.rooms],
+    sensorsPerRoom: config.fleet.sensorsPerRoom,
+    days: DEMO_HISTORY.days,
+    intervalMinutes: DEMO_HISTORY.intervalMinutes,
+    seed: DEMO_HISTORY.seed,
+  };
+}
+
+/** Checks an invocation's input; every problem is named. */
+export function parseDemoHistoryRequest(input: unknown): DemoHistoryRequest {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new Error(`seed request must be a JSON object (got ${JSON.stringify(input)})`);
+  }
+  const r = input as Record<string, unknown>;
+  const problems: string[] = [];
+  const positive = (key: string, max: number) => {
+    const v = r[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max)
+      problems.push(`${key} must be an integer from 1 to ${max} (got ${JSON.stringify(v)})`);
+  };
+  if (typeof r.deployment !== "string" || !/^[a-z][a-z0-9-]{0,36}$/.test(r.deployment))
+    problems.push(`deployment must be "<app>-<stack>" (got ${JSON.stringify(r.deployment)})`);
+  if (
+    !Array.isArray(r.rooms) ||
+    r.rooms.length === 0 ||
+    !r.rooms.every((room) => typeof room === "string" && /^[A-Za-z0-9_]{1,32}$/.test(room))
+  )
+    problems.push(`rooms must be a non-empty list of room IDs (got ${JSON.stringify(r.rooms)})`);
+  positive("sensorsPerRoom", 10000);
+  positive("days", 366);
+  positive("intervalMinutes", 1440);
+  if (typeof r.seed !== "string") problems.push(`seed must be a string (got ${JSON.stringify(r.seed)})`);
+  if (problems.length > 0) throw new Error(`invalid seed request: ${problems.join("; ")}`);
+  return r as unknown as DemoHistoryRequest;
+}

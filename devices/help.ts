@@ -1,0 +1,48 @@
+/** The fleet CLI's `--help`, generated from the option table ({@link FLEET_OPTIONS}). */
+import { FLEET_OPTIONS } from "./options";
+
+const HELP_WIDTH = 110;
+
+/** Splits text into lines of at most `width` characters, at spaces. */
+function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}
+
+/** The `--help` text. */
+export function helpText(): string {
+  const rows = FLEET_OPTIONS.map((o) => {
+    const flags = `${o.short ? `-${o.short}, ` : "    "}--${o.name}${o.value ? ` <${o.value}>` : ""}`;
+    return { flags, text: `${o.description}${o.default ? ` (default: ${o.default})` : ""}` };
+  });
+  const width = Math.max(...rows.map((r) => r.flags.length)) + 2;
+  return [
+    "Usage: npm run fleet -- [options]   (or: sensor-fleet [options])",
+    "",
+    "Simulates a fleet of temperature sensors publishing readings over MQTT, one connection per device,",
+    "with labelled anomalies. Progress goes to stderr; the summary to stdout (JSON with --json).",
+    "Exit status: 0 all readings delivered, 1 a reading was lost or a device never connected, 2 bad options.",
+    "",
+    "Options:",
+    ...rows.map(
+      (r) =>
+        `  ${r.flags.padEnd(width)}${wrapText(r.text, HELP_WIDTH - width - 2).join(`\n${" ".repeat(width + 2)}`)}`,
+    ),
+    "",
+    "Examples:",
+    "  npm run fleet -- --target mqtt://127.0.0.1:1883 --devices 200 --interval 100ms --duration 20s --json",
+    "  npm run fleet -- --fleet fleet.json --interval 5m --speed 3600 --duration 1d --anomalies 1%,spike,drift --labels labels.jsonl",
+    "  npm run fleet -- --replay data/nab/data/realKnownCause/machine_temperature_system_failure.csv --devices 1 --speed 3000",
+    '  npm run fleet -- --profile "0s:0,1m:300,4m:300,5m:0" --interval 1s --shard 1/3 --out .fleet-runs --run ramp',
+  ].join("\n");
+}
