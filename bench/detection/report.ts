@@ -30,7 +30,9 @@ function spread(values: readonly (number | null)[], format: (x: number) => strin
   if (present.length === 0) return "-";
   const low = Math.min(...present);
   const high = Math.max(...present);
-  return low === high ? format(low) : `${format(median(present)!)} [${format(low)}-${format(high)}]`;
+  return format(low) === format(high)
+    ? format(low)
+    : `${format(median(present)!)} [${format(low)}-${format(high)}]`;
 }
 
 const minutes = (ms: number) => `${(ms / 60_000).toFixed(1)} min`;
@@ -44,8 +46,12 @@ export function printTables(runs: readonly RunResult[], nab: NabScores, print: (
         ? "\nDefault anomaly mix (1%: spike, level shift, drift, noise burst), 4 sensors, x600, per fleet start hour:"
         : "\nEvery kind (2%: spike, level shift, drift, stuck, dropout, noise burst), 4 sensors, x600, per fleet start hour:",
     );
-    print("| start (UTC) | runs | precision | event recall | caught / injected | median time to detect |");
-    print("| ----------- | ---: | --------- | ------------ | ----------------: | --------------------: |");
+    print(
+      "| start requested -> fleet (UTC) | runs | precision | event recall | caught / injected | median time to detect |",
+    );
+    print(
+      "| ------------------------------ | ---: | --------- | ------------ | ----------------: | --------------------: |",
+    );
     for (const requested of [...new Set(mine.map((r) => r.requestedHour))].sort((a, b) => a - b)) {
       const at = mine.filter((r) => r.requestedHour === requested);
       const hours = [...new Set(at.map((r) => r.hour))]
@@ -53,7 +59,7 @@ export function printTables(runs: readonly RunResult[], nab: NabScores, print: (
         .join("/");
       const delays = at.flatMap((r) => Object.values(r.byKind).flatMap((k) => k.timesToDetectMs));
       print(
-        `| ${hours.padEnd(11)} | ${at.length} | ${spread(at.map((r) => r.precision))} | ${spread(at.map((r) => r.recall))} | ` +
+        `| ${String(requested).padStart(2, "0")}h -> ${hours} | ${at.length} | ${spread(at.map((r) => r.precision))} | ${spread(at.map((r) => r.recall))} | ` +
           `${at.reduce((n, r) => n + r.detected, 0)} / ${at.reduce((n, r) => n + r.injected, 0)} | ` +
           `${delays.length > 0 ? minutes(median(delays)!) : "-"} |`,
       );
@@ -61,7 +67,7 @@ export function printTables(runs: readonly RunResult[], nab: NabScores, print: (
     const worst = (key: "precision" | "recall") =>
       Math.min(...mine.map((r) => r[key]).filter((v): v is number => v !== null));
     print(
-      `Lowest precision of any run: ${two(worst("precision"))}; lowest event recall: ${two(worst("recall"))}`,
+      `\nLowest precision of any run: ${two(worst("precision"))}; lowest event recall: ${two(worst("recall"))}`,
     );
     print("\n| kind | caught / injected | recall | time to detect, median [10th-90th percentile] |");
     print("| ---- | ----------------: | -----: | ---------------------------------------------- |");

@@ -21,8 +21,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { parseAnomalySpec } from "../../devices/model/anomalies";
 import { LocalBackend } from "../../local/backend";
+import { parseLocalOptions } from "../../local/options";
 import { HistoricalDatabase } from "../../local/sources/historical-db";
 import { median } from "../../local/analytics/anomaly-evaluation";
 import { nabScores } from "./nab-scores";
@@ -64,28 +64,16 @@ async function runOne(job: ChildJob): Promise<RunResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-detection-"));
   try {
     fs.cpSync(job.template, path.join(dataDir, "pglite"), { recursive: true });
-    const backend = await LocalBackend.start(
-      {
-        help: false,
-        devices: 4,
-        durationMs: job.durationMs,
-        speed: 600,
-        port: 0,
-        mqttPort: 0,
-        dataDir,
-        stack: "dev",
-        intervalMs: 10_000,
-        anomalies: parseAnomalySpec(job.anomalies),
-        seed: job.seed,
-        startMs: Date.UTC(2026, 11, 7, job.hour, 0),
-        fleet: true,
-        dashboard: false,
-        json: true,
-      },
-      (line) => {
-        if (process.env.BENCH_DETECTION_LOG) process.stderr.write(`${line}\n`);
-      },
-    );
+    // Exactly `npm start -- <these options>`, parsed by the CLI's own parser.
+    const options = parseLocalOptions([
+      ...["--devices", "4", "--duration", `${job.durationMs}ms`, "--speed", "600", "--interval", "10s"],
+      ...["--port", "0", "--mqtt-port", "0", "--data-dir", dataDir, "--stack", "dev"],
+      ...["--anomalies", job.anomalies, "--seed", job.seed],
+      ...["--start", new Date(Date.UTC(2026, 11, 7, job.hour, 0)).toISOString(), "--no-dashboard", "--json"],
+    ]);
+    const backend = await LocalBackend.start(options, (line) => {
+      if (process.env.BENCH_DETECTION_LOG) process.stderr.write(`${line}\n`);
+    });
     await backend.untilDone();
     const summary = await backend.stop();
     if (process.env.BENCH_DETECTION_LOG)
