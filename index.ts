@@ -12,7 +12,20 @@ export = (async () => {
       ? (await findPromotedModel(config.deployment)) !== undefined
       : undefined;
   const platform = new Platform(config.deployment, { config, anomalyModelPromoted });
-  const { lake, telemetry, etl, analytics, anomaly, quicksight, fleetRunner } = platform;
+  const {
+    lake,
+    telemetry,
+    etl,
+    analytics,
+    anomaly,
+    quicksight,
+    fleetRunner,
+    operations,
+    auditTrail,
+    realtime,
+    api,
+    pollers,
+  } = platform;
 
   // Outputs a stack does not have (no endpoint, no QuickSight, ...) are left out: an undefined output
   // makes `pulumi up` warn "Undefined value (...) will not show as a stack output".
@@ -61,6 +74,25 @@ export = (async () => {
     promotedModelParameter: anomaly.promotedModelParameter.name,
     quickSightDashboardUrl: quicksight?.dashboardUrl,
     anomalyScoringUrl: anomaly.scoringUrl,
+
+    // More ways in and out (each when its setting is on): the ingest stream, the real-time table, the HTTP API
+    // (with the client policies to attach in IAM mode), the pollers' functions.
+    ingestStream: telemetry.stream ? { name: telemetry.stream.name, arn: telemetry.stream.arn } : undefined,
+    realtimeTable: realtime?.tableName,
+    httpApi: api
+      ? {
+          url: api.url,
+          ingestClientPolicyArn: api.clientPolicies?.ingest.arn,
+          readClientPolicyArn: api.clientPolicies?.read?.arn,
+        }
+      : undefined,
+    pollers: pollers
+      ? Object.fromEntries(Object.entries(pollers.pollers).map(([n, p]) => [n, p.function.name]))
+      : undefined,
+    // Operations: the dashboard, the topic every alarm notifies, and (auditTrail on) the trail.
+    operationsDashboardUrl: operations.dashboardUrl,
+    alarmTopicArn: anomaly.failureTopic.arn,
+    auditTrailArn: auditTrail?.trailArn,
 
     // Load tests (fleetRunner set): what `npm run fleet:cloud -- --stack <stack> --run <name>` starts tasks with.
     fleetRunner: fleetRunner?.output,

@@ -15,6 +15,10 @@ import { fleetDevices, deploymentName, DeviceIdentity } from "./telemetry/fleet"
 import { parseCidr, cidrsOverlap } from "./net/cidr";
 import { parseSchedule, ScheduleExpression } from "./schedule";
 import { readFleetRunnerSettings, type FleetRunnerSettings } from "./fleet-runner/settings";
+import { INGEST_STREAM_KINDS, readStreamSettings, type StreamSettings } from "./streaming/stream-settings";
+import { readHttpApiSettings, type HttpApiSettings } from "./api/api-settings";
+import { readPollerSettings, type PollerSettings } from "./pollers/poller-settings";
+import { ALARM_DEFAULTS, readAlarmSettings, type AlarmSettings } from "./operations/alarm-settings";
 
 /** Pulumi project name, the namespace of every config key. */
 export const PROJECT = "sensor-analytics";
@@ -169,6 +173,23 @@ export interface PlatformConfig {
   };
   /** The simulated fleet on ECS Fargate for load tests; `undefined` (off) unless the stack sets `fleetRunner`. */
   readonly fleetRunner?: FleetRunnerSettings;
+  /**
+   * The Kinesis stream between ingest and the lake, with real-time aggregates in DynamoDB; `undefined` (off)
+   * unless the stack sets `ingestStream: kinesis`.
+   */
+  readonly ingestStream?: StreamSettings;
+  /** HTTPS ingestion and the latest-state routes; `undefined` (off) unless the stack sets `httpApi`. */
+  readonly httpApi?: HttpApiSettings;
+  /** Scheduled REST pollers (none unless the stack lists `pollers`). */
+  readonly pollers: readonly PollerSettings[];
+  /** Alarm thresholds (`alarms`); derived ones are resolved by `resolveAlarmThresholds`. */
+  readonly alarms: AlarmSettings;
+  /** The CloudTrail audit trail of the lake's data events (`auditTrail`, `auditRetentionDays`). */
+  readonly audit: {
+    readonly enabled: boolean;
+    /** Days the trail's log files are kept in the log bucket. */
+    readonly retentionDays: number;
+  };
 }
 
 /** One thing wrong with a stack's configuration. */
@@ -440,6 +461,11 @@ class ConfigReader {
       );
     }
     return items;
+  }
+
+  /** A structured value (a map or a list) as the stack file or the Pulumi.yaml default gives it, unchecked. */
+  structured(key: string): unknown {
+    return this.value(key);
   }
 
   /** A structured (map) value; reports and returns `undefined` when it is not a map. */
@@ -745,6 +771,33 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     );
   }
 
+  // Ways in besides MQTT: the ingest stream (and its real-time aggregates), the HTTP API, the REST pollers.
+  const nested = (key: string) => (field: string, message: string, fix: string, value?: unknown) =>
+    r.problem(
+      field === "" ? key : field.startsWith("[") ? `${key}${field}` : `${key}.${field}`,
+      message,
+      fix,
+      value,
+    );
+  const streamKind = r.oneOf("ingestStream", INGEST_STREAM_KINDS);
+  const ingestStream = readStreamSettings(
+    streamKind,
+    r.structured("ingestStreamSettings"),
+    nested("ingestStreamSettings"),
+  );
+  const httpApi = readHttpApiSettings(r.structured("httpApi"), nested("httpApi"));
+  const pollers = readPollerSettings(r.structured("pollers"), nested("pollers"));
+  // Operations: alarm thresholds and the audit trail.
+  const alarmsValue = r.object("alarms");
+  const alarms =
+    alarmsValue === undefined
+      ? undefined
+      : readAlarmSettings(alarmsValue, (field, message, fix, value) =>
+          r.problem(field === "" ? "alarms" : `alarms.${field}`, message, fix, value),
+        );
+  const auditTrail = r.boolean("auditTrail");
+  const auditRetentionDays = r.integer("auditRetentionDays", 1, 36500, 365);
+
   if (r.problems.length > 0) return undefined;
   const deployment = deploymentName(app, raw.stack);
   return {
@@ -802,6 +855,11 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
       scoringUrl,
     },
     fleetRunner,
+    ingestStream,
+    httpApi,
+    pollers,
+    alarms: alarms ?? { ...ALARM_DEFAULTS },
+    audit: { enabled: auditTrail, retentionDays: auditRetentionDays },
   };
 }
 

@@ -89,3 +89,46 @@ export * from "./fleet-runner/outputs";
 export { taskRolePolicy, executionRolePolicy } from "./fleet-runner/iam-documents";
 export * from "./telemetry/load-profile";
 export * from "./telemetry/durations";
+
+// More ways in and out: the Kinesis ingest stream with real-time aggregates in DynamoDB, the HTTP API (HTTPS
+// ingestion, latest state), scheduled REST pollers; the validation every source shares.
+export { IngestStream } from "./streaming/ingest-stream";
+export type { IngestStreamArgs } from "./streaming/ingest-stream";
+export { RealtimeAggregates } from "./streaming/realtime-aggregates";
+export type { RealtimeAggregatesArgs } from "./streaming/realtime-aggregates";
+export { TelemetryApi } from "./api/telemetry-api";
+export type { TelemetryApiArgs } from "./api/telemetry-api";
+export { RestPollers } from "./pollers/rest-pollers";
+export type { RestPollersArgs, DeployedPoller } from "./pollers/rest-pollers";
+export type { DeliveryResources } from "./streaming/delivery-resources";
+export * from "./streaming/stream-settings";
+export * from "./streaming/realtime-layout";
+export * from "./api/api-settings";
+export * from "./api/routes";
+export * from "./pollers/poller-settings";
+export * from "./pollers/mapping";
+export * from "./pollers/jsonpath";
+export * from "./ingest/reading-validation";
+export * from "./ingest/delivery-targets";
+// Operating a stack: the dashboard and alarms, the pipeline metrics both backends share, the audit trail and the
+// monthly cost estimate (`npm run cost`).
+export { Operations } from "./operations/operations";
+export type { OperationsArgs } from "./operations/operations";
+export { buildAlarmSet, alarmName } from "./operations/alarms";
+export type { AlarmSpec, ComparisonOperator } from "./operations/alarms";
+export { buildDashboardBody } from "./operations/dashboard";
+export type { DashboardBody, DashboardWidget } from "./operations/dashboard";
+export type * from "./operations/inventory";
+export * from "./operations/alarm-settings";
+export * from "./operations/pipeline-metrics";
+export { AuditTrail } from "./audit/audit-trail";
+export type { AuditTrailArgs } from "./audit/audit-trail";
+export * from "./audit/audit-documents";
+export { estimateMonthlyCost, storageByClass } from "./cost/estimate";
+export type { CostEstimate, CostLine, ServiceCost, EstimateInput } from "./cost/estimate";
+export { synthInventory } from "./cost/synth-inventory";
+export type { SynthInventory, SynthResourceRow } from "./cost/synth-inventory";
+export { loadPriceTable, RegionPrices, charge, PRICE_TABLE_FILE } from "./cost/prices";
+export type { PriceTable, UnitPrice } from "./cost/prices";
+export { ASSUMPTIONS, assumptionsWith } from "./cost/assumptions";
+export type { Assumptions, AssumptionKey } from "./cost/assumptions";

@@ -1,5 +1,7 @@
+import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
+import type { LakeDeliveryStream } from "./ingest/delivery-stream";
 import { DataLake } from "./lake/lake";
 import { TelemetryPipeline } from "./iot/telemetry-pipeline";
 import { Etl } from "./etl/etl";
@@ -9,6 +11,17 @@ import { AnomalyDetection } from "./ml/anomaly-detection";
 import { buildModelSettings } from "./ml/model-settings";
 import { demoHistoryRequest } from "./sources/demo-history";
 import { SensorFleetRunner } from "./fleet-runner/fleet-runner";
+import { RealtimeAggregates } from "./streaming/realtime-aggregates";
+import type { DeliveryResources } from "./streaming/delivery-resources";
+import { TelemetryApi } from "./api/telemetry-api";
+import { RestPollers } from "./pollers/rest-pollers";
+import { AuditTrail } from "./audit/audit-trail";
+import { auditTrailName } from "./audit/audit-documents";
+import { Operations } from "./operations/operations";
+import { resolveAlarmThresholds } from "./operations/alarm-settings";
+import type { WatchedFunction } from "./operations/inventory";
+import { approximateIntervalSeconds } from "./schedule";
+import { VARIANT_NAME } from "./ml/ml-layout";
 
 export interface PlatformArgs {
   /** The validated stack configuration (see `components/config.ts`). */
@@ -35,6 +48,16 @@ export class Platform extends pulumi.ComponentResource {
   public readonly etl: Etl;
   /** Present when the stack sets `fleetRunner` (load tests on ECS Fargate). */
   public readonly fleetRunner?: SensorFleetRunner;
+  /** Present with `ingestStream: kinesis`: the latest reading per device and hourly room aggregates. */
+  public readonly realtime?: RealtimeAggregates;
+  /** Present when the stack sets `httpApi`. */
+  public readonly api?: TelemetryApi;
+  /** Present when the stack lists `pollers`. */
+  public readonly pollers?: RestPollers;
+  /** The operations dashboard and the alarms of every failure mode. */
+  public readonly operations: Operations;
+  /** Present when `auditTrail` is true: CloudTrail data events of the lake buckets. */
+  public readonly auditTrail?: AuditTrail;
 
   constructor(name: string, args: PlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:index:Platform", name, {}, opts);
@@ -54,6 +77,9 @@ export class Platform extends pulumi.ComponentResource {
         glacierAfterDays: config.lake.glacierAfterDays,
         noncurrentVersionDays: config.lake.noncurrentVersionDays,
         protectData: config.protectData,
+        auditTrail: config.audit.enabled
+          ? { trailName: auditTrailName(config.deployment), retentionDays: config.audit.retentionDays }
+          : undefined,
         tags,
       },
       { parent: this },
@@ -71,10 +97,16 @@ export class Platform extends pulumi.ComponentResource {
         logRetentionDays: config.logRetentionDays,
         protectData: config.protectData,
         iotLogLevel: config.iotLogLevel === "DISABLED" ? false : config.iotLogLevel,
+        stream: config.ingestStream,
         tags,
       },
       { parent: this },
     );
+    ({
+      realtime: this.realtime,
+      api: this.api,
+      pollers: this.pollers,
+    } = this.ingestSources(name, config, tags));
 
     // One model settings document for every consumer: the named scoring query, the ETL's training SQL, the
     // SageMaker jobs and the scoring function.
@@ -118,6 +150,16 @@ export class Platform extends pulumi.ComponentResource {
       );
     }
 
+    const ingestDelaySeconds = config.firehose.bufferSeconds + 300;
+    const scoringIntervalSeconds = Math.min(
+      86_400,
+      approximateIntervalSeconds(config.anomaly.scoringSchedule),
+    );
+    const thresholds = resolveAlarmThresholds(config.alarms, {
+      firehoseBufferSeconds: config.firehose.bufferSeconds,
+      scoringIntervalSeconds,
+      ingestDelaySeconds,
+    });
     this.anomaly = new AnomalyDetection(
       `${name}-anomaly`,
       {
@@ -144,10 +186,11 @@ export class Platform extends pulumi.ComponentResource {
           databaseName: this.analytics.databaseName,
         },
         // Score a window only once Firehose has flushed it (buffer interval plus a margin for delivery).
-        ingestDelaySeconds: config.firehose.bufferSeconds + 300,
+        ingestDelaySeconds,
         alertEmail: config.alertEmail,
         logRetentionDays: config.logRetentionDays,
         adHocScoringUrl: config.anomaly.scoringUrl,
+        endpointLatencyThresholdMs: thresholds.endpointLatencyMs,
         tags,
       },
       { parent: this },
@@ -213,6 +256,186 @@ export class Platform extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({ bucketNames: this.lake.bucketNames, kmsKeyArn: this.lake.kmsKey.arn });
+    if (config.audit.enabled) {
+      const { buckets, secureBuckets } = this.lake;
+      this.auditTrail = new AuditTrail(
+        `${name}-audit`,
+        {
+          trailName: auditTrailName(config.deployment),
+          logBucket: { name: buckets.logs.bucket, policy: secureBuckets.logs.policy },
+          dataBucketArns: [buckets.raw.arn, buckets.curated.arn, buckets.results.arn, buckets.artifacts.arn],
+          protectData: config.protectData,
+          tags,
+        },
+        { parent: this },
+      );
+    }
+
+    this.operations = new Operations(
+      `${name}-operations`,
+      {
+        inventory: this.operationsInventory(config),
+        thresholds,
+        scoringIntervalSeconds,
+        // The anomaly pipeline's failure topic is the stack's alert topic: its key admits CloudWatch alarms.
+        alarmTopicArn: this.anomaly.failureTopic.arn,
+        kmsKeyArn: this.lake.kmsKey.arn,
+        logRetentionDays: config.logRetentionDays,
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.registerOutputs({
+      bucketNames: this.lake.bucketNames,
+      kmsKeyArn: this.lake.kmsKey.arn,
+      dashboardUrl: this.operations.dashboardUrl,
+    });
+  }
+
+  /** What the operations dashboard and alarms watch: the real resources' names, as their outputs. */
+  private operationsInventory(config: PlatformConfig) {
+    const { telemetry, etl, anomaly, lake } = this;
+    const logGroupOf = (fn: aws.lambda.Function) =>
+      pulumi
+        .all([fn.loggingConfig, fn.name])
+        .apply(([logging, fnName]) => logging?.logGroup ?? `/aws/lambda/${fnName}`);
+    const watch = (
+      key: string,
+      label: string,
+      fn: aws.lambda.Function,
+      deadLetterQueue?: aws.sqs.Queue,
+    ): WatchedFunction<pulumi.Input<string>> => ({
+      key,
+      label,
+      name: fn.name,
+      logGroup: logGroupOf(fn),
+      ...(deadLetterQueue ? { deadLetterQueue: deadLetterQueue.name } : {}),
+    });
+    const ml = (
+      key: string,
+      label: string,
+      f: { function: aws.lambda.Function; deadLetterQueue: aws.sqs.Queue },
+    ) => watch(key, label, f.function, f.deadLetterQueue);
+    const stream = (key: string, s: LakeDeliveryStream, convertsToParquet: boolean) => ({
+      key,
+      name: s.name,
+      logGroup: s.logGroup.name,
+      convertsToParquet,
+    });
+    const machine = (
+      key: string,
+      label: string,
+      m: { stateMachine: aws.sfn.StateMachine; logGroup: aws.cloudwatch.LogGroup },
+    ) => ({
+      key,
+      label,
+      arn: m.stateMachine.arn,
+      logGroup: m.logGroup.name,
+    });
+    const hook = telemetry.devices.provisioning?.hook;
+    const adHoc = anomaly.scoring.adHocFunction;
+    return {
+      deployment: config.deployment,
+      region: config.region,
+      ingest: {
+        telemetryRule: telemetry.rules.telemetryRule.name,
+        rules: [
+          { key: "telemetry", rule: telemetry.rules.telemetryRule, stream: telemetry.ingest.telemetryStream },
+          {
+            key: "quarantine",
+            rule: telemetry.rules.quarantineRule,
+            stream: telemetry.ingest.quarantineStream,
+          },
+          { key: "not-json", rule: telemetry.rules.notJsonRule, stream: telemetry.ingest.quarantineStream },
+        ].map(({ key, rule, stream }) => ({ key, name: rule.name, stream: stream.name })),
+        telemetryStream: stream("telemetry", telemetry.ingest.telemetryStream, true),
+        quarantineStream: stream("quarantine", telemetry.ingest.quarantineStream, false),
+        rawBucket: lake.buckets.raw.bucket,
+      },
+      stateMachines: [
+        machine("etl", "ETL", etl.orchestration),
+        machine("training", "model training", anomaly.training.machine),
+        machine("scoring", "anomaly scoring", anomaly.scoring.machine),
+      ],
+      glueJobs: Object.entries(etl.jobs.jobs).map(([key, job]) => ({ key, name: job.name })),
+      functions: [
+        watch("etl-planner", "ETL planner", etl.orchestration.planner),
+        ml("model-training", "model training", anomaly.training.function),
+        ml("anomaly-scoring", "anomaly scoring", anomaly.scoring.function),
+        ...(adHoc ? [ml("adhoc-scoring", "ad-hoc scoring", adHoc)] : []),
+        ...(hook ? [watch("pre-provisioning-hook", "pre-provisioning hook", hook)] : []),
+      ],
+      anomaly: {
+        mode: config.anomaly.mode,
+        ...(anomaly.endpoint
+          ? { endpoint: { name: anomaly.endpoint.endpointName, variant: VARIANT_NAME } }
+          : {}),
+      },
+    };
+  }
+
+  /** The ways in besides MQTT (HTTPS, pollers) and the real-time aggregates of the ingest stream. */
+  private ingestSources(
+    name: string,
+    config: PlatformConfig,
+    tags: Record<string, string>,
+  ): { realtime?: RealtimeAggregates; api?: TelemetryApi; pollers?: RestPollers } {
+    const { stream, ingest } = this.telemetry;
+    const common = {
+      deployment: config.deployment,
+      kmsKeyArn: this.lake.kmsKey.arn,
+      logRetentionDays: config.logRetentionDays,
+      tags,
+    };
+    const realtime =
+      stream && config.ingestStream
+        ? new RealtimeAggregates(
+            `${name}-realtime`,
+            {
+              ...common,
+              stream: { arn: stream.arn, kmsKeyArn: stream.kmsKeyArn },
+              consumer: config.ingestStream.consumer,
+              aggregateTtlDays: config.ingestStream.aggregateTtlDays,
+              latestTtlDays: config.ingestStream.latestTtlDays,
+              protectData: config.protectData,
+            },
+            { parent: this },
+          )
+        : undefined;
+    const delivery: DeliveryResources = {
+      telemetry: stream
+        ? { kind: "kinesis", name: stream.name, arn: stream.arn, kmsKeyArn: stream.kmsKeyArn }
+        : { kind: "firehose", name: ingest.telemetryStream.name, arn: ingest.telemetryStream.arn },
+      quarantine: { name: ingest.quarantineStream.name, arn: ingest.quarantineStream.arn },
+    };
+    const api =
+      config.httpApi &&
+      new TelemetryApi(
+        `${name}-api`,
+        {
+          ...common,
+          settings: config.httpApi,
+          rooms: config.fleet.rooms,
+          delivery,
+          realtimeTable: realtime && { name: realtime.tableName, arn: realtime.tableArn },
+        },
+        { parent: this },
+      );
+    const pollers =
+      config.pollers.length > 0
+        ? new RestPollers(
+            `${name}-pollers`,
+            {
+              ...common,
+              pollers: config.pollers,
+              rooms: config.fleet.rooms,
+              delivery,
+              protectData: config.protectData,
+            },
+            { parent: this },
+          )
+        : undefined;
+    return { realtime, api, pollers };
   }
 }

@@ -28,6 +28,8 @@ import { LocalClock } from "./clock";
 import { DashboardServer } from "./dashboard/server";
 import { LocalPipelines, LOCAL_ACCOUNT } from "./etl/pipelines";
 import { DurableLog, type LogRecoveryReport } from "./lake/durable-log";
+import { describeRecovery } from "./lake/log-recovery";
+import { LocalIngestSources, replayFromLsn } from "./streaming/ingest-sources";
 import { FirehoseWriter, readLakeCheckpoint, type Delivery } from "./lake/firehose-writer";
 import { IngestPipeline } from "./lake/ingest-pipeline";
 import { LocalObjectStore } from "./lake/object-store";
@@ -44,18 +46,8 @@ import {
 import { TopicRules } from "./rule/topic-rules";
 import { CompressedSchedules } from "./schedules";
 import { HistoricalDatabase } from "./sources/historical-db";
-import { generateHistory } from "../functions/history-seed/history";
-import { writeLandingCsv } from "./sources/landing";
+import { seedSources } from "./sources/seed";
 import { buildRunSummary, type RunSummary } from "./summary";
-
-/**
- * Days of history seeded into the database (by the demo database's seed function) and the landing CSV on first
- * use, at the fleet's own sampling interval rather than DEMO_HISTORY's 10 minutes: the model's features count
- * readings (a baseline of the last 30), so history sampled more coarsely than the live readings would teach the
- * model another signal than the one it scores.
- */
-const HISTORY_DAYS = { database: 1, csv: 1, csvOverlap: 0.5 } as const;
-const DAY_MS = 86_400_000;
 
 /** Everything a running backend holds, for the dashboard and the summary. */
 export interface BackendParts {
@@ -72,6 +64,8 @@ export interface BackendParts {
   readonly writer: FirehoseWriter;
   readonly ingest: IngestPipeline;
   readonly rules: TopicRules;
+  /** HTTPS ingestion, pollers and the real-time consumer, when the stack turns them on. */
+  readonly sources: LocalIngestSources | undefined;
   readonly broker: LocalBroker;
   readonly pipelines: LocalPipelines;
   readonly history: HistoricalDatabase;
@@ -101,11 +95,16 @@ export class LocalBackend {
     private readonly release: () => void,
   ) {}
 
-  static async start(options: LocalOptions, log: Logger): Promise<LocalBackend> {
+  /** @param adjust changes the stack's validated configuration before anything starts (in-process callers). */
+  static async start(
+    options: LocalOptions,
+    log: Logger,
+    adjust: (config: PlatformConfig) => PlatformConfig = (c) => c,
+  ): Promise<LocalBackend> {
     const wallStart = performance.now();
     const stackFile = readStackFile(options.stack);
     for (const warning of stackFile.warnings) log(`warning: ${warning}`);
-    const config = parsePlatformConfig(stackFile);
+    const config = adjust(parsePlatformConfig(stackFile));
     const dataDir = path.resolve(options.dataDir);
     fs.mkdirSync(dataDir, { recursive: true });
     const release = lockDataDir(dataDir);
@@ -126,7 +125,11 @@ export class LocalBackend {
       // Durable state first: what the lake holds, then the log entries after it, then the clock.
       const ingestDir = path.join(dataDir, "ingest");
       const checkpoint = readLakeCheckpoint(ingestDir);
-      const ingestLog = DurableLog.open(path.join(ingestDir, "log"), checkpoint.durableThroughLsn);
+      const lakeThrough = checkpoint.durableThroughLsn;
+      const ingestLog = DurableLog.open(
+        path.join(ingestDir, "log"),
+        replayFromLsn(config, dataDir, lakeThrough),
+      );
       opened.push(() => ingestLog.log.close());
       const resumeFrom = ingestLog.replay.reduce(
         (max, e) => Math.max(max, e.receivedAt),
@@ -162,7 +165,19 @@ export class LocalBackend {
         onDelivery?.(delivery);
         delivered.push(...delivery.objects);
       };
-      ingest.replay(ingestLog.replay);
+      // The other sources before the replay: the real-time consumer reads the replayed stream records too.
+      const sources = LocalIngestSources.open({
+        config,
+        dataDir,
+        pki,
+        ingest,
+        lakeThroughLsn: lakeThrough,
+        speed: options.speed,
+        now,
+        log,
+      });
+      opened.push(() => sources?.close());
+      ingest.replay(ingestLog.replay, lakeThrough);
       for (const line of describeRecovery(ingestLog.report)) log(line);
 
       const history = await HistoricalDatabase.open(path.join(dataDir, "pglite"));
@@ -231,6 +246,7 @@ export class LocalBackend {
         writer,
         ingest,
         rules,
+        sources,
         broker,
         pipelines,
         history,
@@ -313,6 +329,7 @@ export class LocalBackend {
       options.speed,
     );
     this.schedules.start();
+    for (const line of (await parts.sources?.start(options.apiPort)) ?? []) this.logLine(line);
     // Simulated time reached, saved now and then: the next run continues after it (scoring watermarks,
     // job runs and object times all live in simulated time).
     this.clockTimer = setInterval(() => saveClockFile(parts.dataDir, parts.clock.now()), 5_000);
@@ -412,8 +429,10 @@ export class LocalBackend {
       fleetSummary = await this.fleetRun;
       this.logLine(`fleet: ${fleetSummary.published} published, ${fleetSummary.acknowledged} acknowledged`);
     }
-    // Every acknowledged reading into the lake, then the pipelines over the complete data.
+    await parts.sources?.stopInputs();
+    // Every acknowledged reading into the lake (and the real-time tables), then the pipelines over the data.
     await writer.flush();
+    await parts.sources?.drain();
     await pipelines.drain(60_000);
     const scoring = await pipelines.scoreUntilCaughtUp(true);
     this.logLine(`scoring: ${scoring.length} window(s), last ${scoring.at(-1)?.status ?? "none"}`);
@@ -430,6 +449,9 @@ export class LocalBackend {
     clearInterval(this.clockTimer);
     await this.dashboard?.close();
     await parts.broker.close();
+    await parts.sources?.stopInputs();
+    await parts.sources?.drain();
+    parts.sources?.close();
     await parts.writer.close();
     await parts.log.close();
     parts.pipelines.close();
@@ -438,61 +460,4 @@ export class LocalBackend {
     saveClockFile(parts.dataDir, parts.clock.now());
     this.release();
   }
-}
-
-/** Seeds the historical database and the landing CSV on first use (both persist in the data dir). */
-async function seedSources(
-  history: HistoricalDatabase,
-  store: LocalObjectStore,
-  config: PlatformConfig,
-  devices: readonly DeviceIdentity[],
-  seed: string,
-  startMs: number,
-  intervalMs: number,
-  log: Logger,
-): Promise<void> {
-  // The demo database's seed function, as the stack runs it: the table's DDL, then history if it is empty.
-  const seeded = await history.seed(() =>
-    generateHistory(devices, seed, {
-      fromMs: startMs - HISTORY_DAYS.database * DAY_MS,
-      toMs: startMs,
-      intervalMs,
-    }),
-  );
-  if (seeded.inserted > 0) {
-    log(
-      `historical database: seeded ${seeded.inserted} readings (${HISTORY_DAYS.database} days of ${devices.length} sensors) into ${seeded.table}`,
-    );
-  }
-  if (store.list(store.bucketNames.raw, config.lake.historicalPrefix).length === 0) {
-    // The files overlap the database's oldest day: curation keeps one copy of each reading.
-    const from = startMs - (HISTORY_DAYS.database + HISTORY_DAYS.csv - HISTORY_DAYS.csvOverlap) * DAY_MS;
-    const readings = generateHistory(devices, seed, {
-      fromMs: from,
-      toMs: from + HISTORY_DAYS.csv * DAY_MS,
-      intervalMs,
-    });
-    const keys = writeLandingCsv(store, config.lake.historicalPrefix, readings);
-    log(
-      `landing zone: ${keys.length} historical CSV files (${readings.length} readings) under ${config.lake.historicalPrefix}`,
-    );
-  }
-}
-
-/** Start-up lines about the ingest log: what was replayed, and every loss with its file and offset. */
-function describeRecovery(report: LogRecoveryReport): string[] {
-  const lines: string[] = [];
-  if (report.recovered > 0)
-    lines.push(
-      `ingest log: replayed ${report.recovered} acknowledged messages that were not in the lake yet` +
-        (report.recoveredAfterDamage > 0
-          ? ` (${report.recoveredAfterDamage} of them read past damaged bytes)`
-          : ""),
-    );
-  for (const problem of report.problems) lines.push(`ingest log: LOST ${problem}`);
-  if (report.problems.length > 0)
-    lines.push(
-      `ingest log: ${report.lost.exact ? "" : "at least "}${report.lost.entries} acknowledged readings could not be recovered; this run's summary will not be ok`,
-    );
-  return lines;
 }

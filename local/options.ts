@@ -28,6 +28,7 @@ export const DEFAULTS = {
   speed: 60,
   port: 8080,
   mqttPort: 8883,
+  apiPort: 8443,
   dataDir: ".local",
   stack: "dev",
   interval: "10s",
@@ -68,6 +69,13 @@ export const LOCAL_OPTIONS: readonly OptionSpec[] = [
     value: "n",
     default: String(DEFAULTS.mqttPort),
     description: "MQTT over TLS port of the broker on 127.0.0.1 (0: any free port)",
+  },
+  {
+    name: "api-port",
+    value: "n",
+    default: String(DEFAULTS.apiPort),
+    description:
+      "HTTPS port of the HTTP API on 127.0.0.1 (0: any free port), with a stack that sets httpApi (e.g. --stack streaming)",
   },
   {
     name: "data-dir",
@@ -124,6 +132,7 @@ export interface LocalOptions {
   readonly speed: number;
   readonly port: number;
   readonly mqttPort: number;
+  readonly apiPort: number;
   readonly dataDir: string;
   readonly stack: string;
   readonly intervalMs: number;
@@ -167,6 +176,7 @@ export function parseLocalOptions(argv: readonly string[]): LocalOptions {
     speed: number("speed", text("speed") ?? String(DEFAULTS.speed), 0.01, 100_000),
     port: integer("port", text("port") ?? String(DEFAULTS.port), 0, 65_535),
     mqttPort: integer("mqtt-port", text("mqtt-port") ?? String(DEFAULTS.mqttPort), 0, 65_535),
+    apiPort: integer("api-port", text("api-port") ?? String(DEFAULTS.apiPort), 0, 65_535),
     dataDir: text("data-dir") ?? DEFAULTS.dataDir,
     stack,
     intervalMs: duration("interval", text("interval") ?? DEFAULTS.interval, 10, 86_400_000),
@@ -228,7 +238,8 @@ export function helpText(): string {
     "Runs the whole sensor-analytics pipeline on this machine with the artifacts the cloud deploys: a local PKI,",
     "an MQTT broker over TLS authorizing with the IoT policy, the topic rules' SQL, a Firehose-like lake writer",
     "(Parquet via DuckDB), PGlite as the historical database, the ETL / training / scoring state machines in",
-    "aws-local-stepfunctions, the analytics queries in DuckDB, the TypeScript Random Cut Forest and a dashboard.",
+    "aws-local-stepfunctions, the analytics queries in DuckDB, the TypeScript Random Cut Forest and a dashboard;",
+    "with a stack that opts in, the ingest stream's real-time consumer, the HTTP API over HTTPS and the REST pollers.",
     "Ctrl-C stops it: the lake is flushed, the ETL runs once more and the summary is printed.",
     "",
     "Options:",

@@ -20,9 +20,12 @@ import {
   type AnomalyEvaluation,
 } from "./analytics/anomaly-evaluation";
 import { buildModelSettings } from "../components/ml/model-settings";
+import type { PipelineMetricsReport } from "./aws/cloudwatch";
 import type { BackendParts } from "./backend";
 import type { BrokerStats } from "./broker/broker";
 import type { LocalExecution } from "./etl/step-functions";
+import type { SourceCounters } from "./lake/ingest-pipeline";
+import type { SourcesSummary } from "./streaming/ingest-sources";
 
 export interface ExecutionReport {
   readonly name: string;
@@ -60,6 +63,8 @@ export interface RunSummary {
     readonly ignoredTopics: number;
     readonly deniedPublishes: number;
     readonly deniedConnects: number;
+    /** Received, accepted and quarantined per source: `mqtt`, `https/readings`, `poller/<name>`. */
+    readonly bySource: Readonly<Record<string, SourceCounters>>;
     /** What start-up recovered from the ingest log and what it could not (with file and offset). */
     readonly log: {
       readonly recovered: number;
@@ -80,6 +85,8 @@ export interface RunSummary {
     | "qos2Attempts"
     | "throttled"
   > & { readonly deniedSubscribes: number };
+  /** The ingest stream's consumer, the HTTP API and the pollers (`null` unless the stack turns one on). */
+  readonly sources: SourcesSummary | null;
   readonly lake: {
     /** Telemetry rows in the Parquet files this run delivered (DuckDB count). */
     readonly telemetryRowsThisRun: number;
@@ -107,6 +114,11 @@ export interface RunSummary {
   readonly scoring: { readonly windows: number; readonly executions: readonly ExecutionReport[] };
   readonly queries: Readonly<Record<string, number | string>>;
   readonly anomalies: (AnomalyEvaluation & { readonly alerts: number }) | null;
+  /**
+   * The pipeline metrics the scoring and training functions published this run (EMF lines in their local log
+   * groups, extracted as CloudWatch does): the same names, units and dimension as in the cloud.
+   */
+  readonly pipelineMetrics: PipelineMetricsReport;
   readonly where: Readonly<Record<string, string>>;
 }
 
@@ -197,8 +209,17 @@ export async function buildRunSummary(
   if (run.fleet && run.fleet.failed.total > 0)
     problems.push(`the fleet could not deliver ${run.fleet.failed.total} readings`);
   if (writer.stats.lastError) problems.push(writer.stats.lastError);
+  if (parts.sources?.consumer && parts.sources.consumer.stats.deadLettered > 0)
+    problems.push(
+      `the real-time consumer dead-lettered ${parts.sources.consumer.stats.deadLettered} stream records (see dynamodb/consumer-dead-letters.jsonl)`,
+    );
   for (const lost of parts.logRecovery.problems)
     problems.push(`the ingest log lost acknowledged readings at start-up: ${lost}`);
+  const pipelineMetrics = pipelines.cloudwatch.pipelineMetrics(config.deployment);
+  if (pipelineMetrics.rejectedLines > 0)
+    problems.push(
+      `${pipelineMetrics.rejectedLines} metric log lines break the EMF specification (CloudWatch would drop them): ${pipelineMetrics.lastRejection}`,
+    );
 
   const wallSeconds = Math.round((performance.now() - parts.wallStart) / 100) / 10;
   return {
@@ -233,6 +254,7 @@ export async function buildRunSummary(
       ignoredTopics: ingest.counters.ignored,
       deniedPublishes: broker.stats.publishesDenied,
       deniedConnects: broker.stats.connectsDenied,
+      bySource: structuredClone(ingest.counters.bySource),
       log: {
         recovered: parts.logRecovery.recovered,
         recoveredAfterDamage: parts.logRecovery.recoveredAfterDamage,
@@ -256,6 +278,7 @@ export async function buildRunSummary(
       qos2Attempts: broker.stats.qos2Attempts,
       throttled: { ...broker.stats.throttled },
     },
+    sources: parts.sources?.summary() ?? null,
     lake: {
       telemetryRowsThisRun,
       quarantineRowsThisRun,
@@ -286,6 +309,7 @@ export async function buildRunSummary(
     },
     queries,
     anomalies,
+    pipelineMetrics,
     where: {
       dataDir: parts.dataDir,
       lake: store.root,
@@ -293,6 +317,7 @@ export async function buildRunSummary(
       labels: parts.labelsFile,
       ingestLog: path.join(parts.dataDir, "ingest", "log"),
       catalog: path.join(parts.dataDir, "glue", "state.json"),
+      functionLogs: pipelines.cloudwatch.logDir,
       ...(parts.dashboardUrl ? { dashboard: parts.dashboardUrl } : {}),
     },
   };
@@ -316,6 +341,7 @@ export function formatRunSummary(s: RunSummary): string {
       : "  fleet      none (--no-fleet)",
     `  ingest     ${s.ingest.received} received: ${s.ingest.accepted} accepted, ${s.ingest.quarantined} quarantined, ${s.ingest.replayedFromLog} replayed from the log; denied ${s.ingest.deniedPublishes} publishes, ${s.ingest.deniedConnects} connects`,
     `  broker     refused: ${sumOf(s.broker.tlsFailures)} TLS handshakes (${describe(s.broker.tlsFailures)}), ${sumOf(s.broker.refusedConnections)} connections (${describe(s.broker.refusedConnections)}), ${s.broker.connectTimeouts} without CONNECT in time, ${s.broker.deniedSubscribes} subscriptions, ${s.broker.oversizedPayloads} oversized payloads, ${s.broker.qos2Attempts} QoS 2 attempts; throttled ${s.broker.throttled.rate + s.broker.throttled.inflight} times`,
+    ...formatSources(s),
     `  lake       ${s.lake.telemetryRowsThisRun} telemetry rows delivered this run (${s.lake.acceptedEqualsLake ? "= accepted" : "!= accepted"}), ${s.lake.quarantineRowsThisRun} quarantined, ${s.lake.filesThisRun} files in ${s.lake.deliveries} deliveries`,
     `  tables     ${Object.entries(s.lake.tables)
       .map(([k, v]) => `${k} ${v}`)
@@ -328,9 +354,43 @@ export function formatRunSummary(s: RunSummary): string {
     s.anomalies
       ? `  anomalies  ${s.anomalies.reported} reported, ${s.anomalies.detectedEvents}/${s.anomalies.injected} injected caught: recall ${pct(s.anomalies.recall)}, precision ${pct(s.anomalies.precision)}; ${s.anomalies.alerts} alerts`
       : "  anomalies  not evaluated (no fleet labels)",
+    `  metrics    ${formatPipelineMetrics(s.pipelineMetrics)}`,
     `  where      ${Object.entries(s.where)
       .map(([k, v]) => `${k}: ${v}`)
       .join("\n             ")}`,
   ];
   return lines.join("\n");
+}
+
+/** The summary's lines about each source and the other ways in and out. */
+function formatSources(s: RunSummary): string[] {
+  const lines = Object.entries(s.ingest.bySource)
+    .filter(([source]) => source !== "mqtt" || s.sources)
+    .map(
+      ([source, c]) =>
+        `  source     ${source}: ${c.received} received, ${c.accepted} accepted, ${c.quarantined} quarantined`,
+    );
+  const src = s.sources;
+  if (!src) return lines;
+  if (src.stream)
+    lines.push(
+      `  stream     ${src.stream.name}: ${src.stream.records} records in ${src.stream.batches} consumer batches (${src.stream.retries} retried, ${src.stream.deadLettered} dead-lettered); latest state for ${src.stream.devicesWithLatest} devices`,
+    );
+  if (src.api) lines.push(`  HTTP API   ${src.api.url}: responses ${describe(src.api.responses)}`);
+  for (const [name, p] of Object.entries(src.pollers))
+    lines.push(
+      `  poller     ${name}: ${p.polls} polls (${p.failed} failed${p.lastError ? `: ${p.lastError}` : ""}), ${p.records} records, ${p.accepted} accepted, ${p.quarantined} quarantined, ${p.duplicates} duplicates`,
+    );
+  return lines;
+}
+
+/** The pipeline metrics in one line: each published metric's value by its statistic, with its unit. */
+export function formatPipelineMetrics(report: PipelineMetricsReport): string {
+  const published = Object.entries(report.metrics).filter(([, m]) => m.value !== null);
+  const parts = published.map(([name, m]) => {
+    const value = Number.isInteger(m.value) ? String(m.value) : m.value!.toFixed(1);
+    return `${name} ${value}${m.unit === "Seconds" ? " s" : ""}${m.statistic === "Maximum" ? " (max)" : ""}`;
+  });
+  const rejected = report.rejectedLines > 0 ? `; ${report.rejectedLines} EMF lines rejected` : "";
+  return `${parts.length > 0 ? parts.join(", ") : "none published"}${rejected}`;
 }

@@ -18,6 +18,8 @@ import { mlPolicies } from "./rules/ml";
 import { lambdaPolicies } from "./rules/lambda";
 import { logsPolicies } from "./rules/logs";
 import { containerPolicies } from "./rules/containers";
+import { streamingPolicies } from "./rules/streaming";
+import { operationsPolicies } from "./rules/operations";
 
 export type PlatformPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -36,4 +38,6 @@ export const platformPolicies: PlatformPolicy[] = [
   ...lambdaPolicies,
   ...logsPolicies,
   ...containerPolicies,
+  ...streamingPolicies,
+  ...operationsPolicies,
 ];

@@ -34,6 +34,12 @@ export interface LakeDeliveryStreamArgs {
    * @default - no dynamic partitioning
    */
   readonly partitionQuery?: string;
+  /**
+   * Read records from this Kinesis stream (encrypted with its key) instead of taking them directly. The stream's
+   * encryption then protects them at rest.
+   * @default - records are put directly (DirectPut), encrypted with `kmsKeyArn`
+   */
+  readonly sourceStream?: { readonly arn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
   /** Retention of the delivery-error log group, in days. @default 30 */
   readonly logRetentionDays?: number;
   /** Name of this stream in documents (e.g. `telemetry`). @default - the component name */
@@ -82,6 +88,7 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
 
     const writePrefixes = [staticFolder(args.prefix), staticFolder(args.errorOutputPrefix)];
     const schema = args.parquetSchema;
+    const source = args.sourceStream;
     const policy = pulumi
       .all([
         scope,
@@ -90,8 +97,10 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
         this.logGroup.arn,
         schema?.databaseName,
         schema?.tableName,
+        source?.arn,
+        source?.kmsKeyArn,
       ])
-      .apply(([s, bucketArn, kmsKeyArn, logGroupArn, databaseName, tableName]) =>
+      .apply(([s, bucketArn, kmsKeyArn, logGroupArn, databaseName, tableName, sourceArn, sourceKeyArn]) =>
         firehoseRolePolicy({
           ...s,
           bucketArn,
@@ -99,6 +108,7 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
           kmsKeyArn,
           logStreamArn: `${logGroupArn}:log-stream:DestinationDelivery`,
           schemaTable: databaseName && tableName ? { databaseName, tableName } : undefined,
+          sourceStream: sourceArn && sourceKeyArn ? { arn: sourceArn, kmsKeyArn: sourceKeyArn } : undefined,
         }),
       );
     registerDocument(`iam-firehose-${label}-role`, "json", policy);
@@ -118,7 +128,17 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
       `${name}-stream`,
       {
         destination: "extended_s3",
-        serverSideEncryption: { enabled: true, keyType: "CUSTOMER_MANAGED_CMK", keyArn: args.kmsKeyArn },
+        // Firehose encrypts records it takes directly; a stream source's records are encrypted by the stream
+        // (Firehose refuses server-side encryption on a Kinesis source).
+        ...(source
+          ? { kinesisSourceConfiguration: { kinesisStreamArn: source.arn, roleArn: this.role.arn } }
+          : {
+              serverSideEncryption: {
+                enabled: true,
+                keyType: "CUSTOMER_MANAGED_CMK",
+                keyArn: args.kmsKeyArn,
+              },
+            }),
         extendedS3Configuration: {
           roleArn: this.role.arn,
           bucketArn: args.bucket.arn,

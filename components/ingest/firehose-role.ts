@@ -14,6 +14,8 @@ export interface FirehoseRoleArgs extends AccountScope {
   readonly logStreamArn: string;
   /** The Glue table the stream reads its Parquet schema from. @default - no format conversion */
   readonly schemaTable?: { readonly databaseName: string; readonly tableName: string };
+  /** A Kinesis stream the delivery stream reads from, and its key. @default - records are put directly */
+  readonly sourceStream?: { readonly arn: string; readonly kmsKeyArn: string };
 }
 
 /** Firehose may assume the role only on behalf of this account (AWS's documented external-ID condition). */
@@ -68,6 +70,28 @@ export function firehoseRolePolicy(args: FirehoseRoleArgs): aws.iam.PolicyDocume
       Resource: args.logStreamArn,
     },
   ];
+  if (args.sourceStream) {
+    statements.push(
+      {
+        Sid: "ReadSourceStream",
+        Effect: "Allow",
+        Action: [
+          "kinesis:DescribeStream",
+          "kinesis:GetShardIterator",
+          "kinesis:GetRecords",
+          "kinesis:ListShards",
+        ],
+        Resource: args.sourceStream.arn,
+      },
+      {
+        Sid: "DecryptSourceStream",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: args.sourceStream.kmsKeyArn,
+        Condition: { StringEquals: { "kms:ViaService": `kinesis.${args.region}.amazonaws.com` } },
+      },
+    );
+  }
   if (args.schemaTable) {
     const glue = `arn:${args.partition}:glue:${args.region}:${args.accountId}`;
     statements.push({

@@ -26,6 +26,11 @@ export interface TelemetryIngestArgs {
    * @default true
    */
   readonly dynamicPartitioning?: boolean;
+  /**
+   * The ingest stream the telemetry delivery stream reads from (with `ingestStream: kinesis`).
+   * @default - the topic rule puts readings into the telemetry delivery stream directly
+   */
+  readonly sourceStream?: { readonly arn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
   /** Retention of the delivery-error log groups, in days. @default 30 */
   readonly logRetentionDays?: number;
   /** Protect the catalog database and table from deletion. @default false */
@@ -78,6 +83,7 @@ export class TelemetryIngest extends pulumi.ComponentResource {
         buffering,
         parquetSchema: { databaseName: this.catalog.databaseName, tableName: this.catalog.tableName },
         partitionQuery: dynamicPartitioning ? TELEMETRY_PARTITION_JQ : undefined,
+        sourceStream: args.sourceStream,
       },
       child,
     );

@@ -28,8 +28,10 @@ export function topicRuleArn(scope: AccountScope, ruleName: string): string {
 
 export interface TopicRuleRoleArgs {
   readonly region: string;
-  /** The one delivery stream the rule's action writes to. */
-  readonly deliveryStreamArn: string;
+  /** The one delivery stream the rule's action writes to (unless it writes to {@link kinesisStream}). */
+  readonly deliveryStreamArn?: string;
+  /** The Kinesis stream the rule's action writes to instead, and the key encrypting it. */
+  readonly kinesisStream?: { readonly arn: string; readonly kmsKeyArn: string };
   /** Bucket of the error action. */
   readonly errorBucketArn: string;
   /** Key prefix the error action writes under, e.g. `errors/iot-rule/sensors_dev_telemetry/`. */
@@ -43,15 +45,36 @@ export interface TopicRuleRoleArgs {
  * message under its own error prefix, encrypted with the lake key through S3 only.
  */
 export function topicRuleRolePolicy(args: TopicRuleRoleArgs): aws.iam.PolicyDocument {
+  if ((args.deliveryStreamArn === undefined) === (args.kinesisStream === undefined))
+    throw new Error("a topic rule writes to exactly one of a delivery stream and a Kinesis stream");
+  const put: aws.iam.PolicyStatement[] = args.kinesisStream
+    ? [
+        {
+          Sid: "PutRecordsIntoIngestStream",
+          Effect: "Allow",
+          Action: "kinesis:PutRecord",
+          Resource: args.kinesisStream.arn,
+        },
+        {
+          Sid: "EncryptIngestRecords",
+          Effect: "Allow",
+          Action: "kms:GenerateDataKey",
+          Resource: args.kinesisStream.kmsKeyArn,
+          Condition: { StringEquals: { "kms:ViaService": `kinesis.${args.region}.amazonaws.com` } },
+        },
+      ]
+    : [
+        {
+          Sid: "PutRecordsIntoDeliveryStream",
+          Effect: "Allow",
+          Action: ["firehose:PutRecord", "firehose:PutRecordBatch"],
+          Resource: args.deliveryStreamArn!,
+        },
+      ];
   return {
     Version: "2012-10-17",
     Statement: [
-      {
-        Sid: "PutRecordsIntoDeliveryStream",
-        Effect: "Allow",
-        Action: ["firehose:PutRecord", "firehose:PutRecordBatch"],
-        Resource: args.deliveryStreamArn,
-      },
+      ...put,
       {
         Sid: "WriteFailedMessages",
         Effect: "Allow",

@@ -64,11 +64,40 @@ const RULE_FIELD_EXPRESSIONS: Readonly<Record<string, string>> = {
   received_at: "timestamp()",
 };
 
+/**
+ * What a check tests, as data: the SQL condition is rendered from it ({@link checkConditionSql}) and the HTTPS and
+ * poller handlers evaluate the very same tests in TypeScript (`components/ingest/reading-validation.ts`), so the
+ * two cannot drift. Each test is `true` exactly when its problem is present, with IoT SQL's semantics: a missing
+ * field is `Undefined`, JSON `null` is `Null`, and a comparison of a non-number is never `true`.
+ */
+export type CheckTest =
+  /** `isUndefined(f) OR isNull(f)` */
+  | { readonly kind: "absent" }
+  /** present and `NOT isString(f)` */
+  | { readonly kind: "not-string" }
+  /** `isString(f)` and unequal to every allowed value */
+  | { readonly kind: "not-allowed"; readonly allowed: readonly string[] }
+  /** present and `NOT isNumber(f)` */
+  | { readonly kind: "not-number" }
+  /** `isNumber(f) AND floor(f) <> f` */
+  | { readonly kind: "not-integer" }
+  /** `isNumber(f) AND f < bound` */
+  | { readonly kind: "below"; readonly bound: number }
+  /** `isNumber(f) AND f > bound` */
+  | { readonly kind: "above"; readonly bound: number }
+  /** `isNull(f)` (an identity field sent as null does not match the topic) */
+  | { readonly kind: "null" }
+  /** `isString(f) AND f <> topic(segment)` */
+  | { readonly kind: "differs-from-topic"; readonly segment: number };
+
 /** One problem check: `condition` is true exactly when the problem is present. */
 export interface TelemetryCheck {
   readonly field: string;
   /** The reason text, e.g. `temperature_c: above 125` (`<topic(n)>` stands for a topic segment). */
   readonly reason: string;
+  /** What is tested, as data (the handlers evaluate this). */
+  readonly test: CheckTest;
+  /** The IoT SQL condition, rendered from {@link test}. */
   readonly condition: string;
   /** SQL computing the reason when it is not a constant. @default - the reason as a string literal */
   readonly reasonSql?: string;
@@ -78,7 +107,8 @@ const literal = (value: string | number) =>
   typeof value === "number" ? String(value) : `'${value.replace(/'/g, "''")}'`;
 const present = (f: string) => `NOT isUndefined(${f}) AND NOT isNull(${f})`;
 
-function topicSegment(field: TelemetryField): number {
+/** The topic segment (1-based) a topic-origin field is taken from. */
+export function topicSegment(field: TelemetryField): number {
   const segment = TOPIC_FIELD_SEGMENTS[field.name];
   if (segment === undefined) {
     throw new Error(
@@ -88,33 +118,55 @@ function topicSegment(field: TelemetryField): number {
   return segment;
 }
 
+/** The IoT SQL condition of a test on field `f`. */
+export function checkConditionSql(f: string, test: CheckTest): string {
+  switch (test.kind) {
+    case "absent":
+      return `isUndefined(${f}) OR isNull(${f})`;
+    case "not-string":
+      return `${present(f)} AND NOT isString(${f})`;
+    case "not-allowed":
+      return `isString(${f}) AND ${test.allowed.map((v) => `${f} <> ${literal(v)}`).join(" AND ")}`;
+    case "not-number":
+      return `${present(f)} AND NOT isNumber(${f})`;
+    case "not-integer":
+      return `isNumber(${f}) AND floor(${f}) <> ${f}`;
+    case "below":
+      return `isNumber(${f}) AND ${f} < ${literal(test.bound)}`;
+    case "above":
+      return `isNumber(${f}) AND ${f} > ${literal(test.bound)}`;
+    case "null":
+      return `isNull(${f})`;
+    case "differs-from-topic":
+      return `isString(${f}) AND ${f} <> topic(${test.segment})`;
+  }
+}
+
 function checksFor(field: TelemetryField): TelemetryCheck[] {
   const f = field.name;
-  const check = (problem: string, condition: string): TelemetryCheck => ({
+  const check = (problem: string, test: CheckTest): TelemetryCheck => ({
     field: f,
     reason: `${f}: ${problem}`,
-    condition,
+    test,
+    condition: checkConditionSql(f, test),
   });
   const checks: TelemetryCheck[] = [];
   // Topic fields are optional in the payload (messages may describe themselves); their agreement with the
   // topic is checked after every other field, see topicMatchChecks.
-  if (field.required && field.origin === "payload")
-    checks.push(check("missing", `isUndefined(${f}) OR isNull(${f})`));
+  if (field.required && field.origin === "payload") checks.push(check("missing", { kind: "absent" }));
   if (field.type === "string") {
-    checks.push(check("not a string", `${present(f)} AND NOT isString(${f})`));
-    if (field.allowed) {
-      const outside = field.allowed.map((v) => `${f} <> ${literal(v)}`).join(" AND ");
-      checks.push(check(`not one of ${field.allowed.join("|")}`, `isString(${f}) AND ${outside}`));
-    }
+    checks.push(check("not a string", { kind: "not-string" }));
+    if (field.allowed)
+      checks.push(
+        check(`not one of ${field.allowed.join("|")}`, { kind: "not-allowed", allowed: field.allowed }),
+      );
     return checks;
   }
-  checks.push(check("not a number", `${present(f)} AND NOT isNumber(${f})`));
+  checks.push(check("not a number", { kind: "not-number" }));
   if (field.type === "bigint" || field.type === "int")
-    checks.push(check("not an integer", `isNumber(${f}) AND floor(${f}) <> ${f}`));
-  if (field.min !== undefined)
-    checks.push(check(`below ${field.min}`, `isNumber(${f}) AND ${f} < ${literal(field.min)}`));
-  if (field.max !== undefined)
-    checks.push(check(`above ${field.max}`, `isNumber(${f}) AND ${f} > ${literal(field.max)}`));
+    checks.push(check("not an integer", { kind: "not-integer" }));
+  if (field.min !== undefined) checks.push(check(`below ${field.min}`, { kind: "below", bound: field.min }));
+  if (field.max !== undefined) checks.push(check(`above ${field.max}`, { kind: "above", bound: field.max }));
   return checks;
 }
 
@@ -124,20 +176,14 @@ function topicMatchChecks(field: TelemetryField): TelemetryCheck[] {
   const segment = topicSegment(field);
   // The reason names the topic's value, computed in SQL: `device_id: does not match topic (sensors-dev-lab-001)`.
   const reason = `concat(${literal(`${f}: does not match topic (`)}, topic(${segment}), ')')`;
-  return [
-    {
-      field: f,
-      reason: `${f}: does not match topic (<topic(${segment})>)`,
-      condition: `isNull(${f})`,
-      reasonSql: reason,
-    },
-    {
-      field: f,
-      reason: `${f}: does not match topic (<topic(${segment})>)`,
-      condition: `isString(${f}) AND ${f} <> topic(${segment})`,
-      reasonSql: reason,
-    },
-  ];
+  const tests: CheckTest[] = [{ kind: "null" }, { kind: "differs-from-topic", segment }];
+  return tests.map((test) => ({
+    field: f,
+    reason: `${f}: does not match topic (<topic(${segment})>)`,
+    test,
+    condition: checkConditionSql(f, test),
+    reasonSql: reason,
+  }));
 }
 
 /**

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { TelemetryIngest } from "../ingest/telemetry-ingest";
+import { IngestStream } from "../streaming/ingest-stream";
+import type { StreamSettings } from "../streaming/stream-settings";
 import { DeviceFleet } from "./device-fleet";
 import { IotLogLevel, TelemetryRules } from "./telemetry-rules";
 
@@ -21,6 +23,11 @@ export interface TelemetryPipelineArgs {
   readonly logRetentionDays?: number;
   /** Protect the catalog database and table from deletion. @default false */
   readonly protectData?: boolean;
+  /**
+   * Put a Kinesis ingest stream between the topic rule and the telemetry delivery stream
+   * (`PlatformConfig.ingestStream`). @default - none: the rule writes to the delivery stream
+   */
+  readonly stream?: Pick<StreamSettings, "capacityMode" | "shards" | "retentionHours">;
   /** IoT Core logging level (account-wide), or `false` to leave it to someone else. @default "ERROR" */
   readonly iotLogLevel?: IotLogLevel | false;
   /** Tags merged into every taggable child. @default - none */
@@ -36,12 +43,28 @@ export class TelemetryPipeline extends pulumi.ComponentResource {
   public readonly devices: DeviceFleet;
   public readonly ingest: TelemetryIngest;
   public readonly rules: TelemetryRules;
+  /** The ingest stream, when `stream` is set. */
+  public readonly stream?: IngestStream;
 
   constructor(name: string, args: TelemetryPipelineArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:iot:TelemetryPipeline", name, {}, opts);
     const child = { parent: this };
     const { deployment, tags } = args;
 
+    if (args.stream) {
+      this.stream = new IngestStream(
+        `${name}-stream`,
+        {
+          kmsKeyArn: args.kmsKeyArn,
+          capacityMode: args.stream.capacityMode,
+          shards: args.stream.capacityMode === "provisioned" ? args.stream.shards : undefined,
+          retentionHours: args.stream.retentionHours,
+          tags,
+        },
+        child,
+      );
+    }
+    const source = this.stream && { arn: this.stream.arn, kmsKeyArn: this.stream.kmsKeyArn };
     this.ingest = new TelemetryIngest(
       `${name}-firehose`,
       {
@@ -52,6 +75,7 @@ export class TelemetryPipeline extends pulumi.ComponentResource {
         bufferSeconds: args.firehose.bufferSeconds,
         bufferMiB: args.firehose.bufferMiB,
         dynamicPartitioning: args.firehose.dynamicPartitioning,
+        sourceStream: source,
         logRetentionDays: args.logRetentionDays,
         protectData: args.protectData,
         tags,
@@ -77,6 +101,7 @@ export class TelemetryPipeline extends pulumi.ComponentResource {
         deployment,
         telemetryStream: { name: this.ingest.telemetryStream.name, arn: this.ingest.telemetryStream.arn },
         quarantineStream: { name: this.ingest.quarantineStream.name, arn: this.ingest.quarantineStream.arn },
+        ingestStream: this.stream && { ...source!, name: this.stream.name },
         errorBucket: args.rawBucket,
         kmsKeyArn: args.kmsKeyArn,
         iotLogLevel: args.iotLogLevel,
@@ -91,6 +116,7 @@ export class TelemetryPipeline extends pulumi.ComponentResource {
       telemetryStreamName: this.ingest.telemetryStream.name,
       quarantineStreamName: this.ingest.quarantineStream.name,
       ruleNames: this.rules.ruleNames,
+      ingestStreamName: this.stream?.name,
     });
   }
 }

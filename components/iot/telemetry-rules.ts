@@ -11,6 +11,7 @@ import {
   ruleErrorPrefix,
   topicRuleName,
 } from "./rule-sql";
+import { TOPIC_SEGMENT } from "../telemetry/topics";
 import { iotLoggingRolePolicy, iotTrustPolicy, topicRuleArn, topicRuleRolePolicy } from "./iam-documents";
 
 /** A delivery stream a rule writes to. */
@@ -29,6 +30,12 @@ export interface TelemetryRulesArgs {
   readonly telemetryStream: DeliveryStreamRef;
   /** Stream for rejected messages with their reason. */
   readonly quarantineStream: DeliveryStreamRef;
+  /**
+   * The ingest stream (`ingestStream: kinesis`): valid readings go there, partitioned by device, instead of into
+   * `telemetryStream` (which then reads from it).
+   * @default - valid readings go into `telemetryStream` directly
+   */
+  readonly ingestStream?: DeliveryStreamRef & { readonly kmsKeyArn: pulumi.Input<string> };
   /** The raw bucket: the error actions keep failed messages under `errors/iot-rule/<rule>/` there. */
   readonly errorBucket: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
   /** The lake key encrypting the raw bucket. */
@@ -80,16 +87,19 @@ export class TelemetryRules extends pulumi.ComponentResource {
       purpose: "telemetry" | "quarantine" | "not-json",
       sql: string,
       stream: DeliveryStreamRef,
+      kinesis?: TelemetryRulesArgs["ingestStream"],
     ): aws.iot.TopicRule => {
       const ruleName = topicRuleName(deployment, purpose.replace("-", "_"));
       registerDocument(`iot-${purpose}-rule`, "sql", sql);
       const errorKey = ruleErrorObjectKey(ruleName);
       const policy = pulumi
-        .all([scope, stream.arn, args.errorBucket.arn, args.kmsKeyArn])
-        .apply(([s, deliveryStreamArn, errorBucketArn, kmsKeyArn]) =>
+        .all([scope, stream.arn, args.errorBucket.arn, args.kmsKeyArn, kinesis?.arn, kinesis?.kmsKeyArn])
+        .apply(([s, deliveryStreamArn, errorBucketArn, kmsKeyArn, kinesisArn, kinesisKeyArn]) =>
           topicRuleRolePolicy({
             region: s.region,
-            deliveryStreamArn,
+            ...(kinesisArn && kinesisKeyArn
+              ? { kinesisStream: { arn: kinesisArn, kmsKeyArn: kinesisKeyArn } }
+              : { deliveryStreamArn }),
             errorBucketArn,
             errorPrefix: ruleErrorPrefix(ruleName),
             kmsKeyArn,
@@ -116,9 +126,22 @@ export class TelemetryRules extends pulumi.ComponentResource {
           enabled: true,
           sql,
           sqlVersion: RULE_SQL_VERSION,
-          firehoses: [
-            { deliveryStreamName: stream.name, roleArn: role.arn, batchMode: true, separator: "\n" },
-          ],
+          ...(kinesis
+            ? // Partitioned by the device (its topic segment): a device's readings stay in order on one shard.
+              {
+                kineses: [
+                  {
+                    streamName: kinesis.name,
+                    partitionKey: `${"$"}{topic(${TOPIC_SEGMENT.thing})}`,
+                    roleArn: role.arn,
+                  },
+                ],
+              }
+            : {
+                firehoses: [
+                  { deliveryStreamName: stream.name, roleArn: role.arn, batchMode: true, separator: "\n" },
+                ],
+              }),
           errorAction: { s3: { bucketName: args.errorBucket.name, key: errorKey, roleArn: role.arn } },
           tags,
         },
@@ -131,7 +154,12 @@ export class TelemetryRules extends pulumi.ComponentResource {
       quarantine: topicRuleName(deployment, "quarantine"),
       notJson: topicRuleName(deployment, "not_json"),
     };
-    this.telemetryRule = rule("telemetry", buildTelemetryRuleSql({ deployment }), args.telemetryStream);
+    this.telemetryRule = rule(
+      "telemetry",
+      buildTelemetryRuleSql({ deployment }),
+      args.telemetryStream,
+      args.ingestStream,
+    );
     this.quarantineRule = rule("quarantine", buildQuarantineRuleSql({ deployment }), args.quarantineStream);
     this.notJsonRule = rule("not-json", buildNotJsonRuleSql({ deployment }), args.quarantineStream);
 

@@ -33,3 +33,33 @@ export function accessLogDeliveryStatement(
     },
   };
 }
+
+/**
+ * Lets CloudTrail deliver one trail's log files under `<prefix>/AWSLogs/<account>/` and check the bucket's ACL
+ * first, as CloudTrail requires; `aws:SourceArn` limits both to that trail.
+ */
+export function cloudTrailDeliveryStatements(
+  logBucketArn: string,
+  trail: { readonly trailArn: string; readonly accountId: string; readonly prefix: string },
+): aws.iam.PolicyStatement[] {
+  return [
+    {
+      Sid: "AllowCloudTrailAclCheck",
+      Effect: "Allow",
+      Principal: { Service: "cloudtrail.amazonaws.com" },
+      Action: "s3:GetBucketAcl",
+      Resource: logBucketArn,
+      Condition: { StringEquals: { "aws:SourceArn": trail.trailArn } },
+    },
+    {
+      Sid: "AllowCloudTrailLogDelivery",
+      Effect: "Allow",
+      Principal: { Service: "cloudtrail.amazonaws.com" },
+      Action: "s3:PutObject",
+      Resource: `${logBucketArn}/${trail.prefix}/AWSLogs/${trail.accountId}/*`,
+      Condition: {
+        StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail.trailArn },
+      },
+    },
+  ];
+}

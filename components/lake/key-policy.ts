@@ -1,6 +1,6 @@
 /** The lake KMS key's key policy. Pure. */
 import type * as aws from "@pulumi/aws";
-import type { AccountScope } from "../shared/policy-document";
+import { keyAdministeredThroughIam, type AccountScope } from "../shared/policy-document";
 
 /**
  * Key policy: the account administers the key through IAM (so roles get access by IAM policies scoped to
@@ -11,15 +11,7 @@ export function lakeKeyPolicy(ctx: AccountScope): aws.iam.PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
-      {
-        // In a key policy "Resource": "*" means this key; "kms:*" for the account root is the AWS default that
-        // delegates access control to IAM (without it the key becomes unmanageable).
-        Sid: "EnableIamPoliciesKeyWildcard",
-        Effect: "Allow",
-        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-        Action: "kms:*",
-        Resource: "*",
-      },
+      keyAdministeredThroughIam(ctx),
       {
         Sid: "AllowCloudWatchLogsKeyWildcard",
         Effect: "Allow",

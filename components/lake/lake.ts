@@ -5,6 +5,7 @@ import { accountScopeOutput } from "../shared/aws-scope";
 import { BucketRole, LAKE_ZONES, RAW_RETENTION_ZONES } from "./layout";
 import { lakeKeyPolicy } from "./key-policy";
 import { SecureBucket, LifecycleRuleArgs } from "./secure-bucket";
+import { AUDIT_LOG_PREFIX, auditTrailArn } from "../audit/audit-documents";
 
 export interface DataLakeArgs {
   /** Days raw readings (and quarantine, error and import zones) are kept. */
@@ -21,6 +22,13 @@ export interface DataLakeArgs {
   readonly resultsRetentionDays?: number;
   /** Days S3 server access logs are kept. @default 365 */
   readonly accessLogRetentionDays?: number;
+  /**
+   * Prepare the log bucket for the stack's audit trail: its policy admits the trail (named here, since the
+   * trail is created after the bucket) under `cloudtrail/`, whose lifecycle keeps the log files `retentionDays`
+   * (moving them to Glacier Instant Retrieval after 90 days when kept 180 days or more).
+   * @default - no audit trail
+   */
+  readonly auditTrail?: { readonly trailName: string; readonly retentionDays: number };
   /**
    * Protect the data from deletion: `protect` and `retainOnDelete` on the KMS key and every bucket, and a
    * 30-day key deletion window. When false, buckets are force-destroyable so `pulumi destroy` cleans up a
@@ -79,11 +87,36 @@ export class DataLake extends pulumi.ComponentResource {
       glacierAfterDays: args.glacierAfterDays,
     };
 
+    const audit = args.auditTrail;
     const logs = new SecureBucket(
       `${name}-logs`,
       {
         ...common,
-        lifecycleRules: [{ id: "expire-access-logs", expireAfterDays: args.accessLogRetentionDays ?? 365 }],
+        lifecycleRules: [
+          {
+            id: "expire-access-logs",
+            prefix: LAKE_ZONES.accessLogs.prefix,
+            expireAfterDays: args.accessLogRetentionDays ?? 365,
+          },
+          ...(audit
+            ? [
+                {
+                  id: "expire-audit-trail",
+                  prefix: LAKE_ZONES.auditTrail.prefix,
+                  expireAfterDays: audit.retentionDays,
+                  // Glacier Instant Retrieval bills 90 days at least: only worth it for logs kept well beyond.
+                  glacierAfterDays: audit.retentionDays >= 180 ? 90 : undefined,
+                },
+              ]
+            : []),
+        ],
+        acceptsCloudTrail: audit
+          ? {
+              trailArn: scope.apply((s) => auditTrailArn(s, audit.trailName)),
+              accountId: scope.accountId,
+              prefix: AUDIT_LOG_PREFIX,
+            }
+          : undefined,
         // Auto-named buckets start with their logical name, so "<name>-*" covers exactly this lake's buckets.
         acceptsAccessLogsFrom: {
           sourceArnPattern: pulumi.interpolate`arn:${scope.partition}:s3:::${name}-*`,

@@ -15,6 +15,7 @@
  *   results bucket    athena/                       Athena query results
  *   artifacts bucket  glue/scripts/ functions/ models/   code and model artifacts
  *   logs bucket       s3-access/<bucket>/           S3 server access logs of every other bucket
+ *                     cloudtrail/AWSLogs/           the audit trail's log files (auditTrail on)
  */
 
 /** Buckets of the lake, by role. */
@@ -37,6 +38,7 @@ export const LAKE_ZONES = {
   glueTemp: { bucket: "artifacts", prefix: "glue/temp/" },
   models: { bucket: "artifacts", prefix: "models/" },
   accessLogs: { bucket: "logs", prefix: "s3-access/" },
+  auditTrail: { bucket: "logs", prefix: "cloudtrail/" },
 } as const satisfies Record<string, { bucket: BucketRole; prefix: string }>;
 
 export type LakeZone = keyof typeof LAKE_ZONES;

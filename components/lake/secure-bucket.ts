@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
-import { tlsOnlyStatement, accessLogDeliveryStatement } from "./bucket-policy";
+import { tlsOnlyStatement, accessLogDeliveryStatement, cloudTrailDeliveryStatements } from "./bucket-policy";
 
 /** One lifecycle rule of a {@link SecureBucket}. */
 export interface LifecycleRuleArgs {
@@ -40,6 +40,15 @@ export interface SecureBucketArgs {
   readonly acceptsAccessLogsFrom?: {
     readonly sourceArnPattern: pulumi.Input<string>;
     readonly accountId: pulumi.Input<string>;
+  };
+  /**
+   * Admits one CloudTrail trail's log files under `<prefix>/AWSLogs/<account>/` (the audit trail's bucket).
+   * @default - no CloudTrail delivery
+   */
+  readonly acceptsCloudTrail?: {
+    readonly trailArn: pulumi.Input<string>;
+    readonly accountId: pulumi.Input<string>;
+    readonly prefix: string;
   };
   /** Allow `pulumi destroy` to delete a non-empty bucket. @default false */
   readonly forceDestroy?: boolean;
@@ -113,10 +122,15 @@ export class SecureBucket extends pulumi.ComponentResource {
     );
 
     const policyDocument = pulumi
-      .all([this.bucket.arn, pulumi.output(args.acceptsAccessLogsFrom)])
-      .apply(([arn, logSources]) => {
+      .all([
+        this.bucket.arn,
+        pulumi.output(args.acceptsAccessLogsFrom),
+        pulumi.output(args.acceptsCloudTrail),
+      ])
+      .apply(([arn, logSources, trail]) => {
         const statements: aws.iam.PolicyStatement[] = [tlsOnlyStatement(arn)];
         if (logSources) statements.push(accessLogDeliveryStatement(arn, logSources));
+        if (trail) statements.push(...cloudTrailDeliveryStatements(arn, trail));
         return { Version: "2012-10-17", Statement: statements } satisfies aws.iam.PolicyDocument;
       });
     registerDocument(`s3-bucket-policy-${name}`, "json", policyDocument);

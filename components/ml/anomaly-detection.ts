@@ -60,6 +60,8 @@ export interface AnomalyDetectionArgs {
   /** Subscribed to anomaly alerts and pipeline failures. @default - no subscription */
   readonly alertEmail?: string;
   readonly logRetentionDays: number;
+  /** Endpoint mode: the p90 model latency, in milliseconds, that raises the endpoint's latency alarm. @default 500 */
+  readonly endpointLatencyThresholdMs?: number;
   /** Endpoint mode: an HTTPS function URL with IAM auth for ad-hoc predictions. @default false */
   readonly adHocScoringUrl?: boolean;
   /** Tags merged into every taggable child. @default - none */
@@ -227,6 +229,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
           maxInstances: args.inferenceMaxInstances,
           kmsKeyArn: args.kmsKey.arn,
           alarmTopicArn: this.failureTopic.arn,
+          latencyThresholdMs: args.endpointLatencyThresholdMs,
           tags,
         },
         { parent: this, dependsOn: [sageMakerRolePolicy] },

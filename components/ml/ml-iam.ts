@@ -9,7 +9,9 @@ import { LAKE_ZONES } from "../lake/layout";
 import {
   type AccountScope,
   executionLogDeliveryStatement,
+  keyAdministeredThroughIam,
   policyDocument as document,
+  writeOwnLogsStatement as writeLogs,
   xrayStatement,
 } from "../shared/policy-document";
 import { MODEL_KEYS, SCORING_STATE_PREFIX } from "./ml-layout";
@@ -46,15 +48,6 @@ function lakeKeyStatements(kmsKeyArn: string, grants: boolean): Statement[] {
     });
   }
   return statements;
-}
-
-function writeLogs(logGroupArn: string): Statement {
-  return {
-    Sid: "WriteOwnLogs",
-    Effect: "Allow",
-    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-    Resource: [logGroupArn, `${logGroupArn}:*`],
-  };
 }
 
 export interface SageMakerRoleArgs {
@@ -540,14 +533,7 @@ export function adHocScoringPolicy(
  */
 export function notificationKeyPolicy(s: AccountScope): aws.iam.PolicyDocument {
   return document([
-    {
-      // In a key policy "Resource": "*" means this key; "kms:*" for the account root delegates to IAM.
-      Sid: "EnableIamPoliciesKeyWildcard",
-      Effect: "Allow",
-      Principal: { AWS: `arn:${s.partition}:iam::${s.accountId}:root` },
-      Action: "kms:*",
-      Resource: "*",
-    },
+    keyAdministeredThroughIam(s),
     {
       Sid: "AllowCloudWatchAlarmsKeyWildcard",
       Effect: "Allow",

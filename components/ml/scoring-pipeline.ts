@@ -37,6 +37,8 @@ export class ScoringPipeline extends pulumi.ComponentResource {
   public readonly stateMachineArn: pulumi.Output<string>;
   /** The ad-hoc scoring URL, when enabled. */
   public readonly url?: pulumi.Output<string>;
+  /** Endpoint mode with `adHocScoringUrl`: the function behind the URL. */
+  public readonly adHocFunction?: MlFunction;
 
   constructor(name: string, args: ScoringPipelineArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:ml:ScoringPipeline", name, {}, opts);
@@ -146,7 +148,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
     this.stateMachineArn = this.machine.arn;
 
     if (endpointName && args.adHocScoringUrl) {
-      const adHoc = new MlFunction(
+      const adHoc = (this.adHocFunction = new MlFunction(
         `${name}-adhoc-fn`,
         {
           ...functionCommon,
@@ -173,7 +175,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
           memorySize: 512,
         },
         child,
-      );
+      ));
       // AWS_IAM: only principals allowed lambda:InvokeFunctionUrl on this function can call it (SigV4 signed).
       const url = new aws.lambda.FunctionUrl(
         `${name}-url`,

@@ -22,6 +22,8 @@ export interface PlatformFunctionArgs {
   readonly logGroupName: pulumi.Input<string>;
   /** Where failed asynchronous invocations go. @default - none (the caller handles them otherwise) */
   readonly deadLetterQueueArn?: pulumi.Input<string>;
+  /** Concurrent executions reserved (and allowed at most). @default - unreserved */
+  readonly reservedConcurrency?: number;
   /** Subnets and security groups to run in, for a function that reaches into a VPC. @default - no VPC */
   readonly vpcConfig?: {
     readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -52,6 +54,9 @@ export function platformFunction(
       ...(args.deadLetterQueueArn === undefined
         ? {}
         : { deadLetterConfig: { targetArn: args.deadLetterQueueArn } }),
+      ...(args.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: args.reservedConcurrency }),
       ...(args.vpcConfig === undefined ? {} : { vpcConfig: args.vpcConfig }),
       tracingConfig: { mode: "Active" },
       loggingConfig: { logFormat: "JSON", logGroup: args.logGroupName },

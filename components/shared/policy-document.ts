@@ -17,6 +17,23 @@ export function policyDocument(statements: aws.iam.PolicyStatement[]): aws.iam.P
   return { Version: "2012-10-17", Statement: statements };
 }
 
+/**
+ * The first statement of every customer-managed key's policy: the account administers the key through IAM, so
+ * roles get access by IAM policies scoped to the key's ARN. In a key policy `"Resource": "*"` means this key,
+ * and without this statement (AWS's default) the key becomes unmanageable.
+ */
+export function keyAdministeredThroughIam(
+  scope: Pick<AccountScope, "partition" | "accountId">,
+): aws.iam.PolicyStatement {
+  return {
+    Sid: "EnableIamPoliciesKeyWildcard",
+    Effect: "Allow",
+    Principal: { AWS: `arn:${scope.partition}:iam::${scope.accountId}:root` },
+    Action: "kms:*",
+    Resource: "*",
+  };
+}
+
 /** Options of {@link serviceTrustPolicy}. */
 export interface ServiceTrustOptions {
   /** Require `aws:SourceAccount` to be this account (not every service passes it). @default true */
@@ -81,5 +98,15 @@ export function executionLogDeliveryStatement(): aws.iam.PolicyStatement {
       "logs:DescribeLogGroups",
     ],
     Resource: "*",
+  };
+}
+
+/** A function writing its logs into its own log group. */
+export function writeOwnLogsStatement(logGroupArn: string): aws.iam.PolicyStatement {
+  return {
+    Sid: "WriteOwnLogs",
+    Effect: "Allow",
+    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+    Resource: [logGroupArn, `${logGroupArn}:*`],
   };
 }

@@ -20,6 +20,11 @@ export type CommandKind = "req" | "res";
 /** IoT Core topic names are at most 256 bytes and segment values must not contain MQTT wildcards or `/`. */
 const SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Whether a value can be a topic segment (a room or thing name): 1-64 letters, digits, "_" or "-". */
+export function isTopicSegment(value: string): boolean {
+  return SEGMENT.test(value);
+}
+
 export function assertTopicSegment(kind: string, value: string): void {
   if (!SEGMENT.test(value)) {
     throw new Error(

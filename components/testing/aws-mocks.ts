@@ -270,6 +270,45 @@ export class AwsMocks implements pulumi.runtime.Mocks {
           state: { name: alarm, arn: `arn:${p}:cloudwatch:${region}:${acct}:alarm:${alarm}` },
         };
       }
+      case "aws:kinesis/stream:Stream": {
+        const stream = named();
+        return {
+          id: stream,
+          state: { name: stream, arn: `arn:${p}:kinesis:${region}:${acct}:stream/${stream}` },
+        };
+      }
+      case "aws:dynamodb/table:Table": {
+        const table = named();
+        return {
+          id: table,
+          state: { name: table, arn: `arn:${p}:dynamodb:${region}:${acct}:table/${table}` },
+        };
+      }
+      case "aws:apigatewayv2/api:Api": {
+        const apiId = hex(seed, 10);
+        return {
+          id: apiId,
+          state: {
+            apiEndpoint: `https://${apiId}.execute-api.${region}.amazonaws.com`,
+            executionArn: `arn:${p}:execute-api:${region}:${acct}:${apiId}`,
+            arn: `arn:${p}:apigateway:${region}::/apis/${apiId}`,
+          },
+        };
+      }
+      case "aws:apigatewayv2/stage:Stage":
+      case "aws:apigatewayv2/integration:Integration":
+      case "aws:apigatewayv2/authorizer:Authorizer":
+      case "aws:apigatewayv2/route:Route": {
+        const id = type.endsWith("Stage") ? (str("name") ?? "$default") : hex(seed, 7);
+        return { id, state: {} };
+      }
+      case "aws:lambda/eventSourceMapping:EventSourceMapping": {
+        const id = uuid(seed);
+        return {
+          id,
+          state: { uuid: id, arn: `arn:${p}:lambda:${region}:${acct}:event-source-mapping:${id}` },
+        };
+      }
       case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": {
         const stream = named();
         const arn = `arn:${p}:firehose:${region}:${acct}:deliverystream/${stream}`;

@@ -24,6 +24,8 @@ export interface BatchInput {
   readonly outputUri: string;
   /** modelScope room: one transform per room with vectors in the window, on the room's model. */
   readonly transforms?: readonly RoomTransform[];
+  /** When the transform input was written (epoch ms), for the transform's duration. */
+  readonly preparedAtMs?: number;
 }
 
 /** One room's batch transform of a window. */

@@ -9,6 +9,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { modelSettingsEnv, numberEnv, requiredEnv } from "../ml-common/env";
+import { emfPublisher } from "../ml-common/metrics";
 import { AnomalyScoring, BatchInput, ScoringOutcome, ScoringPlan, ScoringSettings } from "./scoring";
 
 export type ScoringEvent =
@@ -55,10 +56,15 @@ export async function dispatch(
 let scoring: AnomalyScoring | undefined;
 
 export async function handler(event: ScoringEvent): Promise<ScoringPlan | ScoringOutcome | BatchInput> {
-  scoring ??= new AnomalyScoring(scoringSettingsFromEnv(process.env), {
-    s3: new S3Client({}),
-    sns: new SNSClient({}),
-    runtime: process.env.ENDPOINT_NAME ? new SageMakerRuntimeClient({}) : undefined,
-  });
+  if (!scoring) {
+    const settings = scoringSettingsFromEnv(process.env);
+    scoring = new AnomalyScoring(settings, {
+      s3: new S3Client({}),
+      sns: new SNSClient({}),
+      runtime: process.env.ENDPOINT_NAME ? new SageMakerRuntimeClient({}) : undefined,
+      // EMF lines in the function's log: CloudWatch Logs extracts them as the pipeline metrics.
+      metrics: emfPublisher(settings.deployment),
+    });
+  }
   return dispatch(scoring, event);
 }

@@ -54,6 +54,8 @@ import { withRetries, RetryOptions } from "../ml-common/retry";
 import { BatchFiles, type BatchInput, parseScores } from "./batch-files";
 
 export { parseScores, type BatchInput, type RoomTransform } from "./batch-files";
+import type { MetricsPublisher } from "../ml-common/metrics";
+import { ScoringMetrics } from "./scoring-metrics";
 
 const DAY_MS = 86_400_000;
 
@@ -97,6 +99,12 @@ export interface ScoringClients {
   readonly now?: () => number;
   /** Retry behaviour of InvokeEndpoint (tests pass a sleep that does not wait). */
   readonly retry?: RetryOptions;
+  /**
+   * Where the pipeline metrics go (`PIPELINE_METRICS`: readings scored, anomalies, lag, model age). The Lambda
+   * handler writes them as EMF lines to its log; the local backend to its CloudWatch stand-in.
+   * @default - not published
+   */
+  readonly metrics?: MetricsPublisher;
 }
 
 /** The plan step's output, carried through the state machine. */
@@ -151,11 +159,13 @@ export class WatermarkMovedError extends Error {
 
 export class AnomalyScoring {
   private readonly now: () => number;
+  private readonly metrics: ScoringMetrics;
   constructor(
     private readonly settings: ScoringSettings,
     private readonly clients: ScoringClients,
   ) {
     this.now = clients.now ?? Date.now;
+    this.metrics = new ScoringMetrics(clients.metrics, this.now);
   }
 
   /**
@@ -171,8 +181,11 @@ export class AnomalyScoring {
         skip: true,
         reason: "no model has been trained yet; the training state machine writes models/current.json",
       };
+    this.metrics.modelInService(pointer.value.promotedAt);
     const expectedDim = s.model.hyperparameters.feature_dim;
     if (pointer.value.featureDim !== expectedDim || !sameFeatures(pointer.value.features, s.model.features)) {
+      // Nothing is scored until the next training run: the lag keeps growing, which its alarm catches.
+      await this.publishLag();
       return {
         skip: true,
         reason: `the model in service (run ${pointer.value.runId}) was trained on other features (feature_dim ${pointer.value.featureDim}, ${JSON.stringify(pointer.value.features ?? { shingleSize: pointer.value.shingleSize })}) than the settings now say (feature_dim ${expectedDim}, ${JSON.stringify(s.model.features)}); scoring resumes after the next training run`,
@@ -193,8 +206,10 @@ export class AnomalyScoring {
     } else {
       sinceMs = current?.value.scoredThroughMs ?? now - (s.firstWindowMs ?? DAY_MS);
       untilMs = Math.min(now - s.ingestDelayMs, sinceMs + (s.maxWindowMs ?? 6 * 3_600_000));
-      if (untilMs <= sinceMs)
+      if (untilMs <= sinceMs) {
+        this.metrics.lag(sinceMs);
         return { skip: true, reason: `nothing new: scored through ${new Date(sinceMs).toISOString()}` };
+      }
     }
     const watermark: ScoringWatermark = {
       ...(current?.value ?? { scoredThroughMs: sinceMs, lastWindowId: "", streams: {} }),
@@ -293,7 +308,8 @@ export class AnomalyScoring {
   async prepareBatch(plan: ScoringPlan, resultsUri: string): Promise<BatchInput> {
     const id = requireWindow(plan);
     const rows = await this.windowRows(plan, resultsUri);
-    return this.batchFiles().write(id, rows, plan.model!.rooms, plan.transformJobName!);
+    const written = await this.batchFiles().write(id, rows, plan.model!.rooms, plan.transformJobName!);
+    return { ...written, preparedAtMs: this.now() };
   }
 
   /** Batch mode: reads the transforms' scores (or none, for an empty window) and finishes the window. */
@@ -301,7 +317,9 @@ export class AnomalyScoring {
     const id = requireWindow(plan);
     const files = this.batchFiles();
     const rows = await files.rows(id);
-    const outcome = await this.finish(plan, rows, await files.scores(id, rows, batch));
+    const scores = await files.scores(id, rows, batch);
+    if (batch.rows > 0 && batch.preparedAtMs !== undefined) this.metrics.transform(batch.preparedAtMs);
+    const outcome = await this.finish(plan, rows, scores);
     await files.remove(id);
     return outcome;
   }
@@ -418,12 +436,16 @@ export class AnomalyScoring {
       },
       current.etag,
     );
-    return {
-      windowId: id,
+    const counts = {
       vectors: scores.filter((x) => x !== undefined).length,
       anomalies: anomalies.length,
       incidents: incidents.length,
       alerts,
+    };
+    this.metrics.window(counts, plan.untilMs!);
+    return {
+      windowId: id,
+      ...counts,
       anomalyObjects: [...groups.keys()],
       scoredThroughMs: plan.untilMs!,
     };
@@ -443,6 +465,14 @@ export class AnomalyScoring {
       );
     }
     return current;
+  }
+
+  /** Publishes how far the watermark is behind the clock (when there is a watermark). */
+  private async publishLag(): Promise<void> {
+    if (!this.metrics.enabled) return;
+    const { s3 } = this.clients;
+    const current = await readJson<ScoringWatermark>(s3, this.settings.curatedBucket, SCORING_KEYS.watermark);
+    if (current) this.metrics.lag(current.value.scoredThroughMs);
   }
 
   private async publish(subject: string, message: string): Promise<void> {

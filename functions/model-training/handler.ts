@@ -10,6 +10,7 @@ import { SageMakerClient } from "@aws-sdk/client-sagemaker";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { ScoreThreshold } from "../../components/ml/model-settings";
 import { modelSettingsEnv, numberEnv, requiredEnv } from "../ml-common/env";
+import { emfPublisher } from "../ml-common/metrics";
 import { ModelTraining, RoomModelResult, TrainingRun, TrainingSettings } from "./training";
 
 export type TrainingEvent =
@@ -56,10 +57,15 @@ export async function dispatch(training: ModelTraining, event: TrainingEvent): P
 let training: ModelTraining | undefined;
 
 export async function handler(event: TrainingEvent): Promise<unknown> {
-  training ??= new ModelTraining(trainingSettingsFromEnv(process.env), {
-    s3: new S3Client({}),
-    sagemaker: new SageMakerClient({}),
-    ssm: new SSMClient({}),
-  });
+  if (!training) {
+    const settings = trainingSettingsFromEnv(process.env);
+    training = new ModelTraining(settings, {
+      s3: new S3Client({}),
+      sagemaker: new SageMakerClient({}),
+      ssm: new SSMClient({}),
+      // EMF lines in the function's log: CloudWatch Logs extracts them as the pipeline metrics.
+      metrics: emfPublisher(settings.deployment),
+    });
+  }
   return dispatch(training, event);
 }

@@ -43,6 +43,7 @@ import {
   s3Uri,
   writeJson,
 } from "../ml-common/s3-io";
+import type { MetricsPublisher } from "../ml-common/metrics";
 
 export interface TrainingSettings {
   readonly deployment: string;
@@ -69,6 +70,11 @@ export interface TrainingClients {
   readonly sagemaker?: SageMakerClient;
   /** For recording the promotion; needed when `promotedModelParameter` is set. */
   readonly ssm?: SSMClient;
+  /**
+   * Where the pipeline metrics go (`PIPELINE_METRICS`: training vectors, too-small training sets, promotions).
+   * @default - not published
+   */
+  readonly metrics?: MetricsPublisher;
 }
 
 /** The prepare step's output: the run's names and where its data goes. */
@@ -190,9 +196,15 @@ export class ModelTraining {
         });
       });
     }
+    const enough =
+      s.model.scope === "room" ? models.length > 0 : vectors === null || vectors >= minimumVectors;
+    this.clients.metrics?.publish({
+      ...(vectors === null ? {} : { trainingVectors: vectors }),
+      trainingSetTooSmall: enough ? 0 : 1,
+    });
     return {
       runId: run,
-      enough: s.model.scope === "room" ? models.length > 0 : vectors === null || vectors >= minimumVectors,
+      enough,
       vectors,
       minimumVectors,
       rooms,
@@ -333,6 +345,7 @@ export class ModelTraining {
       modelName: pointer.modelName,
       promotedAt: pointer.promotedAt,
     });
+    this.clients.metrics?.publish({ modelsPromoted: 1 });
     return { ...pointer, deleted: await this.deleteOldRuns(input.run.modelName, Math.max(1, rooms.length)) };
   }
 

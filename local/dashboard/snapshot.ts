@@ -3,6 +3,7 @@
  * simulated time with the anomalies the pipeline recorded (from the lake, through the same DuckDB views the
  * queries use), completeness per device (the `device_completeness` query), and pipeline status.
  */
+import type { PipelineMetricsReport } from "../aws/cloudwatch";
 import type { BackendParts } from "../backend";
 import type { LocalExecution } from "../etl/step-functions";
 
@@ -48,6 +49,8 @@ export interface DashboardSnapshot {
     readonly anomalies: (number | null)[];
     readonly anomalyCount: number;
   };
+  /** The pipeline metrics the functions published (the cloud dashboard's "Scoring" and "Model" widgets). */
+  readonly metrics: PipelineMetricsReport;
   readonly completeness: readonly {
     device_id: string;
     room_id: string;
@@ -175,6 +178,7 @@ export async function dashboardSnapshot(parts: BackendParts): Promise<DashboardS
       recentQuarantine: ingest.counters.recentQuarantine.slice(-5).reverse(),
     },
     series,
+    metrics: pipelines.cloudwatch.pipelineMetrics(parts.config.deployment),
     completeness,
     errors,
   };

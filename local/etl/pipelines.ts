@@ -37,10 +37,12 @@ import {
   type ScoringEvent,
 } from "../../functions/anomaly-scoring/handler";
 import { AnomalyScoring } from "../../functions/anomaly-scoring/scoring";
+import { emfPublisher } from "../../functions/ml-common/metrics";
 import { LocalAthena } from "../analytics/local-athena";
 import { LocalSageMaker } from "../analytics/local-sagemaker";
 import { createLocalS3Client } from "../aws/s3";
 import { LocalSns } from "../aws/sns";
+import { LocalCloudWatch } from "../aws/cloudwatch";
 import { LocalParameterStore } from "../aws/ssm";
 import { deployLocalEndpoint, LocalEndpointDeployment } from "../analytics/endpoint-deployment";
 import { promotedModelParameterName } from "../../components/ml/ml-layout";
@@ -92,6 +94,8 @@ export class LocalPipelines {
   readonly glue: LocalGlue;
   readonly sfn: LocalStepFunctions;
   readonly sns: LocalSns;
+  /** The functions' log groups and the pipeline metrics extracted from their EMF lines. */
+  readonly cloudwatch: LocalCloudWatch;
   readonly sagemaker: LocalSageMaker;
   readonly parameters: LocalParameterStore;
   /** What this start's local deployment did with the anomaly endpoint. */
@@ -123,6 +127,7 @@ export class LocalPipelines {
     const buckets = store.bucketNames;
     this.athena = athena;
     this.sns = new LocalSns(options.log, now);
+    this.cloudwatch = new LocalCloudWatch(`${options.dataDir}/logs`);
     this.sfn = new LocalStepFunctions(
       options.speed,
       now,
@@ -203,11 +208,13 @@ export class LocalPipelines {
     };
     // Readings may still be in the Firehose buffer for one interval; scoring waits that long plus a minute.
     const ingestDelaySeconds = config.firehose.bufferSeconds + 60;
+    // The functions' metrics as in Lambda: EMF lines into their log groups, timestamped in simulated time.
     const scoringClients = {
       s3,
       sns: this.sns.client(),
       runtime: endpointName ? this.sagemaker.runtimeClient() : undefined,
       now,
+      metrics: emfPublisher(d, this.cloudwatch.logSink(`${d}-anomaly-scoring`), now),
     };
     this.scoring = new AnomalyScoring(
       scoringSettingsFromEnv({ ...mlEnv, INGEST_DELAY_SECONDS: String(ingestDelaySeconds) }),
@@ -221,7 +228,12 @@ export class LocalPipelines {
     });
     const training = new ModelTraining(
       trainingSettingsFromEnv({ ...mlEnv, PROMOTED_MODEL_PARAMETER: promotedModelParameterName(d) }),
-      { s3, sagemaker: this.sagemaker.client(), ssm: this.parameters.client() },
+      {
+        s3,
+        sagemaker: this.sagemaker.client(),
+        ssm: this.parameters.client(),
+        metrics: emfPublisher(d, this.cloudwatch.logSink(`${d}-model-training`), now),
+      },
     );
     const planner = createPlannerHandler(
       plannerSettingsFromEnv({

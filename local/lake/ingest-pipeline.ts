@@ -3,13 +3,44 @@
  * makes acknowledgements honest: the message is written to the fsync'ed ingest log before it is routed, and the
  * broker acknowledges only after that. Routing is the generated rule SQL (telemetry or quarantine); the
  * result goes into the local Firehose buffer, tagged with its log sequence number.
+ *
+ * The other sources (the HTTPS API, the REST pollers) put records into the local Kinesis stream or a local
+ * delivery stream ({@link IngestPipeline.ingestDirect}); those are logged the same way, under a `$local/` topic
+ * no MQTT client may publish to, and counted per source. With the ingest stream on, every valid reading also
+ * reaches the real-time consumer ({@link StreamTap}); the log keeps an entry until both the lake and the
+ * consumer have it.
  */
 import type { TopicRules, RuleOutcome, QuarantineRecord } from "../rule/topic-rules";
 import { RuleRoutingError } from "../rule/topic-rules";
 import { topicMatchesFilter } from "../rule/iot-sql";
 import { TOPIC_SEGMENT } from "../../components/telemetry/topics";
+import type { TelemetryRecord } from "../../components/telemetry/schema";
 import type { DurableLog, LogEntry, LoggedMessage } from "./durable-log";
 import type { FirehoseWriter } from "./firehose-writer";
+
+/** Where a source that is not IoT Core puts a record: the ingest stream, or a delivery stream. */
+export type DirectTarget = "stream" | "telemetry" | "quarantine";
+
+/** The log's topic for records put directly: `$` topics are the broker's, so no device can publish one. */
+const DIRECT_TOPIC = /^\$local\/(stream|telemetry|quarantine)\/(.+)$/;
+export const directTopic = (target: DirectTarget, source: string): string => `$local/${target}/${source}`;
+
+/** Source label of readings that came through the broker. */
+export const MQTT_SOURCE = "mqtt";
+
+/** The real-time consumer's view of the ingest stream. */
+export interface StreamTap {
+  /** An entry routed (in LSN order); `record` when it is a valid reading on the stream. */
+  add(lsn: number, record: TelemetryRecord | undefined): void;
+  /** LSN through which the consumer's results are durable (saved first if needed): the log keeps what follows. */
+  checkpoint(): number;
+}
+
+export interface SourceCounters {
+  received: number;
+  accepted: number;
+  quarantined: number;
+}
 
 export interface IngestCounters {
   /** Messages on the rules' topic that were logged (and acknowledged). */
@@ -28,6 +59,8 @@ export interface IngestCounters {
   logFailures: number;
   /** Reasons of the last few quarantined messages, newest last. */
   recentQuarantine: { reason: string; topic: string }[];
+  /** The same counts per source (`mqtt`, `https/readings`, `poller/<name>`). */
+  bySource: Record<string, SourceCounters>;
 }
 
 const RECENT_QUARANTINE = 20;
@@ -42,7 +75,10 @@ export class IngestPipeline {
     replayed: 0,
     logFailures: 0,
     recentQuarantine: [],
+    bySource: {},
   };
+  private lakeThroughLsn = 0;
+  private tap: StreamTap | undefined;
 
   constructor(
     private readonly log: DurableLog,
@@ -51,8 +87,19 @@ export class IngestPipeline {
   ) {
     writer.onDelivery = (delivery) => {
       log.requestRotation();
-      log.releaseThrough(delivery.throughLsn);
+      this.lakeThroughLsn = delivery.throughLsn;
+      this.releaseLog();
     };
+  }
+
+  /** Sends valid readings to the real-time consumer too (`ingestStream: kinesis`), from now on. */
+  tapStream(tap: StreamTap): void {
+    this.tap = tap;
+  }
+
+  /** Deletes log segments that both the lake and the consumer (if any) are past. */
+  releaseLog(): void {
+    this.log.releaseThrough(Math.min(this.lakeThroughLsn, this.tap?.checkpoint() ?? Infinity));
   }
 
   /** Whether a topic is one the rules read (only those are logged and ingested). */
@@ -76,35 +123,78 @@ export class IngestPipeline {
         done(error);
         return;
       }
-      this.counters.received++;
       this.route({ ...message, lsn });
       done(null);
     });
   }
 
-  /** Re-ingests entries of the log that were not in the lake yet (start-up after a crash). */
-  replay(entries: readonly LogEntry[]): void {
+  /**
+   * Takes a record a source put into the local stream or a local delivery stream (the HTTPS API's and the
+   * pollers' clients, `local/aws/stream-clients.ts`); `done` runs once it is durable, with its LSN.
+   */
+  ingestDirect(
+    target: DirectTarget,
+    source: string,
+    payload: Buffer,
+    receivedAt: number,
+    done: (error: Error | null, lsn: number) => void,
+  ): void {
+    this.log.append({ topic: directTopic(target, source), payload, receivedAt }, (error, lsn) => {
+      if (error) {
+        this.counters.logFailures++;
+        done(error, lsn);
+        return;
+      }
+      this.route({ topic: directTopic(target, source), payload, receivedAt, lsn });
+      done(null, lsn);
+    });
+  }
+
+  /**
+   * Re-ingests entries of the log that were not in the lake yet (start-up after a crash); entries at or below
+   * `lakeThroughLsn` are in the lake already and go to the real-time consumer only (it was behind the lake).
+   */
+  replay(entries: readonly LogEntry[], lakeThroughLsn = 0): void {
+    this.lakeThroughLsn = lakeThroughLsn;
     for (const entry of entries) {
+      if (entry.lsn <= lakeThroughLsn) {
+        const outcome = this.outcome(entry).outcome;
+        this.tap?.add(entry.lsn, outcome.kind === "telemetry" ? outcome.record : undefined);
+        continue;
+      }
       this.counters.replayed++;
-      this.counters.received++;
       this.route(entry);
     }
   }
 
-  private route(entry: LogEntry): void {
-    let outcome: RuleOutcome;
+  private outcome(entry: LogEntry): { outcome: RuleOutcome; source: string; onStream: boolean } {
+    const direct = DIRECT_TOPIC.exec(entry.topic);
     try {
-      outcome = this.rules.route(entry);
+      if (direct) {
+        const target = direct[1] as DirectTarget;
+        return { outcome: directOutcome(target, entry), source: direct[2]!, onStream: target === "stream" };
+      }
+      return { outcome: this.rules.route(entry), source: MQTT_SOURCE, onStream: true };
     } catch (err) {
       if (!(err instanceof RuleRoutingError)) throw err;
       this.counters.routingErrors++;
-      outcome = { kind: "quarantine", record: routingErrorRecord(entry, err.message) };
+      const outcome = { kind: "quarantine", record: routingErrorRecord(entry, err.message) } as const;
+      return { outcome, source: direct?.[2] ?? MQTT_SOURCE, onStream: false };
     }
+  }
+
+  private route(entry: LogEntry): void {
+    const { outcome, source, onStream } = this.outcome(entry);
+    const counts = (this.counters.bySource[source] ??= { received: 0, accepted: 0, quarantined: 0 });
+    this.counters.received++;
+    counts.received++;
     if (outcome.kind === "telemetry") {
       this.counters.accepted++;
+      counts.accepted++;
       this.writer.add(entry.lsn, outcome);
     } else if (outcome.kind === "quarantine") {
       this.counters.quarantined++;
+      counts.quarantined++;
       this.counters.recentQuarantine.push({ reason: outcome.record.reason, topic: outcome.record.topic });
       if (this.counters.recentQuarantine.length > RECENT_QUARANTINE) this.counters.recentQuarantine.shift();
       this.writer.add(entry.lsn, outcome);
@@ -112,12 +202,42 @@ export class IngestPipeline {
       // Logged because it matched the filter, yet neither rule read it: cannot happen with one filter.
       this.counters.ignored++;
     }
+    this.tap?.add(entry.lsn, onStream && outcome.kind === "telemetry" ? outcome.record : undefined);
   }
+}
+
+/**
+ * A record the HTTPS or poller function put, as Firehose (or the stream) holds it: a validated reading, or a
+ * quarantine record. Anything else is kept in quarantine with the reason, never dropped.
+ */
+function directOutcome(target: DirectTarget, entry: LogEntry): RuleOutcome {
+  let value: unknown;
+  try {
+    value = JSON.parse(entry.payload.toString("utf8"));
+  } catch {
+    throw new RuleRoutingError(`a record put into the local ${target} is not JSON`);
+  }
+  const record = value as Record<string, unknown> | null;
+  if (target === "quarantine") {
+    if (typeof record?.reason !== "string" || typeof record.payload_base64 !== "string")
+      throw new RuleRoutingError(
+        "a record put into the local quarantine stream lacks reason or payload_base64",
+      );
+    return { kind: "quarantine", record: record as unknown as QuarantineRecord };
+  }
+  if (
+    typeof record?.device_id !== "string" ||
+    typeof record.room_id !== "string" ||
+    typeof record.ts !== "number"
+  )
+    throw new RuleRoutingError(`a record put into the local ${target} is not a validated reading`);
+  return { kind: "telemetry", record: record as unknown as TelemetryRecord };
 }
 
 /** A quarantine record for a message the generated rules failed to route, so it is kept with the reason. */
 function routingErrorRecord(entry: LogEntry, reason: string): QuarantineRecord {
-  const segments = entry.topic.split("/");
+  // A direct record's topic names its source, not a room and a device.
+  const segments = DIRECT_TOPIC.test(entry.topic) ? [] : entry.topic.split("/");
   return {
     topic: entry.topic,
     room_id: segments[TOPIC_SEGMENT.room - 1] ?? "",

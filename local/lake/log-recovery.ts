@@ -272,3 +272,21 @@ function mergeRanges(ranges: readonly (readonly [number, number])[]): [number, n
   }
   return merged;
 }
+
+/** Start-up lines about the ingest log: what was replayed, and every loss with its file and offset. */
+export function describeRecovery(report: LogRecoveryReport): string[] {
+  const lines: string[] = [];
+  if (report.recovered > 0)
+    lines.push(
+      `ingest log: replayed ${report.recovered} acknowledged messages that were not in the lake yet` +
+        (report.recoveredAfterDamage > 0
+          ? ` (${report.recoveredAfterDamage} of them read past damaged bytes)`
+          : ""),
+    );
+  for (const problem of report.problems) lines.push(`ingest log: LOST ${problem}`);
+  if (report.problems.length > 0)
+    lines.push(
+      `ingest log: ${report.lost.exact ? "" : "at least "}${report.lost.entries} acknowledged readings could not be recovered; this run's summary will not be ok`,
+    );
+  return lines;
+}

@@ -13,16 +13,10 @@ import {
 import type { TelemetryRecord } from "../../components/telemetry/schema";
 import { compileStatement, CompiledRule, decodeMessage, RuleMessage } from "./evaluate";
 import { IotSqlError, parseIotSql, topicMatchesFilter } from "./iot-sql";
+import type { QuarantineRecord } from "../../components/ingest/reading-validation";
 
 /** A rejected message as the quarantine rule outputs it (see `QUARANTINE_FIELDS`). */
-export interface QuarantineRecord {
-  readonly topic: string;
-  readonly room_id: string;
-  readonly device_id: string;
-  readonly received_at: number;
-  readonly reason: string;
-  readonly payload_base64: string;
-}
+export type { QuarantineRecord };
 
 /** Where a message went. */
 export type RuleOutcome =

@@ -65,6 +65,9 @@ export function policyDocumentsOf(
     case "aws:secretsmanager/secretPolicy:SecretPolicy":
       add("policy", props.policy);
       break;
+    case "aws:cloudwatch/logResourcePolicy:LogResourcePolicy":
+      add("policyDocument", props.policyDocument);
+      break;
     case "aws:iam/role:Role": {
       add("assumeRolePolicy", props.assumeRolePolicy);
       const inline = Array.isArray(props.inlinePolicies)

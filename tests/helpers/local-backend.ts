@@ -101,6 +101,7 @@ export function localOptions(dataDir: string, overrides: Partial<LocalOptions> =
     speed: 600,
     port: 0,
     mqttPort: 0,
+    apiPort: 0,
     dataDir,
     stack: "dev",
     intervalMs: 10_000,

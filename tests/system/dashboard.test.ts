@@ -1,6 +1,7 @@
 // The local dashboard in a real browser: Debian's headless Chromium (playwright-core) loads the page of a running
 // backend and checks what it shows: the uPlot chart with one series per room and the anomaly markers, the
-// completeness table with one row per device, the pipeline executions, and live counters that grow.
+// completeness table with one row per device, the pipeline executions, the pipeline metrics, and live counters
+// that grow.
 // Needs the `chromium` Debian package (`apt-get install -y chromium`; .ci/run installs it for this suite).
 import { expect } from "chai";
 import * as fs from "node:fs";
@@ -40,6 +41,7 @@ describe("local dashboard in Chromium", function () {
         speed: 300,
         port: 0,
         mqttPort: 0,
+        apiPort: 0,
         dataDir,
         stack: "dev",
         intervalMs: 10_000,
@@ -110,6 +112,18 @@ describe("local dashboard in Chromium", function () {
     expect(
       executions.some(([machine, , status]) => machine === "sensors-dev-training" && status === "SUCCEEDED"),
     ).to.equal(true);
+    // The pipeline metrics the functions published: readings scored once a window was scored, with its statistic.
+    await page.waitForFunction(
+      `[...document.querySelectorAll("#metrics tbody tr td:first-child")].some((td) => td.textContent === "ReadingsScored")`,
+      undefined,
+      { timeout: 30_000 },
+    );
+    const metrics = await page.$$eval("#metrics tbody tr", (rows) =>
+      rows.map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent)),
+    );
+    const scored = metrics.find(([name]) => name === "ReadingsScored")!;
+    expect(scored[1]).to.match(/^\d+ \(sum\)$/);
+    expect(metrics.find(([name]) => name === "ModelsPromoted")?.[1]).to.match(/^\d+ \(sum\)$/);
     expect(await page.textContent("#last-error")).to.equal("none");
 
     // The button's POST carries this run's token from the page: the server starts the ETL (or says one runs).

@@ -99,6 +99,22 @@ function render(s) {
     }
     executions.appendChild(tr);
   }
+  const metrics = document.querySelector("#metrics tbody");
+  metrics.innerHTML = "";
+  for (const [name, m] of Object.entries(s.metrics.metrics)) {
+    if (m.value === null) continue;
+    const tr = document.createElement("tr");
+    tr.className = "metric";
+    const unit = m.unit === "Seconds" ? " s" : "";
+    const value = `${Number.isInteger(m.value) ? m.value : m.value.toFixed(1)}${unit} (${m.statistic.toLowerCase()})`;
+    const last = m.lastAt ? m.lastAt.replace("T", " ").slice(0, 19) : "";
+    for (const cell of [name, value, last]) {
+      const td = document.createElement("td");
+      td.textContent = cell;
+      tr.appendChild(td);
+    }
+    metrics.appendChild(tr);
+  }
   text("last-error", s.status.lastError || (s.errors.length ? s.errors.join("\n") : "none"));
   const alerts = document.getElementById("alerts");
   alerts.innerHTML = "";

@@ -66,8 +66,10 @@ describe("stack configuration", function () {
     it("Pulumi.yaml declares a type, description and default for every project key", function () {
       const declarations = readProjectDeclarations();
       for (const [key, decl] of Object.entries(declarations)) {
-        // Maps have no Pulumi type (the CLI knows none for objects): their default is a map, config.ts checks them.
-        if (decl.type === undefined) expect(decl.default, key).to.be.an("object");
+        // Maps and lists of maps have no Pulumi type (the CLI knows none for objects): their default is a map or a
+        // list, config.ts checks them.
+        if (decl.type === undefined)
+          expect(decl.default, key).to.satisfy((d: unknown) => typeof d === "object");
         else expect(decl.type, key).to.be.oneOf(["string", "integer", "boolean", "array"]);
         expect(decl.description, key).to.be.a("string").and.have.length.above(10);
         expect(decl, key).to.have.property("default");

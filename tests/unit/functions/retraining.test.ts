@@ -22,6 +22,7 @@ import {
   parsePromotedModel,
   promotedModelParameterName,
 } from "../../../components/ml/ml-layout";
+import type { PipelineMetricValues } from "../../../components/operations/pipeline-metrics";
 import { S3Store } from "./scoring-s3-store";
 
 const CURATED = "curated-bkt";
@@ -45,6 +46,8 @@ describe("model training functions", () => {
   let s3: S3Store;
   let sagemaker: AwsClientStub<SageMakerClient>;
   let training: ModelTraining;
+  /** What the function published as pipeline metrics, in order. */
+  let published: PipelineMetricValues[];
 
   const build = (exactCountBytes?: number) => {
     const client = new SageMakerClient({ region: "eu-west-1" });
@@ -57,11 +60,12 @@ describe("model training functions", () => {
         model: MODEL,
         exactCountBytes,
       },
-      { s3: s3.client, sagemaker: client },
+      { s3: s3.client, sagemaker: client, metrics: { publish: (values) => void published.push(values) } },
     );
   };
 
   beforeEach(() => {
+    published = [];
     s3 = new S3Store();
     build();
   });
@@ -103,6 +107,7 @@ describe("model training functions", () => {
     expect(run.transformJobName).to.equal(`${run.trainingJobName}-scores`);
     expect(run.trainingJobName).to.match(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
     expect(s3.keys(ARTIFACTS)).to.deep.equal([]); // the training set is read in place, not copied
+    expect(published).to.deep.equal([{ trainingVectors: 6, trainingSetTooSmall: 0 }]);
   });
 
   it("prepare: with too little data says so; above the counting limit trusts the size", async () => {
@@ -112,6 +117,7 @@ describe("model training functions", () => {
       vectors: 1,
       minimumVectors: 4,
     });
+    expect(published).to.deep.equal([{ trainingVectors: 1, trainingSetTooSmall: 1 }]);
     build(4);
     expect(await training.prepare({ executionName: EXECUTION, startTime: START })).to.deep.include({
       enough: true,
@@ -241,6 +247,7 @@ describe("model training functions", () => {
       "model/sensors-dev-rcf-20240528t030000-dddd",
       "endpoint-config/sensors-dev-rcf-20240529t030000-cccc",
     ]);
+    expect(published).to.deep.equal([{ modelsPromoted: 1 }]);
     expect(sagemaker.commandCalls(ListModelsCommand)[0]!.args[0].input).to.include({
       NameContains: "sensors-dev-rcf-",
       SortBy: "CreationTime",

@@ -18,6 +18,7 @@ import { MODEL_KEYS, ModelPointer, SCORING_KEYS, ScoringWatermark } from "../../
 import { renderQuery, scoringInputColumns } from "../../../components/analytics/queries";
 import { featureVectors } from "../../../components/ml/features";
 import { vectorColumns } from "../../../components/ml/feature-sql";
+import type { PipelineMetricValues } from "../../../components/operations/pipeline-metrics";
 import { S3Store } from "./scoring-s3-store";
 
 const CURATED = "curated-bkt";
@@ -108,6 +109,8 @@ describe("anomaly scoring function", () => {
   let now: number;
   let sleeps: number[];
   let scoring: AnomalyScoring;
+  /** What the function published as pipeline metrics, in order. */
+  let published: PipelineMetricValues[];
 
   const settings = (overrides: Partial<ScoringSettings> = {}): ScoringSettings => ({
     deployment: "sensors-dev",
@@ -136,6 +139,7 @@ describe("anomaly scoring function", () => {
       runtime: runtimeClient,
       now: () => now,
       retry: { sleep: async (ms) => void sleeps.push(ms), random: () => 1 },
+      metrics: { publish: (values) => void published.push(values) },
     });
   };
 
@@ -159,6 +163,7 @@ describe("anomaly scoring function", () => {
     s3 = new S3Store();
     now = NOW;
     sleeps = [];
+    published = [];
     s3.put(ARTIFACTS, MODEL_KEYS.current, JSON.stringify(pointer));
     build();
   });
@@ -425,6 +430,7 @@ describe("anomaly scoring function", () => {
       rows: 12,
       inputUri: `s3://${CURATED}/${SCORING_KEYS.batchInput(plan.windowId!)}`,
       outputUri: `s3://${CURATED}/${SCORING_KEYS.batchOutputPrefix(plan.windowId!)}`,
+      preparedAtMs: NOW,
     });
     const input = s3.text(CURATED, SCORING_KEYS.batchInput(plan.windowId!))!;
     expect(input.split("\n")[0]).to.equal("0,0,0,0"); // a: seq 2 and 3 (deviation, step), no header, no label
@@ -452,6 +458,73 @@ describe("anomaly scoring function", () => {
     expect(s3.json<ScoringWatermark>(CURATED, SCORING_KEYS.watermark)!.scoredThroughMs).to.equal(
       plan.untilMs,
     );
+  });
+
+  it("publishes its pipeline metrics: the model's age when planning, each finished window's counts and lag", async () => {
+    build();
+    const plan = await scoring.plan(QUERY_PARAMETERS);
+    const modelAge = (NOW - Date.parse(pointer.promotedAt)) / 1000;
+    expect(published).to.deep.equal([{ modelAge }]);
+    s3.put(RESULTS, "athena/q.csv", athenaCsv(windowReadings()));
+    now = NOW + 2 * 60_000;
+    const outcome = await scoring.score(plan, `s3://${RESULTS}/athena/q.csv`);
+    expect(outcome).to.include({ vectors: 14, anomalies: 2 });
+    expect(published[1]).to.deep.equal({
+      readingsScored: 14,
+      anomaliesDetected: 2,
+      anomalyIncidents: outcome.incidents,
+      anomalyAlertsSent: outcome.alerts,
+      // The window ends one ingest delay (5 min) before planning; it finished 2 minutes later.
+      scoringLag: 7 * 60,
+    });
+  });
+
+  it("publishes the lag when there is nothing new to score, so a scoring that keeps skipping shows", async () => {
+    const watermark = {
+      scoredThroughMs: NOW - 5 * 60_000,
+      lastWindowId: "w",
+      lastAnomalyTs: {},
+      updatedAt: "",
+    };
+    s3.put(CURATED, SCORING_KEYS.watermark, JSON.stringify(watermark));
+    build();
+    expect((await scoring.plan(QUERY_PARAMETERS)).reason).to.match(/^nothing new/);
+    expect(published.at(-1)).to.deep.equal({ scoringLag: 5 * 60 });
+  });
+
+  it("publishes the growing lag while the model in service does not fit the settings", async () => {
+    s3.put(
+      CURATED,
+      SCORING_KEYS.watermark,
+      JSON.stringify({
+        scoredThroughMs: NOW - 3 * HOUR,
+        lastWindowId: "w",
+        lastAnomalyTs: {},
+        updatedAt: "",
+      }),
+    );
+    s3.put(ARTIFACTS, MODEL_KEYS.current, JSON.stringify({ ...pointer, featureDim: 1, shingleSize: 1 }));
+    build();
+    const plan = await scoring.plan(QUERY_PARAMETERS);
+    expect(plan.skip).to.equal(true);
+    expect(published.at(-1)).to.deep.equal({ scoringLag: 3 * 3600 });
+  });
+
+  it("batch mode: publishes how long the transform took, from its input written to its scores collected", async () => {
+    build({ endpointName: undefined });
+    const plan = await scoring.plan(QUERY_PARAMETERS);
+    s3.put(RESULTS, "athena/q.csv", athenaCsv(windowReadings()));
+    const batch = await scoring.prepareBatch(plan, `s3://${RESULTS}/athena/q.csv`);
+    const input = s3.text(CURATED, SCORING_KEYS.batchInput(plan.windowId!))!;
+    const out = input
+      .trim()
+      .split("\n")
+      .map(() => JSON.stringify({ score: 0.5 }))
+      .join("\n");
+    s3.put(CURATED, `${SCORING_KEYS.batchOutputPrefix(plan.windowId!)}features.csv.out`, out);
+    now = NOW + 9 * 60_000;
+    await scoring.collectBatch(plan, batch);
+    expect(published).to.deep.include({ batchTransformSeconds: 9 * 60 });
   });
 
   it("reads both response forms of the Random Cut Forest", () => {

@@ -9,6 +9,11 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { parseAnomalySpec } from "../../../devices/model/anomalies";
 import { ETL_STATES } from "../../../components/etl/asl/etl-machine";
 import { LocalBackend } from "../../../local/backend";
+import {
+  parseEmfLine,
+  PIPELINE_METRICS,
+  PIPELINE_METRICS_NAMESPACE,
+} from "../../../components/operations/pipeline-metrics";
 import type { RunSummary } from "../../../local/summary";
 import { freshDataDir } from "./helpers";
 import { localOptions } from "../../helpers/local-backend";
@@ -141,5 +146,40 @@ describe("local backend end to end", function () {
     duck.closeSync();
     duckdb.closeSync();
     expect(found).to.deep.equal(["dropout", "score", "stuck"]);
+  });
+
+  it("carries the pipeline metrics the scoring and training functions published, as EMF lines in their logs", function () {
+    const report = summary.pipelineMetrics;
+    expect(report.namespace).to.equal(PIPELINE_METRICS_NAMESPACE);
+    expect(report.dimensions).to.deep.equal({ Deployment: "sensors-dev" });
+    expect(report.rejectedLines).to.equal(0);
+    // The summary's metrics are the definition's, each with its unit.
+    const defined = Object.values(PIPELINE_METRICS);
+    expect(Object.keys(report.metrics).sort()).to.deep.equal(defined.map((m) => m.name).sort());
+    for (const m of defined) expect(report.metrics[m.name]!.unit, m.name).to.equal(m.unit);
+    // What the functions wrote to their log groups, read back as CloudWatch Logs would.
+    const logDir = summary.where.functionLogs!;
+    const published = new Map<string, number>();
+    for (const file of fs.readdirSync(logDir))
+      for (const line of fs.readFileSync(path.join(logDir, file), "utf8").split("\n")) {
+        const data = parseEmfLine(line);
+        if (Array.isArray(data))
+          for (const d of data) published.set(d.name, (published.get(d.name) ?? 0) + 1);
+      }
+    for (const [name, count] of published) expect(report.metrics[name]!.datapoints, name).to.equal(count);
+    // This dev run trained, promoted and scored in batch transforms: those metrics were published and add up.
+    for (const name of [
+      "ReadingsScored",
+      "AnomaliesDetected",
+      "ScoringLagSeconds",
+      "ModelAgeSeconds",
+      "BatchTransformSeconds",
+      "TrainingVectors",
+      "ModelsPromoted",
+    ])
+      expect(published.get(name), name).to.be.greaterThan(0);
+    expect(report.metrics.AnomaliesDetected!.value).to.equal(summary.lake.tables.anomalies);
+    expect(report.metrics.ModelsPromoted!.value).to.be.within(1, summary.training.length);
+    expect(report.metrics.ReadingsScored!.value).to.be.within(1, summary.ingest.accepted);
   });
 });

@@ -61,10 +61,16 @@ describe("offline synth", function () {
   let dev: SynthResult;
   let prod: SynthResult;
   let loadtest: SynthResult;
+  let streaming: SynthResult;
   const rows = (result: SynthResult) => readJson<ResourceRow[]>(path.join(result.outDir, "resources.json"));
   before(async function () {
     // The shipped stacks, started together: each is a Node.js process of its own.
-    [dev, prod, loadtest] = await Promise.all([synthOnce("dev"), synthOnce("prod"), synthOnce("loadtest")]);
+    [dev, prod, loadtest, streaming] = await Promise.all([
+      synthOnce("dev"),
+      synthOnce("prod"),
+      synthOnce("loadtest"),
+      synthOnce("streaming"),
+    ]);
   });
 
   it("runs the real index.ts through @pulumi/pulumi/cmd/run and writes resources, outputs, documents and the policy report", function () {
@@ -202,6 +208,59 @@ describe("offline synth", function () {
     }
   });
 
+  it("Pulumi.streaming.yaml turns the ways in and out on: a KMS stream Firehose reads, a table with TTL, an authorized, throttled, logged HTTP API, a scheduled poller with a DLQ, no violations", function () {
+    expect(streaming.policy.mandatory).to.deep.equal([]);
+    const ofType = (result: SynthResult, type: string) => rows(result).filter((r) => r.type === type);
+    const [stream] = ofType(streaming, "aws:kinesis/stream:Stream");
+    expect(stream!.inputs).to.deep.include({ encryptionType: "KMS", retentionPeriod: 48 });
+    expect(stream!.inputs.kmsKeyId).to.match(/^arn:aws:kms:/);
+    const firehose = ofType(streaming, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream").find(
+      (f) => f.inputs.kinesisSourceConfiguration,
+    );
+    expect(
+      (firehose!.inputs.kinesisSourceConfiguration as { kinesisStreamArn: string }).kinesisStreamArn,
+    ).to.match(/^arn:aws:kinesis:eu-west-1:111122223333:stream\//);
+    const [table] = ofType(streaming, "aws:dynamodb/table:Table").filter((t) => /realtime/.test(t.name));
+    expect(table!.inputs.ttl).to.deep.include({ enabled: true, attributeName: "expiresAt" });
+    expect(table!.inputs.serverSideEncryption).to.deep.include({ enabled: true });
+    const [stage] = ofType(streaming, "aws:apigatewayv2/stage:Stage");
+    expect(stage!.inputs.defaultRouteSettings).to.deep.include({
+      throttlingRateLimit: 50,
+      throttlingBurstLimit: 100,
+    });
+    expect(stage!.inputs.accessLogSettings).to.have.property("destinationArn");
+    const routes = ofType(streaming, "aws:apigatewayv2/route:Route");
+    expect(routes.map((r) => r.inputs.routeKey)).to.have.members([
+      "POST /readings",
+      "GET /devices/{id}/latest",
+      "GET /rooms/{room}/summary",
+    ]);
+    expect(routes.every((r) => r.inputs.authorizationType === "JWT")).to.equal(true);
+    const schedule = ofType(streaming, "aws:scheduler/schedule:Schedule").find((s) =>
+      /roof-weather/.test(s.name),
+    );
+    expect(schedule!.inputs.scheduleExpression).to.equal("rate(2 minutes)");
+    expect((schedule!.inputs.target as { deadLetterConfig: { arn: string } }).deadLetterConfig.arn).to.match(
+      /^arn:aws:sqs:/,
+    );
+    const outputs = readJson<{ httpApi: { url: string }; realtimeTable: string }>(
+      path.join(streaming.outDir, "outputs.json"),
+    );
+    expect(outputs.httpApi.url).to.match(/^https:\/\//);
+    expect(outputs.realtimeTable).to.be.a("string");
+    // The shipped stacks leave them off.
+    for (const result of [dev, prod])
+      for (const type of [
+        "aws:kinesis/stream:Stream",
+        "aws:apigatewayv2/api:Api",
+        "aws:scheduler/schedule:Schedule",
+      ])
+        expect(
+          ofType(result, type).filter((r) => !/etl|training|scoring/.test(r.name)),
+          type,
+        ).to.deep.equal([]);
+  });
+
   it("keeps the URNs of a default stack stable (renaming a child replaces it)", function () {
     // The engine's URNs: every ancestor's type, joined by "$" (the stack itself is no prefix).
     const lake = "sensor-analytics:index:Platform$sensor-analytics:lake:DataLake";
@@ -253,6 +312,8 @@ describe("offline synth", function () {
       '  - sensor-analytics:databaseVpcId: "vpc-0a1b2c3d4e5f60718" (an example ID shipped in Pulumi.prod.yaml)',
     );
     expect(lines).to.have.length(10);
+    // An engine that answers getCallerIdentity without an account (a test monitor) is no deployment: warnings.
+    await runUnderMocks(stackConfig("prod"), () => loadPlatformConfig(), { accountId: "" });
   });
 
   it("fails, naming the file cmd/run loaded, when package.json's main takes the place of the program", async function () {

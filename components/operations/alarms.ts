@@ -1,0 +1,356 @@
+/**
+ * The alarm set of a stack: one alarm per failure mode, each saying what broke and where to look. Pure and
+ * generic in the name type (see `inventory.ts`): the Operations component turns each spec into an
+ * `aws.cloudwatch.MetricAlarm` on the stack's alert topic; tests read the specs directly.
+ *
+ *   heartbeat                     no message on the telemetry topics for `heartbeatMinutes`
+ *   rule-errors-<rule>            a topic rule's action failed and its error action ran (every rule)
+ *   quarantine-rate               too many messages rejected by validation
+ *   firehose-freshness-<stream>   records wait longer than twice the buffer
+ *   firehose-delivery-<stream>    delivery to S3 failing; firehose-conversion-<stream>: Parquet conversion failing
+ *   sfn-failed-<machine>          executions failed or timed out
+ *   lambda-errors-<fn>, lambda-throttles-<fn>, dlq-<fn>
+ *   glue-job-failures             a Glue job run failed, timed out or errored
+ *   scoring-lag                   anomaly scoring behind the clock
+ * (The real-time endpoint's latency and 5xx alarms belong to RcfEndpoint: its blue/green updates roll back on them.)
+ */
+import type { AlarmThresholds } from "./alarm-settings";
+import type { MetricStat, OperationsInventory } from "./inventory";
+import { PIPELINE_METRIC_DIMENSION, PIPELINE_METRICS, PIPELINE_METRICS_NAMESPACE } from "./pipeline-metrics";
+
+export type ComparisonOperator =
+  | "GreaterThanOrEqualToThreshold"
+  | "GreaterThanThreshold"
+  | "LessThanThreshold"
+  | "LessThanOrEqualToThreshold";
+
+/** One alarm, before it is a resource. Exactly one of `metric` and `expression` is set. */
+export interface AlarmSpec<N> {
+  /** Unique in the stack; the alarm is named `<deployment>-<key>` and its resource `<component>-<key>`. */
+  readonly key: string;
+  /** What broke and where to look, as parts to concatenate (names are resolved by the component). */
+  readonly description: readonly (string | N)[];
+  readonly metric?: MetricStat<N>;
+  /** Metric math over named inputs (ids of lowercase letters and digits). */
+  readonly expression?: {
+    readonly expression: string;
+    readonly label: string;
+    readonly inputs: Readonly<Record<string, MetricStat<N>>>;
+  };
+  readonly comparison: ComparisonOperator;
+  readonly threshold: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly treatMissingData: "breaching" | "notBreaching" | "ignore" | "missing";
+}
+
+const FIVE_MINUTES = 300;
+
+/** The alarm name of a spec. */
+export function alarmName(deployment: string, key: string): string {
+  return `${deployment}-${key}`;
+}
+
+/** Builds every alarm of a stack. */
+export function buildAlarmSet<N>(
+  inventory: OperationsInventory<N>,
+  thresholds: AlarmThresholds,
+  context: { readonly scoringIntervalSeconds: number },
+): AlarmSpec<N>[] {
+  const { deployment, ingest } = inventory;
+  const alarms: AlarmSpec<N>[] = [];
+  const iot = (metricName: string, rule: N, period = 60): MetricStat<N> => ({
+    namespace: "AWS/IoT",
+    metricName,
+    dimensions: { RuleName: rule },
+    stat: "Sum",
+    period,
+  });
+  const firehose = (metricName: string, stream: N, stat: string, period = FIVE_MINUTES): MetricStat<N> => ({
+    namespace: "AWS/Firehose",
+    metricName,
+    dimensions: { DeliveryStreamName: stream },
+    stat,
+    period,
+  });
+  const errorsPrefix = (kind: string) => ["s3://", ingest.rawBucket, `/errors/${kind}/`] as const;
+
+  // Ingest: a silent fleet, failing rule actions, rejected readings.
+  alarms.push({
+    key: "heartbeat",
+    description: [
+      `No message reached the telemetry topics dt/${deployment}/+/+/telemetry for ${thresholds.heartbeatMinutes} minutes (TopicMatch of rule `,
+      ingest.telemetryRule,
+      "): the fleet is silent or cannot connect. Look at the devices and the AWSIotLogsV2 log group (connect and publish failures), and the Connect.* and PublishIn.* metrics of AWS/IoT.",
+    ],
+    metric: iot("TopicMatch", ingest.telemetryRule),
+    comparison: "LessThanThreshold",
+    threshold: 1,
+    evaluationPeriods: thresholds.heartbeatMinutes,
+    datapointsToAlarm: thresholds.heartbeatMinutes,
+    treatMissingData: "breaching",
+  });
+  for (const rule of ingest.rules) {
+    alarms.push({
+      key: `rule-errors-${rule.key}`,
+      description: [
+        "Topic rule ",
+        rule.name,
+        " could not hand messages to its Firehose stream ",
+        rule.stream,
+        " and ran its error action, which keeps each failed message with the failure under ",
+        ...errorsPrefix("iot-rule"),
+        " for replay (ErrorActionFailure above 0: even that failed and messages were lost). Look at the AWSIotLogsV2 log group, the stream and the rule's role.",
+      ],
+      expression: {
+        expression: "FILL(ok, 0) + FILL(failed, 0)",
+        label: "error actions run",
+        inputs: {
+          ok: iot("ErrorActionSuccess", rule.name, FIVE_MINUTES),
+          failed: iot("ErrorActionFailure", rule.name, FIVE_MINUTES),
+        },
+      },
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+    });
+  }
+  alarms.push({
+    key: "quarantine-rate",
+    description: [
+      `More than ${thresholds.quarantinePercent}% of the messages of the last 15 minutes were quarantined: devices send readings the schema rejects. Look at `,
+      "s3://",
+      ingest.rawBucket,
+      "/quarantine/ (each record carries its reason and the original payload).",
+    ],
+    expression: quarantineRateExpression(ingest.telemetryStream.name, ingest.quarantineStream.name, 900),
+    comparison: "GreaterThanThreshold",
+    threshold: thresholds.quarantinePercent,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  });
+
+  // Firehose into the lake.
+  for (const stream of [ingest.telemetryStream, ingest.quarantineStream]) {
+    alarms.push({
+      key: `firehose-freshness-${stream.key}`,
+      description: [
+        "Firehose stream ",
+        stream.name,
+        ` holds records older than ${thresholds.firehoseFreshnessSeconds} s (twice its buffer): delivery into the lake is stalled. Look at its DeliveryToS3.* metrics, the log group `,
+        stream.logGroup,
+        " and ",
+        ...errorsPrefix("firehose"),
+        ".",
+      ],
+      metric: firehose("DeliveryToS3.DataFreshness", stream.name, "Maximum"),
+      comparison: "GreaterThanThreshold",
+      threshold: thresholds.firehoseFreshnessSeconds,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: "notBreaching",
+    });
+    alarms.push({
+      key: `firehose-delivery-${stream.key}`,
+      description: [
+        "Firehose stream ",
+        stream.name,
+        " failed to deliver to S3 (DeliveryToS3.Success below 1); it retries, then writes the records under ",
+        ...errorsPrefix("firehose"),
+        ". Look at the DestinationDelivery stream of the log group ",
+        stream.logGroup,
+        " (bucket permissions, the KMS key).",
+      ],
+      metric: firehose("DeliveryToS3.Success", stream.name, "Minimum"),
+      comparison: "LessThanThreshold",
+      threshold: 1,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+    });
+    if (stream.convertsToParquet)
+      alarms.push({
+        key: `firehose-conversion-${stream.key}`,
+        description: [
+          "Firehose stream ",
+          stream.name,
+          " could not convert records to Parquet; they are kept under ",
+          ...errorsPrefix("firehose"),
+          " (format-conversion-failed). Look at the log group ",
+          stream.logGroup,
+          " and the Glue table the conversion reads its schema from.",
+        ],
+        metric: firehose("FailedConversion.Records", stream.name, "Sum"),
+        comparison: "GreaterThanThreshold",
+        threshold: 0,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: "notBreaching",
+      });
+  }
+
+  // Orchestration.
+  for (const machine of inventory.stateMachines) {
+    const states = (metricName: string): MetricStat<N> => ({
+      namespace: "AWS/States",
+      metricName,
+      dimensions: { StateMachineArn: machine.arn },
+      stat: "Sum",
+      period: FIVE_MINUTES,
+    });
+    alarms.push({
+      key: `sfn-failed-${machine.key}`,
+      description: [
+        `The ${machine.label} state machine `,
+        machine.arn,
+        " had executions that failed or timed out (its failure notice on this topic names the failed state). Look at the execution in the Step Functions console and the log group ",
+        machine.logGroup,
+        ".",
+      ],
+      expression: {
+        expression: "FILL(failed, 0) + FILL(timedout, 0)",
+        label: "executions failed or timed out",
+        inputs: { failed: states("ExecutionsFailed"), timedout: states("ExecutionsTimedOut") },
+      },
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+    });
+  }
+  if (inventory.glueFailures) {
+    alarms.push({
+      key: "glue-job-failures",
+      description: [
+        `A Glue job of ${deployment} failed, timed out or errored (the ETL state machine may have retried it). Each failed run is kept, with its error message, in the log group `,
+        inventory.glueFailures.logGroup,
+        "; the run's own logs are under /aws-glue/jobs/ (continuous logging).",
+      ],
+      metric: {
+        namespace: "AWS/Events",
+        metricName: "TriggeredRules",
+        dimensions: { RuleName: inventory.glueFailures.ruleName },
+        stat: "Sum",
+        period: FIVE_MINUTES,
+      },
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+    });
+  }
+
+  // Functions.
+  for (const fn of inventory.functions) {
+    const lambda = (metricName: string): MetricStat<N> => ({
+      namespace: "AWS/Lambda",
+      metricName,
+      dimensions: { FunctionName: fn.name },
+      stat: "Sum",
+      period: FIVE_MINUTES,
+    });
+    alarms.push({
+      key: `lambda-errors-${fn.key}`,
+      description: [
+        `The ${fn.label} function `,
+        fn.name,
+        ` reported ${thresholds.lambdaErrors} or more errors in 5 minutes. Look at its log group `,
+        fn.logGroup,
+        ".",
+      ],
+      metric: lambda("Errors"),
+      comparison: "GreaterThanOrEqualToThreshold",
+      threshold: thresholds.lambdaErrors,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+    });
+    alarms.push({
+      key: `lambda-throttles-${fn.key}`,
+      description: [
+        `The ${fn.label} function `,
+        fn.name,
+        ` was throttled ${thresholds.lambdaThrottles} or more times in 5 minutes: the account's concurrency is used up. Look at ConcurrentExecutions of AWS/Lambda and the account's Lambda quotas.`,
+      ],
+      metric: lambda("Throttles"),
+      comparison: "GreaterThanOrEqualToThreshold",
+      threshold: thresholds.lambdaThrottles,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+    });
+    if (fn.deadLetterQueue !== undefined)
+      alarms.push({
+        key: `dlq-${fn.key}`,
+        description: [
+          `The dead-letter queue `,
+          fn.deadLetterQueue,
+          ` of the ${fn.label} function holds failed asynchronous invocations (each message carries the event). Look at the messages and the log group `,
+          fn.logGroup,
+          "; redrive or delete them once the cause is fixed.",
+        ],
+        metric: {
+          namespace: "AWS/SQS",
+          metricName: "ApproximateNumberOfMessagesVisible",
+          dimensions: { QueueName: fn.deadLetterQueue },
+          stat: "Maximum",
+          period: FIVE_MINUTES,
+        },
+        comparison: "GreaterThanOrEqualToThreshold",
+        threshold: thresholds.deadLetterMessages,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: "notBreaching",
+      });
+  }
+
+  // Anomaly scoring: published by the scoring function (pipeline metrics), once per run.
+  const scoring = inventory.functions.find((f) => f.key === "anomaly-scoring");
+  alarms.push({
+    key: "scoring-lag",
+    description: [
+      `Anomaly scoring of ${deployment} is more than ${thresholds.scoringLagMinutes} minutes behind the clock (${PIPELINE_METRICS.scoringLag.name}): new readings are not scored. Either runs fail (see the scoring state machine's alarm), fall behind a backlog, or skip because the model in service was trained with other settings (scoring resumes after the next training run). Look at the scoring executions`,
+      ...(scoring ? [" and the log group ", scoring.logGroup] : []),
+      ".",
+    ],
+    metric: {
+      namespace: PIPELINE_METRICS_NAMESPACE,
+      metricName: PIPELINE_METRICS.scoringLag.name,
+      dimensions: { [PIPELINE_METRIC_DIMENSION]: deployment },
+      stat: "Maximum",
+      // One datapoint per scoring run: a period as long as the schedule's interval (CloudWatch caps it at a day).
+      period: Math.min(86_400, Math.max(FIVE_MINUTES, Math.ceil(context.scoringIntervalSeconds / 60) * 60)),
+    },
+    comparison: "GreaterThanThreshold",
+    threshold: thresholds.scoringLagMinutes * 60,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  });
+  return alarms;
+}
+
+/** Percent of the messages (accepted + quarantined) the quarantine stream received over `period`. */
+export function quarantineRateExpression<N>(
+  telemetryStream: N,
+  quarantineStream: N,
+  period: number,
+): NonNullable<AlarmSpec<N>["expression"]> {
+  const incoming = (stream: N): MetricStat<N> => ({
+    namespace: "AWS/Firehose",
+    metricName: "IncomingRecords",
+    dimensions: { DeliveryStreamName: stream },
+    stat: "Sum",
+    period,
+  });
+  return {
+    expression: "100 * FILL(quarantined, 0) / (FILL(accepted, 0) + FILL(quarantined, 0))",
+    label: "quarantined %",
+    inputs: { accepted: incoming(telemetryStream), quarantined: incoming(quarantineStream) },
+  };
+}

@@ -1,0 +1,249 @@
+// The pure builders of the operations dashboard and alarm set, fed with plain names, and the alarm thresholds'
+// configuration (defaults, derived values, errors that name the field and the stack file).
+import { expect } from "chai";
+import { parsePlatformConfig } from "../../../components/config";
+import { readStackFile } from "../../../components/stack-files";
+import { resolveAlarmThresholds, type AlarmThresholds } from "../../../components/operations/alarm-settings";
+import { alarmName, buildAlarmSet } from "../../../components/operations/alarms";
+import { buildDashboardBody, type MetricWidget } from "../../../components/operations/dashboard";
+import type { OperationsInventory } from "../../../components/operations/inventory";
+import { stackConfig } from "../../helpers/mocks";
+
+const inventory = (endpoint = false): OperationsInventory<string> => ({
+  deployment: "sensors-test",
+  region: "eu-west-1",
+  ingest: {
+    telemetryRule: "sensors_test_telemetry",
+    rules: [
+      { key: "telemetry", name: "sensors_test_telemetry", stream: "tele-stream" },
+      { key: "quarantine", name: "sensors_test_quarantine", stream: "quar-stream" },
+    ],
+    telemetryStream: {
+      key: "telemetry",
+      name: "tele-stream",
+      logGroup: "/aws/kinesisfirehose/tele",
+      convertsToParquet: true,
+    },
+    quarantineStream: {
+      key: "quarantine",
+      name: "quar-stream",
+      logGroup: "/aws/kinesisfirehose/quar",
+      convertsToParquet: false,
+    },
+    rawBucket: "raw-bucket",
+  },
+  stateMachines: [
+    { key: "etl", label: "ETL", arn: "arn:aws:states:eu-west-1:1:stateMachine:etl", logGroup: "/etl" },
+    {
+      key: "scoring",
+      label: "anomaly scoring",
+      arn: "arn:aws:states:eu-west-1:1:stateMachine:sc",
+      logGroup: "/sc",
+    },
+  ],
+  glueJobs: [{ key: "curate", name: "curate-job" }],
+  functions: [
+    { key: "etl-planner", label: "ETL planner", name: "planner-fn", logGroup: "/planner" },
+    {
+      key: "anomaly-scoring",
+      label: "anomaly scoring",
+      name: "scoring-fn",
+      logGroup: "/scoring",
+      deadLetterQueue: "scoring-dlq",
+    },
+  ],
+  glueFailures: {
+    ruleName: "sensors-test-glue-job-failures",
+    logGroup: "/aws/events/sensors-test/glue-job-failures",
+  },
+  anomaly: endpoint
+    ? { mode: "endpoint", endpoint: { name: "sensors-test-rcf", variant: "AllTraffic" } }
+    : { mode: "batch" },
+});
+
+const thresholds: AlarmThresholds = resolveAlarmThresholds(
+  {
+    heartbeatMinutes: 12,
+    lambdaErrors: 3,
+    lambdaThrottles: 1,
+    deadLetterMessages: 1,
+    quarantinePercent: 5,
+    endpointLatencyMs: 500,
+  },
+  { firehoseBufferSeconds: 300, scoringIntervalSeconds: 3600, ingestDelaySeconds: 600 },
+);
+
+describe("operations: alarm set and dashboard (pure builders)", function () {
+  it("derives the Firehose freshness and scoring lag thresholds from the stack", function () {
+    expect(thresholds.firehoseFreshnessSeconds).to.equal(600); // twice the 300 s buffer
+    expect(thresholds.scoringLagMinutes).to.equal(140); // (2 × 3600 + 600) / 60 + 10
+    const small = resolveAlarmThresholds(
+      { ...thresholds, firehoseFreshnessSeconds: undefined },
+      { firehoseBufferSeconds: 0, scoringIntervalSeconds: 900, ingestDelaySeconds: 300 },
+    );
+    expect(small.firehoseFreshnessSeconds).to.equal(120); // a floor of twice 60 s for unbuffered streams
+  });
+
+  it("has one alarm per failure mode and per resource, each named after the deployment", function () {
+    const alarms = buildAlarmSet(inventory(), thresholds, { scoringIntervalSeconds: 3600 });
+    expect(alarms.map((a) => a.key)).to.deep.equal([
+      "heartbeat",
+      "rule-errors-telemetry",
+      "rule-errors-quarantine",
+      "quarantine-rate",
+      "firehose-freshness-telemetry",
+      "firehose-delivery-telemetry",
+      "firehose-conversion-telemetry",
+      "firehose-freshness-quarantine",
+      "firehose-delivery-quarantine",
+      "sfn-failed-etl",
+      "sfn-failed-scoring",
+      "glue-job-failures",
+      "lambda-errors-etl-planner",
+      "lambda-throttles-etl-planner",
+      "lambda-errors-anomaly-scoring",
+      "lambda-throttles-anomaly-scoring",
+      "dlq-anomaly-scoring",
+      "scoring-lag",
+    ]);
+    expect(alarmName("sensors-test", "heartbeat")).to.equal("sensors-test-heartbeat");
+    for (const alarm of alarms) {
+      expect(alarm.metric === undefined, alarm.key).to.not.equal(alarm.expression === undefined);
+      expect(alarm.description.join("").length, alarm.key).to.be.within(60, 1024);
+    }
+  });
+
+  it("takes thresholds from the configuration and says in each description what broke and where to look", function () {
+    const alarms = Object.fromEntries(
+      buildAlarmSet(inventory(), thresholds, { scoringIntervalSeconds: 3600 }).map((a) => [a.key, a]),
+    );
+    const heartbeat = alarms.heartbeat!;
+    expect(heartbeat).to.deep.include({
+      comparison: "LessThanThreshold",
+      threshold: 1,
+      evaluationPeriods: 12,
+      datapointsToAlarm: 12,
+      treatMissingData: "breaching",
+    });
+    expect(heartbeat.metric).to.deep.equal({
+      namespace: "AWS/IoT",
+      metricName: "TopicMatch",
+      dimensions: { RuleName: "sensors_test_telemetry" },
+      stat: "Sum",
+      period: 60,
+    });
+    expect(heartbeat.description.join("")).to.contain("dt/sensors-test/+/+/telemetry for 12 minutes");
+    expect(alarms["rule-errors-telemetry"]!.description.join("")).to.contain(
+      "s3://raw-bucket/errors/iot-rule/",
+    );
+    expect(alarms["firehose-freshness-telemetry"]).to.deep.include({ threshold: 600 });
+    expect(alarms["firehose-delivery-quarantine"]!.description.join("")).to.contain(
+      "/aws/kinesisfirehose/quar",
+    );
+    expect(alarms["lambda-errors-etl-planner"]).to.deep.include({
+      threshold: 3,
+      comparison: "GreaterThanOrEqualToThreshold",
+    });
+    expect(alarms["sfn-failed-etl"]!.expression!.inputs.timedout!.metricName).to.equal("ExecutionsTimedOut");
+    expect(alarms["dlq-anomaly-scoring"]!.metric!.dimensions).to.deep.equal({ QueueName: "scoring-dlq" });
+    expect(alarms["scoring-lag"]!.metric).to.deep.include({
+      namespace: "SensorAnalytics/Pipeline",
+      metricName: "ScoringLagSeconds",
+      dimensions: { Deployment: "sensors-test" },
+      period: 3600,
+    });
+    expect(alarms["scoring-lag"]!.threshold).to.equal(140 * 60);
+  });
+
+  it("lays the dashboard out on the 24-column grid with no overlap, every metric on an inventory name", function () {
+    const body = buildDashboardBody(inventory(), thresholds, ["arn:aws:cloudwatch:eu-west-1:1:alarm:a"]);
+    const cells = new Set<string>();
+    for (const w of body.widgets) {
+      expect(w.x + w.width, JSON.stringify(w)).to.be.at.most(24);
+      for (let x = w.x; x < w.x + w.width; x++)
+        for (let y = w.y; y < w.y + w.height; y++) {
+          expect(cells.has(`${x},${y}`), `overlap at ${x},${y}`).to.equal(false);
+          cells.add(`${x},${y}`);
+        }
+    }
+    const names = new Set([
+      "sensors_test_telemetry",
+      "sensors_test_quarantine",
+      "tele-stream",
+      "quar-stream",
+    ]);
+    [
+      "arn:aws:states:eu-west-1:1:stateMachine:etl",
+      "arn:aws:states:eu-west-1:1:stateMachine:sc",
+      "curate-job",
+    ].forEach((n) => names.add(n));
+    ["planner-fn", "scoring-fn", "sensors-test-glue-job-failures", "sensors-test", "ALL", "count"].forEach(
+      (n) => names.add(n),
+    );
+    const metricWidgets = body.widgets.filter((w): w is MetricWidget => w.type === "metric");
+    expect(metricWidgets.every((w) => w.properties.region === "eu-west-1")).to.equal(true);
+    for (const row of metricWidgets.flatMap((w) => w.properties.metrics)) {
+      if (typeof row[0] !== "string") continue; // an expression
+      const dims = row.slice(2).filter((v): v is string => typeof v === "string");
+      for (let i = 1; i < dims.length; i += 2) expect(names.has(dims[i]!), dims[i]).to.equal(true);
+    }
+    const alarmWidget = body.widgets.find((w) => w.type === "alarm");
+    expect(alarmWidget?.properties).to.deep.equal({
+      title: "Alarms",
+      alarms: ["arn:aws:cloudwatch:eu-west-1:1:alarm:a"],
+    });
+  });
+
+  it("shows the endpoint's invocations, latency and 5xx in endpoint mode, batch transform durations otherwise", function () {
+    const titles = (endpoint: boolean) =>
+      buildDashboardBody(inventory(endpoint), thresholds, [])
+        .widgets.filter((w): w is MetricWidget => w.type === "metric")
+        .map((w) => w.properties.title);
+    expect(titles(true)).to.include("Endpoint: invocations, p90 latency (µs) and 5xx");
+    expect(titles(true)).to.not.include("Batch transforms: duration (s)");
+    expect(titles(false)).to.include("Batch transforms: duration (s)");
+  });
+});
+
+describe("operations configuration (alarms, auditTrail)", function () {
+  it("defaults to every threshold's default and no audit trail; prod sets some and turns the trail on", function () {
+    const dev = parsePlatformConfig(readStackFile("dev"));
+    expect(dev.alarms).to.deep.equal({
+      heartbeatMinutes: 15,
+      lambdaErrors: 1,
+      lambdaThrottles: 1,
+      deadLetterMessages: 1,
+      quarantinePercent: 5,
+      endpointLatencyMs: 500,
+    });
+    expect(dev.audit).to.deep.equal({ enabled: false, retentionDays: 365 });
+    const prod = parsePlatformConfig(readStackFile("prod"));
+    expect(prod.alarms).to.deep.include({ heartbeatMinutes: 10, endpointLatencyMs: 300 });
+    expect(prod.audit).to.deep.equal({ enabled: true, retentionDays: 2557 });
+  });
+
+  it("reports a bad threshold under its own key, with the value, the stack file and the fix", function () {
+    let message = "";
+    try {
+      parsePlatformConfig(
+        stackConfig("dev", { alarms: { heartbeatMinutes: 0, latency: 5, quarantinePercent: "half" } }),
+      );
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).to.contain(
+      "sensor-analytics:alarms.latency is not an alarm setting (got 5) in Pulumi.dev.yaml; fix: use one of heartbeatMinutes,",
+    );
+    expect(message).to.contain(
+      "sensor-analytics:alarms.heartbeatMinutes must be an integer from 1 to 1440 (got 0) in Pulumi.dev.yaml; fix: set it to a value in that range, or remove it for the default",
+    );
+    expect(message).to.contain(
+      'sensor-analytics:alarms.quarantinePercent must be a number from 0 to 100 (got "half")',
+    );
+  });
+
+  it("accepts thresholds set from the command line as text (pulumi config set --path)", function () {
+    const config = parsePlatformConfig(stackConfig("dev", { alarms: { scoringLagMinutes: "90" } }));
+    expect(config.alarms.scoringLagMinutes).to.equal(90);
+  });
+});
