@@ -468,9 +468,9 @@ describe("anomaly scoring function", () => {
     s3.put(RESULTS, "athena/q.csv", athenaCsv(windowReadings()));
     now = NOW + 2 * 60_000;
     const outcome = await scoring.score(plan, `s3://${RESULTS}/athena/q.csv`);
-    expect(outcome).to.include({ vectors: 14, anomalies: 2 });
+    expect(outcome).to.include({ vectors: 12, anomalies: 2 });
     expect(published[1]).to.deep.equal({
-      readingsScored: 14,
+      readingsScored: 12,
       anomaliesDetected: 2,
       anomalyIncidents: outcome.incidents,
       anomalyAlertsSent: outcome.alerts,
