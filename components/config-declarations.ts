@@ -258,8 +258,15 @@ export const PLATFORM_CONFIG_DECLARATIONS: Readonly<Record<string, DeclaredKey>>
   },
   rcfSamplesPerTree: {
     type: "integer",
-    default: 512,
-    description: "Random Cut Forest num_samples_per_tree (1-2048).",
+    default: 0,
+    description:
+      "Random Cut Forest num_samples_per_tree (1-2048); 0 derives it from anomalyExpectedRate (1 / rate, as SageMaker advises).",
+  },
+  anomalyExpectedRate: {
+    type: "string",
+    default: "0.002",
+    description:
+      "Expected share of anomalous readings (a decimal number, 0.0005-0.5); sizes num_samples_per_tree when rcfSamplesPerTree is 0.",
   },
   rcfShingleSize: {
     type: "integer",
@@ -270,7 +277,43 @@ export const PLATFORM_CONFIG_DECLARATIONS: Readonly<Record<string, DeclaredKey>>
     type: "string",
     default: "3",
     description:
-      "Anomaly threshold in standard deviations above the mean training score (a decimal number, 1-10).",
+      "Floor of the alert policy in standard deviations above the mean training score (a decimal number, 1-10); a score at or below it never alerts.",
+  },
+  anomalyFeatures: {
+    type: "string",
+    default: "deviation",
+    description:
+      '"deviation" scores each reading by its distance from its own sensor\'s recent baseline and its step from the previous reading; "temperature" scores the raw temperature.',
+  },
+  anomalyBaselineReadings: {
+    type: "integer",
+    default: 30,
+    description:
+      "Readings of a sensor's own past that make its baseline for the deviation features (2-10000).",
+  },
+  anomalyStuckReadings: {
+    type: "integer",
+    default: 12,
+    description:
+      "Consecutive readings with one unchanged value that report a stuck sensor (0 turns the rule off).",
+  },
+  anomalyDropoutReadings: {
+    type: "integer",
+    default: 3,
+    description:
+      "Readings missing before a reading (seq jump or time gap) that report a dropout (0 turns the rule off).",
+  },
+  anomalyModelScope: {
+    type: "string",
+    default: "fleet",
+    description:
+      '"fleet" trains one model on every sensor; "room" trains one model per room, each scoring its own room.',
+  },
+  anomalyTailProbability: {
+    type: "string",
+    default: "0.00001",
+    description:
+      "Alert when a score's upper-tail probability under its sensor's running score distribution is below this (a decimal number, 1e-12-0.01).",
   },
   trainingInstanceType: {
     type: "string",

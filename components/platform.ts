@@ -115,6 +115,9 @@ export class Platform extends pulumi.ComponentResource {
       pollers: this.pollers,
     } = this.ingestSources(name, config, tags));
 
+    // One model settings document for every consumer: the named scoring query, the ETL's training SQL, the
+    // SageMaker jobs and the scoring function.
+    const model = buildModelSettings(config.anomaly);
     this.analytics = new AthenaAnalytics(
       `${name}-analytics`,
       {
@@ -125,6 +128,7 @@ export class Platform extends pulumi.ComponentResource {
         kmsKey: this.lake.kmsKey,
         rooms: config.fleet.rooms,
         bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
+        model,
         protectData: config.protectData,
         tags,
       },
@@ -169,7 +173,7 @@ export class Platform extends pulumi.ComponentResource {
         deployment: config.deployment,
         mode: config.anomaly.mode,
         modelPromoted: args.anomalyModelPromoted,
-        model: buildModelSettings(config.anomaly),
+        model,
         trainingInstanceType: config.anomaly.trainingInstanceType,
         inferenceInstanceType: config.anomaly.inferenceInstanceType,
         inferenceInstanceCount: config.anomaly.inferenceInstanceCount,
@@ -216,7 +220,7 @@ export class Platform extends pulumi.ComponentResource {
         database: config.database,
         demoHistory: demoHistoryRequest(config),
         etl: config.etl,
-        shingleSize: config.anomaly.shingleSize,
+        features: model.features,
         trainingStateMachineArn: this.anomaly.trainingStateMachineArn,
         alertEmail: config.alertEmail,
         logRetentionDays: config.logRetentionDays,
