@@ -32,7 +32,7 @@ export = (async () => {
   return definedOnly({
     region: config.region,
     lakeBuckets: lake.bucketNames,
-    lakeKmsKeyArn: lake.kmsKey.arn,
+    lakeKmsKeyArn: lake.kmsKeyArn,
 
     // Ingest: the device data endpoint and, as a secret, the fleet file the simulator reads
     // (`pulumi stack output deviceFleetFile --show-secrets > fleet.json`).

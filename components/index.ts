@@ -8,7 +8,10 @@ export { Platform } from "./platform";
 export type { PlatformArgs } from "./platform";
 export * from "./config";
 export { DataLake } from "./lake/lake";
-export type { DataLakeArgs } from "./lake/lake";
+export type { DataLakeArgs, DataBucketRole, LakeEncryption } from "./lake/lake";
+// Existing resources: every component takes buckets as a BucketRef (name and ARN) and keys as their ARN.
+export { bucketRef, bucketRefFromName } from "./shared/resource-refs";
+export type { BucketRef } from "./shared/resource-refs";
 export { SecureBucket } from "./lake/secure-bucket";
 export type { SecureBucketArgs, LifecycleRuleArgs } from "./lake/secure-bucket";
 export * from "./lake/layout";
@@ -64,6 +67,7 @@ export type { QuickSightDashboardArgs } from "./analytics/quicksight-dashboard";
 export { renderQuery } from "./analytics/queries";
 export { AnomalyDetection } from "./ml/anomaly-detection";
 export type { AnomalyDetectionArgs } from "./ml/anomaly-detection";
+export type { LakeBuckets } from "./ml/pipeline-context";
 // Endpoint mode: whether training has promoted a model yet (pass the answer as `modelPromoted`).
 export { findPromotedModel } from "./ml/promoted-model";
 export { planEndpoint, promotedModelParameterName } from "./ml/ml-layout";

@@ -65,6 +65,8 @@ export class Platform extends pulumi.ComponentResource {
   public readonly operations: Operations;
   /** Present when `auditTrail` is true: CloudTrail data events of the lake buckets. */
   public readonly auditTrail?: AuditTrail;
+  /** The key the Platform's lake creates (its default encryption): every component of the stack uses it. */
+  private readonly lakeKeyArn: pulumi.Output<string>;
 
   constructor(name: string, args: PlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:index:Platform", name, {}, opts);
@@ -92,6 +94,9 @@ export class Platform extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    if (!this.lake.kmsKeyArn) throw new pulumi.ResourceError("the platform's lake must have a KMS key", this);
+    this.lakeKeyArn = this.lake.kmsKeyArn;
+
     this.telemetry = new TelemetryPipeline(
       `${name}-telemetry`,
       {
@@ -99,8 +104,8 @@ export class Platform extends pulumi.ComponentResource {
         fleet: config.fleet,
         firehose: config.firehose,
         catalogDatabase: config.lake.catalogDatabase,
-        rawBucket: { name: this.lake.buckets.raw.bucket, arn: this.lake.buckets.raw.arn },
-        kmsKeyArn: this.lake.kmsKey.arn,
+        rawBucket: this.lake.buckets.raw,
+        kmsKeyArn: this.lakeKeyArn,
         logRetentionDays: config.logRetentionDays,
         protectData: config.protectData,
         iotLogLevel: config.iotLogLevel === "DISABLED" ? false : config.iotLogLevel,
@@ -125,7 +130,7 @@ export class Platform extends pulumi.ComponentResource {
         databaseName: this.telemetry.ingest.catalog.databaseName,
         resultsBucket: this.lake.buckets.results,
         curatedBucket: this.lake.buckets.curated,
-        kmsKey: this.lake.kmsKey,
+        kmsKeyArn: this.lakeKeyArn,
         rooms: config.fleet.rooms,
         bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
         model,
@@ -149,7 +154,7 @@ export class Platform extends pulumi.ComponentResource {
             curated: this.lake.buckets.curated,
             results: this.lake.buckets.results,
           },
-          kmsKey: this.lake.kmsKey,
+          kmsKeyArn: this.lakeKeyArn,
           dependsOn: Object.values(this.analytics.views),
           tags,
         },
@@ -186,7 +191,7 @@ export class Platform extends pulumi.ComponentResource {
           results: this.lake.buckets.results,
           artifacts: this.lake.buckets.artifacts,
         },
-        kmsKey: this.lake.kmsKey,
+        kmsKeyArn: this.lakeKeyArn,
         athena: {
           workGroupName: this.analytics.workGroupName,
           workGroupArn: this.analytics.workGroupArn,
@@ -212,7 +217,7 @@ export class Platform extends pulumi.ComponentResource {
           curated: this.lake.buckets.curated,
           artifacts: this.lake.buckets.artifacts,
         },
-        kmsKeyArn: this.lake.kmsKey.arn,
+        kmsKeyArn: this.lakeKeyArn,
         lakeDatabaseName: config.lake.catalogDatabase,
         lakeDatabase: this.telemetry.ingest.catalog.database,
         historicalPrefix: config.lake.historicalPrefix,
@@ -251,7 +256,7 @@ export class Platform extends pulumi.ComponentResource {
           rooms: config.fleet.rooms,
           iotEndpoint: this.telemetry.devices.endpoint,
           claim,
-          kmsKeyArn: this.lake.kmsKey.arn,
+          kmsKeyArn: this.lakeKeyArn,
           // Relative to the project directory, Pulumi's working directory (`npm run fleet:bundle` fills dist/).
           image: args.fleetRunnerImage ?? { context: "devices", dockerfile: "devices/Dockerfile" },
           accessLogBucket: this.lake.buckets.logs,
@@ -269,7 +274,7 @@ export class Platform extends pulumi.ComponentResource {
         `${name}-audit`,
         {
           trailName: auditTrailName(config.deployment),
-          logBucket: { name: buckets.logs.bucket, policy: secureBuckets.logs.policy },
+          logBucket: { name: buckets.logs.name, policy: secureBuckets.logs.policy },
           dataBucketArns: [buckets.raw.arn, buckets.curated.arn, buckets.results.arn, buckets.artifacts.arn],
           protectData: config.protectData,
           tags,
@@ -286,7 +291,7 @@ export class Platform extends pulumi.ComponentResource {
         scoringIntervalSeconds,
         // The anomaly pipeline's failure topic is the stack's alert topic: its key admits CloudWatch alarms.
         alarmTopicArn: this.anomaly.failureTopic.arn,
-        kmsKeyArn: this.lake.kmsKey.arn,
+        kmsKeyArn: this.lakeKeyArn,
         logRetentionDays: config.logRetentionDays,
         tags,
       },
@@ -295,7 +300,7 @@ export class Platform extends pulumi.ComponentResource {
 
     this.registerOutputs({
       bucketNames: this.lake.bucketNames,
-      kmsKeyArn: this.lake.kmsKey.arn,
+      kmsKeyArn: this.lakeKeyArn,
       dashboardUrl: this.operations.dashboardUrl,
     });
   }
@@ -358,7 +363,7 @@ export class Platform extends pulumi.ComponentResource {
         ].map(({ key, rule, stream }) => ({ key, name: rule.name, stream: stream.name })),
         telemetryStream: stream("telemetry", telemetry.ingest.telemetryStream, true),
         quarantineStream: stream("quarantine", telemetry.ingest.quarantineStream, false),
-        rawBucket: lake.buckets.raw.bucket,
+        rawBucket: lake.buckets.raw.name,
       },
       stateMachines: [
         machine("etl", "ETL", etl.orchestration),
@@ -391,7 +396,7 @@ export class Platform extends pulumi.ComponentResource {
     const { stream, ingest } = this.telemetry;
     const common = {
       deployment: config.deployment,
-      kmsKeyArn: this.lake.kmsKey.arn,
+      kmsKeyArn: this.lakeKeyArn,
       logRetentionDays: config.logRetentionDays,
       tags,
     };

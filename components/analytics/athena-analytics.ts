@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { LAKE_ZONES } from "../lake/layout";
+import type { BucketRef } from "../shared/resource-refs";
 import { anomaliesTableDefinition, CatalogTableDefinition, viewTableDefinition } from "./catalog-tables";
 import { ANALYTICS_QUERIES, analyticsViews, renderQuery, ScoringQueryContext } from "./queries";
 import { buildModelSettings } from "../ml/model-settings";
@@ -15,11 +16,15 @@ export interface AthenaAnalyticsArgs {
   /** Glue database of the lake tables; pass the catalog database's name output so tables wait for it. */
   readonly databaseName: pulumi.Input<string>;
   /** Bucket for query results (written under `athena/`). */
-  readonly resultsBucket: aws.s3.Bucket;
+  readonly resultsBucket: BucketRef;
   /** Bucket holding the anomalies zone. */
-  readonly curatedBucket: aws.s3.Bucket;
-  /** Lake KMS key: query results are SSE-KMS with it. */
-  readonly kmsKey: aws.kms.Key;
+  readonly curatedBucket: BucketRef;
+  /**
+   * Lake KMS key: query results are SSE-KMS with it. Without it they are SSE-S3 (keys S3 owns), so anyone who
+   * may read the results bucket reads every query's results; the policy pack flags that.
+   * @default - SSE-S3 query results
+   */
+  readonly kmsKeyArn?: pulumi.Input<string>;
   /** Rooms of the fleet: the projected values of the anomalies table's room partition. */
   readonly rooms: readonly string[];
   /** Per-query scan limit in bytes, enforced by the workgroup (at least 10 MiB). */
@@ -100,8 +105,10 @@ export class AthenaAnalytics extends pulumi.ComponentResource {
           requesterPaysEnabled: false,
           engineVersion: { selectedEngineVersion: "Athena engine version 3" },
           resultConfiguration: {
-            outputLocation: pulumi.interpolate`s3://${args.resultsBucket.bucket}/${LAKE_ZONES.athenaResults.prefix}`,
-            encryptionConfiguration: { encryptionOption: "SSE_KMS", kmsKeyArn: args.kmsKey.arn },
+            outputLocation: pulumi.interpolate`s3://${args.resultsBucket.name}/${LAKE_ZONES.athenaResults.prefix}`,
+            encryptionConfiguration: args.kmsKeyArn
+              ? { encryptionOption: "SSE_KMS", kmsKeyArn: args.kmsKeyArn }
+              : { encryptionOption: "SSE_S3" },
             expectedBucketOwner: identity.accountId,
           },
         },
@@ -113,7 +120,7 @@ export class AthenaAnalytics extends pulumi.ComponentResource {
     this.workGroupArn = this.workGroup.arn;
 
     const anomalies = pulumi
-      .output(args.curatedBucket.bucket)
+      .output(args.curatedBucket.name)
       .apply((bucketName) => anomaliesTableDefinition({ bucketName, rooms: args.rooms }));
     registerDocument(this, "glue-anomalies-table", "json", anomalies);
     this.anomaliesTable = new aws.glue.CatalogTable(

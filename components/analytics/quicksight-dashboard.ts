@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
+import type { BucketRef } from "../shared/resource-refs";
 import {
   dashboardDefinition,
   dashboardTemplate,
@@ -26,12 +27,12 @@ export interface QuickSightDashboardArgs {
   readonly databaseName: pulumi.Input<string>;
   /** Lake buckets the views read (raw, curated) and the query results bucket. */
   readonly buckets: {
-    readonly raw: aws.s3.Bucket;
-    readonly curated: aws.s3.Bucket;
-    readonly results: aws.s3.Bucket;
+    readonly raw: BucketRef;
+    readonly curated: BucketRef;
+    readonly results: BucketRef;
   };
-  /** Lake KMS key (data and query results are encrypted with it). */
-  readonly kmsKey: aws.kms.Key;
+  /** ARN of the lake KMS key (data and query results are encrypted with it). */
+  readonly kmsKeyArn: pulumi.Input<string>;
   /** Views that must exist before the datasets (the catalog views of AthenaAnalytics). @default - none */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
   /** Tags merged into every taggable child. @default - none */
@@ -73,7 +74,7 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
         args.buckets.raw.arn,
         args.buckets.curated.arn,
         args.buckets.results.arn,
-        args.kmsKey.arn,
+        args.kmsKeyArn,
       ])
       .apply(([s, workGroupArn, database, rawBucketArn, curatedBucketArn, resultsBucketArn, kmsKeyArn]) =>
         quickSightAthenaPolicy({

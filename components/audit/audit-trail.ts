@@ -14,9 +14,10 @@ export interface AuditTrailArgs {
   readonly trailName: string;
   /**
    * The bucket the log files go to, under `cloudtrail/`. Its policy must admit this trail (DataLake does with
-   * `auditTrail` set); CloudTrail checks that policy when the trail is created.
+   * `auditTrail` set); CloudTrail checks that policy when the trail is created, so pass the policy resource
+   * when it is created in the same program (`policy` @default - none: the bucket's policy already exists).
    */
-  readonly logBucket: { readonly name: pulumi.Input<string>; readonly policy: pulumi.Resource };
+  readonly logBucket: { readonly name: pulumi.Input<string>; readonly policy?: pulumi.Resource | undefined };
   /** Buckets whose object-level reads and writes are recorded (the lake, not the log bucket itself). */
   readonly dataBucketArns: readonly pulumi.Input<string>[];
   /** Keep the trail's key on delete and protect it (the log files stay readable). @default false */
@@ -71,7 +72,7 @@ export class AuditTrail extends pulumi.ComponentResource {
         advancedEventSelectors: selectors,
         tags,
       },
-      { parent: this, dependsOn: [args.logBucket.policy] },
+      { parent: this, dependsOn: args.logBucket.policy ? [args.logBucket.policy] : [] },
     );
     this.trailArn = this.trail.arn;
     this.registerOutputs({ trailArn: this.trailArn, kmsKeyArn: this.kmsKey.arn });

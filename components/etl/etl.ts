@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
+import type { BucketRef } from "../shared/resource-refs";
 import type { DemoHistoryRequest } from "../sources/demo-history";
 import { HistoricalSources } from "../sources/historical-sources";
 import type { EtlMachineResources } from "./asl/etl-machine";
@@ -15,13 +16,13 @@ import { glueAccessPolicy } from "./iam-documents";
 export interface EtlArgs {
   /** Deployment name (`<app>-<stack>`), shown in failure notices. */
   readonly label: string;
-  /** The lake's buckets the ETL reads and writes. */
+  /** The lake's buckets the ETL reads and writes (e.g. `DataLake#buckets`, or existing ones by name and ARN). */
   readonly buckets: {
-    readonly raw: aws.s3.Bucket;
-    readonly curated: aws.s3.Bucket;
-    readonly artifacts: aws.s3.Bucket;
+    readonly raw: BucketRef;
+    readonly curated: BucketRef;
+    readonly artifacts: BucketRef;
   };
-  /** The lake key. */
+  /** ARN of the lake key: Glue encrypts job output, logs and bookmarks with it, so it is required. */
   readonly kmsKeyArn: pulumi.Input<string>;
   /** The lake's catalog database name (`PlatformConfig.lake.catalogDatabase`): the history and curated tables go there. */
   readonly lakeDatabaseName: string;
@@ -72,9 +73,9 @@ export class Etl extends pulumi.ComponentResource {
     const tags = { ...args.tags };
     const child = { parent: this };
     const bucketNames = {
-      raw: args.buckets.raw.bucket,
-      curated: args.buckets.curated.bucket,
-      artifacts: args.buckets.artifacts.bucket,
+      raw: args.buckets.raw.name,
+      curated: args.buckets.curated.name,
+      artifacts: args.buckets.artifacts.name,
     };
 
     this.foundation = new GlueFoundation(

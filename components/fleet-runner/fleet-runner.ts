@@ -6,6 +6,7 @@ import * as path from "path";
 import { registerDocument } from "../documents";
 import { buildCredentialsBundle, type ClaimCredentials } from "../iot/credentials";
 import { SecureBucket } from "../lake/secure-bucket";
+import type { BucketRef } from "../shared/resource-refs";
 import { accountScopeOutput } from "../shared/aws-scope";
 import { serviceRole } from "../shared/service-role";
 import { CREDENTIALS_PREFIX, executionRolePolicy, RUNS_PREFIX, taskRolePolicy } from "./iam-documents";
@@ -42,7 +43,7 @@ export interface SensorFleetRunnerArgs {
   readonly kmsKeyArn: pulumi.Input<string>;
   readonly image: FleetRunnerImageArgs;
   /** Bucket receiving the runner bucket's server access logs (the lake's log bucket). */
-  readonly accessLogBucket: aws.s3.Bucket;
+  readonly accessLogBucket: BucketRef;
   /** Retention of the task and flow logs, days. @default 30 */
   readonly logRetentionDays?: number;
   /** Keep the runner's bucket (saved device certificates) on `pulumi destroy`. @default false */

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
+import type { BucketRef } from "../shared/resource-refs";
 import { bufferingProblems, BufferingSettings } from "./firehose-settings";
 import { firehoseRolePolicy, firehoseTrustPolicy } from "./firehose-role";
 
@@ -13,13 +14,20 @@ export function staticFolder(prefix: string): string {
 
 export interface LakeDeliveryStreamArgs {
   /** Lake bucket the stream writes into. */
-  readonly bucket: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
+  readonly bucket: BucketRef;
   /** Key prefix of delivered objects; may use Firehose expressions (`!{timestamp:...}`, `!{partitionKeyFromQuery:...}`). */
   readonly prefix: string;
   /** Key prefix of records Firehose could not convert or deliver; must contain `!{firehose:error-output-type}`. */
   readonly errorOutputPrefix: string;
-  /** The lake key: encrypts the stream at rest (SSE) and the objects it writes. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * The lake key: encrypts the stream at rest (SSE), its error log group and the objects it writes. Without
+   * it, Firehose encrypts records at rest with an AWS-owned key, the objects get the bucket's default
+   * encryption (SSE-S3 or the bucket's own key, which the bucket's key policy must then grant) and the log
+   * group CloudWatch's: no key policy limits who reads the data, and no key use is recorded in CloudTrail. The
+   * policy pack's `firehose-encryption` rule flags such a stream.
+   * @default - no customer-managed key (AWS-owned key at rest, the bucket's default encryption for objects)
+   */
+  readonly kmsKeyArn?: pulumi.Input<string>;
   readonly buffering: BufferingSettings;
   /**
    * Convert JSON records to Parquet with the columns of this Glue table.
@@ -93,7 +101,7 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
       .all([
         scope,
         args.bucket.arn,
-        args.kmsKeyArn,
+        pulumi.output(args.kmsKeyArn),
         this.logGroup.arn,
         schema?.databaseName,
         schema?.tableName,
@@ -133,11 +141,9 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
         ...(source
           ? { kinesisSourceConfiguration: { kinesisStreamArn: source.arn, roleArn: this.role.arn } }
           : {
-              serverSideEncryption: {
-                enabled: true,
-                keyType: "CUSTOMER_MANAGED_CMK",
-                keyArn: args.kmsKeyArn,
-              },
+              serverSideEncryption: args.kmsKeyArn
+                ? { enabled: true, keyType: "CUSTOMER_MANAGED_CMK", keyArn: args.kmsKeyArn }
+                : { enabled: true, keyType: "AWS_OWNED_CMK" },
             }),
         extendedS3Configuration: {
           roleArn: this.role.arn,

@@ -9,7 +9,8 @@ export interface FirehoseRoleArgs extends AccountScope {
   readonly bucketArn: string;
   /** Key prefixes the stream writes under (data and errors), each ending in "/". */
   readonly writePrefixes: readonly string[];
-  readonly kmsKeyArn: string;
+  /** The lake key the objects are encrypted with. @default - none: the bucket's SSE-S3 needs no key grant */
+  readonly kmsKeyArn?: string | undefined;
   /** ARN of the log stream delivery errors are logged to. */
   readonly logStreamArn: string;
   /** The Glue table the stream reads its Parquet schema from. @default - no format conversion */
@@ -56,13 +57,17 @@ export function firehoseRolePolicy(args: FirehoseRoleArgs): aws.iam.PolicyDocume
       Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
       Resource: args.writePrefixes.map((p) => `${args.bucketArn}/${p}*`),
     },
-    {
-      Sid: "EncryptWithLakeKey",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: args.kmsKeyArn,
-      Condition: { StringEquals: { "kms:ViaService": `s3.${args.region}.amazonaws.com` } },
-    },
+    ...(args.kmsKeyArn
+      ? [
+          {
+            Sid: "EncryptWithLakeKey",
+            Effect: "Allow",
+            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+            Resource: args.kmsKeyArn,
+            Condition: { StringEquals: { "kms:ViaService": `s3.${args.region}.amazonaws.com` } },
+          } satisfies aws.iam.PolicyStatement,
+        ]
+      : []),
     {
       Sid: "LogDeliveryErrors",
       Effect: "Allow",

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { BucketRef } from "../shared/resource-refs";
 import { LakeDeliveryStream } from "./delivery-stream";
 import { TelemetryCatalog } from "./telemetry-catalog";
 import {
@@ -9,10 +10,14 @@ import {
 } from "./firehose-settings";
 
 export interface TelemetryIngestArgs {
-  /** The raw lake bucket (from the DataLake component). */
-  readonly rawBucket: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
-  /** The lake KMS key. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** The raw lake bucket (`DataLake#buckets.raw`, or an existing bucket by name and ARN). */
+  readonly rawBucket: BucketRef;
+  /**
+   * ARN of the lake KMS key, for both delivery streams (see `LakeDeliveryStreamArgs.kmsKeyArn` for what
+   * leaving it out costs).
+   * @default - no customer-managed key: an AWS-owned key at rest, the bucket's default encryption for objects
+   */
+  readonly kmsKeyArn?: pulumi.Input<string>;
   /** Glue database of the lake (`PlatformConfig.lake.catalogDatabase`). */
   readonly catalogDatabase: string;
   /** Rooms of the fleet (partition projection values). */

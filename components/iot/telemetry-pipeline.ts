@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { BucketRef } from "../shared/resource-refs";
 import type { PlatformConfig } from "../config";
 import { TelemetryIngest } from "../ingest/telemetry-ingest";
 import { IngestStream } from "../streaming/ingest-stream";
@@ -16,7 +17,7 @@ export interface TelemetryPipelineArgs {
   /** Glue database of the lake (`PlatformConfig.lake.catalogDatabase`). */
   readonly catalogDatabase: string;
   /** The lake's raw bucket. */
-  readonly rawBucket: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
+  readonly rawBucket: BucketRef;
   /** The lake KMS key (streams, objects, log groups). */
   readonly kmsKeyArn: pulumi.Input<string>;
   /** Retention of the pipeline's log groups, in days. @default 30 */

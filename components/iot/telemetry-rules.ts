@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { BucketRef } from "../shared/resource-refs";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
 import {
@@ -37,7 +38,7 @@ export interface TelemetryRulesArgs {
    */
   readonly ingestStream?: DeliveryStreamRef & { readonly kmsKeyArn: pulumi.Input<string> };
   /** The raw bucket: the error actions keep failed messages under `errors/iot-rule/<rule>/` there. */
-  readonly errorBucket: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
+  readonly errorBucket: BucketRef;
   /** The lake key encrypting the raw bucket. */
   readonly kmsKeyArn: pulumi.Input<string>;
   /**

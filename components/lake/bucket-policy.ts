@@ -14,13 +14,19 @@ export function tlsOnlyStatement(bucketArn: string): aws.iam.PolicyStatement {
 }
 
 /**
- * Lets the S3 logging service deliver server access logs from this account's matching buckets, and nothing else
+ * Lets the S3 logging service deliver server access logs from this account's matching buckets (the pattern, and
+ * adopted buckets by exact ARN), and nothing else
  * (the service-principal form AWS recommends over the legacy log-delivery ACL).
  */
 export function accessLogDeliveryStatement(
   logBucketArn: string,
-  sources: { readonly sourceArnPattern: string; readonly accountId: string },
+  sources: {
+    readonly sourceArnPattern: string;
+    readonly sourceArns?: readonly string[] | undefined;
+    readonly accountId: string;
+  },
 ): aws.iam.PolicyStatement {
+  const extra = sources.sourceArns ?? [];
   return {
     Sid: "AllowServerAccessLogDelivery",
     Effect: "Allow",
@@ -28,7 +34,9 @@ export function accessLogDeliveryStatement(
     Action: "s3:PutObject",
     Resource: `${logBucketArn}/*`,
     Condition: {
-      ArnLike: { "aws:SourceArn": sources.sourceArnPattern },
+      ArnLike: {
+        "aws:SourceArn": extra.length > 0 ? [sources.sourceArnPattern, ...extra] : sources.sourceArnPattern,
+      },
       StringEquals: { "aws:SourceAccount": sources.accountId },
     },
   };

@@ -2,10 +2,27 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
+import type { BucketRef } from "../shared/resource-refs";
 import { BucketRole, LAKE_ZONES, RAW_RETENTION_ZONES } from "./layout";
 import { lakeKeyPolicy } from "./key-policy";
 import { SecureBucket, LifecycleRuleArgs } from "./secure-bucket";
 import { AUDIT_LOG_PREFIX, auditTrailArn } from "../audit/audit-documents";
+
+/** The lake buckets that may be existing ones: every bucket but the access-log bucket. */
+export type DataBucketRole = Exclude<BucketRole, "logs">;
+
+/**
+ * How the lake's data buckets are encrypted at rest.
+ * - `"create-key"`: SSE-KMS with a customer-managed key created with the lake (rotation on, key policy scoped
+ *   to this account's services).
+ * - `{ kmsKeyArn }`: SSE-KMS with an existing customer-managed key; its key policy must let the lake's writers
+ *   (Firehose, Glue, SageMaker, Lambda, Athena of this account) use it.
+ * - `"s3-managed"`: SSE-S3 (AES-256 with keys S3 owns): no key to manage or pay for, but read access to the
+ *   objects is then governed by S3 permissions alone: no separate `kms:Decrypt` grant, no CloudTrail record of
+ *   each decryption, no revoking access by disabling a key. The ETL, analytics and ML components need a KMS
+ *   key; the ingest components work without one. The policy pack's encryption rules flag this choice.
+ */
+export type LakeEncryption = "create-key" | "s3-managed" | { readonly kmsKeyArn: pulumi.Input<string> };
 
 export interface DataLakeArgs {
   /** Days raw readings (and quarantine, error and import zones) are kept. */
@@ -36,6 +53,30 @@ export interface DataLakeArgs {
    * @default false
    */
   readonly protectData?: boolean;
+  /**
+   * Encryption at rest of the data buckets (see {@link LakeEncryption}); the access-log bucket is always SSE-S3,
+   * because S3 server access logging cannot deliver into an SSE-KMS bucket.
+   * @default "create-key"
+   */
+  readonly encryption?: LakeEncryption;
+  /**
+   * Existing buckets to use for some zones instead of creating them (e.g. a landing bucket another team owns,
+   * passed as `{ name, arn }` or `bucketRef(aws.s3.Bucket.get(...))`). No bucket is created for those roles;
+   * see `applyControlsToExistingBuckets` for what the lake changes on them. The lake's retention, tiering and
+   * versioning settings do not apply to an existing bucket: its lifecycle stays its owner's.
+   * @default - every bucket is created
+   */
+  readonly existingBuckets?: Readonly<Partial<Record<DataBucketRole, BucketRef>>>;
+  /**
+   * Apply the lake's controls to existing buckets: the public-access block, default encryption (see
+   * `encryption`), the TLS-only bucket policy (this REPLACES the bucket's own policy) and server access logging
+   * into the lake's log bucket. They are kept on `pulumi destroy`. Set false when the owner manages the
+   * bucket's policy and encryption: nothing on the bucket changes, and the owner must ensure TLS-only access
+   * (the policy the lake would apply is registered as the document `s3-bucket-policy-<name>-<role>`),
+   * encryption at rest and blocked public access.
+   * @default true
+   */
+  readonly applyControlsToExistingBuckets?: boolean;
   /** Tags merged into every taggable child. @default - none */
   readonly tags?: Record<string, string>;
 }
@@ -43,12 +84,18 @@ export interface DataLakeArgs {
 /**
  * The data lake: a customer-managed KMS key with rotation and five buckets (raw, curated, query results,
  * artifacts, access logs), each a {@link SecureBucket}. Every bucket but the log bucket is SSE-KMS with the
- * lake key and logs its access into the log bucket.
+ * lake key and logs its access into the log bucket. The key may be an existing one or none (SSE-S3), and the
+ * data buckets may be existing ones (`existingBuckets`).
  */
 export class DataLake extends pulumi.ComponentResource {
-  public readonly kmsKey: aws.kms.Key;
-  public readonly kmsKeyAlias: aws.kms.Alias;
-  public readonly buckets: Readonly<Record<BucketRole, aws.s3.Bucket>>;
+  /** The key created with `encryption: "create-key"`. @default - undefined with an existing key or SSE-S3 */
+  public readonly kmsKey?: aws.kms.Key;
+  /** @default - undefined unless the key is created here */
+  public readonly kmsKeyAlias?: aws.kms.Alias;
+  /** ARN of the key the data buckets are encrypted with, created or given. @default - undefined with SSE-S3 */
+  public readonly kmsKeyArn?: pulumi.Output<string>;
+  /** Every bucket of the lake, created or existing, by name and ARN: what the other components take. */
+  public readonly buckets: Readonly<Record<BucketRole, BucketRef>>;
   /** The SecureBucket components, for their policies (dependencies of writers). */
   public readonly secureBuckets: Readonly<Record<BucketRole, SecureBucket>>;
   public readonly bucketNames: pulumi.Output<Record<BucketRole, string>>;
@@ -60,25 +107,36 @@ export class DataLake extends pulumi.ComponentResource {
     const dataOpts = { parent: this, protect, retainOnDelete: protect };
 
     const scope = accountScopeOutput(this);
-    const keyPolicy = scope.apply(lakeKeyPolicy);
-    registerDocument(this, "kms-lake-key-policy", "json", keyPolicy);
-
-    this.kmsKey = new aws.kms.Key(
-      `${name}-key`,
-      {
-        description: `Data lake encryption key (${name})`,
-        enableKeyRotation: true,
-        deletionWindowInDays: protect ? 30 : 7,
-        policy: pulumi.jsonStringify(keyPolicy),
-        tags,
-      },
-      dataOpts,
-    );
-    this.kmsKeyAlias = new aws.kms.Alias(
-      `${name}-key-alias`,
-      { name: pulumi.interpolate`alias/${name}-lake`, targetKeyId: this.kmsKey.keyId },
-      { parent: this },
-    );
+    const encryption = args.encryption ?? "create-key";
+    if (encryption === "create-key") {
+      const keyPolicy = scope.apply(lakeKeyPolicy);
+      registerDocument(this, "kms-lake-key-policy", "json", keyPolicy);
+      this.kmsKey = new aws.kms.Key(
+        `${name}-key`,
+        {
+          description: `Data lake encryption key (${name})`,
+          enableKeyRotation: true,
+          deletionWindowInDays: protect ? 30 : 7,
+          policy: pulumi.jsonStringify(keyPolicy),
+          tags,
+        },
+        dataOpts,
+      );
+      this.kmsKeyAlias = new aws.kms.Alias(
+        `${name}-key-alias`,
+        { name: pulumi.interpolate`alias/${name}-lake`, targetKeyId: this.kmsKey.keyId },
+        { parent: this },
+      );
+      this.kmsKeyArn = this.kmsKey.arn;
+    } else if (encryption !== "s3-managed") {
+      this.kmsKeyArn = pulumi.output(encryption.kmsKeyArn);
+    }
+    const existing = args.existingBuckets ?? {};
+    const applyControls = args.applyControlsToExistingBuckets ?? true;
+    const adopt = (role: DataBucketRole) => {
+      const bucket = existing[role];
+      return bucket ? { existing: { bucket, applyControls } } : {};
+    };
 
     const noncurrentVersionDays = args.noncurrentVersionDays ?? 7;
     const common = { noncurrentVersionDays, forceDestroy: !protect, tags };
@@ -120,17 +178,19 @@ export class DataLake extends pulumi.ComponentResource {
         // Auto-named buckets start with their logical name, so "<name>-*" covers exactly this lake's buckets.
         acceptsAccessLogsFrom: {
           sourceArnPattern: pulumi.interpolate`arn:${scope.partition}:s3:::${name}-*`,
+          sourceArns: Object.values(existing).map((bucket) => bucket.arn),
           accountId: scope.accountId,
         },
       },
       dataOpts,
     );
-    const kms = { kmsKeyArn: this.kmsKey.arn, accessLogBucket: logs.bucket };
+    const kms = { kmsKeyArn: this.kmsKeyArn, accessLogBucket: { name: logs.name, arn: logs.arn } };
     const raw = new SecureBucket(
       `${name}-raw`,
       {
         ...common,
         ...kms,
+        ...adopt("raw"),
         lifecycleRules: RAW_RETENTION_ZONES.map((zone): LifecycleRuleArgs => ({
           id: `expire-${zone}`,
           prefix: LAKE_ZONES[zone].prefix,
@@ -145,6 +205,7 @@ export class DataLake extends pulumi.ComponentResource {
       {
         ...common,
         ...kms,
+        ...adopt("curated"),
         lifecycleRules: [{ id: "expire-curated", expireAfterDays: args.curatedRetentionDays, ...tiering }],
       },
       dataOpts,
@@ -154,20 +215,26 @@ export class DataLake extends pulumi.ComponentResource {
       {
         ...common,
         ...kms,
+        ...adopt("results"),
         lifecycleRules: [{ id: "expire-query-results", expireAfterDays: args.resultsRetentionDays ?? 30 }],
       },
       dataOpts,
     );
     // Code and model artifacts: versioned, never expired by age (a model in service must not vanish).
-    const artifacts = new SecureBucket(`${name}-artifacts`, { ...common, ...kms }, dataOpts);
+    const artifacts = new SecureBucket(
+      `${name}-artifacts`,
+      { ...common, ...kms, ...adopt("artifacts") },
+      dataOpts,
+    );
 
     this.secureBuckets = { raw, curated, results, artifacts, logs };
+    const ref = (b: SecureBucket): BucketRef => ({ name: b.name, arn: b.arn });
     this.buckets = {
-      raw: raw.bucket,
-      curated: curated.bucket,
-      results: results.bucket,
-      artifacts: artifacts.bucket,
-      logs: logs.bucket,
+      raw: ref(raw),
+      curated: ref(curated),
+      results: ref(results),
+      artifacts: ref(artifacts),
+      logs: ref(logs),
     };
 
     this.bucketNames = pulumi.output({
@@ -177,6 +244,6 @@ export class DataLake extends pulumi.ComponentResource {
       artifacts: artifacts.name,
       logs: logs.name,
     });
-    this.registerOutputs({ kmsKeyArn: this.kmsKey.arn, bucketNames: this.bucketNames });
+    this.registerOutputs({ kmsKeyArn: this.kmsKeyArn, bucketNames: this.bucketNames });
   }
 }

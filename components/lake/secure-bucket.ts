@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
+import type { BucketRef } from "../shared/resource-refs";
 import { tlsOnlyStatement, accessLogDeliveryStatement, cloudTrailDeliveryStatements } from "./bucket-policy";
 
 /** One lifecycle rule of a {@link SecureBucket}. */
@@ -25,7 +26,7 @@ export interface SecureBucketArgs {
    */
   readonly kmsKeyArn?: pulumi.Input<string>;
   /** Bucket that receives this bucket's server access logs. @default - no access logging (the log bucket itself) */
-  readonly accessLogBucket?: aws.s3.Bucket;
+  readonly accessLogBucket?: BucketRef;
   /** Prefix of this bucket's access logs in the log bucket. @default - `s3-access/<name>/` */
   readonly accessLogPrefix?: string;
   /** Days a replaced or deleted object version is kept. */
@@ -39,6 +40,8 @@ export interface SecureBucketArgs {
    */
   readonly acceptsAccessLogsFrom?: {
     readonly sourceArnPattern: pulumi.Input<string>;
+    /** Further source buckets by exact ARN (existing buckets outside the pattern). @default - none */
+    readonly sourceArns?: pulumi.Input<string>[];
     readonly accountId: pulumi.Input<string>;
   };
   /**
@@ -50,6 +53,16 @@ export interface SecureBucketArgs {
     readonly accountId: pulumi.Input<string>;
     readonly prefix: string;
   };
+  /**
+   * Adopt this existing bucket instead of creating one. With `applyControls`, the bucket gets this component's
+   * public-access block, default encryption, TLS-only bucket policy (replacing the bucket's policy) and access
+   * logging, all kept on `pulumi destroy` (retainOnDelete) so the owner's bucket is never left unprotected;
+   * its versioning, object ownership and lifecycle stay the owner's (they would rewrite the owner's retention).
+   * Without it, nothing on the bucket changes and the owner must ensure those controls; the TLS-only policy
+   * this component would apply is still registered as a document (`s3-bucket-policy-<name>`).
+   * @default - a new bucket is created
+   */
+  readonly existing?: { readonly bucket: BucketRef; readonly applyControls: boolean };
   /** Allow `pulumi destroy` to delete a non-empty bucket. @default false */
   readonly forceDestroy?: boolean;
   /** Tags for the bucket. @default - none */
@@ -62,29 +75,60 @@ export interface SecureBucketArgs {
  * logging and lifecycle rules. Modelled on aws-solutions-constructs' `DefaultS3Props`.
  */
 export class SecureBucket extends pulumi.ComponentResource {
-  public readonly bucket: aws.s3.Bucket;
+  /** The bucket this component created. @default - undefined when it adopted an existing bucket */
+  public readonly bucket?: aws.s3.Bucket;
   public readonly arn: pulumi.Output<string>;
   public readonly name: pulumi.Output<string>;
-  /** The bucket policy; depend on it before writing into the bucket. */
-  public readonly policy: aws.s3.BucketPolicy;
+  /**
+   * The bucket policy; depend on it before writing into the bucket.
+   * @default - undefined when an adopted bucket's controls are left to its owner
+   */
+  public readonly policy?: aws.s3.BucketPolicy;
 
   constructor(name: string, args: SecureBucketArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:lake:SecureBucket", name, {}, opts);
     const child = { parent: this };
 
-    // retainOnDelete is not inherited from the parent, so the bucket (the data) takes it explicitly.
-    this.bucket = new aws.s3.Bucket(
-      name,
-      { forceDestroy: args.forceDestroy ?? false, tags: args.tags },
-      { parent: this, protect: opts.protect, retainOnDelete: opts.retainOnDelete },
-    );
-    const bucket = this.bucket.id;
+    const existing = args.existing;
+    if (existing) {
+      this.name = pulumi.output(existing.bucket.name);
+      this.arn = pulumi.output(existing.bucket.arn);
+    } else {
+      // retainOnDelete is not inherited from the parent, so the bucket (the data) takes it explicitly.
+      this.bucket = new aws.s3.Bucket(
+        name,
+        { forceDestroy: args.forceDestroy ?? false, tags: args.tags },
+        { parent: this, protect: opts.protect, retainOnDelete: opts.retainOnDelete },
+      );
+      this.name = this.bucket.bucket;
+      this.arn = this.bucket.arn;
+    }
+    const bucket = this.bucket ? this.bucket.id : this.name;
+    // On an adopted bucket the controls stay on `pulumi destroy`: removing them would leave it less protected.
+    const controlOpts = existing ? { parent: this, retainOnDelete: true } : child;
 
-    const ownership = new aws.s3.BucketOwnershipControls(
-      `${name}-ownership`,
-      { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      child,
-    );
+    const ownership = existing
+      ? undefined
+      : new aws.s3.BucketOwnershipControls(
+          `${name}-ownership`,
+          { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
+          child,
+        );
+    const policyDocument = pulumi
+      .all([this.arn, pulumi.output(args.acceptsAccessLogsFrom), pulumi.output(args.acceptsCloudTrail)])
+      .apply(([arn, logSources, trail]) => {
+        const statements: aws.iam.PolicyStatement[] = [tlsOnlyStatement(arn)];
+        if (logSources) statements.push(accessLogDeliveryStatement(arn, logSources));
+        if (trail) statements.push(...cloudTrailDeliveryStatements(arn, trail));
+        return { Version: "2012-10-17", Statement: statements } satisfies aws.iam.PolicyDocument;
+      });
+    registerDocument(this, `s3-bucket-policy-${name}`, "json", policyDocument);
+
+    if (existing && !existing.applyControls) {
+      this.registerOutputs({ arn: this.arn, name: this.name });
+      return;
+    }
+
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,
       {
@@ -94,7 +138,7 @@ export class SecureBucket extends pulumi.ComponentResource {
         ignorePublicAcls: true,
         restrictPublicBuckets: true,
       },
-      child,
+      controlOpts,
     );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-encryption`,
@@ -113,32 +157,13 @@ export class SecureBucket extends pulumi.ComponentResource {
             : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
         ],
       },
-      child,
+      controlOpts,
     );
-    const versioning = new aws.s3.BucketVersioning(
-      `${name}-versioning`,
-      { bucket, versioningConfiguration: { status: "Enabled" } },
-      child,
-    );
-
-    const policyDocument = pulumi
-      .all([
-        this.bucket.arn,
-        pulumi.output(args.acceptsAccessLogsFrom),
-        pulumi.output(args.acceptsCloudTrail),
-      ])
-      .apply(([arn, logSources, trail]) => {
-        const statements: aws.iam.PolicyStatement[] = [tlsOnlyStatement(arn)];
-        if (logSources) statements.push(accessLogDeliveryStatement(arn, logSources));
-        if (trail) statements.push(...cloudTrailDeliveryStatements(arn, trail));
-        return { Version: "2012-10-17", Statement: statements } satisfies aws.iam.PolicyDocument;
-      });
-    registerDocument(this, `s3-bucket-policy-${name}`, "json", policyDocument);
     this.policy = new aws.s3.BucketPolicy(
       `${name}-policy`,
       { bucket, policy: pulumi.jsonStringify(policyDocument) },
       // A bucket policy put before the public-access block can be rejected as "public" by S3.
-      { parent: this, dependsOn: [publicAccess, ownership] },
+      { ...controlOpts, dependsOn: ownership ? [publicAccess, ownership] : [publicAccess] },
     );
 
     if (args.accessLogBucket) {
@@ -146,14 +171,24 @@ export class SecureBucket extends pulumi.ComponentResource {
         `${name}-access-logging`,
         {
           bucket,
-          targetBucket: args.accessLogBucket.id,
+          targetBucket: args.accessLogBucket.name,
           targetPrefix: args.accessLogPrefix ?? `s3-access/${name}/`,
           // Date-partitioned keys make the logs queryable by Athena without a crawler.
           targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
         },
-        child,
+        controlOpts,
       );
     }
+    if (existing) {
+      this.registerOutputs({ arn: this.arn, name: this.name });
+      return;
+    }
+
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-versioning`,
+      { bucket, versioningConfiguration: { status: "Enabled" } },
+      child,
+    );
 
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
@@ -162,8 +197,6 @@ export class SecureBucket extends pulumi.ComponentResource {
       { parent: this, dependsOn: [versioning] },
     );
 
-    this.arn = this.bucket.arn;
-    this.name = this.bucket.bucket;
     this.registerOutputs({ arn: this.arn, name: this.name });
   }
 }

@@ -48,8 +48,11 @@ export interface AnomalyDetectionArgs {
   readonly scoringSchedule: ScheduleExpression;
   /** Lake buckets: raw (telemetry), curated (training CSV, anomalies, scoring state), results (Athena), artifacts (models). */
   readonly buckets: LakeBuckets;
-  /** Lake KMS key: model artifacts, job volumes, endpoint storage, log groups. */
-  readonly kmsKey: aws.kms.Key;
+  /**
+   * ARN of the lake KMS key: model artifacts, job volumes, endpoint storage, log groups. Required: the
+   * pipelines' SageMaker jobs and topics are always encrypted with a customer-managed key.
+   */
+  readonly kmsKeyArn: pulumi.Input<string>;
   /** Where scoring queries new readings (the AthenaAnalytics workgroup and the lake database). */
   readonly athena: {
     readonly workGroupName: pulumi.Input<string>;
@@ -176,7 +179,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
 
     // The role SageMaker assumes for training, models and transforms.
     const sageMakerPolicy = pulumi
-      .all([scope, buckets.curated.arn, buckets.artifacts.arn, args.kmsKey.arn, image.registryId])
+      .all([scope, buckets.curated.arn, buckets.artifacts.arn, args.kmsKeyArn, image.registryId])
       .apply(([s, curatedBucketArn, artifactsBucketArn, kmsKeyArn, registryId]) =>
         sageMakerExecutionPolicy({
           scope: s,
@@ -224,11 +227,11 @@ export class AnomalyDetection extends pulumi.ComponentResource {
           endpointName,
           image: image.registryPath,
           sageMakerRoleArn: this.sageMakerRole.arn,
-          initialModelDataUrl: pulumi.interpolate`s3://${buckets.artifacts.bucket}/${MODEL_KEYS.currentArtifact}`,
+          initialModelDataUrl: pulumi.interpolate`s3://${buckets.artifacts.name}/${MODEL_KEYS.currentArtifact}`,
           instanceType: args.inferenceInstanceType,
           instanceCount: args.inferenceInstanceCount,
           maxInstances: args.inferenceMaxInstances,
-          kmsKeyArn: args.kmsKey.arn,
+          kmsKeyArn: args.kmsKeyArn,
           alarmTopicArn: this.failureTopic.arn,
           latencyThresholdMs: args.endpointLatencyThresholdMs,
           tags,
@@ -242,7 +245,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
       namePrefix,
       model: args.model,
       buckets,
-      kmsKey: args.kmsKey,
+      kmsKeyArn: args.kmsKeyArn,
       scope,
       failureTopicArn: this.failureTopic.arn,
       topicKeyArn: topicKey.arn,

@@ -2,16 +2,17 @@
  * What the training and scoring pipelines share, passed down from {@link AnomalyDetection}: the deployment's
  * names, the model settings, the lake, the account scope and the notification topics.
  */
-import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AccountScope } from "../shared/policy-document";
+import type { BucketRef } from "../shared/resource-refs";
 import type { ModelSettings } from "./model-settings";
 
+/** The lake buckets the pipelines read and write, by name and ARN (e.g. `DataLake#buckets`). */
 export interface LakeBuckets {
-  readonly raw: aws.s3.Bucket;
-  readonly curated: aws.s3.Bucket;
-  readonly results: aws.s3.Bucket;
-  readonly artifacts: aws.s3.Bucket;
+  readonly raw: BucketRef;
+  readonly curated: BucketRef;
+  readonly results: BucketRef;
+  readonly artifacts: BucketRef;
 }
 
 export interface PipelineContext {
@@ -21,7 +22,8 @@ export interface PipelineContext {
   readonly namePrefix: string;
   readonly model: ModelSettings;
   readonly buckets: LakeBuckets;
-  readonly kmsKey: aws.kms.Key;
+  /** ARN of the lake key. */
+  readonly kmsKeyArn: pulumi.Input<string>;
   readonly scope: pulumi.Output<AccountScope>;
   /** Topic for failures and alarms, and the key the topics are encrypted with. */
   readonly failureTopicArn: pulumi.Input<string>;
@@ -44,7 +46,7 @@ export interface LakeArns {
 export function lakeArns(context: PipelineContext): pulumi.Output<LakeArns> {
   const b = context.buckets;
   return pulumi
-    .all([b.raw.arn, b.curated.arn, b.results.arn, b.artifacts.arn, context.kmsKey.arn])
+    .all([b.raw.arn, b.curated.arn, b.results.arn, b.artifacts.arn, context.kmsKeyArn])
     .apply(([raw, curated, results, artifacts, kmsKeyArn]) => ({
       raw,
       curated,

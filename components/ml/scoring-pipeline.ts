@@ -46,7 +46,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
     const { deployment, namePrefix, endpointName } = c;
     const child = { parent: this };
     const modelSettings = JSON.stringify(c.model);
-    const functionCommon = { logRetentionDays: c.logRetentionDays, kmsKeyArn: c.kmsKey.arn, tags: c.tags };
+    const functionCommon = { logRetentionDays: c.logRetentionDays, kmsKeyArn: c.kmsKeyArn, tags: c.tags };
 
     this.function = new MlFunction(
       `${name}-fn`,
@@ -73,8 +73,8 @@ export class ScoringPipeline extends pulumi.ComponentResource {
             ),
         environment: {
           DEPLOYMENT: deployment,
-          CURATED_BUCKET: c.buckets.curated.bucket,
-          ARTIFACTS_BUCKET: c.buckets.artifacts.bucket,
+          CURATED_BUCKET: c.buckets.curated.name,
+          ARTIFACTS_BUCKET: c.buckets.artifacts.name,
           ALERT_TOPIC_ARN: args.alertTopicArn,
           MODEL_SETTINGS: modelSettings,
           INGEST_DELAY_SECONDS: String(args.ingestDelaySeconds),
@@ -92,7 +92,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
         args.athena.workGroupName,
         args.athena.databaseName,
         c.failureTopicArn,
-        c.kmsKey.arn,
+        c.kmsKeyArn,
       ])
       .apply(([scoringFunctionArn, workGroup, database, failureTopicArn, kmsKeyArn]) =>
         buildScoringStateMachine(
@@ -114,7 +114,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
         documentName: "ml-scoring-state-machine",
         schedule: args.schedule,
         logRetentionDays: c.logRetentionDays,
-        kmsKeyArn: c.kmsKey.arn,
+        kmsKeyArn: c.kmsKeyArn,
         tags: c.tags,
         policy: (stateMachineArn, scope) =>
           pulumi
@@ -167,7 +167,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
               }),
             ),
           environment: {
-            ARTIFACTS_BUCKET: c.buckets.artifacts.bucket,
+            ARTIFACTS_BUCKET: c.buckets.artifacts.name,
             ENDPOINT_NAME: endpointName,
             MODEL_SETTINGS: modelSettings,
           },

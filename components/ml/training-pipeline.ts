@@ -52,7 +52,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
         documentName: "ml-training-function",
         logGroupName: `/sensor-analytics/${deployment}/model-training`,
         logRetentionDays: c.logRetentionDays,
-        kmsKeyArn: c.kmsKey.arn,
+        kmsKeyArn: c.kmsKeyArn,
         policy: (r) =>
           pulumi.all([lakeArns(c), args.promotedModelParameter.arn]).apply(([a, promotedModelParameterArn]) =>
             trainingFunctionPolicy({
@@ -67,8 +67,8 @@ export class TrainingPipeline extends pulumi.ComponentResource {
           ),
         environment: {
           DEPLOYMENT: deployment,
-          CURATED_BUCKET: c.buckets.curated.bucket,
-          ARTIFACTS_BUCKET: c.buckets.artifacts.bucket,
+          CURATED_BUCKET: c.buckets.curated.name,
+          ARTIFACTS_BUCKET: c.buckets.artifacts.name,
           MODEL_SETTINGS: JSON.stringify(c.model),
           PROMOTED_MODEL_PARAMETER: args.promotedModelParameter.name,
         },
@@ -80,7 +80,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
     );
 
     const definition = pulumi
-      .all([this.function.arn, args.sageMakerRoleArn, args.image, c.kmsKey.arn, c.failureTopicArn])
+      .all([this.function.arn, args.sageMakerRoleArn, args.image, c.kmsKeyArn, c.failureTopicArn])
       .apply(([trainingFunctionArn, sageMakerRoleArn, trainingImage, kmsKeyArn, failureTopicArn]) =>
         buildTrainingStateMachine(
           {
@@ -112,11 +112,11 @@ export class TrainingPipeline extends pulumi.ComponentResource {
         documentName: "ml-training-state-machine",
         schedule: args.schedule,
         logRetentionDays: c.logRetentionDays,
-        kmsKeyArn: c.kmsKey.arn,
+        kmsKeyArn: c.kmsKeyArn,
         tags: c.tags,
         policy: (stateMachineArn, scope) =>
           pulumi
-            .all([this.function.arn, c.failureTopicArn, c.topicKeyArn, args.sageMakerRoleArn, c.kmsKey.arn])
+            .all([this.function.arn, c.failureTopicArn, c.topicKeyArn, args.sageMakerRoleArn, c.kmsKeyArn])
             .apply(([functionArn, failureTopicArn, topicKeyArn, sageMakerRoleArn, kmsKeyArn]) =>
               trainingMachinePolicy({
                 scope,

@@ -159,8 +159,11 @@ export class AwsMocks implements pulumi.runtime.Mocks {
   } {
     const inputs = args.inputs as Record<string, unknown>;
     if (!args.custom) return { id: undefined, state: this.componentState(args.type, args.name, inputs) };
-    const computed = this.computedState(args.type, args.name, inputs);
-    return { id: computed.id, state: { ...inputs, ...computed.state } };
+    // A read (`aws.s3.Bucket.get(name, id)`) answers the resource with that ID; a bucket's ID is its name.
+    const read = args.id ? args.id : undefined;
+    const known = read && args.type === "aws:s3/bucket:Bucket" ? { bucket: read, ...inputs } : inputs;
+    const computed = this.computedState(args.type, args.name, known);
+    return { id: read ?? computed.id, state: { ...known, ...computed.state } };
   }
 
   /**

@@ -12,13 +12,14 @@ export type EtlRun = ProgramRun<{ config: PlatformConfig; etl: Etl }> & Recorded
 
 /**
  * @param configOverrides - stack config values to replace (`undefined` removes one)
- * @param argOverrides - Etl args to replace after the config is mapped
+ * @param argOverrides - Etl args to replace after the config is mapped (a function to create resources they
+ *   name inside the program, e.g. `aws.s3.Bucket.get`)
  * @param secretKeys - override keys (without namespace) to mark as secrets, as `pulumi config set --secret` does
  */
 export async function runEtl(
   stack: string,
   configOverrides: Record<string, unknown> = {},
-  argOverrides: Partial<EtlArgs> = {},
+  argOverrides: Partial<EtlArgs> | (() => Partial<EtlArgs>) = {},
   secretKeys: readonly string[] = [],
 ): Promise<EtlRun> {
   const base = stackConfig(stack, configOverrides);
@@ -40,7 +41,7 @@ export async function runEtl(
     const etl = new Etl(`${config.deployment}-etl`, {
       label: config.deployment,
       buckets: { raw: lake.buckets.raw, curated: lake.buckets.curated, artifacts: lake.buckets.artifacts },
-      kmsKeyArn: lake.kmsKey.arn,
+      kmsKeyArn: lake.kmsKey!.arn,
       lakeDatabaseName: config.lake.catalogDatabase,
       historicalPrefix: config.lake.historicalPrefix,
       glue: config.glue,
@@ -53,7 +54,7 @@ export async function runEtl(
       protectData: config.protectData,
       configSource: config.stackFile,
       tags,
-      ...argOverrides,
+      ...(typeof argOverrides === "function" ? argOverrides() : argOverrides),
     });
     return { config, etl };
   });

@@ -16,6 +16,7 @@ import {
   type Recorded,
 } from "../../helpers/mocks";
 import type { FleetRunnerOutput } from "../../../components/fleet-runner/outputs";
+import { bucketRef } from "../../../components/shared/resource-refs";
 
 const IOT_HOST = "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com";
 const claim = {
@@ -49,7 +50,7 @@ async function runRunner(
       claim,
       kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555",
       image: { context: "devices", dockerfile: "devices/Dockerfile" },
-      accessLogBucket: new aws.s3.Bucket("access-logs", {}),
+      accessLogBucket: bucketRef(new aws.s3.Bucket("access-logs", {})),
       logRetentionDays: 7,
     });
     return { output: runner.output };

@@ -35,13 +35,13 @@ export async function runPipeline(
         fleet: config.fleet,
         firehose: config.firehose,
         catalogDatabase: config.lake.catalogDatabase,
-        rawBucket: { name: lake.buckets.raw.bucket, arn: lake.buckets.raw.arn },
-        kmsKeyArn: lake.kmsKey.arn,
+        rawBucket: lake.buckets.raw,
+        kmsKeyArn: lake.kmsKey!.arn,
         logRetentionDays: config.logRetentionDays,
         protectData: config.protectData,
         tags: config.tags,
       },
-      { dependsOn: [lake.secureBuckets.raw.policy] },
+      { dependsOn: [lake.secureBuckets.raw] },
     );
     return { config, endpoint: pipeline.devices.endpoint, fleetFile: pipeline.devices.credentials };
   });

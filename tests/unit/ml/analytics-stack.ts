@@ -6,6 +6,7 @@
 import * as aws from "@pulumi/aws";
 import { parsePlatformConfig, PlatformConfig } from "../../../components/config";
 import { DataLake } from "../../../components/lake/lake";
+import { bucketRef } from "../../../components/shared/resource-refs";
 import { AthenaAnalytics } from "../../../components/analytics/athena-analytics";
 import { QuickSightDashboard } from "../../../components/analytics/quicksight-dashboard";
 import { AnomalyDetection } from "../../../components/ml/anomaly-detection";
@@ -30,6 +31,11 @@ export interface SliceOptions {
   readonly adHocScoringUrl?: boolean;
   /** Whether training has promoted a model (what index.ts looks up). @default true */
   readonly modelPromoted?: boolean;
+  /**
+   * Analytics and ML take buckets another program made, looked up with `aws.s3.Bucket.get` (IDs
+   * `existing-<role>`), instead of the lake's. @default false
+   */
+  readonly existingBuckets?: boolean;
 }
 
 export async function runAnalyticsSlice(
@@ -48,13 +54,21 @@ export async function runAnalyticsSlice(
       protectData: config.protectData,
       tags,
     });
+    const buckets = options.existingBuckets
+      ? {
+          raw: bucketRef(aws.s3.Bucket.get("existing-raw", "existing-raw")),
+          curated: bucketRef(aws.s3.Bucket.get("existing-curated", "existing-curated")),
+          results: bucketRef(aws.s3.Bucket.get("existing-results", "existing-results")),
+          artifacts: bucketRef(aws.s3.Bucket.get("existing-artifacts", "existing-artifacts")),
+        }
+      : lake.buckets;
     const database = new aws.glue.CatalogDatabase(`${name}-catalog`, { name: config.lake.catalogDatabase });
     const analytics = new AthenaAnalytics(`${name}-analytics`, {
       deployment: name,
       databaseName: database.name,
-      resultsBucket: lake.buckets.results,
-      curatedBucket: lake.buckets.curated,
-      kmsKey: lake.kmsKey,
+      resultsBucket: buckets.results,
+      curatedBucket: buckets.curated,
+      kmsKeyArn: lake.kmsKey!.arn,
       rooms: config.fleet.rooms,
       bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
       model: buildModelSettings(config.anomaly),
@@ -68,8 +82,8 @@ export async function runAnalyticsSlice(
         workGroupName: analytics.workGroupName,
         workGroupArn: analytics.workGroupArn,
         databaseName: analytics.databaseName,
-        buckets: { raw: lake.buckets.raw, curated: lake.buckets.curated, results: lake.buckets.results },
-        kmsKey: lake.kmsKey,
+        buckets: { raw: buckets.raw, curated: buckets.curated, results: buckets.results },
+        kmsKeyArn: lake.kmsKey!.arn,
         dependsOn: Object.values(analytics.views),
         tags,
       });
@@ -85,13 +99,8 @@ export async function runAnalyticsSlice(
       inferenceMaxInstances: config.anomaly.inferenceMaxInstances,
       trainingSchedule: config.anomaly.trainingSchedule,
       scoringSchedule: config.anomaly.scoringSchedule,
-      buckets: {
-        raw: lake.buckets.raw,
-        curated: lake.buckets.curated,
-        results: lake.buckets.results,
-        artifacts: lake.buckets.artifacts,
-      },
-      kmsKey: lake.kmsKey,
+      buckets,
+      kmsKeyArn: lake.kmsKey!.arn,
       athena: {
         workGroupName: analytics.workGroupName,
         workGroupArn: analytics.workGroupArn,

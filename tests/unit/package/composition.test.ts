@@ -45,7 +45,7 @@ describe("composing the components", function () {
     await runUnderMocks(STACK, () => {
       const lake = new DataLake("twice", LAKE);
       try {
-        registerDocument(lake.kmsKey, "kms-lake-key-policy", "json", {});
+        registerDocument(lake, "kms-lake-key-policy", "json", {});
       } catch (err) {
         message = (err as Error).message;
       }

@@ -1,0 +1,32 @@
+/**
+ * The one shape in which every component takes an existing resource: names and ARNs, never a resource object,
+ * so a platform team can pass a bucket made by our `DataLake`, by its own program, by `aws.s3.Bucket.get(...)`
+ * or as plain strings. Keys are passed as their ARN (`kmsKeyArn`) everywhere.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** An S3 bucket by name and ARN. */
+export interface BucketRef {
+  /** The bucket's name (`aws.s3.Bucket#bucket`). */
+  readonly name: pulumi.Input<string>;
+  /** The bucket's ARN (`arn:<partition>:s3:::<name>`). */
+  readonly arn: pulumi.Input<string>;
+}
+
+/** The {@link BucketRef} of a bucket resource, created here or looked up with `aws.s3.Bucket.get(...)`. */
+export function bucketRef(bucket: {
+  readonly bucket: pulumi.Input<string>;
+  readonly arn: pulumi.Input<string>;
+}): BucketRef {
+  return { name: bucket.bucket, arn: bucket.arn };
+}
+
+/**
+ * The {@link BucketRef} of a bucket known only by name: its ARN in the partition of `parent`'s provider
+ * (`aws`, `aws-cn`, `aws-us-gov`), or of the default provider without `parent`.
+ */
+export function bucketRefFromName(name: pulumi.Input<string>, parent?: pulumi.Resource): BucketRef {
+  const partition = aws.getPartitionOutput({}, parent ? { parent } : {}).partition;
+  return { name, arn: pulumi.interpolate`arn:${partition}:s3:::${name}` };
+}
