@@ -1,8 +1,13 @@
 // The team's own component: sensors to the team's existing landing bucket. It composes three pieces of
 // @sensor-analytics/components (device identity, Firehose ingest, topic rules) without their Platform.
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DeviceFleet, fleetDevices, TelemetryIngest, TelemetryRules } from "@sensor-analytics/components";
+import {
+  bucketRefFromName,
+  DeviceFleet,
+  fleetDevices,
+  TelemetryIngest,
+  TelemetryRules,
+} from "@sensor-analytics/components";
 
 export interface FactoryIngestArgs {
   /** `<app>-<stack>`: the prefix of every thing name and the MQTT topics' second segment. */
@@ -27,11 +32,8 @@ export class FactoryIngest extends pulumi.ComponentResource {
     super("acme:factory:FactoryIngest", name, {}, opts);
     const child = { parent: this };
     const tags = { ...args.tags };
-    const partition = aws.getPartitionOutput({}, child).partition;
-    const bucket = {
-      name: args.landingBucket,
-      arn: pulumi.interpolate`arn:${partition}:s3:::${args.landingBucket}`,
-    };
+    // The landing bucket by name; its ARN in the partition of this component's provider.
+    const bucket = bucketRefFromName(args.landingBucket, this);
 
     this.ingest = new TelemetryIngest(
       `${name}-firehose`,
