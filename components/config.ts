@@ -144,9 +144,24 @@ export interface PlatformConfig {
   readonly anomaly: {
     readonly mode: "endpoint" | "batch";
     readonly numTrees: number;
-    readonly samplesPerTree: number;
+    /** Absent: derived from `expectedAnomalyRate` (see samplesPerTreeFor). */
+    readonly samplesPerTree?: number;
+    /** Expected share of anomalous readings; sizes num_samples_per_tree when that is not set. */
+    readonly expectedAnomalyRate: number;
     readonly shingleSize: number;
     readonly z: number;
+    /** Feature set of the model's vectors: `deviation` (from the device's own baseline) or `temperature`. */
+    readonly features: "deviation" | "temperature";
+    /** Readings of a device's past that make its baseline. */
+    readonly baselineReadings: number;
+    /** Readings with one unchanged value that make a stuck sensor (0: off). */
+    readonly stuckReadings: number;
+    /** Readings missing before a reading that make a dropout (0: off). */
+    readonly dropoutReadings: number;
+    /** `room`: one model per room; `fleet`: one for all sensors. */
+    readonly modelScope: "fleet" | "room";
+    /** Alert when a score's upper-tail probability under its device's score distribution is below this. */
+    readonly tailProbability: number;
     readonly trainingInstanceType: string;
     readonly inferenceInstanceType: string;
     readonly inferenceInstanceCount: number;
@@ -686,9 +701,30 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
   // Anomaly detection
   const anomalyMode = r.oneOf("anomalyMode", ["endpoint", "batch"] as const);
   const numTrees = r.integer("rcfNumTrees", 50, 1000, 50);
-  const samplesPerTree = r.integer("rcfSamplesPerTree", 1, 2048, 512);
+  // 0 (the default) means absent: num_samples_per_tree then follows anomalyExpectedRate.
+  const samplesPerTree = r.integer("rcfSamplesPerTree", 0, 2048, 512);
+  const expectedAnomalyRate = r.decimal("anomalyExpectedRate", 0.0005, 0.5);
   const shingleSize = r.integer("rcfShingleSize", 1, 64, 1);
   const z = r.decimal("anomalyZ", 1, 10);
+  const features = r.oneOf("anomalyFeatures", ["deviation", "temperature"] as const);
+  const baselineReadings = r.integer("anomalyBaselineReadings", 2, 10000, 30);
+  const stuckReadings = r.integer("anomalyStuckReadings", 0, 10000, 12);
+  if (stuckReadings === 1)
+    r.problem(
+      "anomalyStuckReadings",
+      "must be 0 (off) or at least 2",
+      "set it to 0, or to 2 or more (e.g. 12)",
+    );
+  const dropoutReadings = r.integer("anomalyDropoutReadings", 0, 100000, 3);
+  const modelScope = r.oneOf("anomalyModelScope", ["fleet", "room"] as const);
+  const tailProbability = r.decimal("anomalyTailProbability", 1e-12, 0.01);
+  if (modelScope === "room" && anomalyMode === "endpoint") {
+    r.problem(
+      "anomalyModelScope",
+      "room needs anomalyMode batch (a real-time endpoint serves one model; room models score in batch transforms)",
+      "set anomalyModelScope to fleet, or anomalyMode to batch",
+    );
+  }
   const trainingInstanceType = r.string("trainingInstanceType", {
     pattern: INSTANCE_TYPE,
     describe: "a SageMaker instance type",
@@ -800,9 +836,16 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     anomaly: {
       mode: anomalyMode,
       numTrees,
-      samplesPerTree,
+      ...(samplesPerTree > 0 ? { samplesPerTree } : {}),
+      expectedAnomalyRate,
       shingleSize,
       z,
+      features,
+      baselineReadings,
+      stuckReadings,
+      dropoutReadings,
+      modelScope,
+      tailProbability,
       trainingInstanceType,
       inferenceInstanceType,
       inferenceInstanceCount,

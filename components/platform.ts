@@ -108,6 +108,9 @@ export class Platform extends pulumi.ComponentResource {
       pollers: this.pollers,
     } = this.ingestSources(name, config, tags));
 
+    // One model settings document for every consumer: the named scoring query, the ETL's training SQL, the
+    // SageMaker jobs and the scoring function.
+    const model = buildModelSettings(config.anomaly);
     this.analytics = new AthenaAnalytics(
       `${name}-analytics`,
       {
@@ -118,6 +121,7 @@ export class Platform extends pulumi.ComponentResource {
         kmsKey: this.lake.kmsKey,
         rooms: config.fleet.rooms,
         bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
+        model,
         protectData: config.protectData,
         tags,
       },
@@ -163,7 +167,7 @@ export class Platform extends pulumi.ComponentResource {
         deployment: config.deployment,
         mode: config.anomaly.mode,
         modelPromoted: args.anomalyModelPromoted,
-        model: buildModelSettings(config.anomaly),
+        model,
         trainingInstanceType: config.anomaly.trainingInstanceType,
         inferenceInstanceType: config.anomaly.inferenceInstanceType,
         inferenceInstanceCount: config.anomaly.inferenceInstanceCount,
@@ -210,7 +214,7 @@ export class Platform extends pulumi.ComponentResource {
         database: config.database,
         demoHistory: demoHistoryRequest(config),
         etl: config.etl,
-        shingleSize: config.anomaly.shingleSize,
+        features: model.features,
         trainingStateMachineArn: this.anomaly.trainingStateMachineArn,
         alertEmail: config.alertEmail,
         logRetentionDays: config.logRetentionDays,

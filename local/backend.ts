@@ -189,6 +189,7 @@ export class LocalBackend {
         devices.length > 0 ? devices : config.fleet.devices,
         options.seed,
         clock.startMs,
+        options.intervalMs,
         log,
       );
       const jdbc = {
@@ -289,7 +290,6 @@ export class LocalBackend {
       const watermark: ScoringWatermark = {
         scoredThroughMs: parts.clock.startMs - 1,
         lastWindowId: "",
-        lastAnomalyTs: {},
         updatedAt: new Date(parts.clock.now()).toISOString(),
       };
       store.put(store.bucketNames.curated, SCORING_KEYS.watermark, `${JSON.stringify(watermark, null, 2)}\n`);

@@ -14,7 +14,12 @@ import {
 } from "../components/ml/ml-layout";
 import type { FleetSummary } from "../devices/summary";
 import { readLabels } from "../devices/labels";
-import { evaluateAnomalies, type AnomalyEvaluation } from "./analytics/anomaly-evaluation";
+import {
+  evaluateAnomalies,
+  featureMemoryReadings,
+  type AnomalyEvaluation,
+} from "./analytics/anomaly-evaluation";
+import { buildModelSettings } from "../components/ml/model-settings";
 import type { PipelineMetricsReport } from "./aws/cloudwatch";
 import type { BackendParts } from "./backend";
 import type { BrokerStats } from "./broker/broker";
@@ -46,6 +51,8 @@ export interface RunSummary {
     readonly acknowledged: number;
     readonly failed: number;
     readonly anomaliesInjected: number;
+    /** Simulated time of the fleet's first reading (start-up runs at the same speed, after `simulated.start`). */
+    readonly start: string | null;
   };
   readonly ingest: {
     readonly received: number;
@@ -182,7 +189,7 @@ export async function buildRunSummary(
       .filter((d) => devices.has(d.device_id));
     const evaluation = evaluateAnomalies(readLabels(parts.labelsFile), detected, {
       intervalMs: parts.options.intervalMs,
-      shingleSize: config.anomaly.shingleSize,
+      memoryReadings: featureMemoryReadings(buildModelSettings(config.anomaly).features),
     });
     anomalies = { ...evaluation, alerts: pipelines.sns.counts.get(pipelines.arns.alertTopic) ?? 0 };
   }
@@ -234,6 +241,7 @@ export async function buildRunSummary(
           acknowledged: run.fleet.acknowledged,
           failed: run.fleet.failed.total,
           anomaliesInjected: run.fleet.anomalies.injected,
+          start: run.fleet.simulated.start,
         }
       : null,
     endpoint: endpointSummary(pipelines.endpoint),

@@ -1,7 +1,8 @@
 /**
  * Random Cut Forest benchmark: points/s on one core (score + update per reading, i.e. forest.process) for the
  * configurations of issue 7, how many sensors that is at IoT Core's 100 messages/s per connection or at one reading
- * per second, and heap/off-heap memory at 100k vs 1M points of a stream (must be flat).
+ * per second, heap/off-heap memory at 100k vs 1M points of a stream (must be flat), and the resident memory of the
+ * `npm run rcf` process on a 200k-point vs a 1M-point file (it streams: at most 1.5x).
  *
  *   npm run bench:rcf                 # full run (~1-2 minutes)
  *   npm run bench:rcf -- --quick      # smaller run for a smoke test
@@ -19,6 +20,7 @@ import { runInNewContext } from "node:vm";
 import { readSeriesCsv } from "../../local/rcf/csv";
 import { RandomCutForest } from "../../local/rcf/forest";
 import { Xoshiro128 } from "../../local/rcf/random";
+import { measureCliRss } from "./cli-rss";
 
 interface BenchOptions {
   points: number;
@@ -283,7 +285,24 @@ function main(): void {
         `array buffers x${(late.arrayBuffersMiB / early.arrayBuffersMiB).toFixed(3)} (flat = bounded by trees x sample size).`,
     );
   }
-  if (options.json) console.log(JSON.stringify({ throughput, machineTemperature: real, memory }, null, 2));
+
+  console.log("");
+  const sizes = options.memoryPoints >= 1_000_000 ? [200_000, 1_000_000] : [40_000, 200_000];
+  const cliRss = measureCliRss(sizes, options.rounds);
+  console.log(
+    `npm run rcf, peak resident memory of the process (median of ${options.rounds} runs per size [range]):`,
+  );
+  console.log("| points | rss (MiB) |");
+  console.log("|---:|---:|");
+  for (const r of cliRss) {
+    const range = `${Math.min(...r.rssMiB).toFixed(0)}-${Math.max(...r.rssMiB).toFixed(0)}`;
+    console.log(`| ${format(r.points)} | ${r.medianMiB.toFixed(0)} [${range}] |`);
+  }
+  console.log(
+    `RSS ${format(cliRss[1]!.points)} / ${format(cliRss[0]!.points)} points: x${(cliRss[1]!.medianMiB / cliRss[0]!.medianMiB).toFixed(2)} (goal: at most 1.5).`,
+  );
+  if (options.json)
+    console.log(JSON.stringify({ throughput, machineTemperature: real, memory, cliRss }, null, 2));
 }
 
 main();

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { LAKE_ZONES } from "../lake/layout";
 import { anomaliesTableDefinition, CatalogTableDefinition, viewTableDefinition } from "./catalog-tables";
-import { ANALYTICS_QUERIES, analyticsViews, renderQuery } from "./queries";
+import { ANALYTICS_QUERIES, analyticsViews, renderQuery, ScoringQueryContext } from "./queries";
+import { buildModelSettings } from "../ml/model-settings";
 
 /** Athena's smallest per-query scan limit (10 MB). */
 export const MIN_BYTES_SCANNED_CUTOFF = 10 * 1024 * 1024;
@@ -23,6 +24,12 @@ export interface AthenaAnalyticsArgs {
   readonly rooms: readonly string[];
   /** Per-query scan limit in bytes, enforced by the workgroup (at least 10 MiB). */
   readonly bytesScannedCutoffPerQuery: number;
+  /**
+   * The anomaly model's features and rules (`buildModelSettings(...)`): the scoring_input named query computes
+   * the model's vectors with the same feature SQL the training set uses.
+   * @default - the default model settings' (deviation features, 30-reading baseline, no shingling)
+   */
+  readonly model?: ScoringQueryContext;
   /** Keep the catalog tables on `pulumi destroy` and protect them. @default false */
   readonly protectData?: boolean;
   /** Tags merged into every taggable child. @default - none */
@@ -130,9 +137,10 @@ export class AthenaAnalytics extends pulumi.ComponentResource {
     }
     this.views = views;
 
+    const model = args.model ?? buildModelSettings({ numTrees: 50, shingleSize: 1, z: 3 });
     const namedQueries: Record<string, aws.athena.NamedQuery> = {};
     for (const query of ANALYTICS_QUERIES) {
-      const sql = renderQuery(query.name, "athena").text;
+      const sql = renderQuery(query.name, "athena", model).text;
       registerDocument(`athena-${query.name.replace(/_/g, "-")}`, "sql", sql);
       namedQueries[query.name] = new aws.athena.NamedQuery(
         `${name}-query-${query.name}`,

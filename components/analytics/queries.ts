@@ -8,6 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderSql, RenderedSql, SqlEngine } from "./sql-dialect";
 import { TELEMETRY_FIELDS, TelemetryFieldType } from "../telemetry/schema";
+import { renderFeatureRows, vectorColumns } from "../ml/feature-sql";
+import type { ModelSettings } from "../ml/model-settings";
 
 /** Directory of the SQL files. */
 export const SQL_DIR = path.join(__dirname, "sql");
@@ -113,7 +115,8 @@ export const ANALYTICS_QUERIES: readonly AnalyticsQuery[] = [
   {
     name: "anomalies_last_24h",
     file: "anomalies_last_24h.sql",
-    description: "Anomalies scored by the Random Cut Forest in the last 24 hours",
+    description:
+      "Anomalies found in the last 24 hours (by the Random Cut Forest or the stuck and dropout rules)",
     kind: "view",
     reads: ["anomalies"],
     columns: [
@@ -123,9 +126,14 @@ export const ANALYTICS_QUERIES: readonly AnalyticsQuery[] = [
       reading("reading_time", "timestamp", "Reading time (UTC)"),
       reading("seq", "bigint", "Per-device sequence number"),
       reading("temperature_c", "double", "Temperature, °C"),
-      reading("score", "double", "Anomaly score"),
-      reading("threshold", "double", "Threshold in force (mean + z sigma of training scores)"),
-      reading("severity", "double", "Score divided by threshold (above 1 is anomalous)"),
+      reading("kind", "varchar", "What found it: score (the model), stuck, dropout, range"),
+      reading("score", "double", "Random Cut Forest score (0 when a rule found it without a vector)"),
+      reading("threshold", "double", "Alert policy floor in force (mean + z sigma of training scores)"),
+      reading(
+        "anomaly_score",
+        "double",
+        "Alert policy anomaly score in [0, 1] (0.5 = tail probability 1e-5)",
+      ),
       reading("model_version", "varchar", "Training run that produced the model"),
       reading("scored_at", "bigint", "Scoring time, epoch ms"),
     ],
@@ -156,19 +164,40 @@ export const ANALYTICS_QUERIES: readonly AnalyticsQuery[] = [
     name: "scoring_input",
     file: "scoring_input.sql",
     description:
-      "Readings that arrived in a scoring window, with shingle context (parameters: from_day, to_day, context_since_ms, until_ms)",
+      "Feature vectors of the readings that arrived in a scoring window, with the rules' columns (parameters: from_day, to_day, context_since_ms, since_ms, until_ms)",
     kind: "query",
     reads: ["telemetry"],
-    columns: [
-      reading("device_id", "varchar", "IoT thing name"),
-      reading("room_id", "varchar", "Room"),
-      reading("ts", "bigint", "Reading time, epoch ms"),
-      reading("seq", "bigint", "Per-device sequence number"),
-      reading("temperature_c", "double", "Temperature, °C"),
-      reading("received_at", "bigint", "Receive time at IoT Core, epoch ms"),
-    ],
+    // Then the vector's columns (see scoringInputColumns) and the rules' columns.
+    columns: scoringReadingColumns(),
   },
 ];
+
+/** The reading columns the scoring input starts with (a function: the array above is built before consts). */
+function scoringReadingColumns(): ViewColumn[] {
+  return [
+    reading("device_id", "varchar", "IoT thing name"),
+    reading("room_id", "varchar", "Room"),
+    reading("ts", "bigint", "Reading time, epoch ms"),
+    reading("seq", "bigint", "Per-device sequence number"),
+    reading("temperature_c", "double", "Temperature, °C"),
+    reading("received_at", "bigint", "Receive time at IoT Core, epoch ms"),
+  ];
+}
+
+/** What the scoring input query is rendered with: the model settings' features and rules. */
+export type ScoringQueryContext = Pick<ModelSettings, "features" | "rules">;
+
+/** Every column the scoring input returns, in order: the reading, the vector, the rules' columns. */
+export function scoringInputColumns(context: ScoringQueryContext): ViewColumn[] {
+  return [
+    ...scoringReadingColumns(),
+    ...vectorColumns(context.features).map((c) =>
+      reading(c, "double", "Feature (components/ml/sql/features.sql); empty until the vector is complete"),
+    ),
+    reading("missing_readings", "bigint", "Readings missing right before this one (seq jump or time gap)"),
+    reading("stuck", "integer", "1 when the value has not changed for the stuck window"),
+  ];
+}
 
 /** Looks a query up by name; throws naming the known ones. */
 export function analyticsQuery(name: string): AnalyticsQuery {
@@ -185,10 +214,37 @@ export function queryTemplate(query: AnalyticsQuery): string {
   return fs.readFileSync(path.join(SQL_DIR, query.file), "utf8");
 }
 
-/** A query's SQL rendered for one engine. */
-export function renderQuery(name: string, engine: SqlEngine): RenderedSql {
+/**
+ * A query's SQL rendered for one engine. The scoring input also needs the model's feature settings: its vector
+ * is the feature SQL the training set embeds too.
+ */
+export function renderQuery(name: string, engine: SqlEngine, context?: ScoringQueryContext): RenderedSql {
   const query = analyticsQuery(name);
-  return renderSql(queryTemplate(query), engine, `components/analytics/sql/${query.file}`);
+  let template = queryTemplate(query);
+  if (name === "scoring_input") {
+    if (!context) throw new Error("the scoring_input query needs the model's feature settings to render");
+    template = fillScoringTokens(template, context);
+  }
+  return renderSql(template, engine, `components/analytics/sql/${query.file}`);
+}
+
+function fillScoringTokens(template: string, context: ScoringQueryContext): string {
+  const carry = scoringReadingColumns().map((c) => c.name);
+  const stuckReadings = context.rules.stuckReadings;
+  const stuckOn = stuckReadings >= 2;
+  const tokens: Record<string, string> = {
+    feature_rows: renderFeatureRows(context.features, "delivered", carry),
+    row_columns: [...carry, ...vectorColumns(context.features)].join(", "),
+    stuck_preceding: String(stuckOn ? stuckReadings - 1 : 1),
+    stuck_enabled: stuckOn ? "1 = 1" : "1 = 0",
+    interval_preceding: String(context.features.baselineReadings),
+  };
+  // Plain tokens only ({{name}}); the dialect's placeholders ({{name(args)}}) are the renderer's.
+  return template.replace(/\{\{([a-z_]+)\}\}/g, (match, key: string) => {
+    const value = tokens[key];
+    if (value === undefined) throw new Error(`scoring_input.sql: unknown token ${match}`);
+    return value;
+  });
 }
 
 /** The views, in catalog order. */

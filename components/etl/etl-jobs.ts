@@ -1,4 +1,5 @@
 import * as path from "path";
+import type { FeatureSettings } from "../ml/feature-sql";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseEngine, PlatformConfig } from "../config";
@@ -27,8 +28,8 @@ export interface EtlJobsArgs {
   readonly jdbc: { readonly connectionName: pulumi.Input<string>; readonly engine: DatabaseEngine };
   /** Glue version, worker type and count, job timeout. */
   readonly glue: PlatformConfig["glue"];
-  /** Readings per training vector (the Random Cut Forest shingle). @default 1 */
-  readonly shingleSize?: number;
+  /** How readings become the model's vectors (`buildModelSettings(...).features`). @default DEFAULT_FEATURES */
+  readonly features?: FeatureSettings;
   /** Tags merged into every taggable child. @default - none */
   readonly tags?: Record<string, string>;
 }
@@ -86,7 +87,7 @@ export class EtlJobs extends pulumi.ComponentResource {
         ),
     );
     for (const sqlName of ETL_SQL_NAMES) {
-      const text = renderEtlSql(sqlName, { shingleSize: args.shingleSize ?? 1 });
+      const text = renderEtlSql(sqlName, { features: args.features });
       registerDocument(`etl-sql-${sqlName.replace(/_/g, "-")}`, "sql", text);
       uploads.push(
         upload(`sql-${sqlName.replace(/_/g, "-")}`, etlSqlKey(sqlName), new pulumi.asset.StringAsset(text)),

@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import type { FeatureSettings } from "../ml/feature-sql";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { registerDocument } from "../documents";
@@ -32,8 +33,8 @@ export interface EtlArgs {
   /** History the demo database is seeded with at deploy (`demo` mode). @default - the demo database stays empty */
   readonly demoHistory?: DemoHistoryRequest;
   readonly etl: PlatformConfig["etl"];
-  /** Readings per training vector (`PlatformConfig.anomaly.shingleSize`). @default 1 */
-  readonly shingleSize?: number;
+  /** How readings become the model's vectors (`buildModelSettings(...).features`). @default DEFAULT_FEATURES */
+  readonly features?: FeatureSettings;
   /** The model-training state machine to start after curation. @default - no training step */
   readonly trainingStateMachineArn?: pulumi.Input<string>;
   /** KMS key of an existing database's credentials secret, when it is a customer-managed key. @default - none needed */
@@ -157,7 +158,7 @@ export class Etl extends pulumi.ComponentResource {
         historicalPrefix: args.historicalPrefix,
         jdbc: { connectionName: this.sources.jdbc.connectionName, engine: args.database.engine },
         glue: args.glue,
-        shingleSize: args.shingleSize,
+        features: args.features,
         tags,
       },
       { parent: this, dependsOn: [accessPolicy, ...(args.lakeDatabase ? [args.lakeDatabase] : [])] },

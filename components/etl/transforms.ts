@@ -23,6 +23,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { LakeZone } from "../lake/layout";
+import {
+  completeVectorCondition,
+  DEFAULT_FEATURES,
+  FeatureSettings,
+  renderFeatureRows,
+  vectorColumns,
+} from "../ml/feature-sql";
 import { TELEMETRY_FIELDS, telemetryField } from "../telemetry/schema";
 import {
   ColumnDefinition,
@@ -87,7 +94,11 @@ export const ETL_VIEWS: Readonly<Record<EtlViewName, readonly ColumnDefinition[]
   ],
   training_rows: [
     column("room_id", "string", "Room ID (the folder, not a CSV column)"),
-    column("temperature_c", "double", "Feature"),
+    column(
+      "deviation_c",
+      "double",
+      "Vector columns: components/ml/sql/features.sql (this one for the default set)",
+    ),
   ],
 };
 
@@ -213,19 +224,8 @@ export const ETL_JOBS: Readonly<Record<EtlJobKey, EtlJobDefinition>> = {
 
 /** Settings that shape the rendered SQL. */
 export interface EtlSqlParams {
-  /** Consecutive readings per training feature vector (the Random Cut Forest shingle). @default 1 */
-  readonly shingleSize?: number;
-}
-
-/** The training CSV's feature columns, oldest first: `temperature_c` alone, or its lags then itself. */
-export function trainingFeatureColumns(shingleSize = 1): string[] {
-  if (!Number.isInteger(shingleSize) || shingleSize < 1 || shingleSize > 64) {
-    throw new Error(`shingle size must be an integer from 1 to 64 (got ${shingleSize})`);
-  }
-  return [
-    ...Array.from({ length: shingleSize - 1 }, (_, i) => `temperature_c_lag${shingleSize - 1 - i}`),
-    "temperature_c",
-  ];
+  /** How readings become the model's vectors (the model settings' `features`). @default DEFAULT_FEATURES */
+  readonly features?: FeatureSettings;
 }
 
 /** The SQL file's text as stored, tokens unfilled. */
@@ -235,7 +235,7 @@ export function readSqlTemplate(name: EtlSqlName): string {
 
 /**
  * The SQL text both engines run: the file with its tokens filled from the telemetry schema's limits and the
- * shingle size. Throws on an unknown or unfilled token, so a typo never reaches an engine.
+ * model's feature settings. Throws on an unknown or unfilled token, so a typo never reaches an engine.
  */
 export function renderEtlSql(name: EtlSqlName, params: EtlSqlParams = {}): string {
   return fillSqlTokens(name, readSqlTemplate(name), params);
@@ -243,17 +243,16 @@ export function renderEtlSql(name: EtlSqlName, params: EtlSqlParams = {}): strin
 
 /** Fills the tokens of a SQL template (`name` is only for messages). */
 export function fillSqlTokens(name: string, template: string, params: EtlSqlParams): string {
-  const features = trainingFeatureColumns(params.shingleSize ?? 1);
-  const lags = features.slice(0, -1);
+  const features = params.features ?? DEFAULT_FEATURES;
   const tokens: Record<string, string> = {
-    shingle_columns: features.join(", "),
-    shingle_lags: lags
-      .map(
-        (lag) =>
-          `LAG(temperature_c, ${lag.slice("temperature_c_lag".length)}) OVER (PARTITION BY room_id, device_id ORDER BY ts) AS ${lag},`,
-      )
-      .join("\n    "),
-    shingle_complete: `${features[0]} IS NOT NULL`,
+    vector_columns: vectorColumns(features).join(", "),
+    feature_rows: renderFeatureRows(features, "curated_readings", [
+      "room_id",
+      "device_id",
+      "ts",
+      "temperature_c",
+    ]),
+    vector_complete: completeVectorCondition(features),
   };
   const text = template.replace(
     /\{\{([a-z_]+)(?:\.(min|max))?\}\}/g,

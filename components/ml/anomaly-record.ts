@@ -12,10 +12,14 @@ export interface AnomalyRecord {
   readonly ts: number;
   readonly seq: number;
   readonly temperature_c: number;
-  /** Random Cut Forest anomaly score of the feature vector that ends at this reading. */
+  /** Random Cut Forest anomaly score of the feature vector that ends at this reading (0 without a vector). */
   readonly score: number;
-  /** Threshold in force when the reading was scored (mean + z sigma of the training scores). */
+  /** The alert policy's floor when the reading was scored (mean + z sigma of the training scores). */
   readonly threshold: number;
+  /** What found it: `score` (the model), `stuck`, `dropout` (rules), `range`. */
+  readonly kind: string;
+  /** The alert policy's anomaly score in [0, 1] (log-likelihood; 0.5 = tail probability 1e-5). */
+  readonly anomaly_score: number;
   /** Training run that produced the model. */
   readonly model_version: string;
   /** Scoring time, epoch ms. */
@@ -40,7 +44,19 @@ export const ANOMALY_RECORD_COLUMNS: readonly AnomalyColumn[] = [
     name: "threshold",
     glueType: "double",
     duckDbType: "DOUBLE",
-    comment: "Score threshold in force (mean + z sigma of training scores)",
+    comment: "Alert policy floor in force (mean + z sigma of training scores)",
+  },
+  {
+    name: "kind",
+    glueType: "string",
+    duckDbType: "VARCHAR",
+    comment: "What found it: score (the model), stuck, dropout, range",
+  },
+  {
+    name: "anomaly_score",
+    glueType: "double",
+    duckDbType: "DOUBLE",
+    comment: "Alert policy anomaly score in [0, 1] (0.5 = tail probability 1e-5)",
   },
   {
     name: "model_version",

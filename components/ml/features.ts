@@ -1,11 +1,13 @@
 /**
- * From readings to the vectors the Random Cut Forest scores: ordering per device, de-duplication by `seq`,
- * shingling (the last N readings of one device make one vector), the CSV rows SageMaker takes, and request
- * batches within InvokeEndpoint's payload limit. Used by training (the training set) and scoring (the
- * scoring input) alike, so both see the same vectors. Pure.
+ * The rows the scoring function works on: the scoring input query's results (readings with their feature
+ * vectors, computed by the feature SQL, and the rules' columns), the CSV rows SageMaker takes, and request
+ * batches within InvokeEndpoint's payload limit. Plus {@link featureVectors}, the feature SQL's arithmetic in
+ * TypeScript for the one caller with no SQL engine (the ad-hoc scoring URL), kept equal to the SQL by
+ * tests/unit/ml/training-set-parity.test.ts. Pure.
  */
-import type { ModelSettings, RcfFeatureColumn } from "./model-settings";
+import type { ModelSettings } from "./model-settings";
 import { parseCsvRecords } from "./csv";
+import { vectorColumns, type FeatureSettings } from "./feature-sql";
 
 /** A reading as the ML functions use it (the telemetry fields they need). */
 export interface FeatureReading {
@@ -16,6 +18,16 @@ export interface FeatureReading {
   /** Arrival time at IoT Core, epoch ms; decides which readings a scoring window owns. */
   readonly received_at: number;
   readonly temperature_c: number;
+}
+
+/** One row of the scoring input: a reading, its vector (null until complete) and the rules' columns. */
+export interface ScoringRow {
+  readonly reading: FeatureReading;
+  readonly vector: readonly number[] | null;
+  /** Readings missing right before this one. */
+  readonly missing: number;
+  /** The value has not changed for the stuck window. */
+  readonly stuck: boolean;
 }
 
 /** One vector to score, identified by the reading it ends at. */
@@ -31,18 +43,57 @@ export interface FeatureVector {
 export const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 
 /**
- * Builds the feature vectors of a set of readings. Readings are grouped by device, ordered by `ts` then
- * `seq`, and a repeated `seq` at the same `ts` is dropped (a duplicate delivery). Each reading with at least
- * `shingleSize - 1` predecessors yields one vector: the feature columns of those readings, oldest first.
- * @param owns which vectors to return, by their last reading (e.g. arrived after the watermark); the others
- *   are context only. @default - every vector
+ * Parses the scoring input query's results (Athena's CSV, every value quoted, a header row). A row whose vector
+ * has an empty column has no vector yet (the device's first readings); a malformed number is an error.
+ */
+export function parseScoringRows(
+  text: string,
+  source: string,
+  model: Pick<ModelSettings, "features">,
+): ScoringRow[] {
+  const vector = vectorColumns(model.features);
+  const required = ["device_id", "room_id", "ts", "seq", "temperature_c", "received_at"];
+  const records = parseCsvRecords(text, [...required, ...vector, "missing_readings", "stuck"], source);
+  return records.map((record, index) => {
+    const number = (column: string, optional = false): number | undefined => {
+      const raw = record[column];
+      if (raw === undefined && optional) return undefined;
+      const value = Number(raw);
+      if (raw === undefined || !Number.isFinite(value))
+        throw new Error(
+          `${source}: row ${index + 2} column ${column} is not a number (got ${JSON.stringify(raw)})`,
+        );
+      return value;
+    };
+    if (!record.device_id || !record.room_id)
+      throw new Error(`${source}: row ${index + 2} has no device_id or room_id`);
+    const values = vector.map((c) => number(c, true));
+    return {
+      reading: {
+        device_id: record.device_id,
+        room_id: record.room_id,
+        ts: number("ts")!,
+        seq: number("seq")!,
+        received_at: number("received_at")!,
+        temperature_c: number("temperature_c")!,
+      },
+      vector: values.every((v) => v !== undefined) ? (values as number[]) : null,
+      missing: number("missing_readings", true) ?? 0,
+      stuck: record.stuck === "1" || record.stuck === "true",
+    };
+  });
+}
+
+/**
+ * The feature SQL's vectors computed in TypeScript, for readings posted to the ad-hoc scoring URL (no SQL
+ * engine there). Per device in `ts` order (a repeated `ts` counts once): deviation from the mean of up to
+ * `baselineReadings` previous readings and the step from the previous one, shingled oldest first; a vector
+ * once every part exists. Equal to `sql/features.sql` (tests/unit/ml/training-set-parity.test.ts).
  */
 export function featureVectors(
   readings: readonly FeatureReading[],
-  settings: Pick<ModelSettings, "features">,
-  owns: (reading: FeatureReading) => boolean = () => true,
+  features: FeatureSettings,
 ): FeatureVector[] {
-  const { columns, shingleSize } = settings.features;
   const byDevice = new Map<string, FeatureReading[]>();
   for (const r of readings) {
     let list = byDevice.get(r.device_id);
@@ -52,19 +103,31 @@ export function featureVectors(
   const vectors: FeatureVector[] = [];
   for (const device of [...byDevice.keys()].sort()) {
     const ordered = byDevice.get(device)!.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-    const unique = ordered.filter(
-      (r, i) => i === 0 || !(r.seq === ordered[i - 1]!.seq && r.ts === ordered[i - 1]!.ts),
-    );
-    for (let i = shingleSize - 1; i < unique.length; i++) {
-      const last = unique[i]!;
-      if (!owns(last)) continue;
+    const unique = ordered.filter((r, i) => i === 0 || r.ts !== ordered[i - 1]!.ts);
+    const perReading = unique.map((_, i) => readingFeatures(unique, i, features));
+    for (let i = features.shingleSize - 1; i < unique.length; i++) {
       const values: number[] = [];
-      for (let j = i - shingleSize + 1; j <= i; j++)
-        for (const c of columns) values.push(unique[j]![c as RcfFeatureColumn]);
-      vectors.push({ reading: last, values });
+      for (let j = i - features.shingleSize + 1; j <= i; j++) values.push(...(perReading[j] ?? []));
+      if (perReading.slice(i - features.shingleSize + 1, i + 1).every((f) => f !== null))
+        vectors.push({ reading: unique[i]!, values });
     }
   }
   return vectors;
+}
+
+/** One reading's features (null when its baseline does not exist yet). */
+function readingFeatures(
+  readings: readonly FeatureReading[],
+  i: number,
+  features: FeatureSettings,
+): number[] | null {
+  const t = readings[i]!.temperature_c;
+  if (features.set === "temperature") return [t];
+  if (i === 0) return null;
+  const from = Math.max(0, i - features.baselineReadings);
+  let sum = 0;
+  for (let j = from; j < i; j++) sum += readings[j]!.temperature_c;
+  return [t - sum / (i - from), t - readings[i - 1]!.temperature_c];
 }
 
 /** A vector as one CSV line without a header or label (`text/csv;label_size=0`). */
@@ -98,44 +161,4 @@ export function batchRows(
   }
   if (current.length > 0) batches.push(current);
   return batches;
-}
-
-type NumericReadingColumn = "ts" | "seq" | "received_at" | "temperature_c";
-
-/**
- * Parses readings from CSV with a header (Athena results, the curate job's training CSV). Rows missing a
- * feature value are skipped (the forest cannot score a gap); rows with a malformed number are an error.
- * `received_at` falls back to `ts` when the file has no such column (historical data has no arrival time).
- * @param defaults values for columns a file may leave out because its path says them (e.g. `room_id`)
- */
-export function parseReadingsCsv(
-  text: string,
-  source: string,
-  defaults: Partial<Record<"room_id", string>> = {},
-): FeatureReading[] {
-  const required = ["device_id", "ts", "seq", "temperature_c", ...(defaults.room_id ? [] : ["room_id"])];
-  const records = parseCsvRecords(text, required, source);
-  const readings: FeatureReading[] = [];
-  records.forEach((record, index) => {
-    if (record.temperature_c === undefined) return;
-    const number = (column: NumericReadingColumn) => {
-      const value = Number(record[column]);
-      if (!Number.isFinite(value))
-        throw new Error(
-          `${source}: row ${index + 2} column ${column} is not a number (got ${JSON.stringify(record[column])})`,
-        );
-      return value;
-    };
-    const ts = number("ts");
-    if (!record.device_id) throw new Error(`${source}: row ${index + 2} has no device_id`);
-    readings.push({
-      device_id: record.device_id,
-      room_id: record.room_id ?? defaults.room_id!,
-      ts,
-      seq: number("seq"),
-      received_at: record.received_at === undefined ? ts : number("received_at"),
-      temperature_c: number("temperature_c"),
-    });
-  });
-  return readings;
 }

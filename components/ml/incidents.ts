@@ -1,109 +1,163 @@
 /**
- * From anomalous readings to incidents: one alert when a device starts behaving strangely, not one per
- * reading. Consecutive anomalies of one device closer than a gap belong to one incident; an incident that
- * continues from the previous scoring window (its device's last anomaly is within the gap) is recorded but not
- * alerted again. Pure.
+ * Applies the alert policy (alert-policy.ts) to a scoring window: each device's readings in time order, from
+ * the stream state the previous window left, give the anomalous readings and the incidents to alert. The cloud
+ * scoring function (and so the local backend) calls this on SageMaker's scores; the states travel in the
+ * scoring watermark, so scoring a stream in one window or in many gives the same verdicts. Pure.
  */
-import type { FeatureReading } from "./features";
+import {
+  newStreamState,
+  observeReading,
+  type AlertPolicySettings,
+  type AlertStreamState,
+  type DetectedKind,
+  type PolicyVerdict,
+  type ScorePrior,
+} from "./alert-policy";
+import type { FeatureReading, ScoringRow } from "./features";
 
-/** A reading whose score exceeded the threshold. */
-export interface ScoredAnomaly {
-  readonly reading: FeatureReading;
-  readonly score: number;
-  readonly threshold: number;
+/** A device's stream state between windows, with the reading time it last saw (for pruning). */
+export interface DeviceStream {
+  readonly state: AlertStreamState;
+  readonly lastTs: number;
 }
 
+export type DeviceStreams = Readonly<Record<string, DeviceStream>>;
+
+/** A reading and what the policy said about it. */
+export interface JudgedReading {
+  readonly reading: FeatureReading;
+  /** The model's score; undefined for a reading without a complete vector (the rules still apply). */
+  readonly score: number | undefined;
+  readonly verdict: PolicyVerdict;
+}
+
+/** The anomalous readings of one device that follow one alert within a window. */
 export interface Incident {
   readonly device_id: string;
   readonly room_id: string;
   readonly startTs: number;
   readonly endTs: number;
   readonly anomalies: number;
+  readonly kinds: readonly DetectedKind[];
   readonly peakScore: number;
   /** Temperature at the peak score. */
   readonly peakTemperature: number;
+  /** The alert policy's floor (the training threshold). */
   readonly threshold: number;
-  /** Whether the incident began in an earlier window (and was alerted then). */
-  readonly continued: boolean;
 }
 
-/** Anomalies of one device less than this far apart (reading time) form one incident. @default 15 minutes */
-export const DEFAULT_INCIDENT_GAP_MS = 15 * 60_000;
+/** Streams not seen for this long are forgotten (a device taken out of the fleet). */
+export const STREAM_RETENTION_MS = 30 * 86_400_000;
 
 /**
- * Groups anomalies into incidents, per device in time order.
- * @param lastAnomalyTs per device, the reading time of its last anomaly in earlier windows
+ * Judges a window's rows. Rows are taken per device in `ts` order; `scores[i]` belongs to `rows[i]`.
+ * @param prior what a device's new stream starts from (the training scores' mean and sigma)
+ * @param floor scores at or below it are never anomalous (the training threshold)
  */
-export function groupIncidents(
-  anomalies: readonly ScoredAnomaly[],
-  lastAnomalyTs: Readonly<Record<string, number>> = {},
-  gapMs: number = DEFAULT_INCIDENT_GAP_MS,
-): Incident[] {
-  const byDevice = new Map<string, ScoredAnomaly[]>();
-  for (const a of anomalies) {
-    let list = byDevice.get(a.reading.device_id);
-    if (!list) byDevice.set(a.reading.device_id, (list = []));
-    list.push(a);
-  }
+export function judgeWindow(
+  rows: readonly ScoringRow[],
+  scores: readonly (number | undefined)[],
+  streams: DeviceStreams,
+  settings: { readonly policy: AlertPolicySettings; readonly prior: ScorePrior; readonly floor: number },
+): { judged: JudgedReading[]; incidents: Incident[]; streams: Record<string, DeviceStream> } {
+  if (scores.length !== rows.length)
+    throw new Error(`judgeWindow: ${rows.length} rows but ${scores.length} scores`);
+  const order = rows
+    .map((row, i) => ({ row, score: scores[i] }))
+    .sort(
+      (a, b) =>
+        a.row.reading.device_id.localeCompare(b.row.reading.device_id) ||
+        a.row.reading.ts - b.row.reading.ts ||
+        a.row.reading.seq - b.row.reading.seq,
+    );
+  const next: Record<string, DeviceStream> = { ...streams };
+  const judged: JudgedReading[] = [];
   const incidents: Incident[] = [];
-  for (const device of [...byDevice.keys()].sort()) {
-    const list = byDevice.get(device)!.sort((a, b) => a.reading.ts - b.reading.ts);
-    let current: ScoredAnomaly[] = [];
-    let previousTs = lastAnomalyTs[device];
-    let continued = previousTs !== undefined && list[0]!.reading.ts - previousTs <= gapMs;
-    const close = () => {
-      if (current.length === 0) return;
-      const peak = current.reduce((best, a) => (a.score > best.score ? a : best));
-      incidents.push({
-        device_id: device,
-        room_id: peak.reading.room_id,
-        startTs: current[0]!.reading.ts,
-        endTs: current[current.length - 1]!.reading.ts,
-        anomalies: current.length,
-        peakScore: peak.score,
-        peakTemperature: peak.reading.temperature_c,
-        threshold: peak.threshold,
-        continued,
-      });
-      current = [];
-      continued = false;
-    };
-    for (const a of list) {
-      if (previousTs !== undefined && current.length > 0 && a.reading.ts - previousTs > gapMs) close();
-      current.push(a);
-      previousTs = a.reading.ts;
+  let open: { -readonly [K in keyof Incident]: Incident[K] } | undefined;
+  for (const { row, score } of order) {
+    const { reading } = row;
+    const previous = next[reading.device_id];
+    const { verdict, state } = observeReading(
+      previous?.state ?? newStreamState(settings.prior),
+      { at: reading.ts, score, value: reading.temperature_c, stuck: row.stuck, missing: row.missing },
+      settings.policy,
+      settings.floor,
+    );
+    next[reading.device_id] = { state, lastTs: Math.max(previous?.lastTs ?? -Infinity, reading.ts) };
+    judged.push({ reading, score, verdict });
+    if (open && (open.device_id !== reading.device_id || verdict.alert || !verdict.inIncident)) {
+      incidents.push(open);
+      open = undefined;
     }
-    close();
+    if (verdict.alert) {
+      open = {
+        device_id: reading.device_id,
+        room_id: reading.room_id,
+        startTs: reading.ts,
+        endTs: reading.ts,
+        anomalies: 1,
+        kinds: [verdict.kind!],
+        peakScore: score ?? 0,
+        peakTemperature: reading.temperature_c,
+        threshold: settings.floor,
+      };
+    } else if (open && verdict.anomalous) {
+      open.endTs = reading.ts;
+      open.anomalies++;
+      if (!open.kinds.includes(verdict.kind!)) open.kinds = [...open.kinds, verdict.kind!];
+      if ((score ?? 0) > open.peakScore) {
+        open.peakScore = score!;
+        open.peakTemperature = reading.temperature_c;
+      }
+    }
   }
-  return incidents;
+  if (open) incidents.push(open);
+  return { judged, incidents, streams: next };
 }
 
-/** Per device, the reading time of its latest anomaly, merged over the previous state. */
-export function latestAnomalyTimes(
-  anomalies: readonly ScoredAnomaly[],
-  previous: Readonly<Record<string, number>> = {},
-): Record<string, number> {
-  const latest: Record<string, number> = { ...previous };
-  for (const a of anomalies)
-    latest[a.reading.device_id] = Math.max(latest[a.reading.device_id] ?? -Infinity, a.reading.ts);
-  return latest;
+/**
+ * The streams to carry into the next window: those seen within {@link STREAM_RETENTION_MS} of `nowTs`. When the
+ * model changed, each stream restarts its score distribution from the new model's prior (scores of another
+ * model are another scale) but keeps its open incident, so a fault already alerted does not page again.
+ */
+export function carryStreams(
+  streams: DeviceStreams,
+  nowTs: number,
+  modelChanged: { readonly prior: ScorePrior } | undefined,
+): Record<string, DeviceStream> {
+  const kept: Record<string, DeviceStream> = {};
+  for (const [device, stream] of Object.entries(streams)) {
+    if (stream.lastTs < nowTs - STREAM_RETENTION_MS) continue;
+    kept[device] = modelChanged
+      ? { ...stream, state: { ...newStreamState(modelChanged.prior), incident: stream.state.incident } }
+      : stream;
+  }
+  return kept;
 }
 
 /** The SNS message of an incident (subjects are limited to 100 characters by SNS). */
 export function incidentAlert(incident: Incident, deployment: string): { subject: string; message: string } {
   const start = new Date(incident.startTs).toISOString();
   const end = new Date(incident.endTs).toISOString();
-  const subject = `[${deployment}] Anomaly in ${incident.room_id}: ${incident.device_id}`.slice(0, 100);
+  const what = KIND_WORDS[incident.kinds[0]!];
+  const subject = `[${deployment}] ${what} in ${incident.room_id}: ${incident.device_id}`.slice(0, 100);
   const message = [
-    `Sensor ${incident.device_id} in room ${incident.room_id} is behaving unusually.`,
+    `Sensor ${incident.device_id} in room ${incident.room_id}: ${incident.kinds.map((k) => KIND_WORDS[k].toLowerCase()).join(", ")}.`,
     "",
     `First anomalous reading: ${start}`,
     `Last anomalous reading:  ${end}`,
     `Anomalous readings:      ${incident.anomalies}`,
-    `Peak anomaly score:      ${incident.peakScore.toFixed(3)} (threshold ${incident.threshold.toFixed(3)})`,
+    `Peak anomaly score:      ${incident.peakScore.toFixed(3)} (floor ${incident.threshold.toFixed(3)})`,
     `Temperature at peak:     ${incident.peakTemperature} °C`,
     "",
     "Query the anomalies_last_24h view in Athena (or the dashboard) for the details.",
   ].join("\n");
   return { subject, message };
 }
+
+const KIND_WORDS: Readonly<Record<DetectedKind, string>> = {
+  score: "Anomaly",
+  stuck: "Stuck value",
+  dropout: "Dropout",
+  range: "Out of range",
+};

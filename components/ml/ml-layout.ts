@@ -14,6 +14,8 @@
  *                     state/anomaly-scoring/batches/<window>/        batch transform input, row keys, output
  */
 import { LAKE_ZONES } from "../lake/layout";
+import type { FeatureSettings } from "./feature-sql";
+import type { DeviceStream } from "./incidents";
 
 const MODELS = LAKE_ZONES.models.prefix;
 /** Prefix of the scoring state in the curated bucket (outside every table location, so no query reads it). */
@@ -39,11 +41,20 @@ function checkRun(run: string): string {
   return run;
 }
 
+function checkRoom(room: string): string {
+  if (!/^[A-Za-z0-9_]{1,32}$/.test(room))
+    throw new Error(`room_id "${room}" is not a valid room ID (1-32 letters, digits or '_')`);
+  return room;
+}
+
 export const MODEL_KEYS = {
   runPrefix: (run: string) => `${MODELS}runs/${checkRun(run)}/`,
   trainingOutputPrefix: (run: string) => `${MODEL_KEYS.runPrefix(run)}output/`,
-  trainingScoresPrefix: (run: string) => `${MODEL_KEYS.runPrefix(run)}training-scores/`,
-  threshold: (run: string) => `${MODEL_KEYS.runPrefix(run)}threshold.json`,
+  /** Scores of the training set (a room's model: of its room, under a folder of its own). */
+  trainingScoresPrefix: (run: string, room?: string) =>
+    `${MODEL_KEYS.runPrefix(run)}training-scores/${room ? `${checkRoom(room)}/` : ""}`,
+  threshold: (run: string, room?: string) =>
+    `${MODEL_KEYS.runPrefix(run)}threshold${room ? `-${checkRoom(room)}` : ""}.json`,
   /** The pointer to the model in service. */
   current: `${MODELS}current.json`,
   /** The artifact of the model in service, at a stable key (the Pulumi-managed first model reads it). */
@@ -56,6 +67,11 @@ export const SCORING_KEYS = {
   batchInput: (window: string) => `${SCORING_KEYS.batchPrefix(window)}input/features.csv`,
   batchRows: (window: string) => `${SCORING_KEYS.batchPrefix(window)}rows.json`,
   batchOutputPrefix: (window: string) => `${SCORING_KEYS.batchPrefix(window)}output/`,
+  /** modelScope room: a room's vectors and its transform's output. */
+  roomBatchInput: (window: string, room: string) =>
+    `${SCORING_KEYS.batchPrefix(window)}input/${checkRoom(room)}/features.csv`,
+  roomBatchOutputPrefix: (window: string, room: string) =>
+    `${SCORING_KEYS.batchPrefix(window)}output/${checkRoom(room)}/`,
 } as const;
 
 /** The model in service, written by the training state machine after a successful run. */
@@ -74,10 +90,28 @@ export interface ModelPointer {
   readonly z: number;
   /** Training vectors scored to compute the threshold. */
   readonly trainingVectors: number;
-  /** The model settings the run trained with (shingle size and feature columns must match at scoring). */
+  /** The model settings the run trained with (the features must match at scoring). */
   readonly featureDim: number;
   readonly shingleSize: number;
+  /** The feature settings of the training set. @default - absent in pointers written before features existed */
+  readonly features?: FeatureSettings;
+  /**
+   * modelScope room: each room's model (its sensors are scored by it alone); the one-model fields above then
+   * describe the room with the most training vectors. @default - absent: one model for the fleet
+   */
+  readonly rooms?: Readonly<Record<string, RoomModel>>;
   readonly promotedAt: string;
+}
+
+/** One room's model in a room-scoped pointer. */
+export interface RoomModel {
+  readonly modelName: string;
+  readonly modelDataUrl: string;
+  /** The alert policy's floor for the room's sensors. */
+  readonly threshold: number;
+  readonly mean: number;
+  readonly sigma: number;
+  readonly trainingVectors: number;
 }
 
 /** What scoring has covered, so a second run over the same data scores nothing twice. */
@@ -91,8 +125,14 @@ export interface ScoringWatermark {
   readonly pending?: { readonly sinceMs: number; readonly untilMs: number; readonly attempt: number };
   /** The window that advanced the watermark last. */
   readonly lastWindowId: string;
-  /** Per device, the reading time of its last anomaly, so an incident continuing into the next window is not alerted twice. */
-  readonly lastAnomalyTs: Readonly<Record<string, number>>;
+  /**
+   * Per device, the alert policy's stream (score distribution, open incident), so scoring in many windows
+   * judges like scoring in one, and an incident continuing into the next window is not alerted twice.
+   * @default - none (a watermark written before the alert policy; devices start from the model's prior)
+   */
+  readonly streams?: Readonly<Record<string, DeviceStream>>;
+  /** Run ID of the model whose scores the streams learned. */
+  readonly streamsModel?: string;
   readonly updatedAt: string;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The anomaly model settings: ONE plain JSON object built from the stack config, consumed unchanged by the
- * SageMaker training job (hyperparameters), the scoring functions (feature columns, shingle size, threshold
- * rule) and the local TypeScript Random Cut Forest (`local/rcf`'s `fromSageMakerHyperparameters`). Pure.
+ * SageMaker training job (hyperparameters), the feature SQL of training and scoring (feature set, baseline,
+ * shingle), the scoring functions (rules, alert policy, threshold floor) and the local TypeScript Random Cut
+ * Forest (`local/rcf`'s `fromSageMakerHyperparameters`). Pure.
  *
  * Hyperparameter names are exactly those of SageMaker's built-in Random Cut Forest
  * (https://docs.aws.amazon.com/sagemaker/latest/dg/rcf_hyperparameters.html): `feature_dim` (required),
@@ -11,10 +12,14 @@
  */
 import type { PlatformConfig } from "../config";
 import { telemetryField } from "../telemetry/schema";
-
-/** Reading fields that make up one reading's features, in vector order. */
-export const RCF_FEATURE_COLUMNS = ["temperature_c"] as const;
-export type RcfFeatureColumn = (typeof RCF_FEATURE_COLUMNS)[number];
+import { AlertPolicySettings, PLATFORM_ALERT_POLICY, validateAlertPolicy } from "./alert-policy";
+import {
+  DEFAULT_FEATURE_BASELINE,
+  featureSettings,
+  FeatureSetName,
+  FeatureSettings,
+  vectorColumns,
+} from "./feature-sql";
 
 /** SageMaker Random Cut Forest hyperparameters, named as SageMaker documents them. */
 export interface RcfHyperparameters {
@@ -26,18 +31,29 @@ export interface RcfHyperparameters {
   readonly feature_dim: number;
 }
 
+/** Which readings one model learns from and scores: the whole fleet, or each room on its own. */
+export type ModelScope = "fleet" | "room";
+
 /** Everything that defines the anomaly model, as plain JSON. */
 export interface ModelSettings {
   readonly algorithm: "randomcutforest";
   readonly hyperparameters: RcfHyperparameters;
-  readonly features: {
-    /** Reading fields per time step. */
-    readonly columns: readonly RcfFeatureColumn[];
-    /** Consecutive readings of one device per vector (1 = no shingling). */
-    readonly shingleSize: number;
+  /** How readings become vectors: the feature SQL (components/ml/sql/features.sql) renders from this. */
+  readonly features: FeatureSettings;
+  /** `room`: one model per room, trained on that room's readings and scoring them only. */
+  readonly scope: ModelScope;
+  /** Faults the forest cannot see well, found by rules in the scoring input query. */
+  readonly rules: {
+    /** Readings with one unchanged value that make a sensor stuck (0: off). */
+    readonly stuckReadings: number;
   };
-  /** A reading is anomalous when its score exceeds mean + z × sigma of the scores of the training data. */
-  readonly threshold: { readonly rule: "mean_plus_z_sigma"; readonly z: number };
+  /**
+   * Mean + z sigma of the training scores: stored with each model and used as the alert policy's floor (see
+   * components/ml/alert-policy.ts for why it stays).
+   */
+  readonly threshold: { readonly rule: "mean_plus_z_sigma"; readonly z: number; readonly use: "floor" };
+  /** How each device's scores become alerts (components/ml/alert-policy.ts). */
+  readonly alertPolicy: AlertPolicySettings;
   /** Content types of the training channel and of inference requests/responses. */
   readonly contentTypes: {
     readonly training: "text/csv;label_size=0";
@@ -46,11 +62,21 @@ export interface ModelSettings {
   };
 }
 
-/** The slice of the stack config the model settings come from. */
-export type ModelSettingsInput = Pick<
-  PlatformConfig["anomaly"],
-  "numTrees" | "samplesPerTree" | "shingleSize" | "z"
->;
+/** The slice of the stack config the model settings come from; omitted fields take the platform defaults. */
+export type ModelSettingsInput = Pick<PlatformConfig["anomaly"], "numTrees" | "shingleSize" | "z"> &
+  Partial<
+    Pick<
+      PlatformConfig["anomaly"],
+      | "samplesPerTree"
+      | "expectedAnomalyRate"
+      | "features"
+      | "baselineReadings"
+      | "stuckReadings"
+      | "dropoutReadings"
+      | "modelScope"
+      | "tailProbability"
+    >
+  >;
 
 /** SageMaker's documented ranges for the hyperparameters the platform sets. */
 export const RCF_LIMITS = {
@@ -59,27 +85,50 @@ export const RCF_LIMITS = {
   feature_dim: { min: 1, max: 10000 },
 } as const;
 
+/** Expected share of anomalous readings when the stack does not say. */
+export const DEFAULT_EXPECTED_ANOMALY_RATE = 0.002;
+
+/**
+ * num_samples_per_tree from the expected share of anomalous readings, as SageMaker's documentation advises:
+ * 1 / num_samples_per_tree should approximate that share, so a tree's sample holds about one anomaly.
+ * Clamped to SageMaker's range, and to at least 64 so that a tree is more than a handful of points.
+ */
+export function samplesPerTreeFor(expectedAnomalyRate: number): number {
+  if (!(expectedAnomalyRate > 0 && expectedAnomalyRate < 1))
+    throw new Error(`expected anomaly rate must be between 0 and 1 (got ${expectedAnomalyRate})`);
+  return Math.min(RCF_LIMITS.num_samples_per_tree.max, Math.max(64, Math.round(1 / expectedAnomalyRate)));
+}
+
 /**
  * Builds the model settings from the anomaly config.
  * @throws Error naming the setting, the value and SageMaker's range when a value is out of range
  */
 export function buildModelSettings(anomaly: ModelSettingsInput): ModelSettings {
-  for (const column of RCF_FEATURE_COLUMNS) telemetryField(column); // a renamed schema field must fail here
+  telemetryField("temperature_c"); // the features read it: a renamed schema field must fail here
+  const problems: string[] = [];
+  let features: FeatureSettings | undefined;
+  try {
+    features = featureSettings(
+      (anomaly.features ?? "deviation") as FeatureSetName,
+      anomaly.baselineReadings ?? DEFAULT_FEATURE_BASELINE,
+      anomaly.shingleSize,
+    );
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   const hyperparameters: RcfHyperparameters = {
     num_trees: anomaly.numTrees,
-    num_samples_per_tree: anomaly.samplesPerTree,
-    feature_dim: RCF_FEATURE_COLUMNS.length * anomaly.shingleSize,
+    num_samples_per_tree:
+      anomaly.samplesPerTree ??
+      samplesPerTreeFor(anomaly.expectedAnomalyRate ?? DEFAULT_EXPECTED_ANOMALY_RATE),
+    feature_dim: features ? vectorColumns(features).length : 0,
   };
-  const problems: string[] = [];
-  if (!Number.isInteger(anomaly.shingleSize) || anomaly.shingleSize < 1) {
-    problems.push(`shingle size must be a whole number of at least 1 (got ${anomaly.shingleSize})`);
-  }
   for (const [name, limit] of Object.entries(RCF_LIMITS) as [
     keyof RcfHyperparameters,
     { min: number; max: number },
   ][]) {
     const value = hyperparameters[name];
-    if (!Number.isInteger(value) || value < limit.min || value > limit.max) {
+    if (features && (!Number.isInteger(value) || value < limit.min || value > limit.max)) {
       problems.push(
         `${name} must be a whole number from ${limit.min} to ${limit.max}, SageMaker's range (got ${value})`,
       );
@@ -87,12 +136,28 @@ export function buildModelSettings(anomaly: ModelSettingsInput): ModelSettings {
   }
   if (!Number.isFinite(anomaly.z) || anomaly.z <= 0)
     problems.push(`threshold z must be a positive number (got ${anomaly.z})`);
+  const stuckReadings = anomaly.stuckReadings ?? 12;
+  if (!Number.isInteger(stuckReadings) || (stuckReadings !== 0 && stuckReadings < 2))
+    problems.push(`stuck readings must be 0 (off) or a whole number of at least 2 (got ${stuckReadings})`);
+  let alertPolicy: AlertPolicySettings | undefined;
+  try {
+    alertPolicy = validateAlertPolicy({
+      ...PLATFORM_ALERT_POLICY,
+      tailProbability: anomaly.tailProbability ?? PLATFORM_ALERT_POLICY.tailProbability,
+      dropoutReadings: anomaly.dropoutReadings ?? PLATFORM_ALERT_POLICY.dropoutReadings,
+    });
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   if (problems.length > 0) throw new Error(`invalid Random Cut Forest settings: ${problems.join("; ")}`);
   return {
     algorithm: "randomcutforest",
     hyperparameters,
-    features: { columns: [...RCF_FEATURE_COLUMNS], shingleSize: anomaly.shingleSize },
-    threshold: { rule: "mean_plus_z_sigma", z: anomaly.z },
+    features: features!,
+    scope: anomaly.modelScope ?? "fleet",
+    rules: { stuckReadings },
+    threshold: { rule: "mean_plus_z_sigma", z: anomaly.z, use: "floor" },
+    alertPolicy: alertPolicy!,
     contentTypes: { training: "text/csv;label_size=0", inference: "text/csv", accept: "application/json" },
   };
 }

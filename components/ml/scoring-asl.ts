@@ -11,7 +11,15 @@
  * The query text is the rendered `scoring_input.sql`, the same file DuckDB runs locally; its `?` markers get
  * the plan's values through Athena `ExecutionParameters`, in the order the renderer reported.
  */
-import type { ChoiceState, StateMachineDefinition, States, SucceedState } from "../etl/asl/types";
+import type {
+  ChoiceState,
+  MapState,
+  PayloadTemplate,
+  StateMachineDefinition,
+  States,
+  SucceedState,
+} from "../etl/asl/types";
+import { catchAllTo } from "../etl/asl/states";
 import { renderQuery } from "../analytics/queries";
 import {
   batchTransformParameters,
@@ -37,6 +45,8 @@ export const SCORING_STATES = {
   prepareBatch: "Write transform input",
   anyRows: "Any readings?",
   transform: "Score in batch transform",
+  transformRooms: "Score rooms in batch transforms",
+  transformRoom: "Score room in batch transform",
   collect: "Collect batch scores",
   succeeded: "Scoring succeeded",
   notify: "Notify failure",
@@ -71,7 +81,12 @@ export function buildScoringStateMachine(
   const onError = S.notify;
   const fn = resources.scoringFunctionArn;
   const endpointMode = resources.endpointName !== undefined;
-  const query = renderQuery("scoring_input", "athena");
+  const roomScope = settings.model.scope === "room";
+  if (roomScope && endpointMode)
+    throw new Error(
+      "scoring machine: modelScope room needs batch mode (a real-time endpoint serves one model); set anomalyMode to batch or anomalyModelScope to fleet",
+    );
+  const query = renderQuery("scoring_input", "athena", settings.model);
 
   const batchStates: States = {
     [S.prepareBatch]: lambdaStep(
@@ -84,32 +99,28 @@ export function buildScoringStateMachine(
     [S.anyRows]: {
       Type: "Choice",
       Choices: [{ Variable: "$.batch.rows", NumericEquals: 0, Next: S.collect }],
-      Default: S.transform,
+      Default: roomScope ? S.transformRooms : S.transform,
     } satisfies ChoiceState,
-    [S.transform]: mlTask(
-      ML_INTEGRATIONS.createTransformJobSync,
-      {
-        parameters: batchTransformParameters(
-          {
-            jobName: "$.plan.transformJobName",
-            modelName: "$.plan.model.name",
-            inputUri: "$.batch.inputUri",
-            outputUri: "$.batch.outputUri",
-          },
-          {
-            contentType: settings.model.contentTypes.inference,
-            instanceType: settings.inferenceInstanceType,
-            kmsKeyArn: resources.kmsKeyArn,
-          },
-          sageMakerTags(settings.tags),
-        ),
-        resultPath: null,
-        timeoutSeconds: 3600,
-        retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
-        onError,
-      },
-      { Next: S.collect },
-    ),
+    ...(roomScope
+      ? roomTransformStates(resources, settings)
+      : {
+          [S.transform]: mlTask(
+            ML_INTEGRATIONS.createTransformJobSync,
+            {
+              parameters: transformJob(resources, settings, {
+                jobName: "$.plan.transformJobName",
+                modelName: "$.plan.model.name",
+                inputUri: "$.batch.inputUri",
+                outputUri: "$.batch.outputUri",
+              }),
+              resultPath: null,
+              timeoutSeconds: 3600,
+              retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
+              onError,
+            },
+            { Next: S.collect },
+          ),
+        }),
     [S.collect]: lambdaStep(
       fn,
       { action: "collectBatch", "plan.$": "$.plan", "batch.$": "$.batch" },
@@ -184,4 +195,59 @@ export function buildScoringStateMachine(
     TimeoutSeconds: 2 * 3600,
     States: states,
   };
+}
+
+/** modelScope room: one transform per room with vectors in the window, each on its room's model. */
+function roomTransformStates(resources: ScoringMachineResources, settings: ScoringMachineSettings): States {
+  const S = SCORING_STATES;
+  return {
+    [S.transformRooms]: {
+      Type: "Map",
+      Comment: "One batch transform per room (modelScope room), on the room's model",
+      ItemsPath: "$.batch.transforms",
+      ItemSelector: { "transform.$": "$$.Map.Item.Value" },
+      MaxConcurrency: 4,
+      ItemProcessor: {
+        ProcessorConfig: { Mode: "INLINE" },
+        StartAt: S.transformRoom,
+        States: {
+          [S.transformRoom]: mlTask(
+            ML_INTEGRATIONS.createTransformJobSync,
+            {
+              parameters: transformJob(resources, settings, {
+                jobName: "$.transform.jobName",
+                modelName: "$.transform.modelName",
+                inputUri: "$.transform.inputUri",
+                outputUri: "$.transform.outputUri",
+              }),
+              resultPath: null,
+              timeoutSeconds: 3600,
+              retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
+            },
+            { End: true },
+          ),
+        },
+      },
+      ResultPath: null,
+      Catch: catchAllTo(S.notify),
+      Next: S.collect,
+    } satisfies MapState,
+  };
+}
+
+/** A batch transform of the scoring input on the paths given (JSONPath), with the machine's settings. */
+function transformJob(
+  resources: ScoringMachineResources,
+  settings: ScoringMachineSettings,
+  paths: { jobName: string; modelName: string; inputUri: string; outputUri: string },
+): PayloadTemplate {
+  return batchTransformParameters(
+    paths,
+    {
+      contentType: settings.model.contentTypes.inference,
+      instanceType: settings.inferenceInstanceType,
+      kmsKeyArn: resources.kmsKeyArn,
+    },
+    sageMakerTags(settings.tags),
+  );
 }

@@ -87,10 +87,11 @@ export async function scoreRequest(event: UrlEvent, deps: AdHocDeps): Promise<Ur
   if (typeof readings === "string") return badRequest(readings);
   const pointer = await readJson<ModelPointer>(deps.s3, deps.artifactsBucket, MODEL_KEYS.current);
   if (!pointer) return json(503, { error: "no model is in service yet" });
-  const vectors = featureVectors(readings, deps.model);
+  const vectors = featureVectors(readings, deps.model.features);
   if (vectors.length === 0) {
+    const needed = deps.model.features.shingleSize + (deps.model.features.set === "deviation" ? 1 : 0);
     return badRequest(
-      `shingle size is ${deps.model.features.shingleSize}: send at least that many consecutive readings per device`,
+      `a vector needs ${needed} consecutive readings of one device (features ${deps.model.features.set}, shingle size ${deps.model.features.shingleSize}); send at least that many, and up to ${deps.model.features.baselineReadings} more for a full baseline`,
     );
   }
   const scores: number[] = [];

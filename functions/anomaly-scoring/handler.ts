@@ -3,7 +3,7 @@
  * container and dispatches each state machine step to {@link AnomalyScoring}.
  *
  * Environment: DEPLOYMENT, CURATED_BUCKET, ARTIFACTS_BUCKET, ALERT_TOPIC_ARN, MODEL_SETTINGS (JSON),
- * INGEST_DELAY_SECONDS, ENDPOINT_NAME (endpoint mode only), MAX_WINDOW_SECONDS, INCIDENT_GAP_SECONDS.
+ * INGEST_DELAY_SECONDS, ENDPOINT_NAME (endpoint mode only), MAX_WINDOW_SECONDS.
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
@@ -29,7 +29,6 @@ export function scoringSettingsFromEnv(env: NodeJS.ProcessEnv): ScoringSettings 
     model: modelSettingsEnv(env),
     ingestDelayMs: numberEnv(env, "INGEST_DELAY_SECONDS") * 1000,
     maxWindowMs: numberEnv(env, "MAX_WINDOW_SECONDS", 6 * 3600) * 1000,
-    incidentGapMs: numberEnv(env, "INCIDENT_GAP_SECONDS", 900) * 1000,
   };
 }
 

@@ -20,18 +20,18 @@ import { anomalyObjectKey, AnomalyRecord, toJsonLines, utcDay } from "../../comp
 import {
   batchRows,
   csvRow,
-  FeatureReading,
-  FeatureVector,
-  featureVectors,
   MAX_REQUEST_BYTES,
-  parseReadingsCsv,
+  parseScoringRows,
+  ScoringRow,
 } from "../../components/ml/features";
 import {
-  groupIncidents,
+  carryStreams,
+  Incident,
   incidentAlert,
-  latestAnomalyTimes,
-  ScoredAnomaly,
+  JudgedReading,
+  judgeWindow,
 } from "../../components/ml/incidents";
+import { sameFeatures } from "../../components/ml/feature-sql";
 import {
   MODEL_KEYS,
   ModelPointer,
@@ -43,17 +43,17 @@ import {
 import type { ModelSettings } from "../../components/ml/model-settings";
 import { athenaExecutionParameters } from "../../components/analytics/sql-dialect";
 import {
-  deleteObjects,
   isPreconditionFailed,
-  listObjects,
   parseS3Uri,
   readJson,
   readText,
-  s3Uri,
   writeJson,
   writeText,
 } from "../ml-common/s3-io";
 import { withRetries, RetryOptions } from "../ml-common/retry";
+import { BatchFiles, type BatchInput, parseScores } from "./batch-files";
+
+export { parseScores, type BatchInput, type RoomTransform } from "./batch-files";
 import type { MetricsPublisher } from "../ml-common/metrics";
 import { ScoringMetrics } from "./scoring-metrics";
 
@@ -75,12 +75,13 @@ export interface ScoringSettings {
   readonly maxWindowMs?: number;
   /** How far back the very first run looks. @default 1 day */
   readonly firstWindowMs?: number;
-  /** How far before a window shingle context is read. @default 1 hour */
+  /**
+   * How far before a window readings are read as context (baseline, shingle and gaps of the window's first
+   * readings): enough for `baselineReadings + shingleSize` readings at the sensors' interval. @default 6 hours
+   */
   readonly contextMs?: number;
   /** How much older than its arrival a reading's own date may be (the query prunes dt partitions by it). @default 1 day */
   readonly latenessMs?: number;
-  /** Anomalies of one device closer than this form one incident. @default 15 minutes */
-  readonly incidentGapMs?: number;
   /** Alerts per run; beyond it one summary is sent. @default 20 */
   readonly maxAlertsPerRun?: number;
   /** Largest InvokeEndpoint body, in bytes (SageMaker's limit is 6 MB). @default MAX_REQUEST_BYTES (5 MiB) */
@@ -118,7 +119,22 @@ export interface ScoringPlan {
   readonly athenaParameters?: string[];
   /** ETag of the watermark after pinning the window; the last step writes only if it is unchanged. */
   readonly watermarkEtag?: string;
-  readonly model?: { readonly name: string; readonly version: string; readonly threshold: number };
+  readonly model?: {
+    readonly name: string;
+    readonly version: string;
+    /** The alert policy's floor: mean + z sigma of the training scores. */
+    readonly threshold: number;
+    /** Mean and sigma of the training scores: where a device's score distribution starts. */
+    readonly mean: number;
+    readonly sigma: number;
+    /** modelScope room: each room's model, floor and prior (its sensors are scored by it alone). */
+    readonly rooms?: Readonly<
+      Record<
+        string,
+        { readonly name: string; readonly threshold: number; readonly mean: number; readonly sigma: number }
+      >
+    >;
+  };
   /** Batch mode: a transform job name unique to this window and attempt. */
   readonly transformJobName?: string;
 }
@@ -131,14 +147,6 @@ export interface ScoringOutcome {
   readonly alerts: number;
   readonly anomalyObjects: string[];
   readonly scoredThroughMs: number;
-}
-
-export interface BatchInput {
-  readonly rows: number;
-  readonly inputUri: string;
-  readonly outputUri: string;
-  /** When the transform input was written (epoch ms), for the transform's duration. */
-  readonly preparedAtMs?: number;
 }
 
 /** Thrown when the watermark changed between planning and finishing (another run got there first). */
@@ -175,15 +183,12 @@ export class AnomalyScoring {
       };
     this.metrics.modelInService(pointer.value.promotedAt);
     const expectedDim = s.model.hyperparameters.feature_dim;
-    if (
-      pointer.value.featureDim !== expectedDim ||
-      pointer.value.shingleSize !== s.model.features.shingleSize
-    ) {
+    if (pointer.value.featureDim !== expectedDim || !sameFeatures(pointer.value.features, s.model.features)) {
       // Nothing is scored until the next training run: the lag keeps growing, which its alarm catches.
       await this.publishLag();
       return {
         skip: true,
-        reason: `the model in service (run ${pointer.value.runId}) was trained with feature_dim ${pointer.value.featureDim} and shingle size ${pointer.value.shingleSize}, the settings now say ${expectedDim} and ${s.model.features.shingleSize}; scoring resumes after the next training run`,
+        reason: `the model in service (run ${pointer.value.runId}) was trained on other features (feature_dim ${pointer.value.featureDim}, ${JSON.stringify(pointer.value.features ?? { shingleSize: pointer.value.shingleSize })}) than the settings now say (feature_dim ${expectedDim}, ${JSON.stringify(s.model.features)}); scoring resumes after the next training run`,
       };
     }
     const current = await readJson<ScoringWatermark>(
@@ -207,19 +212,18 @@ export class AnomalyScoring {
       }
     }
     const watermark: ScoringWatermark = {
-      scoredThroughMs: current?.value.scoredThroughMs ?? sinceMs,
-      lastWindowId: current?.value.lastWindowId ?? "",
-      lastAnomalyTs: current?.value.lastAnomalyTs ?? {},
+      ...(current?.value ?? { scoredThroughMs: sinceMs, lastWindowId: "", streams: {} }),
       pending: { sinceMs, untilMs, attempt },
       updatedAt: new Date(now).toISOString(),
     };
     const etag = await this.writeWatermark(watermark, current?.etag);
     const id = windowId(sinceMs, untilMs);
-    const contextSinceMs = s.model.features.shingleSize > 1 ? sinceMs - (s.contextMs ?? 3_600_000) : sinceMs;
+    const contextSinceMs = sinceMs - (s.contextMs ?? 6 * 3_600_000);
     const values = {
       from_day: utcDay(contextSinceMs - (s.latenessMs ?? DAY_MS)),
       to_day: utcDay(untilMs + DAY_MS),
       context_since_ms: contextSinceMs,
+      since_ms: sinceMs,
       until_ms: untilMs,
     };
     return {
@@ -237,6 +241,18 @@ export class AnomalyScoring {
         name: pointer.value.modelName,
         version: pointer.value.runId,
         threshold: pointer.value.threshold,
+        mean: pointer.value.mean,
+        sigma: pointer.value.sigma,
+        ...(pointer.value.rooms
+          ? {
+              rooms: Object.fromEntries(
+                Object.entries(pointer.value.rooms).map(([room, m]) => [
+                  room,
+                  { name: m.modelName, threshold: m.threshold, mean: m.mean, sigma: m.sigma },
+                ]),
+              ),
+            }
+          : {}),
       },
       transformJobName: `${sageMakerNamePrefix(s.deployment)}-score-${id}-a${attempt}`,
     };
@@ -250,10 +266,15 @@ export class AnomalyScoring {
       throw new Error(
         "score needs an endpoint (ENDPOINT_NAME) and a SageMaker runtime client; batch mode uses prepareBatch/collectBatch",
       );
-    const vectors = await this.windowVectors(plan, resultsUri);
+    if (plan.model?.rooms)
+      throw new Error(
+        "the model in service has one model per room (modelScope room), which an endpoint cannot serve: use anomalyMode batch",
+      );
+    const rows = await this.windowRows(plan, resultsUri);
+    const vectors = rows.filter((r) => r.vector !== null).map((r) => csvRow(r.vector!));
     const scores: number[] = [];
     for (const batch of batchRows(
-      vectors.map((v) => csvRow(v.values)),
+      vectors,
       this.settings.maxRequestBytes ?? MAX_REQUEST_BYTES,
       this.settings.maxRowsPerRequest,
     )) {
@@ -277,107 +298,105 @@ export class AnomalyScoring {
       }
       scores.push(...batchScores);
     }
-    return this.finish(plan, vectors, scores);
+    return this.finish(plan, rows, withScores(rows, scores));
   }
 
-  /** Batch mode: writes the window's vectors as the transform input and the rows they belong to. */
+  /**
+   * Batch mode: writes the window's vectors as the transform input (modelScope room: one input per room), and
+   * every row of the window (vectors or not: the rules judge those without) for collectBatch.
+   */
   async prepareBatch(plan: ScoringPlan, resultsUri: string): Promise<BatchInput> {
     const id = requireWindow(plan);
-    const vectors = await this.windowVectors(plan, resultsUri);
-    const bucket = this.settings.curatedBucket;
-    const rows = vectors.map((v) => readingRow(v.reading));
-    await writeJson(this.clients.s3, bucket, SCORING_KEYS.batchRows(id), rows);
-    if (vectors.length > 0) {
-      await writeText(
-        this.clients.s3,
-        bucket,
-        SCORING_KEYS.batchInput(id),
-        `${vectors.map((v) => csvRow(v.values)).join("\n")}\n`,
-        { contentType: "text/csv" },
-      );
-    }
-    return {
-      rows: vectors.length,
-      inputUri: s3Uri(bucket, SCORING_KEYS.batchInput(id)),
-      outputUri: s3Uri(bucket, SCORING_KEYS.batchOutputPrefix(id)),
-      preparedAtMs: this.now(),
-    };
+    const rows = await this.windowRows(plan, resultsUri);
+    const written = await this.batchFiles().write(id, rows, plan.model!.rooms, plan.transformJobName!);
+    return { ...written, preparedAtMs: this.now() };
   }
 
-  /** Batch mode: reads the transform's scores (or none, for an empty window) and finishes the window. */
+  /** Batch mode: reads the transforms' scores (or none, for an empty window) and finishes the window. */
   async collectBatch(plan: ScoringPlan, batch: BatchInput): Promise<ScoringOutcome> {
     const id = requireWindow(plan);
-    const bucket = this.settings.curatedBucket;
-    const rows =
-      (await readJson<ReadingRow[]>(this.clients.s3, bucket, SCORING_KEYS.batchRows(id)))?.value ?? [];
-    if (rows.length !== batch.rows)
-      throw new Error(`rows.json of window ${id} lists ${rows.length} rows, the batch had ${batch.rows}`);
-    const vectors: FeatureVector[] = rows.map((row) => ({ reading: fromReadingRow(row), values: [] }));
-    const scores: number[] = [];
-    if (rows.length > 0) {
-      const outputs = (await listObjects(this.clients.s3, bucket, SCORING_KEYS.batchOutputPrefix(id)))
-        .filter((o) => o.key.endsWith(".out"))
-        .sort((a, b) => a.key.localeCompare(b.key));
-      for (const output of outputs)
-        scores.push(...parseScores((await readText(this.clients.s3, bucket, output.key))?.text ?? ""));
-      if (scores.length !== rows.length)
-        throw new Error(
-          `batch transform of window ${id} returned ${scores.length} scores for ${rows.length} rows`,
-        );
-    }
-    if (rows.length > 0 && batch.preparedAtMs !== undefined) this.metrics.transform(batch.preparedAtMs);
-    const outcome = await this.finish(plan, vectors, scores);
-    // The window is finished: its transform input, row keys and output have served their purpose.
-    const batchObjects = await listObjects(this.clients.s3, bucket, SCORING_KEYS.batchPrefix(id));
-    await deleteObjects(
-      this.clients.s3,
-      bucket,
-      batchObjects.map((o) => o.key),
-    );
+    const files = this.batchFiles();
+    const rows = await files.rows(id);
+    const scores = await files.scores(id, rows, batch);
+    if (batch.rows > 0 && batch.preparedAtMs !== undefined) this.metrics.transform(batch.preparedAtMs);
+    const outcome = await this.finish(plan, rows, scores);
+    await files.remove(id);
     return outcome;
   }
 
-  private async windowVectors(plan: ScoringPlan, resultsUri: string): Promise<FeatureVector[]> {
+  private batchFiles(): BatchFiles {
+    return new BatchFiles(this.clients.s3, this.settings.curatedBucket);
+  }
+
+  private async windowRows(plan: ScoringPlan, resultsUri: string): Promise<ScoringRow[]> {
     await this.currentWatermark(plan); // fail fast: a replayed or superseded plan scores nothing
     const { bucket, key } = parseS3Uri(resultsUri);
     const found = await readText(this.clients.s3, bucket, key);
     if (!found) throw new Error(`Athena results ${resultsUri} not found`);
-    const readings = parseReadingsCsv(found.text, resultsUri);
     const since = plan.sinceMs!;
     const until = plan.untilMs!;
-    return featureVectors(
-      readings,
-      this.settings.model,
-      (r) => r.received_at > since && r.received_at <= until,
+    return parseScoringRows(found.text, resultsUri, this.settings.model).filter(
+      (r) => r.reading.received_at > since && r.reading.received_at <= until,
     );
   }
 
   private async finish(
     plan: ScoringPlan,
-    vectors: readonly FeatureVector[],
-    scores: readonly number[],
+    rows: readonly ScoringRow[],
+    scores: readonly (number | undefined)[],
   ): Promise<ScoringOutcome> {
     const id = requireWindow(plan);
     const s = this.settings;
     const model = plan.model!;
     const scoredAt = this.now();
-    const anomalies: ScoredAnomaly[] = [];
-    vectors.forEach((v, i) => {
-      if (scores[i]! > model.threshold)
-        anomalies.push({ reading: v.reading, score: scores[i]!, threshold: model.threshold });
-    });
+    const current = await this.currentWatermark(plan);
 
-    // 1. Anomaly records: one object per room and day, keyed by the window (rewritten identically on a retry).
+    // 1. The alert policy, per device, from the state the previous window left (a new model restarts the
+    //    score distributions from its own training scores).
+    const prior = { mean: model.mean, sigma: model.sigma };
+    const modelChanged = current.value.streamsModel !== model.version;
+    let streams = carryStreams(
+      current.value.streams ?? {},
+      plan.untilMs!,
+      modelChanged ? { prior } : undefined,
+    );
+    // modelScope room: each room's sensors are judged against their room model's prior and floor.
+    const byModel = new Map<string, { rows: ScoringRow[]; scores: (number | undefined)[] }>();
+    rows.forEach((row, i) => {
+      const key = model.rooms ? row.reading.room_id : "";
+      let group = byModel.get(key);
+      if (!group) byModel.set(key, (group = { rows: [], scores: [] }));
+      group.rows.push(row);
+      group.scores.push(scores[i]);
+    });
+    const judged: JudgedReading[] = [];
+    const incidents: Incident[] = [];
+    for (const [room, group] of [...byModel].sort(([a], [b]) => a.localeCompare(b))) {
+      const own = model.rooms?.[room] ?? model;
+      const result = judgeWindow(group.rows, group.scores, streams, {
+        policy: s.model.alertPolicy,
+        prior: { mean: own.mean, sigma: own.sigma },
+        floor: own.threshold,
+      });
+      judged.push(...result.judged);
+      incidents.push(...result.incidents);
+      streams = result.streams;
+    }
+    const anomalies = judged.filter((j) => j.verdict.anomalous);
+
+    // 2. Anomaly records: one object per room and day, keyed by the window (rewritten identically on a retry).
     const groups = new Map<string, AnomalyRecord[]>();
-    for (const a of anomalies) {
-      const key = anomalyObjectKey(a.reading.room_id, utcDay(a.reading.ts), id);
+    for (const { reading, score, verdict } of anomalies) {
+      const key = anomalyObjectKey(reading.room_id, utcDay(reading.ts), id);
       const record: AnomalyRecord = {
-        device_id: a.reading.device_id,
-        ts: a.reading.ts,
-        seq: a.reading.seq,
-        temperature_c: a.reading.temperature_c,
-        score: a.score,
-        threshold: a.threshold,
+        device_id: reading.device_id,
+        ts: reading.ts,
+        seq: reading.seq,
+        temperature_c: reading.temperature_c,
+        score: score ?? 0,
+        threshold: model.rooms?.[reading.room_id]?.threshold ?? model.threshold,
+        kind: verdict.kind!,
+        anomaly_score: verdict.anomalyScore,
         model_version: model.version,
         scored_at: scoredAt,
       };
@@ -389,21 +408,16 @@ export class AnomalyScoring {
       });
     }
 
-    // 2. The watermark must still be the one this run pinned.
-    const current = await this.currentWatermark(plan);
-
-    // 3. Alerts: one per new incident, a summary beyond the per-run limit.
-    const incidents = groupIncidents(anomalies, current.value.lastAnomalyTs, s.incidentGapMs);
-    const fresh = incidents.filter((i) => !i.continued);
+    // 3. Alerts: one per incident the policy opened (or escalated), a summary beyond the per-run limit.
     const limit = s.maxAlertsPerRun ?? 20;
     let alerts = 0;
-    for (const incident of fresh.slice(0, limit)) {
+    for (const incident of incidents.slice(0, limit)) {
       const { subject, message } = incidentAlert(incident, s.deployment);
       await this.publish(subject, message);
       alerts++;
     }
-    if (fresh.length > limit) {
-      const rest = fresh.slice(limit);
+    if (incidents.length > limit) {
+      const rest = incidents.slice(limit);
       await this.publish(
         `[${s.deployment}] ${rest.length} more anomaly incidents`.slice(0, 100),
         `${rest.length} more incidents in window ${id}, on devices: ${rest.map((i) => i.device_id).join(", ")}`,
@@ -411,24 +425,19 @@ export class AnomalyScoring {
       alerts++;
     }
 
-    // 4. Advance the watermark (compare-and-swap on the ETag this run pinned).
-    const horizon = plan.untilMs! - DAY_MS;
-    const lastAnomalyTs = Object.fromEntries(
-      Object.entries(latestAnomalyTimes(anomalies, current.value.lastAnomalyTs)).filter(
-        ([, ts]) => ts >= horizon,
-      ),
-    );
+    // 4. Advance the watermark with the streams' new state (compare-and-swap on the ETag this run pinned).
     await this.writeWatermark(
       {
         scoredThroughMs: plan.untilMs!,
         lastWindowId: id,
-        lastAnomalyTs,
+        streams,
+        streamsModel: model.version,
         updatedAt: new Date(scoredAt).toISOString(),
       },
       current.etag,
     );
     const counts = {
-      vectors: vectors.length,
+      vectors: scores.filter((x) => x !== undefined).length,
       anomalies: anomalies.length,
       incidents: incidents.length,
       alerts,
@@ -513,35 +522,8 @@ function requireWindow(plan: ScoringPlan): string {
   return plan.windowId;
 }
 
-/**
- * The scores in an RCF response, in order. Accepts the `application/json` form (`{"scores":[{"score":..}]}`)
- * and the `application/jsonlines` form batch transform writes (`{"score":..}` per line).
- */
-export function parseScores(text: string): number[] {
-  const scores: number[] = [];
-  for (const match of text.matchAll(/"score"\s*:\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|NaN|null)/g)) {
-    const value = Number(match[1]);
-    if (!Number.isFinite(value))
-      throw new Error(`the model returned a score that is not a number: ${match[1]}`);
-    scores.push(value);
-  }
-  return scores;
+/** Scores of the rows with a vector, in order, spread over all rows (undefined where no vector). */
+function withScores(rows: readonly ScoringRow[], scores: readonly number[]): (number | undefined)[] {
+  let next = 0;
+  return rows.map((r) => (r.vector === null ? undefined : scores[next++]));
 }
-
-type ReadingRow = [string, string, number, number, number, number];
-const readingRow = (r: FeatureReading): ReadingRow => [
-  r.device_id,
-  r.room_id,
-  r.ts,
-  r.seq,
-  r.temperature_c,
-  r.received_at,
-];
-const fromReadingRow = ([
-  device_id,
-  room_id,
-  ts,
-  seq,
-  temperature_c,
-  received_at,
-]: ReadingRow): FeatureReading => ({ device_id, room_id, ts, seq, temperature_c, received_at });

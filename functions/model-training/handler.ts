@@ -11,16 +11,17 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import type { ScoreThreshold } from "../../components/ml/model-settings";
 import { modelSettingsEnv, numberEnv, requiredEnv } from "../ml-common/env";
 import { emfPublisher } from "../ml-common/metrics";
-import { ModelTraining, TrainingRun, TrainingSettings } from "./training";
+import { ModelTraining, RoomModelResult, TrainingRun, TrainingSettings } from "./training";
 
 export type TrainingEvent =
   | { readonly action: "prepare"; readonly executionName: string; readonly startTime: string }
-  | { readonly action: "threshold"; readonly run: TrainingRun }
+  | { readonly action: "threshold"; readonly run: TrainingRun; readonly room?: string }
   | {
       readonly action: "promote";
       readonly run: TrainingRun;
-      readonly modelDataUrl: string;
-      readonly threshold: ScoreThreshold;
+      readonly modelDataUrl?: string;
+      readonly threshold?: ScoreThreshold;
+      readonly models?: readonly RoomModelResult[];
       readonly endpointConfigName?: string;
       readonly endpointName?: string;
       readonly promotedAt: string;
@@ -43,7 +44,7 @@ export async function dispatch(training: ModelTraining, event: TrainingEvent): P
     case "prepare":
       return training.prepare(event);
     case "threshold":
-      return training.threshold(event.run);
+      return training.threshold(event.run, event.room);
     case "promote":
       return training.promote(event);
     default:

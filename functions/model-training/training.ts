@@ -1,7 +1,7 @@
 /**
  * The Lambda steps of the model-training state machine:
  *
- *   prepare    check the curate job's per-room training CSV (shingled feature vectors, no header, under
+ *   prepare    check the curate job's per-room training CSV (feature vectors, no header, under
  *              `training/room_id=<room>/` in the curated bucket): vectors of the right dimension, and enough of
  *              them; name the run's SageMaker jobs and model
  *   threshold  read the batch-transform scores of the training set, store mean + z sigma next to the model,
@@ -95,6 +95,33 @@ export interface TrainingRun {
   readonly modelName: string;
   readonly endpointConfigName: string;
   readonly transformJobName: string;
+  /**
+   * modelScope room: one model per room with enough vectors (each trained on its room's folder of the
+   * training set), named `<run's name>-r<n>`; the run's own names are then unused. Empty in fleet scope.
+   */
+  readonly models: readonly RoomModelRun[];
+  /** modelScope room: rooms left out for lack of data (their sensors keep only the rules until they have it). */
+  readonly roomsWithoutEnoughData: readonly { readonly room: string; readonly vectors: number | null }[];
+}
+
+/** One room's model in a room-scoped run. */
+export interface RoomModelRun {
+  readonly room: string;
+  readonly vectors: number | null;
+  readonly trainingSetUri: string;
+  readonly outputUri: string;
+  readonly scoresUri: string;
+  readonly trainingJobName: string;
+  readonly modelName: string;
+  readonly transformJobName: string;
+}
+
+/** What the room-scoped training machine's iteration hands to promote for one room. */
+export interface RoomModelResult {
+  readonly room: string;
+  readonly modelName: string;
+  readonly modelDataUrl: string;
+  readonly threshold: ScoreThreshold;
 }
 
 /** Spark's part files of the training CSV (`_SUCCESS` and hidden files are not data). */
@@ -130,19 +157,47 @@ export class ModelTraining {
       if (columns.length !== dim || columns.some((c) => !Number.isFinite(Number(c)) || c.trim() === "")) {
         throw new Error(
           `${s3Uri(s.curatedBucket, files[0].key)} starts with "${firstRow.slice(0, 80)}": expected ${dim} numbers per row (feature_dim) without a header; ` +
-            "the curate job's shingle size must equal rcfShingleSize",
+            "the curate job must render its training SQL with the model's features (anomalyFeatures, rcfShingleSize): run the ETL after a pulumi up that changed them",
         );
       }
     }
     let vectors: number | null = null;
+    const perRoom = new Map<string, number>();
     if (trainingBytes <= (s.exactCountBytes ?? 64 * 1024 * 1024)) {
       vectors = 0;
-      for (const f of files)
-        vectors += countLines((await readText(this.clients.s3, s.curatedBucket, f.key))?.text ?? "");
+      for (const f of files) {
+        const lines = countLines((await readText(this.clients.s3, s.curatedBucket, f.key))?.text ?? "");
+        vectors += lines;
+        perRoom.set(f.room, (perRoom.get(f.room) ?? 0) + lines);
+      }
     }
     const minimumVectors = s.model.hyperparameters.num_samples_per_tree;
     const name = `${sageMakerNamePrefix(s.deployment)}-rcf-${run}`;
-    const enough = vectors === null || vectors >= minimumVectors;
+    const models: RoomModelRun[] = [];
+    const roomsWithoutEnoughData: { room: string; vectors: number | null }[] = [];
+    if (s.model.scope === "room") {
+      rooms.forEach((room, index) => {
+        const count = vectors === null ? null : (perRoom.get(room) ?? 0);
+        if (count !== null && count < minimumVectors) {
+          roomsWithoutEnoughData.push({ room, vectors: count });
+          return;
+        }
+        // SageMaker names allow no "_": rooms are numbered in their sorted order.
+        const roomName = `${name}-r${index}`;
+        models.push({
+          room,
+          vectors: count,
+          trainingSetUri: s3Uri(s.curatedBucket, `${prefix}room_id=${room}/`),
+          outputUri: s3Uri(s.artifactsBucket, MODEL_KEYS.trainingOutputPrefix(run)),
+          scoresUri: s3Uri(s.artifactsBucket, MODEL_KEYS.trainingScoresPrefix(run, room)),
+          trainingJobName: roomName,
+          modelName: roomName,
+          transformJobName: `${roomName}-s`,
+        });
+      });
+    }
+    const enough =
+      s.model.scope === "room" ? models.length > 0 : vectors === null || vectors >= minimumVectors;
     this.clients.metrics?.publish({
       ...(vectors === null ? {} : { trainingVectors: vectors }),
       trainingSetTooSmall: enough ? 0 : 1,
@@ -161,16 +216,22 @@ export class ModelTraining {
       modelName: name,
       endpointConfigName: name,
       transformJobName: `${name}-scores`,
+      models,
+      roomsWithoutEnoughData,
     };
   }
 
-  /** Mean + z sigma of the training set's scores, stored as the run's threshold.json. */
+  /**
+   * Mean + z sigma of the training set's scores, stored as the run's threshold.json (a room's model: of that
+   * room's scores, as threshold-<room>.json).
+   */
   async threshold(
     run: Pick<TrainingRun, "runId" | "vectors">,
+    room?: string,
   ): Promise<ScoreThreshold & { readonly uri: string }> {
     const s = this.settings;
     const outputs = (
-      await listObjects(this.clients.s3, s.artifactsBucket, MODEL_KEYS.trainingScoresPrefix(run.runId))
+      await listObjects(this.clients.s3, s.artifactsBucket, MODEL_KEYS.trainingScoresPrefix(run.runId, room))
     )
       .filter((o) => o.key.endsWith(".out"))
       .sort((a, b) => a.key.localeCompare(b.key));
@@ -185,8 +246,10 @@ export class ModelTraining {
       );
     }
     const threshold = scoreThreshold(scores, s.model.threshold.z);
-    await writeJson(this.clients.s3, s.artifactsBucket, MODEL_KEYS.threshold(run.runId), {
+    const key = MODEL_KEYS.threshold(run.runId, room);
+    await writeJson(this.clients.s3, s.artifactsBucket, key, {
       rule: s.model.threshold.rule,
+      ...(room ? { room } : {}),
       ...threshold,
     });
     // One score per training vector: as large as the training set and useless once summarized.
@@ -195,14 +258,19 @@ export class ModelTraining {
       s.artifactsBucket,
       outputs.map((o) => o.key),
     );
-    return { ...threshold, uri: s3Uri(s.artifactsBucket, MODEL_KEYS.threshold(run.runId)) };
+    return { ...threshold, uri: s3Uri(s.artifactsBucket, key) };
   }
 
-  /** Puts the run's model in service for scoring and cleans up old runs' SageMaker resources. */
+  /**
+   * Puts the run's model in service for scoring and cleans up old runs' SageMaker resources. A room-scoped run
+   * passes its rooms' models (`models`) instead of one model: the pointer lists them per room, and its
+   * one-model fields describe the room with the most training vectors.
+   */
   async promote(input: {
     readonly run: TrainingRun;
-    readonly modelDataUrl: string;
-    readonly threshold: ScoreThreshold;
+    readonly modelDataUrl?: string;
+    readonly threshold?: ScoreThreshold;
+    readonly models?: readonly RoomModelResult[];
     /** Endpoint mode: the config the endpoint should now run. */
     readonly endpointConfigName?: string;
     /** Endpoint mode: the endpoint, checked to really run that config (an update can roll back to InService). */
@@ -221,25 +289,53 @@ export class ModelTraining {
         );
       }
     }
-    const artifact = parseS3Uri(input.modelDataUrl);
-    if (artifact.bucket !== s.artifactsBucket)
+    const rooms = input.models ?? [];
+    const main =
+      rooms.length > 0
+        ? rooms.reduce((a, b) => (b.threshold.count > a.threshold.count ? b : a))
+        : { modelName: input.run.modelName, modelDataUrl: input.modelDataUrl, threshold: input.threshold };
+    if (!main.modelDataUrl || !main.threshold)
       throw new Error(
-        `model artifact ${input.modelDataUrl} is not in the artifacts bucket ${s.artifactsBucket}`,
+        "promote needs the model (modelDataUrl and threshold) or, for a room-scoped run, its rooms' models",
       );
+    for (const url of [main.modelDataUrl, ...rooms.map((r) => r.modelDataUrl)]) {
+      if (parseS3Uri(url).bucket !== s.artifactsBucket)
+        throw new Error(`model artifact ${url} is not in the artifacts bucket ${s.artifactsBucket}`);
+    }
+    const artifact = parseS3Uri(main.modelDataUrl);
     await copyObject(this.clients.s3, s.artifactsBucket, artifact.key, MODEL_KEYS.currentArtifact);
     const pointer: ModelPointer = {
       runId: input.run.runId,
-      modelName: input.run.modelName,
-      trainingJobName: input.run.trainingJobName,
-      modelDataUrl: input.modelDataUrl,
+      modelName: main.modelName,
+      trainingJobName: main.modelName,
+      modelDataUrl: main.modelDataUrl,
       ...(input.endpointConfigName ? { endpointConfigName: input.endpointConfigName } : {}),
-      threshold: input.threshold.threshold,
-      mean: input.threshold.mean,
-      sigma: input.threshold.sigma,
-      z: input.threshold.z,
-      trainingVectors: input.threshold.count,
+      threshold: main.threshold.threshold,
+      mean: main.threshold.mean,
+      sigma: main.threshold.sigma,
+      z: main.threshold.z,
+      trainingVectors:
+        rooms.length > 0 ? rooms.reduce((n, r) => n + r.threshold.count, 0) : main.threshold.count,
       featureDim: s.model.hyperparameters.feature_dim,
       shingleSize: s.model.features.shingleSize,
+      features: s.model.features,
+      ...(rooms.length > 0
+        ? {
+            rooms: Object.fromEntries(
+              rooms.map((r) => [
+                r.room,
+                {
+                  modelName: r.modelName,
+                  modelDataUrl: r.modelDataUrl,
+                  threshold: r.threshold.threshold,
+                  mean: r.threshold.mean,
+                  sigma: r.threshold.sigma,
+                  trainingVectors: r.threshold.count,
+                },
+              ]),
+            ),
+          }
+        : {}),
       promotedAt: input.promotedAt,
     };
     await writeJson(this.clients.s3, s.artifactsBucket, MODEL_KEYS.current, pointer);
@@ -250,7 +346,7 @@ export class ModelTraining {
       promotedAt: pointer.promotedAt,
     });
     this.clients.metrics?.publish({ modelsPromoted: 1 });
-    return { ...pointer, deleted: await this.deleteOldRuns(input.run.modelName) };
+    return { ...pointer, deleted: await this.deleteOldRuns(input.run.modelName, Math.max(1, rooms.length)) };
   }
 
   private async recordPromotion(promoted: PromotedModel): Promise<void> {
@@ -267,11 +363,14 @@ export class ModelTraining {
     );
   }
 
-  /** Deletes run models and endpoint configs beyond the newest `keepModels`; never the one just promoted. */
-  private async deleteOldRuns(current: string): Promise<string[]> {
+  /**
+   * Deletes run models and endpoint configs beyond the newest `keepModels` runs (`modelsPerRun` models each);
+   * never the run just promoted.
+   */
+  private async deleteOldRuns(current: string, modelsPerRun: number): Promise<string[]> {
     const { sagemaker } = this.clients;
     if (!sagemaker) return [];
-    const keep = this.settings.keepModels ?? 3;
+    const keep = (this.settings.keepModels ?? 3) * modelsPerRun;
     const prefix = `${sageMakerNamePrefix(this.settings.deployment)}-rcf-`;
     const deleted: string[] = [];
     const models = await sagemaker.send(
@@ -283,7 +382,7 @@ export class ModelTraining {
       }),
     );
     for (const m of (models.Models ?? []).filter((m) => m.ModelName?.startsWith(prefix)).slice(keep)) {
-      if (m.ModelName === current) continue;
+      if (m.ModelName?.startsWith(current)) continue;
       await sagemaker.send(new DeleteModelCommand({ ModelName: m.ModelName }));
       deleted.push(`model/${m.ModelName}`);
     }

@@ -17,7 +17,13 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import { ANALYTICS_QUERIES, renderQuery, SourceTable } from "../../components/analytics/queries";
+import {
+  ANALYTICS_QUERIES,
+  renderQuery,
+  scoringInputColumns,
+  ScoringQueryContext,
+  SourceTable,
+} from "../../components/analytics/queries";
 import { positionalParameters, SqlParameterValue } from "../../components/analytics/sql-dialect";
 import { ETL_VIEWS, duckDbType } from "../../components/etl/transforms";
 import { LAKE_ZONES, LakeZone } from "../../components/lake/layout";
@@ -72,10 +78,16 @@ export class LocalAthena {
   private constructor(
     private readonly duck: DuckDBConnection,
     private readonly store: LocalObjectStore,
+    /** The model settings the scoring input query renders with (as the named query is deployed). */
+    private readonly model: ScoringQueryContext,
   ) {}
 
-  static async open(instance: DuckDBInstance, store: LocalObjectStore): Promise<LocalAthena> {
-    return new LocalAthena(await instance.connect(), store);
+  static async open(
+    instance: DuckDBInstance,
+    store: LocalObjectStore,
+    model: ScoringQueryContext,
+  ): Promise<LocalAthena> {
+    return new LocalAthena(await instance.connect(), store, model);
   }
 
   /** (Re)defines the table views over whatever files the zones hold now. */
@@ -107,7 +119,7 @@ export class LocalAthena {
   async runNamed(name: string, values: Readonly<Record<string, SqlParameterValue>> = {}): Promise<Row[]> {
     const query = ANALYTICS_QUERIES.find((q) => q.name === name);
     if (!query) throw new Error(`no analytics query "${name}"`);
-    const rendered = renderQuery(name, "duckdb");
+    const rendered = renderQuery(name, "duckdb", this.model);
     return this.execute(query.reads, rendered.text, positionalParameters(rendered, values));
   }
 
@@ -191,9 +203,10 @@ export class LocalAthena {
       Query: string;
     };
   }> {
-    const match = ANALYTICS_QUERIES.map((q) => ({ query: q, athena: renderQuery(q.name, "athena") })).find(
-      (c) => normalize(c.athena.text) === normalize(input.QueryString),
-    );
+    const match = ANALYTICS_QUERIES.map((q) => ({
+      query: q,
+      athena: renderQuery(q.name, "athena", this.model),
+    })).find((c) => normalize(c.athena.text) === normalize(input.QueryString));
     if (!match) {
       throw Object.assign(
         new Error(
@@ -211,7 +224,7 @@ export class LocalAthena {
         { name: "Athena.InvalidRequestException" },
       );
     }
-    const duckdb = renderQuery(match.query.name, "duckdb");
+    const duckdb = renderQuery(match.query.name, "duckdb", this.model);
     const byName = Object.fromEntries(
       match.athena.parameters.map((name, i) => [name, fromAthenaLiteral(literals[i]!)]),
     );
@@ -219,7 +232,9 @@ export class LocalAthena {
     const id = randomUUID();
     const bucket = this.store.bucketNames[LAKE_ZONES.athenaResults.bucket];
     const key = `${LAKE_ZONES.athenaResults.prefix}${id}.csv`;
-    const header = match.query.columns.map((c) => c.name);
+    const header = (
+      match.query.name === "scoring_input" ? scoringInputColumns(this.model) : match.query.columns
+    ).map((c) => c.name);
     const quote = (v: unknown) => `"${v === null || v === undefined ? "" : String(v).replace(/"/g, '""')}"`;
     const csv = [
       header.map(quote).join(","),

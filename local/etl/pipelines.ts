@@ -115,10 +115,12 @@ export class LocalPipelines {
   private drainUntil: number | undefined;
 
   private readonly now: () => number;
+  private readonly log: (line: string) => void;
 
   private constructor(options: PipelinesOptions, athena: LocalAthena) {
     const { config, store, now } = options;
     this.now = now;
+    this.log = options.log;
     const d = config.deployment;
     const arn = (service: string, resource: string) =>
       `arn:aws:${service}:${config.region}:${LOCAL_ACCOUNT}:${resource}`;
@@ -138,11 +140,7 @@ export class LocalPipelines {
 
     // The ETL's SQL files, rendered and "deployed" to the artifacts bucket where the jobs read them.
     for (const name of ETL_SQL_NAMES)
-      store.put(
-        buckets.artifacts,
-        etlSqlKey(name),
-        renderEtlSql(name, { shingleSize: config.anomaly.shingleSize }),
-      );
+      store.put(buckets.artifacts, etlSqlKey(name), renderEtlSql(name, { features: model.features }));
     const connection: JdbcConnection = {
       name: `${d}-historical-db`,
       url: `jdbc:postgresql://${options.jdbc.host}:${options.jdbc.port}/${config.database.name}`,
@@ -337,6 +335,10 @@ export class LocalPipelines {
         [TRAINING_STATES.createModel]: sageMaker((input) => this.sagemaker.createModel(input)),
         [TRAINING_STATES.scoreTrainingSet]: sageMaker((input) => this.sagemaker.createTransformJob(input)),
         [TRAINING_STATES.threshold]: trainingLambda,
+        [TRAINING_STATES.roomTrain]: sageMaker((input) => this.sagemaker.createTrainingJob(input)),
+        [TRAINING_STATES.roomCreateModel]: sageMaker((input) => this.sagemaker.createModel(input)),
+        [TRAINING_STATES.roomScore]: sageMaker((input) => this.sagemaker.createTransformJob(input)),
+        [TRAINING_STATES.roomThreshold]: trainingLambda,
         [TRAINING_STATES.createEndpointConfig]: sageMaker((input) =>
           this.sagemaker.createEndpointConfig(input),
         ),
@@ -380,6 +382,7 @@ export class LocalPipelines {
         [SCORING_STATES.score]: scoringLambda,
         [SCORING_STATES.prepareBatch]: scoringLambda,
         [SCORING_STATES.transform]: sageMaker((input) => this.sagemaker.createTransformJob(input)),
+        [SCORING_STATES.transformRoom]: sageMaker((input) => this.sagemaker.createTransformJob(input)),
         [SCORING_STATES.collect]: scoringLambda,
         [SCORING_STATES.notify]: sns,
       }),
@@ -387,7 +390,8 @@ export class LocalPipelines {
   }
 
   static async create(options: PipelinesOptions): Promise<LocalPipelines> {
-    return new LocalPipelines(options, await LocalAthena.open(options.duckdb, options.store));
+    const model = buildModelSettings(options.config.anomaly);
+    return new LocalPipelines(options, await LocalAthena.open(options.duckdb, options.store, model));
   }
 
   /** The running execution of a machine, if any. */
@@ -417,7 +421,13 @@ export class LocalPipelines {
       for (let i = 0; i < maxRuns; i++) {
         const execution = await this.sfn.run(this.arns.scoring, {});
         runs.push(execution);
-        if (execution.status !== "SUCCEEDED" || !execution.states.includes(SCORING_STATES.query)) break;
+        if (execution.status !== "SUCCEEDED" || !execution.states.includes(SCORING_STATES.query)) {
+          const plan = (execution.output as { plan?: { reason?: string } } | undefined)?.plan;
+          if (execution.states.includes(SCORING_STATES.skipRunning))
+            this.log("scoring: another scoring execution is still running; catch-up stops");
+          else if (plan?.reason) this.log(`scoring: ${plan.reason}`);
+          break;
+        }
       }
     } finally {
       this.scoring = regular;

@@ -94,10 +94,11 @@ export class LocalStepFunctions {
             throw new Error(`state machine ${name}: Wait state ${stateName} must use Seconds to run locally`);
           waits[stateName] = (state.Seconds * 1000) / this.speed;
         }
-        if ((state.Type === "Task" || state.Type === "Parallel") && state.Retry) {
+        if ((state.Type === "Task" || state.Type === "Parallel" || state.Type === "Map") && state.Retry) {
           retries[stateName] = state.Retry.map((r) => ((r.IntervalSeconds ?? 1) * 1000) / this.speed);
         }
         if (state.Type === "Parallel") state.Branches.forEach(visit);
+        if (state.Type === "Map") visit(state.ItemProcessor);
       }
     };
     visit(definition);
@@ -203,13 +204,19 @@ export class LocalStepFunctions {
 
   /** Waits for every running execution, up to `timeoutMs`; then aborts what is left. */
   async drain(timeoutMs: number): Promise<void> {
-    const running = this.executions.filter((e) => e.status === "RUNNING").map((e) => e.done);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(running),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    // Executions may start others while they finish (the ETL starts training): wait for those too.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const running = this.executions.filter((e) => e.status === "RUNNING").map((e) => e.done);
+      const left = deadline - Date.now();
+      if (running.length === 0 || left <= 0) break;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(running),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, left))),
+      ]);
+      clearTimeout(timer);
+    }
     for (const abort of this.aborts.values()) abort();
     await Promise.all(this.executions.map((e) => e.done));
   }

@@ -2,7 +2,8 @@
  * Minimal CSV reading/writing for time series (`timestamp,value[,more columns]`), with RFC 4180 quoting, no
  * dependencies, and errors that name the file, row and column.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
 
 /** A parsed CSV table: the header and the data rows as strings. */
 export interface CsvTable {
@@ -170,4 +171,77 @@ export function parseTimestamp(text: string): number {
     Number(second ?? 0),
     millis,
   );
+}
+
+/**
+ * Streams the records of a CSV file (the header first) to `onRecord`, reading 64 KiB at a time, so memory does not
+ * grow with the file. `record` is the 1-based record number (the header is 1). Same dialect as {@link parseCsv}:
+ * quoted fields may hold commas, doubled quotes and line breaks. Throws {@link CsvInputError} when the file cannot be
+ * read.
+ */
+export function forEachCsvRecord(path: string, onRecord: (fields: string[], record: number) => void): void {
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, "r");
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CsvInputError(`cannot read ${path}: ${reason}`);
+  }
+  const decoder = new StringDecoder("utf8");
+  const chunk = Buffer.allocUnsafe(1 << 16);
+  let carry = "";
+  let record = 0;
+  const emit = (line: string) => {
+    const text = record === 0 ? line.replace(/^\uFEFF/, "") : line;
+    if (text.trim() === "") return;
+    record++;
+    const fields = text.includes('"') ? (parseCsv(`x\n${text}`).rows[0] ?? [""]) : text.split(",");
+    if (record === 1) for (let i = 0; i < fields.length; i++) fields[i] = fields[i].trim();
+    onRecord(fields, record);
+  };
+  try {
+    for (;;) {
+      const bytes = readSync(descriptor, chunk, 0, chunk.length, null);
+      const text = bytes > 0 ? decoder.write(chunk.subarray(0, bytes)) : decoder.end();
+      carry += text;
+      let start = 0;
+      for (;;) {
+        const newline = carry.indexOf("\n", start);
+        if (newline < 0) break;
+        let line = carry.slice(start, newline);
+        // A quoted field may hold a line break: an odd number of quotes so far means the record goes on.
+        if (quoteCount(line) % 2 === 1) {
+          const close = findRecordEnd(carry, newline + 1, quoteCount(line));
+          if (close < 0) break;
+          line = carry.slice(start, close);
+          start = close + 1;
+        } else {
+          start = newline + 1;
+        }
+        emit(line.endsWith("\r") ? line.slice(0, -1) : line);
+      }
+      carry = carry.slice(start);
+      if (bytes === 0) break;
+    }
+    if (carry !== "") emit(carry.endsWith("\r") ? carry.slice(0, -1) : carry);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+function quoteCount(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) count++;
+  return count;
+}
+
+/** Index of the newline that ends a record whose text so far (up to `from`) holds `quotes` quotes; -1 if not yet read. */
+function findRecordEnd(text: string, from: number, quotes: number): number {
+  let open = quotes % 2 === 1;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) open = !open;
+    else if (c === 10 && !open) return i;
+  }
+  return -1;
 }

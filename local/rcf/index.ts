@@ -3,8 +3,8 @@
  * (aws/random-cut-forest-by-aws) and SageMaker's built-in RCF, so thresholds tuned locally carry over to the cloud.
  *
  * - {@link RandomCutForest}: the model (time-decayed reservoir samples, random cut trees, shingling, reference score).
- * - {@link AnomalyDetector}: forest + streaming threshold (mean + z sigma, warm-up) + one alert per incident.
- * - {@link batchThreshold} / {@link batchStatistics}: the cloud training-step rule over training scores.
+ * - {@link AnomalyDetector}: forest + the platform's alert policy (anomaly likelihood, one alert per incident).
+ * - {@link batchThreshold} / {@link batchStatistics}: SageMaker's mean + z sigma rule over training scores.
  * - {@link fromSageMakerHyperparameters}: SageMaker hyperparameters -> forest options.
  * - {@link nabScore}, {@link loadNabWindows}, {@link spearman}: evaluation against NAB labels and reference scores.
  *
@@ -26,25 +26,12 @@ export {
 } from "./forest";
 export {
   AnomalyDetector,
-  alertsFromScores,
+  SERIES_ALERT_POLICY,
+  DEFAULT_WARMUP,
   type AnomalyDetectorOptions,
   type AnomalyDescriptor,
 } from "./detector";
-export {
-  Deviation,
-  StreamingThreshold,
-  IncidentTracker,
-  batchThreshold,
-  batchStatistics,
-  gradeOf,
-  DEFAULT_Z_FACTOR,
-  DEFAULT_CONFIRMATIONS,
-  DEFAULT_CONFIRMATION_WINDOW,
-  DEFAULT_ESCALATION_FACTOR,
-  type BatchStatistics,
-  type StreamingThresholdOptions,
-  type IncidentTrackerOptions,
-} from "./threshold";
+export { batchThreshold, batchStatistics, DEFAULT_Z_FACTOR, type BatchStatistics } from "./threshold";
 export {
   fromSageMakerHyperparameters,
   toSageMakerHyperparameters,

@@ -162,7 +162,7 @@ export interface NabScoreOptions {
  * windows. Windows with no row in the file are ignored.
  */
 export function nabScore(
-  timestamps: readonly string[],
+  timestamps: readonly string[] | ArrayLike<number>,
   detections: ArrayLike<number | boolean>,
   windows: readonly NabWindow[],
   options: NabScoreOptions = {},
@@ -173,11 +173,13 @@ export function nabScore(
   const profile = options.profile ?? NAB_STANDARD_PROFILE;
   const rows = timestamps.length;
   const probationaryRows = nabProbationaryPeriod(rows, options.probationPercent ?? NAB_PROBATION_PERCENT);
-  const times = timestamps.map((text, row) => {
-    const time = parseTimestamp(text);
-    if (Number.isNaN(time)) throw new RangeError(`nabScore: row ${row}: "${text}" is not a timestamp`);
-    return time;
-  });
+  const times = new Float64Array(rows);
+  for (let row = 0; row < rows; row++) {
+    const value = timestamps[row];
+    const time = typeof value === "string" ? parseTimestamp(value) : value;
+    if (Number.isNaN(time)) throw new RangeError(`nabScore: row ${row}: "${value}" is not a timestamp`);
+    times[row] = time;
+  }
 
   // Window row ranges (NAB selects rows with start <= timestamp <= end).
   const ranges: { start: string; end: string; first: number; last: number }[] = [];
@@ -268,6 +270,23 @@ export function nabScore(
     probationaryRows,
     counts,
   };
+}
+
+/**
+ * NAB's normalized score of a corpus (nab/runner.py `normalize`): 100 x (raw - null) / (perfect - null), where
+ * raw is the sum of the files' scores, the null detector (no detection) scores -A_FN per window and the perfect
+ * detector A_TP per window. 0 is the null detector, 100 a perfect one; numenta HTM scores 70.1 on NAB's corpus.
+ */
+export function nabNormalizedScore(
+  rawScore: number,
+  windows: number,
+  profile: NabCostMatrix = NAB_STANDARD_PROFILE,
+): number {
+  if (!(windows > 0))
+    throw new RangeError(`nabNormalizedScore: a corpus needs at least one window (got ${windows})`);
+  const nullScore = -profile.fnWeight * windows;
+  const perfect = profile.tpWeight * windows;
+  return (100 * (rawScore - nullScore)) / (perfect - nullScore);
 }
 
 /** NAB's conversion of anomaly scores to detections: score >= threshold. */

@@ -19,7 +19,9 @@ export function writeLandingCsv(
   const byDay = new Map<string, HistoricalReading[]>();
   for (const reading of readings) {
     const day = new Date(reading.ts).toISOString().slice(0, 10);
-    byDay.set(day, [...(byDay.get(day) ?? []), reading]);
+    let rows = byDay.get(day);
+    if (!rows) byDay.set(day, (rows = []));
+    rows.push(reading);
   }
   const keys: string[] = [];
   for (const [day, rows] of [...byDay].sort(([a], [b]) => a.localeCompare(b))) {

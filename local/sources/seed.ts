@@ -1,19 +1,22 @@
 /**
  * The historical sources on first use of a data directory, as the stack seeds them: the demo database's table
- * and history (the seed function's own generator), and the landing zone's CSV files overlapping its oldest day.
+ * and history (the seed function's own generator), and the landing zone's CSV files overlapping its oldest half day.
  * Both persist in the data directory, so later runs find them.
  */
 import type { PlatformConfig } from "../../components/config";
-import { DEMO_HISTORY } from "../../components/sources/demo-history";
 import type { DeviceIdentity } from "../../components/telemetry/fleet";
 import { generateHistory } from "../../functions/history-seed/history";
 import type { LocalObjectStore } from "../lake/object-store";
 import type { HistoricalDatabase } from "./historical-db";
 import { writeLandingCsv } from "./landing";
 
-/** Days of history seeded into the database and the landing CSV on first use. */
-const HISTORY_DAYS = { database: DEMO_HISTORY.days, csv: 2, csvOverlap: 1 } as const;
-const HISTORY_INTERVAL_MS = DEMO_HISTORY.intervalMinutes * 60_000;
+/**
+ * Days of history seeded into the database and the landing CSV on first use, at the fleet's own sampling
+ * interval rather than DEMO_HISTORY's 10 minutes: the model's features count readings (a baseline of the last
+ * 30), so history sampled more coarsely than the live readings would teach the model another signal than the
+ * one it scores.
+ */
+const HISTORY_DAYS = { database: 1, csv: 1, csvOverlap: 0.5 } as const;
 const DAY_MS = 86_400_000;
 
 /** Seeds the historical database and the landing CSV on first use (both persist in the data dir). */
@@ -24,6 +27,7 @@ export async function seedSources(
   devices: readonly DeviceIdentity[],
   seed: string,
   startMs: number,
+  intervalMs: number,
   log: (line: string) => void,
 ): Promise<void> {
   // The demo database's seed function, as the stack runs it: the table's DDL, then history if it is empty.
@@ -31,7 +35,7 @@ export async function seedSources(
     generateHistory(devices, seed, {
       fromMs: startMs - HISTORY_DAYS.database * DAY_MS,
       toMs: startMs,
-      intervalMs: HISTORY_INTERVAL_MS,
+      intervalMs,
     }),
   );
   if (seeded.inserted > 0) {
@@ -45,7 +49,7 @@ export async function seedSources(
     const readings = generateHistory(devices, seed, {
       fromMs: from,
       toMs: from + HISTORY_DAYS.csv * DAY_MS,
-      intervalMs: HISTORY_INTERVAL_MS,
+      intervalMs,
     });
     const keys = writeLandingCsv(store, config.lake.historicalPrefix, readings);
     log(

@@ -1,4 +1,5 @@
--- View: anomalies scored in the last 24 hours, newest first, with how far above the threshold each was.
+-- View: anomalies found in the last 24 hours, with what found them (the model's score or a rule) and the alert
+-- policy's anomaly score (0.5 = tail probability 1e-5 under the sensor's own score distribution).
 SELECT
   room_id,
   device_id,
@@ -6,9 +7,10 @@ SELECT
   {{timestamp_ms(ts)}} AS reading_time,
   seq,
   temperature_c,
+  kind,
   score,
   threshold,
-  score / threshold AS severity,
+  anomaly_score,
   model_version,
   scored_at
 FROM anomalies

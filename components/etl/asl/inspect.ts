@@ -1,6 +1,6 @@
 /**
  * Reading a built definition: every Task state with its integration and parameters, across Parallel
- * branches. The local backend uses it to bind each Task to a local handler by state name (the key
+ * branches and Map iterations. The local backend uses it to bind each Task to a local handler by state name (the key
  * aws-local-stepfunctions' `taskResourceLocalHandlers` expects); tests use it to check every Task. Pure.
  */
 import type { Branch, JsonValue, PayloadTemplate, Retrier, Catcher } from "./types";
@@ -14,7 +14,7 @@ export interface TaskStateInfo {
   readonly timeoutSeconds: number;
   readonly retry: readonly Retrier[];
   readonly catch: readonly Catcher[];
-  /** Names of the Parallel states enclosing this one, outermost first (empty at top level). */
+  /** Names of the Parallel and Map states enclosing this one, outermost first (empty at top level). */
   readonly enclosedBy: readonly string[];
 }
 
@@ -34,6 +34,8 @@ export function listTaskStates(definition: Branch, enclosedBy: readonly string[]
       });
     } else if (state.Type === "Parallel") {
       for (const branch of state.Branches) found.push(...listTaskStates(branch, [...enclosedBy, name]));
+    } else if (state.Type === "Map") {
+      found.push(...listTaskStates(state.ItemProcessor, [...enclosedBy, name]));
     }
   }
   return found;
@@ -42,7 +44,11 @@ export function listTaskStates(definition: Branch, enclosedBy: readonly string[]
 /** Every state name of a definition, across branches. */
 export function listStateNames(definition: Branch): string[] {
   return Object.entries(definition.States).flatMap(([name, state]) =>
-    state.Type === "Parallel" ? [name, ...state.Branches.flatMap(listStateNames)] : [name],
+    state.Type === "Parallel"
+      ? [name, ...state.Branches.flatMap(listStateNames)]
+      : state.Type === "Map"
+        ? [name, ...listStateNames(state.ItemProcessor)]
+        : [name],
   );
 }
 

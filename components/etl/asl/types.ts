@@ -122,6 +122,23 @@ export type ParallelState = StateBase &
     readonly Catch?: readonly Catcher[];
   };
 
+/** An inline Map state: the same states run for each item of an array of the input. */
+export type MapState = StateBase &
+  InputOutput &
+  Transition & {
+    readonly Type: "Map";
+    /** The array to iterate over. */
+    readonly ItemsPath: string;
+    /** Each iteration's input, built from the item (`$$.Map.Item.Value`) and the state's input. */
+    readonly ItemSelector?: PayloadTemplate;
+    readonly ItemProcessor: Branch & { readonly ProcessorConfig: { readonly Mode: "INLINE" } };
+    /** Iterations at a time. @default 0 (as many as possible) */
+    readonly MaxConcurrency?: number;
+    readonly ResultPath?: string | null;
+    readonly Retry?: readonly Retrier[];
+    readonly Catch?: readonly Catcher[];
+  };
+
 export interface SucceedState extends StateBase, InputOutput {
   readonly Type: "Succeed";
 }
@@ -135,7 +152,7 @@ export interface FailState extends StateBase {
 }
 
 export type State =
-  TaskState | PassState | WaitState | ChoiceState | ParallelState | SucceedState | FailState;
+  TaskState | PassState | WaitState | ChoiceState | ParallelState | MapState | SucceedState | FailState;
 
 /** A map of state names to states. */
 export type States = Record<string, State>;

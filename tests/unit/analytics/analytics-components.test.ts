@@ -1,5 +1,8 @@
 // AthenaAnalytics and QuickSightDashboard under mocks, for the defaults of each stack and each override.
 import { expect } from "chai";
+import { buildModelSettings } from "../../../components/ml/model-settings";
+import { parsePlatformConfig } from "../../../components/config";
+import { readStackFile } from "../../../components/stack-files";
 import { runAnalyticsSlice, AnalyticsRun } from "../ml/analytics-stack";
 import { decodePrestoView } from "../../../components/analytics/catalog-tables";
 import {
@@ -20,6 +23,9 @@ const DATA_SOURCE = "aws:quicksight/dataSource:DataSource";
 const DATA_SET = "aws:quicksight/dataSet:DataSet";
 const STACK = "aws:cloudformation/stack:Stack";
 const MIB = 1024 * 1024;
+
+/** The dev stack's model: its features and rules shape the scoring_input named query. */
+const DEV_MODEL = buildModelSettings(parsePlatformConfig(readStackFile("dev")).anomaly);
 
 describe("analytics components", function () {
   let dev: AnalyticsRun;
@@ -93,7 +99,7 @@ describe("analytics components", function () {
       const table = dev.named(TABLE, `sensors-dev-analytics-view-${view.name}`);
       const presto = decodePrestoView(table.inputs.viewOriginalText as string);
       expect(presto).to.deep.equal({
-        originalSql: renderQuery(view.name, "athena").text,
+        originalSql: renderQuery(view.name, "athena", DEV_MODEL).text,
         catalog: "awsdatacatalog",
         schema: "sensors_dev",
         columns: view.columns.map((c) => ({ name: c.name, type: c.type })),
@@ -116,11 +122,11 @@ describe("analytics components", function () {
         name: `sensors-dev-${query.name}`,
         database: "sensors_dev",
         workgroup: "sensors-dev-analytics",
-        query: renderQuery(query.name, "athena").text,
+        query: renderQuery(query.name, "athena", DEV_MODEL).text,
       });
       const doc = dev.documents.find((d) => d.name === `athena-${query.name.replace(/_/g, "-")}`);
       expect(doc?.kind).to.equal("sql");
-      expect(doc?.content).to.equal(renderQuery(query.name, "athena").text);
+      expect(doc?.content).to.equal(renderQuery(query.name, "athena", DEV_MODEL).text);
     }
   });
 

@@ -1,6 +1,7 @@
 // The analytics SQL: the dialect renderer (pure) and every query run in DuckDB, the engine the local backend
 // uses, on data whose answers are known. Athena gets the same text with its own placeholders expanded.
 import { expect } from "chai";
+import { buildModelSettings } from "../../../components/ml/model-settings";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import {
   athenaExecutionParameters,
@@ -13,9 +14,13 @@ import {
   analyticsQuery,
   duckDbType,
   renderQuery,
+  scoringInputColumns,
 } from "../../../components/analytics/queries";
 import { duckDbColumns } from "../../../components/telemetry/schema";
 import { ANOMALY_RECORD_COLUMNS } from "../../../components/ml/anomaly-record";
+
+/** The default model: its features and rules shape the scoring input query. */
+const MODEL = buildModelSettings({ numTrees: 50, shingleSize: 1, z: 3 });
 
 describe("analytics SQL dialect", () => {
   it("renders the percentile placeholder per engine", () => {
@@ -71,21 +76,24 @@ describe("analytics SQL dialect", () => {
     );
   });
 
-  it("refuses to run with a parameter left unbound", () => {
-    const rendered = renderQuery("scoring_input", "athena");
+  it("refuses to run with a parameter left unbound, and the scoring input without the model's features", () => {
+    const rendered = renderQuery("scoring_input", "athena", MODEL);
     expect(() =>
       athenaExecutionParameters(rendered, { from_day: "2024-01-01", to_day: "2024-01-02" }),
-    ).to.throw("SQL parameters :context_since_ms, :until_ms not given a value");
+    ).to.throw("SQL parameters :context_since_ms, :until_ms, :since_ms not given a value");
+    expect(() => renderQuery("scoring_input", "athena")).to.throw(
+      "the scoring_input query needs the model's feature settings to render",
+    );
   });
 
   it("renders every query file for both engines without leftover placeholders", () => {
     for (const query of ANALYTICS_QUERIES) {
       for (const engine of ["athena", "duckdb"] as const) {
-        const { text } = renderQuery(query.name, engine);
+        const { text } = renderQuery(query.name, engine, MODEL);
         expect(text, `${query.name} (${engine})`).not.to.match(/\{\{|\}\}|:[a-z_]+\b/);
       }
-      expect(renderQuery(query.name, "athena").text).not.to.include("quantile_cont");
-      expect(renderQuery(query.name, "duckdb").text).not.to.include("approx_percentile");
+      expect(renderQuery(query.name, "athena", MODEL).text).not.to.include("quantile_cont");
+      expect(renderQuery(query.name, "duckdb", MODEL).text).not.to.include("approx_percentile");
     }
     expect(renderQuery("hourly_room_stats", "athena").text).to.include(
       "approx_percentile(temperature_c, 0.95)",
@@ -102,7 +110,7 @@ describe("analytics queries in DuckDB", () => {
   let connection: DuckDBConnection;
 
   const rows = async (name: string, values: Record<string, string | number> = {}) => {
-    const rendered = renderQuery(name, "duckdb");
+    const rendered = renderQuery(name, "duckdb", MODEL);
     const reader = await connection.runAndReadAll(rendered.text, positionalParameters(rendered, values));
     return { reader, objects: reader.getRowObjectsJS() };
   };
@@ -166,6 +174,8 @@ describe("analytics queries in DuckDB", () => {
         temperature_c: 35,
         score,
         threshold: 2,
+        kind: "score",
+        anomaly_score: score / 6,
         model_version: "run-1",
         scored_at: ts + 1000,
       };
@@ -186,11 +196,12 @@ describe("analytics queries in DuckDB", () => {
 
   it("returns exactly the columns and types each view declares", async () => {
     for (const query of ANALYTICS_QUERIES) {
-      const values = { from_day: yesterday, to_day: today, context_since_ms: 0, until_ms: now };
+      const values = { from_day: yesterday, to_day: today, context_since_ms: 0, since_ms: 0, until_ms: now };
       const { reader } = await rows(query.name, query.kind === "query" ? values : {});
-      expect(reader.columnNames(), query.name).to.deep.equal(query.columns.map((c) => c.name));
+      const columns = query.name === "scoring_input" ? scoringInputColumns(MODEL) : query.columns;
+      expect(reader.columnNames(), query.name).to.deep.equal(columns.map((c) => c.name));
       expect(reader.columnTypes().map(String), query.name).to.deep.equal(
-        query.columns.map((c) => duckDbType(c.type)),
+        columns.map((c) => duckDbType(c.type)),
       );
     }
   });
@@ -217,11 +228,10 @@ describe("analytics queries in DuckDB", () => {
     expect(stats.p95_temperature_c).to.be.closeTo(94.05, 1e-9);
   });
 
-  it("anomalies_last_24h keeps only the last day and computes severity", async () => {
+  it("anomalies_last_24h keeps only the last day, with what found each anomaly and its anomaly score", async () => {
     const { objects } = await rows("anomalies_last_24h");
     expect(objects).to.have.length(1);
-    expect(objects[0]!.score).to.equal(3);
-    expect(objects[0]!.severity).to.equal(1.5);
+    expect(objects[0]).to.include({ score: 3, kind: "score", anomaly_score: 0.5 });
   });
 
   it("device_completeness counts gaps, lost readings, duplicates, flags conflicting ones and ignores counter resets", async () => {
@@ -245,14 +255,31 @@ describe("analytics queries in DuckDB", () => {
     expect(b.completeness_pct).to.equal(100);
   });
 
-  it("scoring_input selects by arrival time within the window", async () => {
+  it("scoring_input selects by arrival time within the window, with earlier arrivals as context", async () => {
+    const window = { from_day: yesterday, to_day: today, until_ms: now - 90_000 };
     const { objects } = await rows("scoring_input", {
-      from_day: yesterday,
-      to_day: today,
+      ...window,
       context_since_ms: now - 150_000,
-      until_ms: now - 90_000,
+      since_ms: now - 150_000,
     });
     expect(objects.map((r) => `${String(r.device_id)}:${Number(r.seq)}`)).to.deep.equal(["a:11", "b:0"]);
     expect(analyticsQuery("scoring_input").kind).to.equal("query");
+    // With a day of context: a's repeated delivery of seq 7 counts once, seq 11 gets its baseline, b's
+    // reading after the counter reset is no gap, a's lost seq 4 and 5 show on seq 6, and a's silence from
+    // yesterday noon until seq 11 is a time gap of hundreds of its one-minute intervals.
+    const withContext = await rows("scoring_input", { ...window, context_since_ms: 0, since_ms: 0 });
+    const a = withContext.objects.filter((r) => r.device_id === "a");
+    expect(a.map((r) => Number(r.seq))).to.deep.equal([1, 2, 3, 6, 7, 8, 9, 10, 11]);
+    expect(a.map((r) => Number(r.missing_readings)).slice(0, 8)).to.deep.equal([0, 0, 0, 2, 0, 0, 0, 0]);
+    expect(Number(a.at(-1)!.missing_readings)).to.be.greaterThan(600);
+    const eleven = a.at(-1)!;
+    expect(eleven.deviation_c).to.be.closeTo(
+      21.1 - (20.1 + 20.2 + 20.3 + 20.6 + 20.7 + 20.8 + 20.9 + 21) / 8,
+      1e-9,
+    );
+    expect(eleven.step_c).to.be.closeTo(0.1, 1e-9);
+    expect(
+      withContext.objects.find((r) => r.device_id === "b" && Number(r.seq) === 0)!.missing_readings,
+    ).to.equal(0n);
   });
 });

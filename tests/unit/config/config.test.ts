@@ -321,6 +321,50 @@ describe("stack configuration", function () {
       ]);
     });
 
+    it("takes the anomaly model's features, rules, scope and alert policy, with defaults and checks", function () {
+      const dev = parsePlatformConfig(readStackFile("dev")).anomaly;
+      expect(dev).to.include({
+        features: "deviation",
+        baselineReadings: 30,
+        stuckReadings: 12,
+        dropoutReadings: 3,
+        modelScope: "fleet",
+        tailProbability: 0.00001,
+        expectedAnomalyRate: 0.002,
+      });
+      expect(dev).to.not.have.property("samplesPerTree"); // 0, the default: derived from the expected rate
+      const set = parsePlatformConfig(
+        stackConfig("dev", {
+          anomalyFeatures: "temperature",
+          anomalyBaselineReadings: 60,
+          anomalyStuckReadings: 0,
+          anomalyModelScope: "room",
+          anomalyTailProbability: "0.0001",
+          anomalyExpectedRate: "0.01",
+          rcfSamplesPerTree: 128,
+        }),
+      ).anomaly;
+      expect(set).to.include({
+        features: "temperature",
+        baselineReadings: 60,
+        stuckReadings: 0,
+        modelScope: "room",
+        tailProbability: 0.0001,
+        expectedAnomalyRate: 0.01,
+        samplesPerTree: 128,
+      });
+      expect(
+        problems("dev", { anomalyFeatures: "humidity", anomalyStuckReadings: 1, anomalyExpectedRate: "0.9" }),
+      ).to.deep.equal([
+        "sensor-analytics:anomalyExpectedRate must be a number from 0.0005 to 0.5 (got 0.9) in Pulumi.dev.yaml; fix: set it to a number in that range, e.g. 0.0005",
+        'sensor-analytics:anomalyFeatures must be one of deviation, temperature (got "humidity") in Pulumi.dev.yaml; fix: set it to one of deviation, temperature',
+        "sensor-analytics:anomalyStuckReadings must be 0 (off) or at least 2 (got 1) in Pulumi.dev.yaml; fix: set it to 0, or to 2 or more (e.g. 12)",
+      ]);
+      expect(problems("prod", { anomalyModelScope: "room" })).to.deep.equal([
+        'sensor-analytics:anomalyModelScope room needs anomalyMode batch (a real-time endpoint serves one model; room models score in batch transforms) (got "room") in Pulumi.prod.yaml; fix: set anomalyModelScope to fleet, or anomalyMode to batch',
+      ]);
+    });
+
     it("keeps autoscaling bounds consistent", function () {
       expect(problems("prod", { inferenceMaxInstances: 1 })).to.deep.equal([
         "sensor-analytics:inferenceMaxInstances must be at least inferenceInstanceCount (2) (got 1) in Pulumi.prod.yaml; fix: set it to 2 or more",

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { DEFAULT_FEATURES, featureSettings } from "../../../components/ml/feature-sql";
 import aslValidator from "asl-validator";
 import { runEtl, EtlRun } from "./run-etl";
 import { buildEtlStateMachine, ETL_STATES } from "../../../components/etl/asl/etl-machine";
@@ -97,7 +98,7 @@ describe("ETL component (dev)", function () {
       });
     for (const name of ETL_SQL_NAMES) {
       expect(dev.documents.find((d) => d.name === `etl-sql-${name.replace(/_/g, "-")}`)?.content).to.equal(
-        renderEtlSql(name, { shingleSize: 1 }),
+        renderEtlSql(name, { features: DEFAULT_FEATURES }),
       );
     }
     const script = dev.named(T.job, "sensors-dev-etl-jobs-curate").inputs.command as {
@@ -299,9 +300,13 @@ describe("ETL component (prod and overrides)", function () {
     expect(wait.Seconds).to.equal(60);
   });
 
-  it("adds the training step and its permission when given a training state machine, and renders shingled training SQL", async function () {
+  it("adds the training step and its permission when given a training state machine, and renders the shingled feature SQL", async function () {
     const training = "arn:aws:states:eu-west-1:111122223333:stateMachine:sensors-dev-training";
-    const run = await runEtl("dev", {}, { trainingStateMachineArn: training, shingleSize: 4 });
+    const run = await runEtl(
+      "dev",
+      {},
+      { trainingStateMachineArn: training, features: featureSettings("deviation", 30, 4) },
+    );
     const deployed = JSON.parse(
       run.ofType(T.stateMachine)[0]!.inputs.definition as string,
     ) as StateMachineDefinition;
@@ -315,7 +320,7 @@ describe("ETL component (prod and overrides)", function () {
       (planner(run).inputs.environment as { variables: Record<string, string> }).variables.TRAINING_ENABLED,
     ).to.equal("true");
     expect(run.documents.find((d) => d.name === "etl-sql-training")?.content).to.contain(
-      "temperature_c_lag3, temperature_c_lag2, temperature_c_lag1, temperature_c",
+      "SELECT room_id, deviation_c_lag3, step_c_lag3, deviation_c_lag2, step_c_lag2, deviation_c_lag1, step_c_lag1, deviation_c, step_c",
     );
   });
 

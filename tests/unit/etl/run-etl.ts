@@ -3,6 +3,7 @@
  * composes it, and returns what it registered. Shared by the ETL, sources and policy tests.
  */
 import { parsePlatformConfig, PlatformConfig } from "../../../components/config";
+import { buildModelSettings } from "../../../components/ml/model-settings";
 import { recorded, Recorded, runUnderMocks, ProgramRun, stackConfig } from "../../helpers/mocks";
 import type { Etl, EtlArgs } from "../../../components/etl/etl";
 import { demoHistoryRequest } from "../../../components/sources/demo-history";
@@ -46,7 +47,7 @@ export async function runEtl(
       database: config.database,
       demoHistory: demoHistoryRequest(config),
       etl: config.etl,
-      shingleSize: config.anomaly.shingleSize,
+      features: buildModelSettings(config.anomaly).features,
       alertEmail: config.alertEmail,
       logRetentionDays: config.logRetentionDays,
       protectData: config.protectData,

@@ -13,8 +13,8 @@ import {
   fillSqlTokens,
   readSqlTemplate,
   renderEtlSql,
-  trainingFeatureColumns,
 } from "../../../components/etl/transforms";
+import { featureSettings, vectorColumns } from "../../../components/ml/feature-sql";
 import { telemetryField } from "../../../components/telemetry/schema";
 
 type Row = Record<string, string | number | null>;
@@ -59,9 +59,9 @@ async function runStep(
   db: DuckDBConnection,
   sql: Parameters<typeof renderEtlSql>[0],
   view: EtlViewName,
-  shingleSize = 1,
+  features = featureSettings("deviation", 30, 1),
 ): Promise<Row[]> {
-  await db.run(`CREATE OR REPLACE TABLE ${view} AS ${renderEtlSql(sql, { shingleSize })}`);
+  await db.run(`CREATE OR REPLACE TABLE ${view} AS ${renderEtlSql(sql, { features })}`);
   return query(db, `SELECT * FROM ${view}`);
 }
 
@@ -321,7 +321,7 @@ describe("ETL SQL", () => {
     expect(await runStep(db, "curate", "curated_readings")).to.deep.equal([]);
   });
 
-  it("builds training rows of one temperature, or shingles of consecutive temperatures per device", async () => {
+  it("builds training rows of feature vectors per device: deviation from the baseline, step, shingles", async () => {
     const t = ms("2024-05-01T12:00:00Z");
     const curated = [20, 21, 22, 23].map((temperature, i) => ({
       room_id: "lab",
@@ -338,29 +338,43 @@ describe("ETL SQL", () => {
     curated.push({ ...curated[0]!, device_id: "dev-2", temperature_c: 30 });
     await createView(db, "curated_readings", curated);
 
-    const single = await runStep(db, "training", "training_rows", 1);
-    expect(single.map((r) => r.temperature_c).sort()).to.deep.equal([20, 21, 22, 23, 30]);
-    expect(Object.keys(single[0]!)).to.deep.equal(["room_id", "temperature_c"]);
+    // Raw temperature, no shingle: one row per reading.
+    const raw = await runStep(db, "training", "training_rows", featureSettings("temperature", 30, 1));
+    expect(raw.map((r) => r.temperature_c).sort()).to.deep.equal([20, 21, 22, 23, 30]);
+    expect(Object.keys(raw[0]!)).to.deep.equal(["room_id", "temperature_c"]);
 
-    const shingled = await runStep(db, "training", "training_rows", 3);
-    expect(Object.keys(shingled[0]!)).to.deep.equal(["room_id", ...trainingFeatureColumns(3)]);
-    // dev-1's four readings give two complete shingles; dev-2's single reading gives none.
-    const vectors = shingled.map((r) => trainingFeatureColumns(3).map((c) => r[c])).sort();
-    expect(vectors).to.deep.equal([
-      [20, 21, 22],
-      [21, 22, 23],
+    // Deviation from the mean of up to 2 previous readings, and the step: dev-1's first reading and dev-2's
+    // only one have no baseline yet, so no vector.
+    const deviation = await runStep(db, "training", "training_rows", featureSettings("deviation", 2, 1));
+    expect(Object.keys(deviation[0]!)).to.deep.equal(["room_id", "deviation_c", "step_c"]);
+    expect(deviation.map((r) => [r.deviation_c, r.step_c]).sort()).to.deep.equal([
+      [1, 1],
+      [1.5, 1],
+      [1.5, 1],
+    ]);
+
+    const shingle = featureSettings("deviation", 2, 2);
+    const shingled = await runStep(db, "training", "training_rows", shingle);
+    expect(Object.keys(shingled[0]!)).to.deep.equal(["room_id", ...vectorColumns(shingle)]);
+    expect(shingled.map((r) => vectorColumns(shingle).map((c) => r[c])).sort()).to.deep.equal([
+      [1, 1, 1.5, 1],
+      [1.5, 1, 1.5, 1],
     ]);
   });
 
-  it("names shingle columns oldest first and rejects impossible sizes", () => {
-    expect(trainingFeatureColumns(1)).to.deep.equal(["temperature_c"]);
-    expect(trainingFeatureColumns(4)).to.deep.equal([
-      "temperature_c_lag3",
+  it("names vector columns oldest first and rejects impossible feature settings", () => {
+    expect(vectorColumns(featureSettings("temperature", 30, 1))).to.deep.equal(["temperature_c"]);
+    expect(vectorColumns(featureSettings("temperature", 30, 3))).to.deep.equal([
       "temperature_c_lag2",
       "temperature_c_lag1",
       "temperature_c",
     ]);
-    expect(() => trainingFeatureColumns(0)).to.throw("shingle size must be an integer from 1 to 64 (got 0)");
+    expect(() => featureSettings("deviation", 30, 0)).to.throw(
+      "shingleSize must be a whole number from 1 to 64 (got 0)",
+    );
+    expect(() => featureSettings("deviation", 1, 1)).to.throw(
+      "baselineReadings must be a whole number from 2 to 10000 (got 1)",
+    );
   });
 
   it("defines each job's sources and steps so that every view a step reads exists before it runs", () => {
@@ -433,7 +447,15 @@ describe("ETL SQL", () => {
         ),
         "utf8",
       );
-      expect(training.trim().split("\n").map(Number).sort()).to.deep.equal([21, 22, 23]);
+      // Default features (deviation, step): the first reading has no baseline; then 22 - 21 and 23 - 21.5.
+      const vectors = training
+        .trim()
+        .split("\n")
+        .map((line) => line.split(",").map(Number));
+      expect(vectors.sort()).to.deep.equal([
+        [1, 1],
+        [1.5, 1],
+      ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -27,7 +27,15 @@ import { S3Store } from "./scoring-s3-store";
 
 const CURATED = "curated-bkt";
 const ARTIFACTS = "artifacts-bkt";
-const MODEL = buildModelSettings({ numTrees: 50, samplesPerTree: 4, shingleSize: 2, z: 3 });
+// The raw temperature feature set keeps the vectors readable here (2 temperatures a row); the training
+// function checks shapes, whatever the feature set.
+const MODEL = buildModelSettings({
+  numTrees: 50,
+  samplesPerTree: 4,
+  shingleSize: 2,
+  z: 3,
+  features: "temperature",
+});
 const START = "2024-06-01T03:00:00.000Z";
 const EXECUTION = "9f1c2d3e-4b5a-6c7d-8e9f-0a1b2c3d4e5f";
 
@@ -125,7 +133,7 @@ describe("model training functions", () => {
       .prepare({ executionName: EXECUTION, startTime: START })
       .catch((err: Error) => (message = err.message));
     expect(message).to.equal(
-      's3://curated-bkt/training/room_id=lab/part-00000.csv starts with "20": expected 2 numbers per row (feature_dim) without a header; the curate job\'s shingle size must equal rcfShingleSize',
+      's3://curated-bkt/training/room_id=lab/part-00000.csv starts with "20": expected 2 numbers per row (feature_dim) without a header; the curate job must render its training SQL with the model\'s features (anomalyFeatures, rcfShingleSize): run the ETL after a pulumi up that changed them',
     );
     s3.put(CURATED, "training/room_id=lab/part-00000.csv", "temperature_c_lag1,temperature_c\n1,2\n");
     await training
@@ -148,6 +156,8 @@ describe("model training functions", () => {
     modelName: "sensors-dev-rcf-20240601t030000-2c3d4e5f",
     endpointConfigName: "sensors-dev-rcf-20240601t030000-2c3d4e5f",
     transformJobName: "sensors-dev-rcf-20240601t030000-2c3d4e5f-scores",
+    models: [],
+    roomsWithoutEnoughData: [],
   });
 
   it("threshold: mean + 3 sigma (population) of the transform's scores, stored beside the model", async () => {
@@ -229,6 +239,7 @@ describe("model training functions", () => {
       trainingVectors: 4,
       featureDim: 2,
       shingleSize: 2,
+      features: MODEL.features,
       promotedAt: "2024-06-01T03:40:00.000Z",
     });
     expect(result.deleted).to.deep.equal([

@@ -22,7 +22,7 @@ describe("ad-hoc scoring URL", () => {
       return {
         Body: Buffer.from(
           JSON.stringify({
-            scores: rows.map((r) => ({ score: Math.max(...r.split(",").map(Number)) / 10 })),
+            scores: rows.map((r) => ({ score: Math.max(...r.split(",").map(Number)) / 5 })),
           }),
         ),
       };
@@ -38,16 +38,16 @@ describe("ad-hoc scoring URL", () => {
     return { s3, runtime, deps };
   };
 
-  it("scores consecutive readings against the threshold of the model in service", async () => {
+  it("scores consecutive readings' feature vectors against the threshold of the model in service", async () => {
     const { s3, runtime, deps } = setup();
     s3.put("artifacts", MODEL_KEYS.current, JSON.stringify({ runId: "20240601t030000-abc", threshold: 3 }));
     const response = await scoreRequest(
       post({
-        readings: [1, 2, 3].map((i) => ({
+        readings: [1, 2, 3, 4].map((i) => ({
           device_id: "lab-01",
           ts: i * 1000,
           seq: i,
-          temperature_c: i === 3 ? 40 : 20,
+          temperature_c: i === 4 ? 40 : 20,
         })),
       }),
       deps,
@@ -56,9 +56,10 @@ describe("ad-hoc scoring URL", () => {
     expect(JSON.parse(response.body)).to.deep.equal({
       modelVersion: "20240601t030000-abc",
       threshold: 3,
+      // A vector (deviation and step, shingle 2) needs two readings with a baseline: readings 3 and 4.
       scores: [
-        { device_id: "lab-01", ts: 2000, seq: 2, score: 2, anomalous: false },
-        { device_id: "lab-01", ts: 3000, seq: 3, score: 4, anomalous: true },
+        { device_id: "lab-01", ts: 3000, seq: 3, score: 0, anomalous: false },
+        { device_id: "lab-01", ts: 4000, seq: 4, score: 4, anomalous: true },
       ],
     });
     expect(runtime.commandCalls(InvokeEndpointCommand)[0]!.args[0].input.EndpointName).to.equal(

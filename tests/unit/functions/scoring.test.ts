@@ -15,7 +15,9 @@ import {
 import { dispatch, scoringSettingsFromEnv } from "../../../functions/anomaly-scoring/handler";
 import { buildModelSettings } from "../../../components/ml/model-settings";
 import { MODEL_KEYS, ModelPointer, SCORING_KEYS, ScoringWatermark } from "../../../components/ml/ml-layout";
-import { renderQuery } from "../../../components/analytics/queries";
+import { renderQuery, scoringInputColumns } from "../../../components/analytics/queries";
+import { featureVectors } from "../../../components/ml/features";
+import { vectorColumns } from "../../../components/ml/feature-sql";
 import type { PipelineMetricValues } from "../../../components/operations/pipeline-metrics";
 import { S3Store } from "./scoring-s3-store";
 
@@ -27,7 +29,7 @@ const DAY = 24 * HOUR;
 const NOW = Date.UTC(2024, 5, 1, 12, 0, 0);
 const SINCE = NOW - DAY; // the first run looks back one day
 const MODEL = buildModelSettings({ numTrees: 50, samplesPerTree: 256, shingleSize: 2, z: 3 });
-const QUERY_PARAMETERS = renderQuery("scoring_input", "athena").parameters;
+const QUERY_PARAMETERS = renderQuery("scoring_input", "athena", MODEL).parameters;
 
 interface Reading {
   device: string;
@@ -38,10 +40,33 @@ interface Reading {
   received?: number;
 }
 
-/** Athena's result CSV: header, every value quoted. */
+/**
+ * What the scoring input query returns for these readings (Athena's CSV: header, every value quoted): each
+ * reading with its vector (the feature SQL's, computed by its TypeScript mirror) or empty columns, no gaps.
+ */
 function athenaCsv(readings: Reading[]): string {
-  const header = ["device_id", "room_id", "ts", "seq", "temperature_c", "received_at"];
-  const rows = readings.map((r) => [r.device, r.room, r.ts, r.seq, r.temperature, r.received ?? r.ts + 400]);
+  const feature = readings.map((r) => ({
+    device_id: r.device,
+    room_id: r.room,
+    ts: r.ts,
+    seq: r.seq,
+    temperature_c: r.temperature,
+    received_at: r.received ?? r.ts + 400,
+  }));
+  const vectors = new Map(featureVectors(feature, MODEL.features).map((v) => [v.reading, v.values]));
+  const header = scoringInputColumns(MODEL).map((c) => c.name);
+  const empty = vectorColumns(MODEL.features).map(() => "");
+  const rows = feature.map((r) => [
+    r.device_id,
+    r.room_id,
+    r.ts,
+    r.seq,
+    r.temperature_c,
+    r.received_at,
+    ...(vectors.get(r) ?? empty),
+    0,
+    0,
+  ]);
   return [header, ...rows].map((row) => row.map((v) => `"${String(v)}"`).join(",")).join("\n") + "\n";
 }
 
@@ -68,12 +93,13 @@ function windowReadings(): Reading[] {
   return [...a, ...b];
 }
 
-/** The fake endpoint: scores 5 when a vector holds a reading above 30 °C, else 0.5 (threshold is 1). */
+/** The fake model: 5 for a vector holding a rise of more than 5 °C (a deviation or a step), else 0.5. */
+const fakeScore = (row: string) => (Math.max(...row.split(",").map(Number)) > 5 ? 5 : 0.5);
+
+/** The fake endpoint (the model's floor is 1; its training scores have mean 0.4 and sigma 0.2). */
 function fakeEndpointScores(body: string): string {
   const rows = body.split("\n").filter((l) => l !== "");
-  return JSON.stringify({
-    scores: rows.map((row) => ({ score: Math.max(...row.split(",").map(Number)) > 30 ? 5 : 0.5 })),
-  });
+  return JSON.stringify({ scores: rows.map((row) => ({ score: fakeScore(row) })) });
 }
 
 describe("anomaly scoring function", () => {
@@ -127,8 +153,9 @@ describe("anomaly scoring function", () => {
     sigma: 0.2,
     z: 3,
     trainingVectors: 5000,
-    featureDim: 2,
+    featureDim: 4,
     shingleSize: 2,
+    features: MODEL.features,
     promotedAt: "2024-06-01T03:30:00.000Z",
   };
 
@@ -148,31 +175,50 @@ describe("anomaly scoring function", () => {
     return { plan, outcome: await scoring.score(plan, `s3://${RESULTS}/athena/${plan.windowId}.csv`) };
   };
 
-  it("skips until a model has been trained, and when the model's shape no longer matches the settings", async () => {
+  it("skips until a model has been trained, and when the model's features no longer match the settings", async () => {
     s3.objects.delete(`${ARTIFACTS}/${MODEL_KEYS.current}`);
     expect((await scoring.plan(QUERY_PARAMETERS)).reason).to.equal(
       "no model has been trained yet; the training state machine writes models/current.json",
     );
-    s3.put(ARTIFACTS, MODEL_KEYS.current, JSON.stringify({ ...pointer, featureDim: 1, shingleSize: 1 }));
-    const plan = await scoring.plan(QUERY_PARAMETERS);
-    expect(plan.skip).to.equal(true);
-    expect(plan.reason).to.include(
-      "trained with feature_dim 1 and shingle size 1, the settings now say 2 and 2",
-    );
+    for (const stale of [
+      { ...pointer, features: { ...MODEL.features, baselineReadings: 60 } },
+      { ...pointer, features: undefined, featureDim: 1, shingleSize: 1 }, // a model from before features
+    ]) {
+      s3.put(ARTIFACTS, MODEL_KEYS.current, JSON.stringify(stale));
+      const plan = await scoring.plan(QUERY_PARAMETERS);
+      expect(plan.skip).to.equal(true);
+      expect(plan.reason).to.include(
+        `the model in service (run ${pointer.runId}) was trained on other features`,
+      );
+      expect(plan.reason).to.include("scoring resumes after the next training run");
+    }
     expect(s3.keys(CURATED)).to.deep.equal([]);
   });
 
   it("plans the first window from one day back to now minus the ingest delay, pinned in the watermark", async () => {
     const plan = await scoring.plan(QUERY_PARAMETERS);
     expect(plan).to.include({ skip: false, sinceMs: SINCE, untilMs: NOW - 5 * 60_000, attempt: 1 });
-    expect(plan.model).to.deep.equal({ name: pointer.modelName, version: pointer.runId, threshold: 1 });
-    // from_day covers the context hour and one day of lateness; to_day one day past the window.
-    expect(QUERY_PARAMETERS).to.deep.equal(["from_day", "to_day", "context_since_ms", "until_ms"]);
+    expect(plan.model).to.deep.equal({
+      name: pointer.modelName,
+      version: pointer.runId,
+      threshold: 1,
+      mean: 0.4,
+      sigma: 0.2,
+    });
+    // from_day covers the 6 hours of context and one day of lateness; to_day one day past the window.
+    expect(QUERY_PARAMETERS).to.deep.equal([
+      "from_day",
+      "to_day",
+      "context_since_ms",
+      "until_ms",
+      "since_ms",
+    ]);
     expect(plan.athenaParameters).to.deep.equal([
       "'2024-05-30'",
       "'2024-06-02'",
-      String(SINCE - HOUR),
+      String(SINCE - 6 * HOUR),
       String(NOW - 5 * 60_000),
+      String(SINCE),
     ]);
     expect(plan.transformJobName).to.equal(`sensors-dev-score-${plan.windowId}-a1`).and.have.length.below(64);
     const watermark = s3.json<ScoringWatermark>(CURATED, SCORING_KEYS.watermark)!;
@@ -185,10 +231,11 @@ describe("anomaly scoring function", () => {
     expect(plan.untilMs! - plan.sinceMs!).to.equal(6 * HOUR);
   });
 
-  it("scores new readings with shingle context, writes anomalies per room and day, alerts once per incident", async () => {
+  it("scores new readings with context, writes anomalies per room and day, alerts once per incident", async () => {
     const { plan, outcome } = await runWindow();
-    // a: seq 2..10 have a predecessor (9 vectors); b: 5 readings, the first shingled with the context reading.
-    expect(outcome.vectors).to.equal(14);
+    // A vector needs a baseline for each of its 2 readings: a's seq 3..10 (8); b's 42..45, whose first
+    // baselines come from the context reading before the window (4).
+    expect(outcome.vectors).to.equal(12);
     expect(outcome).to.include({ anomalies: 2, incidents: 1, alerts: 1, scoredThroughMs: NOW - 5 * 60_000 });
     const key = `anomalies/room_id=lab/dt=2024-05-31/${plan.windowId}.json`;
     expect(outcome.anomalyObjects).to.deep.equal([key]);
@@ -203,6 +250,8 @@ describe("anomaly scoring function", () => {
       temperature_c: 35,
       score: 5,
       threshold: 1,
+      kind: "score",
+      anomaly_score: 1,
       model_version: pointer.runId,
       scored_at: NOW,
     });
@@ -213,9 +262,13 @@ describe("anomaly scoring function", () => {
       "temperature_c",
       "score",
       "threshold",
+      "kind",
+      "anomaly_score",
       "model_version",
       "scored_at",
     ]);
+    // The second reading of the incident is recorded, its anomaly score capped (the incident already paged).
+    expect(records[1]!.anomaly_score).to.equal(0.3);
 
     const alerts = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(alerts).to.have.length(1);
@@ -225,7 +278,15 @@ describe("anomaly scoring function", () => {
     const watermark = s3.json<ScoringWatermark>(CURATED, SCORING_KEYS.watermark)!;
     expect(watermark.pending).to.equal(undefined);
     expect(watermark.scoredThroughMs).to.equal(NOW - 5 * 60_000);
-    expect(watermark.lastAnomalyTs).to.deep.equal({ a: SINCE + HOUR + 5 * 60_000 });
+    // Each device's alert stream travels to the next window: a is in an open incident, b is not.
+    expect(Object.keys(watermark.streams!).sort()).to.deep.equal(["a", "b"]);
+    expect(watermark.streamsModel).to.equal(pointer.runId);
+    expect(watermark.streams!.a!.state.incident).to.include({
+      openedAt: SINCE + HOUR + 4 * 60_000,
+      anomalies: 2,
+    });
+    expect(watermark.streams!.b!.state.incident).to.equal(null);
+    expect(watermark.streams!.a!.lastTs).to.equal(SINCE + HOUR + 9 * 60_000);
   });
 
   it("running twice scores nothing twice", async () => {
@@ -252,6 +313,7 @@ describe("anomaly scoring function", () => {
     const second = await runWindow();
     expect(second.plan.sinceMs).to.equal(NOW - 5 * 60_000);
     expect(second.outcome.vectors).to.equal(0);
+    expect(second.outcome.anomalies).to.equal(0);
     expect(runtime.commandCalls(InvokeEndpointCommand).length).to.equal(invocations);
     expect(s3.keys(CURATED, "anomalies/")).to.have.length(1);
   });
@@ -290,7 +352,7 @@ describe("anomaly scoring function", () => {
     now = NOW + HOUR;
     const late = NOW - 5 * 60_000 + 60_000;
     const continuing: Reading[] = [
-      { device: "a", room: "lab", seq: 10, ts: SINCE + HOUR + 9 * 60_000, temperature: 21 }, // context from the last window
+      ...windowReadings().filter((r) => r.device === "a"), // context from the last window
       { device: "a", room: "lab", seq: 20, ts: SINCE + HOUR + 10 * 60_000, temperature: 36, received: late },
       {
         device: "a",
@@ -302,7 +364,7 @@ describe("anomaly scoring function", () => {
       },
     ];
     const { outcome } = await runWindow(continuing);
-    expect(outcome).to.include({ anomalies: 2, incidents: 1, alerts: 0 });
+    expect(outcome).to.include({ anomalies: 2, incidents: 0, alerts: 0 });
     expect(sns.commandCalls(PublishCommand)).to.have.length(1);
   });
 
@@ -314,7 +376,7 @@ describe("anomaly scoring function", () => {
       .map((c) => Buffer.from(c.args[0].input.Body as Uint8Array).toString("utf8"));
     expect(bodies.length).to.be.greaterThan(1);
     for (const body of bodies) expect(Buffer.byteLength(body) + 1).to.be.at.most(64);
-    expect(bodies.join("\n").split("\n")).to.have.length(14);
+    expect(bodies.join("\n").split("\n")).to.have.length(12);
     expect(runtime.commandCalls(InvokeEndpointCommand)[0]!.args[0].input).to.include({
       EndpointName: "sensors-dev-rcf",
       ContentType: "text/csv",
@@ -365,22 +427,22 @@ describe("anomaly scoring function", () => {
     s3.put(RESULTS, "athena/q.csv", athenaCsv(windowReadings()));
     const batch = await scoring.prepareBatch(plan, `s3://${RESULTS}/athena/q.csv`);
     expect(batch).to.deep.equal({
-      rows: 14,
+      rows: 12,
       inputUri: `s3://${CURATED}/${SCORING_KEYS.batchInput(plan.windowId!)}`,
       outputUri: `s3://${CURATED}/${SCORING_KEYS.batchOutputPrefix(plan.windowId!)}`,
       preparedAtMs: NOW,
     });
     const input = s3.text(CURATED, SCORING_KEYS.batchInput(plan.windowId!))!;
-    expect(input.split("\n")[0]).to.equal("21,21"); // a: seq 1 and 2, no header, no label
+    expect(input.split("\n")[0]).to.equal("0,0,0,0"); // a: seq 2 and 3 (deviation, step), no header, no label
     // What batch transform writes with SplitType Line, AssembleWith Line, Accept application/jsonlines.
     const out = input
       .trim()
       .split("\n")
-      .map((row) => JSON.stringify({ score: Math.max(...row.split(",").map(Number)) > 30 ? 5 : 0.5 }))
+      .map((row) => JSON.stringify({ score: fakeScore(row) }))
       .join("\n");
     s3.put(CURATED, `${SCORING_KEYS.batchOutputPrefix(plan.windowId!)}features.csv.out`, out);
     const outcome = await scoring.collectBatch(plan, batch);
-    expect(outcome).to.include({ vectors: 14, anomalies: 2, alerts: 1 });
+    expect(outcome).to.include({ vectors: 12, anomalies: 2, alerts: 1 });
     expect(s3.keys(CURATED, SCORING_KEYS.batchPrefix(plan.windowId!))).to.deep.equal([]); // finished windows leave nothing behind
     expect(runtime.commandCalls(InvokeEndpointCommand)).to.have.length(0);
   });
@@ -406,9 +468,9 @@ describe("anomaly scoring function", () => {
     s3.put(RESULTS, "athena/q.csv", athenaCsv(windowReadings()));
     now = NOW + 2 * 60_000;
     const outcome = await scoring.score(plan, `s3://${RESULTS}/athena/q.csv`);
-    expect(outcome).to.include({ vectors: 14, anomalies: 2 });
+    expect(outcome).to.include({ vectors: 12, anomalies: 2 });
     expect(published[1]).to.deep.equal({
-      readingsScored: 14,
+      readingsScored: 12,
       anomaliesDetected: 2,
       anomalyIncidents: outcome.incidents,
       anomalyAlertsSent: outcome.alerts,

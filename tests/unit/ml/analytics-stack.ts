@@ -57,6 +57,7 @@ export async function runAnalyticsSlice(
       kmsKey: lake.kmsKey,
       rooms: config.fleet.rooms,
       bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
+      model: buildModelSettings(config.anomaly),
       protectData: config.protectData,
       tags,
     });

@@ -129,10 +129,11 @@ describe("AnomalyDetection", function () {
   it("trains with the config's hyperparameters, image and instance types, and updates the endpoint with the rollback alarms", function () {
     const training = definitionOf(prod, "sensors-prod-anomaly-training");
     const train = training.States[TRAINING_STATES.train]!.Parameters!;
+    // prod: anomalyExpectedRate 0.001 sizes 1000 samples a tree; 2 features (deviation, step) x shingle 4.
     expect(train.HyperParameters).to.deep.equal({
       num_trees: "100",
-      num_samples_per_tree: "512",
-      feature_dim: "4",
+      num_samples_per_tree: "1000",
+      feature_dim: "8",
     });
     expect(train.AlgorithmSpecification).to.deep.equal({
       TrainingImage: "382416733822.dkr.ecr.us-east-1.amazonaws.com/randomcutforest:1",
@@ -155,8 +156,8 @@ describe("AnomalyDetection", function () {
     });
     expect(dev1.HyperParameters).to.deep.equal({
       num_trees: "50",
-      num_samples_per_tree: "512",
-      feature_dim: "1",
+      num_samples_per_tree: "500",
+      feature_dim: "2",
     });
   });
 

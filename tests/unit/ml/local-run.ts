@@ -31,15 +31,18 @@ export function runLocally(
 
 /**
  * Asserts what every anomaly-machine Task must have: a timeout, retries, and (except the failure notice
- * itself) every error caught into the failure notice `notifyState`.
+ * itself) every error caught into the failure notice `notifyState`; a Task inside a Map is caught by the Map.
  */
 export function expectTasksGuarded(definition: StateMachineDefinition, notifyState: string): void {
   for (const task of listTaskStates(definition)) {
     expect(task.timeoutSeconds, task.name).to.be.greaterThan(0);
     expect(task.retry, task.name).to.not.be.empty;
+    const enclosing = task.enclosedBy[0] ? definition.States[task.enclosedBy[0]] : undefined;
+    const catchers = enclosing?.Type === "Map" ? (enclosing.Catch ?? []) : task.catch;
+    if (enclosing?.Type === "Map") expect(task.catch, `${task.name} inside a Map`).to.deep.equal([]);
     if (task.name !== notifyState)
       expect(
-        task.catch.map((c) => c.Next),
+        catchers.map((c) => c.Next),
         task.name,
       ).to.deep.equal([notifyState]);
   }

@@ -91,10 +91,10 @@ describe("anomaly scoring state machine", () => {
     expect(run.calls.map((c) => c.state)).to.deep.equal([S.checkRunning, S.plan, S.query, S.score]);
     expect(inputOf(run, S.plan)).to.deep.equal({
       action: "plan",
-      queryParameters: ["from_day", "to_day", "context_since_ms", "until_ms"],
+      queryParameters: ["from_day", "to_day", "context_since_ms", "until_ms", "since_ms"],
     });
     expect(inputOf(run, S.query)).to.deep.equal({
-      QueryString: renderQuery("scoring_input", "athena").text,
+      QueryString: renderQuery("scoring_input", "athena", SETTINGS.model).text,
       ExecutionParameters: PLAN.athenaParameters,
       QueryExecutionContext: { Catalog: "AwsDataCatalog", Database: "sensors_dev" },
       WorkGroup: "sensors-dev-analytics",

@@ -124,7 +124,7 @@ describe("model training state machine", () => {
     expect(train.HyperParameters).to.deep.equal({
       num_trees: "100",
       num_samples_per_tree: "512",
-      feature_dim: "4",
+      feature_dim: "8",
     });
     expect(train).to.deep.include({
       TrainingJobName: RUN.trainingJobName,

@@ -1,5 +1,5 @@
-// The `npm run rcf` command, run in-process: help, argument errors (exit code + a message naming the option), output
-// format, multi-dimensional input, batch mode and the NAB / reference comparisons.
+// The `npm run rcf` command, run in-process: help, argument errors (exit code + a message naming the option), NAB's
+// output layout, multi-dimensional input, the alert policy's options and the NAB / reference comparisons.
 import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,7 +53,9 @@ describe("rcf: CLI", function () {
       "--time-decay",
       "--shingle",
       "--seed",
-      "--z",
+      "--warmup",
+      "--tail-probability",
+      "--averaging",
       "--windows",
       "--reference",
       "--json",
@@ -62,7 +64,8 @@ describe("rcf: CLI", function () {
     }
     expect(stdout).to.match(/--trees <N>.*\[default: 50\]/);
     expect(stdout).to.match(/--samples <N>.*\[default: 256\]/);
-    expect(stdout).to.match(/--z <Z>.*\[default: 3\]/);
+    expect(stdout).to.match(/--shingle <N>.*\[default: 8\]/);
+    expect(stdout).to.match(/--tail-probability <p>.*\[default: 0\.00001\]/);
   });
 
   it("rejects bad options with exit code 2 and a message naming the option and the fix", () => {
@@ -79,8 +82,11 @@ describe("rcf: CLI", function () {
     const noInput = run([]);
     expect(noInput.code).to.equal(2);
     expect(noInput.stderr).to.contain("--input <csv> is required");
-    const badMode = run(["--input", input, "--threshold-mode", "magic"]);
-    expect(badMode.stderr).to.contain("--threshold-mode must be one of streaming, batch");
+    const replaced = run(["--input", input, "--z", "3"]);
+    expect(replaced.code).to.equal(2);
+    expect(replaced.stderr).to.contain("--z is gone: replaced by the alert policy's --tail-probability");
+    const badWarmup = run(["--input", input, "--warmup", "soon"]);
+    expect(badWarmup.stderr).to.contain('--warmup must be a number or auto, got "soon"');
   });
 
   it("fails with exit code 1 naming the file when the input is missing or malformed", () => {
@@ -96,29 +102,37 @@ describe("rcf: CLI", function () {
     expect(noColumn.stderr).to.contain('no "missing" column');
   });
 
-  it("writes timestamp,value,score,alert and prints points/s on stderr", () => {
+  it("writes NAB's layout (timestamp,value,anomaly_score + raw_score,alert) and prints points/s on stderr", () => {
     const output = path.join(directory, "out.csv");
     const { code, stdout, stderr } = run(["--input", input, "--output", output, "--trees", "30"]);
     expect(code).to.equal(0);
     expect(stdout).to.equal("");
     expect(stderr).to.match(/3000 points .* \d+ points\/s/);
+    expect(stderr).to.contain("warm-up 450 readings"); // NAB's probationary period: 15% of 3000 rows
     const table = parseCsv(readFileSync(output, "utf8"));
-    expect(table.header).to.deep.equal(["timestamp", "value", "score", "alert"]);
+    expect(table.header).to.deep.equal(["timestamp", "value", "anomaly_score", "raw_score", "alert"]);
     expect(table.rows).to.have.length(3000);
     expect(table.rows[0][0]).to.equal(timestamps[0]);
-    const alerts = table.rows.flatMap((row, i) => (row[3] === "1" ? [i] : []));
-    // One alert for the injected incident (rows 2000-2019), raised within its first readings.
+    const alerts = table.rows.flatMap((row, i) => (row[4] === "1" ? [i] : []));
+    // One alert for the injected incident (rows 2000-2019), raised at its first reading, where the anomaly
+    // score passes 0.5 (tail probability 1e-5); none during the warm-up.
     const incident = alerts.filter((i) => i >= 2000 && i < 2100);
-    expect(incident).to.have.length(1);
-    expect(incident[0]).to.be.within(2000, 2003);
-    expect(Number(table.rows[2001][2])).to.be.greaterThan(3);
+    expect(incident).to.deep.equal([2000]);
+    expect(alerts.every((i) => i >= 450)).to.equal(true);
+    expect(Number(table.rows[2000][2])).to.be.at.least(0.5);
+    expect(Number(table.rows[2000][3])).to.be.greaterThan(2);
+    // Anomaly scores are in [0, 1]; the rest of the incident is capped below the alert level.
+    for (const row of table.rows) expect(Number(row[2])).to.be.within(0, 1);
+    expect(Number(table.rows[2005][2])).to.be.at.most(0.3);
   });
 
   it("writes to stdout without --output, with --details columns, and is deterministic", () => {
     const first = run(["--input", input, "--trees", "10", "--details"]);
     const second = run(["--input", input, "--trees", "10", "--details"]);
     expect(first.code).to.equal(0);
-    expect(first.stdout.split("\n")[0]).to.equal("timestamp,value,score,alert,threshold,grade");
+    expect(first.stdout.split("\n")[0]).to.equal(
+      "timestamp,value,anomaly_score,raw_score,alert,tail_probability,kind",
+    );
     expect(second.stdout).to.equal(first.stdout);
     const otherSeed = run(["--input", input, "--trees", "10", "--seed", "7"]);
     expect(otherSeed.stdout).not.to.equal(first.stdout);
@@ -129,22 +143,33 @@ describe("rcf: CLI", function () {
     const { code } = run(["--input", input, "--output", output, "--columns", "value,other", "--trees", "10"]);
     expect(code).to.equal(0);
     const table = parseCsv(readFileSync(output, "utf8"));
-    expect(table.header).to.deep.equal(["timestamp", "value", "other", "score", "alert"]);
+    expect(table.header).to.deep.equal([
+      "timestamp",
+      "value",
+      "other",
+      "anomaly_score",
+      "raw_score",
+      "alert",
+    ]);
   });
 
-  it("batch mode thresholds the file's own scores (training-step rule)", () => {
-    const { code, stderr } = run([
-      "--input",
-      input,
-      "--output",
-      path.join(directory, "batch.csv"),
-      "--trees",
-      "20",
-      "--threshold-mode",
-      "batch",
+  it("takes the alert policy's settings: a stricter tail probability alerts less", () => {
+    const alertsWith = (args: string[]) => {
+      const { code, stderr } = run(["--input", input, "--trees", "20", "--json", ...args]);
+      expect(code, stderr).to.equal(0);
+      return (JSON.parse(stderr.slice(stderr.indexOf("{"))) as CliSummary).alerts;
+    };
+    const loose = alertsWith(["--tail-probability", "0.01", "--settle", "5", "--spatial-tolerance", "none"]);
+    const strict = alertsWith([
+      "--tail-probability",
+      "1e-12",
+      "--settle",
+      "5",
+      "--spatial-tolerance",
+      "none",
     ]);
-    expect(code).to.equal(0);
-    expect(stderr).to.match(/batch threshold, z = 3, threshold \d+\.\d+/);
+    expect(loose).to.be.greaterThan(strict);
+    expect(strict).to.be.at.least(1); // the 60 °C incident is beyond any tail
   });
 
   it("reports Spearman against a reference and NAB scores for labelled windows, also as JSON", () => {
@@ -167,7 +192,7 @@ describe("rcf: CLI", function () {
       "--reference",
       referenceFile,
       "--reference-column",
-      "score",
+      "raw_score",
       "--reference-threshold",
       "3",
       "--windows",
@@ -175,13 +200,20 @@ describe("rcf: CLI", function () {
       "--json",
     ]);
     expect(code, stderr).to.equal(0);
-    expect(stderr).to.contain("Spearman rank correlation with score");
-    expect(stderr).to.match(/NAB standard score of the alert column \(synthetic\/series\.csv\): \d/);
+    expect(stderr).to.contain("Spearman rank correlation of raw_score with raw_score");
+    expect(stderr).to.match(
+      /NAB standard score of the alert column \(synthetic\/series\.csv\): \d.*normalized \d/,
+    );
     const summary = JSON.parse(stdout) as CliSummary;
     expect(summary.spearman?.allRows).to.be.closeTo(1, 1e-12);
     expect(summary.nab?.ours.detectedWindows).to.equal(1);
     expect(summary.nab?.reference?.detectedWindows).to.equal(1);
+    expect(summary.nab?.normalized).to.be.greaterThan(90);
     expect(summary.points).to.equal(3000);
+    // With windows, the output gains NAB's label column.
+    const labelled = parseCsv(readFileSync(path.join(directory, "compare.csv"), "utf8"));
+    expect(labelled.header.at(-1)).to.equal("label");
+    expect(labelled.rows.filter((row) => row.at(-1) === "1")).to.have.length(151);
     const wrongKey = run(["--input", input, "--windows", windowsFile, "--nab-key", "x/y.csv"]);
     expect(wrongKey.code).to.equal(2);
     expect(wrongKey.stderr).to.contain("--nab-key").and.to.contain("synthetic/series.csv");

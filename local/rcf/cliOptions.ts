@@ -1,0 +1,324 @@
+/**
+ * The options of `npm run rcf`, declared once (name, type, default, description) for parsing and for `--help`.
+ */
+import { NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD } from "./nab";
+import { SERIES_ALERT_POLICY } from "./detector";
+
+type OptionKind = "string" | "integer" | "number" | "flag";
+
+interface OptionSpec {
+  readonly name: string;
+  readonly kind: OptionKind;
+  readonly value?: string;
+  readonly defaultText: string;
+  readonly description: string;
+  /** Smallest accepted value for numeric options. */
+  readonly minimum?: number;
+  readonly choices?: readonly string[];
+  /** Words accepted besides a number (e.g. `auto`, `none`). */
+  readonly words?: readonly string[];
+}
+
+const P = SERIES_ALERT_POLICY;
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "input",
+    kind: "string",
+    value: "<csv>",
+    defaultText: "required",
+    description: "input CSV with a header: a timestamp column and numeric value column(s); read as a stream",
+  },
+  {
+    name: "output",
+    kind: "string",
+    value: "<csv>",
+    defaultText: "standard output",
+    description: "where to write timestamp,<values>,anomaly_score,raw_score,alert (NAB's column layout)",
+  },
+  {
+    name: "columns",
+    kind: "string",
+    value: "<a,b,...>",
+    defaultText: "value",
+    description: "value columns; several columns become the dimensions of one reading",
+  },
+  {
+    name: "timestamp-column",
+    kind: "string",
+    value: "<name>",
+    defaultText: "timestamp",
+    description: "name of the timestamp column",
+  },
+  {
+    name: "trees",
+    kind: "integer",
+    value: "<N>",
+    minimum: 1,
+    defaultText: "50",
+    description: "number of trees",
+  },
+  {
+    name: "samples",
+    kind: "integer",
+    value: "<N>",
+    minimum: 1,
+    defaultText: "256",
+    description: "points sampled per tree (sampleSize)",
+  },
+  {
+    name: "time-decay",
+    kind: "number",
+    value: "<X>",
+    minimum: 0,
+    defaultText: "1/(10 x samples)",
+    description:
+      "sampler decay rate lambda; a value >= 1 is read as a Kinesis Analytics timeDecay window, lambda = 1/X (NAB's published run used 100000)",
+  },
+  {
+    name: "output-after",
+    kind: "integer",
+    value: "<N>",
+    minimum: 0,
+    defaultText: "samples/4",
+    description: "points learned before the forest reports scores (outputAfter)",
+  },
+  {
+    name: "shingle",
+    kind: "integer",
+    value: "<N>",
+    minimum: 1,
+    defaultText: "8",
+    description: "readings per shingle (shingleSize)",
+  },
+  {
+    name: "seed",
+    kind: "integer",
+    value: "<N>",
+    minimum: 0,
+    defaultText: "42",
+    description: "random seed: same seed, same scores",
+  },
+  {
+    name: "warmup",
+    kind: "integer",
+    value: "<N|auto>",
+    minimum: 4,
+    words: ["auto"],
+    defaultText: "auto: NAB's probationary period of the input, min(15% of its rows, 750)",
+    description: "readings before alerts: the forest learns the first half, the alert policy the second",
+  },
+  {
+    name: "averaging",
+    kind: "integer",
+    value: "<N>",
+    minimum: 1,
+    defaultText: String(P.averaging),
+    description: "scores averaged before the alert policy judges them",
+  },
+  {
+    name: "tail-probability",
+    kind: "number",
+    value: "<p>",
+    minimum: 0,
+    defaultText: String(P.tailProbability),
+    description:
+      "alert when the averaged score's upper-tail probability is below p (anomaly_score 0.5 = 1e-5)",
+  },
+  {
+    name: "horizon",
+    kind: "integer",
+    value: "<N>",
+    minimum: 2,
+    defaultText: String(P.horizon),
+    description: "readings the running score distribution remembers",
+  },
+  {
+    name: "settle",
+    kind: "integer",
+    value: "<N>",
+    minimum: 1,
+    defaultText: String(P.settle),
+    description: "consecutive normal readings that close an incident (one alert per incident)",
+  },
+  {
+    name: "escalation",
+    kind: "number",
+    value: "<X>",
+    minimum: 1,
+    defaultText: String(P.escalation),
+    description: "inside an open incident, a score X times the incident's peak alerts again",
+  },
+  {
+    name: "spatial-tolerance",
+    kind: "number",
+    value: "<X|none>",
+    minimum: 0,
+    words: ["none"],
+    defaultText: String(P.spatialTolerance),
+    description:
+      "alert on a value beyond the range seen so far by more than X of that range (one column only)",
+  },
+  {
+    name: "windows",
+    kind: "string",
+    value: "<json>",
+    defaultText: "none",
+    description: "NAB combined_windows.json: add a label column and print the NAB standard-profile score",
+  },
+  { name: "labels", kind: "string", value: "<json>", defaultText: "none", description: "alias of --windows" },
+  {
+    name: "nab-key",
+    kind: "string",
+    value: "<dir/file.csv>",
+    defaultText: "from the input path",
+    description: "entry of the windows file to use",
+  },
+  {
+    name: "reference",
+    kind: "string",
+    value: "<csv>",
+    defaultText: "none",
+    description:
+      "CSV with reference scores for the same timestamps (e.g. NAB's published results): print the Spearman rank correlation and the reference's own NAB score",
+  },
+  {
+    name: "reference-column",
+    kind: "string",
+    value: "<name>",
+    defaultText: "anomaly_score",
+    description: "score column of --reference",
+  },
+  {
+    name: "reference-threshold",
+    kind: "number",
+    value: "<X>",
+    defaultText: String(NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD),
+    description:
+      "detection threshold for the reference's NAB score (NAB's optimised threshold for its randomCutForest run)",
+  },
+  {
+    name: "details",
+    kind: "flag",
+    defaultText: "off",
+    description: "also write tail_probability and kind columns",
+  },
+  {
+    name: "json",
+    kind: "flag",
+    defaultText: "off",
+    description: "print the run summary as JSON (on stdout when --output is a file, else on stderr)",
+  },
+  { name: "help", kind: "flag", defaultText: "", description: "show this help" },
+];
+
+/** Options of earlier versions, with what replaced them. */
+const REPLACED: Readonly<Record<string, string>> = {
+  z: "the alert policy's --tail-probability (anomaly_score 0.5 = 1e-5)",
+  "threshold-mode": "the alert policy (a running score distribution per series; see --help)",
+  confirmations: "the alert policy's --averaging",
+  "confirmation-window": "the alert policy's --averaging",
+};
+
+/** Usage error: bad command line. */
+export class UsageError extends Error {}
+
+export type ParsedOptions = Map<string, string | number | boolean>;
+
+export function helpText(): string {
+  const lines = [
+    "Usage: npm run rcf -- --input <csv> [--output <csv>] [options]",
+    "",
+    "Scores a time series with a streaming Random Cut Forest (AWS reference scoring), judges the scores with the",
+    "platform's alert policy (anomaly likelihood, one alert per incident) and writes",
+    "timestamp,<values>,anomaly_score,raw_score,alert. Input and output are streamed. Throughput (points/s) and",
+    "comparisons are printed on stderr.",
+    "",
+    "Options:",
+  ];
+  for (const option of OPTIONS) {
+    const left = `  --${option.name}${option.value ? ` ${option.value}` : ""}`;
+    const choices = option.choices ? ` (${option.choices.join("|")})` : "";
+    const fallback = option.defaultText ? ` [default: ${option.defaultText}]` : "";
+    lines.push(`${left.padEnd(34)} ${option.description}${choices}${fallback}`);
+  }
+  lines.push(
+    "",
+    "Example (NAB's machine-temperature series, scored against its labelled windows):",
+    "  npm run rcf -- --input data/nab/data/realKnownCause/machine_temperature_system_failure.csv \\",
+    "    --output out.csv --windows data/nab/labels/combined_windows.json",
+  );
+  return lines.join("\n") + "\n";
+}
+
+export function parseArguments(argv: readonly string[]): ParsedOptions {
+  const parsed: ParsedOptions = new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const argument = argv[i];
+    if (!argument.startsWith("--")) {
+      throw new UsageError(`unexpected argument "${argument}": options start with "--" (see --help)`);
+    }
+    let name = argument.slice(2);
+    let inlineValue: string | undefined;
+    const equals = name.indexOf("=");
+    if (equals >= 0) {
+      inlineValue = name.slice(equals + 1);
+      name = name.slice(0, equals);
+    }
+    const spec = OPTIONS.find((option) => option.name === name);
+    if (!spec) {
+      if (REPLACED[name]) throw new UsageError(`--${name} is gone: replaced by ${REPLACED[name]}`);
+      const close = OPTIONS.filter((option) => option.name.includes(name) || name.includes(option.name)).map(
+        (o) => `--${o.name}`,
+      );
+      throw new UsageError(
+        `unknown option --${name}${close.length ? ` (did you mean ${close.join(" or ")}?)` : ""}; see --help`,
+      );
+    }
+    if (spec.kind === "flag") {
+      if (inlineValue !== undefined) throw new UsageError(`--${name} takes no value`);
+      parsed.set(name, true);
+      continue;
+    }
+    const raw = inlineValue ?? argv[++i];
+    if (raw === undefined || (inlineValue === undefined && raw.startsWith("--"))) {
+      throw new UsageError(`--${name} needs a value: --${name} ${spec.value ?? "<value>"}`);
+    }
+    if (spec.kind === "string") {
+      if (spec.choices && !spec.choices.includes(raw)) {
+        throw new UsageError(`--${name} must be one of ${spec.choices.join(", ")}, got "${raw}"`);
+      }
+      parsed.set(name, raw);
+      continue;
+    }
+    if (spec.words?.includes(raw)) {
+      parsed.set(name, raw);
+      continue;
+    }
+    const value = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(value)) {
+      const words = spec.words ? ` or ${spec.words.join(", ")}` : "";
+      throw new UsageError(
+        `--${name} must be a number${words}, got "${raw}" (e.g. --${name} ${/^\d/.test(spec.defaultText) ? spec.defaultText.split(" ")[0] : "10"})`,
+      );
+    }
+    if (spec.kind === "integer" && !Number.isInteger(value)) {
+      throw new UsageError(`--${name} must be a whole number, got "${raw}"`);
+    }
+    if (spec.minimum !== undefined && value < spec.minimum) {
+      throw new UsageError(`--${name} must be >= ${spec.minimum}, got ${raw}`);
+    }
+    parsed.set(name, value);
+  }
+  return parsed;
+}
+
+export function stringOption(options: ParsedOptions, name: string): string | undefined {
+  const value = options.get(name);
+  return typeof value === "string" ? value : undefined;
+}
+
+export function numberOption(options: ParsedOptions, name: string): number | undefined {
+  const value = options.get(name);
+  return typeof value === "number" ? value : undefined;
+}

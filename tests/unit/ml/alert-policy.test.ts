@@ -1,0 +1,138 @@
+// The alert policy (components/ml/alert-policy.ts), pure: tail probabilities, incidents, the floor, the rules
+// and learning. The parity of the cloud scoring function with the streaming detector is alert-parity.test.ts.
+import { expect } from "chai";
+import {
+  AlertStream,
+  gaussianTail,
+  logLikelihoodScore,
+  PLATFORM_ALERT_POLICY,
+  SUPPRESSED_ANOMALY_SCORE,
+  validateAlertPolicy,
+  type AlertPolicySettings,
+  type PolicyObservation,
+} from "../../../components/ml/alert-policy";
+
+const PRIOR = { mean: 1, sigma: 0.2 };
+
+/** Feeds observations and returns the verdicts. */
+function feed(stream: AlertStream, observations: PolicyObservation[]) {
+  return observations.map((o) => stream.observe(o));
+}
+const scores = (values: number[], from = 0): PolicyObservation[] =>
+  values.map((score, i) => ({ at: from + i, score }));
+
+describe("alert policy", () => {
+  it("uses Numenta's scale: anomaly score 0.5 at tail probability 1e-5, Gaussian tails", () => {
+    expect(gaussianTail(0)).to.be.closeTo(0.5, 1e-7);
+    expect(gaussianTail(1.959964)).to.be.closeTo(0.025, 1e-6);
+    expect(gaussianTail(4.264891)).to.be.closeTo(1e-5, 1e-8);
+    expect(logLikelihoodScore(1e-5)).to.be.closeTo(0.5, 1e-4);
+    expect(logLikelihoodScore(1)).to.equal(0);
+    expect(logLikelihoodScore(1e-30)).to.equal(1);
+  });
+
+  it("alerts once when a score is improbable for the stream, and again only after the incident settles", () => {
+    const stream = new AlertStream({ ...PLATFORM_ALERT_POLICY, settle: 3 }, PRIOR);
+    const normal = feed(stream, scores([1, 1.1, 0.9, 1]));
+    expect(normal.every((v) => v.ready && !v.anomalous && !v.alert)).to.equal(true);
+    // 2.0 is 5 sigma above the prior: tail probability below 1e-5.
+    const incident = feed(stream, scores([2, 2.1, 1, 1, 2.1, 1, 1, 1, 2], 4));
+    expect(
+      incident.map((v) => (v.alert ? "A" : v.anomalous ? "a" : v.inIncident ? "." : "-")).join(""),
+    ).to.equal("Aa..a..-A");
+    expect(incident[0]!.kind).to.equal("score");
+    expect(incident[0]!.anomalyScore).to.be.greaterThan(0.5);
+    // Readings the open incident absorbs are capped below the alert level.
+    expect(incident[1]!.anomalyScore).to.equal(SUPPRESSED_ANOMALY_SCORE);
+  });
+
+  it("judges first and learns normal readings only: a persisting fault keeps alerting", () => {
+    const stream = new AlertStream({ ...PLATFORM_ALERT_POLICY, settle: 1, horizon: 10 }, PRIOR);
+    feed(stream, scores([3]));
+    const before = stream.state;
+    expect(before.mean).to.equal(1); // the anomalous 3 was not learned
+    const persisting = feed(stream, scores(Array<number>(50).fill(3), 1));
+    expect(persisting.every((v) => v.anomalous)).to.equal(true);
+    // A model that keeps learning (the CLI's streaming forest) learns them: the bar moves.
+    const learning = new AlertStream({ ...PLATFORM_ALERT_POLICY, horizon: 10, learnAnomalous: true }, PRIOR);
+    const verdicts = feed(learning, scores(Array<number>(50).fill(3)));
+    expect(verdicts.at(-1)!.anomalous).to.equal(false);
+  });
+
+  it("never calls a score at or below the floor anomalous, however improbable (the training threshold)", () => {
+    const quiet = { mean: 0.5, sigma: 0.01 };
+    const floored = new AlertStream(PLATFORM_ALERT_POLICY, quiet, 1.5);
+    expect(floored.observe({ at: 0, score: 1.4 }).anomalous).to.equal(false);
+    expect(floored.observe({ at: 1, score: 1.6 }).anomalous).to.equal(true);
+    const unfloored = new AlertStream(PLATFORM_ALERT_POLICY, quiet);
+    expect(unfloored.observe({ at: 0, score: 1.4 }).anomalous).to.equal(true);
+  });
+
+  it("reports stuck values and dropouts as kinds of their own, paging again for a new kind of fault", () => {
+    const stream = new AlertStream({ ...PLATFORM_ALERT_POLICY, dropoutReadings: 3 }, PRIOR);
+    const verdicts = feed(stream, [
+      { at: 0, score: 1 },
+      { at: 1, score: 1, missing: 2 }, // below the dropout threshold
+      { at: 2, score: 1, missing: 5 },
+      { at: 3, score: 1, stuck: true },
+      { at: 4, stuck: true }, // no vector: the rules still apply
+      { at: 5, score: 5 },
+      { at: 6, score: 1, missing: 4 },
+    ]);
+    expect(verdicts.map((v) => v.kind ?? "-")).to.deep.equal([
+      "-",
+      "-",
+      "dropout",
+      "stuck",
+      "stuck",
+      "score",
+      "dropout",
+    ]);
+    expect(verdicts.map((v) => v.alert)).to.deep.equal([false, false, true, true, false, true, false]);
+    const off = new AlertStream({ ...PLATFORM_ALERT_POLICY, dropoutReadings: 0 }, PRIOR);
+    expect(off.observe({ at: 0, score: 1, missing: 100 }).anomalous).to.equal(false);
+  });
+
+  it("escalates inside an incident when a score reaches 1.5 times the incident's peak", () => {
+    const stream = new AlertStream(PLATFORM_ALERT_POLICY, PRIOR);
+    // The peak grows with the incident (3.5, 4.4, 4.6): 7 is 1.5 x 4.6 = 6.9 or more.
+    const verdicts = feed(stream, scores([3, 3.5, 4.4, 4.6, 7]));
+    expect(verdicts.map((v) => v.alert)).to.deep.equal([true, false, false, false, true]);
+  });
+
+  it("learns its distribution first when it has no prior, and flags values beyond the range seen", () => {
+    const settings: AlertPolicySettings = { ...PLATFORM_ALERT_POLICY, learning: 20, spatialTolerance: 0.1 };
+    const stream = new AlertStream(settings);
+    const learning = feed(
+      stream,
+      Array.from({ length: 20 }, (_, i) => ({ at: i, score: 1 + (i % 3) / 10, value: 10 + (i % 5) })),
+    );
+    expect(learning.every((v) => !v.ready && !v.anomalous && v.anomalyScore === 0)).to.equal(true);
+    expect(stream.state.mean).to.be.closeTo(1.095, 1e-9);
+    // Range 10-14, tolerance 10% of it: 14.3 is inside (and widens the range to 10-14.3), 14.8 beyond.
+    expect(stream.observe({ at: 20, score: 1, value: 14.3 }).anomalous).to.equal(false);
+    const beyond = stream.observe({ at: 21, score: 1, value: 14.8 });
+    expect([beyond.kind, beyond.alert, beyond.anomalyScore]).to.deep.equal(["range", true, 1]);
+  });
+
+  it("rejects impossible settings, naming the setting", () => {
+    expect(() => validateAlertPolicy({ ...PLATFORM_ALERT_POLICY, tailProbability: 0.7 })).to.throw(
+      "alert policy: tailProbability must be between 0 and 0.5 (got 0.7)",
+    );
+    expect(() => validateAlertPolicy({ ...PLATFORM_ALERT_POLICY, averaging: 0 })).to.throw(
+      "alert policy: averaging must be a whole number of at least 1 (got 0)",
+    );
+    expect(() => new AlertStream(PLATFORM_ALERT_POLICY, { mean: NaN, sigma: 1 })).to.throw(
+      "alert policy: prior must have a finite mean and sigma",
+    );
+  });
+
+  it("keeps its whole state as plain JSON (the cloud carries it between scoring windows)", () => {
+    const stream = new AlertStream({ ...PLATFORM_ALERT_POLICY, averaging: 3 }, PRIOR);
+    feed(stream, scores([1, 2, 6, 1]));
+    const state = stream.state;
+    expect(JSON.parse(JSON.stringify(state))).to.deep.equal(state);
+    expect(state.recent).to.deep.equal([6, 1]);
+    expect(state.incident).to.include({ openedAt: 2, anomalies: 2 });
+  });
+});
