@@ -1,0 +1,62 @@
+// `npm test`: the type-check, the lint and the unit suites, started together. The checks are single-threaded
+// and the suites mostly wait on one core, so on a 2-core machine running them side by side saves about the
+// checks' whole time. The suites print as they run; each check's output is printed when it ends (all of it
+// when it fails). Exits 1 if any of them failed, naming which.
+import { Buffer } from "node:buffer";
+import { spawn } from "node:child_process";
+import console from "node:console";
+import process from "node:process";
+
+const CHECKS = [
+  { name: "typecheck", script: "typecheck" },
+  { name: "lint", script: "lint" },
+];
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+
+if (process.argv.includes("--help")) {
+  console.log(`Usage: npm test
+
+Runs \`npm run typecheck\`, \`npm run lint\` and \`npm run test:unit\` side by side; exits 1 if any fails.
+Run one of them alone with its own npm script.`);
+  process.exit(0);
+}
+
+function run(script, { live }) {
+  return new Promise((resolve) => {
+    const child = spawn(npm, ["run", "--silent", script], { stdio: live ? "inherit" : "pipe" });
+    const chunks = [];
+    if (!live) {
+      child.stdout.on("data", (c) => chunks.push(c));
+      child.stderr.on("data", (c) => chunks.push(c));
+    }
+    child.on("close", (code, signal) => resolve({ code: code ?? 1, signal, output: Buffer.concat(chunks) }));
+  });
+}
+
+const started = Date.now();
+const checks = CHECKS.map(async (check) => {
+  const result = await run(check.script, { live: false });
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  if (result.code === 0) {
+    process.stderr.write(`npm test: ${check.name} passed (${seconds} s)\n`);
+  } else {
+    process.stderr.write(`\nnpm test: ${check.name} FAILED (npm run ${check.script}):\n`);
+    process.stderr.write(result.output);
+  }
+  return { ...check, ...result };
+});
+const suites = run("test:unit", { live: true }).then((r) => ({
+  name: "test:unit",
+  script: "test:unit",
+  ...r,
+}));
+
+const results = await Promise.all([...checks, suites]);
+const failed = results.filter((r) => r.code !== 0);
+if (failed.length > 0) {
+  process.stderr.write(`npm test: failed: ${failed.map((r) => `npm run ${r.script}`).join(", ")}\n`);
+  process.exit(1);
+}
+process.stderr.write(
+  `npm test: typecheck, lint and unit suites passed (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+);
