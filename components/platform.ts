@@ -9,6 +9,7 @@ import { AthenaAnalytics } from "./analytics/athena-analytics";
 import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
 import { AnomalyDetection } from "./ml/anomaly-detection";
 import { buildModelSettings } from "./ml/model-settings";
+import { ingestDelaySeconds as scoringIngestDelaySeconds } from "./ml/ml-env";
 import { demoHistoryRequest } from "./sources/demo-history";
 import { SensorFleetRunner } from "./fleet-runner/fleet-runner";
 import { RealtimeAggregates } from "./streaming/realtime-aggregates";
@@ -150,7 +151,7 @@ export class Platform extends pulumi.ComponentResource {
       );
     }
 
-    const ingestDelaySeconds = config.firehose.bufferSeconds + 300;
+    const ingestDelaySeconds = scoringIngestDelaySeconds(config.firehose.bufferSeconds);
     const scoringIntervalSeconds = Math.min(
       86_400,
       approximateIntervalSeconds(config.anomaly.scoringSchedule),
@@ -185,7 +186,6 @@ export class Platform extends pulumi.ComponentResource {
           workGroupArn: this.analytics.workGroupArn,
           databaseName: this.analytics.databaseName,
         },
-        // Score a window only once Firehose has flushed it (buffer interval plus a margin for delivery).
         ingestDelaySeconds,
         alertEmail: config.alertEmail,
         logRetentionDays: config.logRetentionDays,

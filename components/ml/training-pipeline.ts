@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
+import { trainingFunctionEnvironment } from "./ml-env";
 import { MlFunction } from "./ml-function";
 import { trainingFunctionPolicy, trainingMachinePolicy } from "./ml-iam";
 import { MlStateMachine } from "./ml-state-machine";
@@ -65,13 +66,13 @@ export class TrainingPipeline extends pulumi.ComponentResource {
               promotedModelParameterArn,
             }),
           ),
-        environment: {
-          DEPLOYMENT: deployment,
-          CURATED_BUCKET: c.buckets.curated.bucket,
-          ARTIFACTS_BUCKET: c.buckets.artifacts.bucket,
-          MODEL_SETTINGS: JSON.stringify(c.model),
-          PROMOTED_MODEL_PARAMETER: args.promotedModelParameter.name,
-        },
+        environment: trainingFunctionEnvironment<pulumi.Input<string>>({
+          deployment,
+          curatedBucket: c.buckets.curated.bucket,
+          artifactsBucket: c.buckets.artifacts.bucket,
+          model: c.model,
+          promotedModelParameter: args.promotedModelParameter.name,
+        }),
         timeoutSeconds: 900,
         memorySize: 2048,
         tags: c.tags,
