@@ -10,6 +10,7 @@ import { parseAnomalySpec, type AnomalyConfig } from "./model/anomalies";
 import { parseShard, type Shard } from "./shard";
 import type { MqttProtocol, Qos } from "./transports/transport";
 import { parseDurationMs } from "../components/telemetry/durations";
+import { DEFAULT_READING_INTERVAL_SECONDS } from "../components/telemetry/fleet";
 
 /** A bad command line; the CLI prints the message and exits 2. */
 export class UsageError extends Error {
@@ -70,7 +71,7 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
     name: "interval",
     short: "i",
     value: "duration",
-    default: "10s",
+    default: `${DEFAULT_READING_INTERVAL_SECONDS}s`,
     description: "Sampling interval per device (simulated time), e.g. 500ms, 10s, 5m",
   },
   {
@@ -313,7 +314,12 @@ export function parseFleetOptions(
     rooms,
     roomsGiven: text("rooms") !== undefined,
     deployment,
-    intervalMs: duration("interval", text("interval") ?? "10s", 1, 86_400_000),
+    intervalMs: duration(
+      "interval",
+      text("interval") ?? `${DEFAULT_READING_INTERVAL_SECONDS}s`,
+      1,
+      86_400_000,
+    ),
     durationMs:
       text("duration") === undefined
         ? undefined

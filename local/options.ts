@@ -6,6 +6,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { parseAnomalySpec, type AnomalyConfig } from "../devices/model/anomalies";
 import { parseDurationMs } from "../components/telemetry/durations";
+import { DEFAULT_READING_INTERVAL_SECONDS } from "../components/telemetry/fleet";
 
 /** A bad command line: the CLI prints the message and exits 2. */
 export class UsageError extends Error {
@@ -31,7 +32,7 @@ export const DEFAULTS = {
   apiPort: 8443,
   dataDir: ".local",
   stack: "dev",
-  interval: "10s",
+  interval: `${DEFAULT_READING_INTERVAL_SECONDS}s`,
   seed: "1",
   anomalies: "1%,spike,level_shift,drift,noise_burst",
 } as const;

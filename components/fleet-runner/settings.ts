@@ -7,6 +7,7 @@
  */
 import { parseCidr } from "../net/cidr";
 import { parseDurationMs } from "../telemetry/durations";
+import { DEFAULT_READING_INTERVAL_SECONDS } from "../telemetry/fleet";
 import {
   parseLoadProfile,
   profileMaxRampPerSecond,
@@ -47,7 +48,7 @@ export interface FleetRunnerSettings {
 /** What a stack gets for each setting it leaves out. */
 export const FLEET_RUNNER_DEFAULTS = {
   devicesPerShard: 1000,
-  interval: "10s",
+  interval: `${DEFAULT_READING_INTERVAL_SECONDS}s`,
   duration: "30m",
   networking: "private",
   vpcCidr: "10.60.0.0/24",

@@ -4,6 +4,7 @@
  * `aws.lambda.Invocation` input; the local backend seeds PGlite with the same values. Pure.
  */
 import type { PlatformConfig } from "../config";
+import { DEFAULT_READING_INTERVAL_SECONDS } from "../telemetry/fleet";
 
 /** What the seed function is asked to load. */
 export interface DemoHistoryRequest {
@@ -13,14 +14,22 @@ export interface DemoHistoryRequest {
   readonly sensorsPerRoom: number;
   /** Days of history, ending at the time of seeding. */
   readonly days: number;
-  /** Minutes between two readings of a sensor. */
-  readonly intervalMinutes: number;
+  /** Seconds between two readings of a sensor. */
+  readonly intervalSeconds: number;
   /** Seed of the fleet simulator's sensor model (its default, so history and the live fleet share a climate). */
   readonly seed: string;
 }
 
-/** Days, interval and model seed of the demo history. */
-export const DEMO_HISTORY = { days: 3, intervalMinutes: 10, seed: "1" } as const;
+/**
+ * Days, interval and model seed of the demo history: one day at the live fleet's default interval. The model's
+ * features count readings (a sensor's baseline is its last 30), so history sampled more coarsely than the live
+ * readings would teach the first model another signal than the one it scores.
+ */
+export const DEMO_HISTORY = {
+  days: 1,
+  intervalSeconds: DEFAULT_READING_INTERVAL_SECONDS,
+  seed: "1",
+} as const;
 
 /** Environment of the seed function: where the database is and the secret holding its credentials. */
 export const SEED_ENV = {
@@ -37,7 +46,7 @@ export function demoHistoryRequest(config: Pick<PlatformConfig, "deployment" | "
     rooms: [...config.fleet.rooms],
     sensorsPerRoom: config.fleet.sensorsPerRoom,
     days: DEMO_HISTORY.days,
-    intervalMinutes: DEMO_HISTORY.intervalMinutes,
+    intervalSeconds: DEMO_HISTORY.intervalSeconds,
     seed: DEMO_HISTORY.seed,
   };
 }
@@ -64,7 +73,7 @@ export function parseDemoHistoryRequest(input: unknown): DemoHistoryRequest {
     problems.push(`rooms must be a non-empty list of room IDs (got ${JSON.stringify(r.rooms)})`);
   positive("sensorsPerRoom", 10000);
   positive("days", 366);
-  positive("intervalMinutes", 1440);
+  positive("intervalSeconds", 86_400);
   if (typeof r.seed !== "string") problems.push(`seed must be a string (got ${JSON.stringify(r.seed)})`);
   if (problems.length > 0) throw new Error(`invalid seed request: ${problems.join("; ")}`);
   return r as unknown as DemoHistoryRequest;

@@ -4,6 +4,13 @@
  */
 import { assertTopicSegment } from "./topics";
 
+/**
+ * Seconds between two readings of a sensor unless told otherwise: the simulator's, the fleet runner's and the
+ * local backend's default, and the spacing of the demo database's history (the model's features count
+ * readings, so history must be sampled like the live fleet).
+ */
+export const DEFAULT_READING_INTERVAL_SECONDS = 10;
+
 export interface DeviceIdentity {
   /** IoT thing name, MQTT client ID and certificate subject CN, e.g. `sensors-dev-lab-001`. */
   readonly thingName: string;

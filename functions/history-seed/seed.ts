@@ -86,7 +86,7 @@ export async function seedHistoricalTable(
 
 /** The readings a request asks for: every sensor of the fleet, `days` days ending at `endMs`. */
 export function requestedHistory(request: DemoHistoryRequest, endMs: number): HistoricalReading[] {
-  const intervalMs = request.intervalMinutes * 60_000;
+  const intervalMs = request.intervalSeconds * 1000;
   const toMs = Math.floor(endMs / intervalMs) * intervalMs;
   return generateHistory(
     fleetDevices(request.deployment, request.rooms, request.sensorsPerRoom),

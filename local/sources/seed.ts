@@ -4,6 +4,7 @@
  * Both persist in the data directory, so later runs find them.
  */
 import type { PlatformConfig } from "../../components/config";
+import { DEMO_HISTORY } from "../../components/sources/demo-history";
 import type { DeviceIdentity } from "../../components/telemetry/fleet";
 import { generateHistory } from "../../functions/history-seed/history";
 import type { LocalObjectStore } from "../lake/object-store";
@@ -11,12 +12,10 @@ import type { HistoricalDatabase } from "./historical-db";
 import { writeLandingCsv } from "./landing";
 
 /**
- * Days of history seeded into the database and the landing CSV on first use, at the fleet's own sampling
- * interval rather than DEMO_HISTORY's 10 minutes: the model's features count readings (a baseline of the last
- * 30), so history sampled more coarsely than the live readings would teach the model another signal than the
- * one it scores.
+ * Days of history seeded into the database (the stack's DEMO_HISTORY) and the landing CSV on first use, at this
+ * run's own sampling interval (`--interval`), for the reason DEMO_HISTORY gives.
  */
-const HISTORY_DAYS = { database: 1, csv: 1, csvOverlap: 0.5 } as const;
+const HISTORY_DAYS = { database: DEMO_HISTORY.days, csv: 1, csvOverlap: 0.5 } as const;
 const DAY_MS = 86_400_000;
 
 /** Seeds the historical database and the landing CSV on first use (both persist in the data dir). */

@@ -22,8 +22,8 @@ import { freshDataDir } from "../local/helpers";
 
 const NOW = Date.parse("2026-12-07T07:10:00Z");
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-0b8e-AbCdEf";
-/** 4 sensors x 3 days x 144 readings a day. */
-const SEEDED = 4 * 3 * 144;
+/** 4 sensors x 1 day x 8,640 readings a day (every 10 seconds). */
+const SEEDED = 4 * 1 * 8640;
 
 /** A freshly deployed dev stack, locally: an empty database served on the wire, and the pipelines. */
 async function freshDeployment(prefix: string) {

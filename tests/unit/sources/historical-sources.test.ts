@@ -169,8 +169,8 @@ describe("historical sources (dev: demo database in its own VPC)", function () {
       deployment: "sensors-dev",
       rooms: config.fleet.rooms,
       sensorsPerRoom: config.fleet.sensorsPerRoom,
-      days: 3,
-      intervalMinutes: 10,
+      days: 1,
+      intervalSeconds: 10,
       seed: "1",
     });
     // A replaced database is seeded again; the invocation waits for the network and the role's policy.
