@@ -14,6 +14,8 @@ export default tseslint.config(
       ".local/**",
       ".bench/**",
       "devices/dist/**",
+      "components/assets/**",
+      "components/dist/**",
       "**/*.cjs",
       "local/dashboard/static/**",
     ],

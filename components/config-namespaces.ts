@@ -53,7 +53,7 @@ export const AWS_PROVIDER_KEYS: readonly string[] = [
 ];
 
 /** Namespaces read by something: the program's providers and the Pulumi engine itself (`pulumi:tags`, ...). */
-export const FOREIGN_NAMESPACES: readonly string[] = ["aws", "awsx", "random", "pulumi"];
+export const FOREIGN_NAMESPACES: readonly string[] = ["aws", "awsx", "pulumi"];
 
 export interface NamespaceFindings {
   /** Keys in a misspelling of the project's namespace. */
@@ -62,9 +62,13 @@ export interface NamespaceFindings {
   readonly warnings: readonly string[];
 }
 
-/** Checks every `namespace:key` of a stack's configuration outside the project's namespace. */
+/**
+ * Checks every `namespace:key` of a stack's configuration outside the project's namespace.
+ * @param project - the namespace the program reads its settings from. @default "sensor-analytics"
+ */
 export function checkNamespaces(
   raw: Pick<RawStackConfig, "values" | "secretKeys" | "stackFile">,
+  project: string = PROJECT,
 ): NamespaceFindings {
   const { stackFile } = raw;
   const problems: ConfigProblem[] = [];
@@ -74,7 +78,7 @@ export function checkNamespaces(
     if (colon < 0) continue;
     const namespace = key.slice(0, colon);
     const name = key.slice(colon + 1);
-    if (namespace === PROJECT || namespace === "pulumi") continue;
+    if (namespace === project || namespace === "pulumi") continue;
     if (namespace === "aws") {
       if (AWS_PROVIDER_KEYS.includes(name)) continue;
       const close = closestKey(name, [...AWS_PROVIDER_KEYS]);
@@ -84,12 +88,12 @@ export function checkNamespaces(
       );
       continue;
     }
-    if (closestKey(namespace, [PROJECT]) === PROJECT) {
+    if (closestKey(namespace, [project]) === project) {
       problems.push({
         key,
         value: raw.secretKeys.has(key) ? "[secret]" : raw.values[key],
         message: `is in namespace "${namespace}", which nothing reads: the setting would be ignored`,
-        fix: `did you mean ${PROJECT}:${name}? Rename the key`,
+        fix: `did you mean ${project}:${name}? Rename the key`,
       });
       continue;
     }
@@ -104,7 +108,7 @@ export function checkNamespaces(
       `${key} in ${stackFile} is in namespace "${namespace}", which neither this program nor its providers read` +
         (provider
           ? `; did you mean ${provider}:${name}?`
-          : `; settings of this project are ${PROJECT}:<name>`),
+          : `; settings of this project are ${project}:<name>`),
     );
   }
   return { problems, warnings };

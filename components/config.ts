@@ -15,16 +15,14 @@ import { fleetDevices, deploymentName, DeviceIdentity } from "./telemetry/fleet"
 import { parseCidr, cidrsOverlap } from "./net/cidr";
 import { parseSchedule, ScheduleExpression } from "./schedule";
 import { readFleetRunnerSettings, type FleetRunnerSettings } from "./fleet-runner/settings";
+import { PLATFORM_CONFIG_DECLARATIONS } from "./config-declarations";
 import { INGEST_STREAM_KINDS, readStreamSettings, type StreamSettings } from "./streaming/stream-settings";
 import { readHttpApiSettings, type HttpApiSettings } from "./api/api-settings";
 import { readPollerSettings, type PollerSettings } from "./pollers/poller-settings";
 import { ALARM_DEFAULTS, readAlarmSettings, type AlarmSettings } from "./operations/alarm-settings";
 
-/** Pulumi project name, the namespace of every config key. */
+/** This template's Pulumi project name: the default namespace of every config key. */
 export const PROJECT = "sensor-analytics";
-
-/** Absolute path of the project directory (where Pulumi.yaml lives). */
-export const PROJECT_DIR = path.resolve(__dirname, "..");
 
 export type DatabaseEngine = "postgres" | "mysql" | "sqlserver";
 export const DATABASE_ENGINES: readonly DatabaseEngine[] = ["postgres", "mysql", "sqlserver"];
@@ -75,6 +73,7 @@ export interface ExistingDatabase {
 
 /** The whole stack configuration, validated. */
 export interface PlatformConfig {
+  /** The namespace the settings were read from (the project's name, unless a program chose another). */
   readonly project: string;
   readonly stack: string;
   /** File the values came from, for messages (e.g. `Pulumi.dev.yaml`). */
@@ -244,6 +243,8 @@ export interface DeclaredKey {
    * module validates it field by field.
    */
   readonly type?: "string" | "integer" | "boolean" | "array";
+  /** The items' type, for an array. */
+  readonly items?: { readonly type: string };
   readonly description: string;
   readonly default?: unknown;
   readonly secret?: boolean;
@@ -262,23 +263,50 @@ export const OPTIONAL_SECRET_KEYS: Readonly<Record<string, DeclaredKey>> = {
   },
 };
 
-/** The `config:` declarations of Pulumi.yaml, keyed without the project namespace. */
-export function readProjectDeclarations(projectDir: string = PROJECT_DIR): Record<string, DeclaredKey> {
+/** The `config:` declarations of a project's Pulumi.yaml, keyed without the project namespace. */
+export function readProjectDeclarations(projectDir: string): Record<string, DeclaredKey> {
   const doc = parseYaml(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as {
     config?: Record<string, DeclaredKey>;
   };
   return doc.config ?? {};
 }
 
+/** Where {@link parsePlatformConfig} finds the platform's settings. */
+export interface PlatformConfigOptions {
+  /**
+   * The namespace of the settings: `<namespace>:rooms`, `<namespace>:sensorsPerRoom`, ... Set it to your own
+   * project's name to keep the platform's settings beside your own keys.
+   * @default "sensor-analytics"
+   */
+  readonly namespace?: string;
+  /**
+   * Other keys your program reads in the same namespace (without it), left alone; any other key there that
+   * is not a platform setting is reported, with the setting it was probably meant to be.
+   * @default - none
+   */
+  readonly ownKeys?: readonly string[];
+  /**
+   * The settings with their types and defaults.
+   * @default - the platform's ({@link PLATFORM_CONFIG_DECLARATIONS}, which this template's Pulumi.yaml declares)
+   */
+  readonly declarations?: Readonly<Record<string, DeclaredKey>>;
+}
+
 /**
- * Parses and validates a stack's configuration. Defaults come from Pulumi.yaml, so they are written once.
+ * Parses and validates a stack's configuration; unset keys take the defaults of
+ * {@link PLATFORM_CONFIG_DECLARATIONS}.
  * @throws ConfigError listing every problem.
  */
 export function parsePlatformConfig(
   raw: RawStackConfig,
-  declarations: Record<string, DeclaredKey> = readProjectDeclarations(),
+  options: PlatformConfigOptions = {},
 ): PlatformConfig {
-  const reader = new ConfigReader(raw, declarations);
+  const reader = new ConfigReader(
+    raw,
+    options.declarations ?? PLATFORM_CONFIG_DECLARATIONS,
+    options.namespace ?? PROJECT,
+    options.ownKeys ?? [],
+  );
   const config = readAll(reader, raw);
   if (reader.problems.length > 0 || !config) throw new ConfigError(reader.problems, raw.stackFile);
   return config;
@@ -287,10 +315,10 @@ export function parsePlatformConfig(
 /** Like {@link parsePlatformConfig}, but returns the problems instead of throwing. */
 export function validatePlatformConfig(
   raw: RawStackConfig,
-  declarations: Record<string, DeclaredKey> = readProjectDeclarations(),
+  options: PlatformConfigOptions = {},
 ): { config?: PlatformConfig; problems: readonly ConfigProblem[] } {
   try {
-    return { config: parsePlatformConfig(raw, declarations), problems: [] };
+    return { config: parsePlatformConfig(raw, options), problems: [] };
   } catch (err) {
     if (err instanceof ConfigError) return { problems: err.problems };
     throw err;
@@ -301,20 +329,24 @@ class ConfigReader {
   readonly problems: ConfigProblem[] = [];
   constructor(
     private readonly raw: RawStackConfig,
-    private readonly declarations: Record<string, DeclaredKey>,
+    private readonly declarations: Readonly<Record<string, DeclaredKey>>,
+    readonly namespace: string,
+    ownKeys: readonly string[],
   ) {
     const known = new Set(
-      [...Object.keys(declarations), ...Object.keys(OPTIONAL_SECRET_KEYS)].map((k) => `${PROJECT}:${k}`),
+      [...Object.keys(declarations), ...Object.keys(OPTIONAL_SECRET_KEYS), ...ownKeys].map(
+        (k) => `${namespace}:${k}`,
+      ),
     );
     for (const key of Object.keys(raw.values)) {
-      if (key.startsWith(`${PROJECT}:`) && !known.has(key)) {
-        const close = closestKey(key.slice(PROJECT.length + 1), Object.keys(declarations));
+      if (key.startsWith(`${namespace}:`) && !known.has(key)) {
+        const close = closestKey(key.slice(namespace.length + 1), Object.keys(declarations));
         this.problems.push({
           key,
           value: this.display(key),
           message: "is not a setting of this project",
           fix: close
-            ? `did you mean ${PROJECT}:${close}? Rename the key`
+            ? `did you mean ${namespace}:${close}? Rename the key`
             : "remove it; Pulumi.yaml lists every setting with its description",
         });
       }
@@ -322,7 +354,7 @@ class ConfigReader {
   }
 
   full(key: string): string {
-    return key.includes(":") ? key : `${PROJECT}:${key}`;
+    return key.includes(":") ? key : `${this.namespace}:${key}`;
   }
 
   /** The value as received, for messages; secrets are never echoed. */
@@ -579,7 +611,7 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     r.problem(
       "sensorsPerRoom",
       `gives ${rooms.length * sensorsPerRoom} devices, more than the 2000 that per-device things and certificates keep manageable in stack state`,
-      "set sensor-analytics:fleetProvisioning to true so devices register themselves by claim, or lower sensorsPerRoom",
+      `set ${r.full("fleetProvisioning")} to true so devices register themselves by claim, or lower sensorsPerRoom`,
     );
   }
 
@@ -767,7 +799,7 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
     r.problem(
       "fleetRunner",
       "needs fleetProvisioning: the runner's devices register by claim (the certificates of thousands of devices fit neither stack state nor Secrets Manager's 64 KB secrets)",
-      "set sensor-analytics:fleetProvisioning to true in this stack",
+      `set ${r.full("fleetProvisioning")} to true in this stack`,
     );
   }
 
@@ -801,7 +833,7 @@ function readAll(r: ConfigReader, raw: RawStackConfig): PlatformConfig | undefin
   if (r.problems.length > 0) return undefined;
   const deployment = deploymentName(app, raw.stack);
   return {
-    project: PROJECT,
+    project: r.namespace,
     stack: raw.stack,
     stackFile,
     app,
@@ -878,7 +910,7 @@ function readExistingDatabase(r: ConfigReader, mode: "demo" | "existing"): Exist
       r.problem(
         key,
         "applies only when databaseMode is existing (demo creates its own database VPC and database)",
-        `remove it, or set sensor-analytics:databaseMode to existing`,
+        `remove it, or set ${r.full("databaseMode")} to existing`,
       );
     }
     return undefined;
@@ -936,7 +968,7 @@ function readExistingDatabase(r: ConfigReader, mode: "demo" | "existing"): Exist
     r.problem(
       "databaseSecretArn",
       `or databasePassword is ${needed}`,
-      "set databaseSecretArn to the secret holding the credentials, or `pulumi config set --secret sensor-analytics:databasePassword`",
+      `set databaseSecretArn to the secret holding the credentials, or \`pulumi config set --secret ${r.full("databasePassword")}\``,
     );
   }
   if (secretArnValue !== "" && password) {

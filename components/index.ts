@@ -2,7 +2,7 @@
  * The sensor analytics platform as a library: import the whole {@link Platform} or any area component into
  * your own Pulumi program, plus the pure builders (schema, topics, policies, SQL, state machines) they use.
  *
- *   import { DataLake } from "sensor-analytics-platform/components";
+ *   import { DataLake } from "@sensor-analytics/components";
  */
 export { Platform } from "./platform";
 export type { PlatformArgs } from "./platform";
@@ -15,7 +15,8 @@ export * from "./lake/layout";
 export * from "./telemetry/schema";
 export * from "./telemetry/topics";
 export * from "./telemetry/fleet";
-export { registerDocument, registeredDocuments } from "./documents";
+export { documentScope, documentsOf, registerDocument, registeredDocuments } from "./documents";
+export type { DocumentKind, GeneratedDocument } from "./documents";
 
 // Ingest: device identity, topic rules, Firehose into the lake.
 export { TelemetryPipeline } from "./iot/telemetry-pipeline";
@@ -128,7 +129,7 @@ export { estimateMonthlyCost, storageByClass } from "./cost/estimate";
 export type { CostEstimate, CostLine, ServiceCost, EstimateInput } from "./cost/estimate";
 export { synthInventory } from "./cost/synth-inventory";
 export type { SynthInventory, SynthResourceRow } from "./cost/synth-inventory";
-export { loadPriceTable, RegionPrices, charge, PRICE_TABLE_FILE } from "./cost/prices";
+export { loadPriceTable, RegionPrices, charge } from "./cost/prices";
 export type { PriceTable, UnitPrice } from "./cost/prices";
 export { ASSUMPTIONS, assumptionsWith } from "./cost/assumptions";
 export type { Assumptions, AssumptionKey } from "./cost/assumptions";

@@ -58,10 +58,10 @@ export function exampleValueReason(text: string): string | undefined {
 }
 
 /** Every example value among the project's settings (lists item by item), in key order. */
-export function findPlaceholders(raw: RawStackConfig): Placeholder[] {
+export function findPlaceholders(raw: RawStackConfig, namespace: string = PROJECT): Placeholder[] {
   const found: Placeholder[] = [];
   for (const key of Object.keys(raw.values).sort()) {
-    if (!key.startsWith(`${PROJECT}:`) || raw.secretKeys.has(key)) continue;
+    if (!key.startsWith(`${namespace}:`) || raw.secretKeys.has(key)) continue;
     const text = raw.values[key]!;
     let items: unknown[] = [text];
     try {

@@ -11,7 +11,7 @@ import { AnomalyDetection } from "./ml/anomaly-detection";
 import { buildModelSettings } from "./ml/model-settings";
 import { ingestDelaySeconds as scoringIngestDelaySeconds } from "./ml/ml-env";
 import { demoHistoryRequest } from "./sources/demo-history";
-import { SensorFleetRunner } from "./fleet-runner/fleet-runner";
+import { SensorFleetRunner, type FleetRunnerImageArgs } from "./fleet-runner/fleet-runner";
 import { RealtimeAggregates } from "./streaming/realtime-aggregates";
 import type { DeliveryResources } from "./streaming/delivery-resources";
 import { TelemetryApi } from "./api/telemetry-api";
@@ -31,8 +31,15 @@ export interface PlatformArgs {
    * `anomalyMode: endpoint` only, and required there: whether the anomaly model has been promoted, i.e.
    * `(await findPromotedModel(config.deployment)) !== undefined`. The real-time endpoint is created once it
    * has; see `AnomalyDetectionArgs.modelPromoted`.
+   * @default - unset: refused in `endpoint` mode, unused in `batch` mode
    */
   readonly anomalyModelPromoted?: boolean;
+  /**
+   * How the fleet runner's simulator image is built (only when the config sets `fleetRunner`), relative to the
+   * project directory `pulumi up` runs in.
+   * @default - this template's layout: context `devices`, `devices/Dockerfile`
+   */
+  readonly fleetRunnerImage?: FleetRunnerImageArgs;
 }
 
 /**
@@ -246,7 +253,7 @@ export class Platform extends pulumi.ComponentResource {
           claim,
           kmsKeyArn: this.lake.kmsKey.arn,
           // Relative to the project directory, Pulumi's working directory (`npm run fleet:bundle` fills dist/).
-          image: { context: "devices", dockerfile: "devices/Dockerfile" },
+          image: args.fleetRunnerImage ?? { context: "devices", dockerfile: "devices/Dockerfile" },
           accessLogBucket: this.lake.buckets.logs,
           logRetentionDays: config.logRetentionDays,
           protectData: config.protectData,

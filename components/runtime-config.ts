@@ -4,7 +4,13 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parsePlatformConfig, PlatformConfig, RawStackConfig } from "./config";
+import {
+  ConfigError,
+  parsePlatformConfig,
+  PlatformConfig,
+  type PlatformConfigOptions,
+  RawStackConfig,
+} from "./config";
 import { checkNamespaces } from "./config-namespaces";
 import { findPlaceholders, isNonDeploymentAccount, placeholderMessage } from "./placeholders";
 
@@ -24,20 +30,28 @@ export function readRuntimeConfig(): RawStackConfig {
  * problems, and on example values left in the stack file when deploying into a real AWS account. Deploying
  * into an account no real deployment uses (the AWS documentation's example accounts, which offline engines
  * such as the synth answer with, or LocalStack's), each example value is a warning instead.
+ *
+ * Other namespaces are checked (misspellings of the settings' namespace are errors, keys nothing reads are
+ * warnings) when the settings are in the project's own namespace, the default; a program that keeps them
+ * in a namespace of their own owns the rest of its stack file.
+ * @param options - `namespace` defaults to the running project's name, as `new pulumi.Config()` does.
  */
-export async function loadPlatformConfig(): Promise<PlatformConfig> {
+export async function loadPlatformConfig(options: PlatformConfigOptions = {}): Promise<PlatformConfig> {
   const raw = readRuntimeConfig();
+  const namespace = options.namespace ?? pulumi.getProject();
   let config: PlatformConfig;
   try {
-    const namespaces = checkNamespaces(raw);
-    for (const warning of namespaces.warnings) void pulumi.log.warn(warning);
-    if (namespaces.problems.length > 0) throw new ConfigError(namespaces.problems, raw.stackFile);
-    config = parsePlatformConfig(raw);
+    if (namespace === pulumi.getProject()) {
+      const namespaces = checkNamespaces(raw, namespace);
+      for (const warning of namespaces.warnings) void pulumi.log.warn(warning);
+      if (namespaces.problems.length > 0) throw new ConfigError(namespaces.problems, raw.stackFile);
+    }
+    config = parsePlatformConfig(raw, { ...options, namespace });
   } catch (err) {
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
     throw err;
   }
-  const placeholders = findPlaceholders(raw);
+  const placeholders = findPlaceholders(raw, namespace);
   if (placeholders.length > 0) {
     const { accountId } = await aws.getCallerIdentity();
     // AWS always names the account; an engine that answers without one (a test monitor) is no deployment.

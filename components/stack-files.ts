@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
-import { ConfigError, PROJECT, PROJECT_DIR, RawStackConfig } from "./config";
+import { ConfigError, PROJECT, RawStackConfig } from "./config";
 import { checkNamespaces } from "./config-namespaces";
 
 /**
@@ -33,8 +33,11 @@ export interface StackFile extends RawStackConfig {
 /** Stands in for a `secure:` value that only the Pulumi CLI (with the stack's key) could decrypt. */
 export const PLACEHOLDER_SECRET = "offline-placeholder-secret";
 
-/** The stack names that have a `Pulumi.<stack>.yaml` in the project directory. */
-export function listStacks(projectDir: string = PROJECT_DIR): string[] {
+/**
+ * The stack names that have a `Pulumi.<stack>.yaml` in the project directory.
+ * @param projectDir - @default - the working directory (where `pulumi` runs a program)
+ */
+export function listStacks(projectDir: string = process.cwd()): string[] {
   return fs
     .readdirSync(projectDir)
     .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
@@ -61,7 +64,7 @@ export interface StackValue {
 export function readStackValues(
   projectName: string,
   stack: string,
-  projectDir: string = PROJECT_DIR,
+  projectDir: string = process.cwd(),
 ): { stackFile: string; values: Map<string, StackValue> } {
   const stackFile = [`Pulumi.${stack}.yaml`, `Pulumi.${stack}.yml`].find((f) =>
     fs.existsSync(path.join(projectDir, f)),
@@ -127,16 +130,22 @@ export function goJson(value: unknown): string {
  * @throws StackFileError naming file, line and column when it is not valid YAML
  * @throws ConfigError when a key's namespace is a misspelling of the project's (see `config-namespaces.ts`)
  * @throws Error naming the file when it is missing or not a YAML map.
+ * @param projectDir - @default - the working directory (where `pulumi` runs a program)
+ * @param namespace - the project's name: keys without a namespace belong to it. @default "sensor-analytics"
  */
-export function readStackFile(stack: string, projectDir: string = PROJECT_DIR): StackFile {
-  const { stackFile, values: entries } = readStackValues(PROJECT, stack, projectDir);
+export function readStackFile(
+  stack: string,
+  projectDir: string = process.cwd(),
+  namespace: string = PROJECT,
+): StackFile {
+  const { stackFile, values: entries } = readStackValues(namespace, stack, projectDir);
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
   for (const [key, value] of entries) {
     values[key] = value.secure ? PLACEHOLDER_SECRET : value.text;
     if (value.secure) secretKeys.add(key);
   }
-  const namespaces = checkNamespaces({ stackFile, values, secretKeys });
+  const namespaces = checkNamespaces({ stackFile, values, secretKeys }, namespace);
   if (namespaces.problems.length > 0) throw new ConfigError(namespaces.problems, stackFile);
   return { stack, stackFile, values, secretKeys, warnings: namespaces.warnings };
 }

@@ -4,7 +4,7 @@
  * run files (run-files.ts: saved certificates, summary and labels under --out).
  * Exit status: 0 every reading delivered, 1 a reading lost or a device never connected, 2 bad options.
  */
-import { writeFleetFile, type FleetDeviceCredentials } from "./fleet-file";
+import { writeFleetFile, type FleetDeviceCredentials } from "../components/telemetry/fleet-file";
 import { Fleet } from "./fleet";
 import { helpText } from "./help";
 import { parseFleetOptions, UsageError } from "./options";

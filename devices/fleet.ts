@@ -16,7 +16,7 @@
  */
 import type { LoadProfile } from "../components/telemetry/load-profile";
 import { dataTopic } from "../components/telemetry/topics";
-import type { FleetProvisioning } from "./fleet-file";
+import type { FleetProvisioning } from "../components/telemetry/fleet-file";
 import { LabelWriter } from "./labels";
 import type { AnomalyConfig, AnomalyLabel } from "./model/anomalies";
 import { ReplaySensor, type RecordedPoint } from "./model/replay";

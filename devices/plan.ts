@@ -11,7 +11,12 @@ import {
   profilePeak,
 } from "../components/telemetry/load-profile";
 import type { FleetDevicePlan, FleetRunConfig } from "./fleet";
-import { FleetFileError, readFleetFile, resolveEndpoint, type FleetFile } from "./fleet-file";
+import {
+  FleetFileError,
+  readFleetFile,
+  resolveEndpoint,
+  type FleetFile,
+} from "../components/telemetry/fleet-file";
 import { loadRecordedSeries, type RecordedPoint } from "./model/replay";
 import {
   DEFAULT_BROKER_URL,

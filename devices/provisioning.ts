@@ -11,7 +11,7 @@
  * 4. disconnect; the device then connects with its own certificate.
  * Works over any {@link Transport}, so the same code runs against IoT Core (SDK) and test brokers (MQTT.js).
  */
-import type { FleetProvisioning } from "./fleet-file";
+import type { FleetProvisioning } from "../components/telemetry/fleet-file";
 import type { ClientCertificate, ConnectionOptions, Qos, Transport } from "./transports/transport";
 
 export const CREATE_CERTIFICATE_TOPIC = "$aws/certificates/create/json";

@@ -102,7 +102,8 @@ export class LocalBackend {
     adjust: (config: PlatformConfig) => PlatformConfig = (c) => c,
   ): Promise<LocalBackend> {
     const wallStart = performance.now();
-    const stackFile = readStackFile(options.stack);
+    // The stack files are the template's, beside local/ (not wherever npm start was run from).
+    const stackFile = readStackFile(options.stack, path.resolve(__dirname, ".."));
     for (const warning of stackFile.warnings) log(`warning: ${warning}`);
     const config = adjust(parsePlatformConfig(stackFile));
     const dataDir = path.resolve(options.dataDir);

@@ -6,14 +6,14 @@
  * IsAttached condition resolve against.
  *
  * Certificates come from the fleet engineer's `devices/pki.ts`; this module only decides what to issue and
- * where to keep it, and writes the fleet file (`devices/fleet-file.ts`) the simulator reads.
+ * where to keep it, and writes the fleet file (`components/telemetry/fleet-file.ts`) the simulator reads.
  */
 import { randomBytes, X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DeviceIdentity } from "../components/telemetry/fleet";
 import { ROOM_ATTRIBUTE } from "../components/iot/policy-document";
-import { writeFleetFile, type FleetFile } from "../devices/fleet-file";
+import { writeFleetFile, type FleetFile } from "../components/telemetry/fleet-file";
 import {
   createCertificateAuthority,
   issueDeviceCertificates,

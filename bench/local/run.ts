@@ -164,7 +164,7 @@ const percentile = (sorted: readonly number[], p: number) =>
 
 async function main(): Promise<void> {
   const opts = options();
-  const config = parsePlatformConfig(readStackFile(opts.stack));
+  const config = parsePlatformConfig(readStackFile(opts.stack, path.resolve(__dirname, "../..")));
   const perRoom = Math.ceil(opts.devices / config.fleet.rooms.length);
   const devices = fleetDevices(config.deployment, config.fleet.rooms, perRoom).slice(0, opts.devices);
   fs.mkdirSync(BENCH_DIR, { recursive: true });

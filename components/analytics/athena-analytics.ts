@@ -115,7 +115,7 @@ export class AthenaAnalytics extends pulumi.ComponentResource {
     const anomalies = pulumi
       .output(args.curatedBucket.bucket)
       .apply((bucketName) => anomaliesTableDefinition({ bucketName, rooms: args.rooms }));
-    registerDocument("glue-anomalies-table", "json", anomalies);
+    registerDocument(this, "glue-anomalies-table", "json", anomalies);
     this.anomaliesTable = new aws.glue.CatalogTable(
       `${name}-anomalies`,
       catalogTableArgs(this.databaseName, anomalies),
@@ -141,7 +141,7 @@ export class AthenaAnalytics extends pulumi.ComponentResource {
     const namedQueries: Record<string, aws.athena.NamedQuery> = {};
     for (const query of ANALYTICS_QUERIES) {
       const sql = renderQuery(query.name, "athena", model).text;
-      registerDocument(`athena-${query.name.replace(/_/g, "-")}`, "sql", sql);
+      registerDocument(this, `athena-${query.name.replace(/_/g, "-")}`, "sql", sql);
       namedQueries[query.name] = new aws.athena.NamedQuery(
         `${name}-query-${query.name}`,
         {

@@ -86,7 +86,7 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
           kmsKeyArn,
         }),
       );
-    registerDocument("iam-quicksight-athena-role", "json", policy);
+    registerDocument(this, "iam-quicksight-athena-role", "json", policy);
     this.role = new aws.iam.Role(
       `${name}-athena-role`,
       {
@@ -157,7 +157,7 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
         tags,
       }),
     );
-    registerDocument("quicksight-dashboard-definition", "json", template);
+    registerDocument(this, "quicksight-dashboard-definition", "json", template);
     this.dashboardStack = new aws.cloudformation.Stack(
       `${name}-dashboard`,
       { name: `${args.deployment}-quicksight-dashboard`, templateBody: pulumi.jsonStringify(template), tags },

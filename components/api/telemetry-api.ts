@@ -82,7 +82,7 @@ export class TelemetryApi extends pulumi.ComponentResource {
       },
       child,
     );
-    registerDocument("api-access-log-format", "json", ACCESS_LOG_FORMAT);
+    registerDocument(this, "api-access-log-format", "json", ACCESS_LOG_FORMAT);
     this.stage = new aws.apigatewayv2.Stage(
       `${name}-stage`,
       {
@@ -122,7 +122,7 @@ export class TelemetryApi extends pulumi.ComponentResource {
     const functionCommon = { logRetentionDays, kmsKeyArn: args.kmsKeyArn, tags };
     this.ingestFunction = serviceFunction(this, `${name}-ingest`, {
       ...functionCommon,
-      entry: "functions/https-ingest/handler.ts",
+      entry: "https-ingest",
       description: `POST /readings of ${deployment}: validates readings like the topic rule, sends them on, answers per reading`,
       documentName: "api-ingest-function",
       logGroupName: `/sensor-analytics/${deployment}/https-ingest`,
@@ -138,7 +138,7 @@ export class TelemetryApi extends pulumi.ComponentResource {
     if (table) {
       this.latestStateFunction = serviceFunction(this, `${name}-latest-state`, {
         ...functionCommon,
-        entry: "functions/latest-state/handler.ts",
+        entry: "latest-state",
         description: `Latest reading per device and hourly room summaries of ${deployment}, from the real-time table`,
         documentName: "api-latest-state-function",
         logGroupName: `/sensor-analytics/${deployment}/latest-state`,
@@ -222,7 +222,7 @@ export class TelemetryApi extends pulumi.ComponentResource {
             },
           ]),
         );
-        registerDocument(`iam-api-${access}-client`, "json", document);
+        registerDocument(this, `iam-api-${access}-client`, "json", document);
         return new aws.iam.Policy(
           `${name}-${access}-client`,
           {

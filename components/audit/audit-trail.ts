@@ -43,7 +43,7 @@ export class AuditTrail extends pulumi.ComponentResource {
     const protect = args.protectData ?? false;
     const scope = accountScopeOutput(this);
     const keyPolicy = scope.apply((s) => auditTrailKeyPolicy(s, auditTrailArn(s, args.trailName)));
-    registerDocument("kms-audit-trail-key-policy", "json", keyPolicy);
+    registerDocument(this, "kms-audit-trail-key-policy", "json", keyPolicy);
     this.kmsKey = new aws.kms.Key(
       `${name}-key`,
       {
@@ -56,7 +56,7 @@ export class AuditTrail extends pulumi.ComponentResource {
       { parent: this, protect, retainOnDelete: protect },
     );
     const selectors = pulumi.all([...args.dataBucketArns]).apply(lakeDataEventSelectors);
-    registerDocument("cloudtrail-audit-event-selectors", "json", selectors);
+    registerDocument(this, "cloudtrail-audit-event-selectors", "json", selectors);
     this.trail = new aws.cloudtrail.Trail(
       name,
       {

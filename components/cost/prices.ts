@@ -4,11 +4,6 @@
  * was read, so an estimate can say where each figure comes from.
  */
 import * as fs from "fs";
-import * as path from "path";
-import { PROJECT_DIR } from "../config";
-
-/** The shipped table. */
-export const PRICE_TABLE_FILE = path.join(PROJECT_DIR, "data", "pricing", "aws-prices.json");
 
 /** A price tier: `usd` per unit up to `upTo` units a month (the last tier has no bound). */
 export interface PriceTier {
@@ -86,7 +81,7 @@ export function priceTableProblems(table: unknown): string[] {
 }
 
 /** Reads and checks a price table. @throws Error naming the file and every problem. */
-export function loadPriceTable(file: string = PRICE_TABLE_FILE): PriceTable {
+export function loadPriceTable(file: string): PriceTable {
   let parsed: unknown;
   try {
     parsed = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -104,7 +99,7 @@ export class RegionPrices {
   constructor(
     readonly table: PriceTable,
     readonly region: string,
-    readonly file: string = PRICE_TABLE_FILE,
+    readonly file: string,
   ) {
     if (!table.regions[region])
       throw new Error(

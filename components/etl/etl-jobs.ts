@@ -1,7 +1,7 @@
-import * as path from "path";
 import type { FeatureSettings } from "../ml/feature-sql";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { assetPath } from "../shared/package-assets";
 import type { DatabaseEngine, PlatformConfig } from "../config";
 import { registerDocument } from "../documents";
 import { LAKE_ZONES, LakeZone } from "../lake/layout";
@@ -77,18 +77,17 @@ export class EtlJobs extends pulumi.ComponentResource {
         { parent: this },
       );
 
-    const scriptsDir = path.resolve(__dirname, "..", "..", "functions", "glue");
     const uploads: aws.s3.BucketObjectv2[] = [GLUE_SCRIPT_FILES.main, ...GLUE_SCRIPT_FILES.helpers].map(
       (file) =>
         upload(
           file.replace(/[._]/g, "-"),
           glueScriptKey(file),
-          new pulumi.asset.FileAsset(path.join(scriptsDir, file)),
+          new pulumi.asset.FileAsset(assetPath("glue", file)),
         ),
     );
     for (const sqlName of ETL_SQL_NAMES) {
       const text = renderEtlSql(sqlName, { features: args.features });
-      registerDocument(`etl-sql-${sqlName.replace(/_/g, "-")}`, "sql", text);
+      registerDocument(this, `etl-sql-${sqlName.replace(/_/g, "-")}`, "sql", text);
       uploads.push(
         upload(`sql-${sqlName.replace(/_/g, "-")}`, etlSqlKey(sqlName), new pulumi.asset.StringAsset(text)),
       );
@@ -106,7 +105,7 @@ export class EtlJobs extends pulumi.ComponentResource {
             jdbc: { connectionName, engine: args.jdbc.engine },
           }),
         );
-      registerDocument(`glue-job-spec-${kebab(key)}`, "json", spec);
+      registerDocument(this, `glue-job-spec-${kebab(key)}`, "json", spec);
       const readsJdbc = definition.sources.some((s) => s.kind === "jdbc");
       return new aws.glue.Job(
         `${name}-${kebab(key)}`,

@@ -121,7 +121,7 @@ export class EtlStateMachine extends pulumi.ComponentResource {
         ),
     );
     this.planner = platformFunction(this, `${name}-planner`, {
-      entry: "functions/etl-planner/handler.ts",
+      entry: "etl-planner",
       description: "Plans an ETL run: which historical imports are needed",
       roleArn: plannerAccess.role.arn,
       rolePolicy: plannerAccess.policy,
@@ -174,7 +174,7 @@ export class EtlStateMachine extends pulumi.ComponentResource {
         ...(trainingStateMachineArn ? { trainingStateMachineArn } : {}),
       }));
     const definition = this.resources.apply((r) => buildEtlStateMachine(r, settings));
-    registerDocument("etl-state-machine", "asl", definition);
+    registerDocument(this, "etl-state-machine", "asl", definition);
 
     const machineAccess = role(
       "state-machine",

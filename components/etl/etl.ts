@@ -41,6 +41,7 @@ export interface EtlArgs {
   readonly existingSecretKmsKeyArn?: string;
   /** Hours after which the JDBC import runs again. @default 24 */
   readonly jdbcRefreshHours?: number;
+  /** Subscribed to the ETL failure topic. @default - no subscription */
   readonly alertEmail?: string;
   readonly logRetentionDays: number;
   /** Protect the demo database, the sources database and created secrets. @default false */
@@ -140,7 +141,7 @@ export class Etl extends pulumi.ComponentResource {
           },
         }),
       );
-    registerDocument(`iam-${name}-glue-access`, "json", access);
+    registerDocument(this, `iam-${name}-glue-access`, "json", access);
     const accessPolicy = new aws.iam.RolePolicy(
       `${name}-glue-access`,
       { role: this.foundation.role.id, policy: pulumi.jsonStringify(access) },

@@ -1,5 +1,5 @@
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
+import type * as Awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
@@ -66,9 +66,14 @@ export interface SensorFleetRunnerArgs {
 export class SensorFleetRunner extends pulumi.ComponentResource {
   public readonly cluster: aws.ecs.Cluster;
   public readonly repository: aws.ecr.Repository;
-  public readonly image: awsx.ecr.Image;
-  /** One per shard: `[i - 1]` runs `--shard i/n`. */
-  public readonly taskDefinitions: awsx.ecs.FargateTaskDefinition[];
+  /** The simulator's image (an `awsx.ecr.Image`). */
+  public readonly image: pulumi.Resource;
+  /** The image's URI in the repository, with its digest. */
+  public readonly imageUri: pulumi.Output<string>;
+  /** One per shard (`awsx.ecs.FargateTaskDefinition`): `[i - 1]` runs `--shard i/n`. */
+  public readonly taskDefinitions: pulumi.Resource[];
+  /** The task definitions' ARNs, in shard order. */
+  public readonly taskDefinitionArns: pulumi.Output<string>[];
   public readonly network: FleetRunnerNetwork;
   public readonly bucket: SecureBucket;
   public readonly fleetSecret: aws.secretsmanager.Secret;
@@ -174,7 +179,8 @@ export class SensorFleetRunner extends pulumi.ComponentResource {
       },
       child,
     );
-    this.image = new awsx.ecr.Image(
+    const awsx = loadAwsx(this);
+    const image = new awsx.ecr.Image(
       `${name}-image`,
       {
         repositoryUrl: this.repository.repositoryUrl,
@@ -184,6 +190,8 @@ export class SensorFleetRunner extends pulumi.ComponentResource {
       },
       child,
     );
+    this.image = image;
+    this.imageUri = image.imageUri;
 
     const trust = (s: { partition: string; region: string; accountId: string }) => ({
       sourceArn: `arn:${s.partition}:ecs:${s.region}:${s.accountId}:*`,
@@ -249,9 +257,9 @@ export class SensorFleetRunner extends pulumi.ComponentResource {
           shardCommand(settings, i + 1, { ...context, credentialsUri, runsUri }),
         ),
       );
-    registerDocument("fleet-runner-commands", "json", commands);
+    registerDocument(this, "fleet-runner-commands", "json", commands);
     const region = scope.region;
-    this.taskDefinitions = Array.from({ length: settings.shards }, (_, i) => {
+    const taskDefinitions = Array.from({ length: settings.shards }, (_, i) => {
       const shard = i + 1;
       return new awsx.ecs.FargateTaskDefinition(
         `${name}-shard-${shard}`,
@@ -269,7 +277,7 @@ export class SensorFleetRunner extends pulumi.ComponentResource {
           logGroup: { skip: true },
           container: {
             name: SIMULATOR_CONTAINER,
-            image: this.image.imageUri,
+            image: image.imageUri,
             essential: true,
             command: commands.apply((all) => all[i]!),
             secrets: [{ name: FLEET_FILE_VARIABLE, valueFrom: this.fleetSecret.arn }],
@@ -293,12 +301,14 @@ export class SensorFleetRunner extends pulumi.ComponentResource {
         { parent: this, dependsOn: [task.policy, execution.policy] },
       );
     });
+    this.taskDefinitions = taskDefinitions;
+    this.taskDefinitionArns = taskDefinitions.map((t) => t.taskDefinition.arn);
 
     this.output = pulumi
       .all([
         region,
         this.cluster.arn,
-        pulumi.all(this.taskDefinitions.map((t) => t.taskDefinition.arn)),
+        pulumi.all(this.taskDefinitionArns),
         pulumi.all(this.network.subnetIds),
         this.network.securityGroup.id,
         context.runsUri,
@@ -328,5 +338,23 @@ export class SensorFleetRunner extends pulumi.ComponentResource {
         resource,
       );
     }
+  }
+}
+
+/**
+ * `@pulumi/awsx`, loaded when a fleet runner is built: it is an optional peer dependency of the package, so a
+ * program that never runs load tests does not install it (nor the Docker plugins it brings).
+ */
+function loadAwsx(resource: pulumi.Resource): typeof Awsx {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@pulumi/awsx") as typeof Awsx;
+  } catch (err) {
+    if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
+    throw new pulumi.ResourceError(
+      "SensorFleetRunner builds its image and task definitions with @pulumi/awsx, an optional peer dependency " +
+        "of @sensor-analytics/components that is not installed: run `npm install @pulumi/awsx@^3`",
+      resource,
+    );
   }
 }

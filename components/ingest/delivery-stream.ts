@@ -111,7 +111,7 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
           sourceStream: sourceArn && sourceKeyArn ? { arn: sourceArn, kmsKeyArn: sourceKeyArn } : undefined,
         }),
       );
-    registerDocument(`iam-firehose-${label}-role`, "json", policy);
+    registerDocument(this, `iam-firehose-${label}-role`, "json", policy);
     this.role = new aws.iam.Role(
       `${name}-role`,
       {

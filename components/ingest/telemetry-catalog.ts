@@ -57,7 +57,7 @@ export class TelemetryCatalog extends pulumi.ComponentResource {
         dynamicPartitioning: args.dynamicPartitioning,
       }),
     );
-    registerDocument("glue-telemetry-table", "json", definition);
+    registerDocument(this, "glue-telemetry-table", "json", definition);
     this.table = new aws.glue.CatalogTable(
       `${name}-telemetry`,
       {

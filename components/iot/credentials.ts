@@ -1,5 +1,5 @@
 /**
- * The device credentials bundle: a fleet file (`devices/fleet-file.ts`, the simulator's contract) that connects
+ * The device credentials bundle: a fleet file (`components/telemetry/fleet-file.ts`, the simulator's contract) that connects
  * the stack's sensors to IoT Core, exported by the stack as a Pulumi secret
  * (`pulumi stack output deviceFleetFile --show-secrets > fleet.json`). Pure.
  */
@@ -8,7 +8,7 @@ import {
   FleetDeviceCredentials,
   FleetFile,
   FleetProvisioning,
-} from "../../devices/fleet-file";
+} from "../telemetry/fleet-file";
 import { AMAZON_ROOT_CA_1_PEM } from "./amazon-root-ca";
 import { PROVISIONING_PARAMETERS } from "./provisioning";
 
@@ -38,6 +38,7 @@ export interface CredentialsBundleArgs {
   readonly deployment: string;
   /** Every configured sensor: with its certificate, or (fleet provisioning) only its name and room. */
   readonly devices: readonly (DeviceCredentials | { readonly thingName: string; readonly roomId: string })[];
+  /** Fleet provisioning by claim: the template and the claim certificate. @default - none (per-device certificates) */
   readonly claim?: ClaimCredentials;
 }
 

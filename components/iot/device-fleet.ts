@@ -2,20 +2,26 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
-import type { DeviceIdentity } from "../telemetry/fleet";
+import { roomsOf, type DeviceIdentity } from "../telemetry/fleet";
 import { buildDevicePolicyDocument, ROOM_ATTRIBUTE } from "./policy-document";
 import { devicePolicyName, thingGroupName, thingTypeName } from "./naming";
-import type { FleetFile } from "../../devices/fleet-file";
+import type { FleetFile } from "../telemetry/fleet-file";
 import { buildCredentialsBundle, DeviceCredentials } from "./credentials";
 import { FleetProvisioning } from "./fleet-provisioning";
 
 export interface DeviceFleetArgs {
   /** `<app>-<stack>`: prefix of every registry name and the topics' second segment. */
   readonly deployment: string;
-  /** Rooms of the fleet; each becomes a static thing group. */
-  readonly rooms: readonly string[];
-  /** The configured sensors (`PlatformConfig.fleet.devices`). */
+  /**
+   * The sensors, each with its room: `PlatformConfig.fleet.devices`, or any list, e.g.
+   * `fleetDevices(deployment, { lab: 3, office: 1 })` for rooms of different sizes.
+   */
   readonly devices: readonly DeviceIdentity[];
+  /**
+   * Rooms of the fleet; each becomes a static thing group (a room may have no sensors yet).
+   * @default - the devices' rooms, in their order
+   */
+  readonly rooms?: readonly string[];
   /**
    * Register sensors by claim on first connect ({@link FleetProvisioning}) instead of one thing, certificate and
    * attachment per sensor in the stack.
@@ -73,7 +79,8 @@ export class DeviceFleet extends pulumi.ComponentResource {
       child,
     );
     const groups: Record<string, aws.iot.ThingGroup> = {};
-    for (const room of args.rooms) {
+    const rooms = args.rooms ?? roomsOf(args.devices);
+    for (const room of rooms) {
       groups[room] = new aws.iot.ThingGroup(
         `${name}-group-${room}`,
         {
@@ -90,7 +97,7 @@ export class DeviceFleet extends pulumi.ComponentResource {
     this.thingGroups = groups;
 
     const document = scope.apply((s) => buildDevicePolicyDocument({ ...s, deployment }));
-    registerDocument("iot-device-policy", "json", document);
+    registerDocument(this, "iot-device-policy", "json", document);
     this.policy = new aws.iot.Policy(
       `${name}-device-policy`,
       { name: devicePolicyName(deployment), policy: pulumi.jsonStringify(document), tags },
@@ -146,7 +153,7 @@ export class DeviceFleet extends pulumi.ComponentResource {
         `${name}-provisioning`,
         {
           deployment,
-          rooms: args.rooms,
+          rooms,
           thingTypeName: this.thingType.name,
           devicePolicyName: this.policy.name,
           logRetentionDays: args.logRetentionDays,
@@ -193,18 +200,20 @@ export class DeviceFleet extends pulumi.ComponentResource {
   /** Problems with the args, each naming the input and the fix; empty when they are usable. */
   static validateArgs(args: DeviceFleetArgs): string[] {
     const problems: string[] = [];
-    if (args.rooms.length === 0)
-      problems.push("DeviceFleet needs at least one room; set sensor-analytics:rooms");
-    const strangers = args.devices.filter((d) => !args.rooms.includes(d.roomId));
+    const rooms = args.rooms ?? roomsOf(args.devices);
+    if (rooms.length === 0) {
+      problems.push("DeviceFleet needs at least one room: list rooms, or devices (each names its room)");
+    }
+    const strangers = args.devices.filter((d) => !rooms.includes(d.roomId));
     if (strangers.length > 0) {
       problems.push(
-        `devices ${strangers.map((d) => d.thingName).join(", ")} are in rooms that are not in rooms (${args.rooms.join(", ")}); add the rooms or remove the devices`,
+        `devices ${strangers.map((d) => d.thingName).join(", ")} are in rooms that are not in rooms (${rooms.join(", ")}); add the rooms or remove the devices`,
       );
     }
     const foreign = args.devices.filter((d) => !d.thingName.startsWith(`${args.deployment}-`));
     if (foreign.length > 0) {
       problems.push(
-        `thing names ${foreign.map((d) => d.thingName).join(", ")} do not start with "${args.deployment}-"; build them with thingName() from components/telemetry/fleet.ts`,
+        `thing names ${foreign.map((d) => d.thingName).join(", ")} do not start with "${args.deployment}-"; build them with thingName() or fleetDevices()`,
       );
     }
     return problems;

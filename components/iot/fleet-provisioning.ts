@@ -11,10 +11,11 @@ import {
   provisioningHookRolePolicy,
   provisioningRolePolicy,
 } from "./iam-documents";
-import { bundleLambda } from "./lambda-bundle";
+import { lambdaBundle } from "../shared/lambda-bundle";
+import type { LambdaHandlerName } from "../shared/package-assets";
 
-/** Handler module of the pre-provisioning hook, relative to the repository root. */
-export const PRE_PROVISIONING_HOOK_ENTRY = "functions/pre-provisioning-hook/handler.ts";
+/** The pre-provisioning hook's bundle (`functions/pre-provisioning-hook/handler.ts`). */
+export const PRE_PROVISIONING_HOOK_ENTRY: LambdaHandlerName = "pre-provisioning-hook";
 
 export interface FleetProvisioningArgs {
   /** `<app>-<stack>`: prefix of thing names and of the template, policy and client-ID names. */
@@ -77,7 +78,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
     const hookPolicy = pulumi
       .all([scope, logGroup.arn])
       .apply(([s, logGroupArn]) => provisioningHookRolePolicy({ ...s, deployment, logGroupArn }));
-    registerDocument("iam-provisioning-hook-role", "json", hookPolicy);
+    registerDocument(this, "iam-provisioning-hook-role", "json", hookPolicy);
     const hookRole = new aws.iam.Role(
       `${name}-hook-role`,
       {
@@ -88,12 +89,12 @@ export class FleetProvisioning extends pulumi.ComponentResource {
       },
       child,
     );
-    const bundle = bundleLambda(PRE_PROVISIONING_HOOK_ENTRY);
+    const bundle = lambdaBundle(PRE_PROVISIONING_HOOK_ENTRY);
     this.hook = new aws.lambda.Function(
       `${name}-hook`,
       {
         description: `Validates fleet-provisioning requests of ${deployment} (serial number, room, no existing certificate)`,
-        runtime: aws.lambda.Runtime.NodeJS24dX,
+        runtime: "nodejs24.x",
         architectures: ["arm64"],
         code: bundle.archive,
         handler: bundle.handler,
@@ -131,7 +132,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
       .apply(([s, thingTypeName, devicePolicyName]) =>
         provisioningRolePolicy({ ...s, deployment, thingTypeName, devicePolicyName }),
       );
-    registerDocument("iam-provisioning-role", "json", provisioningPolicy);
+    registerDocument(this, "iam-provisioning-role", "json", provisioningPolicy);
     const provisioningRole = new aws.iam.Role(
       `${name}-role`,
       {
@@ -148,7 +149,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
       .apply(([thingTypeName, devicePolicyName]) =>
         buildProvisioningTemplateBody({ deployment, thingTypeName, devicePolicyName }),
       );
-    registerDocument("iot-provisioning-template", "json", body);
+    registerDocument(this, "iot-provisioning-template", "json", body);
     this.template = new aws.iot.ProvisioningTemplate(
       `${name}-template`,
       {
@@ -167,7 +168,7 @@ export class FleetProvisioning extends pulumi.ComponentResource {
     const claimDocument = scope.apply((s) =>
       buildClaimPolicyDocument({ ...s, deployment, templateName: this.templateName }),
     );
-    registerDocument("iot-claim-policy", "json", claimDocument);
+    registerDocument(this, "iot-claim-policy", "json", claimDocument);
     this.claimPolicy = new aws.iot.Policy(
       `${name}-claim-policy`,
       { name: claimPolicyName(deployment), policy: pulumi.jsonStringify(claimDocument), tags },

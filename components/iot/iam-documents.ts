@@ -28,9 +28,12 @@ export function topicRuleArn(scope: AccountScope, ruleName: string): string {
 
 export interface TopicRuleRoleArgs {
   readonly region: string;
-  /** The one delivery stream the rule's action writes to (unless it writes to {@link kinesisStream}). */
+  /**
+   * The one delivery stream the rule's action writes to (unless it writes to {@link kinesisStream}).
+   * @default - none (then `kinesisStream` is required)
+   */
   readonly deliveryStreamArn?: string;
-  /** The Kinesis stream the rule's action writes to instead, and the key encrypting it. */
+  /** The Kinesis stream the rule's action writes to instead, and the key encrypting it. @default - none */
   readonly kinesisStream?: { readonly arn: string; readonly kmsKeyArn: string };
   /** Bucket of the error action. */
   readonly errorBucketArn: string;

@@ -90,7 +90,7 @@ export class TelemetryRules extends pulumi.ComponentResource {
       kinesis?: TelemetryRulesArgs["ingestStream"],
     ): aws.iot.TopicRule => {
       const ruleName = topicRuleName(deployment, purpose.replace("-", "_"));
-      registerDocument(`iot-${purpose}-rule`, "sql", sql);
+      registerDocument(this, `iot-${purpose}-rule`, "sql", sql);
       const errorKey = ruleErrorObjectKey(ruleName);
       const policy = pulumi
         .all([scope, stream.arn, args.errorBucket.arn, args.kmsKeyArn, kinesis?.arn, kinesis?.kmsKeyArn])
@@ -105,7 +105,7 @@ export class TelemetryRules extends pulumi.ComponentResource {
             kmsKeyArn,
           }),
         );
-      registerDocument(`iam-${purpose}-rule-role`, "json", policy);
+      registerDocument(this, `iam-${purpose}-rule-role`, "json", policy);
       const role = new aws.iam.Role(
         `${name}-${purpose}-role`,
         {
@@ -166,7 +166,7 @@ export class TelemetryRules extends pulumi.ComponentResource {
     const level = args.iotLogLevel ?? "ERROR";
     if (level !== false) {
       const loggingPolicy = scope.apply(iotLoggingRolePolicy);
-      registerDocument("iam-iot-logging-role", "json", loggingPolicy);
+      registerDocument(this, "iam-iot-logging-role", "json", loggingPolicy);
       const loggingRole = new aws.iam.Role(
         `${name}-logging-role`,
         {

@@ -61,7 +61,7 @@ export class DataLake extends pulumi.ComponentResource {
 
     const scope = accountScopeOutput(this);
     const keyPolicy = scope.apply(lakeKeyPolicy);
-    registerDocument("kms-lake-key-policy", "json", keyPolicy);
+    registerDocument(this, "kms-lake-key-policy", "json", keyPolicy);
 
     this.kmsKey = new aws.kms.Key(
       `${name}-key`,

@@ -133,7 +133,7 @@ export class SecureBucket extends pulumi.ComponentResource {
         if (trail) statements.push(...cloudTrailDeliveryStatements(arn, trail));
         return { Version: "2012-10-17", Statement: statements } satisfies aws.iam.PolicyDocument;
       });
-    registerDocument(`s3-bucket-policy-${name}`, "json", policyDocument);
+    registerDocument(this, `s3-bucket-policy-${name}`, "json", policyDocument);
     this.policy = new aws.s3.BucketPolicy(
       `${name}-policy`,
       { bucket, policy: pulumi.jsonStringify(policyDocument) },

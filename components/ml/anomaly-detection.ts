@@ -32,6 +32,7 @@ export interface AnomalyDetectionArgs {
    * there is none (a new stack has no data to train on) the endpoint, its alarms and autoscaling are left out,
    * both pipelines score in batch transforms, and the first promotion tells the failure topic to run
    * `pulumi up`, which then creates the endpoint.
+   * @default - unset: refused in `endpoint` mode, unused in `batch` mode
    */
   readonly modelPromoted?: boolean;
   /** `buildModelSettings(config.anomaly)`: hyperparameters, shingle size, threshold rule. */
@@ -140,11 +141,11 @@ export class AnomalyDetection extends pulumi.ComponentResource {
       );
     const scope = accountScopeOutput(this);
     const image = aws.sagemaker.getPrebuiltEcrImageOutput({ repositoryName: RCF_REPOSITORY }, child);
-    registerDocument("ml-model-settings", "json", args.model);
+    registerDocument(this, "ml-model-settings", "json", args.model);
 
     // Topics: anomaly alerts (people watching rooms) apart from failures and alarms (people running the platform).
     const keyPolicy = scope.apply(notificationKeyPolicy);
-    registerDocument("kms-ml-notifications-key-policy", "json", keyPolicy);
+    registerDocument(this, "kms-ml-notifications-key-policy", "json", keyPolicy);
     const topicKey = new aws.kms.Key(
       `${name}-topics-key`,
       {
@@ -185,7 +186,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
           imageRepositoryArn: `arn:${s.partition}:ecr:${s.region}:${registryId}:repository/${RCF_REPOSITORY}`,
         }),
       );
-    registerDocument("iam-ml-sagemaker-role", "json", sageMakerPolicy);
+    registerDocument(this, "iam-ml-sagemaker-role", "json", sageMakerPolicy);
     this.sageMakerRole = new aws.iam.Role(
       `${name}-sagemaker-role`,
       {

@@ -2,11 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type AccountScope, accountScopeOutput } from "../shared/aws-scope";
 import { platformFunction } from "../shared/platform-function";
+import type { LambdaHandlerName } from "../shared/package-assets";
 import { serviceRole } from "../shared/service-role";
 
 export interface MlFunctionArgs {
-  /** Handler module relative to the repository root, e.g. `functions/anomaly-scoring/handler.ts`. */
-  readonly entry: string;
+  /** The shipped handler bundle to run, e.g. `"anomaly-scoring"` (`functions/anomaly-scoring/handler.ts`). */
+  readonly entry: LambdaHandlerName;
   readonly description: string;
   /** The role's permissions; receives the log group and dead-letter queue ARNs so it can scope to them. */
   readonly policy: (resources: {

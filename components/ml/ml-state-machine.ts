@@ -54,7 +54,7 @@ export class MlStateMachine extends pulumi.ComponentResource {
       (s) => `arn:${s.partition}:states:${s.region}:${s.accountId}:stateMachine:${args.machineName}`,
     );
 
-    registerDocument(args.documentName, "asl", args.definition);
+    registerDocument(this, args.documentName, "asl", args.definition);
     const machineAccess = serviceRole(this, {
       service: "states.amazonaws.com",
       scope,

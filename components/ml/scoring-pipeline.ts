@@ -52,7 +52,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
       `${name}-fn`,
       {
         ...functionCommon,
-        entry: "functions/anomaly-scoring/handler.ts",
+        entry: "anomaly-scoring",
         description: `Anomaly scoring steps of ${deployment}: plan the window, score, record anomalies, alert`,
         documentName: "ml-scoring-function",
         logGroupName: `/sensor-analytics/${deployment}/anomaly-scoring`,
@@ -152,7 +152,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
         `${name}-adhoc-fn`,
         {
           ...functionCommon,
-          entry: "functions/adhoc-scoring/handler.ts",
+          entry: "adhoc-scoring",
           description: `Ad-hoc anomaly scores from the ${deployment} endpoint (IAM-authenticated URL)`,
           documentName: "ml-adhoc-scoring-function",
           logGroupName: `/sensor-analytics/${deployment}/adhoc-scoring`,

@@ -48,7 +48,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
     this.function = new MlFunction(
       `${name}-fn`,
       {
-        entry: "functions/model-training/handler.ts",
+        entry: "model-training",
         description: `Model training steps of ${deployment}: check the training set, compute the threshold, promote the model`,
         documentName: "ml-training-function",
         logGroupName: `/sensor-analytics/${deployment}/model-training`,

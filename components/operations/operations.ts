@@ -78,7 +78,7 @@ export class Operations extends pulumi.ComponentResource {
       const policy = pulumi
         .all([logGroup.arn, rule.arn])
         .apply(([logGroupArn, ruleArn]) => glueFailureLogPolicy(logGroupArn, ruleArn));
-      registerDocument("logs-glue-failures-resource-policy", "json", policy);
+      registerDocument(this, "logs-glue-failures-resource-policy", "json", policy);
       const access = new aws.cloudwatch.LogResourcePolicy(
         `${name}-glue-failures`,
         { policyName: `${deployment}-glue-job-failures`, policyDocument: pulumi.jsonStringify(policy) },
@@ -97,6 +97,7 @@ export class Operations extends pulumi.ComponentResource {
       scoringIntervalSeconds: args.scoringIntervalSeconds,
     });
     registerDocument(
+      this,
       "operations-alarms",
       "json",
       pulumi.output(specs).apply((resolved) =>
@@ -132,7 +133,7 @@ export class Operations extends pulumi.ComponentResource {
     const body = pulumi
       .all([pulumi.output(inventory), Object.values(alarms).map((a) => a.arn)])
       .apply(([resolved, alarmArns]) => buildDashboardBody(resolved, args.thresholds, alarmArns));
-    registerDocument("operations-dashboard", "json", body);
+    registerDocument(this, "operations-dashboard", "json", body);
     this.dashboard = new aws.cloudwatch.Dashboard(
       `${name}-dashboard`,
       { dashboardName: `${deployment}-operations`, dashboardBody: pulumi.jsonStringify(body) },

@@ -68,7 +68,7 @@ export class RestPollers extends pulumi.ComponentResource {
       // Every HTTP attempt may take the whole timeout, plus its backoff (at most 10 s), plus time to deliver.
       const timeoutSeconds = Math.min(900, (poller.retries + 1) * (poller.timeoutSeconds + 10) + 30);
       const fn = serviceFunction(this, base, {
-        entry: "functions/rest-poller/handler.ts",
+        entry: "rest-poller",
         description: `Polls ${poller.url.split("?")[0]} for ${args.deployment} (${poller.schedule.expression})`,
         documentName: `poller-${poller.name}-function`,
         logGroupName: `/sensor-analytics/${args.deployment}/poller-${poller.name}`,

@@ -1,15 +1,16 @@
 /**
- * The Lambda function settings every platform function shares: the handler bundled from `functions/` with
- * esbuild, Node.js 24 on arm64, X-Ray tracing, and JSON logs into a log group of its own (which the caller
+ * The Lambda function settings every platform function shares: the handler's bundle the
+ * package ships, Node.js 24 on arm64, X-Ray tracing, and JSON logs into a log group of its own (which the caller
  * creates, encrypted and with retention, so the role can be scoped to it).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { bundleLambda } from "../iot/lambda-bundle";
+import { lambdaBundle } from "./lambda-bundle";
+import type { LambdaHandlerName } from "./package-assets";
 
 export interface PlatformFunctionArgs {
-  /** Handler module relative to the repository root, e.g. `functions/etl-planner/handler.ts`. */
-  readonly entry: string;
+  /** The shipped handler bundle to run, e.g. `"etl-planner"` (`functions/etl-planner/handler.ts`). */
+  readonly entry: LambdaHandlerName;
   /** The function's description (cut to Lambda's 256 characters). */
   readonly description: string;
   readonly roleArn: pulumi.Input<string>;
@@ -38,12 +39,12 @@ export function platformFunction(
   logicalName: string,
   args: PlatformFunctionArgs,
 ): aws.lambda.Function {
-  const bundle = bundleLambda(args.entry);
+  const bundle = lambdaBundle(args.entry);
   return new aws.lambda.Function(
     logicalName,
     {
       description: args.description.slice(0, 256),
-      runtime: aws.lambda.Runtime.NodeJS24dX,
+      runtime: "nodejs24.x",
       architectures: ["arm64"],
       code: bundle.archive,
       handler: bundle.handler,

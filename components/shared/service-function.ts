@@ -4,6 +4,7 @@
  * either a dead-letter queue for failed asynchronous invocations or the tag saying it is only ever invoked
  * synchronously (an event source mapping, API Gateway), whose caller sees and keeps the failure.
  */
+import type { LambdaHandlerName } from "./package-assets";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type AccountScope, accountScopeOutput } from "./aws-scope";
@@ -15,8 +16,8 @@ import { serviceRole } from "./service-role";
 export const SYNCHRONOUS_INVOCATION_TAG = { "sensor-analytics:invocation": "synchronous" } as const;
 
 export interface ServiceFunctionArgs {
-  /** Handler module relative to the repository root, e.g. `functions/latest-state/handler.ts`. */
-  readonly entry: string;
+  /** The shipped handler bundle to run, e.g. `"latest-state"` (`functions/latest-state/handler.ts`). */
+  readonly entry: LambdaHandlerName;
   readonly description: string;
   /** The role's permissions, given its log group's ARN. */
   readonly policy: (resources: {

@@ -36,7 +36,7 @@ export function serviceRole(
   parent: pulumi.Resource,
   args: ServiceRoleArgs,
 ): { readonly role: aws.iam.Role; readonly policy: aws.iam.RolePolicy } {
-  registerDocument(args.documentName, "json", args.policy);
+  registerDocument(parent, args.documentName, "json", args.policy);
   const role = new aws.iam.Role(
     args.roleName,
     {

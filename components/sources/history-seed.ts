@@ -170,7 +170,7 @@ export class DemoHistorySeed extends pulumi.ComponentResource {
       tags,
     });
     this.function = platformFunction(this, `${name}-function`, {
-      entry: "functions/history-seed/handler.ts",
+      entry: "history-seed",
       description: "Creates the demo database's readings table and loads a few days of history (once)",
       roleArn: access.role.arn,
       rolePolicy: access.policy,

@@ -43,7 +43,7 @@ export class VpcFlowLog extends pulumi.ComponentResource {
       { parent: this },
     );
     const policy = this.logGroup.arn.apply((arn) => flowLogPolicy(arn));
-    registerDocument(`iam-${name}`, "json", policy);
+    registerDocument(this, `iam-${name}`, "json", policy);
     const rolePolicy = new aws.iam.RolePolicy(
       `${name}-delivery`,
       { role: role.id, policy: pulumi.jsonStringify(policy) },

@@ -57,7 +57,7 @@ export class RealtimeAggregates extends pulumi.ComponentResource {
     });
     this.deadLetterQueue = deadLetterQueue(this, `${name}-dlq`, args.kmsKeyArn, tags);
     const fn = serviceFunction(this, `${name}-consumer`, {
-      entry: "functions/realtime-consumer/handler.ts",
+      entry: "realtime-consumer",
       description: `Keeps the latest reading per device and hourly room aggregates of ${args.deployment} from the ingest stream`,
       documentName: "realtime-consumer-function",
       logGroupName: `/sensor-analytics/${args.deployment}/realtime-consumer`,

@@ -31,17 +31,44 @@ export function thingName(deployment: string, roomId: string, index: number): st
   return name;
 }
 
-/** Every device of a fleet, room by room, in a stable order (resource names depend on it). */
+/**
+ * Every device of a fleet, room by room, in a stable order (resource names depend on it): the same number of
+ * sensors in every room, or a number per room (`{ lab: 3, office: 1 }`, in the map's order).
+ */
 export function fleetDevices(
   deployment: string,
   rooms: readonly string[],
   sensorsPerRoom: number,
+): DeviceIdentity[];
+export function fleetDevices(
+  deployment: string,
+  sensorsByRoom: Readonly<Record<string, number>>,
+): DeviceIdentity[];
+export function fleetDevices(
+  deployment: string,
+  rooms: readonly string[] | Readonly<Record<string, number>>,
+  sensorsPerRoom?: number,
 ): DeviceIdentity[] {
+  const counts: [string, number][] = isRoomList(rooms)
+    ? rooms.map((room) => [room, sensorsPerRoom ?? 0])
+    : Object.entries(rooms);
   const devices: DeviceIdentity[] = [];
-  for (const roomId of rooms) {
-    for (let index = 1; index <= sensorsPerRoom; index++) {
+  for (const [roomId, count] of counts) {
+    if (!Number.isInteger(count) || count < 1) {
+      throw new Error(`room ${roomId} needs a whole number of sensors, at least 1 (got ${count})`);
+    }
+    for (let index = 1; index <= count; index++) {
       devices.push({ thingName: thingName(deployment, roomId, index), roomId, index });
     }
   }
   return devices;
+}
+
+function isRoomList(rooms: readonly string[] | Readonly<Record<string, number>>): rooms is readonly string[] {
+  return Array.isArray(rooms);
+}
+
+/** The rooms of a list of devices, each once, in the devices' order. */
+export function roomsOf(devices: readonly DeviceIdentity[]): string[] {
+  return [...new Set(devices.map((d) => d.roomId))];
 }

@@ -10,6 +10,25 @@
 import { createHash } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 
+/**
+ * An invoke (data source) the mocks do not answer. Carries its text as `details` too: the SDK rethrows a failed
+ * invoke as `new Error(err.details)`, the gRPC error's field, so a plain Error's message would be lost and the
+ * program would fail with no word of which data source it called.
+ */
+export class MockNotImplementedError extends Error {
+  override readonly name = "MockNotImplementedError";
+  readonly details: string;
+  constructor(
+    readonly token: string,
+    detail = "",
+  ) {
+    super(
+      `Mock not implemented: ${token}${detail}; answer it with your own pulumi.runtime.Mocks (see AwsMocks.call)`,
+    );
+    this.details = this.message;
+  }
+}
+
 /** The AWS account the mocks pretend to deploy into. */
 export const MOCK_ACCOUNT_ID = "111122223333";
 
@@ -117,7 +136,7 @@ export class AwsMocks implements pulumi.runtime.Mocks {
       }
       case "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
         const registry = SAGEMAKER_ALGORITHM_REGISTRIES[region];
-        if (!registry) throw new Error(`Mock not implemented: ${args.token} for region ${region}`);
+        if (!registry) throw new MockNotImplementedError(args.token, ` for region ${region}`);
         const repository = inputs.repositoryName as string;
         const tag = (inputs.imageTag as string | undefined) ?? "1";
         const registryPath = `${registry}.dkr.ecr.${region}.amazonaws.com/${repository}:${tag}`;
@@ -130,7 +149,7 @@ export class AwsMocks implements pulumi.runtime.Mocks {
         };
       }
       default:
-        throw new Error(`Mock not implemented: ${args.token}`);
+        throw new MockNotImplementedError(args.token);
     }
   }
 

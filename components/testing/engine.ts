@@ -188,6 +188,7 @@ export class OfflineEngine {
       urn,
       parent: req.getParent() || undefined,
       custom,
+      ...(req.getProvider() ? { provider: req.getProvider() } : {}),
       inputs,
       state: result.state,
       ...(id ? { id } : {}),

@@ -25,6 +25,7 @@ class ResourceRecorder implements pulumi.runtime.Mocks {
     {
       parent?: string;
       custom: boolean;
+      provider?: string;
       protect: boolean;
       retainOnDelete: boolean;
       ignoreChanges: string[];
@@ -50,6 +51,7 @@ class ResourceRecorder implements pulumi.runtime.Mocks {
       this.pendingOptions.set(`${req.getType()}::${req.getName()}`, {
         parent: req.getParent() || undefined,
         custom: req.getCustom(),
+        provider: req.getProvider() || undefined,
         protect: req.getProtect() ?? false,
         retainOnDelete: req.getRetainondelete() ?? false,
         ignoreChanges: req.getIgnorechangesList(),
@@ -70,6 +72,7 @@ class ResourceRecorder implements pulumi.runtime.Mocks {
       urn: urnOf(pulumi.getProject(), pulumi.getStack(), options.parent, args.type, args.name),
       parent: options.parent,
       custom: options.custom,
+      ...(options.provider ? { provider: options.provider } : {}),
       inputs: args.inputs as Record<string, unknown>,
       state: result.state,
       id: result.id,
@@ -88,6 +91,7 @@ interface RegisterResourceRequest {
   getName(): string;
   getParent(): string;
   getCustom(): boolean;
+  getProvider(): string;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
   getIgnorechangesList(): string[];
@@ -161,7 +165,7 @@ export async function runUnderMocks<T>(
     await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
     const documents = await Promise.all(
       registeredDocuments().map(async (d) => ({
-        name: d.name,
+        name: d.fileName,
         kind: d.kind,
         content: await resolve(d.content),
       })),

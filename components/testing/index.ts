@@ -9,7 +9,7 @@
  *
  * Both answer with {@link AwsMocks}: realistic IDs and ARNs for the account {@link MOCK_ACCOUNT_ID}.
  */
-export { AwsMocks, MOCK_ACCOUNT_ID } from "./aws-mocks";
+export { AwsMocks, MOCK_ACCOUNT_ID, MockNotImplementedError } from "./aws-mocks";
 export { decode, decodeProperties, OfflineEngine } from "./engine";
 export type { Diagnostic, OfflineEngineOptions } from "./engine";
 export { resolve, runUnderMocks } from "./in-process";

@@ -13,6 +13,11 @@ export interface RecordedResource {
   readonly parent?: string;
   /** Whether this is a custom (cloud) resource, as opposed to a component. */
   readonly custom: boolean;
+  /**
+   * The explicit provider of a custom resource, as `<provider URN>::<provider ID>` (`opts.provider`, or one
+   * inherited from a parent's `providers`); `undefined` for the default provider.
+   */
+  readonly provider?: string;
   /** Inputs as the provider would receive them; secret values are wrapped (see {@link isSecretValue}). */
   readonly inputs: Record<string, unknown>;
   /** State the mock answered with (inputs plus computed IDs and ARNs). */

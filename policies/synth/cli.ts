@@ -9,7 +9,8 @@
  */
 import * as path from "path";
 import { parseArgs } from "util";
-import { ConfigError, PROJECT_DIR } from "../../components/config";
+import { ConfigError } from "../../components/config";
+import { PROJECT_DIR } from "./project-dir";
 import { listStacks, StackFileError } from "../../components/stack-files";
 import { StackConfigError } from "../../components/testing/stack-config";
 import { checkStack } from "./check";

@@ -6,7 +6,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT, PROJECT_DIR } from "../../components/config";
+import { PROJECT } from "../../components/config";
+import { PROJECT_DIR } from "./project-dir";
 import { DOCUMENTS_DIR_ENV } from "../../components/documents";
 import { promotedModelParameterName, runId, sageMakerNamePrefix } from "../../components/ml/ml-layout";
 import { deploymentName } from "../../components/telemetry/fleet";

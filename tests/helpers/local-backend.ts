@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import { readFleetFile } from "../../devices/fleet-file";
+import { readFleetFile } from "../../components/telemetry/fleet-file";
 import { parseAnomalySpec } from "../../devices/model/anomalies";
 import type { LocalOptions } from "../../local/options";
 

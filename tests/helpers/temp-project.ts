@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PROJECT_DIR } from "../../components/config";
+import { PROJECT_DIR } from "../../policies/synth/project-dir";
 
 export interface TempProjectFiles {
   /** File name (relative) to contents; `Pulumi.yaml` and `package.json` among them. */

@@ -14,7 +14,7 @@ import type { MqttClient } from "mqtt";
 import { Client } from "pg";
 import { NOT_JSON_REASON } from "../../components/iot/rule-sql";
 import { dataTopic } from "../../components/telemetry/topics";
-import { readFleetFile } from "../../devices/fleet-file";
+import { readFleetFile } from "../../components/telemetry/fleet-file";
 import { createCertificateAuthority, issueDeviceCertificate } from "../../devices/pki";
 import { LocalBackend } from "../../local/backend";
 import { HANDSHAKE_TIMEOUT_MS, MAX_PENDING_CONNECTIONS_PER_SOURCE } from "../../local/broker/iot-core-limits";

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import type { MqttClient } from "mqtt";
 import { fleetDevices } from "../../components/telemetry/fleet";
 import { dataTopic } from "../../components/telemetry/topics";
-import { writeFleetFile, type FleetFile } from "../../devices/fleet-file";
+import { writeFleetFile, type FleetFile } from "../../components/telemetry/fleet-file";
 import { Fleet } from "../../devices/fleet";
 import { NO_ANOMALIES } from "../../devices/model/anomalies";
 import {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fleetDevices } from "../../components/telemetry/fleet";
 import { bundleSimulator } from "../../devices/bundle/build";
-import type { FleetFile } from "../../devices/fleet-file";
+import type { FleetFile } from "../../components/telemetry/fleet-file";
 import {
   createCertificateAuthority,
   issueDeviceCertificate,

@@ -106,9 +106,11 @@ export interface TaskArgs {
   readonly retry: readonly Retrier[];
   /** Where the result goes. @default null (the result is discarded and the input passes through) */
   readonly resultPath?: string | null;
+  /** Shapes the task's result before `resultPath`. @default - the whole result */
   readonly resultSelector?: PayloadTemplate;
   /** Catchers, most specific first. @default - none (errors fail the enclosing branch or machine) */
   readonly catch?: readonly Catcher[];
+  /** The state's `Comment`. @default - none */
   readonly comment?: string;
 }
 

@@ -6,10 +6,10 @@ import {
   ConfigError,
   formatProblem,
   parsePlatformConfig,
-  PROJECT_DIR,
   readProjectDeclarations,
   validatePlatformConfig,
 } from "../../../components/config";
+import { PROJECT_DIR } from "../../../policies/synth/project-dir";
 import { PLACEHOLDER_SECRET, readStackFile } from "../../../components/stack-files";
 import { stackConfig } from "../../helpers/mocks";
 
@@ -64,7 +64,7 @@ describe("stack configuration", function () {
     });
 
     it("Pulumi.yaml declares a type, description and default for every project key", function () {
-      const declarations = readProjectDeclarations();
+      const declarations = readProjectDeclarations(PROJECT_DIR);
       for (const [key, decl] of Object.entries(declarations)) {
         // Maps and lists of maps have no Pulumi type (the CLI knows none for objects): their default is a map or a
         // list, config.ts checks them.
@@ -77,7 +77,9 @@ describe("stack configuration", function () {
     });
 
     it("every key the stack files set is declared in Pulumi.yaml", function () {
-      const declared = new Set(Object.keys(readProjectDeclarations()).map((k) => `sensor-analytics:${k}`));
+      const declared = new Set(
+        Object.keys(readProjectDeclarations(PROJECT_DIR)).map((k) => `sensor-analytics:${k}`),
+      );
       for (const stack of ["dev", "prod", "loadtest"]) {
         for (const key of Object.keys(readStackFile(stack).values)) {
           if (key.startsWith("sensor-analytics:"))

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_DIR } from "../../../components/config";
+import { PROJECT_DIR } from "../../../policies/synth/project-dir";
 import {
   exampleValueReason,
   findPlaceholders,

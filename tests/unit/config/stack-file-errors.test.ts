@@ -5,7 +5,8 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ConfigError, PROJECT_DIR } from "../../../components/config";
+import { ConfigError } from "../../../components/config";
+import { PROJECT_DIR } from "../../../policies/synth/project-dir";
 import { AWS_PROVIDER_KEYS, checkNamespaces } from "../../../components/config-namespaces";
 import { readStackFile, StackFileError } from "../../../components/stack-files";
 

@@ -3,17 +3,17 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { parsePlatformConfig, PROJECT_DIR } from "../../../components/config";
+import { parsePlatformConfig } from "../../../components/config";
+import { PROJECT_DIR } from "../../../policies/synth/project-dir";
 import { readStackFile } from "../../../components/stack-files";
 import { parseSchedule, type ScheduleExpression } from "../../../components/schedule";
 import { assumptionsWith } from "../../../components/cost/assumptions";
-import { estimateStack, main, parseCostArgs } from "../../../components/cost/cli";
+import { estimateStack, main, parseCostArgs, PRICE_TABLE_FILE } from "../../../policies/cost/cli";
 import { estimateMonthlyCost, storageByClass, type CostEstimate } from "../../../components/cost/estimate";
 import { formatEstimate } from "../../../components/cost/format";
 import {
   charge,
   loadPriceTable,
-  PRICE_TABLE_FILE,
   priceTableProblems,
   RegionPrices,
   type PriceTable,
@@ -63,7 +63,7 @@ describe("cost estimate: arithmetic", function () {
   });
 
   it("prices a small fleet line by line as computed by hand", function () {
-    const shipped = loadPriceTable();
+    const shipped = loadPriceTable(PRICE_TABLE_FILE);
     const region = { ...shipped.regions["us-east-1"]! };
     const set = (id: string, usd: number) => (region[id] = { ...region[id]!, usd, tiers: undefined });
     set("iot.messaging", 1);
@@ -111,7 +111,7 @@ describe("cost estimate: arithmetic", function () {
     const estimate = estimateMonthlyCost({
       config,
       inventory: synthInventory(rows),
-      prices: new RegionPrices(table, "us-east-1"),
+      prices: new RegionPrices(table, "us-east-1", PRICE_TABLE_FILE),
       devices: 10,
       assumptions: assumptionsWith({ quarantinePercent: 0 }),
     });
@@ -152,7 +152,7 @@ describe("cost estimate: arithmetic", function () {
 
 describe("cost estimate: the price table", function () {
   it("ships a usable table: every price with its source page and read date, the same items in every region", function () {
-    const table = loadPriceTable();
+    const table = loadPriceTable(PRICE_TABLE_FILE);
     expect(priceTableProblems(table)).to.deep.equal([]);
     const [first, ...others] = Object.values(table.regions).map((r) => Object.keys(r).sort());
     for (const keys of others) expect(keys).to.deep.equal(first);
@@ -162,7 +162,7 @@ describe("cost estimate: the price table", function () {
   });
 
   it("names the broken entry and the missing price or region", function () {
-    const table = loadPriceTable();
+    const table = loadPriceTable(PRICE_TABLE_FILE);
     const broken = {
       ...table,
       regions: {
@@ -174,12 +174,12 @@ describe("cost estimate: the price table", function () {
       "us-east-1 kms.key: source must be the https URL of the pricing page",
       "us-east-1 kms.key: read must be the date the price was read (YYYY-MM-DD)",
     ]);
-    expect(() => new RegionPrices(table, "ap-south-2")).to.throw(
+    expect(() => new RegionPrices(table, "ap-south-2", PRICE_TABLE_FILE)).to.throw(
       /has no prices for ap-south-2 \(it has us-east-1, eu-west-1\); add a "ap-south-2" block/,
     );
-    expect(() => new RegionPrices(table, "us-east-1").get("sagemaker.hosting.ml.p5.48xlarge")).to.throw(
-      /has no price "sagemaker.hosting.ml.p5.48xlarge" for us-east-1; add it/,
-    );
+    expect(() =>
+      new RegionPrices(table, "us-east-1", PRICE_TABLE_FILE).get("sagemaker.hosting.ml.p5.48xlarge"),
+    ).to.throw(/has no price "sagemaker.hosting.ml.p5.48xlarge" for us-east-1; add it/);
   });
 });
 
@@ -279,7 +279,7 @@ describe("cost estimate of the shipped stacks", function () {
   it("the CLI: --help, a table for people, and exit 2 with the reason for a bad option", function () {
     const help = spawnSync(
       process.execPath,
-      ["--import", "tsx", path.join(PROJECT_DIR, "components/cost/cli.ts"), "--help"],
+      ["--import", "tsx", path.join(PROJECT_DIR, "policies/cost/cli.ts"), "--help"],
       {
         cwd: PROJECT_DIR,
         encoding: "utf8",

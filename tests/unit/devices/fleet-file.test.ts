@@ -10,7 +10,7 @@ import {
   resolveEndpoint,
   writeFleetFile,
   type FleetFile,
-} from "../../../devices/fleet-file";
+} from "../../../components/telemetry/fleet-file";
 import {
   certificateCommonName,
   createCertificateAuthority,

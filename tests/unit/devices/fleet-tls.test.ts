@@ -15,7 +15,7 @@ import {
   writeFleetFile,
   type FleetFile,
   type FleetProvisioning,
-} from "../../../devices/fleet-file";
+} from "../../../components/telemetry/fleet-file";
 import { NO_ANOMALIES } from "../../../devices/model/anomalies";
 import {
   createCertificateAuthority,

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeFleetFile, type FleetFile } from "../../../devices/fleet-file";
+import { writeFleetFile, type FleetFile } from "../../../components/telemetry/fleet-file";
 import { ANOMALY_KINDS } from "../../../devices/model/anomalies";
 import { helpText } from "../../../devices/help";
 import { FLEET_OPTIONS, parseFleetOptions, UsageError } from "../../../devices/options";

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseFleetFile } from "../../../devices/fleet-file";
+import { parseFleetFile } from "../../../components/telemetry/fleet-file";
 import { parseLoadProfile } from "../../../components/telemetry/load-profile";
 import {
   readFleetRunnerSettings,

@@ -9,7 +9,7 @@ import {
   PlannerSettings,
 } from "../../../functions/etl-planner/planner";
 import { missingSourceTable } from "../../../components/sources/historical-schema";
-import { bundleLambda } from "../../../components/iot/lambda-bundle";
+import { lambdaBundle } from "../../../components/shared/lambda-bundle";
 import {
   createPlannerHandler,
   handler,
@@ -296,7 +296,7 @@ describe("ETL planner", () => {
   });
 
   it("bundles into one CommonJS file that loads with the runtime's SDK and exports the handler", () => {
-    const bundle = bundleLambda("functions/etl-planner/handler.ts");
+    const bundle = lambdaBundle("etl-planner");
     expect(bundle.handler).to.equal("index.handler");
     // The SDK stays external (the Lambda runtime provides it); the planner's own code is inside.
     expect(bundle.code).to.contain('require("@aws-sdk/client-glue")');

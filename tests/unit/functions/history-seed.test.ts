@@ -9,7 +9,7 @@ import {
   DemoHistoryRequest,
   parseDemoHistoryRequest,
 } from "../../../components/sources/demo-history";
-import { bundleLambda } from "../../../components/iot/lambda-bundle";
+import { lambdaBundle } from "../../../components/shared/lambda-bundle";
 import { createSeedHandler, seedSettingsFromEnv } from "../../../functions/history-seed/handler";
 import { countReadings, requestedHistory, seedHistoricalTable } from "../../../functions/history-seed/seed";
 import { freshDataDir } from "../local/helpers";
@@ -151,7 +151,7 @@ describe("demo database seed function", function () {
     });
 
     it("bundles into one CommonJS file with node-postgres inside and the runtime's SDK outside", function () {
-      const bundle = bundleLambda("functions/history-seed/handler.ts");
+      const bundle = lambdaBundle("history-seed");
       expect(bundle.code).to.contain('require("@aws-sdk/client-secrets-manager")');
       expect(bundle.code).to.not.match(/require\("(pg|@pulumi\/[a-z]+)"\)/);
       expect(bundle.code).to.contain("pg_advisory_xact_lock");

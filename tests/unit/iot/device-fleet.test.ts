@@ -5,7 +5,7 @@ import { isSecretValue, MOCK_ACCOUNT_ID } from "../../../components/testing";
 import { buildClaimPolicyDocument, buildDevicePolicyDocument } from "../../../components/iot/policy-document";
 import { buildProvisioningTemplateBody } from "../../../components/iot/provisioning";
 import { DeviceFleet } from "../../../components/iot/device-fleet";
-import { parseFleetFile } from "../../../devices/fleet-file";
+import { parseFleetFile } from "../../../components/telemetry/fleet-file";
 import { AMAZON_ROOT_CA_1_PEM } from "../../../components/iot/amazon-root-ca";
 import { X509Certificate } from "crypto";
 
@@ -222,8 +222,9 @@ describe("DeviceFleet", function () {
         "devices sensors-dev-attic-001 are in rooms that are not in rooms (lab); add the rooms or remove the devices",
       ]);
       expect(DeviceFleet.validateArgs({ deployment: "sensors-dev", rooms: [], devices: [] })).to.deep.equal([
-        "DeviceFleet needs at least one room; set sensor-analytics:rooms",
+        "DeviceFleet needs at least one room: list rooms, or devices (each names its room)",
       ]);
+      expect(DeviceFleet.validateArgs({ deployment: "sensors-dev", devices: [] })).to.have.length(1);
       expect(
         DeviceFleet.validateArgs({
           deployment: "sensors-dev",
@@ -231,7 +232,7 @@ describe("DeviceFleet", function () {
           devices: [{ thingName: "other-lab-001", roomId: "lab", index: 1 }],
         })[0],
       ).to.equal(
-        'thing names other-lab-001 do not start with "sensors-dev-"; build them with thingName() from components/telemetry/fleet.ts',
+        'thing names other-lab-001 do not start with "sensors-dev-"; build them with thingName() or fleetDevices()',
       );
     });
   });

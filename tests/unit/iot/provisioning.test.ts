@@ -19,7 +19,8 @@ import {
   thingTypeName,
 } from "../../../components/iot/naming";
 import { thingName } from "../../../components/telemetry/fleet";
-import { bundleLambda } from "../../../components/iot/lambda-bundle";
+import { lambdaBundle } from "../../../components/shared/lambda-bundle";
+import { bundleHandler } from "../../../components/scripts/assets";
 import { PRE_PROVISIONING_HOOK_ENTRY } from "../../../components/iot/fleet-provisioning";
 import {
   createPreProvisioningHook,
@@ -210,7 +211,7 @@ describe("fleet provisioning", function () {
   });
 
   describe("bundle", function () {
-    const bundle = bundleLambda(PRE_PROVISIONING_HOOK_ENTRY);
+    const bundle = lambdaBundle(PRE_PROVISIONING_HOOK_ENTRY);
 
     it("is one CommonJS file that leaves the AWS SDK to the Lambda runtime", function () {
       expect(bundle.handler).to.equal("index.handler");
@@ -220,7 +221,7 @@ describe("fleet provisioning", function () {
     });
 
     it("is deterministic, so an unchanged handler deploys no diff", function () {
-      expect(bundleLambda(PRE_PROVISIONING_HOOK_ENTRY).code).to.equal(bundle.code);
+      expect(bundleHandler(PRE_PROVISIONING_HOOK_ENTRY)).to.equal(bundle.code);
       expect(bundle.code).not.to.contain("/work/");
     });
 

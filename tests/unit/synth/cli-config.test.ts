@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import * as path from "path";
-import { parsePlatformConfig, PROJECT_DIR } from "../../../components/config";
+import { parsePlatformConfig } from "../../../components/config";
+import { PROJECT_DIR } from "../../../policies/synth/project-dir";
 import { listStacks } from "../../../components/stack-files";
 import {
   applyProjectConfig,

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PROJECT_DIR } from "../../../components/config";
+import { PROJECT_DIR } from "../../../policies/synth/project-dir";
 import { RunError } from "@pulumi/pulumi";
 import { loadPlatformConfig } from "../../../components/runtime-config";
 import { StackConfigError } from "../../../components/testing";

@@ -14,7 +14,7 @@ import {
   telemetryTopicFilter,
   TOPIC_SEGMENT,
 } from "../../../components/telemetry/topics";
-import { fleetDevices, thingName } from "../../../components/telemetry/fleet";
+import { fleetDevices, roomsOf, thingName } from "../../../components/telemetry/fleet";
 
 const reading = {
   device_id: "sensors-dev-lab-001",
@@ -127,5 +127,18 @@ describe("fleet layout", function () {
       { thingName: "sensors-dev-office-002", roomId: "office", index: 2 },
     ]);
     expect(thingName("sensors-prod", "hall_a", 1234)).to.equal("sensors-prod-hall_a-1234");
+  });
+
+  it("gives rooms different numbers of sensors, and names a bad count", function () {
+    const devices = fleetDevices("acme-dev", { line_1: 2, cold: 1 });
+    expect(devices.map((d) => d.thingName)).to.deep.equal([
+      "acme-dev-line_1-001",
+      "acme-dev-line_1-002",
+      "acme-dev-cold-001",
+    ]);
+    expect(roomsOf(devices)).to.deep.equal(["line_1", "cold"]);
+    expect(() => fleetDevices("acme-dev", { lab: 0 })).to.throw(
+      "room lab needs a whole number of sensors, at least 1 (got 0)",
+    );
   });
 });

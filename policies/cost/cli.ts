@@ -8,14 +8,18 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { ConfigError, parsePlatformConfig, PROJECT_DIR } from "../config";
-import { listStacks, readStackFile } from "../stack-files";
-import { parseDurationMs } from "../telemetry/durations";
-import { ASSUMPTIONS, assumptionsWith } from "./assumptions";
-import { estimateMonthlyCost, type CostEstimate } from "./estimate";
-import { formatEstimate } from "./format";
-import { loadPriceTable, PRICE_TABLE_FILE, RegionPrices } from "./prices";
-import { synthInventory, type SynthResourceRow } from "./synth-inventory";
+import { ConfigError, parsePlatformConfig } from "../../components/config";
+import { PROJECT_DIR } from "../synth/project-dir";
+import { listStacks, readStackFile } from "../../components/stack-files";
+import { parseDurationMs } from "../../components/telemetry/durations";
+import { ASSUMPTIONS, assumptionsWith } from "../../components/cost/assumptions";
+import { estimateMonthlyCost, type CostEstimate } from "../../components/cost/estimate";
+import { formatEstimate } from "../../components/cost/format";
+import { loadPriceTable, RegionPrices } from "../../components/cost/prices";
+
+/** The template's unit-price table. */
+export const PRICE_TABLE_FILE = path.join(PROJECT_DIR, "data", "pricing", "aws-prices.json");
+import { synthInventory, type SynthResourceRow } from "../../components/cost/synth-inventory";
 
 const HELP = `Usage: npm run cost -- --stack <name> [options]
 

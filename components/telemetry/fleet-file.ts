@@ -5,7 +5,7 @@
  * add optional fields only, and bump {@link FLEET_FILE_VERSION} for anything else.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { assertTopicSegment } from "../components/telemetry/topics";
+import { assertTopicSegment } from "./topics";
 
 /** Version written by {@link writeFleetFile} and the only one {@link parseFleetFile} accepts. */
 export const FLEET_FILE_VERSION = 1;
