@@ -25,7 +25,7 @@ import { approximateIntervalSeconds } from "./schedule";
 import { VARIANT_NAME } from "./ml/ml-layout";
 
 export interface PlatformArgs {
-  /** The validated stack configuration (see `components/config.ts`). */
+  /** The validated stack configuration (see `components/config/`). */
   readonly config: PlatformConfig;
   /**
    * `anomalyMode: endpoint` only, and required there: whether the anomaly model has been promoted, i.e.
@@ -232,7 +232,7 @@ export class Platform extends pulumi.ComponentResource {
     );
 
     if (config.fleetRunner) {
-      // config.ts requires fleetProvisioning with the runner: the fleet file carries the provisioning claim.
+      // config/ requires fleetProvisioning with the runner: the fleet file carries the provisioning claim.
       const claim = this.telemetry.devices.credentials.apply((file) => {
         const provisioning = file.provisioning;
         if (!provisioning) throw new pulumi.ResourceError("the fleet runner needs fleetProvisioning", this);
