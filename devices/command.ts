@@ -52,15 +52,24 @@ export interface ParsedOptions {
   flag(name: string): boolean;
 }
 
+/** How {@link parseOptions} reports a bad command line. */
+export interface ParseOptionsSettings {
+  /** Appended to every message, e.g. "Run npm start -- --help for the options." */
+  readonly helpHint: string;
+  /** Options of earlier versions, with what replaced them ("--z is gone: replaced by ..."). */
+  readonly replaced?: Readonly<Record<string, string>>;
+}
+
 /**
- * Parses `argv` with the option table; a bad option is a {@link UsageError} that ends with `helpHint`
- * (e.g. "Run npm start -- --help for the options.").
+ * Parses `argv` with the option table. A bad option is a {@link UsageError} that names it (an unknown one with
+ * the options it was probably meant to be, a replaced one with its replacement) and ends with the help hint.
  */
 export function parseOptions(
   argv: readonly string[],
   table: readonly OptionSpec[],
-  helpHint: string,
+  settings: string | ParseOptionsSettings,
 ): ParsedOptions {
+  const { helpHint, replaced = {} } = typeof settings === "string" ? { helpHint: settings } : settings;
   const config: ParseArgsOptionsConfig = {};
   for (const o of table)
     config[o.name] = { type: o.value ? "string" : "boolean", ...(o.short ? { short: o.short } : {}) };
@@ -68,7 +77,7 @@ export function parseOptions(
   try {
     values = parseCommandArgs(argv, config);
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, "")}. ${helpHint}`);
+    throw new UsageError(`${usageMessage(err as NodeJS.ErrnoException, table, replaced)}. ${helpHint}`);
   }
   const byName = new Map(table.map((o) => [o.name, o]));
   const spec = (name: string): OptionSpec => {
@@ -82,6 +91,33 @@ export function parseOptions(
     given: (name) => spec(name) !== undefined && values[name] !== undefined,
     flag: (name) => spec(name) !== undefined && values[name] === true,
   };
+}
+
+/** util.parseArgs' error, said the convention's way: the option, what is wrong, what to use. */
+function usageMessage(
+  err: NodeJS.ErrnoException,
+  table: readonly OptionSpec[],
+  replaced: Readonly<Record<string, string>>,
+): string {
+  const option = /'(-{1,2}[^' ,]+)/.exec(err.message)?.[1];
+  const name = option?.replace(/^-+/, "");
+  if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && name !== undefined) {
+    if (replaced[name]) return `--${name} is gone: replaced by ${replaced[name]}`;
+    const close = table
+      // A prefix either way (--tree for --trees, --trees-count for --trees), of at least three letters.
+      .filter(
+        (o) =>
+          Math.min(name.length, o.name.length) >= 3 && (o.name.startsWith(name) || name.startsWith(o.name)),
+      )
+      .map((o) => `--${o.name}`);
+    return `unknown option ${option}${close.length > 0 ? ` (did you mean ${close.join(" or ")}?)` : ""}`;
+  }
+  if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && name !== undefined) {
+    const spec = table.find((o) => o.name === name || o.short === name);
+    if (spec?.value) return `--${spec.name} needs a value: --${spec.name} <${spec.value}>`;
+    if (spec) return `--${spec.name} takes no value`;
+  }
+  return err.message.replace(/\.$/, "");
 }
 
 /** Splits text into lines of at most `width` characters, at spaces. */

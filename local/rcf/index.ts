@@ -74,4 +74,4 @@ export { CompactSampler } from "./sampler";
 export { PointStore } from "./pointStore";
 export { Shingle } from "./shingle";
 export { Xoshiro128 } from "./random";
-export { runCli, type CliIo, type CliSummary } from "./cliApp";
+export { runCli, type CliIo, type CliSummary } from "./cli-run";
