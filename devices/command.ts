@@ -32,9 +32,11 @@ export interface OptionSpec {
   /** What `--help` says when the default is not a literal value (e.g. "until Ctrl-C"). */
   readonly defaultText?: string;
   readonly description: string;
+  /** The option may be repeated; its values are read with {@link ParsedOptions.list}. */
+  readonly multiple?: boolean;
 }
 
-export type CommandValues = Record<string, string | boolean | undefined>;
+export type CommandValues = Record<string, string | boolean | string[] | undefined>;
 
 /** Parses `argv` strictly (no positionals) against `options`; throws with Node's message for a bad option. */
 export function parseCommandArgs(argv: readonly string[], options: ParseArgsOptionsConfig): CommandValues {
@@ -50,6 +52,8 @@ export interface ParsedOptions {
   /** Whether the option was given on the command line. */
   given(name: string): boolean;
   flag(name: string): boolean;
+  /** Every value of a repeatable option, in order. */
+  list(name: string): string[];
 }
 
 /** How {@link parseOptions} reports a bad command line. */
@@ -72,7 +76,11 @@ export function parseOptions(
   const { helpHint, replaced = {} } = typeof settings === "string" ? { helpHint: settings } : settings;
   const config: ParseArgsOptionsConfig = {};
   for (const o of table)
-    config[o.name] = { type: o.value ? "string" : "boolean", ...(o.short ? { short: o.short } : {}) };
+    config[o.name] = {
+      type: o.value ? "string" : "boolean",
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+    };
   let values: CommandValues;
   try {
     values = parseCommandArgs(argv, config);
@@ -90,6 +98,10 @@ export function parseOptions(
     text: (name) => (values[name] as string | undefined) ?? spec(name).default,
     given: (name) => spec(name) !== undefined && values[name] !== undefined,
     flag: (name) => spec(name) !== undefined && values[name] === true,
+    list: (name) => {
+      const value = spec(name) && values[name];
+      return Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
+    },
   };
 }
 
