@@ -39,7 +39,7 @@ export interface OptionSpec {
 export type CommandValues = Record<string, string | boolean | string[] | undefined>;
 
 /** Parses `argv` strictly (no positionals) against `options`; throws with Node's message for a bad option. */
-export function parseCommandArgs(argv: readonly string[], options: ParseArgsOptionsConfig): CommandValues {
+function parseCommandArgs(argv: readonly string[], options: ParseArgsOptionsConfig): CommandValues {
   return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false })
     .values as CommandValues;
 }
