@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { parsePlatformConfig, type PlatformConfig } from "../components/config";
 import { readStackFile } from "../components/stack-files";
-import { buildDevicePolicyDocument } from "../components/iot/policy-document";
+import { buildDevicePolicyDocument } from "../components/iot/iot-policy";
 import { DUCKDB_COMPAT_MACROS } from "../components/etl/transforms";
 import { fleetDevices, type DeviceIdentity } from "../components/telemetry/fleet";
 import { MODEL_KEYS, SCORING_KEYS, type ScoringWatermark } from "../components/ml/ml-layout";

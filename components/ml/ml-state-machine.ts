@@ -6,7 +6,7 @@ import type { ScheduleExpression } from "../schedule";
 import { type AccountScope, accountScopeOutput } from "../shared/aws-scope";
 import { serviceRole } from "../shared/service-role";
 import { loggedStateMachine, machineSchedule } from "../shared/state-machine";
-import { startExecutionPolicy } from "./ml-iam";
+import { startExecutionPolicy } from "./iam-documents";
 
 export interface MlStateMachineArgs {
   /**

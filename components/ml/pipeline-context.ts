@@ -4,7 +4,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AccountScope } from "../shared/policy-document";
+import type { AccountScope } from "../shared/iam-policy";
 import type { ModelSettings } from "./model-settings";
 
 export interface LakeBuckets {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
 import { adHocScoringEnvironment, scoringFunctionEnvironment } from "./ml-env";
 import { MlFunction } from "./ml-function";
-import { adHocScoringPolicy, scoringFunctionPolicy, scoringMachinePolicy } from "./ml-iam";
+import { adHocScoringPolicy, scoringFunctionPolicy, scoringMachinePolicy } from "./iam-documents";
 import { MlStateMachine } from "./ml-state-machine";
 import { lakeArns, PipelineContext } from "./pipeline-context";
 import { buildScoringStateMachine } from "./scoring-asl";

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
 import { trainingFunctionEnvironment } from "./ml-env";
 import { MlFunction } from "./ml-function";
-import { trainingFunctionPolicy, trainingMachinePolicy } from "./ml-iam";
+import { trainingFunctionPolicy, trainingMachinePolicy } from "./iam-documents";
 import { MlStateMachine } from "./ml-state-machine";
 import { lakeArns, PipelineContext } from "./pipeline-context";
 import { buildTrainingStateMachine } from "./training-asl";

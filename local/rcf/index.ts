@@ -71,7 +71,7 @@ export {
 } from "./csv";
 export { RandomCutTree, type TreeViolations } from "./tree";
 export { CompactSampler } from "./sampler";
-export { PointStore } from "./pointStore";
+export { PointStore } from "./point-store";
 export { Shingle } from "./shingle";
 export { Xoshiro128 } from "./random";
 export { runCli, type CliIo, type CliSummary } from "./cli-run";

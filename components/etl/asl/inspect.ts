@@ -51,8 +51,3 @@ export function listStateNames(definition: Branch): string[] {
         : [name],
   );
 }
-
-/** The definition as a plain JSON value (what `aws.sfn.StateMachine.definition` receives, serialized). */
-export function toJson(definition: Branch): JsonValue {
-  return JSON.parse(JSON.stringify(definition)) as JsonValue;
-}

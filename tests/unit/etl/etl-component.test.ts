@@ -8,7 +8,7 @@ import type { StateMachineDefinition } from "../../../components/etl/asl/types";
 import { ETL_SQL_NAMES, renderEtlSql } from "../../../components/etl/transforms";
 import { evaluatePolicies } from "../../../policies/harness";
 import { unknownActionReason } from "../../../policies/rules/iam";
-import { parsePolicyDocument } from "../../../policies/lib/policy-document";
+import { parsePolicyDocument } from "../../../policies/lib/policy-statements";
 
 const T = {
   job: "aws:glue/job:Job",
