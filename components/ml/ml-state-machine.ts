@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
-import type { StateMachineDefinition } from "../etl/asl/types";
+import type { StateMachineDefinition } from "../shared/asl/types";
 import type { ScheduleExpression } from "../schedule";
 import { type AccountScope, accountScopeOutput } from "../shared/aws-scope";
 import { serviceRole } from "../shared/service-role";

@@ -16,8 +16,8 @@
 import type { DuckDBInstance } from "@duckdb/node-api";
 import type { PlatformConfig } from "../../components/config";
 import { buildEtlStateMachine, ETL_CRAWL_STATES, ETL_STATES } from "../../components/etl/asl/etl-machine";
-import type { JsonValue } from "../../components/etl/asl/types";
-import { listTaskStates } from "../../components/etl/asl/inspect";
+import type { JsonValue } from "../../components/shared/asl/types";
+import { listTaskStates } from "../../components/shared/asl/inspect";
 import { etlSqlKey, glueJobSpec } from "../../components/etl/job-spec";
 import { PLANNER_ENV } from "../../components/etl/plan";
 import { ETL_JOBS, ETL_SQL_NAMES, EtlJobKey, renderEtlSql } from "../../components/etl/transforms";
