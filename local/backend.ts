@@ -26,7 +26,7 @@ import { LocalBroker } from "./broker/broker";
 import { connectionLimits, fileDescriptorLimit } from "./broker/connection-limits";
 import { LocalClock } from "./clock";
 import { DashboardServer } from "./dashboard/server";
-import { LocalPipelines, LOCAL_ACCOUNT } from "./etl/pipelines";
+import { LocalPipelines, LOCAL_ACCOUNT } from "./state-machines";
 import { DurableLog, type LogRecoveryReport } from "./lake/durable-log";
 import { describeRecovery } from "./lake/log-recovery";
 import { LocalIngestSources, replayFromLsn } from "./streaming/ingest-sources";

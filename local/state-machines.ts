@@ -14,47 +14,47 @@
  * so the machines' Retry and Catch rules behave as in the cloud.
  */
 import type { DuckDBInstance } from "@duckdb/node-api";
-import type { PlatformConfig } from "../../components/config";
-import { buildEtlStateMachine, ETL_CRAWL_STATES, ETL_STATES } from "../../components/etl/asl/etl-machine";
-import type { JsonValue } from "../../components/shared/asl/types";
-import { listTaskStates } from "../../components/shared/asl/inspect";
-import { etlSqlKey, glueJobSpec } from "../../components/etl/job-spec";
-import { PLANNER_ENV } from "../../components/etl/plan";
-import { ETL_JOBS, ETL_SQL_NAMES, EtlJobKey, renderEtlSql } from "../../components/etl/transforms";
-import { buildModelSettings } from "../../components/ml/model-settings";
+import type { PlatformConfig } from "../components/config";
+import { buildEtlStateMachine, ETL_CRAWL_STATES, ETL_STATES } from "../components/etl/asl/etl-machine";
+import type { JsonValue } from "../components/shared/asl/types";
+import { listTaskStates } from "../components/shared/asl/inspect";
+import { etlSqlKey, glueJobSpec } from "../components/etl/job-spec";
+import { PLANNER_ENV } from "../components/etl/plan";
+import { ETL_JOBS, ETL_SQL_NAMES, EtlJobKey, renderEtlSql } from "../components/etl/transforms";
+import { buildModelSettings } from "../components/ml/model-settings";
 import {
   ingestDelaySeconds,
   scoringFunctionEnvironment,
   trainingFunctionEnvironment,
-} from "../../components/ml/ml-env";
-import { buildScoringStateMachine, SCORING_STATES } from "../../components/ml/scoring-asl";
-import { buildTrainingStateMachine, TRAINING_STATES } from "../../components/ml/training-asl";
-import { createPlannerHandler, plannerSettingsFromEnv } from "../../functions/etl-planner/handler";
+} from "../components/ml/ml-env";
+import { buildScoringStateMachine, SCORING_STATES } from "../components/ml/scoring-asl";
+import { buildTrainingStateMachine, TRAINING_STATES } from "../components/ml/training-asl";
+import { createPlannerHandler, plannerSettingsFromEnv } from "../functions/etl-planner/handler";
 import {
   dispatch as dispatchTraining,
   trainingSettingsFromEnv,
   type TrainingEvent,
-} from "../../functions/model-training/handler";
-import { ModelTraining } from "../../functions/model-training/training";
+} from "../functions/model-training/handler";
+import { ModelTraining } from "../functions/model-training/training";
 import {
   dispatch as dispatchScoring,
   scoringSettingsFromEnv,
   type ScoringEvent,
-} from "../../functions/anomaly-scoring/handler";
-import { AnomalyScoring } from "../../functions/anomaly-scoring/scoring";
-import { emfPublisher } from "../../functions/ml-common/metrics";
-import { LocalAthena } from "../analytics/local-athena";
-import { LocalSageMaker } from "../analytics/local-sagemaker";
-import { createLocalS3Client } from "../aws/s3";
-import { LocalSns } from "../aws/sns";
-import { LocalCloudWatch } from "../aws/cloudwatch";
-import { LocalParameterStore } from "../aws/ssm";
-import { deployLocalEndpoint, LocalEndpointDeployment } from "../analytics/endpoint-deployment";
-import { promotedModelParameterName } from "../../components/ml/ml-layout";
-import type { LocalObjectStore } from "../lake/object-store";
-import { LocalGlue } from "./local-glue";
-import type { JdbcConnection } from "./jdbc-source";
-import { LocalStepFunctions, type LocalExecution, type LocalTaskHandler } from "./step-functions";
+} from "../functions/anomaly-scoring/handler";
+import { AnomalyScoring } from "../functions/anomaly-scoring/scoring";
+import { emfPublisher } from "../functions/ml-common/metrics";
+import { LocalAthena } from "./analytics/local-athena";
+import { LocalSageMaker } from "./analytics/local-sagemaker";
+import { createLocalS3Client } from "./aws/s3";
+import { LocalSns } from "./aws/sns";
+import { LocalCloudWatch } from "./aws/cloudwatch";
+import { LocalParameterStore } from "./aws/ssm";
+import { deployLocalEndpoint, LocalEndpointDeployment } from "./analytics/endpoint-deployment";
+import { promotedModelParameterName } from "../components/ml/ml-layout";
+import type { LocalObjectStore } from "./lake/object-store";
+import { LocalGlue } from "./etl/local-glue";
+import type { JdbcConnection } from "./etl/jdbc-source";
+import { LocalStepFunctions, type LocalExecution, type LocalTaskHandler } from "./etl/step-functions";
 
 export interface PipelinesOptions {
   readonly config: PlatformConfig;
