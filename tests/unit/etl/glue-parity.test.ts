@@ -1,6 +1,5 @@
 import { expect } from "chai";
-import { spawnSync } from "child_process";
-import * as path from "path";
+import { python } from "../../helpers/glue-python";
 import {
   conformPlan,
   glueJobSpec,
@@ -14,22 +13,15 @@ import { ETL_JOBS, EtlJobKey } from "../../../components/etl/transforms";
 // column, which are NULL, what a missing column or table is reported as. Both take those decisions from one
 // function each (etl_spec.py's conform_plan / missing_table_message, job-spec.ts's conformPlan /
 // missingTableMessage); these tests run the same cases through both and require the same answers.
-const GLUE_DIR = path.resolve(__dirname, "../../../functions/glue");
 const LOCATIONS: GlueJobLocations = {
   buckets: { raw: "raw-bucket", curated: "curated-bucket", artifacts: "artifacts-bucket" },
   historicalPrefix: "landing/historical/",
   jdbc: { connectionName: "historical-jdbc", engine: "postgres" },
 };
 
-function python(code: string, stdin: unknown): unknown {
-  const result = spawnSync("python3", ["-c", code], {
-    input: JSON.stringify(stdin),
-    encoding: "utf8",
-    env: { ...process.env, PYTHONPATH: GLUE_DIR, PYTHONDONTWRITEBYTECODE: "1" },
-  });
-  if (result.error) throw new Error(`python3 is needed for the Glue parity tests: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(result.stderr);
-  return JSON.parse(result.stdout);
+/** The Python side: `code` reads the cases as JSON on stdin and prints its answers as JSON. */
+function pythonJson(code: string, cases: unknown): unknown {
+  return JSON.parse(python(code, JSON.stringify(cases)));
 }
 
 describe("Glue script and local runner parity", () => {
@@ -57,7 +49,7 @@ describe("Glue script and local runner parity", () => {
         return { error: (err as Error).message };
       }
     });
-    const py = python(
+    const py = pythonJson(
       `
 import json, sys
 from etl_spec import conform_plan, ConformError
@@ -91,7 +83,7 @@ print(json.dumps(out))
     const ts = cases.map(
       (c) => missingTableMessage(c.source as Parameters<typeof missingTableMessage>[0], c.text) ?? null,
     );
-    const py = python(
+    const py = pythonJson(
       `
 import json, sys
 from etl_spec import missing_table_message
