@@ -167,6 +167,7 @@ export class Platform extends pulumi.ComponentResource {
       firehoseBufferSeconds: config.firehose.bufferSeconds,
       scoringIntervalSeconds,
       ingestDelaySeconds,
+      streamMaxRecordAgeSeconds: config.ingestStream?.consumer.maxRecordAgeSeconds,
     });
     this.anomaly = new AnomalyDetection(
       `${name}-anomaly`,
@@ -302,7 +303,8 @@ export class Platform extends pulumi.ComponentResource {
 
   /** What the operations dashboard and alarms watch: the real resources' names, as their outputs. */
   private operationsInventory(config: PlatformConfig) {
-    const { telemetry, etl, anomaly, lake } = this;
+    const { telemetry, etl, anomaly, lake, realtime, api, pollers } = this;
+    const kinesis = telemetry.stream;
     const logGroupOf = (fn: aws.lambda.Function) =>
       pulumi
         .all([fn.loggingConfig, fn.name])
@@ -348,14 +350,32 @@ export class Platform extends pulumi.ComponentResource {
       ingest: {
         telemetryRule: telemetry.rules.telemetryRule.name,
         rules: [
-          { key: "telemetry", rule: telemetry.rules.telemetryRule, stream: telemetry.ingest.telemetryStream },
+          {
+            key: "telemetry",
+            rule: telemetry.rules.telemetryRule,
+            // With the ingest stream, the telemetry rule writes it (Firehose reads it from there).
+            stream: kinesis ?? telemetry.ingest.telemetryStream,
+            streamKind: kinesis ? ("kinesis" as const) : ("firehose" as const),
+          },
           {
             key: "quarantine",
             rule: telemetry.rules.quarantineRule,
             stream: telemetry.ingest.quarantineStream,
+            streamKind: "firehose" as const,
           },
-          { key: "not-json", rule: telemetry.rules.notJsonRule, stream: telemetry.ingest.quarantineStream },
-        ].map(({ key, rule, stream }) => ({ key, name: rule.name, stream: stream.name })),
+          {
+            key: "not-json",
+            rule: telemetry.rules.notJsonRule,
+            stream: telemetry.ingest.quarantineStream,
+            streamKind: "firehose" as const,
+          },
+        ].map(({ key, rule, stream, streamKind }) => ({
+          key,
+          name: rule.name,
+          stream: stream.name,
+          streamKind,
+        })),
+        ...(kinesis ? { kinesisStream: { key: "ingest", name: kinesis.name } } : {}),
         telemetryStream: stream("telemetry", telemetry.ingest.telemetryStream, true),
         quarantineStream: stream("quarantine", telemetry.ingest.quarantineStream, false),
         rawBucket: lake.buckets.raw.bucket,
@@ -372,7 +392,18 @@ export class Platform extends pulumi.ComponentResource {
         ml("anomaly-scoring", "anomaly scoring", anomaly.scoring.function),
         ...(adHoc ? [ml("adhoc-scoring", "ad-hoc scoring", adHoc)] : []),
         ...(hook ? [watch("pre-provisioning-hook", "pre-provisioning hook", hook)] : []),
+        ...(realtime
+          ? [watch("realtime-consumer", "real-time consumer", realtime.consumer, realtime.deadLetterQueue)]
+          : []),
+        ...(api ? [watch("https-ingest", "HTTPS ingestion", api.ingestFunction)] : []),
+        ...(api?.latestStateFunction
+          ? [watch("latest-state", "latest-state API", api.latestStateFunction)]
+          : []),
+        ...Object.entries(pollers?.pollers ?? {}).map(([pollerName, p]) =>
+          watch(`poller-${pollerName}`, `${pollerName} poller`, p.function, p.deadLetterQueue),
+        ),
       ],
+      ...(api ? { httpApi: { key: "telemetry", id: api.api.id, stage: api.stage.name } } : {}),
       anomaly: {
         mode: config.anomaly.mode,
         ...(anomaly.endpoint

@@ -14,10 +14,19 @@ export interface ApiRoute {
 }
 
 export const INGEST_ROUTE: ApiRoute = { routeKey: "POST /readings", handler: "ingest", access: "ingest" };
-export const LATEST_STATE_ROUTES: readonly ApiRoute[] = [
-  { routeKey: "GET /devices/{id}/latest", handler: "latest-state", access: "read" },
-  { routeKey: "GET /rooms/{room}/summary", handler: "latest-state", access: "read" },
-];
+/** A device's latest reading. */
+export const DEVICE_LATEST_ROUTE: ApiRoute = {
+  routeKey: "GET /devices/{id}/latest",
+  handler: "latest-state",
+  access: "read",
+};
+/** A room's hourly summary (`?hours=N`, {@link SUMMARY_HOURS}). */
+export const ROOM_SUMMARY_ROUTE: ApiRoute = {
+  routeKey: "GET /rooms/{room}/summary",
+  handler: "latest-state",
+  access: "read",
+};
+export const LATEST_STATE_ROUTES: readonly ApiRoute[] = [DEVICE_LATEST_ROUTE, ROOM_SUMMARY_ROUTE];
 
 /** The routes of an API: ingestion always, the latest-state routes when the real-time table exists. */
 export function apiRoutes(latestState: boolean): readonly ApiRoute[] {
@@ -46,6 +55,16 @@ export function matchRoute(
       };
   }
   return undefined;
+}
+
+/** The path of `route` with its `{parameters}` filled in (encoded): what a client requests. */
+export function routePath(route: ApiRoute, parameters: Readonly<Record<string, string>>): string {
+  const template = route.routeKey.split(" ")[1]!;
+  return template.replace(/\{([a-z]+)\}/g, (_, name: string) => {
+    const value = parameters[name];
+    if (value === undefined) throw new Error(`route ${route.routeKey}: no value for {${name}}`);
+    return encodeURIComponent(value);
+  });
 }
 
 /** `hours` of `GET /rooms/{room}/summary`: how far back the summary goes. */

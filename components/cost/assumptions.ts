@@ -114,6 +114,27 @@ export const ASSUMPTIONS = {
       "KMS requests a month besides S3 (log groups, topics, SageMaker volumes, Lambda environment)",
   },
   imageGb: { default: 0.3, unit: "GB", description: "size of the fleet runner's container image in ECR" },
+  apiRequestsPerMonth: {
+    default: 100_000,
+    unit: "requests",
+    description: "HTTP API requests a month (gateways posting readings, latest-state reads), with httpApi",
+  },
+  pollerRecordsPerPoll: {
+    default: 10,
+    unit: "readings",
+    description:
+      "readings one poll of a REST poller returns (each checked against the de-duplication table; those new since the last poll, one per intervalSeconds, go on)",
+  },
+  sourceLambdaMilliseconds: {
+    default: 100,
+    unit: "ms",
+    description: "average duration of a real-time consumer batch, a poll or an HTTP API request's function",
+  },
+  tableItemBytes: {
+    default: 300,
+    unit: "bytes",
+    description: "a real-time table item (a device's latest reading, a room's hourly aggregate)",
+  },
 } as const satisfies Record<string, AssumptionDefinition>;
 
 export type AssumptionKey = keyof typeof ASSUMPTIONS;

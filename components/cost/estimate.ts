@@ -9,6 +9,7 @@ import { DAYS_PER_MONTH, HOURS_PER_MONTH } from "./schedule-runs";
 import type { SynthInventory } from "./synth-inventory";
 import { BILLING_STEP_BYTES, deriveUsage, fmt, GIB, type Usage } from "./usage";
 import { platformLines } from "./estimate-platform";
+import { streamingLines } from "./estimate-streaming";
 
 export interface CostLine {
   readonly service: string;
@@ -125,7 +126,7 @@ export function estimateMonthlyCost(input: EstimateInput): CostEstimate {
     `${inv.topicRules} topic rules in the synth listen on the telemetry topics: each message triggers each`,
   ]);
   add("AWS IoT Core", "Rule actions executed", "iot.actionsExecuted", triggered / 1e6, "devices", [
-    "one Firehose action per triggered rule (IoT Core bills at least one action per rule triggered)",
+    "one action (Firehose, or Kinesis for the telemetry rule with ingestStream: kinesis) per triggered rule (IoT Core bills at least one action per rule triggered)",
   ]);
 
   // Amazon Data Firehose
@@ -331,6 +332,7 @@ export function estimateMonthlyCost(input: EstimateInput): CostEstimate {
     );
 
   platformLines(add, input, u);
+  streamingLines(add, input, u);
 
   const services = groupByService(lines);
   return {

@@ -59,6 +59,21 @@ export interface SynthInventory {
   readonly secrets: number;
   readonly hostedZones: number;
   readonly containerRepositories: number;
+  /** Kinesis data streams (`ingestStream: kinesis`): capacity mode, shards (provisioned) and retention. */
+  readonly kinesisStreams: readonly {
+    readonly name: string;
+    readonly onDemand: boolean;
+    readonly shards: number;
+    readonly retentionHours: number;
+  }[];
+  /** DynamoDB tables (the real-time aggregates, the pollers' de-duplication). */
+  readonly dynamoTables: readonly {
+    readonly name: string;
+    readonly onDemand: boolean;
+    readonly pointInTimeRecovery: boolean;
+  }[];
+  /** API Gateway HTTP APIs. */
+  readonly httpApis: number;
 }
 
 const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
@@ -146,5 +161,19 @@ export function synthInventory(rows: readonly SynthResourceRow[]): SynthInventor
     secrets: of("aws:secretsmanager/secret:Secret").length,
     hostedZones: of("aws:route53/zone:Zone").length,
     containerRepositories: of("aws:ecr/repository:Repository").length,
+    kinesisStreams: of("aws:kinesis/stream:Stream").map((r) => ({
+      name: r.name,
+      onDemand:
+        (r.inputs.streamModeDetails as { streamMode?: unknown } | undefined)?.streamMode !== "PROVISIONED",
+      shards: num(r.inputs.shardCount, 1),
+      retentionHours: num(r.inputs.retentionPeriod, 24),
+    })),
+    dynamoTables: of("aws:dynamodb/table:Table").map((r) => ({
+      name: r.name,
+      onDemand: r.inputs.billingMode === "PAY_PER_REQUEST",
+      pointInTimeRecovery:
+        (r.inputs.pointInTimeRecovery as { enabled?: unknown } | undefined)?.enabled === true,
+    })),
+    httpApis: of("aws:apigatewayv2/api:Api").filter((r) => r.inputs.protocolType === "HTTP").length,
   };
 }

@@ -25,6 +25,13 @@ export interface AlarmSettings {
   readonly scoringLagMinutes?: number;
   /** p90 model latency of the real-time endpoint, in milliseconds (endpoint mode). */
   readonly endpointLatencyMs: number;
+  /**
+   * Age of the oldest record the ingest stream's readers (the real-time consumer, Firehose) have not read yet, in
+   * seconds (`ingestStream: kinesis`). @default half the consumer's maxRecordAgeSeconds, at most 5 minutes
+   */
+  readonly streamIteratorAgeSeconds?: number;
+  /** 5xx answers of the HTTP API in 5 minutes that raise its alarm (`httpApi`). */
+  readonly apiServerErrors: number;
 }
 
 /** What a stack gets for each setting it leaves out (those absent here are derived). */
@@ -35,6 +42,7 @@ export const ALARM_DEFAULTS = {
   deadLetterMessages: 1,
   quarantinePercent: 5,
   endpointLatencyMs: 500,
+  apiServerErrors: 1,
 } as const;
 
 /** Reports one problem with `alarms.<field>` (the caller adds key, stack file and value formatting). */
@@ -49,6 +57,8 @@ const LIMITS: Readonly<Record<keyof AlarmSettings, readonly [number, number]>> =
   quarantinePercent: [0, 100],
   scoringLagMinutes: [5, 10_080],
   endpointLatencyMs: [1, 60_000],
+  streamIteratorAgeSeconds: [60, 604_800],
+  apiServerErrors: [1, 1_000_000],
 };
 
 /** Reads the `alarms` map; returns `undefined` when there were problems (each reported). */
@@ -97,6 +107,7 @@ export function readAlarmSettings(raw: unknown, report: ReportAlarmProblem): Ala
   };
   const freshness = number("firehoseFreshnessSeconds", true);
   const lag = number("scoringLagMinutes", true);
+  const iteratorAge = number("streamIteratorAgeSeconds", true);
   const settings: AlarmSettings = {
     heartbeatMinutes: number("heartbeatMinutes", true) ?? ALARM_DEFAULTS.heartbeatMinutes,
     lambdaErrors: number("lambdaErrors", true) ?? ALARM_DEFAULTS.lambdaErrors,
@@ -104,9 +115,11 @@ export function readAlarmSettings(raw: unknown, report: ReportAlarmProblem): Ala
     deadLetterMessages: number("deadLetterMessages", true) ?? ALARM_DEFAULTS.deadLetterMessages,
     quarantinePercent: number("quarantinePercent", false) ?? ALARM_DEFAULTS.quarantinePercent,
     endpointLatencyMs: number("endpointLatencyMs", true) ?? ALARM_DEFAULTS.endpointLatencyMs,
+    apiServerErrors: number("apiServerErrors", true) ?? ALARM_DEFAULTS.apiServerErrors,
     // Absent means derived from the stack (resolveAlarmThresholds).
     ...(freshness === undefined ? {} : { firehoseFreshnessSeconds: freshness }),
     ...(lag === undefined ? {} : { scoringLagMinutes: lag }),
+    ...(iteratorAge === undefined ? {} : { streamIteratorAgeSeconds: iteratorAge }),
   };
   return problems === 0 ? settings : undefined;
 }
@@ -122,6 +135,11 @@ export interface AlarmContext {
   readonly scoringIntervalSeconds: number;
   /** How long after arrival scoring waits for a reading to be in the lake. */
   readonly ingestDelaySeconds: number;
+  /**
+   * The real-time consumer's `maxRecordAgeSeconds` (older records go to its dead-letter queue unread).
+   * @default 3600 (the consumer's default)
+   */
+  readonly streamMaxRecordAgeSeconds?: number;
 }
 
 /** The thresholds a stack's alarms use: its settings, with the stack-dependent defaults derived. */
@@ -130,6 +148,10 @@ export function resolveAlarmThresholds(settings: AlarmSettings, context: AlarmCo
     ...settings,
     firehoseFreshnessSeconds:
       settings.firehoseFreshnessSeconds ?? 2 * Math.max(60, context.firehoseBufferSeconds),
+    // Well before records age out of the consumer unread, and within minutes for a real-time reader.
+    streamIteratorAgeSeconds:
+      settings.streamIteratorAgeSeconds ??
+      Math.max(60, Math.min(300, Math.floor((context.streamMaxRecordAgeSeconds ?? 3600) / 2))),
     scoringLagMinutes:
       settings.scoringLagMinutes ??
       Math.ceil((2 * context.scoringIntervalSeconds + context.ingestDelaySeconds) / 60) + 10,

@@ -5,11 +5,14 @@
  *
  *   heartbeat                     no message on the telemetry topics for `heartbeatMinutes`
  *   rule-errors-<rule>            a topic rule's action failed and its error action ran (every rule)
+ *   kinesis-iterator-age-<stream> the ingest stream's readers fall behind (`ingestStream: kinesis`)
+ *   kinesis-throttles-<stream>    writes to the ingest stream throttled in 2 of 3 five-minute periods
  *   quarantine-rate               too many messages rejected by validation
  *   firehose-freshness-<stream>   records wait longer than twice the buffer
  *   firehose-delivery-<stream>    delivery to S3 failing; firehose-conversion-<stream>: Parquet conversion failing
  *   sfn-failed-<machine>          executions failed or timed out
- *   lambda-errors-<fn>, lambda-throttles-<fn>, dlq-<fn>
+ *   lambda-errors-<fn>, lambda-throttles-<fn>, dlq-<fn>   (the sources' functions and queues too)
+ *   api-5xx-<api>                 the HTTP API answered 5xx (`httpApi`)
  *   glue-job-failures             a Glue job run failed, timed out or errored
  *   scoring-lag                   anomaly scoring behind the clock
  * (The real-time endpoint's latency and 5xx alarms belong to RcfEndpoint: its blue/green updates roll back on them.)
@@ -96,7 +99,7 @@ export function buildAlarmSet<N>(
       description: [
         "Topic rule ",
         rule.name,
-        " could not hand messages to its Firehose stream ",
+        ` could not hand messages to its ${rule.streamKind === "kinesis" ? "Kinesis" : "Firehose"} stream `,
         rule.stream,
         " and ran its error action, which keeps each failed message with the failure under ",
         ...errorsPrefix("iot-rule"),
@@ -132,6 +135,48 @@ export function buildAlarmSet<N>(
     datapointsToAlarm: 1,
     treatMissingData: "notBreaching",
   });
+
+  // The Kinesis ingest stream: readers behind, writers throttled.
+  if (ingest.kinesisStream) {
+    const stream = ingest.kinesisStream;
+    const kinesis = (metricName: string, stat: string): MetricStat<N> => ({
+      namespace: "AWS/Kinesis",
+      metricName,
+      dimensions: { StreamName: stream.name },
+      stat,
+      period: FIVE_MINUTES,
+    });
+    alarms.push({
+      key: `kinesis-iterator-age-${stream.key}`,
+      description: [
+        "The readers of Kinesis stream ",
+        stream.name,
+        ` (the real-time consumer and Firehose) are more than ${thresholds.streamIteratorAgeSeconds} s behind its newest record: the latest state and the lake lag, and records the consumer does not read within its maxRecordAgeSeconds go to its dead-letter queue. Look at the consumer's IteratorAge, errors and log group, and Firehose's DeliveryToS3.DataFreshness.`,
+      ],
+      metric: kinesis("GetRecords.IteratorAgeMilliseconds", "Maximum"),
+      comparison: "GreaterThanThreshold",
+      threshold: thresholds.streamIteratorAgeSeconds * 1000,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+    });
+    alarms.push({
+      key: `kinesis-throttles-${stream.key}`,
+      description: [
+        "Writes to Kinesis stream ",
+        stream.name,
+        " were throttled in 2 of the last 3 five-minute periods: the topic rule runs its error action (messages kept under ",
+        ...errorsPrefix("iot-rule"),
+        ") and the HTTPS and poller functions retry. Raise the stream's capacity (provisioned shards, or on-demand) or look for a hot partition key.",
+      ],
+      metric: kinesis("WriteProvisionedThroughputExceeded", "Sum"),
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: "notBreaching",
+    });
+  }
 
   // Firehose into the lake.
   for (const stream of [ingest.telemetryStream, ingest.quarantineStream]) {
@@ -307,6 +352,33 @@ export function buildAlarmSet<N>(
         datapointsToAlarm: 1,
         treatMissingData: "notBreaching",
       });
+  }
+
+  // The HTTP API: 5xx answers mean readings a gateway posted were not taken (or state not served).
+  if (inventory.httpApi) {
+    const api = inventory.httpApi;
+    alarms.push({
+      key: `api-5xx-${api.key}`,
+      description: [
+        "HTTP API ",
+        api.id,
+        ` (stage `,
+        api.stage,
+        `) answered ${thresholds.apiServerErrors} or more 5xx in 5 minutes: callers must retry their readings. Look at the stage's access log (integrationError) and the ingest and latest-state functions' alarms and log groups.`,
+      ],
+      metric: {
+        namespace: "AWS/ApiGateway",
+        metricName: "5xx",
+        dimensions: { ApiId: api.id, Stage: api.stage },
+        stat: "Sum",
+        period: FIVE_MINUTES,
+      },
+      comparison: "GreaterThanOrEqualToThreshold",
+      threshold: thresholds.apiServerErrors,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+    });
   }
 
   // Anomaly scoring: published by the scoring function (pipeline metrics), once per run.

@@ -111,6 +111,10 @@ export function buildDashboardBody(
     properties: { title, view: "timeSeries", stacked: false, period: 300, metrics, ...extra },
   });
   const quarantine = quarantineRateExpression(ingest.telemetryStream.name, ingest.quarantineStream.name, 300);
+  const pollers = inventory.functions.some((f) => f.key.startsWith("poller-"));
+  const queues = inventory.functions.filter((f) => f.deadLetterQueue !== undefined);
+  const { kinesisStream } = ingest;
+  const api = inventory.httpApi;
 
   const contents: WidgetContent[] = [
     {
@@ -119,7 +123,7 @@ export function buildDashboardBody(
       properties: {
         markdown: [
           `# ${deployment}: operations`,
-          `Readings flow from IoT Core (topic rules ${ingest.rules.map((r) => `\`${r.name}\``).join(", ")}) through Firehose into \`s3://${ingest.rawBucket}/telemetry/\`; quarantined messages are under \`quarantine/\`, failed deliveries under \`errors/\`. Every alarm below notifies the stack's alert topic and says what broke and where to look.`,
+          `Readings flow from IoT Core (topic rules ${ingest.rules.map((r) => `\`${r.name}\``).join(", ")})${inventory.httpApi ? ", the HTTP API" : ""}${pollers ? " and the REST pollers" : ""}${ingest.kinesisStream ? ` through Kinesis stream \`${ingest.kinesisStream.name}\` (the real-time consumer keeps the latest state)` : ""} through Firehose into \`s3://${ingest.rawBucket}/telemetry/\`; quarantined messages are under \`quarantine/\`, failed deliveries under \`errors/\`. Every alarm below notifies the stack's alert topic and says what broke and where to look.`,
         ].join("\n\n"),
       },
     },
@@ -150,6 +154,75 @@ export function buildDashboardBody(
         annotations: { horizontal: [{ label: "alarm", value: thresholds.quarantinePercent }] },
       },
     ),
+    ...(kinesisStream
+      ? [
+          timeSeries(
+            "Kinesis ingest stream: records in, reader lag (ms) and throttles",
+            [
+              row(metric("AWS/Kinesis", "IncomingRecords", { StreamName: kinesisStream.name }, "Sum"), {
+                label: "records in",
+              }),
+              row(
+                metric(
+                  "AWS/Kinesis",
+                  "WriteProvisionedThroughputExceeded",
+                  { StreamName: kinesisStream.name },
+                  "Sum",
+                ),
+                { label: "writes throttled" },
+              ),
+              row(
+                metric(
+                  "AWS/Kinesis",
+                  "ReadProvisionedThroughputExceeded",
+                  { StreamName: kinesisStream.name },
+                  "Sum",
+                ),
+                { label: "reads throttled" },
+              ),
+              row(
+                metric(
+                  "AWS/Kinesis",
+                  "GetRecords.IteratorAgeMilliseconds",
+                  { StreamName: kinesisStream.name },
+                  "Maximum",
+                ),
+                { label: "iterator age (ms)", yAxis: "right" },
+              ),
+            ],
+            {
+              annotations: {
+                horizontal: [
+                  {
+                    label: "iterator age alarm",
+                    value: thresholds.streamIteratorAgeSeconds * 1000,
+                    yAxis: "right",
+                  },
+                ],
+              },
+            },
+          ),
+        ]
+      : []),
+    ...(api
+      ? [
+          timeSeries("HTTP API: requests, 4xx, 5xx and p90 latency (ms)", [
+            ...(
+              [
+                ["Count", "Sum", "requests"],
+                ["4xx", "Sum", "4xx"],
+                ["5xx", "Sum", "5xx"],
+              ] as const
+            ).map(([name, stat, label]) =>
+              row(metric("AWS/ApiGateway", name, { ApiId: api.id, Stage: api.stage }, stat), { label }),
+            ),
+            row(metric("AWS/ApiGateway", "Latency", { ApiId: api.id, Stage: api.stage }, "p90"), {
+              label: "p90 latency (ms)",
+              yAxis: "right",
+            }),
+          ]),
+        ]
+      : []),
     timeSeries(
       "Firehose: records in and delivered to the lake",
       streams.flatMap((s) => [
@@ -288,6 +361,21 @@ export function buildDashboardBody(
         ),
       },
     },
+    timeSeries(
+      "Dead-letter queues: messages waiting",
+      queues.map((f) =>
+        row(
+          metric(
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            { QueueName: f.deadLetterQueue! },
+            "Maximum",
+          ),
+          { label: f.label },
+        ),
+      ),
+      { annotations: { horizontal: [{ label: "alarm", value: thresholds.deadLetterMessages }] } },
+    ),
   ];
   return { start: "-PT12H", periodOverride: "auto", widgets: layout(contents, inventory.region) };
 }

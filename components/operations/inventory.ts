@@ -42,8 +42,18 @@ export interface OperationsInventory<N> {
   readonly ingest: {
     /** Topic rule of valid readings: its TopicMatch counts every message on the telemetry topics. */
     readonly telemetryRule: N;
-    /** Every topic rule on the telemetry topics, with the delivery stream its action writes to. */
-    readonly rules: readonly { readonly key: string; readonly name: N; readonly stream: N }[];
+    /**
+     * Every topic rule on the telemetry topics, with the stream its action writes to: the telemetry rule writes
+     * the Kinesis ingest stream when there is one, the others a Firehose delivery stream.
+     */
+    readonly rules: readonly {
+      readonly key: string;
+      readonly name: N;
+      readonly stream: N;
+      readonly streamKind: "firehose" | "kinesis";
+    }[];
+    /** With `ingestStream: kinesis`: the Kinesis stream between ingestion and the lake (Firehose reads it). */
+    readonly kinesisStream?: { readonly key: string; readonly name: N };
     readonly telemetryStream: WatchedStream<N>;
     readonly quarantineStream: WatchedStream<N>;
     /** The raw bucket, where quarantined messages and failed deliveries are kept. */
@@ -51,7 +61,13 @@ export interface OperationsInventory<N> {
   };
   readonly stateMachines: readonly WatchedStateMachine<N>[];
   readonly glueJobs: readonly { readonly key: string; readonly name: N }[];
+  /**
+   * Every platform function, those of the optional sources included (real-time consumer, HTTPS ingestion,
+   * latest-state routes, pollers).
+   */
   readonly functions: readonly WatchedFunction<N>[];
+  /** With `httpApi`: the HTTP API and its stage (`$default`), whose requests API Gateway counts per stage. */
+  readonly httpApi?: { readonly key: string; readonly id: N; readonly stage: N };
   /** The EventBridge rule matching failed runs of the Glue jobs, and the log group keeping those events. */
   readonly glueFailures?: { readonly ruleName: N; readonly logGroup: N };
   readonly anomaly: {

@@ -5,6 +5,8 @@
  *   GET  /api/snapshot   the current {@link DashboardSnapshot}
  *   GET  /api/events     Server-Sent Events: a snapshot whenever something changed, at most every second
  *   POST /api/etl        start the ETL state machine now (202, or 409 while one runs)
+ *   GET  /devices/{id}/latest, GET /rooms/{room}/summary?hours=N
+ *                        the HTTP API's latest-state routes, answered by the same handler (`latest-state.ts`)
  *
  * Closed to strangers (`request-guard.ts`): loopback `Host` only, and state-changing requests from the
  * dashboard's own origin with this run's token, which the served page carries in `<meta name="run-token">`.
@@ -15,6 +17,7 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import type { BackendParts } from "../backend";
 import { dashboardSnapshot, type DashboardSnapshot } from "./snapshot";
+import { serveLatestStateRoute } from "./latest-state";
 import { newRunToken, refusal, RUN_TOKEN_HEADER } from "./request-guard";
 
 const STATIC_DIR = path.join(__dirname, "static");
@@ -136,6 +139,7 @@ export class DashboardServer {
       res.end(JSON.stringify({ error: `dashboard: ${refused}` }));
       return;
     }
+    let routed: Awaited<ReturnType<typeof serveLatestStateRoute>>;
     try {
       if (req.method === "GET" && FILES[url.pathname]) {
         const { file, type } = FILES[url.pathname]!;
@@ -156,6 +160,21 @@ export class DashboardServer {
         this.clients.add(res);
         req.on("close", () => this.clients.delete(res));
         res.write(`data: ${JSON.stringify(await this.snapshot())}\n\n`);
+      } else if (
+        (routed = await serveLatestStateRoute(
+          this.parts.sources?.latestState,
+          req,
+          url,
+          this.parts.clock.now(),
+        ))
+      ) {
+        const body = routed.body ?? "";
+        res.writeHead(routed.statusCode ?? 200, {
+          ...(routed.headers as Record<string, string>),
+          "content-length": Buffer.byteLength(body),
+          ...SECURITY_HEADERS,
+        });
+        res.end(body);
       } else if (req.method === "POST" && url.pathname === "/api/etl") {
         const execution = this.parts.pipelines.startEtl({});
         res.writeHead(execution ? 202 : 409, { "content-type": "application/json" });

@@ -6,6 +6,7 @@
 import type { PipelineMetricsReport } from "../aws/cloudwatch";
 import type { BackendParts } from "../backend";
 import type { LocalExecution } from "../etl/step-functions";
+import { latestStateRequests, type LatestStateRequests } from "./latest-state";
 
 export interface DashboardSnapshot {
   readonly deployment: string;
@@ -62,6 +63,11 @@ export interface DashboardSnapshot {
     conflicting_duplicates: number;
     completeness_pct: number;
   }[];
+  /**
+   * With the ingest stream on: the latest-state routes the page requests (every device of the fleet or the lake,
+   * every room over the chart's window); `null` without the real-time table.
+   */
+  readonly latestState: LatestStateRequests | null;
   readonly errors: readonly string[];
 }
 
@@ -180,6 +186,13 @@ export async function dashboardSnapshot(parts: BackendParts): Promise<DashboardS
     series,
     metrics: pipelines.cloudwatch.pipelineMetrics(parts.config.deployment),
     completeness,
+    latestState: parts.sources?.latestState
+      ? latestStateRequests(
+          [...parts.devices.map((d) => d.thingName), ...completeness.map((c) => c.device_id)],
+          parts.config.fleet.rooms,
+          WINDOW_MS / 3_600_000,
+        )
+      : null,
     errors,
   };
 }

@@ -15,13 +15,14 @@ import * as fs from "node:fs";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { apiRoutes, matchRoute, renderAccessLog, type ApiRoute } from "../../components/api/routes";
 import type { HttpApiSettings } from "../../components/api/api-settings";
 import { writeFileDurably } from "../lake/object-store";
 import type { LocalPki } from "../pki";
+import { apiGatewayEvent, type ApiHandler } from "./api-event";
 
-export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+export type { ApiHandler } from "./api-event";
 
 /** Request bodies beyond this are refused before they are read (API Gateway's payload limit is 10 MB). */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -151,7 +152,15 @@ export class LocalHttpApi {
       chunks.push(chunk as Buffer);
     }
     const handler = this.args.handlers[matched.route.handler]!;
-    const event = this.event(req, url, matched, Buffer.concat(chunks), context.requestId);
+    const event = apiGatewayEvent({
+      req,
+      url,
+      route: matched.route,
+      pathParameters: matched.pathParameters,
+      body: Buffer.concat(chunks),
+      requestId: context.requestId,
+      now: this.args.now(),
+    });
     try {
       send(await handler(event));
     } catch (err) {
@@ -184,52 +193,5 @@ export class LocalHttpApi {
     if (bucket.tokens < 1) return false;
     bucket.tokens--;
     return true;
-  }
-
-  private event(
-    req: import("node:http").IncomingMessage,
-    url: URL,
-    matched: NonNullable<ReturnType<typeof matchRoute>>,
-    body: Buffer,
-    requestId: string,
-  ): APIGatewayProxyEventV2 {
-    const headers = Object.fromEntries(
-      Object.entries(req.headers)
-        .filter(([name]) => name !== "authorization")
-        .map(([name, value]) => [name, Array.isArray(value) ? value.join(",") : (value ?? "")]),
-    );
-    const query = Object.fromEntries(url.searchParams.entries());
-    const now = this.args.now();
-    return {
-      version: "2.0",
-      routeKey: matched.route.routeKey,
-      rawPath: url.pathname,
-      rawQueryString: url.search.slice(1),
-      headers,
-      ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-      ...(Object.keys(matched.pathParameters).length > 0 ? { pathParameters: matched.pathParameters } : {}),
-      requestContext: {
-        accountId: "000000000000",
-        apiId: "local",
-        domainName: "127.0.0.1",
-        domainPrefix: "127",
-        http: {
-          method: req.method ?? "GET",
-          path: url.pathname,
-          protocol: `HTTP/${req.httpVersion}`,
-          sourceIp: req.socket.remoteAddress ?? "",
-          userAgent: String(req.headers["user-agent"] ?? ""),
-        },
-        requestId,
-        routeKey: matched.route.routeKey,
-        stage: "$default",
-        time: new Date(now).toISOString(),
-        timeEpoch: now,
-      },
-      // Base64 always: the bytes reach the handler exactly as sent, whatever their encoding.
-      ...(body.length > 0
-        ? { body: body.toString("base64"), isBase64Encoded: true }
-        : { isBase64Encoded: false }),
-    };
   }
 }

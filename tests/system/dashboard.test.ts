@@ -1,7 +1,8 @@
 // The local dashboard in a real browser: Debian's headless Chromium (playwright-core) loads the page of a running
 // backend and checks what it shows: the uPlot chart with one series per room and the anomaly markers, the
-// completeness table with one row per device, the pipeline executions, the pipeline metrics, and live counters
-// that grow.
+// completeness table with one row per device, the pipeline executions, the pipeline metrics, live counters that
+// grow, and (the streaming stack's ingest stream on) the latest reading per device and the room summaries read
+// through the latest-state routes.
 // Needs the `chromium` Debian package (`apt-get install -y chromium`; .ci/run installs it for this suite).
 import { expect } from "chai";
 import * as fs from "node:fs";
@@ -43,7 +44,8 @@ describe("local dashboard in Chromium", function () {
         mqttPort: 0,
         apiPort: 0,
         dataDir,
-        stack: "dev",
+        // The dev stack with the ingest stream and the HTTP API on; its poller's endpoint does not exist offline.
+        stack: "streaming",
         intervalMs: 10_000,
         anomalies: parseAnomalySpec("3%,spike"),
         seed: "3",
@@ -52,6 +54,7 @@ describe("local dashboard in Chromium", function () {
         json: true,
       },
       () => undefined,
+      (config) => ({ ...config, pollers: [] }),
     );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   });
@@ -66,6 +69,8 @@ describe("local dashboard in Chromium", function () {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (err) => errors.push(err.message));
+    const routes: string[] = [];
+    page.on("request", (r) => routes.push(new URL(r.url()).pathname));
     await page.goto(backend.parts.dashboardUrl!);
     await page.waitForSelector("#connection.live");
 
@@ -102,15 +107,18 @@ describe("local dashboard in Chromium", function () {
     );
     expect(pct.every((p) => /^\d+\.\d%$/.test(p ?? ""))).to.equal(true);
 
+    const deployment = backend.parts.config.deployment;
     // The pipelines: the first ETL and the training it started, succeeded.
     const executions = await page.$$eval("#executions tbody tr", (rows) =>
       rows.map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent)),
     );
     expect(
-      executions.some(([machine, , status]) => machine === "sensors-dev-etl" && status === "SUCCEEDED"),
+      executions.some(([machine, , status]) => machine === `${deployment}-etl` && status === "SUCCEEDED"),
     ).to.equal(true);
     expect(
-      executions.some(([machine, , status]) => machine === "sensors-dev-training" && status === "SUCCEEDED"),
+      executions.some(
+        ([machine, , status]) => machine === `${deployment}-training` && status === "SUCCEEDED",
+      ),
     ).to.equal(true);
     // The pipeline metrics the functions published: readings scored once a window was scored, with its statistic.
     await page.waitForFunction(
@@ -125,6 +133,30 @@ describe("local dashboard in Chromium", function () {
     expect(scored[1]).to.match(/^\d+ \(sum\)$/);
     expect(metrics.find(([name]) => name === "ModelsPromoted")?.[1]).to.match(/^\d+ \(sum\)$/);
     expect(await page.textContent("#last-error")).to.equal("none");
+
+    // The latest state, read by the page through GET /devices/{id}/latest and GET /rooms/{room}/summary (the
+    // dashboard serves them with the latest-state handler): a row per device the consumer has seen, a row per room.
+    await page.waitForFunction(
+      `document.querySelectorAll("#latest tbody tr").length >= ${backend.parts.devices.length}`,
+      undefined,
+      { timeout: 30_000 },
+    );
+    const latest = await page.$$eval("#latest tbody tr", (rows) =>
+      rows.map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent)),
+    );
+    expect(new Set(latest.map(([device]) => device))).to.deep.equal(
+      new Set(backend.parts.devices.map((d) => d.thingName)),
+    );
+    expect(
+      latest.every(([, room, celsius]) => room !== "-" && /^-?\d+(\.\d+)?$/.test(celsius ?? "")),
+    ).to.equal(true);
+    const rooms = await page.$$eval("#room-summary tbody tr", (rows) =>
+      rows.map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent)),
+    );
+    expect(rooms.map(([room]) => room)).to.deep.equal([...backend.parts.config.fleet.rooms]);
+    expect(rooms.some(([, readings]) => Number(readings) > 0)).to.equal(true);
+    expect(routes.some((r) => /^\/devices\/[^/]+\/latest$/.test(r))).to.equal(true);
+    expect(routes.some((r) => /^\/rooms\/[^/]+\/summary$/.test(r))).to.equal(true);
 
     // The button's POST carries this run's token from the page: the server starts the ETL (or says one runs).
     await page.click("#run-etl");

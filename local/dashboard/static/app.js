@@ -1,5 +1,7 @@
 // The local dashboard: one uPlot chart of temperature per room with the pipeline's anomalies as points, a
-// completeness table and the pipeline status, all from /api/events (Server-Sent Events, one snapshot per change).
+// completeness table and the pipeline status, all from /api/events (Server-Sent Events, one snapshot per change);
+// with the ingest stream on, the latest reading per device and the room summaries from the HTTP API's own
+// latest-state routes, which the dashboard serves through the same handler.
 /* global uPlot */
 "use strict";
 
@@ -126,6 +128,73 @@ function render(s) {
   }
 }
 
+/** Wall ms between two reads of the latest-state routes (a snapshot may arrive every second). */
+const LATEST_REFRESH_MS = 2000;
+let latestInFlight = false;
+let latestReadAt = 0;
+
+function cells(tr, values) {
+  for (const value of values) {
+    const td = document.createElement("td");
+    td.textContent = value === undefined || value === null ? "-" : String(value);
+    tr.appendChild(td);
+  }
+}
+
+async function getJson(path) {
+  const response = await fetch(path);
+  return { status: response.status, body: await response.json() };
+}
+
+/** Reads every device's latest reading and every room's summary through the latest-state routes. */
+async function refreshLatest(requests) {
+  const section = document.getElementById("latest-state");
+  section.hidden = !requests;
+  if (!requests || latestInFlight || Date.now() - latestReadAt < LATEST_REFRESH_MS) return;
+  latestInFlight = true;
+  try {
+    const [devices, rooms] = await Promise.all([
+      Promise.all(requests.devices.map((d) => getJson(d.path))),
+      Promise.all(requests.rooms.map((r) => getJson(r.path))),
+    ]);
+    const latest = document.querySelector("#latest tbody");
+    latest.innerHTML = "";
+    requests.devices.forEach((d, i) => {
+      const { status, body } = devices[i];
+      // 404: no reading of the device within the table's TTL (yet).
+      if (status === 404) return;
+      const tr = document.createElement("tr");
+      tr.className = "latest";
+      if (status !== 200) cells(tr, [d.device_id, body.error || `HTTP ${status}`, "", "", ""]);
+      else
+        cells(tr, [
+          body.device_id,
+          body.room_id,
+          body.temperature_c,
+          body.humidity_pct,
+          (body.reading_time || "").replace("T", " ").slice(0, 19),
+        ]);
+      latest.appendChild(tr);
+    });
+    text("summary-hours", requests.hours);
+    const summary = document.querySelector("#room-summary tbody");
+    summary.innerHTML = "";
+    requests.rooms.forEach((r, i) => {
+      const { status, body } = rooms[i];
+      const tr = document.createElement("tr");
+      tr.className = "room-summary";
+      if (status !== 200) cells(tr, [r.room_id, body.error || `HTTP ${status}`, "", "", ""]);
+      else cells(tr, [body.room_id, body.readings, body.min, body.avg, body.max]);
+      summary.appendChild(tr);
+    });
+  } catch (err) {
+    text("last-error", `latest state: ${err.message}`);
+  } finally {
+    latestReadAt = Date.now();
+    latestInFlight = false;
+  }
+}
+
 function connect() {
   const events = new EventSource("/api/events");
   const badge = document.getElementById("connection");
@@ -133,7 +202,11 @@ function connect() {
     badge.textContent = "live";
     badge.className = "badge live";
   };
-  events.onmessage = (message) => render(JSON.parse(message.data));
+  events.onmessage = (message) => {
+    const snapshot = JSON.parse(message.data);
+    render(snapshot);
+    void refreshLatest(snapshot.latestState);
+  };
   events.onerror = () => {
     badge.textContent = "reconnecting";
     badge.className = "badge";

@@ -190,6 +190,7 @@ describe("cost estimate of the shipped stacks", function () {
     synthDir = {
       dev: path.dirname((await synthOnce("dev")).outDir),
       prod: path.dirname((await synthOnce("prod")).outDir),
+      streaming: path.dirname((await synthOnce("streaming")).outDir),
     };
   });
   const options = (stack: string, devices?: number) => ({
@@ -274,6 +275,40 @@ describe("cost estimate of the shipped stacks", function () {
     );
     expect(endpoint.quantity).to.equal(2 * 730);
     expect(endpoint.monthlyUsd).to.be.closeTo(2 * 730 * endpoint.price.usd, 1e-9);
+  });
+
+  it("streaming: prices the Kinesis stream, the DynamoDB tables, the HTTP API and the sources' invocations; dev has none", function () {
+    const streaming = estimateStack({ ...options("streaming"), assumptions: { apiRequestsPerMonth: 2e6 } });
+    const dev = estimateStack(options("dev"));
+    const services = (e: CostEstimate) => e.services.map((s) => s.service);
+    for (const service of ["Amazon Kinesis Data Streams", "Amazon DynamoDB", "Amazon API Gateway"]) {
+      expect(services(streaming), service).to.include(service);
+      expect(services(dev), service).to.not.include(service);
+    }
+    // Pulumi.streaming.yaml: one on-demand stream all month, kept 48 hours (24 beyond the included day).
+    const stream = line(streaming, "Amazon Kinesis Data Streams", "On-demand stream");
+    expect(stream).to.deep.include({ quantity: 730, scales: "fixed" });
+    expect(stream.monthlyUsd).to.be.closeTo(730 * stream.price.usd, 1e-9);
+    const ingested = line(streaming, "Amazon Kinesis Data Streams", "Data ingested").quantity;
+    expect(line(streaming, "Amazon Kinesis Data Streams", "Data retrieved").quantity).to.be.closeTo(
+      2 * ingested,
+      1e-9,
+    );
+    expect(line(streaming, "Amazon Kinesis Data Streams", "Extended retention").quantity).to.be.closeTo(
+      (ingested * 24) / 730,
+      1e-9,
+    );
+    // The poller (rate(2 minutes)): 21,900 polls, 10 readings checked each, 2 of them new (one a minute).
+    const writes = line(streaming, "Amazon DynamoDB", "Write request units");
+    expect(writes.assumptions.join(" ")).to.contain("219,000");
+    expect(line(streaming, "Amazon API Gateway", "HTTP API requests").quantity).to.equal(2);
+    expect(line(streaming, "Amazon DynamoDB", "Point-in-time recovery").quantity).to.be.greaterThan(0);
+    const invocations = line(streaming, "AWS Lambda", "Requests (ways in and out)").quantity * 1e6;
+    expect(invocations).to.be.greaterThan(2e6 + 21_900);
+    expect(streaming.services.reduce((t, s) => t + s.monthlyUsd, 0)).to.be.closeTo(
+      streaming.totalMonthlyUsd,
+      1e-6,
+    );
   });
 
   it("the CLI: --help, a table for people, and exit 2 with the reason for a bad option", function () {

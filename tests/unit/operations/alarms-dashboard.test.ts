@@ -15,8 +15,8 @@ const inventory = (endpoint = false): OperationsInventory<string> => ({
   ingest: {
     telemetryRule: "sensors_test_telemetry",
     rules: [
-      { key: "telemetry", name: "sensors_test_telemetry", stream: "tele-stream" },
-      { key: "quarantine", name: "sensors_test_quarantine", stream: "quar-stream" },
+      { key: "telemetry", name: "sensors_test_telemetry", stream: "tele-stream", streamKind: "firehose" },
+      { key: "quarantine", name: "sensors_test_quarantine", stream: "quar-stream", streamKind: "firehose" },
     ],
     telemetryStream: {
       key: "telemetry",
@@ -69,6 +69,7 @@ const thresholds: AlarmThresholds = resolveAlarmThresholds(
     deadLetterMessages: 1,
     quarantinePercent: 5,
     endpointLatencyMs: 500,
+    apiServerErrors: 1,
   },
   { firehoseBufferSeconds: 300, scoringIntervalSeconds: 3600, ingestDelaySeconds: 600 },
 );
@@ -111,6 +112,77 @@ describe("operations: alarm set and dashboard (pure builders)", function () {
       expect(alarm.metric === undefined, alarm.key).to.not.equal(alarm.expression === undefined);
       expect(alarm.description.join("").length, alarm.key).to.be.within(60, 1024);
     }
+  });
+
+  it("watches the ingest stream, the HTTP API and the sources' functions and queues when the stack has them", function () {
+    const base = inventory();
+    const streaming: OperationsInventory<string> = {
+      ...base,
+      ingest: {
+        ...base.ingest,
+        rules: [{ ...base.ingest.rules[0]!, stream: "ingest-stream", streamKind: "kinesis" }],
+        kinesisStream: { key: "ingest", name: "ingest-stream" },
+      },
+      functions: [
+        ...base.functions,
+        {
+          key: "realtime-consumer",
+          label: "real-time consumer",
+          name: "consumer-fn",
+          logGroup: "/consumer",
+          deadLetterQueue: "consumer-dlq",
+        },
+      ],
+      httpApi: { key: "telemetry", id: "a1b2c3", stage: "$default" },
+    };
+    const short = resolveAlarmThresholds(
+      { ...thresholds, streamIteratorAgeSeconds: undefined },
+      {
+        firehoseBufferSeconds: 60,
+        scoringIntervalSeconds: 3600,
+        ingestDelaySeconds: 360,
+        streamMaxRecordAgeSeconds: 300,
+      },
+    );
+    expect(short.streamIteratorAgeSeconds).to.equal(150); // half the consumer's 300 s record age
+    expect(thresholds.streamIteratorAgeSeconds).to.equal(300); // at most 5 minutes
+    const alarms = Object.fromEntries(
+      buildAlarmSet(streaming, short, { scoringIntervalSeconds: 3600 }).map((a) => [a.key, a]),
+    );
+    expect(alarms["rule-errors-telemetry"]!.description.join("")).to.contain(
+      "its Kinesis stream ingest-stream",
+    );
+    expect(alarms["kinesis-iterator-age-ingest"]!).to.deep.include({ threshold: 150_000 });
+    expect(alarms["kinesis-iterator-age-ingest"]!.metric!.dimensions).to.deep.equal({
+      StreamName: "ingest-stream",
+    });
+    expect(alarms["kinesis-throttles-ingest"]!.metric!.metricName).to.equal(
+      "WriteProvisionedThroughputExceeded",
+    );
+    expect(alarms["api-5xx-telemetry"]!.metric!.dimensions).to.deep.equal({
+      ApiId: "a1b2c3",
+      Stage: "$default",
+    });
+    expect(Object.keys(alarms)).to.include.members([
+      "lambda-errors-realtime-consumer",
+      "lambda-throttles-realtime-consumer",
+      "dlq-realtime-consumer",
+    ]);
+    const titles = buildDashboardBody(streaming, short, [])
+      .widgets.filter((w): w is MetricWidget => w.type === "metric")
+      .map((w) => w.properties.title);
+    expect(titles).to.include.members([
+      "Kinesis ingest stream: records in, reader lag (ms) and throttles",
+      "HTTP API: requests, 4xx, 5xx and p90 latency (ms)",
+      "Dead-letter queues: messages waiting",
+    ]);
+    expect(
+      Object.keys(
+        Object.fromEntries(
+          buildAlarmSet(inventory(), thresholds, { scoringIntervalSeconds: 3600 }).map((a) => [a.key, a]),
+        ),
+      ),
+    ).to.not.include("api-5xx-telemetry");
   });
 
   it("takes thresholds from the configuration and says in each description what broke and where to look", function () {
@@ -177,9 +249,15 @@ describe("operations: alarm set and dashboard (pure builders)", function () {
       "arn:aws:states:eu-west-1:1:stateMachine:sc",
       "curate-job",
     ].forEach((n) => names.add(n));
-    ["planner-fn", "scoring-fn", "sensors-test-glue-job-failures", "sensors-test", "ALL", "count"].forEach(
-      (n) => names.add(n),
-    );
+    [
+      "planner-fn",
+      "scoring-fn",
+      "scoring-dlq",
+      "sensors-test-glue-job-failures",
+      "sensors-test",
+      "ALL",
+      "count",
+    ].forEach((n) => names.add(n));
     const metricWidgets = body.widgets.filter((w): w is MetricWidget => w.type === "metric");
     expect(metricWidgets.every((w) => w.properties.region === "eu-west-1")).to.equal(true);
     for (const row of metricWidgets.flatMap((w) => w.properties.metrics)) {
@@ -215,6 +293,7 @@ describe("operations configuration (alarms, auditTrail)", function () {
       deadLetterMessages: 1,
       quarantinePercent: 5,
       endpointLatencyMs: 500,
+      apiServerErrors: 1,
     });
     expect(dev.audit).to.deep.equal({ enabled: false, retentionDays: 365 });
     const prod = parsePlatformConfig(readStackFile("prod"));

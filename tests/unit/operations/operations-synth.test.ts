@@ -1,6 +1,7 @@
 // The operations dashboard, alarms and audit trail as the synth of the shipped stacks writes them: every metric
 // on the dashboard and every alarm refers to a resource of the same synth by its real name, every alarm notifies
-// the stack's alert topic, and the audit trail is on in prod only.
+// the stack's alert topic, the streaming stack's stream, API, source functions and their queues are watched, and
+// the audit trail is on in prod only.
 import { expect } from "chai";
 import type { DashboardBody } from "../../../components/operations/dashboard";
 import { readSynthJson, synthOnce } from "../../helpers/synth-runs";
@@ -31,6 +32,9 @@ const DIMENSION_TYPES: Record<string, string> = {
   "AWS/SQS QueueName": "aws:sqs/queue:Queue",
   "AWS/SageMaker EndpointName": "aws:sagemaker/endpoint:Endpoint",
   "AWS/Events RuleName": "aws:cloudwatch/eventRule:EventRule",
+  "AWS/Kinesis StreamName": "aws:kinesis/stream:Stream",
+  "AWS/ApiGateway ApiId": "aws:apigatewayv2/api:Api",
+  "AWS/ApiGateway Stage": "aws:apigatewayv2/stage:Stage",
 };
 
 /** Checks one metric's dimensions against the synth; returns the resources it names. */
@@ -72,38 +76,98 @@ function rowMetric(row: unknown[]): { namespace: string; dimensions: Record<stri
   return { namespace: row[0], dimensions };
 }
 
+const ofType = (rows: Row[], type: string) => rows.filter((r) => r.type === type);
+
+/**
+ * The functions that run while the stack does: all but those the deployment itself invokes once
+ * (`aws.lambda.Invocation`, the demo database's seed), whose failure fails `pulumi up` where the operator sees it.
+ */
+function watchedFunctions(rows: Row[]): Row[] {
+  const invoked = new Set(ofType(rows, "aws:lambda/invocation:Invocation").map((i) => i.inputs.functionName));
+  return ofType(rows, "aws:lambda/function:Function").filter((f) => !invoked.has(f.id));
+}
+
+/** The resources a dashboard's metrics name (each checked against the synth). */
+function dashboardResources(rows: Row[], dashboard: DashboardBody, region: string): Set<Row> {
+  const named = new Set<Row>();
+  for (const widget of dashboard.widgets) {
+    if (widget.type !== "metric") continue;
+    expect(widget.properties.region).to.equal(region);
+    for (const row of widget.properties.metrics) {
+      const metric = rowMetric(row);
+      if (metric) resolveMetric(rows, metric.namespace, metric.dimensions).forEach((r) => named.add(r));
+    }
+  }
+  return named;
+}
+
+/**
+ * Every alarm notifies `topic`, says what broke, and reads metrics of resources of the synth; every function
+ * has its errors and throttles alarms, every queue (all are dead-letter queues) its depth alarm, every topic
+ * rule its error-action alarm. Returns the alarms.
+ */
+function checkAlarms(rows: Row[], topic: string): Row[] {
+  const alarms = ofType(rows, "aws:cloudwatch/metricAlarm:MetricAlarm");
+  for (const alarm of alarms) {
+    expect(alarm.inputs.alarmActions, alarm.name).to.deep.equal([topic]);
+    expect(alarm.inputs.alarmDescription, alarm.name).to.be.a("string").and.have.length.above(60);
+    const queries = (alarm.inputs.metricQueries as { metric?: Record<string, unknown> }[] | undefined) ?? [];
+    const metrics =
+      queries.length > 0 ? queries.flatMap((q) => (q.metric ? [q.metric] : [])) : [alarm.inputs];
+    for (const m of metrics)
+      resolveMetric(rows, m.namespace as string, (m.dimensions as Record<string, string>) ?? {});
+  }
+  const dimensionValues = (metricName: string, dimension: string) =>
+    alarms
+      .filter((a) => a.inputs.metricName === metricName)
+      .map((a) => (a.inputs.dimensions as Record<string, string>)[dimension]);
+  for (const fn of watchedFunctions(rows)) {
+    expect(dimensionValues("Errors", "FunctionName"), fn.name).to.include(fn.id);
+    expect(dimensionValues("Throttles", "FunctionName"), fn.name).to.include(fn.id);
+  }
+  const errorActionRules = alarms.flatMap((a) =>
+    (
+      (a.inputs.metricQueries as { metric?: { metricName: string; dimensions: Record<string, string> } }[]) ??
+      []
+    )
+      .filter((q) => q.metric?.metricName === "ErrorActionFailure")
+      .map((q) => q.metric!.dimensions.RuleName),
+  );
+  for (const rule of ofType(rows, "aws:iot/topicRule:TopicRule"))
+    expect(errorActionRules, rule.name).to.include(rule.inputs.name);
+  for (const queue of ofType(rows, "aws:sqs/queue:Queue"))
+    expect(dimensionValues("ApproximateNumberOfMessagesVisible", "QueueName"), queue.name).to.include(
+      queue.id!.split("/").pop(),
+    );
+  return alarms;
+}
+
 describe("operations in the synth of the shipped stacks", function () {
   this.timeout(180_000);
   let prod: Row[];
   let dev: Row[];
   let prodOutputs: Record<string, unknown>;
   let dashboard: DashboardBody;
+  let streaming: Row[];
+  let streamingOutputs: Record<string, unknown>;
+  let streamingDashboard: DashboardBody;
   before(async function () {
-    const [p, d] = await Promise.all([synthOnce("prod"), synthOnce("dev")]);
+    const [p, d, st] = await Promise.all([synthOnce("prod"), synthOnce("dev"), synthOnce("streaming")]);
+    streaming = readSynthJson<Row[]>(st, "resources.json");
+    streamingOutputs = readSynthJson<Record<string, unknown>>(st, "outputs.json");
+    streamingDashboard = readSynthJson<DashboardBody>(st, "documents/operations-dashboard.json");
     prod = readSynthJson<Row[]>(p, "resources.json");
     dev = readSynthJson<Row[]>(d, "resources.json");
     prodOutputs = readSynthJson<Record<string, unknown>>(p, "outputs.json");
     dashboard = readSynthJson<DashboardBody>(p, "documents/operations-dashboard.json");
   });
-  const ofType = (rows: Row[], type: string) => rows.filter((r) => r.type === type);
-
   it("prod deploys the dashboard the synth wrote, and each of its metrics names a resource of the same synth", function () {
     const [resource] = ofType(prod, "aws:cloudwatch/dashboard:Dashboard");
     expect(resource!.inputs.dashboardName).to.equal("sensors-prod-operations");
     expect(JSON.parse(resource!.inputs.dashboardBody as string)).to.deep.equal(dashboard);
-    const named = new Set<Row>();
-    let metrics = 0;
-    for (const widget of dashboard.widgets) {
-      if (widget.type !== "metric") continue;
-      expect(widget.properties.region).to.equal("us-east-1");
-      for (const row of widget.properties.metrics) {
-        const metric = rowMetric(row);
-        if (!metric) continue;
-        metrics++;
-        resolveMetric(prod, metric.namespace, metric.dimensions).forEach((r) => named.add(r));
-      }
-    }
-    expect(metrics).to.be.greaterThan(30);
+    const named = dashboardResources(prod, dashboard, "us-east-1");
+    const metrics = dashboard.widgets.flatMap((w) => (w.type === "metric" ? w.properties.metrics : []));
+    expect(metrics.filter((row) => rowMetric(row))).to.have.length.greaterThan(30);
     // Nothing the pipeline runs is missing from the dashboard.
     for (const type of [
       "aws:iot/topicRule:TopicRule",
@@ -130,19 +194,9 @@ describe("operations in the synth of the shipped stacks", function () {
   });
 
   it("prod alarms on the heartbeat, rule errors, Firehose freshness, state machine failures and every function's errors, each on the alert topic", function () {
-    const alarms = ofType(prod, "aws:cloudwatch/metricAlarm:MetricAlarm");
     const topic = prodOutputs.alarmTopicArn as string;
     expect(topic).to.match(/^arn:aws:sns:us-east-1:\d{12}:/);
-    for (const alarm of alarms) {
-      expect(alarm.inputs.alarmActions, alarm.name).to.deep.equal([topic]);
-      expect(alarm.inputs.alarmDescription, alarm.name).to.be.a("string").and.have.length.above(60);
-      const queries =
-        (alarm.inputs.metricQueries as { metric?: Record<string, unknown> }[] | undefined) ?? [];
-      const metrics =
-        queries.length > 0 ? queries.flatMap((q) => (q.metric ? [q.metric] : [])) : [alarm.inputs];
-      for (const m of metrics)
-        resolveMetric(prod, m.namespace as string, (m.dimensions as Record<string, string>) ?? {});
-    }
+    const alarms = checkAlarms(prod, topic);
     const names = alarms.map((a) => a.inputs.name);
     expect(names).to.include.members([
       "sensors-prod-heartbeat",
@@ -162,30 +216,62 @@ describe("operations in the synth of the shipped stacks", function () {
     expect(heartbeat.inputs).to.deep.include({ evaluationPeriods: 10, treatMissingData: "breaching" }); // Pulumi.prod.yaml
     const latency = alarms.find((a) => a.inputs.name === "sensors-prod-rcf-latency")!;
     expect(latency.inputs.threshold).to.equal(300 * 1000); // alarms.endpointLatencyMs, in µs
-    // Every function, queue and state machine of the synth has its alarms.
-    const dimensionValues = (metricName: string, dimension: string) =>
-      alarms
-        .filter((a) => a.inputs.metricName === metricName)
-        .map((a) => (a.inputs.dimensions as Record<string, string>)[dimension]);
-    for (const fn of ofType(prod, "aws:lambda/function:Function")) {
-      expect(dimensionValues("Errors", "FunctionName"), fn.name).to.include(fn.id);
-      expect(dimensionValues("Throttles", "FunctionName"), fn.name).to.include(fn.id);
+  });
+
+  it("streaming watches the Kinesis stream, the HTTP API, the sources' functions and their dead-letter queues by their real names", function () {
+    const alarms = checkAlarms(streaming, streamingOutputs.alarmTopicArn as string);
+    const byName = Object.fromEntries(alarms.map((a) => [a.inputs.name as string, a.inputs]));
+    const [kinesis] = ofType(streaming, "aws:kinesis/stream:Stream");
+    const streamName = kinesis!.id!; // auto-named: its ID is its name
+    const fn = (name: string) =>
+      ofType(streaming, "aws:lambda/function:Function").find((f) => f.name === name)!;
+    const queue = (name: string) =>
+      ofType(streaming, "aws:sqs/queue:Queue")
+        .find((q) => q.name === name)!
+        .id!.split("/")
+        .pop();
+    expect(byName["sensors-streaming-kinesis-iterator-age-ingest"]).to.deep.include({
+      namespace: "AWS/Kinesis",
+      metricName: "GetRecords.IteratorAgeMilliseconds",
+      dimensions: { StreamName: streamName },
+      threshold: 300_000, // the consumer's maxRecordAgeSeconds is 3600: capped at 5 minutes
+    });
+    expect(byName["sensors-streaming-kinesis-throttles-ingest"]).to.deep.include({
+      metricName: "WriteProvisionedThroughputExceeded",
+      dimensions: { StreamName: streamName },
+    });
+    const [api] = ofType(streaming, "aws:apigatewayv2/api:Api");
+    expect(byName["sensors-streaming-api-5xx-telemetry"]).to.deep.include({
+      namespace: "AWS/ApiGateway",
+      metricName: "5xx",
+      dimensions: { ApiId: api!.id, Stage: "$default" },
+    });
+    for (const [key, resource] of [
+      ["realtime-consumer", "sensors-streaming-realtime-consumer"],
+      ["https-ingest", "sensors-streaming-api-ingest"],
+      ["latest-state", "sensors-streaming-api-latest-state"],
+      ["poller-roof-weather", "sensors-streaming-pollers-roof-weather"],
+    ] as const) {
+      expect(byName[`sensors-streaming-lambda-errors-${key}`]?.dimensions, key).to.deep.equal({
+        FunctionName: fn(resource).id,
+      });
+      expect(byName[`sensors-streaming-lambda-throttles-${key}`], key).to.not.equal(undefined);
     }
-    const errorActionRules = alarms.flatMap((a) =>
-      (
-        (a.inputs.metricQueries as {
-          metric?: { metricName: string; dimensions: Record<string, string> };
-        }[]) ?? []
-      )
-        .filter((q) => q.metric?.metricName === "ErrorActionFailure")
-        .map((q) => q.metric!.dimensions.RuleName),
-    );
-    for (const rule of ofType(prod, "aws:iot/topicRule:TopicRule"))
-      expect(errorActionRules, rule.name).to.include(rule.inputs.name);
-    for (const queue of ofType(prod, "aws:sqs/queue:Queue"))
-      expect(dimensionValues("ApproximateNumberOfMessagesVisible", "QueueName"), queue.name).to.include(
-        queue.id!.split("/").pop(),
-      );
+    expect(byName["sensors-streaming-dlq-realtime-consumer"]!.dimensions).to.deep.equal({
+      QueueName: queue("sensors-streaming-realtime-dlq"),
+    });
+    expect(byName["sensors-streaming-dlq-poller-roof-weather"]!.dimensions).to.deep.equal({
+      QueueName: queue("sensors-streaming-pollers-roof-weather-dlq"),
+    });
+    // The telemetry rule writes the Kinesis stream: its error alarm names it, not the Firehose stream.
+    const telemetryRule = byName["sensors-streaming-rule-errors-telemetry"]!.alarmDescription as string;
+    expect(telemetryRule).to.contain(`its Kinesis stream ${streamName} `);
+    expect(telemetryRule).to.not.contain("Firehose stream");
+
+    const named = dashboardResources(streaming, streamingDashboard, "eu-west-1");
+    for (const type of ["aws:kinesis/stream:Stream", "aws:apigatewayv2/api:Api", "aws:sqs/queue:Queue"])
+      for (const r of [...ofType(streaming, type), ...watchedFunctions(streaming)])
+        expect(named.has(r), `${type} ${r.name} is not on the dashboard`).to.equal(true);
   });
 
   it("prod records the lake buckets' data events in a validated, encrypted trail in the log bucket, which admits only it", function () {

@@ -1,7 +1,8 @@
 // The local backend's other ways in and out (Pulumi.streaming.yaml), over the real ingest log, rules and lake
 // writer: readings posted over HTTPS (valid, invalid, not JSON) and polled from a local REST server land in the
 // lake or quarantine, counted per source; the consumer keeps the latest state the API serves; a poll that keeps
-// failing is dead-lettered; a restart finds the tables and replays nothing twice.
+// failing is dead-lettered; the dashboard reads the latest state through the same routes and handler; a restart
+// finds the tables and replays nothing twice.
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as https from "node:https";
@@ -18,6 +19,11 @@ import { LocalObjectStore } from "../../../local/lake/object-store";
 import { ensureLocalPki, type LocalPki } from "../../../local/pki";
 import { TopicRules } from "../../../local/rule/topic-rules";
 import { LocalIngestSources, replayFromLsn } from "../../../local/streaming/ingest-sources";
+import { LATEST_STATE_ROUTES } from "../../../components/api/routes";
+import type { BackendParts } from "../../../local/backend";
+import { latestStateRequests } from "../../../local/dashboard/latest-state";
+import { DashboardServer } from "../../../local/dashboard/server";
+import type { ApiHandler } from "../../../local/streaming/https-api";
 
 const NOW = Date.parse("2026-12-07T09:30:00Z");
 const STATION = "sensors-streaming-roof-901";
@@ -199,6 +205,45 @@ describe("local backend: HTTPS ingestion, pollers, the real-time consumer and th
     const summary = await call("GET", "/rooms/lab/summary?hours=1");
     expect(summary.body).to.deep.include({ readings: 2, min: 21.5, max: 22 });
     expect((await call("GET", "/devices/sensors-streaming-lab-404/latest")).status).to.equal(404);
+  });
+
+  it("gives the dashboard the latest state through the same routes and handler as the HTTP API", async function () {
+    const routeKeys: string[] = [];
+    const handler: ApiHandler = (event) => {
+      routeKeys.push(event.routeKey);
+      return first.sources.latestState!(event);
+    };
+    // The dashboard's latest-state routes need only the sources and the clock of a running backend.
+    const parts = { sources: { latestState: handler }, clock: { now: () => NOW } } as unknown as BackendParts;
+    const dashboard = new DashboardServer(parts);
+    const base = await dashboard.start(0);
+    try {
+      const requests = latestStateRequests(
+        ["sensors-streaming-lab-001", STATION, "sensors-streaming-lab-001"],
+        ["lab", "roof"],
+        1,
+      );
+      expect(requests.devices.map((d) => d.path)).to.deep.equal([
+        "/devices/sensors-streaming-lab-001/latest",
+        `/devices/${STATION}/latest`,
+      ]);
+      for (const { path: route } of [...requests.devices, ...requests.rooms]) {
+        const viaDashboard = await fetch(new URL(route, base));
+        expect(viaDashboard.status, route).to.equal(200);
+        expect(await viaDashboard.json(), route).to.deep.equal((await call("GET", route)).body);
+      }
+      expect(new Set(routeKeys)).to.deep.equal(new Set(LATEST_STATE_ROUTES.map((r) => r.routeKey)));
+      expect(routeKeys).to.have.length(4);
+      // Without the real-time table the routes say what turns them on.
+      const off = new DashboardServer({ ...parts, sources: undefined });
+      const offBase = await off.start(0);
+      const missing = await fetch(new URL(requests.devices[0]!.path, offBase));
+      await off.close();
+      expect(missing.status).to.equal(404);
+      expect(((await missing.json()) as { error: string }).error).to.match(/ingestStream: kinesis/);
+    } finally {
+      await dashboard.close();
+    }
   });
 
   it("puts every accepted reading in the lake and every rejected one in quarantine, counted per source", async function () {
