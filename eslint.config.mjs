@@ -3,6 +3,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
+import { importBoundaries } from "./eslint.boundaries.mjs";
 
 export default tseslint.config(
   {
@@ -39,4 +40,5 @@ export default tseslint.config(
     files: ["tests/**/*.ts"],
     rules: { "@typescript-eslint/no-unused-expressions": "off" },
   },
+  ...importBoundaries,
 );

@@ -9,7 +9,7 @@
  *   suggestion (the provider may grow settings this list does not know yet);
  * - any other namespace is a warning: nothing here reads it.
  *
- * Keys in the project's namespace are checked against Pulumi.yaml by `config.ts`. Pure.
+ * Keys in the project's namespace are checked against Pulumi.yaml by `config/`. Pure.
  */
 import { closestKey, PROJECT, type ConfigProblem, type RawStackConfig } from "./config";
 

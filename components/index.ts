@@ -36,7 +36,7 @@ export { LakeDeliveryStream } from "./ingest/delivery-stream";
 export type { LakeDeliveryStreamArgs } from "./ingest/delivery-stream";
 export { TelemetryCatalog } from "./ingest/telemetry-catalog";
 export type { TelemetryCatalogArgs } from "./ingest/telemetry-catalog";
-export * from "./iot/policy-document";
+export * from "./iot/iot-policy";
 export * from "./iot/policy-analysis";
 export * from "./iot/policy-evaluator";
 export * from "./iot/rule-sql";

@@ -9,6 +9,7 @@ import { AthenaAnalytics } from "./analytics/athena-analytics";
 import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
 import { AnomalyDetection } from "./ml/anomaly-detection";
 import { buildModelSettings } from "./ml/model-settings";
+import { ingestDelaySeconds as scoringIngestDelaySeconds } from "./ml/ml-env";
 import { demoHistoryRequest } from "./sources/demo-history";
 import { SensorFleetRunner, type FleetRunnerImageArgs } from "./fleet-runner/fleet-runner";
 import { RealtimeAggregates } from "./streaming/realtime-aggregates";
@@ -24,7 +25,7 @@ import { approximateIntervalSeconds } from "./schedule";
 import { VARIANT_NAME } from "./ml/ml-layout";
 
 export interface PlatformArgs {
-  /** The validated stack configuration (see `components/config.ts`). */
+  /** The validated stack configuration (see `components/config/`). */
   readonly config: PlatformConfig;
   /**
    * `anomalyMode: endpoint` only, and required there: whether the anomaly model has been promoted, i.e.
@@ -162,7 +163,7 @@ export class Platform extends pulumi.ComponentResource {
       );
     }
 
-    const ingestDelaySeconds = config.firehose.bufferSeconds + 300;
+    const ingestDelaySeconds = scoringIngestDelaySeconds(config.firehose.bufferSeconds);
     const scoringIntervalSeconds = Math.min(
       86_400,
       approximateIntervalSeconds(config.anomaly.scoringSchedule),
@@ -198,7 +199,6 @@ export class Platform extends pulumi.ComponentResource {
           workGroupArn: this.analytics.workGroupArn,
           databaseName: this.analytics.databaseName,
         },
-        // Score a window only once Firehose has flushed it (buffer interval plus a margin for delivery).
         ingestDelaySeconds,
         alertEmail: config.alertEmail,
         logRetentionDays: config.logRetentionDays,
@@ -238,7 +238,7 @@ export class Platform extends pulumi.ComponentResource {
     );
 
     if (config.fleetRunner) {
-      // config.ts requires fleetProvisioning with the runner: the fleet file carries the provisioning claim.
+      // config/ requires fleetProvisioning with the runner: the fleet file carries the provisioning claim.
       const claim = this.telemetry.devices.credentials.apply((file) => {
         const provisioning = file.provisioning;
         if (!provisioning) throw new pulumi.ResourceError("the fleet runner needs fleetProvisioning", this);

@@ -1,31 +1,9 @@
 /** The fleet CLI's `--help`, generated from the option table ({@link FLEET_OPTIONS}). */
+import { optionRows } from "./command";
 import { FLEET_OPTIONS } from "./options";
-
-const HELP_WIDTH = 110;
-
-/** Splits text into lines of at most `width` characters, at spaces. */
-function wrapText(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    if (line !== "" && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line === "" ? word : `${line} ${word}`;
-    }
-  }
-  if (line !== "") lines.push(line);
-  return lines;
-}
 
 /** The `--help` text. */
 export function helpText(): string {
-  const rows = FLEET_OPTIONS.map((o) => {
-    const flags = `${o.short ? `-${o.short}, ` : "    "}--${o.name}${o.value ? ` <${o.value}>` : ""}`;
-    return { flags, text: `${o.description}${o.default ? ` (default: ${o.default})` : ""}` };
-  });
-  const width = Math.max(...rows.map((r) => r.flags.length)) + 2;
   return [
     "Usage: npm run fleet -- [options]   (or: sensor-fleet [options])",
     "",
@@ -34,10 +12,7 @@ export function helpText(): string {
     "Exit status: 0 all readings delivered, 1 a reading was lost or a device never connected, 2 bad options.",
     "",
     "Options:",
-    ...rows.map(
-      (r) =>
-        `  ${r.flags.padEnd(width)}${wrapText(r.text, HELP_WIDTH - width - 2).join(`\n${" ".repeat(width + 2)}`)}`,
-    ),
+    ...optionRows(FLEET_OPTIONS),
     "",
     "Examples:",
     "  npm run fleet -- --target mqtt://127.0.0.1:1883 --devices 200 --interval 100ms --duration 20s --json",

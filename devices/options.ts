@@ -3,32 +3,23 @@
  * validated {@link FleetOptions}. `--help` is generated from the same table. Every bad value fails with the
  * option's name, the value received and what to use instead.
  */
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import {
+  durationOption,
+  integerOption,
+  numberOption,
+  parseOptions,
+  UsageError,
+  usageOf,
+  type OptionSpec,
+} from "./command";
 import { parseLoadProfile, type LoadProfile } from "../components/telemetry/load-profile";
 import { assertTopicSegment } from "../components/telemetry/topics";
 import { parseAnomalySpec, type AnomalyConfig } from "./model/anomalies";
 import { parseShard, type Shard } from "./shard";
 import type { MqttProtocol, Qos } from "./transports/transport";
-import { parseDurationMs } from "../components/telemetry/durations";
 import { DEFAULT_READING_INTERVAL_SECONDS } from "../components/telemetry/fleet";
 
-/** A bad command line; the CLI prints the message and exits 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-interface OptionSpec {
-  readonly name: string;
-  readonly short?: string;
-  /** Placeholder in `--help`; absent for flags. */
-  readonly value?: string;
-  /** Default as shown in `--help`. */
-  readonly default?: string;
-  readonly description: string;
-}
+export { UsageError };
 
 /** Every option, in `--help` order. */
 export const FLEET_OPTIONS: readonly OptionSpec[] = [
@@ -36,7 +27,7 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
     name: "target",
     short: "t",
     value: "iot-core|URL",
-    default: "iot-core with --fleet, else mqtt://127.0.0.1:1883",
+    defaultText: "iot-core with --fleet, else mqtt://127.0.0.1:1883",
     description:
       "Where to publish: AWS IoT Core (the fleet file's endpoint, through aws-iot-device-sdk-v2), or any broker through MQTT.js (mqtt:// plain, mqtts:// TLS with the fleet file's CA and device certificates)",
   },
@@ -51,7 +42,7 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
     name: "devices",
     short: "n",
     value: "n",
-    default: "4 (with --fleet: every device in the file)",
+    defaultText: "4 (with --fleet: every device in the file)",
     description: "Number of devices; with --fleet, run the first n devices of the file",
   },
   {
@@ -78,14 +69,14 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
     name: "duration",
     short: "d",
     value: "duration",
-    default: "until stopped",
+    defaultText: "until stopped",
     description: "How long to run (simulated time), e.g. 20s, 2h, 7d",
   },
   {
     name: "count",
     short: "c",
     value: "n",
-    default: "until stopped",
+    defaultText: "until stopped",
     description: "Readings per device, then stop (with --duration, the first reached)",
   },
   { name: "protocol", value: "5|3.1.1", default: "5", description: "MQTT protocol version" },
@@ -117,7 +108,7 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
   {
     name: "start",
     value: "ISO time",
-    default: "now",
+    defaultText: "now",
     description: "Simulated time of the start, e.g. 2025-01-06T00:00:00Z",
   },
   {
@@ -128,7 +119,7 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
   {
     name: "profile",
     value: "t:n,...",
-    default: "every device for the whole run",
+    defaultText: "every device for the whole run",
     description:
       'Load profile: devices online over (simulated) time, linear between points, e.g. "0s:0,5m:10000,20m:10000,25m:0"; the run ends with it. With --shard, each shard runs its share',
   },
@@ -141,7 +132,7 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
   {
     name: "connect-rate",
     value: "n",
-    default: "500, divided by n with --shard i/n",
+    defaultText: "500, divided by n with --shard i/n",
     description:
       "Connection attempts per second of this process; IoT Core's default limit is 500/s per account, so shards share it",
   },
@@ -189,13 +180,13 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
   {
     name: "run",
     value: "name",
-    default: "$SENSOR_FLEET_RUN, else run-<UTC time>",
+    defaultText: "$SENSOR_FLEET_RUN, else run-<UTC time>",
     description: "Run name: the folder under --out",
   },
   {
     name: "at",
     value: "ISO time",
-    default: "$SENSOR_FLEET_AT, else now",
+    defaultText: "$SENSOR_FLEET_AT, else now",
     description:
       "Wait until this wall-clock time before starting, so shards started one by one begin together",
   },
@@ -248,7 +239,6 @@ export interface FleetOptions {
 }
 
 export const DEFAULT_DEPLOYMENT = "sensors-dev";
-export const DEFAULT_ROOMS = ["lab", "office"] as const;
 export const DEFAULT_DEVICES = 4;
 export const DEFAULT_BROKER_URL = "mqtt://127.0.0.1:1883";
 /** Connection attempts per second of a whole fleet: IoT Core's default per-account quota. */
@@ -269,26 +259,12 @@ export function parseFleetOptions(
   env: FleetEnvironment = process.env,
   now: Date = new Date(),
 ): FleetOptions {
-  const spec: ParseArgsOptionsConfig = {};
-  for (const o of FLEET_OPTIONS)
-    spec[o.name] = { type: o.value ? "string" : "boolean", ...(o.short ? { short: o.short } : {}) };
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: spec,
-      strict: true,
-      allowPositionals: false,
-    }).values as Record<string, string | boolean | undefined>;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, "")}. Run with --help for the options.`);
-  }
-  const text = (name: string): string | undefined => values[name] as string | undefined;
-  const flag = (name: string): boolean => values[name] === true;
+  const parsed = parseOptions(argv, FLEET_OPTIONS, "Run with --help for the options.");
+  const { text, given, flag } = parsed;
   if (flag("help")) return { ...defaults(), help: true };
 
   const fleetPath = text("fleet");
-  if (fleetPath !== undefined && text("deployment") !== undefined) {
+  if (fleetPath !== undefined && given("deployment")) {
     throw new UsageError(
       "--deployment cannot be combined with --fleet: the fleet file names the devices, rooms and deployment",
     );
@@ -297,54 +273,47 @@ export function parseFleetOptions(
   if (target?.kind === "iot-core" && fleetPath === undefined) {
     throw new UsageError("--target iot-core needs --fleet <file> (the endpoint, CA and device certificates)");
   }
-  const rooms =
-    text("rooms") === undefined
-      ? [...DEFAULT_ROOMS]
-      : (text("rooms") as string).split(",").map((r) => r.trim());
+  const rooms = text("rooms")!
+    .split(",")
+    .map((r) => r.trim());
   for (const room of rooms) segment("--rooms", room);
   const deployment = text("deployment");
   if (deployment !== undefined) segment("--deployment", deployment);
 
-  const shard = wrap(() => parseShard(text("shard") ?? "1/1"));
+  const shard = usageOf(() => parseShard(text("shard")!));
   const options: FleetOptions = {
     help: false,
     target,
     fleetPath,
     devices: optionalInt("devices", text("devices"), 1, 1_000_000),
     rooms,
-    roomsGiven: text("rooms") !== undefined,
+    roomsGiven: given("rooms"),
     deployment,
-    intervalMs: duration(
-      "interval",
-      text("interval") ?? `${DEFAULT_READING_INTERVAL_SECONDS}s`,
-      1,
-      86_400_000,
-    ),
+    intervalMs: durationOption("interval", text("interval")!, 1, 86_400_000),
     durationMs:
       text("duration") === undefined
         ? undefined
-        : duration("duration", text("duration") as string, 1, 3_650 * 86_400_000),
+        : durationOption("duration", text("duration")!, 1, 3_650 * 86_400_000),
     count: optionalInt("count", text("count"), 1, Number.MAX_SAFE_INTEGER),
-    protocol: parseProtocol(text("protocol") ?? "5"),
-    qos: parseQos(text("qos") ?? "1"),
-    seed: text("seed") ?? "1",
-    anomalies: wrap(() => parseAnomalySpec(text("anomalies") ?? "none")),
+    protocol: parseProtocol(text("protocol")!),
+    qos: parseQos(text("qos")!),
+    seed: text("seed")!,
+    anomalies: usageOf(() => parseAnomalySpec(text("anomalies")!)),
     labelsPath: text("labels"),
-    speed: positiveNumber("speed", text("speed") ?? "1", 1e-3, 1e7),
+    speed: numberOption("speed", text("speed")!, 1e-3, 1e7),
     startTs: text("start") === undefined ? undefined : parseStart(text("start") as string),
     replayPath: text("replay"),
     shard,
     connectRate:
       text("connect-rate") === undefined
         ? DEFAULT_CONNECT_RATE / shard.count
-        : positiveNumber("connect-rate", text("connect-rate") as string, 0.01, 1e6),
-    queueSize: optionalInt("queue-size", text("queue-size"), 1, 10_000_000) ?? 1000,
-    maxInFlight: optionalInt("max-in-flight", text("max-in-flight"), 1, 65_535) ?? 20,
-    drainTimeoutMs: duration("drain-timeout", text("drain-timeout") ?? "30s", 0, 86_400_000),
-    connectTimeoutMs: duration("connect-timeout", text("connect-timeout") ?? "10s", 100, 600_000),
+        : numberOption("connect-rate", text("connect-rate")!, 0.01, 1e6),
+    queueSize: integerOption("queue-size", text("queue-size")!, 1, 10_000_000),
+    maxInFlight: integerOption("max-in-flight", text("max-in-flight")!, 1, 65_535),
+    drainTimeoutMs: durationOption("drain-timeout", text("drain-timeout")!, 0, 86_400_000),
+    connectTimeoutMs: durationOption("connect-timeout", text("connect-timeout")!, 100, 600_000),
     saveFleetPath: text("save-fleet"),
-    profile:
-      text("profile") === undefined ? undefined : wrap(() => parseLoadProfile(text("profile") as string)),
+    profile: text("profile") === undefined ? undefined : usageOf(() => parseLoadProfile(text("profile")!)),
     credentialsStore: location("credentials", text("credentials")),
     out: location("out", text("out")),
     run: runName(text("run") ?? env.SENSOR_FLEET_RUN, now),
@@ -357,14 +326,6 @@ export function parseFleetOptions(
 
 function defaults(): FleetOptions {
   return parseFleetOptions([]);
-}
-
-function wrap<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
 }
 
 function location(name: string, text: string | undefined): string | undefined {
@@ -438,34 +399,8 @@ function parseStart(text: string): number {
   return ms;
 }
 
-function duration(name: string, text: string, minMs: number, maxMs: number): number {
-  const ms = parseDurationMs(text);
-  if (ms === undefined) {
-    throw new UsageError(
-      `--${name} must be a duration with a unit: ms, s, m, h or d, e.g. 500ms or 10s (got "${text}")`,
-    );
-  }
-  if (ms < minMs || ms > maxMs) {
-    throw new UsageError(`--${name} must be from ${minMs} ms to ${maxMs} ms (got "${text}")`);
-  }
-  return ms;
-}
-
 function optionalInt(name: string, text: string | undefined, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got "${text}")`);
-  }
-  return value;
-}
-
-function positiveNumber(name: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
-    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${text}")`);
-  }
-  return value;
+  return text === undefined ? undefined : integerOption(name, text, min, max);
 }
 
 function segment(option: string, value: string): void {

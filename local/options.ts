@@ -3,26 +3,20 @@
  * {@link LocalOptions}; `--help` is generated from the same table. A bad value fails with the option's name,
  * the value received and what to use instead.
  */
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { parseAnomalySpec, type AnomalyConfig } from "../devices/model/anomalies";
-import { parseDurationMs } from "../components/telemetry/durations";
+import {
+  durationOption,
+  integerOption,
+  numberOption,
+  optionRows,
+  parseOptions,
+  UsageError,
+  usageOf,
+  type OptionSpec,
+} from "../devices/command";
 import { DEFAULT_READING_INTERVAL_SECONDS } from "../components/telemetry/fleet";
 
-/** A bad command line: the CLI prints the message and exits 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-interface OptionSpec {
-  readonly name: string;
-  /** Placeholder in `--help`; absent for flags. */
-  readonly value?: string;
-  readonly default?: string;
-  readonly description: string;
-}
+export { UsageError };
 
 /** Defaults that are not derived from the stack. */
 export const DEFAULTS = {
@@ -41,14 +35,14 @@ export const LOCAL_OPTIONS: readonly OptionSpec[] = [
   {
     name: "devices",
     value: "n",
-    default: "the stack's rooms x sensorsPerRoom",
+    defaultText: "the stack's rooms x sensorsPerRoom",
     description:
       "Sensors in the built-in fleet (and certificates in the local PKI), spread over the stack's rooms",
   },
   {
     name: "duration",
     value: "duration",
-    default: "until Ctrl-C",
+    defaultText: "until Ctrl-C",
     description:
       "How long the fleet publishes, in wall time (e.g. 60s, 5m); then the run drains, runs the ETL and prints the summary",
   },
@@ -106,7 +100,7 @@ export const LOCAL_OPTIONS: readonly OptionSpec[] = [
   {
     name: "start",
     value: "time",
-    default: "now, or after the previous run on the data dir",
+    defaultText: "now, or after the previous run on the data dir",
     description:
       "Simulated start, ISO 8601 with a zone (e.g. 2026-12-06T09:00:00Z): the seeded history ends there and the sensors' daily cycle follows it, so runs repeat whenever started; must be after the time a previous run on the data dir reached",
   },
@@ -147,72 +141,33 @@ export interface LocalOptions {
 }
 
 export function parseLocalOptions(argv: readonly string[]): LocalOptions {
-  const spec: ParseArgsOptionsConfig = {};
-  for (const o of LOCAL_OPTIONS) spec[o.name] = { type: o.value ? "string" : "boolean" };
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false })
-      .values as Record<string, string | boolean | undefined>;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}. Run npm start -- --help for the options.`);
-  }
-  const text = (name: string) => values[name] as string | undefined;
-  const flag = (name: string) => values[name] === true;
-  const stack = text("stack") ?? DEFAULTS.stack;
+  const { text, flag } = parseOptions(argv, LOCAL_OPTIONS, "Run npm start -- --help for the options.");
+  const stack = text("stack")!;
   if (!/^[a-z0-9][a-z0-9-]{0,19}$/.test(stack))
     throw new UsageError(`--stack must name a stack such as dev or prod (got "${stack}")`);
-  let anomalies: AnomalyConfig;
-  try {
-    anomalies = parseAnomalySpec(text("anomalies") ?? DEFAULTS.anomalies);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const anomalies: AnomalyConfig = usageOf(() => parseAnomalySpec(text("anomalies")!));
   return {
     help: flag("help"),
-    devices: text("devices") === undefined ? undefined : integer("devices", text("devices")!, 0, 100_000),
+    devices:
+      text("devices") === undefined ? undefined : integerOption("devices", text("devices")!, 0, 100_000),
     durationMs:
       text("duration") === undefined
         ? undefined
-        : duration("duration", text("duration")!, 1_000, 30 * 86_400_000),
-    speed: number("speed", text("speed") ?? String(DEFAULTS.speed), 0.01, 100_000),
-    port: integer("port", text("port") ?? String(DEFAULTS.port), 0, 65_535),
-    mqttPort: integer("mqtt-port", text("mqtt-port") ?? String(DEFAULTS.mqttPort), 0, 65_535),
-    apiPort: integer("api-port", text("api-port") ?? String(DEFAULTS.apiPort), 0, 65_535),
-    dataDir: text("data-dir") ?? DEFAULTS.dataDir,
+        : durationOption("duration", text("duration")!, 1_000, 30 * 86_400_000),
+    speed: numberOption("speed", text("speed")!, 0.01, 100_000),
+    port: integerOption("port", text("port")!, 0, 65_535),
+    mqttPort: integerOption("mqtt-port", text("mqtt-port")!, 0, 65_535),
+    apiPort: integerOption("api-port", text("api-port")!, 0, 65_535),
+    dataDir: text("data-dir")!,
     stack,
-    intervalMs: duration("interval", text("interval") ?? DEFAULTS.interval, 10, 86_400_000),
+    intervalMs: durationOption("interval", text("interval")!, 10, 86_400_000),
     anomalies,
-    seed: text("seed") ?? DEFAULTS.seed,
+    seed: text("seed")!,
     ...(text("start") === undefined ? {} : { startMs: timestamp("start", text("start")!) }),
     fleet: !flag("no-fleet"),
     dashboard: !flag("no-dashboard"),
     json: flag("json"),
   };
-}
-
-function integer(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < min || n > max)
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got "${value}")`);
-  return n;
-}
-
-function number(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${value}")`);
-  return n;
-}
-
-function duration(name: string, value: string, minMs: number, maxMs: number): number {
-  const ms = parseDurationMs(value);
-  if (ms === undefined)
-    throw new UsageError(
-      `--${name} must be a duration with a unit (ms, s, m, h, d), e.g. 60s or 5m (got "${value}")`,
-    );
-  if (ms < minMs || ms > maxMs)
-    throw new UsageError(`--${name} must be from ${minMs} ms to ${maxMs} ms (got "${value}")`);
-  return ms;
 }
 
 /** An ISO 8601 date-time with an explicit zone (`Z` or `+hh:mm`), as epoch ms. */
@@ -229,10 +184,6 @@ function timestamp(name: string, value: string): number {
 }
 
 export function helpText(): string {
-  const rows = LOCAL_OPTIONS.map((o) => {
-    const flags = `  --${o.name}${o.value ? ` <${o.value}>` : ""}`;
-    return `${flags.padEnd(34)}${o.description}${o.default ? ` (default: ${o.default})` : ""}`;
-  });
   return [
     "Usage: npm start -- [options]",
     "",
@@ -244,6 +195,6 @@ export function helpText(): string {
     "Ctrl-C stops it: the lake is flushed, the ETL runs once more and the summary is printed.",
     "",
     "Options:",
-    ...rows,
+    ...optionRows(LOCAL_OPTIONS),
   ].join("\n");
 }

@@ -12,7 +12,7 @@ import { randomBytes, X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DeviceIdentity } from "../components/telemetry/fleet";
-import { ROOM_ATTRIBUTE } from "../components/iot/policy-document";
+import { ROOM_ATTRIBUTE } from "../components/iot/iot-policy";
 import { writeFleetFile, type FleetFile } from "../components/telemetry/fleet-file";
 import {
   createCertificateAuthority,

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runCli, type CliSummary } from "../../local/rcf/cliApp";
+import { runCli, type CliSummary } from "../../local/rcf/cli-run";
 import { nabNormalizedScore } from "../../local/rcf/nab";
 import { syntheticCorpus, SHAPES } from "./synthetic-series";
 

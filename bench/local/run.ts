@@ -22,7 +22,7 @@ import { Aedes } from "aedes";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { parsePlatformConfig } from "../../components/config";
 import { readStackFile } from "../../components/stack-files";
-import { buildDevicePolicyDocument } from "../../components/iot/policy-document";
+import { buildDevicePolicyDocument } from "../../components/iot/iot-policy";
 import { fleetDevices } from "../../components/telemetry/fleet";
 import { Fleet } from "../../devices/fleet";
 import { NO_ANOMALIES } from "../../devices/model/anomalies";

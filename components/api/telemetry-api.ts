@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
-import { policyDocument } from "../shared/policy-document";
+import { policyDocument } from "../shared/iam-policy";
 import { serviceFunction } from "../shared/service-function";
 import {
   deliveryArnsOutput,

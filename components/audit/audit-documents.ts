@@ -4,7 +4,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import { LAKE_ZONES } from "../lake/layout";
-import { keyAdministeredThroughIam, type AccountScope } from "../shared/policy-document";
+import { keyAdministeredThroughIam, type AccountScope } from "../shared/iam-policy";
 
 /** Key prefix of the trail's log files in the log bucket (CloudTrail adds `/AWSLogs/<account>/...`). */
 export const AUDIT_LOG_PREFIX = LAKE_ZONES.auditTrail.prefix.replace(/\/$/, "");

@@ -11,11 +11,11 @@ import {
   executionLogDeliveryStatement,
   policyDocument as document,
   xrayStatement,
-} from "../shared/policy-document";
+} from "../shared/iam-policy";
 
 // Moved to the shared module; re-exported so existing imports keep working.
-export { serviceTrustPolicy } from "../shared/policy-document";
-export type { AccountScope } from "../shared/policy-document";
+export { serviceTrustPolicy } from "../shared/iam-policy";
+export type { AccountScope } from "../shared/iam-policy";
 
 /** Permissions of a VPC flow log's delivery role: write into its one log group. */
 export function flowLogPolicy(logGroupArn: string): aws.iam.PolicyDocument {

@@ -43,6 +43,47 @@ interface ColumnSpec {
   readonly required: boolean;
 }
 
+/** One spec column as a source provides it: the source column read, or null (optional and absent: NULL). */
+export interface ConformedColumn {
+  readonly name: string;
+  readonly source: string | null;
+  readonly type: ColumnType;
+}
+
+/**
+ * How a source's columns become the spec's (the Glue script's `conform_plan` in functions/glue/etl_spec.py, held
+ * equal to this one by tests/unit/etl/glue-parity.test.ts): spec columns are matched case-insensitively (CSV
+ * headers vary; the first of two spellings wins), a missing optional column is NULL, each is cast to its type.
+ * @throws Error naming the source, the missing required columns and the ones it has
+ */
+export function conformPlan(
+  columns: readonly ColumnSpec[],
+  present: readonly string[],
+  where: string,
+): ConformedColumn[] {
+  const lowered = new Map<string, string>();
+  for (const name of present) if (!lowered.has(name.toLowerCase())) lowered.set(name.toLowerCase(), name);
+  const missing = columns.filter((c) => c.required && !lowered.has(c.name)).map((c) => c.name);
+  if (missing.length > 0)
+    throw new Error(
+      `${where} lacks required column(s) ${missing.join(", ")}; it has ${present.join(", ") || "no columns"}. ` +
+        "components/sources/historical-schema.ts documents the expected columns.",
+    );
+  return columns.map((c) => ({ name: c.name, source: lowered.get(c.name) ?? null, type: c.type }));
+}
+
+/**
+ * The configuration error to report when a JDBC read failed because its table does not exist, else undefined
+ * (the Glue script's `missing_table_message`; the patterns are case-insensitive regular expressions).
+ */
+export function missingTableMessage(
+  source: { readonly missing_table: { readonly patterns: readonly string[]; readonly message: string } },
+  errorText: string,
+): string | undefined {
+  const { patterns, message } = source.missing_table;
+  return patterns.some((p) => new RegExp(p, "i").test(errorText)) ? message : undefined;
+}
+
 export type GlueSourceSpec =
   | {
       readonly view: EtlViewName;

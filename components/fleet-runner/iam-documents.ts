@@ -10,7 +10,7 @@
  *   reads the claim-only fleet file from Secrets Manager into the task's environment.
  */
 import type * as aws from "@pulumi/aws";
-import { policyDocument, type AccountScope } from "../shared/policy-document";
+import { policyDocument, type AccountScope } from "../shared/iam-policy";
 
 /** Key prefixes in the runner's bucket. */
 export const RUNS_PREFIX = "runs/";

@@ -3,7 +3,7 @@
  * them statement by statement.
  */
 import type * as aws from "@pulumi/aws";
-import type { AccountScope } from "../shared/policy-document";
+import type { AccountScope } from "../shared/iam-policy";
 
 export interface FirehoseRoleArgs extends AccountScope {
   readonly bucketArn: string;

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
 import { roomsOf, type DeviceIdentity } from "../telemetry/fleet";
-import { buildDevicePolicyDocument, ROOM_ATTRIBUTE } from "./policy-document";
+import { buildDevicePolicyDocument, ROOM_ATTRIBUTE } from "./iot-policy";
 import { devicePolicyName, thingGroupName, thingTypeName } from "./naming";
 import type { FleetFile } from "../telemetry/fleet-file";
 import { buildCredentialsBundle, DeviceCredentials } from "./credentials";

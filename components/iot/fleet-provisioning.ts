@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
-import { buildClaimPolicyDocument, claimClientIdPrefix } from "./policy-document";
+import { buildClaimPolicyDocument, claimClientIdPrefix } from "./iot-policy";
 import { buildProvisioningTemplateBody } from "./provisioning";
 import { claimPolicyName, provisioningTemplateName } from "./naming";
 import {

@@ -4,9 +4,9 @@
  * tests read them statement by statement and check every action against the IAM service reference.
  */
 import type * as aws from "@pulumi/aws";
-import { type AccountScope, serviceTrustPolicy } from "../shared/policy-document";
+import { type AccountScope, serviceTrustPolicy } from "../shared/iam-policy";
 
-export type { AccountScope } from "../shared/policy-document";
+export type { AccountScope } from "../shared/iam-policy";
 
 /**
  * Trust policy for IoT Core, limited to this account and, where given, one source ARN (the rule), against the

@@ -9,7 +9,7 @@
  *   provisioning topics of named templates (the certificate is attached to no thing, so IsAttached cannot apply).
  * - a device policy: everything else. Every Allow statement must carry `iot:Connection.Thing.IsAttached`.
  */
-import { IS_ATTACHED_CONDITION_KEY } from "./policy-document";
+import { IS_ATTACHED_CONDITION_KEY } from "./iot-policy";
 
 export type IotPolicyCheck =
   | "action-wildcard"

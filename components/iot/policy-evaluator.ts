@@ -9,12 +9,7 @@
  * and `Bool` conditions on `iot:Connection.Thing.IsAttached`. Anything else in a statement that applies throws,
  * so the local broker never silently grants more (or less) than IoT Core would.
  */
-import {
-  IS_ATTACHED_CONDITION_KEY,
-  IotPolicyDocument,
-  IotPolicyScope,
-  iotArnPrefix,
-} from "./policy-document";
+import { IS_ATTACHED_CONDITION_KEY, IotPolicyDocument, IotPolicyScope, iotArnPrefix } from "./iot-policy";
 
 /** Who is asking: what IoT Core knows about the connection. */
 export interface IotConnectionContext {

@@ -10,7 +10,7 @@
  * then the template creates the thing with its `room` attribute (which the device policy's topics use), puts it in
  * the room's thing group, activates the certificate and attaches the shared device policy.
  */
-import { ROOM_ATTRIBUTE } from "./policy-document";
+import { ROOM_ATTRIBUTE } from "./iot-policy";
 import { provisionedThingName, SERIAL_NUMBER_PATTERN } from "./naming";
 
 /** Template parameters a device sends in RegisterThing. */

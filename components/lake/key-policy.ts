@@ -1,6 +1,6 @@
 /** The lake KMS key's key policy. Pure. */
 import type * as aws from "@pulumi/aws";
-import { keyAdministeredThroughIam, type AccountScope } from "../shared/policy-document";
+import { keyAdministeredThroughIam, type AccountScope } from "../shared/iam-policy";
 
 /**
  * Key policy: the account administers the key through IAM (so roles get access by IAM policies scoped to

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import type { ScheduleExpression } from "../schedule";
 import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
-import { notificationKeyPolicy, sageMakerExecutionPolicy } from "./ml-iam";
+import { notificationKeyPolicy, sageMakerExecutionPolicy } from "./iam-documents";
 import {
   EndpointStatus,
   MODEL_KEYS,

@@ -1,9 +1,9 @@
 /**
  * State builders the two anomaly state machines (training, scoring) share: the guard against overlapping
  * executions, Lambda steps, the SNS notify-and-Fail path, and the retry policies of the SageMaker and Athena
- * integrations. Built on the platform's ASL types and retry policies (`components/etl/asl/`). Pure.
+ * integrations. Built on the platform's ASL types and retry policies (`components/shared/asl/`). Pure.
  */
-import { catchAllTo, ERROR_PATH, RETRY, task } from "../etl/asl/states";
+import { catchAllTo, ERROR_PATH, RETRY, task } from "../shared/asl/states";
 import type {
   ChoiceState,
   FailState,
@@ -13,7 +13,7 @@ import type {
   SucceedState,
   TaskState,
   Transition,
-} from "../etl/asl/types";
+} from "../shared/asl/types";
 
 /** Service integrations used by the anomaly state machines (`arn:aws:states:::` is partition-independent). */
 export const ML_INTEGRATIONS = {

@@ -1,12 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
-import type { StateMachineDefinition } from "../etl/asl/types";
+import type { StateMachineDefinition } from "../shared/asl/types";
 import type { ScheduleExpression } from "../schedule";
 import { type AccountScope, accountScopeOutput } from "../shared/aws-scope";
 import { serviceRole } from "../shared/service-role";
 import { loggedStateMachine, machineSchedule } from "../shared/state-machine";
-import { startExecutionPolicy } from "./ml-iam";
+import { startExecutionPolicy } from "./iam-documents";
 
 export interface MlStateMachineArgs {
   /**

@@ -180,10 +180,16 @@ export interface ScoreThreshold {
 /**
  * The score threshold the way SageMaker's Random Cut Forest documentation computes it: mean plus z standard
  * deviations of the scores of the training data (`scores.mean() + 3 * scores.std()`, population sigma).
- * Uses Welford's algorithm, stable for millions of scores.
+ * Uses Welford's algorithm, stable for millions of scores. The one definition of the rule: the training function
+ * stores it with each model, the local Random Cut Forest (local/rcf) exports it for tuning.
+ * A non-finite score is an error, not skipped: it means the model or its input is broken, and a threshold learnt
+ * around it would silently differ from the one the scores deserve.
+ * @throws RangeError when z is not a positive number
  * @throws Error when there are no scores or a score is not a finite number
  */
 export function scoreThreshold(scores: Iterable<number>, z: number): ScoreThreshold {
+  if (!(Number.isFinite(z) && z > 0))
+    throw new RangeError(`threshold z must be a positive number (got ${z})`);
   let count = 0;
   let mean = 0;
   let m2 = 0;

@@ -3,7 +3,7 @@
  * names, the model settings, the lake, the account scope and the notification topics.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { AccountScope } from "../shared/policy-document";
+import type { AccountScope } from "../shared/iam-policy";
 import type { BucketRef } from "../shared/resource-refs";
 import type { ModelSettings } from "./model-settings";
 

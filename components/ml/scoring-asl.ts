@@ -18,8 +18,8 @@ import type {
   StateMachineDefinition,
   States,
   SucceedState,
-} from "../etl/asl/types";
-import { catchAllTo } from "../etl/asl/states";
+} from "../shared/asl/types";
+import { catchAllTo } from "../shared/asl/states";
 import { renderQuery } from "../analytics/queries";
 import {
   batchTransformParameters,

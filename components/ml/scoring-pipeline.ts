@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
+import { adHocScoringEnvironment, scoringFunctionEnvironment } from "./ml-env";
 import { MlFunction } from "./ml-function";
-import { adHocScoringPolicy, scoringFunctionPolicy, scoringMachinePolicy } from "./ml-iam";
+import { adHocScoringPolicy, scoringFunctionPolicy, scoringMachinePolicy } from "./iam-documents";
 import { MlStateMachine } from "./ml-state-machine";
 import { lakeArns, PipelineContext } from "./pipeline-context";
 import { buildScoringStateMachine } from "./scoring-asl";
@@ -45,7 +46,6 @@ export class ScoringPipeline extends pulumi.ComponentResource {
     const { context: c } = args;
     const { deployment, namePrefix, endpointName } = c;
     const child = { parent: this };
-    const modelSettings = JSON.stringify(c.model);
     const functionCommon = { logRetentionDays: c.logRetentionDays, kmsKeyArn: c.kmsKeyArn, tags: c.tags };
 
     this.function = new MlFunction(
@@ -71,15 +71,15 @@ export class ScoringPipeline extends pulumi.ComponentResource {
                 endpointName,
               }),
             ),
-        environment: {
-          DEPLOYMENT: deployment,
-          CURATED_BUCKET: c.buckets.curated.name,
-          ARTIFACTS_BUCKET: c.buckets.artifacts.name,
-          ALERT_TOPIC_ARN: args.alertTopicArn,
-          MODEL_SETTINGS: modelSettings,
-          INGEST_DELAY_SECONDS: String(args.ingestDelaySeconds),
-          ...(endpointName ? { ENDPOINT_NAME: endpointName } : {}),
-        },
+        environment: scoringFunctionEnvironment<pulumi.Input<string>>({
+          deployment,
+          curatedBucket: c.buckets.curated.name,
+          artifactsBucket: c.buckets.artifacts.name,
+          alertTopicArn: args.alertTopicArn,
+          model: c.model,
+          ingestDelaySeconds: args.ingestDelaySeconds,
+          endpointName,
+        }),
         timeoutSeconds: 900,
         memorySize: 2048,
       },
@@ -166,11 +166,11 @@ export class ScoringPipeline extends pulumi.ComponentResource {
                 endpointName,
               }),
             ),
-          environment: {
-            ARTIFACTS_BUCKET: c.buckets.artifacts.name,
-            ENDPOINT_NAME: endpointName,
-            MODEL_SETTINGS: modelSettings,
-          },
+          environment: adHocScoringEnvironment<pulumi.Input<string>>({
+            artifactsBucket: c.buckets.artifacts.name,
+            endpointName,
+            model: c.model,
+          }),
           timeoutSeconds: 30,
           memorySize: 512,
         },

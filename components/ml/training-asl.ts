@@ -25,7 +25,7 @@ import type {
   StateMachineDefinition,
   States,
   SucceedState,
-} from "../etl/asl/types";
+} from "../shared/asl/types";
 import {
   batchTransformParameters,
   lambdaStep,
@@ -36,7 +36,7 @@ import {
   overlapGuard,
   sageMakerTags,
 } from "./asl-common";
-import { catchAllTo } from "../etl/asl/states";
+import { catchAllTo } from "../shared/asl/states";
 import { sageMakerHyperParameters } from "./model-settings";
 import { announceStates, endpointStates } from "./training-endpoint-asl";
 import {

@@ -2,7 +2,7 @@
  * The training machine's endpoint-mode states (blue/green update of the real-time endpoint, polled until it
  * serves the new model) and the first-model announcement. Pure; used by training-asl.ts.
  */
-import type { ChoiceState, PassState, PayloadTemplate, States, WaitState } from "../etl/asl/types";
+import type { ChoiceState, PassState, PayloadTemplate, States, WaitState } from "../shared/asl/types";
 import { escapeIntrinsic, ML_INTEGRATIONS, ML_RETRY, mlTask } from "./asl-common";
 import { VARIANT_NAME } from "./ml-layout";
 import {

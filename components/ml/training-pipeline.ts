@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
+import { trainingFunctionEnvironment } from "./ml-env";
 import { MlFunction } from "./ml-function";
-import { trainingFunctionPolicy, trainingMachinePolicy } from "./ml-iam";
+import { trainingFunctionPolicy, trainingMachinePolicy } from "./iam-documents";
 import { MlStateMachine } from "./ml-state-machine";
 import { lakeArns, PipelineContext } from "./pipeline-context";
 import { buildTrainingStateMachine } from "./training-asl";
@@ -65,13 +66,13 @@ export class TrainingPipeline extends pulumi.ComponentResource {
               promotedModelParameterArn,
             }),
           ),
-        environment: {
-          DEPLOYMENT: deployment,
-          CURATED_BUCKET: c.buckets.curated.name,
-          ARTIFACTS_BUCKET: c.buckets.artifacts.name,
-          MODEL_SETTINGS: JSON.stringify(c.model),
-          PROMOTED_MODEL_PARAMETER: args.promotedModelParameter.name,
-        },
+        environment: trainingFunctionEnvironment<pulumi.Input<string>>({
+          deployment,
+          curatedBucket: c.buckets.curated.name,
+          artifactsBucket: c.buckets.artifacts.name,
+          model: c.model,
+          promotedModelParameter: args.promotedModelParameter.name,
+        }),
         timeoutSeconds: 900,
         memorySize: 2048,
         tags: c.tags,

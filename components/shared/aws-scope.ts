@@ -4,10 +4,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AccountScope } from "./policy-document";
+import type { AccountScope } from "./iam-policy";
 
-export { policyDocument, serviceTrustPolicy } from "./policy-document";
-export type { AccountScope, ServiceTrustOptions } from "./policy-document";
+export { policyDocument, serviceTrustPolicy } from "./iam-policy";
+export type { AccountScope, ServiceTrustOptions } from "./iam-policy";
 
 /**
  * The deploying account's scope, looked up through the provider of `parent` (so a component placed in another

@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
-import { AccountScope, serviceTrustPolicy, ServiceTrustOptions } from "./policy-document";
+import { AccountScope, serviceTrustPolicy, ServiceTrustOptions } from "./iam-policy";
 
 export interface ServiceRoleArgs {
   /** Service principal that assumes the role, e.g. `lambda.amazonaws.com`. */

@@ -1,7 +1,7 @@
 /**
  * Reads the fields of a structured stack setting (a YAML map such as `httpApi` or one entry of `pollers`) with
  * the checks every field needs: its type, its range, a default, and a report naming the field, the value and the
- * fix for anything wrong. Pure; `config.ts` turns each report into a problem naming the full key and the stack
+ * fix for anything wrong. Pure; `config/` turns each report into a problem naming the full key and the stack
  * file.
  */
 

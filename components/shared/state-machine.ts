@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { StateMachineDefinition } from "../etl/asl/types";
+import type { StateMachineDefinition } from "../shared/asl/types";
 
 export interface LoggedStateMachineArgs {
   /** Logical name of the state machine. */

@@ -3,7 +3,7 @@
  * Secrets Manager only), attach to the database VPC's subnets, write its logs and traces. Pure.
  */
 import type * as aws from "@pulumi/aws";
-import { AccountScope, policyDocument, xrayStatement } from "../shared/policy-document";
+import { AccountScope, policyDocument, xrayStatement } from "../shared/iam-policy";
 
 export interface HistorySeedAccessArgs {
   readonly scope: AccountScope;

@@ -10,7 +10,7 @@ import {
   policyDocument,
   writeOwnLogsStatement,
   xrayStatement,
-} from "../shared/policy-document";
+} from "../shared/iam-policy";
 
 type Statement = aws.iam.PolicyStatement;
 

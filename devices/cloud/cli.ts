@@ -8,27 +8,57 @@ import { ECSClient } from "@aws-sdk/client-ecs";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseFleetRunnerOutput, type FleetRunnerOutput } from "../../components/fleet-runner/outputs";
-import { parseCommandArgs, runCommand, type CommandValues } from "../command";
+import {
+  EXIT,
+  optionRows,
+  parseOptions,
+  runCommand,
+  UsageError,
+  type OptionSpec,
+  type ParsedOptions,
+} from "../command";
 import { parseDurationMs } from "../../components/telemetry/durations";
 import { runTasks, startRun, stopRun } from "./runs";
 
-const HELP = `Usage: npm run fleet:cloud -- --stack <stack> --run <name> [options]
+/** The options of `npm run fleet:cloud`, in the repository's option-table convention (../command.ts). */
+export const CLOUD_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "stack",
+    value: "name",
+    description: "stack whose output fleetRunner to use (read with: pulumi stack output --json --stack)",
+  },
+  {
+    name: "outputs",
+    value: "file",
+    description: "read the outputs from this file instead (pulumi stack output --json > outputs.json)",
+  },
+  { name: "run", value: "name", description: 'run name: 1-64 letters, digits, ".", "_" or "-" (required)' },
+  {
+    name: "delay",
+    value: "duration",
+    default: "2m",
+    description:
+      "start the shards together this long after now (Fargate needs about a minute to start a task; each shard waits for the common time)",
+  },
+  { name: "stop", description: "stop the run's tasks instead (each drains, writes its summary, exits)" },
+  { name: "json", description: "print what was done as JSON" },
+  { name: "help", short: "h", description: "show this help" },
+];
 
-Starts a run of the stack's fleet runner: one ECS Fargate task per shard (RunTask), each running the bundled
-simulator with its --shard i/n and the stack's load profile. Summaries land under <runsUri><name>/; merge them
-with npm run fleet:report -- --from <runsUri><name>/. Needs fleetRunner in the stack file and a deployed stack.
-
-Options:
-  --stack <name>        stack whose output fleetRunner to use (read with: pulumi stack output --json --stack)
-  --outputs <file>      read the outputs from this file instead (pulumi stack output --json > outputs.json)
-  --run <name>          run name: 1-64 letters, digits, ".", "_" or "-" (required)
-  --delay <duration>    start the shards together this long after now (default 2m: Fargate needs about a
-                        minute to start a task; each shard waits for the common time)
-  --stop                stop the run's tasks instead (each drains, writes its summary, exits)
-  --json                print what was done as JSON
-  -h, --help            show this help
-
-Exit status: 0 done, 1 ECS refused a task or the output is missing, 2 bad usage.`;
+function helpText(): string {
+  return [
+    "Usage: npm run fleet:cloud -- --stack <stack> --run <name> [options]",
+    "",
+    "Starts a run of the stack's fleet runner: one ECS Fargate task per shard (RunTask), each running the bundled",
+    "simulator with its --shard i/n and the stack's load profile. Summaries land under <runsUri><name>/; merge them",
+    "with npm run fleet:report -- --from <runsUri><name>/. Needs fleetRunner in the stack file and a deployed stack.",
+    "",
+    "Options:",
+    ...optionRows(CLOUD_OPTIONS),
+    "",
+    "Exit status: 0 done, 1 ECS refused a task or the output is missing, 2 bad usage.",
+  ].join("\n");
+}
 
 export interface CloudStreams {
   readonly stdout: NodeJS.WritableStream;
@@ -51,49 +81,42 @@ export async function main(
   const { stdout, stderr } = streams;
   const usage = (message: string): number => {
     stderr.write(`fleet:cloud: ${message}\n`);
-    return 2;
+    return EXIT.usage;
   };
-  let values: CommandValues;
+  let options: ParsedOptions;
   try {
-    values = parseCommandArgs(argv, {
-      stack: { type: "string" },
-      outputs: { type: "string" },
-      run: { type: "string" },
-      delay: { type: "string" },
-      stop: { type: "boolean" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    });
+    options = parseOptions(argv, CLOUD_OPTIONS, "Run npm run fleet:cloud -- --help for the options.");
   } catch (err) {
-    return usage(`${(err as Error).message}\n\n${HELP}`);
+    if (!(err instanceof UsageError)) throw err;
+    return usage(err.message);
   }
-  if (values.help) {
-    stdout.write(`${HELP}\n`);
-    return 0;
+  if (options.flag("help")) {
+    stdout.write(`${helpText()}\n`);
+    return EXIT.ok;
   }
-  const run = values.run as string | undefined;
+  const stack = options.text("stack");
+  const outputsFile = options.text("outputs");
+  const run = options.text("run");
   if (!run || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(run)) {
     return usage(
       `--run must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit (got ${JSON.stringify(run ?? null)})`,
     );
   }
-  if ((values.stack === undefined) === (values.outputs === undefined)) {
+  if ((stack === undefined) === (outputsFile === undefined)) {
     return usage("give --stack <name> (reads pulumi stack output) or --outputs <file>, one of them");
   }
-  const delayMs = parseDurationMs((values.delay as string | undefined) ?? "2m");
-  if (delayMs === undefined)
-    return usage(`--delay must be a duration such as 90s or 2m (got "${String(values.delay)}")`);
+  const delay = options.text("delay")!;
+  const delayMs = parseDurationMs(delay);
+  if (delayMs === undefined) return usage(`--delay must be a duration such as 90s or 2m (got "${delay}")`);
 
   let runner: FleetRunnerOutput;
   try {
     const outputs =
-      values.outputs !== undefined
-        ? (JSON.parse(readFileSync(values.outputs as string, "utf8")) as unknown)
-        : await (deps.stackOutputs ?? pulumiStackOutputs)(values.stack as string);
+      outputsFile !== undefined
+        ? (JSON.parse(readFileSync(outputsFile, "utf8")) as unknown)
+        : await (deps.stackOutputs ?? pulumiStackOutputs)(stack!);
     const source =
-      values.outputs !== undefined
-        ? `${String(values.outputs)}: fleetRunner`
-        : `stack ${String(values.stack)}'s output fleetRunner`;
+      outputsFile !== undefined ? `${outputsFile}: fleetRunner` : `stack ${stack}'s output fleetRunner`;
     runner = parseFleetRunnerOutput((outputs as { fleetRunner?: unknown }).fleetRunner, source);
   } catch (err) {
     stderr.write(`fleet:cloud: ${(err as Error).message}\n`);
@@ -101,11 +124,11 @@ export async function main(
   }
   const ecs = (deps.ecs ?? ((region: string) => new ECSClient({ region })))(runner.region);
   const report = (result: Record<string, unknown>, text: string): void => {
-    stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`);
+    stdout.write(options.flag("json") ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`);
   };
 
   try {
-    if (values.stop) {
+    if (options.flag("stop")) {
       const stopped = await stopRun(ecs, runner, run);
       report(
         { run, stopped },
@@ -138,7 +161,7 @@ export async function main(
         `  logs:      ${runner.logGroupName}`,
         `  summaries: ${from}`,
         `  report:    npm run fleet:report -- --from ${from}`,
-        `  stop:      npm run fleet:cloud -- ${values.stack !== undefined ? `--stack ${String(values.stack)}` : `--outputs ${String(values.outputs)}`} --run ${run} --stop`,
+        `  stop:      npm run fleet:cloud -- ${stack !== undefined ? `--stack ${stack}` : `--outputs ${outputsFile}`} --run ${run} --stop`,
       ].join("\n"),
     );
     for (const failure of started.failures) stderr.write(`fleet:cloud: shard ${failure}\n`);

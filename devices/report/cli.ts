@@ -5,30 +5,69 @@
  */
 import { AthenaClient } from "@aws-sdk/client-athena";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { parseCommandArgs, runCommand, type CommandValues } from "../command";
+import {
+  EXIT,
+  optionRows,
+  parseOptions,
+  runCommand,
+  UsageError,
+  type OptionSpec,
+  type ParsedOptions,
+} from "../command";
 import { openStore } from "../storage";
 import type { FleetSummary } from "../summary";
 import { formatReport } from "./format";
 import { compareWithLake, queryLake, type LakeComparison } from "./lake-completeness";
 import { MergeError, mergeSummaries, type MergedReport, type ShardSummary } from "./merge";
 
-const HELP = `Usage: npm run fleet:report -- --from <dir|s3://bucket/prefix/<run>/> [options]
+/** The options of `npm run fleet:report`, in the repository's option-table convention (../command.ts). */
+export const REPORT_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "from",
+    value: "location",
+    description: "the run's folder: a directory or s3://bucket/prefix/<run>/ (required)",
+  },
+  {
+    name: "athena-workgroup",
+    value: "name",
+    description: "compare with the lake: the stack's Athena workgroup (stack output athenaWorkGroup)",
+  },
+  {
+    name: "athena-database",
+    value: "name",
+    description: "the stack's catalog database (stack output catalogDatabase)",
+  },
+  {
+    name: "days",
+    value: "from..to",
+    defaultText: "the run's simulated days",
+    description: "UTC days to read from the lake",
+  },
+  {
+    name: "region",
+    value: "region",
+    defaultText: "the SDK's, e.g. AWS_REGION",
+    description: "AWS region for S3 and Athena",
+  },
+  { name: "json", description: "print the report as JSON" },
+  { name: "help", short: "h", description: "show this help" },
+];
 
-Merges the shard summaries of one run (shard-<i>-of-<n>.summary.json, written by npm run fleet -- --out) into
-one report: counts add up, failures by cause, last seq per device, acknowledgement latency percentiles from
-the merged histograms. Optionally compares it with the lake through the device_completeness Athena view.
-
-Options:
-  --from <location>            the run's folder: a directory or s3://bucket/prefix/<run>/ (required)
-  --athena-workgroup <name>    compare with the lake: the stack's Athena workgroup (stack output athenaWorkGroup)
-  --athena-database <name>     the stack's catalog database (stack output catalogDatabase)
-  --days <from..to>            UTC days to read from the lake (default: the run's simulated days)
-  --region <region>            AWS region for S3 and Athena (default: the SDK's, e.g. AWS_REGION)
-  --json                       print the report as JSON
-  -h, --help                   show this help
-
-Exit status: 0 every shard present and every reading delivered (and in the lake, when compared), 1 otherwise,
-2 bad usage.`;
+function helpText(): string {
+  return [
+    "Usage: npm run fleet:report -- --from <dir|s3://bucket/prefix/<run>/> [options]",
+    "",
+    "Merges the shard summaries of one run (shard-<i>-of-<n>.summary.json, written by npm run fleet -- --out) into",
+    "one report: counts add up, failures by cause, last seq per device, acknowledgement latency percentiles from",
+    "the merged histograms. Optionally compares it with the lake through the device_completeness Athena view.",
+    "",
+    "Options:",
+    ...optionRows(REPORT_OPTIONS),
+    "",
+    "Exit status: 0 every shard present and every reading delivered (and in the lake, when compared), 1 otherwise,",
+    "2 bad usage.",
+  ].join("\n");
+}
 
 export interface ReportStreams {
   readonly stdout: NodeJS.WritableStream;
@@ -50,31 +89,24 @@ export async function main(
   clients: ReportClients = {},
 ): Promise<number> {
   const { stdout, stderr } = streams;
-  let values: CommandValues;
+  let options: ParsedOptions;
   try {
-    values = parseCommandArgs(argv, {
-      from: { type: "string" },
-      "athena-workgroup": { type: "string" },
-      "athena-database": { type: "string" },
-      days: { type: "string" },
-      region: { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    });
+    options = parseOptions(argv, REPORT_OPTIONS, "Run npm run fleet:report -- --help for the options.");
   } catch (err) {
-    stderr.write(`fleet:report: ${(err as Error).message}\n\n${HELP}\n`);
-    return 2;
+    if (!(err instanceof UsageError)) throw err;
+    stderr.write(`fleet:report: ${err.message}\n`);
+    return EXIT.usage;
   }
-  if (values.help) {
-    stdout.write(`${HELP}\n`);
-    return 0;
+  if (options.flag("help")) {
+    stdout.write(`${helpText()}\n`);
+    return EXIT.ok;
   }
-  const from = values.from as string | undefined;
-  const workGroup = values["athena-workgroup"] as string | undefined;
-  const database = values["athena-database"] as string | undefined;
+  const from = options.text("from");
+  const workGroup = options.text("athena-workgroup");
+  const database = options.text("athena-database");
   const usage = (message: string): number => {
     stderr.write(`fleet:report: ${message}\n`);
-    return 2;
+    return EXIT.usage;
   };
   if (!from)
     return usage("--from is required: the run's folder, e.g. .fleet-runs/ramp or s3://bucket/runs/ramp/");
@@ -83,11 +115,11 @@ export async function main(
       "--athena-workgroup and --athena-database go together (stack outputs athenaWorkGroup, catalogDatabase)",
     );
   }
-  const days = values.days as string | undefined;
+  const days = options.text("days");
   if (days !== undefined && !/^\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}$/.test(days)) {
     return usage(`--days must be YYYY-MM-DD..YYYY-MM-DD (got "${days}")`);
   }
-  const region = values.region as string | undefined;
+  const region = options.text("region");
 
   let report: MergedReport;
   try {
@@ -138,7 +170,7 @@ export async function main(
   }
 
   stdout.write(
-    values.json
+    options.flag("json")
       ? `${JSON.stringify({ ...report, lake: lake ?? null }, null, 2)}\n`
       : `${formatReport(report, lake)}\n`,
   );

@@ -2,12 +2,12 @@
  * Lambda entry point of anomaly scoring: builds the clients and settings from the environment once per
  * container and dispatches each state machine step to {@link AnomalyScoring}.
  *
- * Environment: DEPLOYMENT, CURATED_BUCKET, ARTIFACTS_BUCKET, ALERT_TOPIC_ARN, MODEL_SETTINGS (JSON),
- * INGEST_DELAY_SECONDS, ENDPOINT_NAME (endpoint mode only), MAX_WINDOW_SECONDS.
+ * Environment: {@link ML_ENV} (components/ml/ml-env.ts), as scoringFunctionEnvironment builds it.
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { ML_ENV } from "../../components/ml/ml-env";
 import { modelSettingsEnv, numberEnv, requiredEnv } from "../ml-common/env";
 import { emfPublisher } from "../ml-common/metrics";
 import { AnomalyScoring, BatchInput, ScoringOutcome, ScoringPlan, ScoringSettings } from "./scoring";
@@ -21,14 +21,14 @@ export type ScoringEvent =
 /** Settings from the environment (exported for tests). */
 export function scoringSettingsFromEnv(env: NodeJS.ProcessEnv): ScoringSettings {
   return {
-    deployment: requiredEnv(env, "DEPLOYMENT"),
-    curatedBucket: requiredEnv(env, "CURATED_BUCKET"),
-    artifactsBucket: requiredEnv(env, "ARTIFACTS_BUCKET"),
-    alertTopicArn: requiredEnv(env, "ALERT_TOPIC_ARN"),
-    endpointName: env.ENDPOINT_NAME || undefined,
+    deployment: requiredEnv(env, ML_ENV.deployment),
+    curatedBucket: requiredEnv(env, ML_ENV.curatedBucket),
+    artifactsBucket: requiredEnv(env, ML_ENV.artifactsBucket),
+    alertTopicArn: requiredEnv(env, ML_ENV.alertTopicArn),
+    endpointName: env[ML_ENV.endpointName] || undefined,
     model: modelSettingsEnv(env),
-    ingestDelayMs: numberEnv(env, "INGEST_DELAY_SECONDS") * 1000,
-    maxWindowMs: numberEnv(env, "MAX_WINDOW_SECONDS", 6 * 3600) * 1000,
+    ingestDelayMs: numberEnv(env, ML_ENV.ingestDelaySeconds) * 1000,
+    maxWindowMs: numberEnv(env, ML_ENV.maxWindowSeconds, 6 * 3600) * 1000,
   };
 }
 
@@ -61,7 +61,7 @@ export async function handler(event: ScoringEvent): Promise<ScoringPlan | Scorin
     scoring = new AnomalyScoring(settings, {
       s3: new S3Client({}),
       sns: new SNSClient({}),
-      runtime: process.env.ENDPOINT_NAME ? new SageMakerRuntimeClient({}) : undefined,
+      runtime: process.env[ML_ENV.endpointName] ? new SageMakerRuntimeClient({}) : undefined,
       // EMF lines in the function's log: CloudWatch Logs extracts them as the pipeline metrics.
       metrics: emfPublisher(settings.deployment),
     });

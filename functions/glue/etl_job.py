@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, IntegerType, LongType, StringType, StructField, StructType, TimestampType
 from pyspark.sql.utils import AnalysisException
 
-from etl_spec import missing_required, missing_table_message, parse_spec, split_s3_uri
+from etl_spec import conform_plan, missing_table_message, parse_spec, split_s3_uri
 
 # Messages Spark gives for a lake zone that has no data yet (first run): an empty view, not a failure.
 NO_DATA_MARKERS = ("PATH_NOT_FOUND", "Path does not exist", "UNABLE_TO_INFER_SCHEMA", "Unable to infer schema")
@@ -51,17 +51,10 @@ def empty_view(columns):
 
 def conform(df, columns, where):
     """Fails on a missing required column, adds missing optional ones as NULL, casts each to its type."""
-    missing = missing_required(columns, df.columns)
-    if missing:
-        raise ValueError(
-            f"{where} lacks required column(s) {', '.join(missing)}; it has {', '.join(df.columns) or 'no columns'}. "
-            "components/sources/historical-schema.ts documents the expected columns."
-        )
-    lowered = {name.lower(): name for name in df.columns}
     return df.select(
         *[
-            (F.col(f"`{lowered[c['name']]}`") if c["name"] in lowered else F.lit(None)).cast(c["type"]).alias(c["name"])
-            for c in columns
+            (F.col(f"`{c['source']}`") if c["source"] is not None else F.lit(None)).cast(c["type"]).alias(c["name"])
+            for c in conform_plan(columns, df.columns, where)
         ]
     )
 

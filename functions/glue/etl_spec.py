@@ -113,6 +113,27 @@ def missing_required(columns, present):
     return [c["name"] for c in columns if c["required"] and c["name"] not in have]
 
 
+class ConformError(ValueError):
+    """A source lacks a required column; the message names the source, the columns missing and those present."""
+
+
+def conform_plan(columns, present, where):
+    """How a source's columns become the spec's: for each spec column, the source column read (matched
+    case-insensitively) or None (an optional column the source lacks: NULL), and the type to cast to. Raises
+    ConformError on a missing required column. The local runner (local/etl/glue-job-runner.ts) applies
+    conformPlan (components/etl/job-spec.ts), which tests/unit/etl/glue-parity.test.ts holds equal to this."""
+    missing = missing_required(columns, present)
+    if missing:
+        raise ConformError(
+            f"{where} lacks required column(s) {', '.join(missing)}; it has {', '.join(present) or 'no columns'}. "
+            "components/sources/historical-schema.ts documents the expected columns."
+        )
+    lowered = {}
+    for name in present:
+        lowered.setdefault(name.lower(), name)
+    return [{"name": c["name"], "source": lowered.get(c["name"]), "type": c["type"]} for c in columns]
+
+
 def missing_table_message(source, error_text):
     """The configuration error to report when a JDBC read failed because its table does not exist, else None."""
     missing = source.get("missing_table") or {}

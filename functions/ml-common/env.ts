@@ -1,4 +1,5 @@
 /** Reading a Lambda's settings from its environment, with errors that name the variable. */
+import { ML_ENV } from "../../components/ml/ml-env";
 import type { ModelSettings } from "../../components/ml/model-settings";
 
 export function requiredEnv(env: NodeJS.ProcessEnv, name: string): string {
@@ -24,7 +25,7 @@ export function numberEnv(env: NodeJS.ProcessEnv, name: string, fallback?: numbe
 
 /** The model settings object the component serialized into MODEL_SETTINGS. */
 export function modelSettingsEnv(env: NodeJS.ProcessEnv): ModelSettings {
-  const text = requiredEnv(env, "MODEL_SETTINGS");
+  const text = requiredEnv(env, ML_ENV.modelSettings);
   try {
     const settings = JSON.parse(text) as ModelSettings;
     if (settings.algorithm !== "randomcutforest" || !settings.hyperparameters || !settings.features)

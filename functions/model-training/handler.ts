@@ -2,13 +2,13 @@
  * Lambda entry point of the model-training steps: clients and settings from the environment, one
  * {@link ModelTraining} method per state machine step.
  *
- * Environment: DEPLOYMENT, CURATED_BUCKET, ARTIFACTS_BUCKET, MODEL_SETTINGS (JSON), EXACT_COUNT_BYTES,
- * KEEP_MODELS, PROMOTED_MODEL_PARAMETER.
+ * Environment: {@link ML_ENV} (components/ml/ml-env.ts), as trainingFunctionEnvironment builds it.
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import { SageMakerClient } from "@aws-sdk/client-sagemaker";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { ScoreThreshold } from "../../components/ml/model-settings";
+import { ML_ENV } from "../../components/ml/ml-env";
 import { modelSettingsEnv, numberEnv, requiredEnv } from "../ml-common/env";
 import { emfPublisher } from "../ml-common/metrics";
 import { ModelTraining, RoomModelResult, TrainingRun, TrainingSettings } from "./training";
@@ -29,13 +29,15 @@ export type TrainingEvent =
 
 export function trainingSettingsFromEnv(env: NodeJS.ProcessEnv): TrainingSettings {
   return {
-    deployment: requiredEnv(env, "DEPLOYMENT"),
-    curatedBucket: requiredEnv(env, "CURATED_BUCKET"),
-    artifactsBucket: requiredEnv(env, "ARTIFACTS_BUCKET"),
+    deployment: requiredEnv(env, ML_ENV.deployment),
+    curatedBucket: requiredEnv(env, ML_ENV.curatedBucket),
+    artifactsBucket: requiredEnv(env, ML_ENV.artifactsBucket),
     model: modelSettingsEnv(env),
-    exactCountBytes: numberEnv(env, "EXACT_COUNT_BYTES", 64 * 1024 * 1024),
-    keepModels: numberEnv(env, "KEEP_MODELS", 3),
-    ...(env.PROMOTED_MODEL_PARAMETER ? { promotedModelParameter: env.PROMOTED_MODEL_PARAMETER } : {}),
+    exactCountBytes: numberEnv(env, ML_ENV.exactCountBytes, 64 * 1024 * 1024),
+    keepModels: numberEnv(env, ML_ENV.keepModels, 3),
+    ...(env[ML_ENV.promotedModelParameter]
+      ? { promotedModelParameter: env[ML_ENV.promotedModelParameter] }
+      : {}),
   };
 }
 

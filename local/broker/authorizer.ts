@@ -15,7 +15,7 @@ import {
   IotDecision,
   MqttRequest,
 } from "../../components/iot/policy-evaluator";
-import type { IotPolicyDocument, IotPolicyScope } from "../../components/iot/policy-document";
+import type { IotPolicyDocument, IotPolicyScope } from "../../components/iot/iot-policy";
 import type { RegisteredThing } from "../pki";
 
 /** What the TLS handshake proved about a client. */

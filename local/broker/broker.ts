@@ -20,7 +20,7 @@ import type * as net from "node:net";
 import * as tls from "node:tls";
 import type { AddressInfo } from "node:net";
 import { Aedes, type AuthenticateError, type Client } from "aedes";
-import type { IotPolicyDocument, IotPolicyScope } from "../../components/iot/policy-document";
+import type { IotPolicyDocument, IotPolicyScope } from "../../components/iot/iot-policy";
 import type { LocalPki } from "../pki";
 import type { IngestPipeline } from "../lake/ingest-pipeline";
 import { ConnectionAuthorizer, connectionContext } from "./authorizer";

@@ -14,9 +14,13 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { GlueJobSpec, GlueSourceSpec, GlueStepSpec } from "../../components/etl/job-spec";
+import {
+  conformPlan,
+  type GlueJobSpec,
+  type GlueSourceSpec,
+  type GlueStepSpec,
+} from "../../components/etl/job-spec";
 import { duckDbType } from "../../components/etl/transforms";
-import type { ColumnType } from "../../components/sources/historical-schema";
 import type { LocalObjectStore } from "../lake/object-store";
 import { readJdbcTable, type JdbcConnection } from "./jdbc-source";
 
@@ -68,24 +72,17 @@ function emptySelect(columns: GlueSourceSpec["columns"]): string {
   return `SELECT ${columns.map((c) => `CAST(NULL AS ${duckDbType(c.type)}) AS ${ident(c.name)}`).join(", ")} WHERE false`;
 }
 
-/** `SELECT` conforming a relation to the spec's columns, as `conform()` in the Glue script. */
+/** `SELECT` conforming a relation to the spec's columns, by the plan the Glue script's `conform()` follows. */
 function conformSelect(
   available: readonly string[],
   columns: GlueSourceSpec["columns"],
   relation: string,
   where: string,
 ): string {
-  const lowered = new Map(available.map((c) => [c.toLowerCase(), c]));
-  const missing = columns.filter((c) => c.required && !lowered.has(c.name));
-  if (missing.length > 0) {
-    throw new Error(
-      `${where} lacks required column(s) ${missing.map((c) => c.name).join(", ")}; it has ${available.join(", ") || "no columns"}`,
-    );
-  }
-  const items = columns.map((c) => {
-    const found = lowered.get(c.name);
-    return `CAST(${found ? `"${found.replace(/"/g, '""')}"` : "NULL"} AS ${duckDbType(c.type as ColumnType)}) AS ${ident(c.name)}`;
-  });
+  const items = conformPlan(columns, available, where).map(
+    (c) =>
+      `CAST(${c.source !== null ? `"${c.source.replace(/"/g, '""')}"` : "NULL"} AS ${duckDbType(c.type)}) AS ${ident(c.name)}`,
+  );
   return `SELECT ${items.join(", ")} FROM ${relation}`;
 }
 

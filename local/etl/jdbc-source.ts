@@ -4,7 +4,7 @@
  * pglite-socket), read the spec's table, only rows after the job bookmark, in bookmark order.
  */
 import { Client, types } from "pg";
-import type { GlueSourceSpec } from "../../components/etl/job-spec";
+import { missingTableMessage, type GlueSourceSpec } from "../../components/etl/job-spec";
 
 /** A Glue JDBC connection, resolved: where the database is and who to log in as. */
 export interface JdbcConnection {
@@ -74,9 +74,8 @@ export async function readJdbcTable(
       )
       .catch((err: unknown) => {
         // As the Glue job script does: a missing table is reported as the configuration error it is.
-        const text = err instanceof Error ? err.message : String(err);
-        if (source.missing_table.patterns.some((p) => new RegExp(p, "i").test(text)))
-          throw new Error(source.missing_table.message, { cause: err });
+        const message = missingTableMessage(source, err instanceof Error ? err.message : String(err));
+        if (message) throw new Error(message, { cause: err });
         throw err;
       });
     const last =

@@ -7,8 +7,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { StateMachine } from "aws-local-stepfunctions";
-import type { Branch, JsonValue, StateMachineDefinition } from "../../components/etl/asl/types";
-import { listTaskStates } from "../../components/etl/asl/inspect";
+import type { Branch, JsonValue, StateMachineDefinition } from "../../components/shared/asl/types";
+import { listTaskStates } from "../../components/shared/asl/inspect";
 
 /** A Task's local implementation: receives the Task's effective input (its evaluated Parameters). */
 export type LocalTaskHandler = (input: JsonValue) => Promise<JsonValue> | JsonValue;

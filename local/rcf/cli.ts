@@ -1,8 +1,8 @@
 /**
  * Entry point of `npm run rcf` (and of the `sensor-rcf` bin through bin.cjs). Run with --help for the options.
- * The logic lives in cliApp.ts so that tests can run it in-process.
+ * The logic lives in cli-run.ts so that tests can run it in-process.
  */
-import { runCli } from "./cliApp";
+import { runCli } from "./cli-run";
 
 process.exitCode = runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

@@ -2,7 +2,7 @@
  * Streaming Random Cut Forest: trees over time-decayed reservoir samples of a (shingled) stream, scored like AWS's
  * reference implementation (aws/random-cut-forest-by-aws) and SageMaker's built-in algorithm.
  */
-import { PointStore } from "./pointStore";
+import { PointStore } from "./point-store";
 import { Xoshiro128 } from "./random";
 import { CompactSampler } from "./sampler";
 import { Shingle } from "./shingle";

@@ -4,7 +4,8 @@
  *
  * - {@link RandomCutForest}: the model (time-decayed reservoir samples, random cut trees, shingling, reference score).
  * - {@link AnomalyDetector}: forest + the platform's alert policy (anomaly likelihood, one alert per incident).
- * - {@link batchThreshold} / {@link batchStatistics}: SageMaker's mean + z sigma rule over training scores.
+ * - {@link scoreThreshold}: SageMaker's mean + z sigma rule over training scores (the cloud training step's own
+ *   function, from components/ml/model-settings.ts).
  * - {@link fromSageMakerHyperparameters}: SageMaker hyperparameters -> forest options.
  * - {@link nabScore}, {@link loadNabWindows}, {@link spearman}: evaluation against NAB labels and reference scores.
  *
@@ -31,7 +32,7 @@ export {
   type AnomalyDetectorOptions,
   type AnomalyDescriptor,
 } from "./detector";
-export { batchThreshold, batchStatistics, DEFAULT_Z_FACTOR, type BatchStatistics } from "./threshold";
+export { scoreThreshold, type ScoreThreshold } from "../../components/ml/model-settings";
 export {
   fromSageMakerHyperparameters,
   toSageMakerHyperparameters,
@@ -70,7 +71,7 @@ export {
 } from "./csv";
 export { RandomCutTree, type TreeViolations } from "./tree";
 export { CompactSampler } from "./sampler";
-export { PointStore } from "./pointStore";
+export { PointStore } from "./point-store";
 export { Shingle } from "./shingle";
 export { Xoshiro128 } from "./random";
-export { runCli, type CliIo, type CliSummary } from "./cliApp";
+export { runCli, type CliIo, type CliSummary } from "./cli-run";

@@ -27,7 +27,7 @@
  *     score = p * 1 / (d + 1) + (1 - p) * score; once the query is inside a box, p = 0 for every ancestor too;
  *   - the tree's result is score * log2(1 + treeMass).
  */
-import type { PointStore } from "./pointStore";
+import type { PointStore } from "./point-store";
 import type { Xoshiro128 } from "./random";
 
 /** Reference value meaning "no node". Never a valid internal index (< capacity) nor a leaf (< 0). */

@@ -7,7 +7,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
+import { optionRows, parseOptions, UsageError, type OptionSpec } from "../../devices/command";
 import { ConfigError, parsePlatformConfig } from "../../components/config";
 import { PROJECT_DIR } from "../synth/project-dir";
 import { listStacks, readStackFile } from "../../components/stack-files";
@@ -21,34 +21,93 @@ import { loadPriceTable, RegionPrices } from "../../components/cost/prices";
 export const PRICE_TABLE_FILE = path.join(PROJECT_DIR, "data", "pricing", "aws-prices.json");
 import { synthInventory, type SynthResourceRow } from "../../components/cost/synth-inventory";
 
-const HELP = `Usage: npm run cost -- --stack <name> [options]
+/** The options of `npm run cost`, in the repository's option-table convention (devices/command.ts). */
+export const COST_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "stack",
+    short: "s",
+    value: "name",
+    default: "dev",
+    description: "stack whose Pulumi.<name>.yaml and synth to use",
+  },
+  {
+    name: "devices",
+    value: "n",
+    defaultText: "the stack's rooms x sensorsPerRoom",
+    description: "sensors publishing",
+  },
+  {
+    name: "interval",
+    value: "duration",
+    defaultText: `${ASSUMPTIONS.intervalSeconds.default}s`,
+    description: "time between a sensor's readings, e.g. 10s, 1m, 5m",
+  },
+  {
+    name: "payload-bytes",
+    value: "n",
+    defaultText: String(ASSUMPTIONS.payloadBytes.default),
+    description: "bytes of one reading",
+  },
+  {
+    name: "glue-minutes",
+    value: "n",
+    defaultText: String(ASSUMPTIONS.glueJobMinutes.default),
+    description: "billed minutes of one Glue job run",
+  },
+  {
+    name: "training-minutes",
+    value: "n",
+    defaultText: String(ASSUMPTIONS.trainingMinutes.default),
+    description: "billed minutes of one training job",
+  },
+  {
+    name: "transform-minutes",
+    value: "n",
+    defaultText: String(ASSUMPTIONS.transformMinutes.default),
+    description: "billed minutes of one batch transform",
+  },
+  {
+    name: "assume",
+    value: "key>=<value",
+    multiple: true,
+    description: "any other assumption (repeatable); the keys are listed below",
+  },
+  {
+    name: "synth-dir",
+    value: "dir",
+    default: ".synth",
+    description:
+      "where the synth's output is (the default one is in the project directory); reads <dir>/<stack>/resources.json",
+  },
+  { name: "resynth", description: "run the synth again even when its output is current" },
+  {
+    name: "prices",
+    value: "file",
+    defaultText: path.relative(PROJECT_DIR, PRICE_TABLE_FILE),
+    description: "price table",
+  },
+  { name: "json", description: "the estimate as JSON (total, services, lines, assumptions, price sources)" },
+  { name: "help", short: "h", description: "show this help" },
+];
 
-Estimates what a stack costs a month: its synth (what it deploys), usage derived from its configuration
-(sensors x interval, buffers, schedules, retention, instance types) and the unit prices in
-data/pricing/aws-prices.json. Prints a per-service table with every assumption next to its figure.
-
-Options:
-  --stack, -s <name>        stack whose Pulumi.<name>.yaml and synth to use (default: dev)
-  --devices <n>             sensors publishing (default: the stack's rooms x sensorsPerRoom)
-  --interval <duration>     time between a sensor's readings, e.g. 10s, 1m, 5m (default: 1m)
-  --payload-bytes <n>       bytes of one reading (default: ${ASSUMPTIONS.payloadBytes.default})
-  --glue-minutes <n>        billed minutes of one Glue job run (default: ${ASSUMPTIONS.glueJobMinutes.default})
-  --training-minutes <n>    billed minutes of one training job (default: ${ASSUMPTIONS.trainingMinutes.default})
-  --transform-minutes <n>   billed minutes of one batch transform (default: ${ASSUMPTIONS.transformMinutes.default})
-  --assume <key>=<value>    any other assumption (repeatable); the keys:
-${Object.entries(ASSUMPTIONS)
-  .map(([key, a]) => `                              ${key} (${a.default} ${a.unit}): ${a.description}`)
-  .join("\n")}
-  --synth-dir <dir>         where the synth's output is (default: .synth); reads <dir>/<stack>/resources.json
-  --resynth                 run the synth again even when its output is current
-  --prices <file>           price table (default: data/pricing/aws-prices.json)
-  --json                    the estimate as JSON (total, services, lines, assumptions, price sources)
-  --help, -h                show this help
-
-Exit status: 0 with an estimate, 1 on an error (unknown stack, invalid configuration, a price missing for
-the region or an instance type), 2 for bad options.`;
-
-class UsageError extends Error {}
+function helpText(): string {
+  return [
+    "Usage: npm run cost -- --stack <name> [options]",
+    "",
+    "Estimates what a stack costs a month: its synth (what it deploys), usage derived from its configuration",
+    "(sensors x interval, buffers, schedules, retention, instance types) and the unit prices in",
+    "data/pricing/aws-prices.json. Prints a per-service table with every assumption next to its figure.",
+    "",
+    "Options:",
+    ...optionRows(COST_OPTIONS),
+    "",
+    "Assumptions (--assume <key>=<value>; default and unit in parentheses):",
+    ...Object.entries(ASSUMPTIONS).map(([key, a]) => `  ${key} (${a.default} ${a.unit}): ${a.description}`),
+    "",
+    "Exit status: 0 with an estimate, 1 on an error (unknown stack, invalid configuration, a price missing for",
+    "the region or an instance type), 2 for bad options.",
+  ].join("\n");
+}
 
 interface CliOptions {
   readonly stack: string;
@@ -68,49 +127,25 @@ function positive(option: string, text: string, integer = false): number {
 }
 
 export function parseCostArgs(argv: string[]): CliOptions | "help" {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: "string", short: "s", default: "dev" },
-        devices: { type: "string" },
-        interval: { type: "string" },
-        "payload-bytes": { type: "string" },
-        "glue-minutes": { type: "string" },
-        "training-minutes": { type: "string" },
-        "transform-minutes": { type: "string" },
-        assume: { type: "string", multiple: true },
-        "synth-dir": { type: "string", default: path.join(PROJECT_DIR, ".synth") },
-        resynth: { type: "boolean", default: false },
-        prices: { type: "string", default: PRICE_TABLE_FILE },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) return "help";
+  const options = parseOptions(argv, COST_OPTIONS, "Run npm run cost -- --help for the options.");
+  const text = (name: string) => options.text(name);
+  if (options.flag("help")) return "help";
   const assumptions: Record<string, number> = {};
-  if (values.interval !== undefined) {
-    const ms = parseDurationMs(values.interval);
+  const interval = text("interval");
+  if (interval !== undefined) {
+    const ms = parseDurationMs(interval);
     if (ms === undefined || ms <= 0)
-      throw new UsageError(
-        `--interval must be a duration with a unit, e.g. 10s or 1m (got "${values.interval}")`,
-      );
+      throw new UsageError(`--interval must be a duration with a unit, e.g. 10s or 1m (got "${interval}")`);
     assumptions.intervalSeconds = ms / 1000;
   }
   const named: [string, string | undefined, string][] = [
-    ["payload-bytes", values["payload-bytes"], "payloadBytes"],
-    ["glue-minutes", values["glue-minutes"], "glueJobMinutes"],
-    ["training-minutes", values["training-minutes"], "trainingMinutes"],
-    ["transform-minutes", values["transform-minutes"], "transformMinutes"],
+    ["payload-bytes", text("payload-bytes"), "payloadBytes"],
+    ["glue-minutes", text("glue-minutes"), "glueJobMinutes"],
+    ["training-minutes", text("training-minutes"), "trainingMinutes"],
+    ["transform-minutes", text("transform-minutes"), "transformMinutes"],
   ];
   for (const [option, text, key] of named) if (text !== undefined) assumptions[key] = positive(option, text);
-  for (const pair of values.assume ?? []) {
+  for (const pair of options.list("assume")) {
     const match = /^([A-Za-z]+)=(.+)$/.exec(pair);
     if (!match) throw new UsageError(`--assume takes key=value (got "${pair}")`);
     if (!(match[1]! in ASSUMPTIONS))
@@ -121,12 +156,12 @@ export function parseCostArgs(argv: string[]): CliOptions | "help" {
     assumptions[match[1]!] = value;
   }
   return {
-    stack: values.stack!,
-    synthDir: path.resolve(values["synth-dir"]!),
-    resynth: values.resynth!,
-    pricesFile: path.resolve(values.prices!),
-    json: values.json!,
-    devices: values.devices === undefined ? undefined : positive("devices", values.devices, true),
+    stack: text("stack")!,
+    synthDir: path.resolve(options.given("synth-dir") ? process.cwd() : PROJECT_DIR, text("synth-dir")!),
+    resynth: options.flag("resynth"),
+    pricesFile: options.given("prices") ? path.resolve(text("prices")!) : PRICE_TABLE_FILE,
+    json: options.flag("json"),
+    devices: text("devices") === undefined ? undefined : positive("devices", text("devices")!, true),
     assumptions,
   };
 }
@@ -198,7 +233,7 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   if (options === "help") {
-    console.log(HELP);
+    console.log(helpText());
     return 0;
   }
   if (!listStacks(PROJECT_DIR).includes(options.stack)) {

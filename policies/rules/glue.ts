@@ -4,7 +4,7 @@
  * endpoints", and the public ETL samples this platform replaces, which grant `glue:*` on `*`.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { policyDocumentsOf } from "../lib/policy-document";
+import { policyDocumentsOf } from "../lib/policy-statements";
 
 const CRAWLER = "aws:glue/crawler:Crawler";
 const JOB = "aws:glue/job:Job";

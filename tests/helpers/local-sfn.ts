@@ -4,8 +4,8 @@
  * order, the retries and every state entered. Shared by the ETL and anomaly-pipeline tests.
  */
 import { StateMachine } from "aws-local-stepfunctions";
-import type { JsonValue, StateMachineDefinition } from "../../components/etl/asl/types";
-import { listStateNames, listTaskStates } from "../../components/etl/asl/inspect";
+import type { JsonValue, StateMachineDefinition } from "../../components/shared/asl/types";
+import { listStateNames, listTaskStates } from "../../components/shared/asl/inspect";
 
 /** The package's event type (not exported by name). */
 type EventLog = ReturnType<StateMachine["run"]>["eventLogs"] extends AsyncGenerator<infer E> ? E : never;

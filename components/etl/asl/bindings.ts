@@ -7,9 +7,9 @@
 import type { EtlPlan } from "../plan";
 import type { EtlCrawlerKey, EtlJobKey } from "../transforms";
 import type { EtlMachineResources } from "./etl-machine";
-import { listTaskStates } from "./inspect";
-import { INTEGRATIONS } from "./states";
-import type { Branch } from "./types";
+import { listTaskStates } from "../../shared/asl/inspect";
+import { INTEGRATIONS } from "../../shared/asl/states";
+import type { Branch } from "../../shared/asl/types";
 
 /** One Task's meaning. */
 export type EtlTaskBinding =

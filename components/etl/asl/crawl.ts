@@ -2,8 +2,8 @@
  * The "start a Glue crawler and wait for it" fragment. Glue has no `.sync` integration for crawlers, so the
  * machine polls: Start → Wait → GetCrawler → count → Choice (done / failed / poll limit / wait again). Pure.
  */
-import { catchAllTo, ERROR_PATH, INTEGRATIONS, next, RETRY, task } from "./states";
-import type { ChoiceState, FailState, PassState, States, WaitState } from "./types";
+import { catchAllTo, ERROR_PATH, INTEGRATIONS, next, RETRY, task } from "../../shared/asl/states";
+import type { ChoiceState, FailState, PassState, States, WaitState } from "../../shared/asl/types";
 
 /** Error names the crawl fragment raises, for the failure notice and for callers that catch them. */
 export const CRAWL_ERRORS = {

@@ -17,7 +17,7 @@
  */
 import { ETL_PATHS } from "../plan";
 import { crawlStateNames, crawlStates, CRAWLER_API_TIMEOUT_SECONDS } from "./crawl";
-import { catchAllTo, ERROR_PATH, INTEGRATIONS, next, RETRY, task } from "./states";
+import { catchAllTo, ERROR_PATH, INTEGRATIONS, next, RETRY, task } from "../../shared/asl/states";
 import type {
   Branch,
   ChoiceState,
@@ -27,7 +27,7 @@ import type {
   StateMachineDefinition,
   States,
   SucceedState,
-} from "./types";
+} from "../../shared/asl/types";
 
 /** The deployed things the machine drives, as plain strings. */
 export interface EtlMachineResources {

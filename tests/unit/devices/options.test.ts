@@ -143,7 +143,7 @@ describe("devices: CLI options", () => {
         ["--shard", "3"],
         '--shard must be i/n with 1 <= i <= n, e.g. 2/4 for the second of four parts (got "3")',
       ],
-      [["--frobnicate"], "Unknown option '--frobnicate'. Run with --help for the options."],
+      [["--frobnicate"], "unknown option --frobnicate. Run with --help for the options."],
     ];
     for (const [argv, message] of cases) {
       expect(() => parseFleetOptions(argv), argv.join(" ")).to.throw(UsageError, message);

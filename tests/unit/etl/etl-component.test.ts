@@ -3,12 +3,12 @@ import { DEFAULT_FEATURES, featureSettings } from "../../../components/ml/featur
 import aslValidator from "asl-validator";
 import { runEtl, EtlRun } from "./run-etl";
 import { buildEtlStateMachine, ETL_STATES } from "../../../components/etl/asl/etl-machine";
-import { listTaskStates } from "../../../components/etl/asl/inspect";
-import type { StateMachineDefinition } from "../../../components/etl/asl/types";
+import { listTaskStates } from "../../../components/shared/asl/inspect";
+import type { StateMachineDefinition } from "../../../components/shared/asl/types";
 import { ETL_SQL_NAMES, renderEtlSql } from "../../../components/etl/transforms";
 import { evaluatePolicies } from "../../../policies/harness";
 import { unknownActionReason } from "../../../policies/rules/iam";
-import { parsePolicyDocument } from "../../../policies/lib/policy-document";
+import { parsePolicyDocument } from "../../../policies/lib/policy-statements";
 
 const T = {
   job: "aws:glue/job:Job",

@@ -12,9 +12,9 @@ import {
 } from "../../../components/etl/asl/etl-machine";
 import { CRAWL_ERRORS } from "../../../components/etl/asl/crawl";
 import { bindEtlTasks, EtlTaskBinding } from "../../../components/etl/asl/bindings";
-import { listStateNames, listTaskStates } from "../../../components/etl/asl/inspect";
-import { INTEGRATIONS } from "../../../components/etl/asl/states";
-import type { JsonValue, StateMachineDefinition } from "../../../components/etl/asl/types";
+import { listStateNames, listTaskStates } from "../../../components/shared/asl/inspect";
+import { INTEGRATIONS } from "../../../components/shared/asl/states";
+import type { JsonValue, StateMachineDefinition } from "../../../components/shared/asl/types";
 import type { EtlPlan } from "../../../components/etl/plan";
 import { awsError, runLocally, TaskHandler } from "../../helpers/local-sfn";
 

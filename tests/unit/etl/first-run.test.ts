@@ -15,7 +15,7 @@ import { DUCKDB_COMPAT_MACROS } from "../../../components/etl/transforms";
 import { demoHistoryRequest } from "../../../components/sources/demo-history";
 import { readStackFile } from "../../../components/stack-files";
 import { createSeedHandler } from "../../../functions/history-seed/handler";
-import { LocalPipelines } from "../../../local/etl/pipelines";
+import { LocalPipelines } from "../../../local/state-machines";
 import { LocalObjectStore } from "../../../local/lake/object-store";
 import { HistoricalDatabase } from "../../../local/sources/historical-db";
 import { freshDataDir } from "../local/helpers";

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
+import { GLUE_DIR, python } from "../../helpers/glue-python";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -13,7 +14,6 @@ import {
 import { ETL_JOBS, EtlJobKey } from "../../../components/etl/transforms";
 import { missingSourceTable } from "../../../components/sources/historical-schema";
 
-const GLUE_DIR = path.resolve(__dirname, "../../../functions/glue");
 const LOCATIONS: GlueJobLocations = {
   buckets: {
     raw: "sensors-dev-raw-1a2b3c4",
@@ -23,18 +23,6 @@ const LOCATIONS: GlueJobLocations = {
   historicalPrefix: "landing/historical/",
   jdbc: { connectionName: "sensors-dev-historical-jdbc", engine: "sqlserver" },
 };
-
-/** Runs Python with the Glue helpers importable; returns stdout, or throws with stderr. */
-function python(code: string, stdin: string): string {
-  const result = spawnSync("python3", ["-c", code], {
-    input: stdin,
-    encoding: "utf8",
-    env: { ...process.env, PYTHONPATH: GLUE_DIR, PYTHONDONTWRITEBYTECODE: "1" },
-  });
-  if (result.error) throw new Error(`python3 is needed for the Glue script tests: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(result.stderr);
-  return result.stdout;
-}
 
 const PARSE_ALL = `
 import json, sys

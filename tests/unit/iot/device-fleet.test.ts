@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { runPipeline, PipelineRun } from "./pipeline-program";
 import { unwrapSecrets } from "../../helpers/mocks";
 import { isSecretValue, MOCK_ACCOUNT_ID } from "../../../components/testing";
-import { buildClaimPolicyDocument, buildDevicePolicyDocument } from "../../../components/iot/policy-document";
+import { buildClaimPolicyDocument, buildDevicePolicyDocument } from "../../../components/iot/iot-policy";
 import { buildProvisioningTemplateBody } from "../../../components/iot/provisioning";
 import { DeviceFleet } from "../../../components/iot/device-fleet";
 import { parseFleetFile } from "../../../components/telemetry/fleet-file";

@@ -14,7 +14,7 @@ import {
   firehoseLogging,
   firehosePolicies,
 } from "../../../policies/rules/firehose";
-import { buildDevicePolicyDocument } from "../../../components/iot/policy-document";
+import { buildDevicePolicyDocument } from "../../../components/iot/iot-policy";
 import type { RecordedResource } from "../../../components/testing";
 import { runPipeline } from "./pipeline-program";
 

@@ -2,7 +2,7 @@
 // the ETL starts model training, must not have that one aborted; what outlives the time limit is aborted.
 import { expect } from "chai";
 import { LocalStepFunctions } from "../../../local/etl/step-functions";
-import type { StateMachineDefinition } from "../../../components/etl/asl/types";
+import type { StateMachineDefinition } from "../../../components/shared/asl/types";
 
 const oneTask = (name: string): StateMachineDefinition => ({
   StartAt: name,

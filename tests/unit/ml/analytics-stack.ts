@@ -11,6 +11,7 @@ import { AthenaAnalytics } from "../../../components/analytics/athena-analytics"
 import { QuickSightDashboard } from "../../../components/analytics/quicksight-dashboard";
 import { AnomalyDetection } from "../../../components/ml/anomaly-detection";
 import { buildModelSettings } from "../../../components/ml/model-settings";
+import { ingestDelaySeconds } from "../../../components/ml/ml-env";
 import { recorded, Recorded, runUnderMocks, stackConfig, ProgramRun } from "../../helpers/mocks";
 import { platformPolicies, PlatformPolicy } from "../../../policies/rules";
 import { analyticsPolicies } from "../../../policies/rules/analytics";
@@ -106,7 +107,7 @@ export async function runAnalyticsSlice(
         workGroupArn: analytics.workGroupArn,
         databaseName: analytics.databaseName,
       },
-      ingestDelaySeconds: config.firehose.bufferSeconds + 300,
+      ingestDelaySeconds: ingestDelaySeconds(config.firehose.bufferSeconds),
       alertEmail: config.alertEmail,
       logRetentionDays: config.logRetentionDays,
       adHocScoringUrl: options.adHocScoringUrl,

@@ -9,7 +9,7 @@ import { SCORING_STATES } from "../../../components/ml/scoring-asl";
 import { validateAnomalyDetectionArgs } from "../../../components/ml/anomaly-detection";
 import { validateRcfEndpointArgs } from "../../../components/ml/rcf-endpoint";
 import { evaluatePolicies } from "../../../policies/harness";
-import type { StateMachineDefinition } from "../../../components/etl/asl/types";
+import type { StateMachineDefinition } from "../../../components/shared/asl/types";
 
 const SFN = "aws:sfn/stateMachine:StateMachine";
 const ENDPOINT = "aws:sagemaker/endpoint:Endpoint";

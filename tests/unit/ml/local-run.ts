@@ -4,8 +4,8 @@
  * not invent).
  */
 import { expect } from "chai";
-import { listTaskStates } from "../../../components/etl/asl/inspect";
-import type { JsonValue, StateMachineDefinition } from "../../../components/etl/asl/types";
+import { listTaskStates } from "../../../components/shared/asl/inspect";
+import type { JsonValue, StateMachineDefinition } from "../../../components/shared/asl/types";
 import { LocalRun, runLocally as runWithOptions, TaskHandler } from "../../helpers/local-sfn";
 
 export { awsError, inputOf } from "../../helpers/local-sfn";

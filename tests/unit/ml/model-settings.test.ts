@@ -117,6 +117,14 @@ describe("model settings", () => {
     expect(() => scoreThreshold([1, Number.NaN], 3)).to.throw(
       "training score #2 is not a finite number (got NaN)",
     );
+    expect(() => scoreThreshold(new Float64Array([1, 2]), 0)).to.throw(
+      "threshold z must be a positive number (got 0)",
+    );
+  });
+
+  it("is the rule the local Random Cut Forest exports (one definition for both backends)", async () => {
+    const rcf = await import("../../../local/rcf");
+    expect(rcf.scoreThreshold).to.equal(scoreThreshold);
   });
 });
 
@@ -262,17 +270,5 @@ describe("incident alerts and anomaly records", () => {
     );
     const longest = `${sageMakerNamePrefix("abcdefghijklmnop-abcdefghijklmnopqrst")}-rcf-${run}-scores`;
     expect(longest.length).to.be.at.most(63);
-  });
-});
-
-describe("threshold parity with the local Random Cut Forest", () => {
-  it("computes the same mean, sigma and threshold as local/rcf's batchStatistics", async () => {
-    const { batchStatistics } = await import("../../../local/rcf/threshold");
-    const scores = Array.from({ length: 1000 }, (_, i) => Math.abs(Math.sin(i * 12.9898) * 43758.5453) % 3);
-    const mine = scoreThreshold(scores, 3);
-    const local = batchStatistics(scores, 3);
-    expect(mine.mean).to.be.closeTo(local.mean, 1e-12);
-    expect(mine.sigma).to.be.closeTo(local.deviation, 1e-12);
-    expect(mine.threshold).to.be.closeTo(local.threshold, 1e-12);
   });
 });

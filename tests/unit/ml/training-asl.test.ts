@@ -9,7 +9,7 @@ import {
   TrainingMachineSettings,
 } from "../../../components/ml/training-asl";
 import { buildModelSettings } from "../../../components/ml/model-settings";
-import type { JsonValue, StateMachineDefinition } from "../../../components/etl/asl/types";
+import type { JsonValue, StateMachineDefinition } from "../../../components/shared/asl/types";
 import { awsError, expectTasksGuarded, inputOf, LOCAL_CONTEXT, runLocally, TaskHandler } from "./local-run";
 
 const S = TRAINING_STATES;

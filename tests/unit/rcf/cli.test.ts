@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { runCli, type CliSummary } from "../../../local/rcf/cliApp";
+import { runCli, type CliSummary } from "../../../local/rcf/cli-run";
 import { parseCsv } from "../../../local/rcf/csv";
 import { Xoshiro128 } from "../../../local/rcf/random";
 
@@ -62,10 +62,10 @@ describe("rcf: CLI", function () {
     ]) {
       expect(stdout).to.contain(option);
     }
-    expect(stdout).to.match(/--trees <N>.*\[default: 50\]/);
-    expect(stdout).to.match(/--samples <N>.*\[default: 256\]/);
-    expect(stdout).to.match(/--shingle <N>.*\[default: 8\]/);
-    expect(stdout).to.match(/--tail-probability <p>.*\[default: 0\.00001\]/);
+    expect(stdout).to.match(/--trees <N>[\s\S]*?\(default: 50\)/);
+    expect(stdout).to.match(/--samples <N>[\s\S]*?\(default: 256\)/);
+    expect(stdout).to.match(/--shingle <N>[\s\S]*?\(default: 8\)/);
+    expect(stdout).to.match(/--tail-probability <p>[\s\S]*?\(default: 0\.00001\)/);
   });
 
   it("rejects bad options with exit code 2 and a message naming the option and the fix", () => {

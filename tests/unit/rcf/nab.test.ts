@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { readNumericColumn, readSeriesCsv } from "../../../local/rcf/csv";
 import { AnomalyDetector } from "../../../local/rcf/detector";
-import { CLI_SHINGLE_SIZE } from "../../../local/rcf/cliApp";
+import { CLI_SHINGLE_SIZE } from "../../../local/rcf/cli-run";
 import { RandomCutForest } from "../../../local/rcf/forest";
 import {
   NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD,

@@ -2,7 +2,7 @@
 // every internal bounding box is exactly the union of its children, every point lies on the right side of every cut
 // above it, and the node pools account for every node.
 import { expect } from "chai";
-import { PointStore } from "../../../local/rcf/pointStore";
+import { PointStore } from "../../../local/rcf/point-store";
 import { Xoshiro128 } from "../../../local/rcf/random";
 import { RandomCutTree } from "../../../local/rcf/tree";
 

@@ -388,7 +388,7 @@ describe("offline synth", function () {
   it("CLI: --help documents the options; an unknown stack names the ones that exist", async function () {
     const help = runCli(["--help"]);
     expect(help.status).to.equal(0);
-    expect(help.stdout).to.contain("--stack, -s <name>");
+    expect(help.stdout).to.contain("-s, --stack <name>");
     expect(help.stdout).to.contain("--first-deployment");
     const missing = await runCliHere(["--stack", "nope"]);
     expect(missing.status).to.equal(1);

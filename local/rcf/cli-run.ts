@@ -3,26 +3,15 @@
  * the platform's alert policy, writes NAB's column layout (`timestamp,value,anomaly_score` plus `raw_score,alert`),
  * and optionally compares with reference scores (Spearman) and labelled windows (NAB score). Input and output
  * are streamed: memory does not grow with the input unless a comparison needs the whole column. Kept separate
- * from cli.ts (which only wires process I/O) so tests can run it in-process.
+ * from cli.ts (which only wires process I/O) so tests can run it in-process; the options live in cli-options.ts,
+ * the summary and the comparisons in cli-report.ts.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
-import { CsvInputError, csvField, forEachCsvRecord, parseTimestamp, readSeriesCsv } from "./csv";
+import { CsvInputError, csvField, forEachCsvRecord, parseTimestamp } from "./csv";
 import { AnomalyDetector } from "./detector";
-import { resolveForestOptions, type ResolvedForestOptions } from "./forest";
-import {
-  NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD,
-  NabLabelsError,
-  detectionsAtThreshold,
-  findNabWindows,
-  loadNabWindows,
-  nabNormalizedScore,
-  nabProbationaryPeriod,
-  nabScore,
-  type NabScore,
-  type NabWindow,
-} from "./nab";
-import { spearman } from "./stats";
-import type { AlertPolicySettings } from "../../components/ml/alert-policy";
+import { resolveForestOptions } from "./forest";
+import { NabLabelsError, findNabWindows, loadNabWindows, nabProbationaryPeriod, type NabWindow } from "./nab";
+import { compare, type CliSummary } from "./cli-report";
 import {
   helpText,
   numberOption,
@@ -30,16 +19,16 @@ import {
   stringOption,
   UsageError,
   type ParsedOptions,
-} from "./cliOptions";
+} from "./cli-options";
+
+export { CLI_SHINGLE_SIZE } from "./cli-options";
+export type { CliSummary } from "./cli-report";
 
 /** Where the CLI writes; injectable for tests. */
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
 }
-
-/** The CLI's shingle size: 8 consecutive readings per point (the library's own default is 1). */
-export const CLI_SHINGLE_SIZE = 8;
 
 function formatScore(score: number): string {
   return score === 0 ? "0" : String(Number(score.toPrecision(10)));
@@ -93,29 +82,6 @@ class Column<T extends Float64Array | Uint8Array> {
   values(): T {
     return this.data.subarray(0, this.length) as T;
   }
-}
-
-/** Summary of a run (printed on stderr, or as JSON with --json). */
-export interface CliSummary {
-  input: string;
-  points: number;
-  dimensions: number;
-  settings: ResolvedForestOptions & { warmup: number; policy: AlertPolicySettings };
-  seconds: number;
-  /** Points per wall-clock second of the scoring loop. */
-  pointsPerSecond: number;
-  /** Points per CPU-second of the scoring loop (one core). */
-  pointsPerCpuSecond: number;
-  alerts: number;
-  spearman?: { allRows: number; afterWarmup: number; rows: number; warmupRows: number };
-  nab?: {
-    key: string;
-    ours: NabScore;
-    /** NAB's normalized score of this file alone (0 = null detector, 100 = perfect); NaN without windows. */
-    normalized: number;
-    reference?: NabScore;
-    referencePublished?: number;
-  };
 }
 
 /** Runs the CLI with the given arguments; returns the process exit code (0 ok, 1 runtime error, 2 usage error). */
@@ -189,13 +155,13 @@ function windowLabeller(windows: readonly NabWindow[]): (time: number) => number
 function run(options: ParsedOptions, io: CliIo): number {
   const input = stringOption(options, "input");
   if (input === undefined) throw new UsageError("--input <csv> is required (see --help)");
-  const columns = (stringOption(options, "columns") ?? "value")
+  const columns = stringOption(options, "columns")!
     .split(",")
     .map((name) => name.trim())
     .filter((name) => name !== "");
   if (columns.length === 0)
     throw new UsageError("--columns needs at least one column name, e.g. --columns value");
-  const timestampColumn = stringOption(options, "timestamp-column") ?? "timestamp";
+  const timestampColumn = stringOption(options, "timestamp-column")!;
 
   let timeDecay = numberOption(options, "time-decay");
   if (timeDecay !== undefined && timeDecay >= 1) {
@@ -209,14 +175,14 @@ function run(options: ParsedOptions, io: CliIo): number {
     sampleSize: numberOption(options, "samples"),
     timeDecay,
     outputAfter: numberOption(options, "output-after"),
-    shingleSize: numberOption(options, "shingle") ?? CLI_SHINGLE_SIZE,
+    shingleSize: numberOption(options, "shingle"),
     randomSeed: numberOption(options, "seed"),
     dimensions: columns.length,
   });
   const referencePath = stringOption(options, "reference");
   // Resolve the labelled windows before the run so that a wrong key fails fast.
   const nabWindows = resolveWindows(options, input, referencePath);
-  const warmupOption = options.get("warmup") ?? "auto";
+  const warmupOption = options.get("warmup");
   const warmup =
     warmupOption === "auto" ? Math.max(4, nabProbationaryPeriod(countRows(input))) : Number(warmupOption);
   const spatial = options.get("spatial-tolerance");
@@ -337,117 +303,4 @@ function run(options: ParsedOptions, io: CliIo): number {
     else io.stderr(text);
   }
   return 0;
-}
-
-/** The optional comparisons: Spearman with a reference column, NAB scores against labelled windows. */
-function compare(
-  summary: CliSummary,
-  report: string[],
-  options: ParsedOptions,
-  run: {
-    input: string;
-    nabWindows: { key: string; windows: NabWindow[] } | undefined;
-    referencePath: string | undefined;
-    timeDecayDefaulted: boolean;
-    times: Float64Array;
-    scores: Float64Array;
-    alerts: Uint8Array;
-  },
-): void {
-  let referenceScores: Float64Array | undefined;
-  let referencePublished: number | undefined;
-  if (run.referencePath !== undefined) {
-    const column = stringOption(options, "reference-column") ?? "anomaly_score";
-    ({ scores: referenceScores, published: referencePublished } = alignReference(
-      run.times,
-      run.referencePath,
-      column,
-    ));
-    // Rows where either side is still warming up (score exactly 0) are excluded from the second figure.
-    const warm: number[] = [];
-    for (let i = 0; i < run.scores.length; i++)
-      if (run.scores[i] !== 0 && referenceScores[i] !== 0) warm.push(i);
-    const allRows = spearman(run.scores, referenceScores);
-    const afterWarmup = spearman(
-      Float64Array.from(warm, (i) => run.scores[i]),
-      Float64Array.from(warm, (i) => referenceScores![i]),
-    );
-    const rows = run.scores.length;
-    summary.spearman = { allRows, afterWarmup, rows, warmupRows: rows - warm.length };
-    report.push(
-      `rcf: Spearman rank correlation of raw_score with ${column} of ${run.referencePath}: ${allRows.toFixed(4)} (all ${rows} rows), ` +
-        `${afterWarmup.toFixed(4)} (${warm.length} rows where both are past warm-up)`,
-    );
-    if (run.timeDecayDefaulted) {
-      report.push(
-        "rcf: note: the time decay is the library default, 1/(10 x samples); NAB's published Random Cut Forest run used " +
-          "Kinesis timeDecay 100000 (lambda = 1e-5) and shingle 1: add --time-decay 100000 --shingle 1 to compare with the same settings",
-      );
-    }
-  }
-  if (run.nabWindows === undefined) return;
-  const ours = nabScore(run.times, run.alerts, run.nabWindows.windows);
-  // A file without windows (no anomaly) has no normalized score of its own: only false positives count.
-  const normalized =
-    ours.windows.length > 0 ? nabNormalizedScore(ours.score, ours.windows.length) : Number.NaN;
-  summary.nab = { key: run.nabWindows.key, ours, normalized };
-  report.push(
-    `rcf: NAB standard score of the alert column (${run.nabWindows.key}): ${ours.score.toFixed(4)}, normalized ${normalized.toFixed(1)} ` +
-      `(${ours.detectedWindows}/${ours.windows.length} windows detected, ${ours.falsePositives} false positive(s), ` +
-      `first ${ours.probationaryRows} rows probationary)`,
-  );
-  if (referenceScores === undefined) return;
-  const referenceThreshold =
-    numberOption(options, "reference-threshold") ?? NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD;
-  const reference = nabScore(
-    run.times,
-    detectionsAtThreshold(referenceScores, referenceThreshold),
-    run.nabWindows.windows,
-  );
-  summary.nab.reference = reference;
-  summary.nab.referencePublished = referencePublished;
-  report.push(
-    `rcf: NAB standard score of the reference at threshold ${referenceThreshold}: ${reference.score.toFixed(4)} ` +
-      `(${reference.detectedWindows}/${reference.windows.length} windows, ${reference.falsePositives} false positive(s))` +
-      (referencePublished !== undefined
-        ? `; published S(t)_standard sum: ${referencePublished.toFixed(4)}`
-        : ""),
-  );
-  report.push(`rcf: ours - reference = ${(ours.score - reference.score).toFixed(4)}`);
-}
-
-/** Aligns reference scores on our times (same order expected; falls back to a time lookup). */
-function alignReference(
-  times: Float64Array,
-  referencePath: string,
-  column: string,
-): { scores: Float64Array; published?: number } {
-  const reference = readSeriesCsv(referencePath, { valueColumns: [column] });
-  const referenceTimes = reference.timestamps.map(parseTimestamp);
-  let scores: Float64Array;
-  if (reference.length === times.length && referenceTimes.every((time, i) => time === times[i])) {
-    scores = reference.values;
-  } else {
-    const byTime = new Map<number, number>();
-    referenceTimes.forEach((time, i) => byTime.set(time, reference.values[i]));
-    scores = new Float64Array(times.length);
-    for (let i = 0; i < times.length; i++) {
-      const value = byTime.get(times[i]);
-      if (value === undefined) {
-        throw new CsvInputError(
-          `--reference ${referencePath}: no row for ${new Date(times[i]).toISOString()} of the input (row ${i + 2}); the reference must score the same series`,
-        );
-      }
-      scores[i] = value;
-    }
-  }
-  // NAB results files carry the published per-row score contributions: their sum is the published file score.
-  let published: number | undefined;
-  try {
-    const contributions = readSeriesCsv(referencePath, { valueColumns: ["S(t)_standard"] });
-    published = contributions.values.reduce((sum, value) => sum + value, 0);
-  } catch {
-    published = undefined;
-  }
-  return { scores, published };
 }

@@ -13,7 +13,7 @@ import {
   policyDocument as document,
   writeOwnLogsStatement as writeLogs,
   xrayStatement,
-} from "../shared/policy-document";
+} from "../shared/iam-policy";
 import { MODEL_KEYS, SCORING_STATE_PREFIX } from "./ml-layout";
 
 type Statement = aws.iam.PolicyStatement;

@@ -3,7 +3,7 @@
  * branches and Map iterations. The local backend uses it to bind each Task to a local handler by state name (the key
  * aws-local-stepfunctions' `taskResourceLocalHandlers` expects); tests use it to check every Task. Pure.
  */
-import type { Branch, JsonValue, PayloadTemplate, Retrier, Catcher } from "./types";
+import type { Branch, PayloadTemplate, Retrier, Catcher } from "./types";
 
 export interface TaskStateInfo {
   /** State name, unique across the whole machine (ASL requires it). */
@@ -50,9 +50,4 @@ export function listStateNames(definition: Branch): string[] {
         ? [name, ...listStateNames(state.ItemProcessor)]
         : [name],
   );
-}
-
-/** The definition as a plain JSON value (what `aws.sfn.StateMachine.definition` receives, serialized). */
-export function toJson(definition: Branch): JsonValue {
-  return JSON.parse(JSON.stringify(definition)) as JsonValue;
 }

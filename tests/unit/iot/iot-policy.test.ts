@@ -5,7 +5,7 @@ import {
   claimClientIdPrefix,
   IotPolicyDocument,
   IotPolicyStatement,
-} from "../../../components/iot/policy-document";
+} from "../../../components/iot/iot-policy";
 import { analyzeIotPolicy, isClaimPolicy } from "../../../components/iot/policy-analysis";
 import {
   evaluateIotPolicy,

@@ -14,42 +14,47 @@
  * so the machines' Retry and Catch rules behave as in the cloud.
  */
 import type { DuckDBInstance } from "@duckdb/node-api";
-import type { PlatformConfig } from "../../components/config";
-import { buildEtlStateMachine, ETL_CRAWL_STATES, ETL_STATES } from "../../components/etl/asl/etl-machine";
-import type { JsonValue } from "../../components/etl/asl/types";
-import { listTaskStates } from "../../components/etl/asl/inspect";
-import { etlSqlKey, glueJobSpec } from "../../components/etl/job-spec";
-import { PLANNER_ENV } from "../../components/etl/plan";
-import { ETL_JOBS, ETL_SQL_NAMES, EtlJobKey, renderEtlSql } from "../../components/etl/transforms";
-import { buildModelSettings } from "../../components/ml/model-settings";
-import { buildScoringStateMachine, SCORING_STATES } from "../../components/ml/scoring-asl";
-import { buildTrainingStateMachine, TRAINING_STATES } from "../../components/ml/training-asl";
-import { createPlannerHandler, plannerSettingsFromEnv } from "../../functions/etl-planner/handler";
+import type { PlatformConfig } from "../components/config";
+import { buildEtlStateMachine, ETL_CRAWL_STATES, ETL_STATES } from "../components/etl/asl/etl-machine";
+import type { JsonValue } from "../components/shared/asl/types";
+import { listTaskStates } from "../components/shared/asl/inspect";
+import { etlSqlKey, glueJobSpec } from "../components/etl/job-spec";
+import { PLANNER_ENV } from "../components/etl/plan";
+import { ETL_JOBS, ETL_SQL_NAMES, EtlJobKey, renderEtlSql } from "../components/etl/transforms";
+import { buildModelSettings } from "../components/ml/model-settings";
+import {
+  ingestDelaySeconds,
+  scoringFunctionEnvironment,
+  trainingFunctionEnvironment,
+} from "../components/ml/ml-env";
+import { buildScoringStateMachine, SCORING_STATES } from "../components/ml/scoring-asl";
+import { buildTrainingStateMachine, TRAINING_STATES } from "../components/ml/training-asl";
+import { createPlannerHandler, plannerSettingsFromEnv } from "../functions/etl-planner/handler";
 import {
   dispatch as dispatchTraining,
   trainingSettingsFromEnv,
   type TrainingEvent,
-} from "../../functions/model-training/handler";
-import { ModelTraining } from "../../functions/model-training/training";
+} from "../functions/model-training/handler";
+import { ModelTraining } from "../functions/model-training/training";
 import {
   dispatch as dispatchScoring,
   scoringSettingsFromEnv,
   type ScoringEvent,
-} from "../../functions/anomaly-scoring/handler";
-import { AnomalyScoring } from "../../functions/anomaly-scoring/scoring";
-import { emfPublisher } from "../../functions/ml-common/metrics";
-import { LocalAthena } from "../analytics/local-athena";
-import { LocalSageMaker } from "../analytics/local-sagemaker";
-import { createLocalS3Client } from "../aws/s3";
-import { LocalSns } from "../aws/sns";
-import { LocalCloudWatch } from "../aws/cloudwatch";
-import { LocalParameterStore } from "../aws/ssm";
-import { deployLocalEndpoint, LocalEndpointDeployment } from "../analytics/endpoint-deployment";
-import { promotedModelParameterName } from "../../components/ml/ml-layout";
-import type { LocalObjectStore } from "../lake/object-store";
-import { LocalGlue } from "./local-glue";
-import type { JdbcConnection } from "./jdbc-source";
-import { LocalStepFunctions, type LocalExecution, type LocalTaskHandler } from "./step-functions";
+} from "../functions/anomaly-scoring/handler";
+import { AnomalyScoring } from "../functions/anomaly-scoring/scoring";
+import { emfPublisher } from "../functions/ml-common/metrics";
+import { LocalAthena } from "./analytics/local-athena";
+import { LocalSageMaker } from "./analytics/local-sagemaker";
+import { createLocalS3Client } from "./aws/s3";
+import { LocalSns } from "./aws/sns";
+import { LocalCloudWatch } from "./aws/cloudwatch";
+import { LocalParameterStore } from "./aws/ssm";
+import { deployLocalEndpoint, LocalEndpointDeployment } from "./analytics/endpoint-deployment";
+import { promotedModelParameterName } from "../components/ml/ml-layout";
+import type { LocalObjectStore } from "./lake/object-store";
+import { LocalGlue } from "./etl/local-glue";
+import type { JdbcConnection } from "./etl/jdbc-source";
+import { LocalStepFunctions, type LocalExecution, type LocalTaskHandler } from "./etl/step-functions";
 
 export interface PipelinesOptions {
   readonly config: PlatformConfig;
@@ -197,17 +202,15 @@ export class LocalPipelines {
     });
     const { endpointName, awaitingEndpointName } = this.endpoint;
 
-    // Function settings from the same environment variables the components set on the Lambdas.
-    const mlEnv = {
-      DEPLOYMENT: d,
-      CURATED_BUCKET: buckets.curated,
-      ARTIFACTS_BUCKET: buckets.artifacts,
-      ALERT_TOPIC_ARN: this.arns.alertTopic,
-      MODEL_SETTINGS: JSON.stringify(model),
-      ...(endpointName ? { ENDPOINT_NAME: endpointName } : {}),
+    // Function settings from the environment the components set on the Lambdas, built by the same functions.
+    const scoringEnv = {
+      deployment: d,
+      curatedBucket: buckets.curated,
+      artifactsBucket: buckets.artifacts,
+      alertTopicArn: this.arns.alertTopic,
+      model,
+      endpointName: endpointName || undefined,
     };
-    // Readings may still be in the Firehose buffer for one interval; scoring waits that long plus a minute.
-    const ingestDelaySeconds = config.firehose.bufferSeconds + 60;
     // The functions' metrics as in Lambda: EMF lines into their log groups, timestamped in simulated time.
     const scoringClients = {
       s3,
@@ -217,17 +220,33 @@ export class LocalPipelines {
       metrics: emfPublisher(d, this.cloudwatch.logSink(`${d}-anomaly-scoring`), now),
     };
     this.scoring = new AnomalyScoring(
-      scoringSettingsFromEnv({ ...mlEnv, INGEST_DELAY_SECONDS: String(ingestDelaySeconds) }),
+      scoringSettingsFromEnv(
+        scoringFunctionEnvironment({
+          ...scoringEnv,
+          ingestDelaySeconds: ingestDelaySeconds(config.firehose.bufferSeconds),
+        }),
+      ),
       scoringClients,
     );
     // At shutdown everything is delivered, so the last windows need not wait for Firehose.
     // Its clock stops where the drain starts, so the windows end there instead of chasing the running clock.
-    this.drainScoring = new AnomalyScoring(scoringSettingsFromEnv({ ...mlEnv, INGEST_DELAY_SECONDS: "0" }), {
-      ...scoringClients,
-      now: () => this.drainUntil ?? now(),
-    });
+    this.drainScoring = new AnomalyScoring(
+      scoringSettingsFromEnv(scoringFunctionEnvironment({ ...scoringEnv, ingestDelaySeconds: 0 })),
+      {
+        ...scoringClients,
+        now: () => this.drainUntil ?? now(),
+      },
+    );
     const training = new ModelTraining(
-      trainingSettingsFromEnv({ ...mlEnv, PROMOTED_MODEL_PARAMETER: promotedModelParameterName(d) }),
+      trainingSettingsFromEnv(
+        trainingFunctionEnvironment({
+          deployment: d,
+          curatedBucket: buckets.curated,
+          artifactsBucket: buckets.artifacts,
+          model,
+          promotedModelParameter: promotedModelParameterName(d),
+        }),
+      ),
       {
         s3,
         sagemaker: this.sagemaker.client(),

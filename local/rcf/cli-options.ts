@@ -1,17 +1,21 @@
 /**
- * The options of `npm run rcf`, declared once (name, type, default, description) for parsing and for `--help`.
+ * The options of `npm run rcf`, declared once in the repository's option-table convention (devices/command.ts):
+ * the table drives util.parseArgs, the value checks below and the generated `--help`.
  */
+import { optionRows, parseOptions, UsageError, type OptionSpec } from "../../devices/command";
 import { NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD } from "./nab";
 import { SERIES_ALERT_POLICY } from "./detector";
+import { DEFAULT_NUMBER_OF_TREES, DEFAULT_SAMPLE_SIZE } from "./forest";
+
+export { UsageError };
+
+/** Shingle size of the command (the library's default is 1): 8 readings give the forest the series' shape. */
+export const CLI_SHINGLE_SIZE = 8;
 
 type OptionKind = "string" | "integer" | "number" | "flag";
 
-interface OptionSpec {
-  readonly name: string;
+interface RcfOptionSpec extends OptionSpec {
   readonly kind: OptionKind;
-  readonly value?: string;
-  readonly defaultText: string;
-  readonly description: string;
   /** Smallest accepted value for numeric options. */
   readonly minimum?: number;
   readonly choices?: readonly string[];
@@ -21,55 +25,55 @@ interface OptionSpec {
 
 const P = SERIES_ALERT_POLICY;
 
-export const OPTIONS: readonly OptionSpec[] = [
+export const OPTIONS: readonly RcfOptionSpec[] = [
   {
     name: "input",
     kind: "string",
-    value: "<csv>",
-    defaultText: "required",
-    description: "input CSV with a header: a timestamp column and numeric value column(s); read as a stream",
+    value: "csv",
+    description:
+      "input CSV with a header: a timestamp column and numeric value column(s); read as a stream (required)",
   },
   {
     name: "output",
     kind: "string",
-    value: "<csv>",
+    value: "csv",
     defaultText: "standard output",
     description: "where to write timestamp,<values>,anomaly_score,raw_score,alert (NAB's column layout)",
   },
   {
     name: "columns",
     kind: "string",
-    value: "<a,b,...>",
-    defaultText: "value",
+    value: "a,b,...",
+    default: "value",
     description: "value columns; several columns become the dimensions of one reading",
   },
   {
     name: "timestamp-column",
     kind: "string",
-    value: "<name>",
-    defaultText: "timestamp",
+    value: "name",
+    default: "timestamp",
     description: "name of the timestamp column",
   },
   {
     name: "trees",
     kind: "integer",
-    value: "<N>",
+    value: "N",
     minimum: 1,
-    defaultText: "50",
+    defaultText: String(DEFAULT_NUMBER_OF_TREES),
     description: "number of trees",
   },
   {
     name: "samples",
     kind: "integer",
-    value: "<N>",
+    value: "N",
     minimum: 1,
-    defaultText: "256",
+    defaultText: String(DEFAULT_SAMPLE_SIZE),
     description: "points sampled per tree (sampleSize)",
   },
   {
     name: "time-decay",
     kind: "number",
-    value: "<X>",
+    value: "X",
     minimum: 0,
     defaultText: "1/(10 x samples)",
     description:
@@ -78,7 +82,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "output-after",
     kind: "integer",
-    value: "<N>",
+    value: "N",
     minimum: 0,
     defaultText: "samples/4",
     description: "points learned before the forest reports scores (outputAfter)",
@@ -86,15 +90,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "shingle",
     kind: "integer",
-    value: "<N>",
+    value: "N",
     minimum: 1,
-    defaultText: "8",
+    default: String(CLI_SHINGLE_SIZE),
     description: "readings per shingle (shingleSize)",
   },
   {
     name: "seed",
     kind: "integer",
-    value: "<N>",
+    value: "N",
     minimum: 0,
     defaultText: "42",
     description: "random seed: same seed, same scores",
@@ -102,16 +106,17 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "warmup",
     kind: "integer",
-    value: "<N|auto>",
+    value: "N|auto",
     minimum: 4,
     words: ["auto"],
+    default: "auto",
     defaultText: "auto: NAB's probationary period of the input, min(15% of its rows, 750)",
     description: "readings before alerts: the forest learns the first half, the alert policy the second",
   },
   {
     name: "averaging",
     kind: "integer",
-    value: "<N>",
+    value: "N",
     minimum: 1,
     defaultText: String(P.averaging),
     description: "scores averaged before the alert policy judges them",
@@ -119,7 +124,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "tail-probability",
     kind: "number",
-    value: "<p>",
+    value: "p",
     minimum: 0,
     defaultText: String(P.tailProbability),
     description:
@@ -128,7 +133,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "horizon",
     kind: "integer",
-    value: "<N>",
+    value: "N",
     minimum: 2,
     defaultText: String(P.horizon),
     description: "readings the running score distribution remembers",
@@ -136,7 +141,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "settle",
     kind: "integer",
-    value: "<N>",
+    value: "N",
     minimum: 1,
     defaultText: String(P.settle),
     description: "consecutive normal readings that close an incident (one alert per incident)",
@@ -144,7 +149,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "escalation",
     kind: "number",
-    value: "<X>",
+    value: "X",
     minimum: 1,
     defaultText: String(P.escalation),
     description: "inside an open incident, a score X times the incident's peak alerts again",
@@ -152,7 +157,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "spatial-tolerance",
     kind: "number",
-    value: "<X|none>",
+    value: "X|none",
     minimum: 0,
     words: ["none"],
     defaultText: String(P.spatialTolerance),
@@ -162,22 +167,22 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "windows",
     kind: "string",
-    value: "<json>",
+    value: "json",
     defaultText: "none",
     description: "NAB combined_windows.json: add a label column and print the NAB standard-profile score",
   },
-  { name: "labels", kind: "string", value: "<json>", defaultText: "none", description: "alias of --windows" },
+  { name: "labels", kind: "string", value: "json", defaultText: "none", description: "alias of --windows" },
   {
     name: "nab-key",
     kind: "string",
-    value: "<dir/file.csv>",
+    value: "dir/file.csv",
     defaultText: "from the input path",
     description: "entry of the windows file to use",
   },
   {
     name: "reference",
     kind: "string",
-    value: "<csv>",
+    value: "csv",
     defaultText: "none",
     description:
       "CSV with reference scores for the same timestamps (e.g. NAB's published results): print the Spearman rank correlation and the reference's own NAB score",
@@ -185,31 +190,29 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "reference-column",
     kind: "string",
-    value: "<name>",
-    defaultText: "anomaly_score",
+    value: "name",
+    default: "anomaly_score",
     description: "score column of --reference",
   },
   {
     name: "reference-threshold",
     kind: "number",
-    value: "<X>",
-    defaultText: String(NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD),
+    value: "X",
+    default: String(NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD),
     description:
       "detection threshold for the reference's NAB score (NAB's optimised threshold for its randomCutForest run)",
   },
   {
     name: "details",
     kind: "flag",
-    defaultText: "off",
     description: "also write tail_probability and kind columns",
   },
   {
     name: "json",
     kind: "flag",
-    defaultText: "off",
     description: "print the run summary as JSON (on stdout when --output is a file, else on stderr)",
   },
-  { name: "help", kind: "flag", defaultText: "", description: "show this help" },
+  { name: "help", kind: "flag", description: "show this help" },
 ];
 
 /** Options of earlier versions, with what replaced them. */
@@ -220,97 +223,69 @@ const REPLACED: Readonly<Record<string, string>> = {
   "confirmation-window": "the alert policy's --averaging",
 };
 
-/** Usage error: bad command line. */
-export class UsageError extends Error {}
-
 export type ParsedOptions = Map<string, string | number | boolean>;
 
 export function helpText(): string {
-  const lines = [
-    "Usage: npm run rcf -- --input <csv> [--output <csv>] [options]",
-    "",
-    "Scores a time series with a streaming Random Cut Forest (AWS reference scoring), judges the scores with the",
-    "platform's alert policy (anomaly likelihood, one alert per incident) and writes",
-    "timestamp,<values>,anomaly_score,raw_score,alert. Input and output are streamed. Throughput (points/s) and",
-    "comparisons are printed on stderr.",
-    "",
-    "Options:",
-  ];
-  for (const option of OPTIONS) {
-    const left = `  --${option.name}${option.value ? ` ${option.value}` : ""}`;
-    const choices = option.choices ? ` (${option.choices.join("|")})` : "";
-    const fallback = option.defaultText ? ` [default: ${option.defaultText}]` : "";
-    lines.push(`${left.padEnd(34)} ${option.description}${choices}${fallback}`);
-  }
-  lines.push(
-    "",
-    "Example (NAB's machine-temperature series, scored against its labelled windows):",
-    "  npm run rcf -- --input data/nab/data/realKnownCause/machine_temperature_system_failure.csv \\",
-    "    --output out.csv --windows data/nab/labels/combined_windows.json",
+  return (
+    [
+      "Usage: npm run rcf -- --input <csv> [--output <csv>] [options]",
+      "",
+      "Scores a time series with a streaming Random Cut Forest (AWS reference scoring), judges the scores with the",
+      "platform's alert policy (anomaly likelihood, one alert per incident) and writes",
+      "timestamp,<values>,anomaly_score,raw_score,alert. Input and output are streamed. Throughput (points/s) and",
+      "comparisons are printed on stderr.",
+      "Exit status: 0 done, 1 unreadable input or labels, 2 bad options.",
+      "",
+      "Options:",
+      ...optionRows(
+        OPTIONS.map((o) =>
+          o.choices ? { ...o, description: `${o.description} (${o.choices.join("|")})` } : o,
+        ),
+      ),
+      "",
+      "Example (NAB's machine-temperature series, scored against its labelled windows):",
+      "  npm run rcf -- --input data/nab/data/realKnownCause/machine_temperature_system_failure.csv \\",
+      "    --output out.csv --windows data/nab/labels/combined_windows.json",
+    ].join("\n") + "\n"
   );
-  return lines.join("\n") + "\n";
 }
 
+/** Parses `argv` with the table; each given option (and each literal default) converted to its kind. */
 export function parseArguments(argv: readonly string[]): ParsedOptions {
+  const { values, text } = parseOptions(argv, OPTIONS, { helpHint: "See --help.", replaced: REPLACED });
   const parsed: ParsedOptions = new Map();
-  for (let i = 0; i < argv.length; i++) {
-    const argument = argv[i];
-    if (!argument.startsWith("--")) {
-      throw new UsageError(`unexpected argument "${argument}": options start with "--" (see --help)`);
-    }
-    let name = argument.slice(2);
-    let inlineValue: string | undefined;
-    const equals = name.indexOf("=");
-    if (equals >= 0) {
-      inlineValue = name.slice(equals + 1);
-      name = name.slice(0, equals);
-    }
-    const spec = OPTIONS.find((option) => option.name === name);
-    if (!spec) {
-      if (REPLACED[name]) throw new UsageError(`--${name} is gone: replaced by ${REPLACED[name]}`);
-      const close = OPTIONS.filter((option) => option.name.includes(name) || name.includes(option.name)).map(
-        (o) => `--${o.name}`,
-      );
-      throw new UsageError(
-        `unknown option --${name}${close.length ? ` (did you mean ${close.join(" or ")}?)` : ""}; see --help`,
-      );
-    }
+  for (const spec of OPTIONS) {
     if (spec.kind === "flag") {
-      if (inlineValue !== undefined) throw new UsageError(`--${name} takes no value`);
-      parsed.set(name, true);
+      if (values[spec.name] === true) parsed.set(spec.name, true);
       continue;
     }
-    const raw = inlineValue ?? argv[++i];
-    if (raw === undefined || (inlineValue === undefined && raw.startsWith("--"))) {
-      throw new UsageError(`--${name} needs a value: --${name} ${spec.value ?? "<value>"}`);
-    }
-    if (spec.kind === "string") {
-      if (spec.choices && !spec.choices.includes(raw)) {
-        throw new UsageError(`--${name} must be one of ${spec.choices.join(", ")}, got "${raw}"`);
-      }
-      parsed.set(name, raw);
-      continue;
-    }
-    if (spec.words?.includes(raw)) {
-      parsed.set(name, raw);
-      continue;
-    }
-    const value = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(value)) {
-      const words = spec.words ? ` or ${spec.words.join(", ")}` : "";
-      throw new UsageError(
-        `--${name} must be a number${words}, got "${raw}" (e.g. --${name} ${/^\d/.test(spec.defaultText) ? spec.defaultText.split(" ")[0] : "10"})`,
-      );
-    }
-    if (spec.kind === "integer" && !Number.isInteger(value)) {
-      throw new UsageError(`--${name} must be a whole number, got "${raw}"`);
-    }
-    if (spec.minimum !== undefined && value < spec.minimum) {
-      throw new UsageError(`--${name} must be >= ${spec.minimum}, got ${raw}`);
-    }
-    parsed.set(name, value);
+    const raw = text(spec.name);
+    if (raw !== undefined) parsed.set(spec.name, convert(spec, raw));
   }
   return parsed;
+}
+
+function convert(spec: RcfOptionSpec, raw: string): string | number {
+  const name = spec.name;
+  if (spec.kind === "string") {
+    if (spec.choices && !spec.choices.includes(raw))
+      throw new UsageError(`--${name} must be one of ${spec.choices.join(", ")}, got "${raw}"`);
+    return raw;
+  }
+  if (spec.words?.includes(raw)) return raw;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value)) {
+    const words = spec.words ? ` or ${spec.words.join(", ")}` : "";
+    const example = spec.default ?? spec.defaultText;
+    throw new UsageError(
+      `--${name} must be a number${words}, got "${raw}" (e.g. --${name} ${example && /^\d/.test(example) ? example.split(" ")[0] : "10"})`,
+    );
+  }
+  if (spec.kind === "integer" && !Number.isInteger(value))
+    throw new UsageError(`--${name} must be a whole number, got "${raw}"`);
+  if (spec.minimum !== undefined && value < spec.minimum)
+    throw new UsageError(`--${name} must be >= ${spec.minimum}, got ${raw}`);
+  return value;
 }
 
 export function stringOption(options: ParsedOptions, name: string): string | undefined {
