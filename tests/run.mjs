@@ -1,6 +1,6 @@
-// `npm test`: the type-check, the lint and the unit suites, started together. The checks are single-threaded
-// and the suites mostly wait on one core, so on a 2-core machine running them side by side saves about the
-// checks' whole time. The suites print as they run; each check's output is printed when it ends (all of it
+// `npm test`: the type-check, the lint and the unit suites (mocha in parallel mode, 2 workers: .mocharc.json),
+// started together, so the single-threaded checks fill the gaps the suites leave while they wait on child
+// processes. The suites print as they run; each check's output is printed when it ends (all of it
 // when it fails). Exits 1 if any of them failed, naming which.
 import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";

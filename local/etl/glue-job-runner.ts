@@ -209,8 +209,24 @@ async function runStep(step: GlueStepSpec, context: JobRunContext): Promise<numb
         ]
       : []),
   ];
-  const target = partitioned ? folder : path.join(folder, `part-${randomUUID()}.${output.format}`);
-  await duck.run(`COPY (SELECT * FROM ${view}) TO ${q(target)} (${options.join(", ")})`);
+  // DuckDB writes into a staging folder outside the bucket folders; the finished files are then renamed into
+  // place one by one (a rename is atomic), so a run killed mid-write never leaves a half-written file where
+  // crawlers and the next job read.
+  const staging = path.join(store.root, ".staging", randomUUID());
+  fs.mkdirSync(staging, { recursive: true });
+  try {
+    const target = partitioned ? staging : path.join(staging, `part-${randomUUID()}.${output.format}`);
+    await duck.run(`COPY (SELECT * FROM ${view}) TO ${q(target)} (${options.join(", ")})`);
+    for (const entry of fs.readdirSync(staging, { withFileTypes: true, recursive: true })) {
+      if (!entry.isFile()) continue;
+      const from = path.join(entry.parentPath, entry.name);
+      const to = path.join(folder, path.relative(staging, from));
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      fs.renameSync(from, to);
+    }
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
   store.stampTree(folder);
   return count;
 }
