@@ -110,3 +110,15 @@ export function writeOwnLogsStatement(logGroupArn: string): aws.iam.PolicyStatem
     Resource: [logGroupArn, `${logGroupArn}:*`],
   };
 }
+
+/**
+ * The statements granting use of a customer-managed key, or none without a key: SSE-S3 and AWS-managed keys
+ * (`aws/sqs`, `aws/kinesis`, CloudWatch Logs' own encryption) are used on the caller's behalf by the service,
+ * so a keyless composition carries no `kms:*` statement at all.
+ */
+export function keyStatements(
+  kmsKeyArn: string | undefined,
+  statements: (keyArn: string) => aws.iam.PolicyStatement[],
+): aws.iam.PolicyStatement[] {
+  return kmsKeyArn ? statements(kmsKeyArn) : [];
+}

@@ -30,3 +30,14 @@ export function bucketRefFromName(name: pulumi.Input<string>, parent?: pulumi.Re
   const partition = aws.getPartitionOutput({}, parent ? { parent } : {}).partition;
   return { name, arn: pulumi.interpolate`arn:${partition}:s3:::${name}` };
 }
+
+/** A Kinesis data stream by ARN, with the customer-managed key encrypting it. */
+export interface StreamRef {
+  /** The stream's ARN. */
+  readonly arn: pulumi.Input<string>;
+  /**
+   * The customer-managed key encrypting the stream: readers and writers get `kms:*` on it through Kinesis.
+   * @default - none: the stream uses the AWS-managed `aws/kinesis` key, which needs no permission
+   */
+  readonly kmsKeyArn?: pulumi.Input<string | undefined> | undefined;
+}

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { deadLetterQueue, keyValueTable, serviceFunction } from "../shared/service-function";
+import type { StreamRef } from "../shared/resource-refs";
 import { consumerFunctionPolicy } from "./iam-documents";
 import { realtimeConsumerEnvironment } from "./realtime-layout";
 import { STREAM_DEFAULTS, type StreamConsumerSettings } from "./stream-settings";
@@ -9,7 +10,7 @@ export interface RealtimeAggregatesArgs {
   /** `<app>-<stack>`: names the log group. */
   readonly deployment: string;
   /** The ingest stream the consumer reads (its key is needed to decrypt). */
-  readonly stream: { readonly arn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
+  readonly stream: StreamRef;
   /** Key of the table, the dead-letter queue and the log group (the lake key). */
   readonly kmsKeyArn: pulumi.Input<string>;
   /** How the event source mapping reads. @default - `STREAM_DEFAULTS` (100 records, 5 s window, 3 retries, 1 h) */
