@@ -22,8 +22,8 @@ export interface OperationsArgs {
   readonly scoringIntervalSeconds: number;
   /** The stack's alert topic: every alarm notifies it when it fires and when it recovers. */
   readonly alarmTopicArn: pulumi.Input<string>;
-  /** Key of the log group keeping failed Glue job runs (the lake key). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Key of the log group keeping failed Glue job runs (the lake key). @default - CloudWatch Logs' own encryption */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly logRetentionDays: number;
   /** Tags merged into every taggable child. @default - none */
   readonly tags?: Record<string, string>;

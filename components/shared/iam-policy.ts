@@ -122,3 +122,15 @@ export function keyStatements(
 ): aws.iam.PolicyStatement[] {
   return kmsKeyArn ? statements(kmsKeyArn) : [];
 }
+
+/** Publishing to a topic encrypted with a customer-managed key; nothing for a topic without one. */
+export function encryptForTopicStatements(topicKeyArn: string | undefined): aws.iam.PolicyStatement[] {
+  return keyStatements(topicKeyArn, (keyArn) => [
+    {
+      Sid: "EncryptForTopic",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: [keyArn],
+    },
+  ]);
+}
