@@ -6,6 +6,7 @@ import {
   glueNoWildcardActions,
   glueSecurityConfiguration,
   glueSecurityConfigurationEncrypts,
+  glueSecurityConfigurationKms,
 } from "../../../policies/rules/glue";
 import { sfnLoggingAll, sfnTaskTimeouts, sfnTracing } from "../../../policies/rules/stepfunctions";
 import { databaseCredentialsManaged, secretsKms } from "../../../policies/rules/secrets";
@@ -52,7 +53,7 @@ describe("policy pack: Glue rules", function () {
     ]);
   });
 
-  it("glue-security-configuration-encrypts: needs all three encryptions, each with a key", async function () {
+  it("glue-security-configuration-encrypts refuses clear S3 output and a KMS mode without a key; -kms advises all three keys", async function () {
     const full = {
       s3Encryption: { s3EncryptionMode: "SSE-KMS", kmsKeyArn: KEY },
       cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: KEY },
@@ -71,9 +72,26 @@ describe("policy pack: Glue rules", function () {
         }),
       ]),
     ).to.deep.equal([
+      "sc: jobBookmarksEncryption.jobBookmarksEncryptionMode is CSE-KMS without a kmsKeyArn; name the key",
+    ]);
+    expect(
+      await violationsOf(glueSecurityConfigurationEncrypts, [
+        sc({ ...full, s3Encryption: { s3EncryptionMode: "DISABLED" } }),
+      ]),
+    ).to.deep.equal([
+      "sc: s3Encryption.s3EncryptionMode is DISABLED; set it to SSE-KMS (or SSE-S3 without a key)",
+    ]);
+    const keyless = {
+      s3Encryption: { s3EncryptionMode: "SSE-S3" },
+      cloudwatchEncryption: { cloudwatchEncryptionMode: "DISABLED" },
+      jobBookmarksEncryption: { jobBookmarksEncryptionMode: "DISABLED" },
+    };
+    expect(await violationsOf(glueSecurityConfigurationEncrypts, [sc(keyless)])).to.deep.equal([]);
+    expect(await violationsOf(glueSecurityConfigurationKms, [sc(full)])).to.deep.equal([]);
+    expect(await violationsOf(glueSecurityConfigurationKms, [sc(keyless)])).to.deep.equal([
       "sc: s3Encryption.s3EncryptionMode is SSE-S3; set it to SSE-KMS",
       "sc: cloudwatchEncryption.cloudwatchEncryptionMode is DISABLED; set it to SSE-KMS",
-      "sc: jobBookmarksEncryption.jobBookmarksEncryptionMode is CSE-KMS without a kmsKeyArn; name the key",
+      "sc: jobBookmarksEncryption.jobBookmarksEncryptionMode is DISABLED; set it to CSE-KMS",
     ]);
   });
 

@@ -149,12 +149,13 @@ describe("existing resources", function () {
       ).to.include("arn:aws:s3:::factory-landing/telemetry/*");
     });
 
-    it("is flagged by the policy pack's encryption rules", async function () {
+    it("is advised, not refused, by the policy pack's key rules", async function () {
       const report = await evaluatePolicies(run.resources);
-      const firehose = report.violations
-        .filter((v) => v.policy === "firehose-encryption")
-        .map((v) => v.message);
-      expect(firehose.some((m) => m.includes("keyless-telemetry-stream"))).to.equal(true);
+      const keyless = (v: { message: string }) => v.message.includes("keyless-telemetry-stream");
+      expect(report.advisory.filter(keyless).map((v) => v.policy)).to.include(
+        "firehose-customer-managed-key",
+      );
+      expect(report.mandatory.filter(keyless)).to.deep.equal([]);
     });
   });
 
