@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import type { ScheduleExpression } from "../schedule";
 import { accountScopeOutput } from "../shared/aws-scope";
+import { AWS_MANAGED_KEYS } from "../shared/resource-refs";
 import { platformFunction } from "../shared/platform-function";
 import { serviceRole } from "../shared/service-role";
 import { loggedStateMachine, machineSchedule } from "../shared/state-machine";
@@ -30,8 +31,8 @@ export interface EtlStateMachineArgs {
   readonly trainingStateMachineArn?: pulumi.Input<string>;
   /** Address subscribed to the failure topic. @default - no subscription (the topic still receives) */
   readonly alertEmail?: string;
-  /** Key of the log groups and the failure topic. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Key of the log groups and the failure topic. @default - CloudWatch Logs' own encryption, `alias/aws/sns` */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly logRetentionDays: number;
   /** When to run (EventBridge Scheduler, UTC). */
   readonly schedule: ScheduleExpression;
@@ -78,7 +79,11 @@ export class EtlStateMachine extends pulumi.ComponentResource {
     // Failure notices.
     this.failureTopic = new aws.sns.Topic(
       `${name}-failures`,
-      { displayName: `ETL failures (${args.label})`, kmsMasterKeyId: args.kmsKeyArn, tags },
+      {
+        displayName: `ETL failures (${args.label})`,
+        kmsMasterKeyId: args.kmsKeyArn ?? AWS_MANAGED_KEYS.sns,
+        tags,
+      },
       child,
     );
     if (args.alertEmail) {
@@ -106,7 +111,7 @@ export class EtlStateMachine extends pulumi.ComponentResource {
           args.landing.bucketName,
           plannerLogs.arn,
           this.failureTopic.arn,
-          args.kmsKeyArn,
+          pulumi.output(args.kmsKeyArn),
         ])
         .apply(([s, arns, bucket, logGroupArn, failureTopicArn, topicKeyArn]) =>
           plannerPolicy({
@@ -185,7 +190,7 @@ export class EtlStateMachine extends pulumi.ComponentResource {
           jobArns,
           pulumi.all([args.crawlers.s3History.arn, args.crawlers.jdbcHistory.arn, args.crawlers.curated.arn]),
           this.failureTopic.arn,
-          args.kmsKeyArn,
+          pulumi.output(args.kmsKeyArn),
           args.trainingStateMachineArn,
         ])
         .apply(

@@ -22,8 +22,13 @@ export interface EtlArgs {
     readonly curated: BucketRef;
     readonly artifacts: BucketRef;
   };
-  /** ARN of the lake key: Glue encrypts job output, logs and bookmarks with it, so it is required. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * ARN of the lake key: Glue encrypts job output, logs and bookmarks with it; the sources' secret, database and
+   * log groups, the failure topic and the state machine's logs use it too.
+   * @default - none (a lake with encryption "s3-managed"): Glue writes SSE-S3, everything else uses its
+   * service's AWS-managed encryption, and no role gets a `kms:*` statement for the lake
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** The lake's catalog database name (`PlatformConfig.lake.catalogDatabase`): the history and curated tables go there. */
   readonly lakeDatabaseName: string;
   /** The resource creating that database, so crawlers are created after it. @default - none (the database already exists) */
@@ -117,7 +122,7 @@ export class Etl extends pulumi.ComponentResource {
       .all([
         scope,
         bucketNames,
-        args.kmsKeyArn,
+        pulumi.output(args.kmsKeyArn),
         this.sources.jdbc.connectionName,
         this.sources.jdbc.secretArn,
         this.sources.glueVpc.connectionSubnet.id,

@@ -23,7 +23,7 @@ export interface MlStateMachineArgs {
   /** When to start it (EventBridge Scheduler, UTC). */
   readonly schedule: ScheduleExpression;
   readonly logRetentionDays: number;
-  readonly kmsKeyArn: pulumi.Input<string>;
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Tags merged into every taggable child. @default - none */
   readonly tags?: Record<string, string>;
 }

@@ -22,12 +22,12 @@ export interface PipelineContext {
   readonly namePrefix: string;
   readonly model: ModelSettings;
   readonly buckets: LakeBuckets;
-  /** ARN of the lake key. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** ARN of the lake key. @default - none: SSE-S3 lake, AWS-managed keys, no `kms:*` statement */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly scope: pulumi.Output<AccountScope>;
-  /** Topic for failures and alarms, and the key the topics are encrypted with. */
+  /** Topic for failures and alarms, and the customer-managed key the topics are encrypted with (if any). */
   readonly failureTopicArn: pulumi.Input<string>;
-  readonly topicKeyArn: pulumi.Input<string>;
+  readonly topicKeyArn?: pulumi.Input<string> | undefined;
   /** Endpoint mode: the endpoint's name. @default - batch mode */
   readonly endpointName?: string;
   readonly logRetentionDays: number;
@@ -40,13 +40,13 @@ export interface LakeArns {
   readonly curated: string;
   readonly results: string;
   readonly artifacts: string;
-  readonly kmsKeyArn: string;
+  readonly kmsKeyArn: string | undefined;
 }
 
 export function lakeArns(context: PipelineContext): pulumi.Output<LakeArns> {
   const b = context.buckets;
   return pulumi
-    .all([b.raw.arn, b.curated.arn, b.results.arn, b.artifacts.arn, context.kmsKeyArn])
+    .all([b.raw.arn, b.curated.arn, b.results.arn, b.artifacts.arn, pulumi.output(context.kmsKeyArn)])
     .apply(([raw, curated, results, artifacts, kmsKeyArn]) => ({
       raw,
       curated,

@@ -6,6 +6,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
+/**
+ * The AWS-managed keys components fall back to without a customer-managed `kmsKeyArn`: principals of the
+ * account use them through their service without any `kms:*` permission (and no key policy to manage).
+ */
+export const AWS_MANAGED_KEYS = { sns: "alias/aws/sns", kinesis: "alias/aws/kinesis" } as const;
+
 /** An S3 bucket by name and ARN. */
 export interface BucketRef {
   /** The bucket's name (`aws.s3.Bucket#bucket`). */

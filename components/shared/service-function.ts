@@ -30,8 +30,8 @@ export interface ServiceFunctionArgs {
   /** Log group name, e.g. `/sensor-analytics/sensors-dev/https-ingest`. */
   readonly logGroupName: string;
   readonly logRetentionDays: number;
-  /** Key of the log group. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Key of the log group. @default - CloudWatch Logs' own encryption */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly timeoutSeconds: number;
   readonly memorySize: number;
   /** Where failed asynchronous invocations go. @default - none: tagged as invoked synchronously only */
@@ -90,19 +90,23 @@ export function serviceFunction(
   return { function: fn, role: access.role, logGroup };
 }
 
-/** An SQS queue for failed deliveries and invocations: encrypted with `kmsKeyArn`, messages kept 14 days. */
+/**
+ * An SQS queue for failed deliveries and invocations, messages kept 14 days: encrypted with `kmsKeyArn`, or
+ * with SQS-managed keys (SSE-SQS, no permission needed) without one.
+ */
 export function deadLetterQueue(
   parent: pulumi.Resource,
   name: string,
-  kmsKeyArn: pulumi.Input<string>,
+  kmsKeyArn: pulumi.Input<string> | undefined,
   tags: Record<string, string>,
 ): aws.sqs.Queue {
   return new aws.sqs.Queue(
     name,
     {
-      kmsMasterKeyId: kmsKeyArn,
-      // One data key per 5 minutes keeps KMS requests (and their cost) low for a queue that is rarely written.
-      kmsDataKeyReusePeriodSeconds: 300,
+      ...(kmsKeyArn === undefined
+        ? { sqsManagedSseEnabled: true }
+        : // One data key per 5 minutes keeps KMS requests (and their cost) low for a queue that is rarely written.
+          { kmsMasterKeyId: kmsKeyArn, kmsDataKeyReusePeriodSeconds: 300 }),
       messageRetentionSeconds: 14 * 24 * 3600,
       tags,
     },
@@ -118,7 +122,8 @@ export function keyValueTable(
   parent: pulumi.Resource,
   name: string,
   args: {
-    readonly kmsKeyArn: pulumi.Input<string>;
+    /** @default - DynamoDB's AWS-owned key */
+    readonly kmsKeyArn?: pulumi.Input<string> | undefined;
     readonly protectData: boolean;
     readonly tags: Record<string, string>;
   },
@@ -134,7 +139,9 @@ export function keyValueTable(
         { name: REALTIME_TABLE.sortKey, type: "S" },
       ],
       ttl: { attributeName: REALTIME_TABLE.ttlAttribute, enabled: true },
-      serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+      ...(args.kmsKeyArn === undefined
+        ? {}
+        : { serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn } }),
       pointInTimeRecovery: { enabled: true },
       deletionProtectionEnabled: args.protectData,
       tags: args.tags,

@@ -20,8 +20,8 @@ export interface LoggedStateMachineArgs {
    */
   readonly logGroup: { readonly name: string } | { readonly namePrefix: string };
   readonly logRetentionDays: number;
-  /** Key of the log group (the lake key). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Key of the log group (the lake key). @default - CloudWatch Logs' own encryption */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly definition: pulumi.Input<StateMachineDefinition>;
   readonly roleArn: pulumi.Input<string>;
   /** The role's policy: the machine must not start before it can do its work. */

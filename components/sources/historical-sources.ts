@@ -22,8 +22,8 @@ export interface HistoricalSourcesArgs {
   /** Prefix of the historical CSV files in the raw bucket. */
   readonly historicalPrefix: string;
   readonly rawBucketName: pulumi.Input<string>;
-  /** The lake key: flow logs, the demo database, a created secret. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** The lake key: flow logs, the demo database, a created secret. @default - AWS-managed keys for each */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Role the source crawlers run as, and their security configuration and catalog database. */
   readonly glueRoleArn: pulumi.Input<string>;
   readonly securityConfigurationName: pulumi.Input<string>;

@@ -23,8 +23,8 @@ export interface DemoHistorySeedArgs {
   };
   /** What to load (see `demo-history.ts`). */
   readonly request: DemoHistoryRequest;
-  /** Key of the secret, the log group and the function's environment. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Key of the secret, the log group and the function's environment. @default - AWS-managed keys */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly logRetentionDays: number;
   /** Tags merged into every taggable child. @default - none */
   readonly tags?: Record<string, string>;
@@ -148,7 +148,7 @@ export class DemoHistorySeed extends pulumi.ComponentResource {
         .all([
           scope,
           args.database.secretArn,
-          args.kmsKeyArn,
+          pulumi.output(args.kmsKeyArn),
           logs.arn,
           pulumi.all(args.subnetIds),
           this.securityGroup.id,

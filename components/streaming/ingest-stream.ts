@@ -1,9 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AWS_MANAGED_KEYS } from "../shared/resource-refs";
 import type { StreamCapacityMode } from "./stream-settings";
-
-/** Kinesis' AWS-managed key: used through Kinesis by any principal of the account, no key policy to manage. */
-export const AWS_MANAGED_KINESIS_KEY = "alias/aws/kinesis";
 
 export interface IngestStreamArgs {
   /**
@@ -49,7 +47,7 @@ export class IngestStream extends pulumi.ComponentResource {
         ...(provisioned ? { shardCount: args.shards ?? 1 } : {}),
         retentionPeriod: args.retentionHours ?? 24,
         encryptionType: "KMS",
-        kmsKeyId: args.kmsKeyArn ?? AWS_MANAGED_KINESIS_KEY,
+        kmsKeyId: args.kmsKeyArn ?? AWS_MANAGED_KEYS.kinesis,
         // Per-shard metrics show a hot partition key (one chatty device) that stream-level metrics average away.
         shardLevelMetrics: [
           "IncomingRecords",

@@ -10,13 +10,14 @@ import {
 } from "../../../policies/rules/glue";
 import { sfnLoggingAll, sfnTaskTimeouts, sfnTracing } from "../../../policies/rules/stepfunctions";
 import { databaseCredentialsManaged, secretsKms } from "../../../policies/rules/secrets";
+import { rdsCustomerManagedKey } from "../../../policies/rules/network";
 import { platformPolicies } from "../../../policies/rules";
 import { buildEtlStateMachine } from "../../../components/etl/asl/etl-machine";
 
 const KEY = "arn:aws:kms:eu-west-1:111122223333:key/k";
 
 describe("policy pack: Glue rules", function () {
-  it("are in the pack, mandatory", function () {
+  it("are in the pack, mandatory (the customer-managed-key rules advisory)", function () {
     const names = platformPolicies.map((p) => p.name);
     for (const name of [
       "glue-security-configuration",
@@ -27,13 +28,14 @@ describe("policy pack: Glue rules", function () {
       "sfn-logging-all",
       "sfn-tracing",
       "sfn-task-timeouts",
-      "secrets-kms",
       "database-credentials-managed",
     ]) {
       const policy = platformPolicies.find((p) => p.name === name);
       expect(policy, name).to.not.equal(undefined);
       expect(policy!.enforcementLevel, name).to.equal("mandatory");
     }
+    for (const name of ["glue-security-configuration-kms", "secrets-kms", "rds-customer-managed-key"])
+      expect(platformPolicies.find((p) => p.name === name)?.enforcementLevel, name).to.equal("advisory");
     expect(new Set(names).size).to.equal(names.length);
   });
 
@@ -243,7 +245,7 @@ describe("policy pack: secrets rules", function () {
     ]);
   });
 
-  it("database-credentials-managed: needs RDS-managed passwords under a customer key, never a password input", async function () {
+  it("database-credentials-managed: needs RDS-managed passwords, never a password input; rds-customer-managed-key advises the key", async function () {
     const db = (name: string, inputs: Record<string, unknown>) =>
       fakeResource("aws:rds/instance:Instance", name, inputs);
     expect(
@@ -261,6 +263,19 @@ describe("policy pack: secrets rules", function () {
     ).to.deep.equal([
       "a is given a master password; remove it and set manageMasterUserPassword to true",
       "b does not set manageMasterUserPassword; set it to true so RDS keeps and rotates the password in Secrets Manager",
+    ]);
+    expect(
+      await violationsOf(rdsCustomerManagedKey, [
+        db("ok", {
+          manageMasterUserPassword: true,
+          masterUserSecretKmsKeyId: KEY,
+          storageEncrypted: true,
+          kmsKeyId: KEY,
+        }),
+        db("c", { manageMasterUserPassword: true, storageEncrypted: true }),
+      ]),
+    ).to.deep.equal([
+      "c encrypts storage with the AWS-managed key; set kmsKeyId to the lake key",
       "c's managed master secret uses the default key; set masterUserSecretKmsKeyId to the lake key",
     ]);
   });

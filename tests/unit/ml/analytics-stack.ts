@@ -5,7 +5,9 @@
  */
 import * as aws from "@pulumi/aws";
 import { parsePlatformConfig, PlatformConfig } from "../../../components/config";
-import { DataLake } from "../../../components/lake/lake";
+import { DataLake, type LakeEncryption } from "../../../components/lake/lake";
+import { Etl } from "../../../components/etl/etl";
+import { platformEtlArgs } from "../etl/run-etl";
 import { bucketRef } from "../../../components/shared/resource-refs";
 import { AthenaAnalytics } from "../../../components/analytics/athena-analytics";
 import { QuickSightDashboard } from "../../../components/analytics/quicksight-dashboard";
@@ -37,6 +39,10 @@ export interface SliceOptions {
    * `existing-<role>`), instead of the lake's. @default false
    */
   readonly existingBuckets?: boolean;
+  /** The lake's encryption; every component takes the lake's key (none with "s3-managed"). @default "create-key" */
+  readonly lakeEncryption?: LakeEncryption;
+  /** Compose the ETL over the same lake too. @default false */
+  readonly etl?: boolean;
 }
 
 export async function runAnalyticsSlice(
@@ -53,8 +59,10 @@ export async function runAnalyticsSlice(
       rawRetentionDays: config.lake.rawRetentionDays,
       curatedRetentionDays: config.lake.curatedRetentionDays,
       protectData: config.protectData,
+      encryption: options.lakeEncryption,
       tags,
     });
+    const kmsKeyArn = lake.kmsKeyArn;
     const buckets = options.existingBuckets
       ? {
           raw: bucketRef(aws.s3.Bucket.get("existing-raw", "existing-raw")),
@@ -69,7 +77,7 @@ export async function runAnalyticsSlice(
       databaseName: database.name,
       resultsBucket: buckets.results,
       curatedBucket: buckets.curated,
-      kmsKeyArn: lake.kmsKey!.arn,
+      kmsKeyArn,
       rooms: config.fleet.rooms,
       bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
       model: buildModelSettings(config.anomaly),
@@ -84,7 +92,7 @@ export async function runAnalyticsSlice(
         workGroupArn: analytics.workGroupArn,
         databaseName: analytics.databaseName,
         buckets: { raw: buckets.raw, curated: buckets.curated, results: buckets.results },
-        kmsKeyArn: lake.kmsKey!.arn,
+        kmsKeyArn,
         dependsOn: Object.values(analytics.views),
         tags,
       });
@@ -101,7 +109,7 @@ export async function runAnalyticsSlice(
       trainingSchedule: config.anomaly.trainingSchedule,
       scoringSchedule: config.anomaly.scoringSchedule,
       buckets,
-      kmsKeyArn: lake.kmsKey!.arn,
+      kmsKeyArn,
       athena: {
         workGroupName: analytics.workGroupName,
         workGroupArn: analytics.workGroupArn,
@@ -113,6 +121,7 @@ export async function runAnalyticsSlice(
       adHocScoringUrl: options.adHocScoringUrl,
       tags,
     });
+    if (options.etl) new Etl(`${name}-etl`, platformEtlArgs(config, buckets, kmsKeyArn, tags));
     return config;
   });
   return Object.assign(run, recorded(run.resources));
