@@ -47,3 +47,16 @@ export interface StreamRef {
    */
   readonly kmsKeyArn?: pulumi.Input<string | undefined> | undefined;
 }
+
+/** An SNS topic by ARN, with the customer-managed key encrypting it. */
+export interface TopicRef {
+  /** The topic's ARN. */
+  readonly arn: pulumi.Input<string>;
+  /**
+   * The customer-managed key the topic is encrypted with: publishers get `kms:GenerateDataKey`/`kms:Decrypt`
+   * on it. CloudWatch alarms can notify the topic only if this key's policy admits `cloudwatch.amazonaws.com`.
+   * @default - none: the topic is unencrypted or uses `alias/aws/sns` (publishers need no permission, but
+   * CloudWatch alarms cannot publish to it)
+   */
+  readonly kmsKeyArn?: pulumi.Input<string | undefined> | undefined;
+}
