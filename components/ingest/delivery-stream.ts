@@ -27,7 +27,7 @@ export interface LakeDeliveryStreamArgs {
    * policy pack's `firehose-encryption` rule flags such a stream.
    * @default - no customer-managed key (AWS-owned key at rest, the bucket's default encryption for objects)
    */
-  readonly kmsKeyArn?: pulumi.Input<string>;
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly buffering: BufferingSettings;
   /**
    * Convert JSON records to Parquet with the columns of this Glue table.

@@ -17,7 +17,7 @@ export interface TelemetryIngestArgs {
    * leaving it out costs).
    * @default - no customer-managed key: an AWS-owned key at rest, the bucket's default encryption for objects
    */
-  readonly kmsKeyArn?: pulumi.Input<string>;
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Glue database of the lake (`PlatformConfig.lake.catalogDatabase`). */
   readonly catalogDatabase: string;
   /** Rooms of the fleet (partition projection values). */
