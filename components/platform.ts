@@ -329,7 +329,7 @@ export class Platform extends pulumi.ComponentResource {
     const ml = (
       key: string,
       label: string,
-      f: { function: aws.lambda.Function; deadLetterQueue: aws.sqs.Queue },
+      f: { function: aws.lambda.Function; deadLetterQueue?: aws.sqs.Queue },
     ) => watch(key, label, f.function, f.deadLetterQueue);
     const stream = (key: string, s: LakeDeliveryStream, convertsToParquet: boolean) => ({
       key,
