@@ -8,6 +8,7 @@ import { buildCredentialsBundle, type ClaimCredentials } from "../iot/credential
 import { SecureBucket } from "../lake/secure-bucket";
 import type { BucketRef } from "../shared/resource-refs";
 import { accountScopeOutput } from "../shared/aws-scope";
+import { platformLogGroup } from "../shared/log-group";
 import { serviceRole } from "../shared/service-role";
 import { CREDENTIALS_PREFIX, executionRolePolicy, RUNS_PREFIX, taskRolePolicy } from "./iam-documents";
 import { FleetRunnerNetwork } from "./network";
@@ -39,8 +40,11 @@ export interface SensorFleetRunnerArgs {
   readonly iotEndpoint: pulumi.Input<string>;
   /** Fleet provisioning by claim: the template and the claim certificate (a secret). */
   readonly claim: pulumi.Input<ClaimCredentials>;
-  /** Customer-managed key for the runner's bucket, secret and log group (the lake key). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * Customer-managed key for the runner's bucket, secret and log group (the lake key).
+   * @default - SSE-S3, `aws/secretsmanager`, CloudWatch Logs' own encryption: no `kms:*` statement
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly image: FleetRunnerImageArgs;
   /** Bucket receiving the runner bucket's server access logs (the lake's log bucket). */
   readonly accessLogBucket: BucketRef;
@@ -141,12 +145,12 @@ export class SensorFleetRunner extends pulumi.ComponentResource {
       child,
     );
 
-    this.logGroup = new aws.cloudwatch.LogGroup(
+    this.logGroup = platformLogGroup(
       `${name}-logs`,
       {
         name: `/sensor-analytics/${deployment}/fleet-runner`,
-        retentionInDays: logRetentionDays,
-        kmsKeyId: args.kmsKeyArn,
+        retentionDays: logRetentionDays,
+        kmsKeyArn: args.kmsKeyArn,
         tags,
       },
       child,

@@ -1,6 +1,6 @@
 /**
  * IAM documents of the anomaly pipeline shared by its parts: SageMaker ARNs, the lake-key statements, the
- * SageMaker execution role, the schedules' role and the topics' key policy. The state machines' documents are in
+ * SageMaker execution role and the topics' key policy. The state machines' documents are in
  * `machine-iam.ts`, the functions' in `function-iam.ts`. Pure (plain strings in, typed documents out), so tests
  * check them statement by statement against the IAM service reference. Every statement is scoped to the ARNs
  * it needs; a `*` has a Sid ending in "Wildcard" and a comment saying which API requires it.
@@ -122,18 +122,6 @@ export function sageMakerExecutionPolicy(a: SageMakerRoleArgs): aws.iam.PolicyDo
       Action: ["cloudwatch:PutMetricData"],
       Resource: "*",
       Condition: { StringLike: { "cloudwatch:namespace": "/aws/sagemaker/*" } },
-    },
-  ]);
-}
-
-/** The schedule's role: start one state machine. */
-export function startExecutionPolicy(stateMachineArn: string): aws.iam.PolicyDocument {
-  return document([
-    {
-      Sid: "StartTheMachine",
-      Effect: "Allow",
-      Action: ["states:StartExecution"],
-      Resource: [stateMachineArn],
     },
   ]);
 }

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
+import { LambdaFunction, ownDeadLetterQueueArn } from "../shared/lambda-function";
+import { ownStateMachineArn, StateMachine } from "../shared/state-machine";
 import { trainingFunctionEnvironment } from "./ml-env";
-import { MlFunction } from "./ml-function";
 import { trainingFunctionPolicy } from "./function-iam";
 import { trainingMachinePolicy } from "./machine-iam";
-import { MlStateMachine } from "./ml-state-machine";
-import { lakeArns, PipelineContext } from "./pipeline-context";
+import { formerMlType, lakeArns, mlSchedule, PipelineContext } from "./pipeline-context";
 import { buildTrainingStateMachine } from "./training-asl";
 
 export interface TrainingPipelineArgs {
@@ -37,8 +37,8 @@ export interface TrainingPipelineArgs {
  * promote) and the training state machine on its schedule, also started by the ETL after curation.
  */
 export class TrainingPipeline extends pulumi.ComponentResource {
-  public readonly function: MlFunction;
-  public readonly machine: MlStateMachine;
+  public readonly function: LambdaFunction;
+  public readonly machine: StateMachine;
   public readonly stateMachineArn: pulumi.Output<string>;
 
   constructor(name: string, args: TrainingPipelineArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -46,7 +46,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
     const { context: c } = args;
     const { deployment, namePrefix, endpointName } = c;
 
-    this.function = new MlFunction(
+    this.function = new LambdaFunction(
       `${name}-fn`,
       {
         entry: "model-training",
@@ -55,10 +55,12 @@ export class TrainingPipeline extends pulumi.ComponentResource {
         logGroupName: `/sensor-analytics/${deployment}/model-training`,
         logRetentionDays: c.logRetentionDays,
         kmsKeyArn: c.kmsKeyArn,
+        deadLetterQueue: "own",
         policy: (r) =>
           pulumi.all([lakeArns(c), args.promotedModelParameter.arn]).apply(([a, promotedModelParameterArn]) =>
             trainingFunctionPolicy({
               ...r,
+              deadLetterQueueArn: ownDeadLetterQueueArn(r),
               kmsKeyArn: a.kmsKeyArn,
               curatedBucketArn: a.curated,
               artifactsBucketArn: a.artifacts,
@@ -78,11 +80,17 @@ export class TrainingPipeline extends pulumi.ComponentResource {
         memorySize: 2048,
         tags: c.tags,
       },
-      { parent: this },
+      formerMlType(this, "MlFunction"),
     );
 
     const definition = pulumi
-      .all([this.function.arn, args.sageMakerRoleArn, args.image, c.kmsKeyArn, c.failureTopicArn])
+      .all([
+        this.function.arn,
+        args.sageMakerRoleArn,
+        args.image,
+        pulumi.output(c.kmsKeyArn),
+        c.failureTopicArn,
+      ])
       .apply(([trainingFunctionArn, sageMakerRoleArn, trainingImage, kmsKeyArn, failureTopicArn]) =>
         buildTrainingStateMachine(
           {
@@ -105,24 +113,25 @@ export class TrainingPipeline extends pulumi.ComponentResource {
           },
         ),
       );
-    this.machine = new MlStateMachine(
+    const machineDescription = `Trains the ${deployment} Random Cut Forest and puts it in service`;
+    this.machine = new StateMachine(
       name,
       {
         machineName: `${deployment}-rcf-training`,
-        description: `Trains the ${deployment} Random Cut Forest and puts it in service`,
+        description: machineDescription,
         definition,
         documentName: "ml-training-state-machine",
-        schedule: args.schedule,
+        schedule: mlSchedule(machineDescription, args.schedule),
         logRetentionDays: c.logRetentionDays,
         kmsKeyArn: c.kmsKeyArn,
         tags: c.tags,
-        policy: (stateMachineArn, scope) =>
+        policy: (r) =>
           pulumi
             .all([this.function.arn, c.failureTopicArn, c.topicKeyArn, args.sageMakerRoleArn, c.kmsKeyArn])
             .apply(([functionArn, failureTopicArn, topicKeyArn, sageMakerRoleArn, kmsKeyArn]) =>
               trainingMachinePolicy({
-                scope,
-                stateMachineArn,
+                scope: r.scope,
+                stateMachineArn: ownStateMachineArn(r),
                 functionArn,
                 failureTopicArn,
                 topicKeyArn,
@@ -133,7 +142,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
               }),
             ),
       },
-      { parent: this },
+      formerMlType(this, "MlStateMachine"),
     );
     this.stateMachineArn = this.machine.arn;
     this.registerOutputs({ stateMachineArn: this.stateMachineArn, functionArn: this.function.arn });

@@ -134,3 +134,15 @@ export function encryptForTopicStatements(topicKeyArn: string | undefined): aws.
     },
   ]);
 }
+
+/** A schedule's role: start one state machine. */
+export function startExecutionPolicy(stateMachineArn: string): aws.iam.PolicyDocument {
+  return policyDocument([
+    {
+      Sid: "StartTheMachine",
+      Effect: "Allow",
+      Action: ["states:StartExecution"],
+      Resource: [stateMachineArn],
+    },
+  ]);
+}

@@ -91,7 +91,9 @@ export interface ConsumerPolicyArgs {
   readonly scope: AccountScope;
   readonly logGroupArn: string;
   readonly streamArn: string;
-  /** Key of the stream, the table and the dead-letter queue (the lake key). @default - AWS-managed keys */
+  /** The stream's customer-managed key. @default - none: the stream uses `aws/kinesis` */
+  readonly streamKmsKeyArn?: string | undefined;
+  /** Key of the table and the dead-letter queue (the lake key). @default - AWS-managed keys */
   readonly kmsKeyArn?: string | undefined;
   readonly tableArn: string;
   /** The event source mapping's on-failure destination (sent with the function's role). */
@@ -114,7 +116,7 @@ export function consumerFunctionPolicy(a: ConsumerPolicyArgs): aws.iam.PolicyDoc
       ],
       Resource: a.streamArn,
     },
-    ...keyViaService("DecryptIngestRecords", a.scope, "kinesis", a.kmsKeyArn, ["kms:Decrypt"]),
+    ...keyViaService("DecryptIngestRecords", a.scope, "kinesis", a.streamKmsKeyArn, ["kms:Decrypt"]),
     {
       Sid: "WriteRealtimeTable",
       Effect: "Allow",

@@ -1,8 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { deadLetterQueue, keyValueTable, serviceFunction } from "../shared/service-function";
+import { deadLetterQueue } from "../shared/dead-letter-queue";
+import { LambdaFunction } from "../shared/lambda-function";
 import type { StreamRef } from "../shared/resource-refs";
 import { consumerFunctionPolicy } from "./iam-documents";
+import { keyValueTable } from "./key-value-table";
 import { realtimeConsumerEnvironment } from "./realtime-layout";
 import { STREAM_DEFAULTS, type StreamConsumerSettings } from "./stream-settings";
 
@@ -12,7 +14,8 @@ export interface RealtimeAggregatesArgs {
   /** The ingest stream the consumer reads (its key is needed to decrypt). */
   readonly stream: StreamRef;
   /** Key of the table, the dead-letter queue and the log group (the lake key). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** @default - DynamoDB's AWS-owned key, SSE-SQS, CloudWatch Logs' own encryption: no `kms:*` statement */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** How the event source mapping reads. @default - `STREAM_DEFAULTS` (100 records, 5 s window, 3 retries, 1 h) */
   readonly consumer?: StreamConsumerSettings;
   /** Days an hourly aggregate is kept after its hour. @default 30 */
@@ -57,37 +60,50 @@ export class RealtimeAggregates extends pulumi.ComponentResource {
       tags,
     });
     this.deadLetterQueue = deadLetterQueue(this, `${name}-dlq`, args.kmsKeyArn, tags);
-    const fn = serviceFunction(this, `${name}-consumer`, {
-      entry: "realtime-consumer",
-      description: `Keeps the latest reading per device and hourly room aggregates of ${args.deployment} from the ingest stream`,
-      documentName: "realtime-consumer-function",
-      logGroupName: `/sensor-analytics/${args.deployment}/realtime-consumer`,
-      logRetentionDays: args.logRetentionDays ?? 30,
-      kmsKeyArn: args.kmsKeyArn,
-      policy: ({ logGroupArn, scope }) =>
-        pulumi
-          .all([args.stream.arn, args.kmsKeyArn, this.table.arn, this.deadLetterQueue.arn])
-          .apply(([streamArn, kmsKeyArn, tableArn, deadLetterQueueArn]) =>
-            consumerFunctionPolicy({
-              scope,
-              logGroupArn,
-              streamArn,
-              kmsKeyArn,
-              tableArn,
-              deadLetterQueueArn,
-            }),
-          ),
-      environment: this.table.name.apply((tableName) =>
-        realtimeConsumerEnvironment({
-          tableName,
-          aggregateTtlDays: args.aggregateTtlDays ?? d.aggregateTtlDays,
-          latestTtlDays: args.latestTtlDays ?? d.latestTtlDays,
-        }),
-      ),
-      timeoutSeconds: 60,
-      memorySize: 512,
-      tags,
-    });
+    // Invoked by the event source mapping only (synchronously): failed batches go to the queue as records.
+    const fn = new LambdaFunction(
+      `${name}-consumer`,
+      {
+        entry: "realtime-consumer",
+        description: `Keeps the latest reading per device and hourly room aggregates of ${args.deployment} from the ingest stream`,
+        documentName: "realtime-consumer-function",
+        logGroupName: `/sensor-analytics/${args.deployment}/realtime-consumer`,
+        logRetentionDays: args.logRetentionDays ?? 30,
+        kmsKeyArn: args.kmsKeyArn,
+        policy: ({ logGroupArn, scope }) =>
+          pulumi
+            .all([
+              args.stream.arn,
+              pulumi.output(args.stream.kmsKeyArn),
+              pulumi.output(args.kmsKeyArn),
+              this.table.arn,
+              this.deadLetterQueue.arn,
+            ])
+            .apply(([streamArn, streamKmsKeyArn, kmsKeyArn, tableArn, deadLetterQueueArn]) =>
+              consumerFunctionPolicy({
+                scope,
+                logGroupArn,
+                streamArn,
+                streamKmsKeyArn,
+                kmsKeyArn,
+                tableArn,
+                deadLetterQueueArn,
+              }),
+            ),
+        environment: this.table.name.apply((tableName) =>
+          realtimeConsumerEnvironment({
+            tableName,
+            aggregateTtlDays: args.aggregateTtlDays ?? d.aggregateTtlDays,
+            latestTtlDays: args.latestTtlDays ?? d.latestTtlDays,
+          }),
+        ),
+        timeoutSeconds: 60,
+        memorySize: 512,
+        formerly: { parent: this },
+        tags,
+      },
+      { parent: this },
+    );
     this.consumer = fn.function;
     this.eventSourceMapping = new aws.lambda.EventSourceMapping(
       `${name}-mapping`,

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { evaluatePolicies } from "../../../policies/harness";
-import { runAnalyticsSlice, withAnalyticsRules, type AnalyticsRun } from "../ml/analytics-stack";
+import { runAnalyticsSlice, type AnalyticsRun } from "../ml/analytics-stack";
 
 const ROLE = "aws:iam/role:Role";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
@@ -53,7 +53,7 @@ describe("a keyless composition (DataLake encryption s3-managed)", function () {
   });
 
   it("passes the policy pack's mandatory rules, with advice to use a customer-managed key", async function () {
-    const report = await evaluatePolicies(run.resources, withAnalyticsRules());
+    const report = await evaluatePolicies(run.resources);
     expect(report.mandatory.map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
     expect(new Set(report.advisory.map((v) => v.policy))).to.include.keys(
       "s3-kms-encryption",
