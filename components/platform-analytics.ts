@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { AthenaAnalytics } from "./analytics/athena-analytics";
 import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
-import { AnomalyDetection } from "./ml/anomaly-detection";
+import { AnomalyDetection, type AnomalyDetectionArgs } from "./ml/anomaly-detection";
 import { ingestDelaySeconds } from "./ml/ml-env";
 import type { ModelSettings } from "./ml/model-settings";
 import type { LakeBuckets } from "./ml/pipeline-context";
@@ -46,6 +46,8 @@ export interface AnalyticsWiring {
   readonly databaseName: pulumi.Input<string>;
   /** The one model settings document every consumer reads. */
   readonly model: ModelSettings;
+  /** Existing topics for anomaly alerts and failures (see `AnomalyDetectionArgs.existingTopics`). @default - created */
+  readonly anomalyTopics?: AnomalyDetectionArgs["existingTopics"];
   /** Whether training has promoted a model (see `AnomalyDetectionArgs.modelPromoted`). */
   readonly modelPromoted?: boolean;
   readonly timings: PlatformTimings;
@@ -114,6 +116,7 @@ export function analyticsAreas(
         artifacts: buckets.artifacts,
       },
       kmsKeyArn,
+      existingTopics: wiring.anomalyTopics,
       athena: {
         workGroupName: analytics.workGroupName,
         workGroupArn: analytics.workGroupArn,

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import type { ScheduleExpression } from "../schedule";
 import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
-import { AWS_MANAGED_KEYS } from "../shared/resource-refs";
+import { AWS_MANAGED_KEYS, type TopicRef } from "../shared/resource-refs";
 import { notificationKeyPolicy, sageMakerExecutionPolicy } from "./iam-documents";
 import {
   EndpointStatus,
@@ -63,6 +63,14 @@ export interface AnomalyDetectionArgs {
    * @default "create-key" with `kmsKeyArn` or in endpoint mode, otherwise "aws-managed"
    */
   readonly topicEncryption?: "create-key" | "aws-managed";
+  /**
+   * Existing SNS topics to publish to instead of creating them (e.g. the organisation's on-call topic), by ARN
+   * and the customer-managed key encrypting them. In endpoint mode the failure topic receives the endpoint's
+   * CloudWatch alarms, so its key (if any) must admit `cloudwatch.amazonaws.com`. `alertEmail` is subscribed
+   * only to topics created here.
+   * @default - both topics are created, encrypted as `topicEncryption` says
+   */
+  readonly existingTopics?: { readonly alerts?: TopicRef; readonly failures?: TopicRef };
   /** Where scoring queries new readings (the AthenaAnalytics workgroup and the lake database). */
   readonly athena: {
     readonly workGroupName: pulumi.Input<string>;
@@ -92,10 +100,11 @@ export function validateAnomalyDetectionArgs(
     | "ingestDelaySeconds"
     | "logRetentionDays"
     | "topicEncryption"
+    | "existingTopics"
   >,
 ): string[] {
   const problems: string[] = [];
-  if (args.mode === "endpoint" && args.topicEncryption === "aws-managed")
+  if (args.mode === "endpoint" && args.topicEncryption === "aws-managed" && !args.existingTopics?.failures)
     problems.push(
       'topicEncryption "aws-managed" cannot be used in endpoint mode: the endpoint\'s CloudWatch alarms notify the failure topic, and CloudWatch cannot publish to a topic under alias/aws/sns; set it to "create-key" or leave it out',
     );
@@ -125,8 +134,10 @@ export function validateAnomalyDetectionArgs(
  * failures; the SSM parameter recording the promoted model.
  */
 export class AnomalyDetection extends pulumi.ComponentResource {
-  public readonly alertTopic: aws.sns.Topic;
-  public readonly failureTopic: aws.sns.Topic;
+  /** The alert topic, created or given (`existingTopics.alerts`). */
+  public readonly alertTopic: TopicRef;
+  /** The failure and alarm topic, created or given (`existingTopics.failures`). */
+  public readonly failureTopic: TopicRef;
   public readonly sageMakerRole: aws.iam.Role;
   public readonly training: TrainingPipeline;
   public readonly scoring: ScoringPipeline;
@@ -169,8 +180,9 @@ export class AnomalyDetection extends pulumi.ComponentResource {
     const topicEncryption =
       args.topicEncryption ??
       (args.kmsKeyArn !== undefined || args.mode === "endpoint" ? "create-key" : "aws-managed");
+    const given = args.existingTopics ?? {};
     let topicKey: aws.kms.Key | undefined;
-    if (topicEncryption === "create-key") {
+    if (topicEncryption === "create-key" && !(given.alerts && given.failures)) {
       const keyPolicy = scope.apply(notificationKeyPolicy);
       registerDocument(this, "kms-ml-notifications-key-policy", "json", keyPolicy);
       topicKey = new aws.kms.Key(
@@ -185,7 +197,9 @@ export class AnomalyDetection extends pulumi.ComponentResource {
         child,
       );
     }
-    const topic = (role: string, displayName: string) => {
+    const topic = (role: "alerts" | "failures", displayName: string): TopicRef => {
+      const existing = given[role];
+      if (existing) return existing;
       const t = new aws.sns.Topic(
         `${name}-${role}`,
         { displayName, kmsMasterKeyId: topicKey?.arn ?? AWS_MANAGED_KEYS.sns, tags },
@@ -197,7 +211,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
           { topic: t.arn, protocol: "email", endpoint: args.alertEmail },
           child,
         );
-      return t;
+      return { arn: t.arn, kmsKeyArn: topicKey?.arn };
     };
     this.alertTopic = topic("alerts", `Sensor anomalies (${deployment})`);
     this.failureTopic = topic("failures", `Anomaly pipeline failures and alarms (${deployment})`);
@@ -279,7 +293,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
       kmsKeyArn: args.kmsKeyArn,
       scope,
       failureTopicArn: this.failureTopic.arn,
-      topicKeyArn: topicKey?.arn,
+      topicKeyArn: this.failureTopic.kmsKeyArn,
       endpointName,
       logRetentionDays: args.logRetentionDays,
       tags,
@@ -310,6 +324,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
       {
         context,
         alertTopicArn: this.alertTopic.arn,
+        alertTopicKeyArn: this.alertTopic.kmsKeyArn,
         athena: args.athena,
         inferenceInstanceType: args.inferenceInstanceType,
         schedule: args.scoringSchedule,

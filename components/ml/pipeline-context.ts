@@ -26,9 +26,9 @@ export interface PipelineContext {
   /** ARN of the lake key. @default - none: SSE-S3 lake, AWS-managed keys, no `kms:*` statement */
   readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly scope: pulumi.Output<AccountScope>;
-  /** Topic for failures and alarms, and the customer-managed key the topics are encrypted with (if any). */
+  /** Topic for failures and alarms, and the customer-managed key it is encrypted with (if any). */
   readonly failureTopicArn: pulumi.Input<string>;
-  readonly topicKeyArn?: pulumi.Input<string> | undefined;
+  readonly topicKeyArn?: pulumi.Input<string | undefined> | undefined;
   /** Endpoint mode: the endpoint's name. @default - batch mode */
   readonly endpointName?: string;
   readonly logRetentionDays: number;

@@ -13,6 +13,8 @@ export interface ScoringPipelineArgs {
   readonly context: PipelineContext;
   /** Topic for one alert per anomaly incident. */
   readonly alertTopicArn: pulumi.Input<string>;
+  /** The alert topic's customer-managed key. @default - none: no `kms:*` statement for it */
+  readonly alertTopicKeyArn?: pulumi.Input<string | undefined> | undefined;
   /** Where new readings are queried: the analytics workgroup and the lake database. */
   readonly athena: {
     readonly workGroupName: pulumi.Input<string>;
@@ -60,7 +62,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
         deadLetterQueue: "own",
         policy: (r) =>
           pulumi
-            .all([lakeArns(c), args.alertTopicArn, c.topicKeyArn])
+            .all([lakeArns(c), args.alertTopicArn, pulumi.output(args.alertTopicKeyArn)])
             .apply(([a, alertTopicArn, topicKeyArn]) =>
               scoringFunctionPolicy({
                 ...r,

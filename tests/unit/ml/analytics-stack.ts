@@ -6,6 +6,7 @@
 import * as aws from "@pulumi/aws";
 import { parsePlatformConfig, PlatformConfig } from "../../../components/config";
 import { Etl } from "../../../components/etl/etl";
+import type { AnomalyDetectionArgs } from "../../../components/ml/anomaly-detection";
 import { DataLake, type LakeEncryption } from "../../../components/lake/lake";
 import { bucketRef } from "../../../components/shared/resource-refs";
 import { buildModelSettings } from "../../../components/ml/model-settings";
@@ -28,6 +29,8 @@ export interface SliceOptions {
   readonly existingBuckets?: boolean;
   /** The lake's encryption; every area takes the lake's key (none with "s3-managed"). @default "create-key" */
   readonly lakeEncryption?: LakeEncryption;
+  /** Existing anomaly topics (`AnomalyDetectionArgs.existingTopics`). @default - created */
+  readonly anomalyTopics?: AnomalyDetectionArgs["existingTopics"];
   /** Compose the ETL over the same lake too. @default false */
   readonly etl?: boolean;
 }
@@ -70,6 +73,7 @@ export async function runAnalyticsSlice(
       {
         buckets,
         kmsKeyArn: lake.kmsKeyArn,
+        anomalyTopics: options.anomalyTopics,
         databaseName: database.name,
         model: buildModelSettings(config.anomaly),
         modelPromoted: options.modelPromoted ?? true,
