@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
-import type { BucketRef } from "../shared/resource-refs";
+import type { BucketRef, TopicRef } from "../shared/resource-refs";
 import type { DemoHistoryRequest } from "../sources/demo-history";
 import { HistoricalSources } from "../sources/historical-sources";
 import type { EtlMachineResources } from "./asl/etl-machine";
@@ -49,6 +49,8 @@ export interface EtlArgs {
   readonly jdbcRefreshHours?: number;
   /** Subscribed to the ETL failure topic. @default - no subscription */
   readonly alertEmail?: string;
+  /** An existing topic for failure notices (see `EtlStateMachineArgs.existingFailureTopic`). @default - created */
+  readonly existingFailureTopic?: TopicRef;
   readonly logRetentionDays: number;
   /** Protect the demo database, the sources database and created secrets. @default false */
   readonly protectData?: boolean;
@@ -190,6 +192,7 @@ export class Etl extends pulumi.ComponentResource {
         jdbcRefreshHours: args.jdbcRefreshHours,
         trainingStateMachineArn: args.trainingStateMachineArn,
         alertEmail: args.alertEmail,
+        existingFailureTopic: args.existingFailureTopic,
         kmsKeyArn: args.kmsKeyArn,
         logRetentionDays: args.logRetentionDays,
         schedule: args.etl.schedule,
