@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
-import type { BucketRef, TopicRef } from "../shared/resource-refs";
+import type { BucketRef, DatabaseRef, TopicRef } from "../shared/resource-refs";
 import type { DemoHistoryRequest } from "../sources/demo-history";
 import { HistoricalSources } from "../sources/historical-sources";
 import type { EtlMachineResources } from "./asl/etl-machine";
@@ -43,8 +43,12 @@ export interface EtlArgs {
   readonly features?: FeatureSettings;
   /** The model-training state machine to start after curation. @default - no training step */
   readonly trainingStateMachineArn?: pulumi.Input<string>;
-  /** KMS key of an existing database's credentials secret, when it is a customer-managed key. @default - none needed */
-  readonly existingSecretKmsKeyArn?: string;
+  /**
+   * The existing historical database by reference (its VPC, host, security group and credentials secret), with
+   * `database.mode: "existing"` instead of `database.existing` (see `HistoricalSourcesArgs.existingDatabase`).
+   * @default - `database.existing` in existing mode; the demo database in demo mode
+   */
+  readonly existingDatabase?: DatabaseRef;
   /** Hours after which the JDBC import runs again. @default 24 */
   readonly jdbcRefreshHours?: number;
   /** Subscribed to the ETL failure topic. @default - no subscription */
@@ -102,6 +106,7 @@ export class Etl extends pulumi.ComponentResource {
       `${name}-sources`,
       {
         database: args.database,
+        existingDatabase: args.existingDatabase,
         demoHistory: args.demoHistory,
         glue: args.glue,
         historicalPrefix: args.historicalPrefix,
@@ -120,34 +125,49 @@ export class Etl extends pulumi.ComponentResource {
     );
 
     const scope = accountScopeOutput(this);
+    // The lake key and the existing database's secret key (either may be absent).
+    const keys = pulumi.all([
+      pulumi.output(args.kmsKeyArn),
+      pulumi.output(args.existingDatabase?.secretKmsKeyArn),
+    ]);
     const access = pulumi
       .all([
         scope,
         bucketNames,
-        pulumi.output(args.kmsKeyArn),
+        keys,
         this.sources.jdbc.connectionName,
         this.sources.jdbc.secretArn,
         this.sources.glueVpc.connectionSubnet.id,
         this.sources.glueVpc.glueSecurityGroup.id,
         this.foundation.sourcesDatabase.name,
       ])
-      .apply(([s, buckets, keyArn, connectionName, secretArn, subnetId, securityGroupId, sourcesDatabase]) =>
-        glueAccessPolicy({
-          scope: s,
-          rawBucket: buckets.raw,
-          curatedBucket: buckets.curated,
-          artifactsBucket: buckets.artifacts,
-          historicalPrefix: args.historicalPrefix,
-          lakeKeyArn: keyArn,
-          databases: [args.lakeDatabaseName, sourcesDatabase],
-          jdbc: {
-            connectionName,
-            secretArn,
-            secretKeyArn: args.existingSecretKmsKeyArn,
-            subnetId,
-            securityGroupId,
-          },
-        }),
+      .apply(
+        ([
+          s,
+          buckets,
+          [keyArn, secretKeyArn],
+          connectionName,
+          secretArn,
+          subnetId,
+          securityGroupId,
+          sourcesDatabase,
+        ]) =>
+          glueAccessPolicy({
+            scope: s,
+            rawBucket: buckets.raw,
+            curatedBucket: buckets.curated,
+            artifactsBucket: buckets.artifacts,
+            historicalPrefix: args.historicalPrefix,
+            lakeKeyArn: keyArn,
+            databases: [args.lakeDatabaseName, sourcesDatabase],
+            jdbc: {
+              connectionName,
+              secretArn,
+              secretKeyArn,
+              subnetId,
+              securityGroupId,
+            },
+          }),
       );
     registerDocument(this, `iam-${name}-glue-access`, "json", access);
     const accessPolicy = new aws.iam.RolePolicy(

@@ -60,3 +60,28 @@ export interface TopicRef {
    */
   readonly kmsKeyArn?: pulumi.Input<string | undefined> | undefined;
 }
+
+/** A VPC by ID, with the route tables of the subnets that must reach a peer (peering adds routes to them). */
+export interface VpcRef {
+  /** The VPC's ID (`vpc-...`). */
+  readonly vpcId: pulumi.Input<string>;
+  /** Route tables of the subnets that must reach the peer (`rtb-...`). */
+  readonly routeTableIds: readonly pulumi.Input<string>[];
+}
+
+/** A relational database in a VPC: where it listens, the security group in front of it, its credentials. */
+export interface DatabaseRef {
+  /** The database's VPC. */
+  readonly vpc: VpcRef;
+  /** Host name or address the database listens on inside its VPC. */
+  readonly host: pulumi.Input<string>;
+  /** The security group in front of the database (a rule admitting the peer is added to it). */
+  readonly securityGroupId: pulumi.Input<string>;
+  /** Secrets Manager secret with `username` and `password`, which Glue's JDBC connection reads. */
+  readonly secretArn: pulumi.Input<string>;
+  /**
+   * The customer-managed key encrypting the secret: the Glue role gets `kms:Decrypt` on it.
+   * @default - none: the secret uses `aws/secretsmanager`, which needs no permission
+   */
+  readonly secretKmsKeyArn?: pulumi.Input<string | undefined> | undefined;
+}
