@@ -51,8 +51,9 @@ export interface AnomalyDetectionArgs {
   readonly buckets: LakeBuckets;
   /**
    * ARN of the lake KMS key: model artifacts, job volumes, endpoint storage, log groups and dead-letter queues.
-   * @default - none (a lake with encryption "s3-managed"): SageMaker's AWS-managed keys, the buckets' SSE-S3,
-   * CloudWatch Logs' and SQS's own encryption, and no `kms:*` statement for the lake in any role
+   * @default - none (a lake with encryption "s3-managed"): SageMaker's AWS-managed keys (`aws/s3` for its
+   * outputs), the buckets' SSE-S3, CloudWatch Logs' and SQS's own encryption, and no `kms:*` statement for
+   * the lake in any role
    */
   readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /**

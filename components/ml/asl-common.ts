@@ -196,7 +196,7 @@ export interface BatchTransformPaths {
 
 /**
  * `{ [field]: kmsKeyArn }`, or nothing without a key: SageMaker then encrypts volumes with its AWS-managed key
- * and writes outputs with the bucket's default encryption.
+ * and writes outputs under the account's AWS-managed S3 key (`aws/s3`), which the roles use without `kms:*` permissions.
  */
 export function kmsKeyField<F extends string>(
   field: F,

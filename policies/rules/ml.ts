@@ -72,7 +72,7 @@ export function unencryptedSageMakerJobs(states: Record<string, AslTask> | undef
 export const sageMakerJobsEncrypted: ResourceValidationPolicy = {
   name: "sagemaker-jobs-encrypted",
   description:
-    "SageMaker jobs and endpoint configs that state machines create encrypt their volumes and outputs with a customer-managed KMS key (VolumeKmsKeyId, OutputDataConfig/TransformOutput KmsKeyId, endpoint config KmsKeyId). Advisory: without one SageMaker uses AWS-managed keys for volumes and the bucket's default encryption for outputs.",
+    "SageMaker jobs and endpoint configs that state machines create encrypt their volumes and outputs with a customer-managed KMS key (VolumeKmsKeyId, OutputDataConfig/TransformOutput KmsKeyId, endpoint config KmsKeyId). Advisory: without one SageMaker encrypts volumes and outputs with AWS-managed keys (`aws/s3` for outputs).",
   enforcementLevel: "advisory",
   validateResource: (args, reportViolation) => {
     if (args.type !== "aws:sfn/stateMachine:StateMachine" || typeof args.props.definition !== "string")
