@@ -43,7 +43,7 @@ export interface DemoDatabaseArgs {
 export const DEMO_MASTER_USER = "historian_admin";
 
 /**
- * The dev stack's historical database in a VPC of its own, so the JDBC path (peering, routes, security
+ * The dev stack's historical database in a VPC of its own (or an existing one, `existingVpc`), so the JDBC path (peering, routes, security
  * groups, TLS, Secrets Manager) is exercised exactly as with an existing database elsewhere: RDS in private
  * subnets, not publicly accessible, storage encrypted with the lake key, TLS forced by a parameter group,
  * and the master password generated, stored (KMS) and rotated by RDS itself (`manageMasterUserPassword`),

@@ -190,6 +190,7 @@ export class HistoricalSources extends pulumi.ComponentResource {
               identity: demo.instance.resourceId,
             },
             request: args.demoHistory,
+            createSecretsEndpoint: !args.existingDemoDatabaseVpc,
             kmsKeyArn: args.kmsKeyArn,
             logRetentionDays: args.logRetentionDays,
             tags,
@@ -214,7 +215,9 @@ export class HistoricalSources extends pulumi.ComponentResource {
     }
 
     // One VPC for both (the same vpcId value given twice): Glue reaches the database without peering.
-    const sameVpc = args.existingGlueVpc !== undefined && args.existingGlueVpc.vpcId === side.vpcId;
+    const givenDatabaseVpcId =
+      args.existingDatabase?.vpc.vpcId ?? args.existingDemoDatabaseVpc?.vpcId ?? database.existing?.vpcId;
+    const sameVpc = args.existingGlueVpc !== undefined && args.existingGlueVpc.vpcId === givenDatabaseVpcId;
     if (!sameVpc) {
       const databaseField = args.existingDatabase
         ? "existingDatabase.vpc"
