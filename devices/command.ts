@@ -169,6 +169,35 @@ export function optionRows(table: readonly OptionSpec[], width = 110): string[] 
   );
 }
 
+/** A command's `--help` page, in the layout every command shares. */
+export interface HelpPage {
+  /** What follows `Usage: `, e.g. `npm run cost -- --stack <name> [options]`. */
+  readonly usage: string;
+  /** What the command does: lines of text (wrapped by the caller, as they read best). */
+  readonly about: readonly string[];
+  /** The option table the parser reads: the `Options:` rows are generated from it. */
+  readonly options: readonly OptionSpec[];
+  /** Sections after the options, e.g. `{ title: "Writes:", lines: [...] }`. @default - none */
+  readonly sections?: readonly { readonly title?: string; readonly lines: readonly string[] }[];
+  /** What each exit status means, e.g. `0 done, 1 ECS refused a task, 2 bad usage.` (wrapped). @default - none */
+  readonly exitStatus?: string;
+}
+
+/** The `--help` text: usage, about, the generated options, further sections, exit status; blank lines between. */
+export function helpPage(page: HelpPage, width = 110): string {
+  const blocks: string[][] = [
+    [`Usage: ${page.usage}`],
+    [...page.about],
+    ["Options:", ...optionRows(page.options, width)],
+    ...(page.sections ?? []).map((section) => [...(section.title ? [section.title] : []), ...section.lines]),
+    ...(page.exitStatus ? [wrapText(`Exit status: ${page.exitStatus}`, width)] : []),
+  ];
+  return blocks
+    .filter((b) => b.length > 0)
+    .map((b) => b.join("\n"))
+    .join("\n\n");
+}
+
 /** An integer option from `min` to `max`. */
 export function integerOption(name: string, text: string, min: number, max: number): number {
   const value = Number(text);

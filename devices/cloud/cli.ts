@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { parseFleetRunnerOutput, type FleetRunnerOutput } from "../../components/fleet-runner/outputs";
 import {
   EXIT,
-  optionRows,
+  helpPage,
   parseOptions,
   runCommand,
   UsageError,
@@ -46,18 +46,16 @@ export const CLOUD_OPTIONS: readonly OptionSpec[] = [
 ];
 
 function helpText(): string {
-  return [
-    "Usage: npm run fleet:cloud -- --stack <stack> --run <name> [options]",
-    "",
-    "Starts a run of the stack's fleet runner: one ECS Fargate task per shard (RunTask), each running the bundled",
-    "simulator with its --shard i/n and the stack's load profile. Summaries land under <runsUri><name>/; merge them",
-    "with npm run fleet:report -- --from <runsUri><name>/. Needs fleetRunner in the stack file and a deployed stack.",
-    "",
-    "Options:",
-    ...optionRows(CLOUD_OPTIONS),
-    "",
-    "Exit status: 0 done, 1 ECS refused a task or the output is missing, 2 bad usage.",
-  ].join("\n");
+  return helpPage({
+    usage: "npm run fleet:cloud -- --stack <stack> --run <name> [options]",
+    about: [
+      "Starts a run of the stack's fleet runner: one ECS Fargate task per shard (RunTask), each running the bundled",
+      "simulator with its --shard i/n and the stack's load profile. Summaries land under <runsUri><name>/; merge them",
+      "with npm run fleet:report -- --from <runsUri><name>/. Needs fleetRunner in the stack file and a deployed stack.",
+    ],
+    options: CLOUD_OPTIONS,
+    exitStatus: "0 done, 1 ECS refused a task or the output is missing, 2 bad usage.",
+  });
 }
 
 export interface CloudStreams {
