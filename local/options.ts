@@ -14,7 +14,7 @@ import {
   usageOf,
   type OptionSpec,
 } from "../devices/command";
-import { DEFAULT_READING_INTERVAL_SECONDS } from "../components/telemetry/fleet";
+import { DEFAULT_READING_INTERVAL_SECONDS, DEFAULT_SENSOR_SEED } from "../components/telemetry/fleet";
 
 export { UsageError };
 
@@ -27,7 +27,7 @@ export const DEFAULTS = {
   dataDir: ".local",
   stack: "dev",
   interval: `${DEFAULT_READING_INTERVAL_SECONDS}s`,
-  seed: "1",
+  seed: DEFAULT_SENSOR_SEED,
   anomalies: "1%,spike,level_shift,drift,noise_burst",
 } as const;
 
