@@ -12,7 +12,7 @@ import {
 } from "../../components/sources/historical-schema";
 import { DemoHistoryRequest } from "../../components/sources/demo-history";
 import { type DeviceIdentity, fleetDevices } from "../../components/telemetry/fleet";
-import { generateHistory, HistoricalReading, utcTimestampText } from "./history";
+import { generateHistory, HistoricalReading, type HistoryWindow, utcTimestampText } from "./history";
 
 /** What the seed needs of a PostgreSQL client (node-postgres' `Client` and PGlite both have it). */
 export interface SqlClient {
@@ -84,9 +84,16 @@ export async function seedHistoricalTable(
   }
 }
 
+/** The window a request asks for: `days` days ending at `endMs` (down to a whole interval). */
+export function requestedWindow(request: DemoHistoryRequest, endMs: number): HistoryWindow {
+  const intervalMs = request.intervalSeconds * 1000;
+  const toMs = Math.floor(endMs / intervalMs) * intervalMs;
+  return { fromMs: toMs - request.days * 86_400_000, toMs, intervalMs };
+}
+
 /**
- * The readings a request asks for: every sensor of the fleet (or the given sensors: a local run's own), `days`
- * days ending at `endMs` (down to a whole interval).
+ * The readings a request asks for: every sensor of the fleet (or the given sensors: a local run's own) over
+ * {@link requestedWindow}.
  */
 export function requestedHistory(
   request: DemoHistoryRequest,
@@ -97,11 +104,5 @@ export function requestedHistory(
     request.sensorsPerRoom,
   ),
 ): HistoricalReading[] {
-  const intervalMs = request.intervalSeconds * 1000;
-  const toMs = Math.floor(endMs / intervalMs) * intervalMs;
-  return generateHistory(devices, request.seed, {
-    fromMs: toMs - request.days * 86_400_000,
-    toMs,
-    intervalMs,
-  });
+  return generateHistory(devices, request.seed, requestedWindow(request, endMs));
 }

@@ -7,7 +7,7 @@ import type { PlatformConfig } from "../../components/config";
 import { demoHistoryRequest } from "../../components/sources/demo-history";
 import type { DeviceIdentity } from "../../components/telemetry/fleet";
 import { generateHistory } from "../../functions/history-seed/history";
-import { requestedHistory } from "../../functions/history-seed/seed";
+import { requestedHistory, requestedWindow } from "../../functions/history-seed/seed";
 import type { LocalObjectStore } from "../lake/object-store";
 import type { HistoricalDatabase } from "./historical-db";
 import { writeLandingCsv } from "./landing";
@@ -38,11 +38,13 @@ export async function seedSources(
   }
   if (store.list(store.bucketNames.raw, config.lake.historicalPrefix).length === 0) {
     // The files overlap the database's oldest day: curation keeps one copy of each reading.
-    const from = startMs - (request.days + LANDING_CSV.days - LANDING_CSV.overlapDays) * DAY_MS;
+    // On the database's sampling grid, so the readings both hold are the same readings.
+    const database = requestedWindow(request, startMs);
+    const from = database.fromMs - (LANDING_CSV.days - LANDING_CSV.overlapDays) * DAY_MS;
     const readings = generateHistory(devices, request.seed, {
       fromMs: from,
       toMs: from + LANDING_CSV.days * DAY_MS,
-      intervalMs,
+      intervalMs: database.intervalMs,
     });
     const keys = writeLandingCsv(store, config.lake.historicalPrefix, readings);
     log(
