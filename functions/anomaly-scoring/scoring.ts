@@ -59,13 +59,6 @@ import {
   type ScoringSettings,
   WatermarkMovedError,
 } from "./scoring-contract";
-export {
-  type ScoringClients,
-  type ScoringOutcome,
-  type ScoringPlan,
-  type ScoringSettings,
-  WatermarkMovedError,
-} from "./scoring-contract";
 import { ScoringMetrics } from "./scoring-metrics";
 
 const DAY_MS = 86_400_000;
