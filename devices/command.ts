@@ -36,6 +36,9 @@ export interface OptionSpec {
   readonly multiple?: boolean;
 }
 
+/** The `-h, --help` row every command's table ends with. */
+export const HELP_OPTION: OptionSpec = { name: "help", short: "h", description: "show this help" };
+
 export type CommandValues = Record<string, string | boolean | string[] | undefined>;
 
 /** Parses `argv` strictly (no positionals) against `options`; throws with Node's message for a bad option. */
@@ -196,6 +199,22 @@ export function helpPage(page: HelpPage, width = 110): string {
     .filter((b) => b.length > 0)
     .map((b) => b.join("\n"))
     .join("\n\n");
+}
+
+/**
+ * Parses a command line whose table has a `help` option: prints the help page and returns undefined for
+ * `--help`, else the parsed options. A bad option is a {@link UsageError} ending with
+ * `Run <command> -- --help for the options.`
+ */
+export function optionsOrHelp(
+  argv: readonly string[],
+  command: string,
+  page: HelpPage,
+): ParsedOptions | undefined {
+  const parsed = parseOptions(argv, page.options, `Run ${command} -- --help for the options.`);
+  if (!parsed.flag("help")) return parsed;
+  console.log(helpPage(page));
+  return undefined;
 }
 
 /** An integer option from `min` to `max`. */

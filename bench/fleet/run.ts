@@ -24,12 +24,13 @@ import { SimulatedSensor } from "../../devices/model/simulated-sensor";
 import {
   durationOption,
   EXIT,
-  helpPage,
+  type HelpPage,
   integerOption,
-  parseOptions,
+  optionsOrHelp,
   runCommand,
   UsageError,
   type OptionSpec,
+  HELP_OPTION,
 } from "../../devices/command";
 import type { PhaseResult, PhaseSpec } from "./phase";
 
@@ -63,29 +64,24 @@ const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: "qos", value: "0|1", default: "1", description: "MQTT QoS of the publishes" },
   { name: "protocol", value: "5|3.1.1", default: "5", description: "MQTT protocol version" },
   { name: "json", description: "print the results as JSON instead of a table" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
-function helpText(): string {
-  return helpPage({
-    usage: "npm run bench:fleet -- [options]",
-    about: [
-      "The simulator against a bare MQTT.js publish loop over the same connections to the same mosquitto broker:",
-      "saturating phases (msg/s) in ABBA order and paced phases (CPU time per message, memory per device).",
-      "Needs mosquitto (apt-get install -y mosquitto). Writes .bench/fleet/results.json. Not part of npm test.",
-    ],
-    options: BENCH_OPTIONS,
-    exitStatus: "0 measured, 1 a phase failed (or mosquitto is missing), 2 bad options.",
-  });
-}
+const HELP: HelpPage = {
+  usage: "npm run bench:fleet -- [options]",
+  about: [
+    "The simulator against a bare MQTT.js publish loop over the same connections to the same mosquitto broker:",
+    "saturating phases (msg/s) in ABBA order and paced phases (CPU time per message, memory per device).",
+    "Needs mosquitto (apt-get install -y mosquitto). Writes .bench/fleet/results.json. Not part of npm test.",
+  ],
+  options: BENCH_OPTIONS,
+  exitStatus: "0 measured, 1 a phase failed (or mosquitto is missing), 2 bad options.",
+};
 
 /** The options, or undefined after printing the help. */
 function parseBenchOptions(argv: readonly string[]): BenchOptions | undefined {
-  const values = parseOptions(argv, BENCH_OPTIONS, "Run npm run bench:fleet -- --help for the options.");
-  if (values.flag("help")) {
-    console.log(helpText());
-    return undefined;
-  }
+  const values = optionsOrHelp(argv, "npm run bench:fleet", HELP);
+  if (!values) return undefined;
   const text = (name: string) => values.text(name)!;
   const duration = (name: string) => durationOption(name, text(name), 1, 3_600_000);
   const sizes = text("sizes")

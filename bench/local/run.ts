@@ -29,11 +29,12 @@ import { DEFAULT_BACKOFF } from "../../devices/runtime/backoff";
 import { MqttJsTransport } from "../../devices/transports/mqttjs";
 import {
   EXIT,
-  helpPage,
+  type HelpPage,
   integerOption,
-  parseOptions,
+  optionsOrHelp,
   runCommand,
   type OptionSpec,
+  HELP_OPTION,
 } from "../../devices/command";
 import { LocalBroker } from "../../local/broker/broker";
 import { DurableLog } from "../../local/lake/durable-log";
@@ -75,30 +76,24 @@ const BENCH_OPTIONS: readonly OptionSpec[] = [
       "length of the paced phase measuring publish-to-queryable time (one reading per device per second)",
   },
   { name: "stack", value: "name", default: "dev", description: "stack file whose settings the backend runs" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
-function helpText(): string {
-  return helpPage({
-    usage:
-      "npm run bench:local -- [--devices <n>] [--readings <n>] [--freshness-seconds <n>] [--stack <name>]",
-    about: [
-      "The local backend's ingest path under a fleet over TLS on loopback, against a bare aedes broker: readings/s",
-      "until durable in Parquet, the ratio to the bare broker, and publish-to-queryable p50/p95 at a paced load.",
-      "Device certificates are generated once into .bench/local/pki. Not part of npm test.",
-    ],
-    options: BENCH_OPTIONS,
-    exitStatus: "0 measured, 1 the benchmark failed, 2 bad options.",
-  });
-}
+const HELP: HelpPage = {
+  usage: "npm run bench:local -- [--devices <n>] [--readings <n>] [--freshness-seconds <n>] [--stack <name>]",
+  about: [
+    "The local backend's ingest path under a fleet over TLS on loopback, against a bare aedes broker: readings/s",
+    "until durable in Parquet, the ratio to the bare broker, and publish-to-queryable p50/p95 at a paced load.",
+    "Device certificates are generated once into .bench/local/pki. Not part of npm test.",
+  ],
+  options: BENCH_OPTIONS,
+  exitStatus: "0 measured, 1 the benchmark failed, 2 bad options.",
+};
 
 /** The options, or undefined after printing the help. */
 function parseBenchOptions(argv: readonly string[]) {
-  const values = parseOptions(argv, BENCH_OPTIONS, "Run npm run bench:local -- --help for the options.");
-  if (values.flag("help")) {
-    console.log(helpText());
-    return undefined;
-  }
+  const values = optionsOrHelp(argv, "npm run bench:local", HELP);
+  if (!values) return undefined;
   const count = (name: string) => integerOption(name, values.text(name)!, 1, 1_000_000);
   return {
     devices: count("devices"),

@@ -23,11 +23,12 @@ import { Xoshiro128 } from "../../local/rcf/random";
 import { measureCliRss } from "./cli-rss";
 import {
   EXIT,
-  helpPage,
+  type HelpPage,
   integerOption,
-  parseOptions,
+  optionsOrHelp,
   runCommand,
   type OptionSpec,
+  HELP_OPTION,
 } from "../../devices/command";
 
 interface BenchOptions {
@@ -58,28 +59,23 @@ const BENCH_OPTIONS: readonly OptionSpec[] = [
       "a smaller run for a smoke test: 50,000 points, 10,000 warm-up, 2 rounds, 200,000 memory points (the options above still win)",
   },
   { name: "json", description: "also print the results as JSON" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
-function helpText(): string {
-  return helpPage({
-    usage: "npm run bench:rcf -- [--quick] [--points <n>] [--rounds <n>] [--memory-points <n>] [--json]",
-    about: [
-      "Random Cut Forest throughput per core for the configurations of issue 7, memory at 100k vs a long stream,",
-      "and the resident memory of `npm run rcf` on a 200k-point vs a 1M-point file. Not part of npm test.",
-    ],
-    options: BENCH_OPTIONS,
-    exitStatus: "0 measured, 1 the benchmark failed, 2 bad options.",
-  });
-}
+const HELP: HelpPage = {
+  usage: "npm run bench:rcf -- [--quick] [--points <n>] [--rounds <n>] [--memory-points <n>] [--json]",
+  about: [
+    "Random Cut Forest throughput per core for the configurations of issue 7, memory at 100k vs a long stream,",
+    "and the resident memory of `npm run rcf` on a 200k-point vs a 1M-point file. Not part of npm test.",
+  ],
+  options: BENCH_OPTIONS,
+  exitStatus: "0 measured, 1 the benchmark failed, 2 bad options.",
+};
 
 /** The options, or undefined after printing the help. */
 function parseBenchOptions(argv: readonly string[]): BenchOptions | undefined {
-  const parsed = parseOptions(argv, BENCH_OPTIONS, "Run npm run bench:rcf -- --help for the options.");
-  if (parsed.flag("help")) {
-    console.log(helpText());
-    return undefined;
-  }
+  const parsed = optionsOrHelp(argv, "npm run bench:rcf", HELP);
+  if (!parsed) return undefined;
   const quick = parsed.flag("quick");
   const count = (name: string, quickValue: number) =>
     integerOption(

@@ -13,7 +13,7 @@
 import { build, type BuildResult } from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { EXIT, helpPage, parseOptions, runCommand, type OptionSpec } from "../command";
+import { EXIT, type HelpPage, optionsOrHelp, runCommand, type OptionSpec, HELP_OPTION } from "../command";
 
 /** The bundle's file name inside the output directory. */
 export const BUNDLE_FILE = "sensor-fleet.cjs";
@@ -92,28 +92,23 @@ export const BUNDLE_OPTIONS: readonly OptionSpec[] = [
     defaultText: `${IMAGE_PLATFORMS.join(",")} and this machine's`,
     description: "CRT binaries to include (<os>-<arch>-<libc>)",
   },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
-function helpText(): string {
-  return helpPage({
-    usage: "npm run fleet:bundle -- [--out <dir>] [--platforms <p,...>]",
-    about: [
-      `Bundles the device simulator into one file (<dir>/${BUNDLE_FILE}) plus the AWS CRT native module, for`,
-      `devices/Dockerfile and for plain node: node <dir>/${BUNDLE_FILE} --help`,
-    ],
-    options: BUNDLE_OPTIONS,
-    exitStatus: "0 bundled, 1 the build failed or a platform has no CRT binary, 2 bad options.",
-  });
-}
+const HELP: HelpPage = {
+  usage: "npm run fleet:bundle -- [--out <dir>] [--platforms <p,...>]",
+  about: [
+    `Bundles the device simulator into one file (<dir>/${BUNDLE_FILE}) plus the AWS CRT native module, for`,
+    `devices/Dockerfile and for plain node: node <dir>/${BUNDLE_FILE} --help`,
+  ],
+  options: BUNDLE_OPTIONS,
+  exitStatus: "0 bundled, 1 the build failed or a platform has no CRT binary, 2 bad options.",
+};
 
 /** `npm run fleet:bundle`: returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
-  const options = parseOptions(argv, BUNDLE_OPTIONS, "Run npm run fleet:bundle -- --help for the options.");
-  if (options.flag("help")) {
-    console.log(helpText());
-    return EXIT.ok;
-  }
+  const options = optionsOrHelp(argv, "npm run fleet:bundle", HELP);
+  if (!options) return EXIT.ok;
   try {
     const result = await bundleSimulator({
       outDir: options.given("out") ? options.text("out") : undefined,

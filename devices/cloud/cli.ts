@@ -16,6 +16,7 @@ import {
   UsageError,
   type OptionSpec,
   type ParsedOptions,
+  HELP_OPTION,
 } from "../command";
 import { parseDurationMs } from "../../components/telemetry/durations";
 import { runTasks, startRun, stopRun } from "./runs";
@@ -42,7 +43,7 @@ export const CLOUD_OPTIONS: readonly OptionSpec[] = [
   },
   { name: "stop", description: "stop the run's tasks instead (each drains, writes its summary, exits)" },
   { name: "json", description: "print what was done as JSON" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
 function helpText(): string {

@@ -13,6 +13,7 @@ import {
   UsageError,
   type OptionSpec,
   type ParsedOptions,
+  HELP_OPTION,
 } from "../command";
 import { openStore } from "../storage";
 import type { FleetSummary } from "../summary";
@@ -50,7 +51,7 @@ export const REPORT_OPTIONS: readonly OptionSpec[] = [
     description: "AWS region for S3 and Athena",
   },
   { name: "json", description: "print the report as JSON" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
 function helpText(): string {

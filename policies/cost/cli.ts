@@ -7,7 +7,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { helpPage, parseOptions, UsageError, type OptionSpec } from "../../devices/command";
+import { helpPage, parseOptions, UsageError, type OptionSpec, HELP_OPTION } from "../../devices/command";
 import { ConfigError, parsePlatformConfig } from "../../components/config";
 import { PROJECT_DIR } from "../synth/project-dir";
 import { listStacks, readStackFile } from "../../components/stack-files";
@@ -87,7 +87,7 @@ export const COST_OPTIONS: readonly OptionSpec[] = [
     description: "price table",
   },
   { name: "json", description: "the estimate as JSON (total, services, lines, assumptions, price sources)" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
 function helpText(): string {

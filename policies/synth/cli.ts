@@ -15,6 +15,7 @@ import {
   UsageError,
   type OptionSpec,
   type ParsedOptions,
+  HELP_OPTION,
 } from "../../devices/command";
 import { ConfigError } from "../../components/config";
 import { PROJECT_DIR } from "./project-dir";
@@ -52,7 +53,7 @@ export const SYNTH_OPTIONS: readonly OptionSpec[] = [
       "deploy as into a new account: no anomaly model promoted yet, so an endpoint-mode stack leaves its endpoint out",
   },
   { name: "json", description: "print the summary as JSON instead of text" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
 function helpText(): string {
