@@ -5,6 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
 import type { AccountScope } from "../shared/iam-policy";
+import type { LambdaFunctionArgs } from "../shared/lambda-function";
+import type { StateMachineArgs } from "../shared/state-machine";
 import type { BucketRef } from "../shared/resource-refs";
 import type { ModelSettings } from "./model-settings";
 
@@ -69,14 +71,41 @@ export function formerMlType(
   return { parent, aliases: [{ type: `sensor-analytics:ml:${type}` }] };
 }
 
-/** The schedule of a pipeline's state machine: described with its expression, executions marked as scheduled. */
-export function mlSchedule(
-  description: string,
-  schedule: ScheduleExpression,
-): { readonly expression: string; readonly description: string; readonly input: string } {
+/** What every anomaly-pipeline function shares: a dead-letter queue of its own, the context's logs and tags. */
+export function mlFunctionArgs(c: PipelineContext) {
   return {
-    expression: schedule.expression,
-    description: `${description} (${schedule.expression})`,
-    input: JSON.stringify({ trigger: "schedule" }),
+    deadLetterQueue: "own",
+    logRetentionDays: c.logRetentionDays,
+    kmsKeyArn: c.kmsKeyArn,
+    tags: c.tags,
+  } as const satisfies Partial<LambdaFunctionArgs>;
+}
+
+/**
+ * What both pipelines' state machines share: a fixed name (`<deployment>-<suffix>`, so the role can name the
+ * machine's own ARN), the schedule described with its expression and its executions marked as scheduled, the
+ * context's logs and tags.
+ */
+export function mlMachineArgs(
+  c: PipelineContext,
+  machine: {
+    readonly nameSuffix: string;
+    readonly description: string;
+    readonly documentName: string;
+    readonly schedule: ScheduleExpression;
+  },
+): Omit<StateMachineArgs, "definition" | "policy"> {
+  return {
+    machineName: `${c.deployment}-${machine.nameSuffix}`,
+    description: machine.description,
+    documentName: machine.documentName,
+    schedule: {
+      expression: machine.schedule.expression,
+      description: `${machine.description} (${machine.schedule.expression})`,
+      input: JSON.stringify({ trigger: "schedule" }),
+    },
+    logRetentionDays: c.logRetentionDays,
+    kmsKeyArn: c.kmsKeyArn,
+    tags: c.tags,
   };
 }

@@ -6,7 +6,7 @@ import { ownStateMachineArn, StateMachine } from "../shared/state-machine";
 import { adHocScoringEnvironment, scoringFunctionEnvironment } from "./ml-env";
 import { adHocScoringPolicy, scoringFunctionPolicy } from "./function-iam";
 import { scoringMachinePolicy } from "./machine-iam";
-import { formerMlType, lakeArns, mlSchedule, PipelineContext } from "./pipeline-context";
+import { formerMlType, lakeArns, mlFunctionArgs, mlMachineArgs, PipelineContext } from "./pipeline-context";
 import { buildScoringStateMachine } from "./scoring-asl";
 
 export interface ScoringPipelineArgs {
@@ -49,17 +49,15 @@ export class ScoringPipeline extends pulumi.ComponentResource {
     const { context: c } = args;
     const { deployment, namePrefix, endpointName } = c;
     const child = { parent: this };
-    const functionCommon = { logRetentionDays: c.logRetentionDays, kmsKeyArn: c.kmsKeyArn, tags: c.tags };
 
     this.function = new LambdaFunction(
       `${name}-fn`,
       {
-        ...functionCommon,
+        ...mlFunctionArgs(c),
         entry: "anomaly-scoring",
         description: `Anomaly scoring steps of ${deployment}: plan the window, score, record anomalies, alert`,
         documentName: "ml-scoring-function",
         logGroupName: `/sensor-analytics/${deployment}/anomaly-scoring`,
-        deadLetterQueue: "own",
         policy: (r) =>
           pulumi
             .all([lakeArns(c), args.alertTopicArn, pulumi.output(args.alertTopicKeyArn)])
@@ -110,18 +108,16 @@ export class ScoringPipeline extends pulumi.ComponentResource {
           },
         ),
       );
-    const machineDescription = `Scores new ${deployment} readings for anomalies (${endpointName ? "endpoint" : "batch transform"})`;
     this.machine = new StateMachine(
       name,
       {
-        machineName: `${deployment}-anomaly-scoring`,
-        description: machineDescription,
+        ...mlMachineArgs(c, {
+          nameSuffix: "anomaly-scoring",
+          description: `Scores new ${deployment} readings for anomalies (${endpointName ? "endpoint" : "batch transform"})`,
+          documentName: "ml-scoring-state-machine",
+          schedule: args.schedule,
+        }),
         definition,
-        documentName: "ml-scoring-state-machine",
-        schedule: mlSchedule(machineDescription, args.schedule),
-        logRetentionDays: c.logRetentionDays,
-        kmsKeyArn: c.kmsKeyArn,
-        tags: c.tags,
         policy: (r) =>
           pulumi
             .all([
@@ -157,12 +153,11 @@ export class ScoringPipeline extends pulumi.ComponentResource {
       const adHoc = (this.adHocFunction = new LambdaFunction(
         `${name}-adhoc-fn`,
         {
-          ...functionCommon,
+          ...mlFunctionArgs(c),
           entry: "adhoc-scoring",
           description: `Ad-hoc anomaly scores from the ${deployment} endpoint (IAM-authenticated URL)`,
           documentName: "ml-adhoc-scoring-function",
           logGroupName: `/sensor-analytics/${deployment}/adhoc-scoring`,
-          deadLetterQueue: "own",
           policy: (r) =>
             lakeArns(c).apply((a) =>
               adHocScoringPolicy({
