@@ -224,11 +224,15 @@ export class HistoricalSources extends pulumi.ComponentResource {
         : args.existingDemoDatabaseVpc
           ? "existingDemoDatabaseVpc"
           : "database.existing";
+      // An existing database's block may come from database.vpcCidr; its route tables are needed all the same.
+      const givenDatabaseVpc =
+        args.existingDemoDatabaseVpc ??
+        (args.existingDatabase ? { ...args.existingDatabase.vpc, cidrBlock: side.cidrBlock } : undefined);
       const peeringProblems = [
-        ...(args.existingDemoDatabaseVpc
-          ? vpcRefProblems(args.existingDemoDatabaseVpc, databaseField, {
+        ...(givenDatabaseVpc
+          ? vpcRefProblems(givenDatabaseVpc, databaseField, {
               peering: true,
-              privateSubnets: 2,
+              privateSubnets: args.existingDemoDatabaseVpc ? 2 : 0,
               why: "an RDS subnet group spans two zones",
             })
           : []),
@@ -263,7 +267,11 @@ export class HistoricalSources extends pulumi.ComponentResource {
           availabilityZone: this.glueVpc.connectionSubnet.availabilityZone,
           securityGroupId: this.glueVpc.glueSecurityGroup.id,
         },
-        databaseNetwork: { securityGroupId: side.securityGroupId, cidrBlock: side.cidrBlock },
+        databaseNetwork: {
+          securityGroupId: side.securityGroupId,
+          // One shared VPC: the database is somewhere in Glue's block.
+          cidrBlock: sameVpc ? this.glueVpc.cidrBlock : side.cidrBlock,
+        },
         glueRoleArn: args.glueRoleArn,
         catalogDatabaseName: args.catalogDatabaseName,
         securityConfigurationName: args.securityConfigurationName,

@@ -8,6 +8,8 @@ import { expect } from "chai";
 import { evaluatePolicies } from "../../../policies/harness";
 import { vpcRefProblems, type VpcRef } from "../../../components/shared/resource-refs";
 import { runEtl, type EtlRun } from "../etl/run-etl";
+import { parsePlatformConfig } from "../../../components/config";
+import { stackConfig } from "../../helpers/mocks";
 
 const GLUE_VPC: VpcRef = {
   vpcId: "vpc-0platform",
@@ -44,7 +46,9 @@ describe("historical sources in existing VPCs", function () {
   let shared: EtlRun;
   before(async function () {
     separate = await runEtl("dev", {}, { existingGlueVpc: GLUE_VPC, existingDemoDatabaseVpc: DATABASE_VPC });
-    shared = await runEtl("dev", {}, { existingGlueVpc: GLUE_VPC, existingDemoDatabaseVpc: GLUE_VPC });
+    // The database's VpcRef without a block of its own: in one VPC, Glue's block is the database's.
+    const { cidrBlock: _sameBlock, ...sameVpc } = GLUE_VPC;
+    shared = await runEtl("dev", {}, { existingGlueVpc: GLUE_VPC, existingDemoDatabaseVpc: sameVpc });
   });
 
   it("creates no VPC, subnet, route table, flow log or endpoint, in two VPCs or one", function () {
@@ -90,6 +94,11 @@ describe("historical sources in existing VPCs", function () {
     expect(shared.ofType("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")).to.deep.equal([]);
     expect(shared.ofType("aws:ec2/route:Route")).to.deep.equal([]);
     expect(shared.ofType("aws:glue/connection:Connection")).to.have.length(1);
+    const toDatabase = shared.named(
+      "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+      "sensors-dev-etl-sources-jdbc-to-database",
+    );
+    expect(toDatabase.inputs.cidrIpv4).to.equal("10.40.0.0/16");
   });
 
   it("reaches AWS services over HTTPS through the VPC's own route, and passes the policy pack", async function () {
@@ -145,5 +154,23 @@ describe("historical sources in existing VPCs", function () {
     expect(error).to.include(
       "the Glue VPC's block 10.40.0.0/16 overlaps the database VPC's 10.40.128.0/17 (existingDemoDatabaseVpc)",
     );
+    const { existing: _fromConfig, ...demoSettings } = parsePlatformConfig(stackConfig("dev")).database;
+    const noRoutes = await runEtl(
+      "dev",
+      {},
+      {
+        database: { ...demoSettings, mode: "existing" },
+        existingDatabase: {
+          vpc: { vpcId: "vpc-0historian" },
+          host: "historian.corp.internal",
+          securityGroupId: "sg-0historian",
+          secretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:historian-AbCdEf",
+        },
+      },
+    ).then(
+      () => undefined,
+      (e: unknown) => String(e),
+    );
+    expect(noRoutes).to.include("existingDatabase.vpc.routeTableIds is empty");
   });
 });
