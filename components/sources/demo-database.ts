@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseEngine } from "../config";
+import { platformLogGroup } from "../shared/log-group";
 import { DEMO_ENGINES } from "./demo-database-settings";
 import { demoInstanceClassProblem } from "./network-plan";
 import { PrivateVpc } from "./private-vpc";
@@ -117,12 +118,12 @@ export class DemoDatabase extends pulumi.ComponentResource {
       .replace(/-$/, "");
     const logGroups = settings.logExports.map(
       (type) =>
-        new aws.cloudwatch.LogGroup(
+        platformLogGroup(
           `${name}-log-${type}`,
           {
             name: `/aws/rds/instance/${identifier}/${type}`,
-            retentionInDays: args.logRetentionDays,
-            kmsKeyId: args.kmsKeyArn,
+            retentionDays: args.logRetentionDays,
+            kmsKeyArn: args.kmsKeyArn,
             tags,
           },
           { parent: this },
