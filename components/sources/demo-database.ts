@@ -116,18 +116,17 @@ export class DemoDatabase extends pulumi.ComponentResource {
       .replace(/-+/g, "-")
       .slice(0, 63)
       .replace(/-$/, "");
-    const logGroups = settings.logExports.map(
-      (type) =>
-        platformLogGroup(
-          `${name}-log-${type}`,
-          {
-            name: `/aws/rds/instance/${identifier}/${type}`,
-            retentionDays: args.logRetentionDays,
-            kmsKeyArn: args.kmsKeyArn,
-            tags,
-          },
-          { parent: this },
-        ),
+    const logGroups = settings.logExports.map((type) =>
+      platformLogGroup(
+        `${name}-log-${type}`,
+        {
+          name: `/aws/rds/instance/${identifier}/${type}`,
+          retentionDays: args.logRetentionDays,
+          kmsKeyArn: args.kmsKeyArn,
+          tags,
+        },
+        { parent: this },
+      ),
     );
 
     const dataOpts = { parent: this, protect, retainOnDelete: protect, dependsOn: logGroups };
