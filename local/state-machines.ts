@@ -64,6 +64,11 @@ export interface PipelinesOptions {
   readonly speed: number;
   /** Simulated clock. */
   readonly now: () => number;
+  /**
+   * Receive time of the oldest reading taken but not yet in the lake (undefined: none). Scoring windows end
+   * before it: see {@link scoringClock}. @default - scoring trusts the ingest delay alone, as in the cloud
+   */
+  readonly oldestUndeliveredArrivalMs?: () => number | undefined;
   /** The historical database's wire endpoint. */
   /** The historical database's port and the credentials its proxy requires (see `sources/pg-auth.ts`). */
   readonly jdbc: {
@@ -216,7 +221,11 @@ export class LocalPipelines {
       s3,
       sns: this.sns.client(),
       runtime: endpointName ? this.sagemaker.runtimeClient() : undefined,
-      now,
+      now: scoringClock(
+        now,
+        ingestDelaySeconds(config.firehose.bufferSeconds),
+        options.oldestUndeliveredArrivalMs,
+      ),
       metrics: emfPublisher(d, this.cloudwatch.logSink(`${d}-anomaly-scoring`), now),
     };
     this.scoring = new AnomalyScoring(
@@ -463,6 +472,26 @@ export class LocalPipelines {
   close(): void {
     this.athena.close();
   }
+}
+
+/**
+ * The clock the local scoring function reads. A window ends `ingestDelay` before "now" because the cloud's
+ * Firehose delivers within that delay; the local one, run in compressed time, can fall further behind (a
+ * one-second stall is ten simulated minutes at x600), and a reading that lands after its window was scored
+ * would never be scored: a dropout, which only its first reading after the gap shows, would go unseen. So
+ * "now" is held back until the lake holds every reading received before `now - ingestDelay`.
+ */
+export function scoringClock(
+  now: () => number,
+  ingestDelaySeconds: number,
+  oldestUndeliveredArrivalMs: (() => number | undefined) | undefined,
+): () => number {
+  if (!oldestUndeliveredArrivalMs) return now;
+  return () => {
+    const oldest = oldestUndeliveredArrivalMs();
+    const current = now();
+    return oldest === undefined ? current : Math.min(current, oldest - 1 + ingestDelaySeconds * 1000);
+  };
 }
 
 /** ListExecutions' summary of an execution, as the aws-sdk integration returns it (PascalCase). */
