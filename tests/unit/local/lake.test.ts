@@ -12,7 +12,7 @@ import { FirehoseWriter, readLakeCheckpoint } from "../../../local/lake/firehose
 import { LocalObjectStore } from "../../../local/lake/object-store";
 import { IngestPipeline } from "../../../local/lake/ingest-pipeline";
 import { TopicRules } from "../../../local/rule/topic-rules";
-import { scoringClock } from "../../../local/state-machines";
+import { scoringClock } from "../../../local/scoring-clock";
 import type { TelemetryRecord } from "../../../components/telemetry/schema";
 
 const TOPIC = "dt/sensors-dev/lab/sensors-dev-lab-001/telemetry";
