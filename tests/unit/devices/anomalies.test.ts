@@ -119,10 +119,34 @@ describe("devices: anomaly injection and labels", () => {
     }
   });
 
-  it("labels an anomaly cut short by the end of the run as truncated", () => {
-    const short = run({ rate: 1, kinds: ["level_shift"] }, 5);
-    expect(short.labels).to.have.length(1);
-    expect(short.labels[0]).to.include({
+  it("injects whole faults only in a run of known length: none cut by its end, every dropout followed by a reading", () => {
+    expect(run({ rate: 1, kinds: ["level_shift"] }, 5).labels).to.deep.equal([]); // 20+ samples never fit in 5
+    for (const count of [150, 400, 777]) {
+      const { labels, payloads } = run({ rate: 0.05, kinds: ANOMALY_KINDS }, count);
+      expect(labels.length, `${count} readings`).to.be.greaterThan(0);
+      for (const label of labels) {
+        expect(label.truncated, JSON.stringify(label)).to.equal(false);
+        if (label.kind === "dropout")
+          expect(
+            payloads.some((p) => p.ts > label.end),
+            JSON.stringify(label),
+          ).to.equal(true);
+      }
+    }
+  });
+
+  it("labels an anomaly cut short by a run stopped early (no known end) as truncated", () => {
+    const sensor = new SimulatedSensor({
+      seed: "anomaly-test",
+      deviceId: DEVICE,
+      roomId: "office",
+      startTs: START,
+      intervalMs: 30_000,
+      anomalies: { rate: 1, kinds: ["level_shift"] },
+      limits: {},
+    });
+    for (let i = 0; i < 5; i++) sensor.take();
+    expect(sensor.close()).to.include({
       kind: "level_shift",
       truncated: true,
       samples: 5,
