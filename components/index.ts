@@ -21,6 +21,21 @@ export * from "./telemetry/fleet";
 export { documentScope, documentsOf, registerDocument, registeredDocuments } from "./documents";
 export type { DocumentKind, GeneratedDocument } from "./documents";
 
+// The building blocks every area deploys its functions and state machines with (role scoped to ARNs, own log
+// group with retention and an optional key, tracing).
+export { LambdaFunction, SYNCHRONOUS_INVOCATION_TAG, ownDeadLetterQueueArn } from "./shared/lambda-function";
+export type {
+  LambdaFunctionArgs,
+  LambdaFunctionChild,
+  LambdaFunctionResources,
+} from "./shared/lambda-function";
+export { StateMachine, ownStateMachineArn } from "./shared/state-machine";
+export type { StateMachineArgs, StateMachineChild, StateMachineResources } from "./shared/state-machine";
+export type { BuildingBlockArgs, FormerPlace } from "./shared/building-block";
+export { platformLogGroup } from "./shared/log-group";
+export type { PlatformLogGroupArgs } from "./shared/log-group";
+export * from "./shared/iam-policy";
+
 // Ingest: device identity, topic rules, Firehose into the lake.
 export { TelemetryPipeline } from "./iot/telemetry-pipeline";
 export type { TelemetryPipelineArgs } from "./iot/telemetry-pipeline";
@@ -78,10 +93,6 @@ export { ScoringPipeline } from "./ml/scoring-pipeline";
 export type { ScoringPipelineArgs } from "./ml/scoring-pipeline";
 export { RcfEndpoint } from "./ml/rcf-endpoint";
 export type { RcfEndpointArgs } from "./ml/rcf-endpoint";
-export { MlStateMachine } from "./ml/ml-state-machine";
-export type { MlStateMachineArgs } from "./ml/ml-state-machine";
-export { MlFunction } from "./ml/ml-function";
-export type { MlFunctionArgs } from "./ml/ml-function";
 export * from "./ml/model-settings";
 
 // Load tests: the simulated fleet as ECS Fargate tasks (awsx), its settings, network and the output fleet:cloud reads.

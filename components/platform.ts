@@ -3,13 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import type { LakeDeliveryStream } from "./ingest/delivery-stream";
 import { DataLake } from "./lake/lake";
+import type { AthenaAnalytics } from "./analytics/athena-analytics";
+import type { QuickSightDashboard } from "./analytics/quicksight-dashboard";
+import type { AnomalyDetection } from "./ml/anomaly-detection";
 import { TelemetryPipeline } from "./iot/telemetry-pipeline";
 import { Etl } from "./etl/etl";
-import { AthenaAnalytics } from "./analytics/athena-analytics";
-import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
-import { AnomalyDetection } from "./ml/anomaly-detection";
 import { buildModelSettings } from "./ml/model-settings";
-import { ingestDelaySeconds as scoringIngestDelaySeconds } from "./ml/ml-env";
 import { demoHistoryRequest } from "./sources/demo-history";
 import { SensorFleetRunner, type FleetRunnerImageArgs } from "./fleet-runner/fleet-runner";
 import { RealtimeAggregates } from "./streaming/realtime-aggregates";
@@ -19,9 +18,8 @@ import { RestPollers } from "./pollers/rest-pollers";
 import { AuditTrail } from "./audit/audit-trail";
 import { auditTrailName } from "./audit/audit-documents";
 import { Operations } from "./operations/operations";
-import { resolveAlarmThresholds } from "./operations/alarm-settings";
+import { analyticsAreas, platformTimings } from "./platform-analytics";
 import type { WatchedFunction } from "./operations/inventory";
-import { approximateIntervalSeconds } from "./schedule";
 import { VARIANT_NAME } from "./ml/ml-layout";
 
 export interface PlatformArgs {
@@ -124,90 +122,25 @@ export class Platform extends pulumi.ComponentResource {
     // One model settings document for every consumer: the named scoring query, the ETL's training SQL, the
     // SageMaker jobs and the scoring function.
     const model = buildModelSettings(config.anomaly);
-    this.analytics = new AthenaAnalytics(
-      `${name}-analytics`,
+    const timings = platformTimings(config);
+    ({
+      analytics: this.analytics,
+      quicksight: this.quicksight,
+      anomaly: this.anomaly,
+    } = analyticsAreas(
+      name,
+      config,
       {
-        deployment: config.deployment,
+        buckets: this.lake.buckets,
+        kmsKeyArn: this.lakeKeyArn,
         databaseName: this.telemetry.ingest.catalog.databaseName,
-        resultsBucket: this.lake.buckets.results,
-        curatedBucket: this.lake.buckets.curated,
-        kmsKeyArn: this.lakeKeyArn,
-        rooms: config.fleet.rooms,
-        bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
         model,
-        protectData: config.protectData,
-        tags,
-      },
-      { parent: this },
-    );
-
-    if (config.quicksight.enabled) {
-      this.quicksight = new QuickSightDashboard(
-        `${name}-quicksight`,
-        {
-          deployment: config.deployment,
-          principals: config.quicksight.principals,
-          workGroupName: this.analytics.workGroupName,
-          workGroupArn: this.analytics.workGroupArn,
-          databaseName: this.analytics.databaseName,
-          buckets: {
-            raw: this.lake.buckets.raw,
-            curated: this.lake.buckets.curated,
-            results: this.lake.buckets.results,
-          },
-          kmsKeyArn: this.lakeKeyArn,
-          dependsOn: Object.values(this.analytics.views),
-          tags,
-        },
-        { parent: this },
-      );
-    }
-
-    const ingestDelaySeconds = scoringIngestDelaySeconds(config.firehose.bufferSeconds);
-    const scoringIntervalSeconds = Math.min(
-      86_400,
-      approximateIntervalSeconds(config.anomaly.scoringSchedule),
-    );
-    const thresholds = resolveAlarmThresholds(config.alarms, {
-      firehoseBufferSeconds: config.firehose.bufferSeconds,
-      scoringIntervalSeconds,
-      ingestDelaySeconds,
-      streamMaxRecordAgeSeconds: config.ingestStream?.consumer.maxRecordAgeSeconds,
-    });
-    this.anomaly = new AnomalyDetection(
-      `${name}-anomaly`,
-      {
-        deployment: config.deployment,
-        mode: config.anomaly.mode,
         modelPromoted: args.anomalyModelPromoted,
-        model,
-        trainingInstanceType: config.anomaly.trainingInstanceType,
-        inferenceInstanceType: config.anomaly.inferenceInstanceType,
-        inferenceInstanceCount: config.anomaly.inferenceInstanceCount,
-        inferenceMaxInstances: config.anomaly.inferenceMaxInstances,
-        trainingSchedule: config.anomaly.trainingSchedule,
-        scoringSchedule: config.anomaly.scoringSchedule,
-        buckets: {
-          raw: this.lake.buckets.raw,
-          curated: this.lake.buckets.curated,
-          results: this.lake.buckets.results,
-          artifacts: this.lake.buckets.artifacts,
-        },
-        kmsKeyArn: this.lakeKeyArn,
-        athena: {
-          workGroupName: this.analytics.workGroupName,
-          workGroupArn: this.analytics.workGroupArn,
-          databaseName: this.analytics.databaseName,
-        },
-        ingestDelaySeconds,
-        alertEmail: config.alertEmail,
-        logRetentionDays: config.logRetentionDays,
-        adHocScoringUrl: config.anomaly.scoringUrl,
-        endpointLatencyThresholdMs: thresholds.endpointLatencyMs,
+        timings,
         tags,
       },
-      { parent: this },
-    );
+      this,
+    ));
 
     this.etl = new Etl(
       `${name}-etl`,
@@ -288,8 +221,8 @@ export class Platform extends pulumi.ComponentResource {
       `${name}-operations`,
       {
         inventory: this.operationsInventory(config),
-        thresholds,
-        scoringIntervalSeconds,
+        thresholds: timings.thresholds,
+        scoringIntervalSeconds: timings.scoringIntervalSeconds,
         // The anomaly pipeline's failure topic is the stack's alert topic: its key admits CloudWatch alarms.
         alarmTopicArn: this.anomaly.failureTopic.arn,
         kmsKeyArn: this.lakeKeyArn,
@@ -329,7 +262,7 @@ export class Platform extends pulumi.ComponentResource {
     const ml = (
       key: string,
       label: string,
-      f: { function: aws.lambda.Function; deadLetterQueue: aws.sqs.Queue },
+      f: { function: aws.lambda.Function; deadLetterQueue?: aws.sqs.Queue },
     ) => watch(key, label, f.function, f.deadLetterQueue);
     const stream = (key: string, s: LakeDeliveryStream, convertsToParquet: boolean) => ({
       key,

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
 import { policyDocument } from "../shared/iam-policy";
-import { serviceFunction } from "../shared/service-function";
+import { LambdaFunction } from "../shared/lambda-function";
+import { platformLogGroup } from "../shared/log-group";
 import {
   deliveryArnsOutput,
   deliveryTargetsOutput,
@@ -72,12 +73,12 @@ export class TelemetryApi extends pulumi.ComponentResource {
       },
       child,
     );
-    this.accessLogGroup = new aws.cloudwatch.LogGroup(
+    this.accessLogGroup = platformLogGroup(
       `${name}-access-logs`,
       {
         name: `/sensor-analytics/${deployment}/api-access`,
-        retentionInDays: logRetentionDays,
-        kmsKeyId: args.kmsKeyArn,
+        retentionDays: logRetentionDays,
+        kmsKeyArn: args.kmsKeyArn,
         tags,
       },
       child,
@@ -119,39 +120,48 @@ export class TelemetryApi extends pulumi.ComponentResource {
 
     const targets = deliveryTargetsOutput(args.delivery);
     const deliveryArns = deliveryArnsOutput(args.delivery);
-    const functionCommon = { logRetentionDays, kmsKeyArn: args.kmsKeyArn, tags };
-    this.ingestFunction = serviceFunction(this, `${name}-ingest`, {
-      ...functionCommon,
-      entry: "https-ingest",
-      description: `POST /readings of ${deployment}: validates readings like the topic rule, sends them on, answers per reading`,
-      documentName: "api-ingest-function",
-      logGroupName: `/sensor-analytics/${deployment}/https-ingest`,
-      policy: ({ logGroupArn, scope: s }) =>
-        deliveryArns.apply((d) => ingestFunctionPolicy({ scope: s, logGroupArn, delivery: d })),
-      environment: targets.apply((tg) =>
-        ingestEnvironment({ rooms: args.rooms ?? [], maxBatchSize: settings.maxBatchSize, targets: tg }),
-      ),
-      timeoutSeconds: 29,
-      memorySize: 512,
-    }).function;
+    // Invoked by API Gateway only (synchronously): no dead-letter queue, tagged so.
+    const functionCommon = { logRetentionDays, kmsKeyArn: args.kmsKeyArn, formerly: { parent: this }, tags };
+    this.ingestFunction = new LambdaFunction(
+      `${name}-ingest`,
+      {
+        ...functionCommon,
+        entry: "https-ingest",
+        description: `POST /readings of ${deployment}: validates readings like the topic rule, sends them on, answers per reading`,
+        documentName: "api-ingest-function",
+        logGroupName: `/sensor-analytics/${deployment}/https-ingest`,
+        policy: ({ logGroupArn, scope: s }) =>
+          deliveryArns.apply((d) => ingestFunctionPolicy({ scope: s, logGroupArn, delivery: d })),
+        environment: targets.apply((tg) =>
+          ingestEnvironment({ rooms: args.rooms ?? [], maxBatchSize: settings.maxBatchSize, targets: tg }),
+        ),
+        timeoutSeconds: 29,
+        memorySize: 512,
+      },
+      child,
+    ).function;
     const table = args.realtimeTable;
     if (table) {
-      this.latestStateFunction = serviceFunction(this, `${name}-latest-state`, {
-        ...functionCommon,
-        entry: "latest-state",
-        description: `Latest reading per device and hourly room summaries of ${deployment}, from the real-time table`,
-        documentName: "api-latest-state-function",
-        logGroupName: `/sensor-analytics/${deployment}/latest-state`,
-        policy: ({ logGroupArn, scope: s }) =>
-          pulumi
-            .all([table.arn, args.kmsKeyArn])
-            .apply(([tableArn, kmsKeyArn]) =>
-              latestStateFunctionPolicy({ scope: s, logGroupArn, tableArn, kmsKeyArn }),
-            ),
-        environment: { [REALTIME_ENV.tableName]: table.name },
-        timeoutSeconds: 10,
-        memorySize: 256,
-      }).function;
+      this.latestStateFunction = new LambdaFunction(
+        `${name}-latest-state`,
+        {
+          ...functionCommon,
+          entry: "latest-state",
+          description: `Latest reading per device and hourly room summaries of ${deployment}, from the real-time table`,
+          documentName: "api-latest-state-function",
+          logGroupName: `/sensor-analytics/${deployment}/latest-state`,
+          policy: ({ logGroupArn, scope: s }) =>
+            pulumi
+              .all([table.arn, args.kmsKeyArn])
+              .apply(([tableArn, kmsKeyArn]) =>
+                latestStateFunctionPolicy({ scope: s, logGroupArn, tableArn, kmsKeyArn }),
+              ),
+          environment: { [REALTIME_ENV.tableName]: table.name },
+          timeoutSeconds: 10,
+          memorySize: 256,
+        },
+        child,
+      ).function;
     }
 
     const integrations = new Map<ApiRoute["handler"], aws.apigatewayv2.Integration>();

@@ -1,14 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { registerDocument } from "../documents";
 import type { ScheduleExpression } from "../schedule";
-import { accountScopeOutput } from "../shared/aws-scope";
-import { platformFunction } from "../shared/platform-function";
-import { serviceRole } from "../shared/service-role";
-import { loggedStateMachine, machineSchedule } from "../shared/state-machine";
+import { LambdaFunction } from "../shared/lambda-function";
+import { StateMachine } from "../shared/state-machine";
 import { buildEtlStateMachine, EtlMachineResources, PLANNER_TIMEOUT_SECONDS } from "./asl/etl-machine";
 import { PLANNER_ENV } from "./plan";
-import { plannerPolicy, schedulerPolicy, stateMachinePolicy } from "./iam-documents";
+import { plannerPolicy, stateMachinePolicy } from "./iam-documents";
 import type { EtlCrawlerKey, EtlJobKey } from "./transforms";
 
 /** A deployed Glue job or crawler, as the machine needs it. */
@@ -50,7 +47,11 @@ export interface EtlStateMachineArgs {
  * EventBridge Scheduler schedule. Each role can do exactly what its definition needs, on those ARNs.
  */
 export class EtlStateMachine extends pulumi.ComponentResource {
+  /** The planning function with its role and log group. */
+  public readonly plannerFunction: LambdaFunction;
   public readonly planner: aws.lambda.Function;
+  /** The state machine with its role, log group and schedule. */
+  public readonly machine: StateMachine;
   public readonly failureTopic: aws.sns.Topic;
   public readonly stateMachine: aws.sfn.StateMachine;
   public readonly logGroup: aws.cloudwatch.LogGroup;
@@ -62,17 +63,6 @@ export class EtlStateMachine extends pulumi.ComponentResource {
     super("sensor-analytics:etl:EtlStateMachine", name, {}, opts);
     const tags = { ...args.tags };
     const child = { parent: this };
-    const scope = accountScopeOutput(this);
-    const role = (role: string, service: string, policy: pulumi.Output<aws.iam.PolicyDocument>) =>
-      serviceRole(this, {
-        service,
-        scope,
-        policy,
-        documentName: `iam-${name}-${role}`,
-        roleName: `${name}-${role}`,
-        policyName: `${name}-${role}`,
-        tags,
-      });
     const jobArns = pulumi.all([args.jobs.s3Import.arn, args.jobs.jdbcImport.arn, args.jobs.curate.arn]);
 
     // Failure notices.
@@ -89,66 +79,49 @@ export class EtlStateMachine extends pulumi.ComponentResource {
       );
     }
 
-    // Planner.
-    const plannerLogs = new aws.cloudwatch.LogGroup(
-      `${name}-planner`,
-      { retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn, tags },
-      child,
-    );
+    // Planner. Its role, policy and log group were named `<name>-planner` before it became a LambdaFunction.
+    const plannerName = `${name}-planner`;
     const importJobArns = pulumi.all([args.jobs.s3Import.arn, args.jobs.jdbcImport.arn]);
-    const plannerAccess = role(
-      "planner",
-      "lambda.amazonaws.com",
-      pulumi
-        .all([
-          scope,
-          importJobArns,
-          args.landing.bucketName,
-          plannerLogs.arn,
-          this.failureTopic.arn,
-          args.kmsKeyArn,
-        ])
-        .apply(([s, arns, bucket, logGroupArn, failureTopicArn, topicKeyArn]) =>
-          plannerPolicy({
-            jobArns: arns,
-            landingBucket: bucket,
-            landingPrefix: args.landing.prefix,
-            logGroupArn,
-            partition: s.partition,
-            failureTopicArn,
-            topicKeyArn,
-          }),
-        ),
-    );
-    this.planner = platformFunction(this, `${name}-planner`, {
-      entry: "etl-planner",
-      description: "Plans an ETL run: which historical imports are needed",
-      roleArn: plannerAccess.role.arn,
-      rolePolicy: plannerAccess.policy,
-      timeoutSeconds: PLANNER_TIMEOUT_SECONDS / 2,
-      memorySize: 256,
-      logGroupName: plannerLogs.name,
-      environment: {
-        [PLANNER_ENV.s3ImportJobName]: args.jobs.s3Import.name,
-        [PLANNER_ENV.jdbcImportJobName]: args.jobs.jdbcImport.name,
-        [PLANNER_ENV.landingBucket]: args.landing.bucketName,
-        [PLANNER_ENV.landingPrefix]: args.landing.prefix,
-        [PLANNER_ENV.jdbcRefreshHours]: String(args.jdbcRefreshHours ?? 24),
-        [PLANNER_ENV.trainingEnabled]: String(args.trainingStateMachineArn !== undefined),
-      },
-      tags,
-    });
-    // The machine invokes the planner synchronously and handles its errors; an asynchronous invocation
-    // (someone testing it by hand) that fails is reported on the failure topic rather than dropped.
-    new aws.lambda.FunctionEventInvokeConfig(
-      `${name}-planner-async`,
+    this.plannerFunction = new LambdaFunction(
+      plannerName,
       {
-        functionName: this.planner.name,
-        maximumRetryAttempts: 0,
-        destinationConfig: { onFailure: { destination: this.failureTopic.arn } },
+        entry: "etl-planner",
+        description: "Plans an ETL run: which historical imports are needed",
+        policy: ({ logGroupArn, scope: s }) =>
+          pulumi
+            .all([importJobArns, args.landing.bucketName, this.failureTopic.arn, args.kmsKeyArn])
+            .apply(([arns, bucket, failureTopicArn, topicKeyArn]) =>
+              plannerPolicy({
+                jobArns: arns,
+                landingBucket: bucket,
+                landingPrefix: args.landing.prefix,
+                logGroupArn,
+                partition: s.partition,
+                failureTopicArn,
+                topicKeyArn,
+              }),
+            ),
+        timeoutSeconds: PLANNER_TIMEOUT_SECONDS / 2,
+        memorySize: 256,
+        logRetentionDays: args.logRetentionDays,
+        kmsKeyArn: args.kmsKeyArn,
+        environment: {
+          [PLANNER_ENV.s3ImportJobName]: args.jobs.s3Import.name,
+          [PLANNER_ENV.jdbcImportJobName]: args.jobs.jdbcImport.name,
+          [PLANNER_ENV.landingBucket]: args.landing.bucketName,
+          [PLANNER_ENV.landingPrefix]: args.landing.prefix,
+          [PLANNER_ENV.jdbcRefreshHours]: String(args.jdbcRefreshHours ?? 24),
+          [PLANNER_ENV.trainingEnabled]: String(args.trainingStateMachineArn !== undefined),
+        },
+        // The machine invokes the planner synchronously and handles its errors; an asynchronous invocation
+        // (someone testing it by hand) that fails is reported on the failure topic rather than dropped.
+        onFailure: { destinationArn: this.failureTopic.arn },
+        formerly: { parent: this, names: { logGroup: plannerName, role: plannerName, policy: plannerName } },
+        tags,
       },
       child,
     );
+    this.planner = this.plannerFunction.function;
 
     // The machine.
     const settings = {
@@ -174,61 +147,63 @@ export class EtlStateMachine extends pulumi.ComponentResource {
         ...(trainingStateMachineArn ? { trainingStateMachineArn } : {}),
       }));
     const definition = this.resources.apply((r) => buildEtlStateMachine(r, settings));
-    registerDocument(this, "etl-state-machine", "asl", definition);
-
-    const machineAccess = role(
-      "state-machine",
-      "states.amazonaws.com",
-      pulumi
-        .all([
-          this.planner.arn,
-          jobArns,
-          pulumi.all([args.crawlers.s3History.arn, args.crawlers.jdbcHistory.arn, args.crawlers.curated.arn]),
-          this.failureTopic.arn,
-          args.kmsKeyArn,
-          args.trainingStateMachineArn,
-        ])
-        .apply(
-          ([plannerFunctionArn, jobs, crawlers, failureTopicArn, topicKeyArn, trainingStateMachineArn]) =>
-            stateMachinePolicy({
-              plannerFunctionArn,
-              jobArns: jobs,
-              crawlerArns: crawlers,
-              failureTopicArn,
-              topicKeyArn,
-              trainingStateMachineArn,
-            }),
-        ),
+    // The machine and its schedule. Before they became a StateMachine the roles were named
+    // `<name>-state-machine` and `<name>-scheduler` (role and policy alike), the log group `<name>-executions`.
+    this.machine = new StateMachine(
+      `${name}-etl`,
+      {
+        definition,
+        documentName: "etl-state-machine",
+        policy: () =>
+          pulumi
+            .all([
+              this.planner.arn,
+              jobArns,
+              pulumi.all([
+                args.crawlers.s3History.arn,
+                args.crawlers.jdbcHistory.arn,
+                args.crawlers.curated.arn,
+              ]),
+              this.failureTopic.arn,
+              args.kmsKeyArn,
+              args.trainingStateMachineArn,
+            ])
+            .apply(
+              ([plannerFunctionArn, jobs, crawlers, failureTopicArn, topicKeyArn, trainingStateMachineArn]) =>
+                stateMachinePolicy({
+                  plannerFunctionArn,
+                  jobArns: jobs,
+                  crawlerArns: crawlers,
+                  failureTopicArn,
+                  topicKeyArn,
+                  trainingStateMachineArn,
+                }),
+            ),
+        logGroup: { namePrefix: `/aws/vendedlogs/states/${name}-` },
+        logRetentionDays: args.logRetentionDays,
+        kmsKeyArn: args.kmsKeyArn,
+        schedule: {
+          expression: args.schedule.expression,
+          description: `Runs the sensor analytics ETL (${args.label})`,
+        },
+        formerly: {
+          parent: this,
+          names: {
+            role: `${name}-state-machine`,
+            policy: `${name}-state-machine`,
+            logGroup: `${name}-executions`,
+            schedule: `${name}-schedule`,
+            scheduleRole: `${name}-scheduler`,
+            schedulePolicy: `${name}-scheduler`,
+          },
+        },
+        tags,
+      },
+      child,
     );
-    const machine = loggedStateMachine(this, {
-      logicalName: `${name}-etl`,
-      logGroupLogicalName: `${name}-executions`,
-      logGroup: { namePrefix: `/aws/vendedlogs/states/${name}-` },
-      logRetentionDays: args.logRetentionDays,
-      kmsKeyArn: args.kmsKeyArn,
-      definition,
-      roleArn: machineAccess.role.arn,
-      rolePolicy: machineAccess.policy,
-      tags,
-    });
-    this.logGroup = machine.logGroup;
-    this.stateMachine = machine.stateMachine;
-
-    // The schedule.
-    const schedulerAccess = role(
-      "scheduler",
-      "scheduler.amazonaws.com",
-      this.stateMachine.arn.apply((arn) => schedulerPolicy(arn)),
-    );
-    this.schedule = machineSchedule(this, {
-      logicalName: `${name}-schedule`,
-      description: `Runs the sensor analytics ETL (${args.label})`,
-      expression: args.schedule.expression,
-      stateMachineArn: this.stateMachine.arn,
-      roleArn: schedulerAccess.role.arn,
-      rolePolicy: schedulerAccess.policy,
-      input: "{}",
-    });
+    this.stateMachine = this.machine.stateMachine;
+    this.logGroup = this.machine.logGroup;
+    this.schedule = this.machine.schedule!;
 
     this.registerOutputs({
       stateMachineArn: this.stateMachine.arn,

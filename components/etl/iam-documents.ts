@@ -291,10 +291,3 @@ export function stateMachinePolicy(a: StateMachineAccessArgs): aws.iam.PolicyDoc
     xrayStatement(),
   ]);
 }
-
-/** The schedule's role: start this one state machine. */
-export function schedulerPolicy(stateMachineArn: string): aws.iam.PolicyDocument {
-  return document([
-    { Sid: "StartEtl", Effect: "Allow", Action: ["states:StartExecution"], Resource: [stateMachineArn] },
-  ]);
-}

@@ -8,6 +8,7 @@ import { buildCredentialsBundle, type ClaimCredentials } from "../iot/credential
 import { SecureBucket } from "../lake/secure-bucket";
 import type { BucketRef } from "../shared/resource-refs";
 import { accountScopeOutput } from "../shared/aws-scope";
+import { platformLogGroup } from "../shared/log-group";
 import { serviceRole } from "../shared/service-role";
 import { CREDENTIALS_PREFIX, executionRolePolicy, RUNS_PREFIX, taskRolePolicy } from "./iam-documents";
 import { FleetRunnerNetwork } from "./network";
@@ -141,12 +142,12 @@ export class SensorFleetRunner extends pulumi.ComponentResource {
       child,
     );
 
-    this.logGroup = new aws.cloudwatch.LogGroup(
+    this.logGroup = platformLogGroup(
       `${name}-logs`,
       {
         name: `/sensor-analytics/${deployment}/fleet-runner`,
-        retentionInDays: logRetentionDays,
-        kmsKeyId: args.kmsKeyArn,
+        retentionDays: logRetentionDays,
+        kmsKeyArn: args.kmsKeyArn,
         tags,
       },
       child,

@@ -3,6 +3,7 @@
  * names, the model settings, the lake, the account scope and the notification topics.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { ScheduleExpression } from "../schedule";
 import type { AccountScope } from "../shared/iam-policy";
 import type { BucketRef } from "../shared/resource-refs";
 import type { ModelSettings } from "./model-settings";
@@ -54,4 +55,28 @@ export function lakeArns(context: PipelineContext): pulumi.Output<LakeArns> {
       artifacts,
       kmsKeyArn,
     }));
+}
+
+/**
+ * Resource options of an anomaly-pipeline function or machine: a child of `parent`, known to stacks deployed
+ * before the shared building blocks by its former component type (`MlFunction`, `MlStateMachine`), so
+ * `pulumi up` keeps its resources.
+ */
+export function formerMlType(
+  parent: pulumi.Resource,
+  type: "MlFunction" | "MlStateMachine",
+): pulumi.ComponentResourceOptions {
+  return { parent, aliases: [{ type: `sensor-analytics:ml:${type}` }] };
+}
+
+/** The schedule of a pipeline's state machine: described with its expression, executions marked as scheduled. */
+export function mlSchedule(
+  description: string,
+  schedule: ScheduleExpression,
+): { readonly expression: string; readonly description: string; readonly input: string } {
+  return {
+    expression: schedule.expression,
+    description: `${description} (${schedule.expression})`,
+    input: JSON.stringify({ trigger: "schedule" }),
+  };
 }

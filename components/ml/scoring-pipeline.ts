@@ -1,11 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
+import { LambdaFunction, ownDeadLetterQueueArn } from "../shared/lambda-function";
+import { ownStateMachineArn, StateMachine } from "../shared/state-machine";
 import { adHocScoringEnvironment, scoringFunctionEnvironment } from "./ml-env";
-import { MlFunction } from "./ml-function";
 import { adHocScoringPolicy, scoringFunctionPolicy, scoringMachinePolicy } from "./iam-documents";
-import { MlStateMachine } from "./ml-state-machine";
-import { lakeArns, PipelineContext } from "./pipeline-context";
+import { formerMlType, lakeArns, mlSchedule, PipelineContext } from "./pipeline-context";
 import { buildScoringStateMachine } from "./scoring-asl";
 
 export interface ScoringPipelineArgs {
@@ -33,13 +33,13 @@ export interface ScoringPipelineArgs {
  * in endpoint mode optionally an IAM-authenticated URL for ad-hoc predictions.
  */
 export class ScoringPipeline extends pulumi.ComponentResource {
-  public readonly function: MlFunction;
-  public readonly machine: MlStateMachine;
+  public readonly function: LambdaFunction;
+  public readonly machine: StateMachine;
   public readonly stateMachineArn: pulumi.Output<string>;
   /** The ad-hoc scoring URL, when enabled. */
   public readonly url?: pulumi.Output<string>;
   /** Endpoint mode with `adHocScoringUrl`: the function behind the URL. */
-  public readonly adHocFunction?: MlFunction;
+  public readonly adHocFunction?: LambdaFunction;
 
   constructor(name: string, args: ScoringPipelineArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:ml:ScoringPipeline", name, {}, opts);
@@ -48,7 +48,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
     const child = { parent: this };
     const functionCommon = { logRetentionDays: c.logRetentionDays, kmsKeyArn: c.kmsKeyArn, tags: c.tags };
 
-    this.function = new MlFunction(
+    this.function = new LambdaFunction(
       `${name}-fn`,
       {
         ...functionCommon,
@@ -56,12 +56,14 @@ export class ScoringPipeline extends pulumi.ComponentResource {
         description: `Anomaly scoring steps of ${deployment}: plan the window, score, record anomalies, alert`,
         documentName: "ml-scoring-function",
         logGroupName: `/sensor-analytics/${deployment}/anomaly-scoring`,
+        deadLetterQueue: "own",
         policy: (r) =>
           pulumi
             .all([lakeArns(c), args.alertTopicArn, c.topicKeyArn])
             .apply(([a, alertTopicArn, topicKeyArn]) =>
               scoringFunctionPolicy({
                 ...r,
+                deadLetterQueueArn: ownDeadLetterQueueArn(r),
                 kmsKeyArn: a.kmsKeyArn,
                 curatedBucketArn: a.curated,
                 artifactsBucketArn: a.artifacts,
@@ -83,7 +85,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
         timeoutSeconds: 900,
         memorySize: 2048,
       },
-      child,
+      formerMlType(this, "MlFunction"),
     );
 
     const definition = pulumi
@@ -105,18 +107,19 @@ export class ScoringPipeline extends pulumi.ComponentResource {
           },
         ),
       );
-    this.machine = new MlStateMachine(
+    const machineDescription = `Scores new ${deployment} readings for anomalies (${endpointName ? "endpoint" : "batch transform"})`;
+    this.machine = new StateMachine(
       name,
       {
         machineName: `${deployment}-anomaly-scoring`,
-        description: `Scores new ${deployment} readings for anomalies (${endpointName ? "endpoint" : "batch transform"})`,
+        description: machineDescription,
         definition,
         documentName: "ml-scoring-state-machine",
-        schedule: args.schedule,
+        schedule: mlSchedule(machineDescription, args.schedule),
         logRetentionDays: c.logRetentionDays,
         kmsKeyArn: c.kmsKeyArn,
         tags: c.tags,
-        policy: (stateMachineArn, scope) =>
+        policy: (r) =>
           pulumi
             .all([
               this.function.arn,
@@ -128,8 +131,8 @@ export class ScoringPipeline extends pulumi.ComponentResource {
             ])
             .apply(([functionArn, failureTopicArn, topicKeyArn, workGroupArn, database, a]) =>
               scoringMachinePolicy({
-                scope,
-                stateMachineArn,
+                scope: r.scope,
+                stateMachineArn: ownStateMachineArn(r),
                 functionArn,
                 failureTopicArn,
                 topicKeyArn,
@@ -143,12 +146,12 @@ export class ScoringPipeline extends pulumi.ComponentResource {
               }),
             ),
       },
-      child,
+      formerMlType(this, "MlStateMachine"),
     );
     this.stateMachineArn = this.machine.arn;
 
     if (endpointName && args.adHocScoringUrl) {
-      const adHoc = (this.adHocFunction = new MlFunction(
+      const adHoc = (this.adHocFunction = new LambdaFunction(
         `${name}-adhoc-fn`,
         {
           ...functionCommon,
@@ -156,10 +159,12 @@ export class ScoringPipeline extends pulumi.ComponentResource {
           description: `Ad-hoc anomaly scores from the ${deployment} endpoint (IAM-authenticated URL)`,
           documentName: "ml-adhoc-scoring-function",
           logGroupName: `/sensor-analytics/${deployment}/adhoc-scoring`,
+          deadLetterQueue: "own",
           policy: (r) =>
             lakeArns(c).apply((a) =>
               adHocScoringPolicy({
                 ...r,
+                deadLetterQueueArn: ownDeadLetterQueueArn(r),
                 kmsKeyArn: a.kmsKeyArn,
                 curatedBucketArn: a.curated,
                 artifactsBucketArn: a.artifacts,
@@ -174,7 +179,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
           timeoutSeconds: 30,
           memorySize: 512,
         },
-        child,
+        formerMlType(this, "MlFunction"),
       ));
       // AWS_IAM: only principals allowed lambda:InvokeFunctionUrl on this function can call it (SigV4 signed).
       const url = new aws.lambda.FunctionUrl(

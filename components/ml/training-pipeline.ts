@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
+import { LambdaFunction, ownDeadLetterQueueArn } from "../shared/lambda-function";
+import { ownStateMachineArn, StateMachine } from "../shared/state-machine";
 import { trainingFunctionEnvironment } from "./ml-env";
-import { MlFunction } from "./ml-function";
 import { trainingFunctionPolicy, trainingMachinePolicy } from "./iam-documents";
-import { MlStateMachine } from "./ml-state-machine";
-import { lakeArns, PipelineContext } from "./pipeline-context";
+import { formerMlType, lakeArns, mlSchedule, PipelineContext } from "./pipeline-context";
 import { buildTrainingStateMachine } from "./training-asl";
 
 export interface TrainingPipelineArgs {
@@ -36,8 +36,8 @@ export interface TrainingPipelineArgs {
  * promote) and the training state machine on its schedule, also started by the ETL after curation.
  */
 export class TrainingPipeline extends pulumi.ComponentResource {
-  public readonly function: MlFunction;
-  public readonly machine: MlStateMachine;
+  public readonly function: LambdaFunction;
+  public readonly machine: StateMachine;
   public readonly stateMachineArn: pulumi.Output<string>;
 
   constructor(name: string, args: TrainingPipelineArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -45,7 +45,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
     const { context: c } = args;
     const { deployment, namePrefix, endpointName } = c;
 
-    this.function = new MlFunction(
+    this.function = new LambdaFunction(
       `${name}-fn`,
       {
         entry: "model-training",
@@ -54,10 +54,12 @@ export class TrainingPipeline extends pulumi.ComponentResource {
         logGroupName: `/sensor-analytics/${deployment}/model-training`,
         logRetentionDays: c.logRetentionDays,
         kmsKeyArn: c.kmsKeyArn,
+        deadLetterQueue: "own",
         policy: (r) =>
           pulumi.all([lakeArns(c), args.promotedModelParameter.arn]).apply(([a, promotedModelParameterArn]) =>
             trainingFunctionPolicy({
               ...r,
+              deadLetterQueueArn: ownDeadLetterQueueArn(r),
               kmsKeyArn: a.kmsKeyArn,
               curatedBucketArn: a.curated,
               artifactsBucketArn: a.artifacts,
@@ -77,7 +79,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
         memorySize: 2048,
         tags: c.tags,
       },
-      { parent: this },
+      formerMlType(this, "MlFunction"),
     );
 
     const definition = pulumi
@@ -104,24 +106,25 @@ export class TrainingPipeline extends pulumi.ComponentResource {
           },
         ),
       );
-    this.machine = new MlStateMachine(
+    const machineDescription = `Trains the ${deployment} Random Cut Forest and puts it in service`;
+    this.machine = new StateMachine(
       name,
       {
         machineName: `${deployment}-rcf-training`,
-        description: `Trains the ${deployment} Random Cut Forest and puts it in service`,
+        description: machineDescription,
         definition,
         documentName: "ml-training-state-machine",
-        schedule: args.schedule,
+        schedule: mlSchedule(machineDescription, args.schedule),
         logRetentionDays: c.logRetentionDays,
         kmsKeyArn: c.kmsKeyArn,
         tags: c.tags,
-        policy: (stateMachineArn, scope) =>
+        policy: (r) =>
           pulumi
             .all([this.function.arn, c.failureTopicArn, c.topicKeyArn, args.sageMakerRoleArn, c.kmsKeyArn])
             .apply(([functionArn, failureTopicArn, topicKeyArn, sageMakerRoleArn, kmsKeyArn]) =>
               trainingMachinePolicy({
-                scope,
-                stateMachineArn,
+                scope: r.scope,
+                stateMachineArn: ownStateMachineArn(r),
                 functionArn,
                 failureTopicArn,
                 topicKeyArn,
@@ -132,7 +135,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
               }),
             ),
       },
-      { parent: this },
+      formerMlType(this, "MlStateMachine"),
     );
     this.stateMachineArn = this.machine.arn;
     this.registerOutputs({ stateMachineArn: this.stateMachineArn, functionArn: this.function.arn });

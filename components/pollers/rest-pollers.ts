@@ -2,7 +2,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { deliveryEnvironment } from "../ingest/delivery-targets";
 import { accountScopeOutput } from "../shared/aws-scope";
-import { deadLetterQueue, keyValueTable, serviceFunction } from "../shared/service-function";
+import { deadLetterQueue } from "../shared/dead-letter-queue";
+import { LambdaFunction } from "../shared/lambda-function";
+import { keyValueTable } from "../streaming/key-value-table";
 import { serviceRole } from "../shared/service-role";
 import {
   deliveryArnsOutput,
@@ -67,45 +69,45 @@ export class RestPollers extends pulumi.ComponentResource {
       const queue = deadLetterQueue(this, `${base}-dlq`, args.kmsKeyArn, tags);
       // Every HTTP attempt may take the whole timeout, plus its backoff (at most 10 s), plus time to deliver.
       const timeoutSeconds = Math.min(900, (poller.retries + 1) * (poller.timeoutSeconds + 10) + 30);
-      const fn = serviceFunction(this, base, {
-        entry: "rest-poller",
-        description: `Polls ${poller.url.split("?")[0]} for ${args.deployment} (${poller.schedule.expression})`,
-        documentName: `poller-${poller.name}-function`,
-        logGroupName: `/sensor-analytics/${args.deployment}/poller-${poller.name}`,
-        logRetentionDays: args.logRetentionDays ?? 30,
-        kmsKeyArn: args.kmsKeyArn,
-        policy: ({ logGroupArn, scope: s }) =>
-          pulumi
-            .all([deliveryArns, this.dedupTable.arn, args.kmsKeyArn, queue.arn])
-            .apply(([delivery, dedupTableArn, kmsKeyArn, deadLetterQueueArn]) =>
-              pollerFunctionPolicy({
-                scope: s,
-                logGroupArn,
-                delivery,
-                dedupTableArn,
-                kmsKeyArn,
-                deadLetterQueueArn,
-                secretArn: poller.secretArn,
-              }),
-            ),
-        environment: pulumi.all([targets, this.dedupTable.name]).apply(([t, dedupTable]) => ({
-          ...pollerEnvironment({ poller, dedupTable, rooms: args.rooms ?? [] }),
-          ...deliveryEnvironment(t),
-        })),
-        timeoutSeconds,
-        memorySize: 256,
-        deadLetterQueueArn: queue.arn,
-        // One poll at a time: overlapping polls would race for the same readings' sequence numbers.
-        reservedConcurrency: 1,
-        tags,
-      });
-      new aws.lambda.FunctionEventInvokeConfig(
-        `${base}-async`,
+      const fn = new LambdaFunction(
+        base,
         {
-          functionName: fn.function.name,
-          maximumRetryAttempts: POLLER_INVOCATION_RETRIES,
-          maximumEventAgeInSeconds: 3600,
-          destinationConfig: { onFailure: { destination: queue.arn } },
+          entry: "rest-poller",
+          description: `Polls ${poller.url.split("?")[0]} for ${args.deployment} (${poller.schedule.expression})`,
+          documentName: `poller-${poller.name}-function`,
+          logGroupName: `/sensor-analytics/${args.deployment}/poller-${poller.name}`,
+          logRetentionDays: args.logRetentionDays ?? 30,
+          kmsKeyArn: args.kmsKeyArn,
+          policy: ({ logGroupArn, scope: s }) =>
+            pulumi
+              .all([deliveryArns, this.dedupTable.arn, args.kmsKeyArn, queue.arn])
+              .apply(([delivery, dedupTableArn, kmsKeyArn, deadLetterQueueArn]) =>
+                pollerFunctionPolicy({
+                  scope: s,
+                  logGroupArn,
+                  delivery,
+                  dedupTableArn,
+                  kmsKeyArn,
+                  deadLetterQueueArn,
+                  secretArn: poller.secretArn,
+                }),
+              ),
+          environment: pulumi.all([targets, this.dedupTable.name]).apply(([t, dedupTable]) => ({
+            ...pollerEnvironment({ poller, dedupTable, rooms: args.rooms ?? [] }),
+            ...deliveryEnvironment(t),
+          })),
+          timeoutSeconds,
+          memorySize: 256,
+          deadLetterQueue: { arn: queue.arn },
+          onFailure: {
+            destinationArn: queue.arn,
+            maximumRetryAttempts: POLLER_INVOCATION_RETRIES,
+            maximumEventAgeSeconds: 3600,
+          },
+          // One poll at a time: overlapping polls would race for the same readings' sequence numbers.
+          reservedConcurrency: 1,
+          formerly: { parent: this },
+          tags,
         },
         { parent: this },
       );

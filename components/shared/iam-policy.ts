@@ -110,3 +110,15 @@ export function writeOwnLogsStatement(logGroupArn: string): aws.iam.PolicyStatem
     Resource: [logGroupArn, `${logGroupArn}:*`],
   };
 }
+
+/** A schedule's role: start one state machine. */
+export function startExecutionPolicy(stateMachineArn: string): aws.iam.PolicyDocument {
+  return policyDocument([
+    {
+      Sid: "StartTheMachine",
+      Effect: "Allow",
+      Action: ["states:StartExecution"],
+      Resource: [stateMachineArn],
+    },
+  ]);
+}

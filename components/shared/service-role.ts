@@ -29,6 +29,8 @@ export interface ServiceRoleArgs {
    */
   readonly trust?: (scope: AccountScope) => ServiceTrustOptions;
   readonly tags: Record<string, string>;
+  /** Former places of the role and the policy (see `building-block.ts`). @default - none */
+  readonly aliases?: { readonly role?: pulumi.Alias[]; readonly policy?: pulumi.Alias[] };
 }
 
 /** A role with one inline policy, both children of `parent`. Depend on `policy` before first use of the role. */
@@ -46,12 +48,12 @@ export function serviceRole(
       ),
       tags: args.tags,
     },
-    { parent },
+    { parent, aliases: args.aliases?.role },
   );
   const policy = new aws.iam.RolePolicy(
     args.policyName,
     { role: role.id, policy: pulumi.jsonStringify(args.policy) },
-    { parent },
+    { parent, aliases: args.aliases?.policy },
   );
   return { role, policy };
 }

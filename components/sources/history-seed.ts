@@ -1,8 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { accountScopeOutput } from "../shared/aws-scope";
-import { platformFunction } from "../shared/platform-function";
-import { serviceRole } from "../shared/service-role";
+import { LambdaFunction } from "../shared/lambda-function";
 import { DemoHistoryRequest, SEED_ENV } from "./demo-history";
 import { historySeedPolicy } from "./history-seed-policy";
 
@@ -40,6 +38,8 @@ export interface DemoHistorySeedArgs {
  * group opens only the database port towards the database and HTTPS towards that endpoint.
  */
 export class DemoHistorySeed extends pulumi.ComponentResource {
+  /** The seed function with its role and log group. */
+  public readonly seedFunction: LambdaFunction;
   public readonly function: aws.lambda.Function;
   public readonly invocation: aws.lambda.Invocation;
   public readonly securityGroup: aws.ec2.SecurityGroup;
@@ -135,60 +135,51 @@ export class DemoHistorySeed extends pulumi.ComponentResource {
       child,
     );
 
-    const logs = new aws.cloudwatch.LogGroup(
-      `${name}-function`,
-      { retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn, tags },
+    // Its role, policy and log group were named `<name>-function` before it became a LambdaFunction.
+    const functionName = `${name}-function`;
+    this.seedFunction = new LambdaFunction(
+      functionName,
+      {
+        entry: "history-seed",
+        description: "Creates the demo database's readings table and loads a few days of history (once)",
+        roleDescription: "Demo database seed function: reads the database secret, runs in the database VPC",
+        policy: ({ logGroupArn, scope }) =>
+          pulumi
+            .all([args.database.secretArn, args.kmsKeyArn, pulumi.all(args.subnetIds), this.securityGroup.id])
+            .apply(([secretArn, keyArn, subnetIds, securityGroupId]) =>
+              historySeedPolicy({
+                scope,
+                secretArn,
+                secretKeyArn: keyArn,
+                logGroupArn,
+                subnetIds,
+                securityGroupId,
+              }),
+            ),
+        timeoutSeconds: 300,
+        memorySize: 512,
+        logRetentionDays: args.logRetentionDays,
+        kmsKeyArn: args.kmsKeyArn,
+        environment: {
+          [SEED_ENV.host]: args.database.host,
+          [SEED_ENV.port]: String(port),
+          [SEED_ENV.database]: args.database.name,
+          [SEED_ENV.secretArn]: args.database.secretArn,
+          // The runtime's Amazon CA bundle, which holds the RDS certificate authorities (not loaded by default).
+          NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
+        },
+        vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [this.securityGroup.id] },
+        // Invoked only by the stack, synchronously (no dead-letter queue, tagged so): a failure fails the
+        // deployment, nothing to keep aside.
+        formerly: {
+          parent: this,
+          names: { logGroup: functionName, role: functionName, policy: functionName },
+        },
+        tags,
+      },
       child,
     );
-    const scope = accountScopeOutput(this);
-    const access = serviceRole(this, {
-      service: "lambda.amazonaws.com",
-      scope,
-      policy: pulumi
-        .all([
-          scope,
-          args.database.secretArn,
-          args.kmsKeyArn,
-          logs.arn,
-          pulumi.all(args.subnetIds),
-          this.securityGroup.id,
-        ])
-        .apply(([s, secretArn, keyArn, logGroupArn, subnetIds, securityGroupId]) =>
-          historySeedPolicy({
-            scope: s,
-            secretArn,
-            secretKeyArn: keyArn,
-            logGroupArn,
-            subnetIds,
-            securityGroupId,
-          }),
-        ),
-      documentName: `iam-${name}-function`,
-      roleName: `${name}-function`,
-      policyName: `${name}-function`,
-      description: "Demo database seed function: reads the database secret, runs in the database VPC",
-      tags,
-    });
-    this.function = platformFunction(this, `${name}-function`, {
-      entry: "history-seed",
-      description: "Creates the demo database's readings table and loads a few days of history (once)",
-      roleArn: access.role.arn,
-      rolePolicy: access.policy,
-      timeoutSeconds: 300,
-      memorySize: 512,
-      logGroupName: logs.name,
-      environment: {
-        [SEED_ENV.host]: args.database.host,
-        [SEED_ENV.port]: String(port),
-        [SEED_ENV.database]: args.database.name,
-        [SEED_ENV.secretArn]: args.database.secretArn,
-        // The runtime's Amazon CA bundle, which holds the RDS certificate authorities (not loaded by default).
-        NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
-      },
-      vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [this.securityGroup.id] },
-      // Invoked only by the stack, synchronously: a failure fails the deployment, nothing to keep aside.
-      tags: { ...tags, "sensor-analytics:invocation": "synchronous" },
-    });
+    this.function = this.seedFunction.function;
     this.invocation = new aws.lambda.Invocation(
       `${name}-run`,
       {
@@ -196,7 +187,7 @@ export class DemoHistorySeed extends pulumi.ComponentResource {
         input: JSON.stringify(args.request),
         triggers: { database: args.database.identity },
       },
-      { parent: this, dependsOn: [...rules, this.secretsEndpoint, access.policy] },
+      { parent: this, dependsOn: [...rules, this.secretsEndpoint, this.seedFunction.rolePolicy] },
     );
 
     this.registerOutputs({

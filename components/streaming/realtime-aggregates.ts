@@ -1,7 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { deadLetterQueue, keyValueTable, serviceFunction } from "../shared/service-function";
+import { deadLetterQueue } from "../shared/dead-letter-queue";
+import { LambdaFunction } from "../shared/lambda-function";
 import { consumerFunctionPolicy } from "./iam-documents";
+import { keyValueTable } from "./key-value-table";
 import { realtimeConsumerEnvironment } from "./realtime-layout";
 import { STREAM_DEFAULTS, type StreamConsumerSettings } from "./stream-settings";
 
@@ -56,37 +58,43 @@ export class RealtimeAggregates extends pulumi.ComponentResource {
       tags,
     });
     this.deadLetterQueue = deadLetterQueue(this, `${name}-dlq`, args.kmsKeyArn, tags);
-    const fn = serviceFunction(this, `${name}-consumer`, {
-      entry: "realtime-consumer",
-      description: `Keeps the latest reading per device and hourly room aggregates of ${args.deployment} from the ingest stream`,
-      documentName: "realtime-consumer-function",
-      logGroupName: `/sensor-analytics/${args.deployment}/realtime-consumer`,
-      logRetentionDays: args.logRetentionDays ?? 30,
-      kmsKeyArn: args.kmsKeyArn,
-      policy: ({ logGroupArn, scope }) =>
-        pulumi
-          .all([args.stream.arn, args.kmsKeyArn, this.table.arn, this.deadLetterQueue.arn])
-          .apply(([streamArn, kmsKeyArn, tableArn, deadLetterQueueArn]) =>
-            consumerFunctionPolicy({
-              scope,
-              logGroupArn,
-              streamArn,
-              kmsKeyArn,
-              tableArn,
-              deadLetterQueueArn,
-            }),
-          ),
-      environment: this.table.name.apply((tableName) =>
-        realtimeConsumerEnvironment({
-          tableName,
-          aggregateTtlDays: args.aggregateTtlDays ?? d.aggregateTtlDays,
-          latestTtlDays: args.latestTtlDays ?? d.latestTtlDays,
-        }),
-      ),
-      timeoutSeconds: 60,
-      memorySize: 512,
-      tags,
-    });
+    // Invoked by the event source mapping only (synchronously): failed batches go to the queue as records.
+    const fn = new LambdaFunction(
+      `${name}-consumer`,
+      {
+        entry: "realtime-consumer",
+        description: `Keeps the latest reading per device and hourly room aggregates of ${args.deployment} from the ingest stream`,
+        documentName: "realtime-consumer-function",
+        logGroupName: `/sensor-analytics/${args.deployment}/realtime-consumer`,
+        logRetentionDays: args.logRetentionDays ?? 30,
+        kmsKeyArn: args.kmsKeyArn,
+        policy: ({ logGroupArn, scope }) =>
+          pulumi
+            .all([args.stream.arn, args.kmsKeyArn, this.table.arn, this.deadLetterQueue.arn])
+            .apply(([streamArn, kmsKeyArn, tableArn, deadLetterQueueArn]) =>
+              consumerFunctionPolicy({
+                scope,
+                logGroupArn,
+                streamArn,
+                kmsKeyArn,
+                tableArn,
+                deadLetterQueueArn,
+              }),
+            ),
+        environment: this.table.name.apply((tableName) =>
+          realtimeConsumerEnvironment({
+            tableName,
+            aggregateTtlDays: args.aggregateTtlDays ?? d.aggregateTtlDays,
+            latestTtlDays: args.latestTtlDays ?? d.latestTtlDays,
+          }),
+        ),
+        timeoutSeconds: 60,
+        memorySize: 512,
+        formerly: { parent: this },
+        tags,
+      },
+      { parent: this },
+    );
     this.consumer = fn.function;
     this.eventSourceMapping = new aws.lambda.EventSourceMapping(
       `${name}-mapping`,

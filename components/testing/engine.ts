@@ -160,6 +160,39 @@ export class OfflineEngine {
     return `${parent.slice(0, parent.lastIndexOf("::"))}$${type}::${name}`;
   }
 
+  /**
+   * The former URNs a registration names (what `pulumi up` matches against the stack's state before planning a
+   * create): its own aliases, resolved against its type, name and parent, and the ones it inherits from its
+   * parent's aliases, as the engine derives them (the parent's former URN as parent; a name that starts with
+   * the parent's name takes the parent's former name as that prefix).
+   */
+  private aliasUrns(req: resourcePb.RegisterResourceRequest, type: string, name: string): string[] {
+    const parent = req.getParent();
+    const own = req.getAliasesList().map((alias) => {
+      const spec = alias.getSpec();
+      if (!spec) return { urn: alias.getUrn(), name, type };
+      const formerName = spec.getName() || name;
+      const formerType = spec.getType() || type;
+      const formerParent = spec.getNoparent() ? "" : spec.hasParenturn() ? spec.getParenturn() : parent;
+      return { urn: this.urnOf(formerType, formerName, formerParent), name: formerName, type: formerType };
+    });
+    const parentRecord = this.resources.find((r) => r.urn === parent);
+    const parentName = parentRecord?.name ?? "";
+    const inherited = (parentRecord?.aliases ?? []).flatMap((parentAlias) => {
+      const parentAliasName = parentAlias.slice(parentAlias.lastIndexOf("::") + 2);
+      return [{ name, type }, ...own].map((a) =>
+        this.urnOf(
+          a.type,
+          parentName && a.name.startsWith(parentName)
+            ? parentAliasName + a.name.slice(parentName.length)
+            : a.name,
+          parentAlias,
+        ),
+      );
+    });
+    return [...new Set([...own.map((a) => a.urn), ...inherited])];
+  }
+
   private async register(
     req: resourcePb.RegisterResourceRequest,
   ): Promise<resourcePb.RegisterResourceResponse> {
@@ -177,6 +210,7 @@ export class OfflineEngine {
       id: req.getImportid(),
     });
     const urn = this.urnOf(type, name, req.getParent());
+    const aliases = this.aliasUrns(req, type, name);
     const id = custom ? (result.id ?? "") : undefined;
     const dependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps, key) => {
@@ -197,6 +231,7 @@ export class OfflineEngine {
       ignoreChanges: req.getIgnorechangesList(),
       dependsOn: req.getDependenciesList(),
       propertyDependencies: dependencies,
+      ...(aliases.length > 0 ? { aliases } : {}),
     });
     return new resourcePb.RegisterResourceResponse()
       .setUrn(urn)

@@ -29,6 +29,8 @@ export interface RecordedResource {
   readonly dependsOn: readonly string[];
   /** URNs each input property depends on (what the engine tells policy packs). */
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+  /** Former URNs (`aliases`, own and inherited from the parent's): state under them is this resource's. */
+  readonly aliases?: readonly string[];
 }
 
 /** The wire form of a Pulumi secret: `{ [SECRET_SIG_KEY]: SECRET_SIG, value }`. */

@@ -134,6 +134,7 @@ function resourceRow(r: RecordedResource) {
     name: r.name,
     urn: r.urn,
     parent: r.parent ?? null,
+    ...(r.aliases?.length ? { aliases: r.aliases } : {}),
     ...(r.id ? { id: r.id } : {}),
     ...(r.protect ? { protect: true } : {}),
     ...(r.retainOnDelete ? { retainOnDelete: true } : {}),

@@ -14,7 +14,6 @@ import {
 import { validateAthenaAnalyticsArgs } from "../../../components/analytics/athena-analytics";
 import { datasetInputColumns, VIEWER_ACTIONS } from "../../../components/analytics/quicksight-definition";
 import { evaluatePolicies } from "../../../policies/harness";
-import { withAnalyticsRules } from "../ml/analytics-stack";
 
 const WORKGROUP = "aws:athena/workgroup:Workgroup";
 const TABLE = "aws:glue/catalogTable:CatalogTable";
@@ -236,13 +235,13 @@ describe("analytics components", function () {
 
   it("passes the whole policy pack on both stacks, and a weakened workgroup fails it", async function () {
     for (const run of [dev, prod]) {
-      const report = await evaluatePolicies(run.resources, withAnalyticsRules());
+      const report = await evaluatePolicies(run.resources);
       expect(report.mandatory.map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
     }
     const weak = await runAnalyticsSlice("dev", { athenaBytesScannedCutoffMiB: 10 });
     const workgroup = weak.ofType(WORKGROUP)[0]!;
     (workgroup.inputs.configuration as Record<string, unknown>).enforceWorkgroupConfiguration = false;
-    const report = await evaluatePolicies(weak.resources, withAnalyticsRules());
+    const report = await evaluatePolicies(weak.resources);
     expect(report.mandatory.map((v) => v.policy)).to.deep.equal(["athena-workgroup-enforced"]);
   });
 

@@ -166,7 +166,7 @@ describe("ETL component (dev)", function () {
 
   it("logs every execution event with data to a KMS-encrypted log group and traces with X-Ray", function () {
     const machine = dev.ofType(T.stateMachine)[0]!;
-    const group = dev.named(T.logGroup, "sensors-dev-etl-orchestration-executions");
+    const group = dev.named(T.logGroup, "sensors-dev-etl-orchestration-etl-executions");
     expect(machine.inputs).to.deep.include({
       type: "STANDARD",
       loggingConfiguration: {
@@ -190,7 +190,10 @@ describe("ETL component (dev)", function () {
     });
     expect((schedule.inputs.target as Record<string, unknown>).arn).to.equal(machine.state.arn);
     expect(
-      statementsOf(dev, "sensors-dev-etl-orchestration-scheduler").map((s) => [s.actions, s.resources]),
+      statementsOf(dev, "sensors-dev-etl-orchestration-etl-schedule-policy").map((s) => [
+        s.actions,
+        s.resources,
+      ]),
     ).to.deep.equal([[["states:StartExecution"], [machine.state.arn]]]);
   });
 
@@ -212,14 +215,14 @@ describe("ETL component (dev)", function () {
       maximumRetryAttempts: 0,
       destinationConfig: { onFailure: { destination: dev.ofType(T.topic)[0]!.state.arn } },
     });
-    const publish = statementsOf(dev, "sensors-dev-etl-orchestration-planner").find(
+    const publish = statementsOf(dev, "sensors-dev-etl-orchestration-planner-policy").find(
       (s) => s.sid === "ReportAsyncFailure",
     )!;
     expect(publish.resources).to.deep.equal([dev.ofType(T.topic)[0]!.state.arn]);
   });
 
   it("scopes the state machine role to the planner, the jobs, the crawlers and the topic it drives", function () {
-    const statements = statementsOf(dev, "sensors-dev-etl-orchestration-state-machine");
+    const statements = statementsOf(dev, "sensors-dev-etl-orchestration-etl-policy");
     const sid = (s: string) => statements.find((x) => x.sid === s)!;
     const fnArn = planner(dev).state.arn;
     expect(sid("InvokePlanner").resources).to.deep.equal([fnArn, `${fnArn as string}:*`]);
@@ -255,7 +258,7 @@ describe("ETL component (dev)", function () {
       JDBC_REFRESH_HOURS: "24",
       TRAINING_ENABLED: "false",
     });
-    const statements = statementsOf(dev, "sensors-dev-etl-orchestration-planner");
+    const statements = statementsOf(dev, "sensors-dev-etl-orchestration-planner-policy");
     expect(statements.find((s) => s.sid === "ReadImportRuns")!.resources.sort()).to.deep.equal(
       ["s3-import", "jdbc-import"]
         .map((k) => dev.named(T.job, `sensors-dev-etl-jobs-${k}`).state.arn as string)
@@ -313,7 +316,7 @@ describe("ETL component (prod and overrides)", function () {
     const start = listTaskStates(deployed).find((t) => t.name === ETL_STATES.training)!;
     expect(start.parameters.StateMachineArn).to.equal(training);
     expect(
-      statementsOf(run, "sensors-dev-etl-orchestration-state-machine").find((s) => s.sid === "StartTraining")!
+      statementsOf(run, "sensors-dev-etl-orchestration-etl-policy").find((s) => s.sid === "StartTraining")!
         .resources,
     ).to.deep.equal([training]);
     expect(

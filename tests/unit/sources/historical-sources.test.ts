@@ -176,7 +176,7 @@ describe("historical sources (dev: demo database in its own VPC)", function () {
     // A replaced database is seeded again; the invocation waits for the network and the role's policy.
     expect(invocation[0]!.inputs.triggers).to.deep.equal({ database: db.state.resourceId });
     expect(invocation[0]!.dependsOn).to.include(
-      dev.named("aws:iam/rolePolicy:RolePolicy", "sensors-dev-etl-sources-database-seed-function").urn,
+      dev.named("aws:iam/rolePolicy:RolePolicy", "sensors-dev-etl-sources-database-seed-function-policy").urn,
     );
     const egress = dev.ofType(T.egress).filter((r) => r.inputs.securityGroupId === seedSg.id);
     expect(egress.map((r) => [r.inputs.referencedSecurityGroupId, r.inputs.fromPort])).to.deep.equal([
