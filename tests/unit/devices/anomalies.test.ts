@@ -17,27 +17,31 @@ import { SimulatedSensor } from "../../../devices/model/simulated-sensor";
 const START = Date.UTC(2025, 0, 6);
 const DEVICE = "sensors-test-office-004";
 
-function run(
-  anomalies: AnomalyConfig,
-  count: number,
-): { payloads: TelemetryPayload[]; labels: AnomalyLabel[] } {
-  const sensor = new SimulatedSensor({
+function sensor(anomalies: AnomalyConfig, limits: { count?: number }): SimulatedSensor {
+  return new SimulatedSensor({
     seed: "anomaly-test",
     deviceId: DEVICE,
     roomId: "office",
     startTs: START,
     intervalMs: 30_000,
     anomalies,
-    limits: { count },
+    limits,
   });
+}
+
+function run(
+  anomalies: AnomalyConfig,
+  count: number,
+): { payloads: TelemetryPayload[]; labels: AnomalyLabel[] } {
+  const running = sensor(anomalies, { count });
   const payloads: TelemetryPayload[] = [];
   const labels: AnomalyLabel[] = [];
-  while (sensor.nextTs() !== undefined) {
-    const sample = sensor.take();
+  while (running.nextTs() !== undefined) {
+    const sample = running.take();
     if (sample.payload) payloads.push(sample.payload);
     if (sample.finished) labels.push(sample.finished);
   }
-  const last = sensor.close();
+  const last = running.close();
   if (last) labels.push(last);
   return { payloads, labels };
 }
@@ -136,17 +140,9 @@ describe("devices: anomaly injection and labels", () => {
   });
 
   it("labels an anomaly cut short by a run stopped early (no known end) as truncated", () => {
-    const sensor = new SimulatedSensor({
-      seed: "anomaly-test",
-      deviceId: DEVICE,
-      roomId: "office",
-      startTs: START,
-      intervalMs: 30_000,
-      anomalies: { rate: 1, kinds: ["level_shift"] },
-      limits: {},
-    });
-    for (let i = 0; i < 5; i++) sensor.take();
-    expect(sensor.close()).to.include({
+    const open = sensor({ rate: 1, kinds: ["level_shift"] }, {});
+    for (let i = 0; i < 5; i++) open.take();
+    expect(open.close()).to.include({
       kind: "level_shift",
       truncated: true,
       samples: 5,
