@@ -9,9 +9,9 @@ export type { PlatformArgs } from "./platform";
 export * from "./config";
 export { DataLake } from "./lake/lake";
 export type { DataLakeArgs, DataBucketRole, LakeEncryption } from "./lake/lake";
-// Existing resources: every component takes buckets as a BucketRef (name and ARN) and keys as their ARN.
-export { bucketRef, bucketRefFromName } from "./shared/resource-refs";
-export type { BucketRef } from "./shared/resource-refs";
+// Existing resources: buckets, streams, topics, databases and VPCs by names, IDs and ARNs; keys by their ARN.
+export { AWS_MANAGED_KEYS, bucketRef, bucketRefFromName } from "./shared/resource-refs";
+export type { BucketRef, DatabaseRef, StreamRef, TopicRef, VpcRef } from "./shared/resource-refs";
 export { SecureBucket } from "./lake/secure-bucket";
 export type { SecureBucketArgs, LifecycleRuleArgs } from "./lake/secure-bucket";
 export * from "./lake/layout";

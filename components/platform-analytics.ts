@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { AthenaAnalytics } from "./analytics/athena-analytics";
 import { QuickSightDashboard } from "./analytics/quicksight-dashboard";
-import { AnomalyDetection } from "./ml/anomaly-detection";
+import { AnomalyDetection, type AnomalyDetectionArgs } from "./ml/anomaly-detection";
 import { ingestDelaySeconds } from "./ml/ml-env";
 import type { ModelSettings } from "./ml/model-settings";
 import type { LakeBuckets } from "./ml/pipeline-context";
@@ -40,12 +40,14 @@ export function platformTimings(config: PlatformConfig): PlatformTimings {
 export interface AnalyticsWiring {
   /** The lake's buckets (or existing ones, by name and ARN). */
   readonly buckets: LakeBuckets;
-  /** Key of the lake: the workgroup's results, the pipeline's artifacts and logs. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Key of the lake: the workgroup's results, the pipeline's artifacts and logs. @default - AWS-managed keys */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** The Glue catalog database the telemetry table is in. */
   readonly databaseName: pulumi.Input<string>;
   /** The one model settings document every consumer reads. */
   readonly model: ModelSettings;
+  /** Existing topics for anomaly alerts and failures (see `AnomalyDetectionArgs.existingTopics`). @default - created */
+  readonly anomalyTopics?: AnomalyDetectionArgs["existingTopics"];
   /** Whether training has promoted a model (see `AnomalyDetectionArgs.modelPromoted`). */
   readonly modelPromoted?: boolean;
   readonly timings: PlatformTimings;
@@ -114,6 +116,7 @@ export function analyticsAreas(
         artifacts: buckets.artifacts,
       },
       kmsKeyArn,
+      existingTopics: wiring.anomalyTopics,
       athena: {
         workGroupName: analytics.workGroupName,
         workGroupArn: analytics.workGroupArn,

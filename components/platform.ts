@@ -224,7 +224,7 @@ export class Platform extends pulumi.ComponentResource {
         thresholds: timings.thresholds,
         scoringIntervalSeconds: timings.scoringIntervalSeconds,
         // The anomaly pipeline's failure topic is the stack's alert topic: its key admits CloudWatch alarms.
-        alarmTopicArn: this.anomaly.failureTopic.arn,
+        alarmTopic: { arn: this.anomaly.failureTopic.arn },
         kmsKeyArn: this.lakeKeyArn,
         logRetentionDays: config.logRetentionDays,
         tags,

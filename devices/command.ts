@@ -36,6 +36,9 @@ export interface OptionSpec {
   readonly multiple?: boolean;
 }
 
+/** The `-h, --help` row every command's table ends with. */
+export const HELP_OPTION: OptionSpec = { name: "help", short: "h", description: "show this help" };
+
 export type CommandValues = Record<string, string | boolean | string[] | undefined>;
 
 /** Parses `argv` strictly (no positionals) against `options`; throws with Node's message for a bad option. */
@@ -167,6 +170,51 @@ export function optionRows(table: readonly OptionSpec[], width = 110): string[] 
     (r) =>
       `  ${r.flags.padEnd(column)}${wrapText(r.text, width - column - 2).join(`\n${" ".repeat(column + 2)}`)}`,
   );
+}
+
+/** A command's `--help` page, in the layout every command shares. */
+export interface HelpPage {
+  /** What follows `Usage: `, e.g. `npm run cost -- --stack <name> [options]`. */
+  readonly usage: string;
+  /** What the command does: lines of text (wrapped by the caller, as they read best). */
+  readonly about: readonly string[];
+  /** The option table the parser reads: the `Options:` rows are generated from it. */
+  readonly options: readonly OptionSpec[];
+  /** Sections after the options, e.g. `{ title: "Writes:", lines: [...] }`. @default - none */
+  readonly sections?: readonly { readonly title?: string; readonly lines: readonly string[] }[];
+  /** What each exit status means, e.g. `0 done, 1 ECS refused a task, 2 bad usage.` (wrapped). @default - none */
+  readonly exitStatus?: string;
+}
+
+/** The `--help` text: usage, about, the generated options, further sections, exit status; blank lines between. */
+export function helpPage(page: HelpPage, width = 110): string {
+  const blocks: string[][] = [
+    [`Usage: ${page.usage}`],
+    [...page.about],
+    ["Options:", ...optionRows(page.options, width)],
+    ...(page.sections ?? []).map((section) => [...(section.title ? [section.title] : []), ...section.lines]),
+    ...(page.exitStatus ? [wrapText(`Exit status: ${page.exitStatus}`, width)] : []),
+  ];
+  return blocks
+    .filter((b) => b.length > 0)
+    .map((b) => b.join("\n"))
+    .join("\n\n");
+}
+
+/**
+ * Parses a command line whose table has a `help` option: prints the help page and returns undefined for
+ * `--help`, else the parsed options. A bad option is a {@link UsageError} ending with
+ * `Run <command> -- --help for the options.`
+ */
+export function optionsOrHelp(
+  argv: readonly string[],
+  command: string,
+  page: HelpPage,
+): ParsedOptions | undefined {
+  const parsed = parseOptions(argv, page.options, `Run ${command} -- --help for the options.`);
+  if (!parsed.flag("help")) return parsed;
+  console.log(helpPage(page));
+  return undefined;
 }
 
 /** An integer option from `min` to `max`. */

@@ -17,7 +17,7 @@ import { assertTopicSegment } from "../components/telemetry/topics";
 import { parseAnomalySpec, type AnomalyConfig } from "./model/anomalies";
 import { parseShard, type Shard } from "./shard";
 import type { MqttProtocol, Qos } from "./transports/transport";
-import { DEFAULT_READING_INTERVAL_SECONDS } from "../components/telemetry/fleet";
+import { DEFAULT_READING_INTERVAL_SECONDS, DEFAULT_SENSOR_SEED } from "../components/telemetry/fleet";
 
 export { UsageError };
 
@@ -84,7 +84,7 @@ export const FLEET_OPTIONS: readonly OptionSpec[] = [
   {
     name: "seed",
     value: "text",
-    default: "1",
+    default: DEFAULT_SENSOR_SEED,
     description: "Seed of the sensor model: same seed (and --start), same readings",
   },
   {

@@ -8,13 +8,13 @@ import {
   durationOption,
   integerOption,
   numberOption,
-  optionRows,
+  helpPage,
   parseOptions,
   UsageError,
   usageOf,
   type OptionSpec,
 } from "../devices/command";
-import { DEFAULT_READING_INTERVAL_SECONDS } from "../components/telemetry/fleet";
+import { DEFAULT_READING_INTERVAL_SECONDS, DEFAULT_SENSOR_SEED } from "../components/telemetry/fleet";
 
 export { UsageError };
 
@@ -27,7 +27,7 @@ export const DEFAULTS = {
   dataDir: ".local",
   stack: "dev",
   interval: `${DEFAULT_READING_INTERVAL_SECONDS}s`,
-  seed: "1",
+  seed: DEFAULT_SENSOR_SEED,
   anomalies: "1%,spike,level_shift,drift,noise_burst",
 } as const;
 
@@ -184,17 +184,16 @@ function timestamp(name: string, value: string): number {
 }
 
 export function helpText(): string {
-  return [
-    "Usage: npm start -- [options]",
-    "",
-    "Runs the whole sensor-analytics pipeline on this machine with the artifacts the cloud deploys: a local PKI,",
-    "an MQTT broker over TLS authorizing with the IoT policy, the topic rules' SQL, a Firehose-like lake writer",
-    "(Parquet via DuckDB), PGlite as the historical database, the ETL / training / scoring state machines in",
-    "aws-local-stepfunctions, the analytics queries in DuckDB, the TypeScript Random Cut Forest and a dashboard;",
-    "with a stack that opts in, the ingest stream's real-time consumer, the HTTP API over HTTPS and the REST pollers.",
-    "Ctrl-C stops it: the lake is flushed, the ETL runs once more and the summary is printed.",
-    "",
-    "Options:",
-    ...optionRows(LOCAL_OPTIONS),
-  ].join("\n");
+  return helpPage({
+    usage: "npm start -- [options]",
+    about: [
+      "Runs the whole sensor-analytics pipeline on this machine with the artifacts the cloud deploys: a local PKI,",
+      "an MQTT broker over TLS authorizing with the IoT policy, the topic rules' SQL, a Firehose-like lake writer",
+      "(Parquet via DuckDB), PGlite as the historical database, the ETL / training / scoring state machines in",
+      "aws-local-stepfunctions, the analytics queries in DuckDB, the TypeScript Random Cut Forest and a dashboard;",
+      "with a stack that opts in, the ingest stream's real-time consumer, the HTTP API over HTTPS and the REST pollers.",
+      "Ctrl-C stops it: the lake is flushed, the ETL runs once more and the summary is printed.",
+    ],
+    options: LOCAL_OPTIONS,
+  });
 }

@@ -11,8 +11,7 @@
  * - paced (fleet, bare): `--paced-rate` msg/s in total, well below saturation, for CPU time per message and
  *   memory per device in a steady state.
  *
- * Usage: npm run bench:fleet -- [--sizes 1000,10000] [--interval 10ms] [--paced-rate 5000] [--window 10s]
- *                                [--warmup 3s] [--connect-rate 2000] [--qos 1] [--protocol 5] [--json]
+ * Usage: npm run bench:fleet -- [options] (npm run bench:fleet -- --help lists them with their defaults).
  * Needs mosquitto (apt-get install -y mosquitto). Writes .bench/fleet/results.json.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -20,10 +19,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { NO_ANOMALIES } from "../../devices/model/anomalies";
 import { SimulatedSensor } from "../../devices/model/simulated-sensor";
-import { parseDurationMs } from "../../components/telemetry/durations";
+import {
+  durationOption,
+  EXIT,
+  type HelpPage,
+  integerOption,
+  optionsOrHelp,
+  runCommand,
+  UsageError,
+  type OptionSpec,
+  HELP_OPTION,
+} from "../../devices/command";
 import type { PhaseResult, PhaseSpec } from "./phase";
 
 const REPO = resolve(__dirname, "../..");
@@ -41,43 +49,59 @@ interface BenchOptions {
   readonly json: boolean;
 }
 
-function parseOptions(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      sizes: { type: "string", default: "1000,10000" },
-      interval: { type: "string", default: "10ms" },
-      warmup: { type: "string", default: "3s" },
-      window: { type: "string", default: "10s" },
-      "connect-rate": { type: "string", default: "2000" },
-      "paced-rate": { type: "string", default: "5000" },
-      qos: { type: "string", default: "1" },
-      protocol: { type: "string", default: "5" },
-      json: { type: "boolean", default: false },
-    },
-    strict: true,
-  });
-  const duration = (name: string, text: string): number => {
-    const ms = parseDurationMs(text);
-    if (ms === undefined) throw new Error(`--${name} must be a duration such as 10s (got "${text}")`);
-    return ms;
-  };
-  const sizes = values.sizes.split(",").map(Number);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1))
-    throw new Error(`--sizes must be positive integers (got "${values.sizes}")`);
-  if (values.qos !== "0" && values.qos !== "1") throw new Error(`--qos must be 0 or 1 (got "${values.qos}")`);
-  if (values.protocol !== "5" && values.protocol !== "3.1.1")
-    throw new Error(`--protocol must be 5 or 3.1.1 (got "${values.protocol}")`);
+const BENCH_OPTIONS: readonly OptionSpec[] = [
+  { name: "sizes", value: "n,...", default: "1000,10000", description: "connections per measurement" },
+  {
+    name: "interval",
+    value: "duration",
+    default: "10ms",
+    description: "per-connection publish interval of the saturating phases (more than a client can send)",
+  },
+  { name: "paced-rate", value: "msg/s", default: "5000", description: "total rate of the paced phases" },
+  { name: "window", value: "duration", default: "10s", description: "measured window of each phase" },
+  { name: "warmup", value: "duration", default: "3s", description: "warm-up before each window" },
+  { name: "connect-rate", value: "conn/s", default: "2000", description: "how fast connections are opened" },
+  { name: "qos", value: "0|1", default: "1", description: "MQTT QoS of the publishes" },
+  { name: "protocol", value: "5|3.1.1", default: "5", description: "MQTT protocol version" },
+  { name: "json", description: "print the results as JSON instead of a table" },
+  HELP_OPTION,
+];
+
+const HELP: HelpPage = {
+  usage: "npm run bench:fleet -- [options]",
+  about: [
+    "The simulator against a bare MQTT.js publish loop over the same connections to the same mosquitto broker:",
+    "saturating phases (msg/s) in ABBA order and paced phases (CPU time per message, memory per device).",
+    "Needs mosquitto (apt-get install -y mosquitto). Writes .bench/fleet/results.json. Not part of npm test.",
+  ],
+  options: BENCH_OPTIONS,
+  exitStatus: "0 measured, 1 a phase failed (or mosquitto is missing), 2 bad options.",
+};
+
+/** The options, or undefined after printing the help. */
+function parseBenchOptions(argv: readonly string[]): BenchOptions | undefined {
+  const values = optionsOrHelp(argv, "npm run bench:fleet", HELP);
+  if (!values) return undefined;
+  const text = (name: string) => values.text(name)!;
+  const duration = (name: string) => durationOption(name, text(name), 1, 3_600_000);
+  const sizes = text("sizes")
+    .split(",")
+    .map((n) => integerOption("sizes", n.trim(), 1, 1_000_000));
+  const qos = text("qos");
+  if (qos !== "0" && qos !== "1") throw new UsageError(`--qos must be 0 or 1 (got "${qos}")`);
+  const protocol = text("protocol");
+  if (protocol !== "5" && protocol !== "3.1.1")
+    throw new UsageError(`--protocol must be 5 or 3.1.1 (got "${protocol}")`);
   return {
     sizes,
-    intervalMs: duration("interval", values.interval),
-    warmupMs: duration("warmup", values.warmup),
-    windowMs: duration("window", values.window),
-    connectRate: Number(values["connect-rate"]),
-    pacedRate: Number(values["paced-rate"]),
-    qos: values.qos === "0" ? 0 : 1,
-    protocol: values.protocol,
-    json: values.json,
+    intervalMs: duration("interval"),
+    warmupMs: duration("warmup"),
+    windowMs: duration("window"),
+    connectRate: integerOption("connect-rate", text("connect-rate"), 1, 1_000_000),
+    pacedRate: integerOption("paced-rate", text("paced-rate"), 1, 10_000_000),
+    qos: qos === "0" ? 0 : 1,
+    protocol,
+    json: values.flag("json"),
   };
 }
 
@@ -205,8 +229,9 @@ function mean(values: number[]): number {
 
 const avg = (phases: PhaseResult[], pick: (p: PhaseResult) => number): number => mean(phases.map(pick));
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+async function main(argv: string[]): Promise<number> {
+  const options = parseBenchOptions(argv);
+  if (!options) return EXIT.ok;
   const dir = mkdtempSync(join(tmpdir(), "bench-fleet-"));
   const payload = samplePayload();
   const results: SizeResult[] = [];
@@ -274,10 +299,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const report = {
-    command: [
-      "npm run bench:fleet",
-      ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : []),
-    ].join(" "),
+    command: ["npm run bench:fleet", ...(argv.length > 0 ? ["--", ...argv] : [])].join(" "),
     options,
     payloadBytes: Buffer.byteLength(payload),
     machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
@@ -287,7 +309,7 @@ async function main(): Promise<void> {
   writeFileSync(join(REPO, ".bench/fleet/results.json"), `${JSON.stringify(report, null, 2)}\n`);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return;
+    return EXIT.ok;
   }
   const rows = results.map((r) => {
     const n = (v: number): string => Math.round(v).toLocaleString("en-US");
@@ -322,9 +344,7 @@ async function main(): Promise<void> {
       "",
     ].join("\n"),
   );
+  return EXIT.ok;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench:fleet: ${(err as Error).message}\n`);
-  process.exit(1);
-});
+if (require.main === module) runCommand("bench:fleet", main);

@@ -17,7 +17,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import type { AddressInfo } from "node:net";
-import { parseArgs } from "node:util";
 import { Aedes } from "aedes";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { parsePlatformConfig } from "../../components/config";
@@ -28,6 +27,15 @@ import { Fleet } from "../../devices/fleet";
 import { NO_ANOMALIES } from "../../devices/model/anomalies";
 import { DEFAULT_BACKOFF } from "../../devices/runtime/backoff";
 import { MqttJsTransport } from "../../devices/transports/mqttjs";
+import {
+  EXIT,
+  type HelpPage,
+  integerOption,
+  optionsOrHelp,
+  runCommand,
+  type OptionSpec,
+  HELP_OPTION,
+} from "../../devices/command";
 import { LocalBroker } from "../../local/broker/broker";
 import { DurableLog } from "../../local/lake/durable-log";
 import { FirehoseWriter, type Delivery } from "../../local/lake/firehose-writer";
@@ -47,34 +55,51 @@ interface PhaseResult {
   readonly connectSeconds: number;
 }
 
-function options() {
-  const { values } = parseArgs({
-    options: {
-      devices: { type: "string" },
-      readings: { type: "string" },
-      "freshness-seconds": { type: "string" },
-      stack: { type: "string" },
-      help: { type: "boolean" },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(
-      "Usage: npm run bench:local -- [--devices 1000] [--readings 20] [--freshness-seconds 10] [--stack dev]\n",
-    );
-    process.exit(0);
-  }
-  const int = (name: string, text: string | undefined, fallback: number) => {
-    const n = text === undefined ? fallback : Number(text);
-    if (!Number.isInteger(n) || n < 1)
-      throw new Error(`--${name} must be a positive integer (got "${text}")`);
-    return n;
-  };
+const BENCH_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "devices",
+    value: "n",
+    default: "1000",
+    description: "devices of the fleet (one TLS connection each)",
+  },
+  {
+    name: "readings",
+    value: "n",
+    default: "20",
+    description: "readings per device in the saturating phases",
+  },
+  {
+    name: "freshness-seconds",
+    value: "n",
+    default: "10",
+    description:
+      "length of the paced phase measuring publish-to-queryable time (one reading per device per second)",
+  },
+  { name: "stack", value: "name", default: "dev", description: "stack file whose settings the backend runs" },
+  HELP_OPTION,
+];
+
+const HELP: HelpPage = {
+  usage: "npm run bench:local -- [--devices <n>] [--readings <n>] [--freshness-seconds <n>] [--stack <name>]",
+  about: [
+    "The local backend's ingest path under a fleet over TLS on loopback, against a bare aedes broker: readings/s",
+    "until durable in Parquet, the ratio to the bare broker, and publish-to-queryable p50/p95 at a paced load.",
+    "Device certificates are generated once into .bench/local/pki. Not part of npm test.",
+  ],
+  options: BENCH_OPTIONS,
+  exitStatus: "0 measured, 1 the benchmark failed, 2 bad options.",
+};
+
+/** The options, or undefined after printing the help. */
+function parseBenchOptions(argv: readonly string[]) {
+  const values = optionsOrHelp(argv, "npm run bench:local", HELP);
+  if (!values) return undefined;
+  const count = (name: string) => integerOption(name, values.text(name)!, 1, 1_000_000);
   return {
-    devices: int("devices", values.devices, 1000),
-    readings: int("readings", values.readings, 20),
-    freshnessSeconds: int("freshness-seconds", values["freshness-seconds"], 10),
-    stack: values.stack ?? "dev",
+    devices: count("devices"),
+    readings: count("readings"),
+    freshnessSeconds: count("freshness-seconds"),
+    stack: values.text("stack")!,
   };
 }
 
@@ -162,8 +187,9 @@ async function bareBroker(pki: LocalPki): Promise<{ port: number; close: () => P
 const percentile = (sorted: readonly number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-async function main(): Promise<void> {
-  const opts = options();
+async function main(argv: string[]): Promise<number> {
+  const opts = parseBenchOptions(argv);
+  if (!opts) return EXIT.ok;
   const config = parsePlatformConfig(readStackFile(opts.stack, path.resolve(__dirname, "../..")));
   const perRoom = Math.ceil(opts.devices / config.fleet.rooms.length);
   const devices = fleetDevices(config.deployment, config.fleet.rooms, perRoom).slice(0, opts.devices);
@@ -296,12 +322,7 @@ async function main(): Promise<void> {
     `  freshness      at ${result.publishToQueryableMs.load}: publish -> queryable p50 ${result.publishToQueryableMs.p50} ms, p95 ${result.publishToQueryableMs.p95} ms (buffer interval ${bufferWallMs} ms)`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
+  return EXIT.ok;
 }
 
-main().then(
-  () => setTimeout(() => process.exit(0), 500).unref(),
-  (err: unknown) => {
-    process.stderr.write(`bench:local: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+if (require.main === module) runCommand("bench:local", main);

@@ -24,7 +24,7 @@ export interface AthenaAnalyticsArgs {
    * may read the results bucket reads every query's results; the policy pack flags that.
    * @default - SSE-S3 query results
    */
-  readonly kmsKeyArn?: pulumi.Input<string>;
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Rooms of the fleet: the projected values of the anomalies table's room partition. */
   readonly rooms: readonly string[];
   /** Per-query scan limit in bytes, enforced by the workgroup (at least 10 MiB). */

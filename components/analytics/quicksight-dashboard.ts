@@ -31,8 +31,11 @@ export interface QuickSightDashboardArgs {
     readonly curated: BucketRef;
     readonly results: BucketRef;
   };
-  /** ARN of the lake KMS key (data and query results are encrypted with it). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * ARN of the lake KMS key (data and query results are encrypted with it).
+   * @default - none: the buckets use SSE-S3 and the role gets no `kms:*` statement
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Views that must exist before the datasets (the catalog views of AthenaAnalytics). @default - none */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
   /** Tags merged into every taggable child. @default - none */
@@ -74,7 +77,7 @@ export class QuickSightDashboard extends pulumi.ComponentResource {
         args.buckets.raw.arn,
         args.buckets.curated.arn,
         args.buckets.results.arn,
-        args.kmsKeyArn,
+        pulumi.output(args.kmsKeyArn),
       ])
       .apply(([s, workGroupArn, database, rawBucketArn, curatedBucketArn, resultsBucketArn, kmsKeyArn]) =>
         quickSightAthenaPolicy({

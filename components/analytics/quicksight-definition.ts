@@ -10,6 +10,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import { LAKE_ZONES } from "../lake/layout";
+import { keyStatements } from "../shared/iam-policy";
 import { analyticsQuery, PrestoType } from "./queries";
 
 /** The views QuickSight reads, in dashboard order. */
@@ -238,7 +239,8 @@ export interface QuickSightAccessScope {
   readonly rawBucketArn: string;
   readonly curatedBucketArn: string;
   readonly resultsBucketArn: string;
-  readonly kmsKeyArn: string;
+  /** The lake key. @default - none: SSE-S3 buckets, no `kms:*` statement */
+  readonly kmsKeyArn?: string | undefined;
 }
 
 /**
@@ -299,12 +301,14 @@ export function quickSightAthenaPolicy(s: QuickSightAccessScope): aws.iam.Policy
         Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
         Resource: results,
       },
-      {
-        Sid: "UseTheLakeKey",
-        Effect: "Allow",
-        Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-        Resource: s.kmsKeyArn,
-      },
+      ...keyStatements(s.kmsKeyArn, (keyArn) => [
+        {
+          Sid: "UseTheLakeKey",
+          Effect: "Allow",
+          Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+          Resource: keyArn,
+        },
+      ]),
     ],
   };
 }

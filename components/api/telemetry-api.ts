@@ -30,7 +30,8 @@ export interface TelemetryApiArgs {
    */
   readonly realtimeTable?: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
   /** Key of the log groups (and of the table, to read it). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** @default - AWS-managed encryption (CloudWatch Logs, DynamoDB): no `kms:*` statement */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** @default 30 */
   readonly logRetentionDays?: number;
   /** Tags merged into every taggable child. @default - none */
@@ -152,7 +153,7 @@ export class TelemetryApi extends pulumi.ComponentResource {
           logGroupName: `/sensor-analytics/${deployment}/latest-state`,
           policy: ({ logGroupArn, scope: s }) =>
             pulumi
-              .all([table.arn, args.kmsKeyArn])
+              .all([table.arn, pulumi.output(args.kmsKeyArn)])
               .apply(([tableArn, kmsKeyArn]) =>
                 latestStateFunctionPolicy({ scope: s, logGroupArn, tableArn, kmsKeyArn }),
               ),

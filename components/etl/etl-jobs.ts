@@ -16,8 +16,8 @@ export interface EtlJobsArgs {
     readonly curated: pulumi.Input<string>;
     readonly artifacts: pulumi.Input<string>;
   };
-  /** Key of the uploaded scripts and SQL files. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Key of the uploaded scripts and SQL files. @default - none: SSE-S3 */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly glueRoleArn: pulumi.Input<string>;
   readonly securityConfigurationName: pulumi.Input<string>;
   /** Catalog database the history and curated crawlers record their tables in. */
@@ -70,8 +70,9 @@ export class EtlJobs extends pulumi.ComponentResource {
           bucket: buckets.artifacts,
           key,
           source,
-          serverSideEncryption: "aws:kms",
-          kmsKeyId: args.kmsKeyArn,
+          ...(args.kmsKeyArn === undefined
+            ? { serverSideEncryption: "AES256" }
+            : { serverSideEncryption: "aws:kms", kmsKeyId: args.kmsKeyArn }),
           tags,
         },
         { parent: this },

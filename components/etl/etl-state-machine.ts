@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
 import { LambdaFunction } from "../shared/lambda-function";
+import { AWS_MANAGED_KEYS, type TopicRef } from "../shared/resource-refs";
 import { StateMachine } from "../shared/state-machine";
 import { buildEtlStateMachine, EtlMachineResources, PLANNER_TIMEOUT_SECONDS } from "./asl/etl-machine";
 import { PLANNER_ENV } from "./plan";
@@ -27,8 +28,16 @@ export interface EtlStateMachineArgs {
   readonly trainingStateMachineArn?: pulumi.Input<string>;
   /** Address subscribed to the failure topic. @default - no subscription (the topic still receives) */
   readonly alertEmail?: string;
-  /** Key of the log groups and the failure topic. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * An existing topic for failure notices (e.g. the team's on-call topic): nothing is created or subscribed,
+   * and the roles may use only its key. @default - a topic is created, encrypted with `kmsKeyArn`
+   */
+  readonly existingFailureTopic?: TopicRef;
+  /**
+   * Key of the log groups and the failure topic.
+   * @default - CloudWatch Logs' own encryption, `alias/aws/sns` for the topic: no `kms:*` statement
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly logRetentionDays: number;
   /** When to run (EventBridge Scheduler, UTC). */
   readonly schedule: ScheduleExpression;
@@ -52,7 +61,8 @@ export class EtlStateMachine extends pulumi.ComponentResource {
   public readonly planner: aws.lambda.Function;
   /** The state machine with its role, log group and schedule. */
   public readonly machine: StateMachine;
-  public readonly failureTopic: aws.sns.Topic;
+  /** The failure topic, created or given (`existingFailureTopic`). */
+  public readonly failureTopic: TopicRef;
   public readonly stateMachine: aws.sfn.StateMachine;
   public readonly logGroup: aws.cloudwatch.LogGroup;
   public readonly schedule: aws.scheduler.Schedule;
@@ -66,18 +76,7 @@ export class EtlStateMachine extends pulumi.ComponentResource {
     const jobArns = pulumi.all([args.jobs.s3Import.arn, args.jobs.jdbcImport.arn, args.jobs.curate.arn]);
 
     // Failure notices.
-    this.failureTopic = new aws.sns.Topic(
-      `${name}-failures`,
-      { displayName: `ETL failures (${args.label})`, kmsMasterKeyId: args.kmsKeyArn, tags },
-      child,
-    );
-    if (args.alertEmail) {
-      new aws.sns.TopicSubscription(
-        `${name}-failures-email`,
-        { topic: this.failureTopic.arn, protocol: "email", endpoint: args.alertEmail },
-        child,
-      );
-    }
+    this.failureTopic = args.existingFailureTopic ?? this.createFailureTopic(name, args, tags);
 
     // Planner. Its role, policy and log group were named `<name>-planner` before it became a LambdaFunction.
     const plannerName = `${name}-planner`;
@@ -89,7 +88,12 @@ export class EtlStateMachine extends pulumi.ComponentResource {
         description: "Plans an ETL run: which historical imports are needed",
         policy: ({ logGroupArn, scope: s }) =>
           pulumi
-            .all([importJobArns, args.landing.bucketName, this.failureTopic.arn, args.kmsKeyArn])
+            .all([
+              importJobArns,
+              args.landing.bucketName,
+              this.failureTopic.arn,
+              pulumi.output(this.failureTopic.kmsKeyArn),
+            ])
             .apply(([arns, bucket, failureTopicArn, topicKeyArn]) =>
               plannerPolicy({
                 jobArns: arns,
@@ -165,7 +169,7 @@ export class EtlStateMachine extends pulumi.ComponentResource {
                 args.crawlers.curated.arn,
               ]),
               this.failureTopic.arn,
-              args.kmsKeyArn,
+              pulumi.output(this.failureTopic.kmsKeyArn),
               args.trainingStateMachineArn,
             ])
             .apply(
@@ -211,5 +215,29 @@ export class EtlStateMachine extends pulumi.ComponentResource {
       plannerFunctionName: this.planner.name,
       scheduleName: this.schedule.name,
     });
+  }
+
+  /** The failure topic, encrypted with `kmsKeyArn` (or `alias/aws/sns`), with `alertEmail` subscribed. */
+  private createFailureTopic(
+    name: string,
+    args: EtlStateMachineArgs,
+    tags: Record<string, string>,
+  ): TopicRef {
+    const topic = new aws.sns.Topic(
+      `${name}-failures`,
+      {
+        displayName: `ETL failures (${args.label})`,
+        kmsMasterKeyId: args.kmsKeyArn ?? AWS_MANAGED_KEYS.sns,
+        tags,
+      },
+      { parent: this },
+    );
+    if (args.alertEmail)
+      new aws.sns.TopicSubscription(
+        `${name}-failures-email`,
+        { topic: topic.arn, protocol: "email", endpoint: args.alertEmail },
+        { parent: this },
+      );
+    return { arn: topic.arn, kmsKeyArn: args.kmsKeyArn };
   }
 }

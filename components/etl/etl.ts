@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
-import type { BucketRef } from "../shared/resource-refs";
+import type { BucketRef, DatabaseRef, TopicRef } from "../shared/resource-refs";
 import type { DemoHistoryRequest } from "../sources/demo-history";
 import { HistoricalSources } from "../sources/historical-sources";
 import type { EtlMachineResources } from "./asl/etl-machine";
@@ -22,8 +22,13 @@ export interface EtlArgs {
     readonly curated: BucketRef;
     readonly artifacts: BucketRef;
   };
-  /** ARN of the lake key: Glue encrypts job output, logs and bookmarks with it, so it is required. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * ARN of the lake key: Glue encrypts job output, logs and bookmarks with it; the sources' secret, database and
+   * log groups, the failure topic and the state machine's logs use it too.
+   * @default - none (a lake with encryption "s3-managed"): Glue writes SSE-S3, everything else uses its
+   * service's AWS-managed encryption, and no role gets a `kms:*` statement for the lake
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** The lake's catalog database name (`PlatformConfig.lake.catalogDatabase`): the history and curated tables go there. */
   readonly lakeDatabaseName: string;
   /** The resource creating that database, so crawlers are created after it. @default - none (the database already exists) */
@@ -38,12 +43,18 @@ export interface EtlArgs {
   readonly features?: FeatureSettings;
   /** The model-training state machine to start after curation. @default - no training step */
   readonly trainingStateMachineArn?: pulumi.Input<string>;
-  /** KMS key of an existing database's credentials secret, when it is a customer-managed key. @default - none needed */
-  readonly existingSecretKmsKeyArn?: string;
+  /**
+   * The existing historical database by reference (its VPC, host, security group and credentials secret), with
+   * `database.mode: "existing"` instead of `database.existing` (see `HistoricalSourcesArgs.existingDatabase`).
+   * @default - `database.existing` in existing mode; the demo database in demo mode
+   */
+  readonly existingDatabase?: DatabaseRef;
   /** Hours after which the JDBC import runs again. @default 24 */
   readonly jdbcRefreshHours?: number;
   /** Subscribed to the ETL failure topic. @default - no subscription */
   readonly alertEmail?: string;
+  /** An existing topic for failure notices (see `EtlStateMachineArgs.existingFailureTopic`). @default - created */
+  readonly existingFailureTopic?: TopicRef;
   readonly logRetentionDays: number;
   /** Protect the demo database, the sources database and created secrets. @default false */
   readonly protectData?: boolean;
@@ -95,6 +106,7 @@ export class Etl extends pulumi.ComponentResource {
       `${name}-sources`,
       {
         database: args.database,
+        existingDatabase: args.existingDatabase,
         demoHistory: args.demoHistory,
         glue: args.glue,
         historicalPrefix: args.historicalPrefix,
@@ -113,34 +125,49 @@ export class Etl extends pulumi.ComponentResource {
     );
 
     const scope = accountScopeOutput(this);
+    // The lake key and the existing database's secret key (either may be absent).
+    const keys = pulumi.all([
+      pulumi.output(args.kmsKeyArn),
+      pulumi.output(args.existingDatabase?.secretKmsKeyArn),
+    ]);
     const access = pulumi
       .all([
         scope,
         bucketNames,
-        args.kmsKeyArn,
+        keys,
         this.sources.jdbc.connectionName,
         this.sources.jdbc.secretArn,
         this.sources.glueVpc.connectionSubnet.id,
         this.sources.glueVpc.glueSecurityGroup.id,
         this.foundation.sourcesDatabase.name,
       ])
-      .apply(([s, buckets, keyArn, connectionName, secretArn, subnetId, securityGroupId, sourcesDatabase]) =>
-        glueAccessPolicy({
-          scope: s,
-          rawBucket: buckets.raw,
-          curatedBucket: buckets.curated,
-          artifactsBucket: buckets.artifacts,
-          historicalPrefix: args.historicalPrefix,
-          lakeKeyArn: keyArn,
-          databases: [args.lakeDatabaseName, sourcesDatabase],
-          jdbc: {
-            connectionName,
-            secretArn,
-            secretKeyArn: args.existingSecretKmsKeyArn,
-            subnetId,
-            securityGroupId,
-          },
-        }),
+      .apply(
+        ([
+          s,
+          buckets,
+          [keyArn, secretKeyArn],
+          connectionName,
+          secretArn,
+          subnetId,
+          securityGroupId,
+          sourcesDatabase,
+        ]) =>
+          glueAccessPolicy({
+            scope: s,
+            rawBucket: buckets.raw,
+            curatedBucket: buckets.curated,
+            artifactsBucket: buckets.artifacts,
+            historicalPrefix: args.historicalPrefix,
+            lakeKeyArn: keyArn,
+            databases: [args.lakeDatabaseName, sourcesDatabase],
+            jdbc: {
+              connectionName,
+              secretArn,
+              secretKeyArn,
+              subnetId,
+              securityGroupId,
+            },
+          }),
       );
     registerDocument(this, `iam-${name}-glue-access`, "json", access);
     const accessPolicy = new aws.iam.RolePolicy(
@@ -185,6 +212,7 @@ export class Etl extends pulumi.ComponentResource {
         jdbcRefreshHours: args.jdbcRefreshHours,
         trainingStateMachineArn: args.trainingStateMachineArn,
         alertEmail: args.alertEmail,
+        existingFailureTopic: args.existingFailureTopic,
         kmsKeyArn: args.kmsKeyArn,
         logRetentionDays: args.logRetentionDays,
         schedule: args.etl.schedule,

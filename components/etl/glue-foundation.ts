@@ -5,8 +5,12 @@ import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
 export interface GlueFoundationArgs {
   /** The lake's catalog database (`PlatformConfig.lake.catalogDatabase`); the sources database is named after it. */
   readonly lakeDatabaseName: string;
-  /** The lake key: S3 writes, CloudWatch logs and job bookmarks are encrypted with it. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * The lake key: S3 writes, CloudWatch logs and job bookmarks are encrypted with it.
+   * @default - none: S3 writes use SSE-S3, logs keep CloudWatch Logs' own encryption, bookmarks are not
+   * client-side encrypted (Glue offers only CSE-KMS for them)
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Protect the sources database from deletion (`protect` + `retainOnDelete`). @default false */
   readonly protectData?: boolean;
   /** Tags merged into every taggable child. @default - none */
@@ -24,10 +28,28 @@ export function sourcesDatabaseName(lakeDatabaseName: string): string {
   return name;
 }
 
+/** A Glue security configuration's encryption: everything with the key, or SSE-S3 for S3 writes without one. */
+export function glueEncryption(
+  kmsKeyArn: pulumi.Input<string> | undefined,
+): aws.types.input.glue.SecurityConfigurationEncryptionConfiguration {
+  if (kmsKeyArn === undefined)
+    return {
+      s3Encryption: { s3EncryptionMode: "SSE-S3" },
+      cloudwatchEncryption: { cloudwatchEncryptionMode: "DISABLED" },
+      jobBookmarksEncryption: { jobBookmarksEncryptionMode: "DISABLED" },
+    };
+  return {
+    s3Encryption: { s3EncryptionMode: "SSE-KMS", kmsKeyArn },
+    cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn },
+    jobBookmarksEncryption: { jobBookmarksEncryptionMode: "CSE-KMS", kmsKeyArn },
+  };
+}
+
 /**
  * What every Glue job and crawler of the platform shares: the service role they run as (its permissions are
  * attached once the resources they reach exist, see `etl.ts`), the security configuration that encrypts
- * what they write to S3 (SSE-KMS), their CloudWatch logs and their job bookmarks with the lake key, and the
+ * what they write to S3 (SSE-KMS), their CloudWatch logs and their job bookmarks with the lake key (SSE-S3 for S3
+ * writes without a key), and the
  * catalog database where the sources' schemas are recorded.
  */
 export class GlueFoundation extends pulumi.ComponentResource {
@@ -58,11 +80,7 @@ export class GlueFoundation extends pulumi.ComponentResource {
     this.securityConfiguration = new aws.glue.SecurityConfiguration(
       `${name}-encryption`,
       {
-        encryptionConfiguration: {
-          s3Encryption: { s3EncryptionMode: "SSE-KMS", kmsKeyArn: args.kmsKeyArn },
-          cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: args.kmsKeyArn },
-          jobBookmarksEncryption: { jobBookmarksEncryptionMode: "CSE-KMS", kmsKeyArn: args.kmsKeyArn },
-        },
+        encryptionConfiguration: glueEncryption(args.kmsKeyArn),
       },
       { parent: this },
     );

@@ -8,6 +8,7 @@
 import type * as aws from "@pulumi/aws";
 import {
   type AccountScope,
+  encryptForTopicStatements,
   executionLogDeliveryStatement,
   policyDocument as document,
   xrayStatement,
@@ -36,15 +37,19 @@ export interface GlueAccessArgs {
   readonly artifactsBucket: string;
   /** Prefix of the historical CSV files in the raw bucket. */
   readonly historicalPrefix: string;
-  readonly lakeKeyArn: string;
+  /** The lake's customer-managed key. @default - none: SSE-S3 buckets, no `kms:*` for the lake */
+  readonly lakeKeyArn?: string | undefined;
   /** Catalog databases the crawlers write (the lake's and the sources'). */
   readonly databases: readonly string[];
   /** The JDBC source: its connection, secret and network, which Glue attaches to. */
   readonly jdbc: {
     readonly connectionName: string;
     readonly secretArn: string;
-    /** KMS key of the secret when it is not the lake key (an existing secret). @default - the lake key */
-    readonly secretKeyArn?: string;
+    /**
+     * Customer-managed KMS key of the secret when it is not the lake key (an existing secret).
+     * @default - the lake key, or Secrets Manager's AWS-managed key without one
+     */
+    readonly secretKeyArn?: string | undefined;
     readonly subnetId: string;
     readonly securityGroupId: string;
   };
@@ -59,10 +64,7 @@ export function glueAccessPolicy(a: GlueAccessArgs): aws.iam.PolicyDocument {
   const s3 = (bucket: string, key: string) => `arn:${p}:s3:::${bucket}/${key}`;
   const glue = (resource: string) => `arn:${p}:glue:${region}:${accountId}:${resource}`;
   const ec2 = (resource: string) => `arn:${p}:ec2:${region}:${accountId}:${resource}`;
-  const keys = [
-    a.lakeKeyArn,
-    ...(a.jdbc.secretKeyArn && a.jdbc.secretKeyArn !== a.lakeKeyArn ? [a.jdbc.secretKeyArn] : []),
-  ];
+  const keys = [...new Set([a.lakeKeyArn, a.jdbc.secretKeyArn].filter((k): k is string => Boolean(k)))];
   return document([
     {
       Sid: "ReadSourcesAndLake",
@@ -100,18 +102,22 @@ export function glueAccessPolicy(a: GlueAccessArgs): aws.iam.PolicyDocument {
         s3(a.artifactsBucket, "glue/temp/*"),
       ],
     },
-    {
-      Sid: "UseLakeAndSecretKeys",
-      Effect: "Allow",
-      Action: [
-        "kms:Decrypt",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext",
-        "kms:DescribeKey",
-      ],
-      Resource: keys,
-    },
+    ...(keys.length > 0
+      ? [
+          {
+            Sid: "UseLakeAndSecretKeys",
+            Effect: "Allow" as const,
+            Action: [
+              "kms:Decrypt",
+              "kms:Encrypt",
+              "kms:GenerateDataKey",
+              "kms:GenerateDataKeyWithoutPlaintext",
+              "kms:DescribeKey",
+            ],
+            Resource: keys,
+          },
+        ]
+      : []),
     {
       Sid: "KeepCatalog",
       Effect: "Allow",
@@ -203,7 +209,8 @@ export interface PlannerAccessArgs {
   readonly partition: string;
   /** Where a failed asynchronous invocation is reported, and the topic's key. */
   readonly failureTopicArn: string;
-  readonly topicKeyArn: string;
+  /** @default - none: the topic uses SNS's AWS-managed encryption or none, no `kms:*` statement */
+  readonly topicKeyArn?: string | undefined;
 }
 
 /**
@@ -227,12 +234,7 @@ export function plannerPolicy(a: PlannerAccessArgs): aws.iam.PolicyDocument {
       Resource: [a.logGroupArn, `${a.logGroupArn}:*`],
     },
     { Sid: "ReportAsyncFailure", Effect: "Allow", Action: ["sns:Publish"], Resource: [a.failureTopicArn] },
-    {
-      Sid: "EncryptForTopic",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: [a.topicKeyArn],
-    },
+    ...encryptForTopicStatements(a.topicKeyArn),
     xrayStatement(),
   ]);
 }
@@ -242,8 +244,8 @@ export interface StateMachineAccessArgs {
   readonly jobArns: readonly string[];
   readonly crawlerArns: readonly string[];
   readonly failureTopicArn: string;
-  /** The key the failure topic is encrypted with. */
-  readonly topicKeyArn: string;
+  /** The customer-managed key the failure topic is encrypted with. @default - none: no `kms:*` statement */
+  readonly topicKeyArn?: string | undefined;
   /** @default - no training step */
   readonly trainingStateMachineArn?: string;
 }
@@ -271,12 +273,7 @@ export function stateMachinePolicy(a: StateMachineAccessArgs): aws.iam.PolicyDoc
       Resource: [...a.crawlerArns],
     },
     { Sid: "NotifyFailure", Effect: "Allow", Action: ["sns:Publish"], Resource: [a.failureTopicArn] },
-    {
-      Sid: "EncryptForTopic",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: [a.topicKeyArn],
-    },
+    ...encryptForTopicStatements(a.topicKeyArn),
     ...(a.trainingStateMachineArn
       ? [
           {

@@ -40,8 +40,11 @@ export interface SensorFleetRunnerArgs {
   readonly iotEndpoint: pulumi.Input<string>;
   /** Fleet provisioning by claim: the template and the claim certificate (a secret). */
   readonly claim: pulumi.Input<ClaimCredentials>;
-  /** Customer-managed key for the runner's bucket, secret and log group (the lake key). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * Customer-managed key for the runner's bucket, secret and log group (the lake key).
+   * @default - SSE-S3, `aws/secretsmanager`, CloudWatch Logs' own encryption: no `kms:*` statement
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly image: FleetRunnerImageArgs;
   /** Bucket receiving the runner bucket's server access logs (the lake's log bucket). */
   readonly accessLogBucket: BucketRef;

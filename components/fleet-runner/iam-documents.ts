@@ -10,7 +10,7 @@
  *   reads the claim-only fleet file from Secrets Manager into the task's environment.
  */
 import type * as aws from "@pulumi/aws";
-import { policyDocument, type AccountScope } from "../shared/iam-policy";
+import { keyStatements, policyDocument, type AccountScope } from "../shared/iam-policy";
 
 /** Key prefixes in the runner's bucket. */
 export const RUNS_PREFIX = "runs/";
@@ -19,7 +19,8 @@ export const CREDENTIALS_PREFIX = "credentials/";
 export interface TaskRoleDocumentArgs {
   readonly scope: AccountScope;
   readonly bucketArn: string;
-  readonly kmsKeyArn: string;
+  /** The lake key encrypting the bucket. @default - none (SSE-S3): no `kms:*` statement */
+  readonly kmsKeyArn?: string | undefined;
 }
 
 export function taskRolePolicy(args: TaskRoleDocumentArgs): aws.iam.PolicyDocument {
@@ -45,13 +46,15 @@ export function taskRolePolicy(args: TaskRoleDocumentArgs): aws.iam.PolicyDocume
       Resource: [bucketArn],
       Condition: { StringLike: { "s3:prefix": [`${CREDENTIALS_PREFIX}*`] } },
     },
-    {
-      Sid: "UseLakeKeyThroughS3",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: [kmsKeyArn],
-      Condition: { StringEquals: { "kms:ViaService": `s3.${scope.region}.amazonaws.com` } },
-    },
+    ...keyStatements(kmsKeyArn, (keyArn) => [
+      {
+        Sid: "UseLakeKeyThroughS3",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: [keyArn],
+        Condition: { StringEquals: { "kms:ViaService": `s3.${scope.region}.amazonaws.com` } },
+      },
+    ]),
   ]);
 }
 
@@ -60,7 +63,8 @@ export interface ExecutionRoleDocumentArgs {
   readonly repositoryArn: string;
   readonly logGroupArn: string;
   readonly fleetSecretArn: string;
-  readonly kmsKeyArn: string;
+  /** The key encrypting the fleet secret. @default - none (Secrets Manager's AWS-managed key): no `kms:*` */
+  readonly kmsKeyArn?: string | undefined;
 }
 
 export function executionRolePolicy(args: ExecutionRoleDocumentArgs): aws.iam.PolicyDocument {
@@ -91,12 +95,14 @@ export function executionRolePolicy(args: ExecutionRoleDocumentArgs): aws.iam.Po
       Action: ["secretsmanager:GetSecretValue"],
       Resource: [args.fleetSecretArn],
     },
-    {
-      Sid: "DecryptFleetFile",
-      Effect: "Allow",
-      Action: ["kms:Decrypt"],
-      Resource: [args.kmsKeyArn],
-      Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${scope.region}.amazonaws.com` } },
-    },
+    ...keyStatements(args.kmsKeyArn, (keyArn) => [
+      {
+        Sid: "DecryptFleetFile",
+        Effect: "Allow",
+        Action: ["kms:Decrypt"],
+        Resource: [keyArn],
+        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${scope.region}.amazonaws.com` } },
+      },
+    ]),
   ]);
 }

@@ -18,8 +18,8 @@ export interface FleetRunnerNetworkArgs {
   readonly cidrBlock: string;
   /** IoT Core's `iot:Data-ATS` host of the account: private networking resolves it to the VPC endpoint. */
   readonly iotEndpoint: pulumi.Input<string>;
-  /** Key of the flow log group. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Key of the flow log group. @default - CloudWatch Logs' own encryption */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly logRetentionDays: number;
   /** Tags merged into every taggable child. @default - none */
   readonly tags?: Record<string, string>;

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
-import type { BucketRef } from "../shared/resource-refs";
+import type { BucketRef, StreamRef } from "../shared/resource-refs";
 import { bufferingProblems, BufferingSettings } from "./firehose-settings";
 import { firehoseRolePolicy, firehoseTrustPolicy } from "./firehose-role";
 
@@ -27,7 +27,7 @@ export interface LakeDeliveryStreamArgs {
    * policy pack's `firehose-encryption` rule flags such a stream.
    * @default - no customer-managed key (AWS-owned key at rest, the bucket's default encryption for objects)
    */
-  readonly kmsKeyArn?: pulumi.Input<string>;
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly buffering: BufferingSettings;
   /**
    * Convert JSON records to Parquet with the columns of this Glue table.
@@ -47,7 +47,7 @@ export interface LakeDeliveryStreamArgs {
    * encryption then protects them at rest.
    * @default - records are put directly (DirectPut), encrypted with `kmsKeyArn`
    */
-  readonly sourceStream?: { readonly arn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
+  readonly sourceStream?: StreamRef | undefined;
   /** Retention of the delivery-error log group, in days. @default 30 */
   readonly logRetentionDays?: number;
   /** Name of this stream in documents (e.g. `telemetry`). @default - the component name */
@@ -116,7 +116,7 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
           kmsKeyArn,
           logStreamArn: `${logGroupArn}:log-stream:DestinationDelivery`,
           schemaTable: databaseName && tableName ? { databaseName, tableName } : undefined,
-          sourceStream: sourceArn && sourceKeyArn ? { arn: sourceArn, kmsKeyArn: sourceKeyArn } : undefined,
+          sourceStream: sourceArn ? { arn: sourceArn, kmsKeyArn: sourceKeyArn } : undefined,
         }),
       );
     registerDocument(this, `iam-firehose-${label}-role`, "json", policy);

@@ -3,7 +3,7 @@
  * them statement by statement.
  */
 import type * as aws from "@pulumi/aws";
-import type { AccountScope } from "../shared/iam-policy";
+import { type AccountScope, keyStatements } from "../shared/iam-policy";
 
 export interface FirehoseRoleArgs extends AccountScope {
   readonly bucketArn: string;
@@ -16,7 +16,7 @@ export interface FirehoseRoleArgs extends AccountScope {
   /** The Glue table the stream reads its Parquet schema from. @default - no format conversion */
   readonly schemaTable?: { readonly databaseName: string; readonly tableName: string };
   /** A Kinesis stream the delivery stream reads from, and its key. @default - records are put directly */
-  readonly sourceStream?: { readonly arn: string; readonly kmsKeyArn: string };
+  readonly sourceStream?: { readonly arn: string; readonly kmsKeyArn?: string | undefined } | undefined;
 }
 
 /** Firehose may assume the role only on behalf of this account (AWS's documented external-ID condition). */
@@ -88,13 +88,15 @@ export function firehoseRolePolicy(args: FirehoseRoleArgs): aws.iam.PolicyDocume
         ],
         Resource: args.sourceStream.arn,
       },
-      {
-        Sid: "DecryptSourceStream",
-        Effect: "Allow",
-        Action: "kms:Decrypt",
-        Resource: args.sourceStream.kmsKeyArn,
-        Condition: { StringEquals: { "kms:ViaService": `kinesis.${args.region}.amazonaws.com` } },
-      },
+      ...keyStatements(args.sourceStream.kmsKeyArn, (keyArn) => [
+        {
+          Sid: "DecryptSourceStream",
+          Effect: "Allow",
+          Action: "kms:Decrypt",
+          Resource: keyArn,
+          Condition: { StringEquals: { "kms:ViaService": `kinesis.${args.region}.amazonaws.com` } },
+        },
+      ]),
     );
   }
   if (args.schemaTable) {

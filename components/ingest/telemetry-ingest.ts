@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { BucketRef } from "../shared/resource-refs";
+import type { BucketRef, StreamRef } from "../shared/resource-refs";
 import { LakeDeliveryStream } from "./delivery-stream";
 import { TelemetryCatalog } from "./telemetry-catalog";
 import {
@@ -17,7 +17,7 @@ export interface TelemetryIngestArgs {
    * leaving it out costs).
    * @default - no customer-managed key: an AWS-owned key at rest, the bucket's default encryption for objects
    */
-  readonly kmsKeyArn?: pulumi.Input<string>;
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Glue database of the lake (`PlatformConfig.lake.catalogDatabase`). */
   readonly catalogDatabase: string;
   /** Rooms of the fleet (partition projection values). */
@@ -35,7 +35,7 @@ export interface TelemetryIngestArgs {
    * The ingest stream the telemetry delivery stream reads from (with `ingestStream: kinesis`).
    * @default - the topic rule puts readings into the telemetry delivery stream directly
    */
-  readonly sourceStream?: { readonly arn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
+  readonly sourceStream?: StreamRef | undefined;
   /** Retention of the delivery-error log groups, in days. @default 30 */
   readonly logRetentionDays?: number;
   /** Protect the catalog database and table from deletion. @default false */

@@ -4,7 +4,7 @@
  * tests read them statement by statement and check every action against the IAM service reference.
  */
 import type * as aws from "@pulumi/aws";
-import { type AccountScope, serviceTrustPolicy } from "../shared/iam-policy";
+import { type AccountScope, keyStatements, serviceTrustPolicy } from "../shared/iam-policy";
 
 export type { AccountScope } from "../shared/iam-policy";
 
@@ -34,13 +34,13 @@ export interface TopicRuleRoleArgs {
    */
   readonly deliveryStreamArn?: string;
   /** The Kinesis stream the rule's action writes to instead, and the key encrypting it. @default - none */
-  readonly kinesisStream?: { readonly arn: string; readonly kmsKeyArn: string };
+  readonly kinesisStream?: { readonly arn: string; readonly kmsKeyArn?: string | undefined };
   /** Bucket of the error action. */
   readonly errorBucketArn: string;
   /** Key prefix the error action writes under, e.g. `errors/iot-rule/sensors_dev_telemetry/`. */
   readonly errorPrefix: string;
-  /** The lake key that encrypts the error bucket. */
-  readonly kmsKeyArn: string;
+  /** The lake key that encrypts the error bucket. @default - none: the bucket's SSE-S3, no `kms:*` statement */
+  readonly kmsKeyArn?: string | undefined;
 }
 
 /**
@@ -58,13 +58,15 @@ export function topicRuleRolePolicy(args: TopicRuleRoleArgs): aws.iam.PolicyDocu
           Action: "kinesis:PutRecord",
           Resource: args.kinesisStream.arn,
         },
-        {
-          Sid: "EncryptIngestRecords",
-          Effect: "Allow",
-          Action: "kms:GenerateDataKey",
-          Resource: args.kinesisStream.kmsKeyArn,
-          Condition: { StringEquals: { "kms:ViaService": `kinesis.${args.region}.amazonaws.com` } },
-        },
+        ...keyStatements(args.kinesisStream.kmsKeyArn, (keyArn) => [
+          {
+            Sid: "EncryptIngestRecords",
+            Effect: "Allow",
+            Action: "kms:GenerateDataKey",
+            Resource: keyArn,
+            Condition: { StringEquals: { "kms:ViaService": `kinesis.${args.region}.amazonaws.com` } },
+          },
+        ]),
       ]
     : [
         {
@@ -84,13 +86,15 @@ export function topicRuleRolePolicy(args: TopicRuleRoleArgs): aws.iam.PolicyDocu
         Action: "s3:PutObject",
         Resource: `${args.errorBucketArn}/${args.errorPrefix}*`,
       },
-      {
-        Sid: "EncryptFailedMessages",
-        Effect: "Allow",
-        Action: "kms:GenerateDataKey",
-        Resource: args.kmsKeyArn,
-        Condition: { StringEquals: { "kms:ViaService": `s3.${args.region}.amazonaws.com` } },
-      },
+      ...keyStatements(args.kmsKeyArn, (keyArn) => [
+        {
+          Sid: "EncryptFailedMessages",
+          Effect: "Allow",
+          Action: "kms:GenerateDataKey",
+          Resource: keyArn,
+          Condition: { StringEquals: { "kms:ViaService": `s3.${args.region}.amazonaws.com` } },
+        },
+      ]),
     ],
   };
 }

@@ -18,8 +18,12 @@ export interface TelemetryPipelineArgs {
   readonly catalogDatabase: string;
   /** The lake's raw bucket. */
   readonly rawBucket: BucketRef;
-  /** The lake KMS key (streams, objects, log groups). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * The lake KMS key (streams, objects, log groups).
+   * @default - none: AWS-managed encryption everywhere (Firehose's AWS-owned key, the bucket's SSE-S3, the
+   * `aws/kinesis` key, CloudWatch Logs' own encryption) and no `kms:*` statement in any role
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Retention of the pipeline's log groups, in days. @default 30 */
   readonly logRetentionDays?: number;
   /** Protect the catalog database and table from deletion. @default false */

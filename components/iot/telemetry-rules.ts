@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { BucketRef } from "../shared/resource-refs";
+import type { BucketRef, StreamRef } from "../shared/resource-refs";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
 import {
@@ -36,11 +36,14 @@ export interface TelemetryRulesArgs {
    * `telemetryStream` (which then reads from it).
    * @default - valid readings go into `telemetryStream` directly
    */
-  readonly ingestStream?: DeliveryStreamRef & { readonly kmsKeyArn: pulumi.Input<string> };
+  readonly ingestStream?: DeliveryStreamRef & StreamRef;
   /** The raw bucket: the error actions keep failed messages under `errors/iot-rule/<rule>/` there. */
   readonly errorBucket: BucketRef;
-  /** The lake key encrypting the raw bucket. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * The lake key encrypting the raw bucket: the rules' roles may generate data keys with it through S3.
+   * @default - none: the bucket's own default encryption (SSE-S3), and no `kms:*` statement
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /**
    * Turn on IoT Core logging to CloudWatch Logs (`AWSIotLogsV2`) at this level, so every failed rule action is
    * logged with its rule, topic and error. The setting is one per account and region: set `false` when another
@@ -98,7 +101,7 @@ export class TelemetryRules extends pulumi.ComponentResource {
         .apply(([s, deliveryStreamArn, errorBucketArn, kmsKeyArn, kinesisArn, kinesisKeyArn]) =>
           topicRuleRolePolicy({
             region: s.region,
-            ...(kinesisArn && kinesisKeyArn
+            ...(kinesisArn
               ? { kinesisStream: { arn: kinesisArn, kmsKeyArn: kinesisKeyArn } }
               : { deliveryStreamArn }),
             errorBucketArn,

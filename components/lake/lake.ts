@@ -8,7 +8,7 @@ import { lakeKeyPolicy } from "./key-policy";
 import { SecureBucket, LifecycleRuleArgs } from "./secure-bucket";
 import { AUDIT_LOG_PREFIX, auditTrailArn } from "../audit/audit-documents";
 
-/** The lake buckets that may be existing ones: every bucket but the access-log bucket. */
+/** The lake's data buckets: every bucket but the access-log bucket. */
 export type DataBucketRole = Exclude<BucketRole, "logs">;
 
 /**
@@ -19,8 +19,8 @@ export type DataBucketRole = Exclude<BucketRole, "logs">;
  *   (Firehose, Glue, SageMaker, Lambda, Athena of this account) use it.
  * - `"s3-managed"`: SSE-S3 (AES-256 with keys S3 owns): no key to manage or pay for, but read access to the
  *   objects is then governed by S3 permissions alone: no separate `kms:Decrypt` grant, no CloudTrail record of
- *   each decryption, no revoking access by disabling a key. The ETL, analytics and ML components need a KMS
- *   key; the ingest components work without one. The policy pack's encryption rules flag this choice.
+ *   each decryption, no revoking access by disabling a key. Every component takes `kmsKeyArn` as optional
+ *   and falls back to its service's AWS-managed encryption; the policy pack accepts it and advises a key.
  */
 export type LakeEncryption = "create-key" | "s3-managed" | { readonly kmsKeyArn: pulumi.Input<string> };
 
@@ -60,20 +60,28 @@ export interface DataLakeArgs {
    */
   readonly encryption?: LakeEncryption;
   /**
-   * Existing buckets to use for some zones instead of creating them (e.g. a landing bucket another team owns,
-   * passed as `{ name, arn }` or `bucketRef(aws.s3.Bucket.get(...))`). No bucket is created for those roles;
-   * see `applyControlsToExistingBuckets` for what the lake changes on them. The lake's retention, tiering and
+   * Existing buckets to use for some roles instead of creating them (e.g. a landing bucket another team owns,
+   * or the organisation's access-log bucket as `logs`), passed as `{ name, arn }` or
+   * `bucketRef(aws.s3.Bucket.get(...))`. No bucket is created for those roles; see
+   * `applyControlsToExistingBuckets` for what the lake changes on them. The lake's retention, tiering and
    * versioning settings do not apply to an existing bucket: its lifecycle stays its owner's.
+   *
+   * On `pulumi destroy` an adopted bucket and the controls put on it stay. With `encryption: "create-key"`,
+   * objects the platform wrote into an adopted data bucket are encrypted with the lake key, and its default
+   * encryption names that key: so the lake then keeps its key on destroy too (`retainOnDelete`), or those
+   * objects would become unreadable and writes would fail once the key is deleted. Schedule the key's deletion
+   * yourself once no object needs it (and point the bucket's default encryption elsewhere first).
    * @default - every bucket is created
    */
-  readonly existingBuckets?: Readonly<Partial<Record<DataBucketRole, BucketRef>>>;
+  readonly existingBuckets?: Readonly<Partial<Record<BucketRole, BucketRef>>>;
   /**
    * Apply the lake's controls to existing buckets: the public-access block, default encryption (see
-   * `encryption`), the TLS-only bucket policy (this REPLACES the bucket's own policy) and server access logging
-   * into the lake's log bucket. They are kept on `pulumi destroy`. Set false when the owner manages the
-   * bucket's policy and encryption: nothing on the bucket changes, and the owner must ensure TLS-only access
-   * (the policy the lake would apply is registered as the document `s3-bucket-policy-<name>-<role>`),
-   * encryption at rest and blocked public access.
+   * `encryption`; SSE-S3 on an adopted log bucket), the TLS-only bucket policy (this REPLACES the bucket's own
+   * policy; on an adopted log bucket it also admits the lake's access logs) and server access logging into the
+   * lake's log bucket. They are kept on `pulumi destroy`. Set false when the owner manages the bucket's policy
+   * and encryption: nothing on the bucket changes, and the owner must ensure TLS-only access (the policy the
+   * lake would apply is registered as the document `s3-bucket-policy-<name>-<role>`; for an adopted log bucket
+   * it holds the statement admitting the lake's access logs), encryption at rest and blocked public access.
    * @default true
    */
   readonly applyControlsToExistingBuckets?: boolean;
@@ -84,8 +92,8 @@ export interface DataLakeArgs {
 /**
  * The data lake: a customer-managed KMS key with rotation and five buckets (raw, curated, query results,
  * artifacts, access logs), each a {@link SecureBucket}. Every bucket but the log bucket is SSE-KMS with the
- * lake key and logs its access into the log bucket. The key may be an existing one or none (SSE-S3), and the
- * data buckets may be existing ones (`existingBuckets`).
+ * lake key and logs its access into the log bucket. The key may be an existing one or none (SSE-S3), and any
+ * bucket, the log bucket included, may be an existing one (`existingBuckets`).
  */
 export class DataLake extends pulumi.ComponentResource {
   /** The key created with `encryption: "create-key"`. @default - undefined with an existing key or SSE-S3 */
@@ -108,6 +116,8 @@ export class DataLake extends pulumi.ComponentResource {
 
     const scope = accountScopeOutput(this);
     const encryption = args.encryption ?? "create-key";
+    const existing = args.existingBuckets ?? {};
+    const adoptsDataBuckets = Object.keys(existing).some((role) => role !== "logs");
     if (encryption === "create-key") {
       const keyPolicy = scope.apply(lakeKeyPolicy);
       registerDocument(this, "kms-lake-key-policy", "json", keyPolicy);
@@ -120,7 +130,8 @@ export class DataLake extends pulumi.ComponentResource {
           policy: pulumi.jsonStringify(keyPolicy),
           tags,
         },
-        dataOpts,
+        // Objects in an adopted bucket outlive the stack: the key that encrypts them must too.
+        { ...dataOpts, retainOnDelete: protect || adoptsDataBuckets },
       );
       this.kmsKeyAlias = new aws.kms.Alias(
         `${name}-key-alias`,
@@ -131,9 +142,8 @@ export class DataLake extends pulumi.ComponentResource {
     } else if (encryption !== "s3-managed") {
       this.kmsKeyArn = pulumi.output(encryption.kmsKeyArn);
     }
-    const existing = args.existingBuckets ?? {};
     const applyControls = args.applyControlsToExistingBuckets ?? true;
-    const adopt = (role: DataBucketRole) => {
+    const adopt = (role: BucketRole) => {
       const bucket = existing[role];
       return bucket ? { existing: { bucket, applyControls } } : {};
     };
@@ -150,6 +160,7 @@ export class DataLake extends pulumi.ComponentResource {
       `${name}-logs`,
       {
         ...common,
+        ...adopt("logs"),
         lifecycleRules: [
           {
             id: "expire-access-logs",
@@ -178,7 +189,9 @@ export class DataLake extends pulumi.ComponentResource {
         // Auto-named buckets start with their logical name, so "<name>-*" covers exactly this lake's buckets.
         acceptsAccessLogsFrom: {
           sourceArnPattern: pulumi.interpolate`arn:${scope.partition}:s3:::${name}-*`,
-          sourceArns: Object.values(existing).map((bucket) => bucket.arn),
+          sourceArns: Object.entries(existing)
+            .filter(([role]) => role !== "logs")
+            .map(([, bucket]) => bucket.arn),
           accountId: scope.accountId,
         },
       },

@@ -24,7 +24,7 @@ export interface SecureBucketArgs {
    * @default - SSE-S3 (AES256); only for the access-log bucket, because S3 server access logging cannot
    * deliver into an SSE-KMS bucket
    */
-  readonly kmsKeyArn?: pulumi.Input<string>;
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Bucket that receives this bucket's server access logs. @default - no access logging (the log bucket itself) */
   readonly accessLogBucket?: BucketRef;
   /** Prefix of this bucket's access logs in the log bucket. @default - `s3-access/<name>/` */

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import type { ScheduleExpression } from "../schedule";
 import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
+import { AWS_MANAGED_KEYS, type TopicRef } from "../shared/resource-refs";
 import { notificationKeyPolicy, sageMakerExecutionPolicy } from "./iam-documents";
 import {
   EndpointStatus,
@@ -49,10 +50,28 @@ export interface AnomalyDetectionArgs {
   /** Lake buckets: raw (telemetry), curated (training CSV, anomalies, scoring state), results (Athena), artifacts (models). */
   readonly buckets: LakeBuckets;
   /**
-   * ARN of the lake KMS key: model artifacts, job volumes, endpoint storage, log groups. Required: the
-   * pipelines' SageMaker jobs and topics are always encrypted with a customer-managed key.
+   * ARN of the lake KMS key: model artifacts, job volumes, endpoint storage, log groups and dead-letter queues.
+   * @default - none (a lake with encryption "s3-managed"): SageMaker's AWS-managed keys (`aws/s3` for its
+   * outputs), the buckets' SSE-S3, CloudWatch Logs' and SQS's own encryption, and no `kms:*` statement for
+   * the lake in any role
    */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
+  /**
+   * How the alert and failure topics are encrypted: `"create-key"` makes a customer-managed key for them whose
+   * policy admits CloudWatch, so alarms can notify the failure topic; `"aws-managed"` uses `alias/aws/sns`
+   * (no key to manage), which CloudWatch alarms cannot publish to, so it is refused in endpoint mode (its
+   * alarms notify the failure topic) and must not be chosen when your own alarms notify `failureTopic`.
+   * @default "create-key" with `kmsKeyArn` or in endpoint mode, otherwise "aws-managed"
+   */
+  readonly topicEncryption?: "create-key" | "aws-managed";
+  /**
+   * Existing SNS topics to publish to instead of creating them (e.g. the organisation's on-call topic), by ARN
+   * and the customer-managed key encrypting them. In endpoint mode the failure topic receives the endpoint's
+   * CloudWatch alarms, so its key (if any) must admit `cloudwatch.amazonaws.com`. `alertEmail` is subscribed
+   * only to topics created here.
+   * @default - both topics are created, encrypted as `topicEncryption` says
+   */
+  readonly existingTopics?: { readonly alerts?: TopicRef; readonly failures?: TopicRef };
   /** Where scoring queries new readings (the AthenaAnalytics workgroup and the lake database). */
   readonly athena: {
     readonly workGroupName: pulumi.Input<string>;
@@ -76,10 +95,20 @@ export interface AnomalyDetectionArgs {
 export function validateAnomalyDetectionArgs(
   args: Pick<
     AnomalyDetectionArgs,
-    "mode" | "modelPromoted" | "adHocScoringUrl" | "ingestDelaySeconds" | "logRetentionDays"
+    | "mode"
+    | "modelPromoted"
+    | "adHocScoringUrl"
+    | "ingestDelaySeconds"
+    | "logRetentionDays"
+    | "topicEncryption"
+    | "existingTopics"
   >,
 ): string[] {
   const problems: string[] = [];
+  if (args.mode === "endpoint" && args.topicEncryption === "aws-managed" && !args.existingTopics?.failures)
+    problems.push(
+      'topicEncryption "aws-managed" cannot be used in endpoint mode: the endpoint\'s CloudWatch alarms notify the failure topic, and CloudWatch cannot publish to a topic under alias/aws/sns; set it to "create-key" or leave it out',
+    );
   if (args.mode === "endpoint" && args.modelPromoted === undefined)
     problems.push(
       "modelPromoted must be set in endpoint mode: pass (await findPromotedModel(deployment)) !== undefined, " +
@@ -102,12 +131,14 @@ export function validateAnomalyDetectionArgs(
  * Anomaly detection with SageMaker's Random Cut Forest: the training pipeline (train, threshold from the
  * training scores, blue/green endpoint update, promote), the scoring pipeline (watermark window, Athena,
  * endpoint or batch transform, anomaly records, alerts), both on schedules; in endpoint mode, once a model is
- * promoted, the endpoint with alarms and autoscaling; KMS-encrypted SNS topics for anomaly alerts and for
+ * promoted, the endpoint with alarms and autoscaling; encrypted SNS topics for anomaly alerts and for
  * failures; the SSM parameter recording the promoted model.
  */
 export class AnomalyDetection extends pulumi.ComponentResource {
-  public readonly alertTopic: aws.sns.Topic;
-  public readonly failureTopic: aws.sns.Topic;
+  /** The alert topic, created or given (`existingTopics.alerts`). */
+  public readonly alertTopic: TopicRef;
+  /** The failure and alarm topic, created or given (`existingTopics.failures`). */
+  public readonly failureTopic: TopicRef;
   public readonly sageMakerRole: aws.iam.Role;
   public readonly training: TrainingPipeline;
   public readonly scoring: ScoringPipeline;
@@ -147,23 +178,32 @@ export class AnomalyDetection extends pulumi.ComponentResource {
     registerDocument(this, "ml-model-settings", "json", args.model);
 
     // Topics: anomaly alerts (people watching rooms) apart from failures and alarms (people running the platform).
-    const keyPolicy = scope.apply(notificationKeyPolicy);
-    registerDocument(this, "kms-ml-notifications-key-policy", "json", keyPolicy);
-    const topicKey = new aws.kms.Key(
-      `${name}-topics-key`,
-      {
-        description: `Anomaly alert and ML failure topics (${deployment})`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: pulumi.jsonStringify(keyPolicy),
-        tags,
-      },
-      child,
-    );
-    const topic = (role: string, displayName: string) => {
+    const topicEncryption =
+      args.topicEncryption ??
+      (args.kmsKeyArn !== undefined || args.mode === "endpoint" ? "create-key" : "aws-managed");
+    const given = args.existingTopics ?? {};
+    let topicKey: aws.kms.Key | undefined;
+    if (topicEncryption === "create-key" && !(given.alerts && given.failures)) {
+      const keyPolicy = scope.apply(notificationKeyPolicy);
+      registerDocument(this, "kms-ml-notifications-key-policy", "json", keyPolicy);
+      topicKey = new aws.kms.Key(
+        `${name}-topics-key`,
+        {
+          description: `Anomaly alert and ML failure topics (${deployment})`,
+          enableKeyRotation: true,
+          deletionWindowInDays: 30,
+          policy: pulumi.jsonStringify(keyPolicy),
+          tags,
+        },
+        child,
+      );
+    }
+    const topic = (role: "alerts" | "failures", displayName: string): TopicRef => {
+      const existing = given[role];
+      if (existing) return existing;
       const t = new aws.sns.Topic(
         `${name}-${role}`,
-        { displayName, kmsMasterKeyId: topicKey.arn, tags },
+        { displayName, kmsMasterKeyId: topicKey?.arn ?? AWS_MANAGED_KEYS.sns, tags },
         child,
       );
       if (args.alertEmail)
@@ -172,14 +212,20 @@ export class AnomalyDetection extends pulumi.ComponentResource {
           { topic: t.arn, protocol: "email", endpoint: args.alertEmail },
           child,
         );
-      return t;
+      return { arn: t.arn, kmsKeyArn: topicKey?.arn };
     };
     this.alertTopic = topic("alerts", `Sensor anomalies (${deployment})`);
     this.failureTopic = topic("failures", `Anomaly pipeline failures and alarms (${deployment})`);
 
     // The role SageMaker assumes for training, models and transforms.
     const sageMakerPolicy = pulumi
-      .all([scope, buckets.curated.arn, buckets.artifacts.arn, args.kmsKeyArn, image.registryId])
+      .all([
+        scope,
+        buckets.curated.arn,
+        buckets.artifacts.arn,
+        pulumi.output(args.kmsKeyArn),
+        image.registryId,
+      ])
       .apply(([s, curatedBucketArn, artifactsBucketArn, kmsKeyArn, registryId]) =>
         sageMakerExecutionPolicy({
           scope: s,
@@ -248,7 +294,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
       kmsKeyArn: args.kmsKeyArn,
       scope,
       failureTopicArn: this.failureTopic.arn,
-      topicKeyArn: topicKey.arn,
+      topicKeyArn: this.failureTopic.kmsKeyArn,
       endpointName,
       logRetentionDays: args.logRetentionDays,
       tags,
@@ -279,6 +325,7 @@ export class AnomalyDetection extends pulumi.ComponentResource {
       {
         context,
         alertTopicArn: this.alertTopic.arn,
+        alertTopicKeyArn: this.alertTopic.kmsKeyArn,
         athena: args.athena,
         inferenceInstanceType: args.inferenceInstanceType,
         schedule: args.scoringSchedule,

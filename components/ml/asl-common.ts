@@ -195,12 +195,27 @@ export interface BatchTransformPaths {
 }
 
 /**
+ * `{ [field]: kmsKeyArn }`, or nothing without a key: SageMaker then encrypts volumes with its AWS-managed key
+ * and writes outputs under the account's AWS-managed S3 key (`aws/s3`), which the roles use without `kms:*` permissions.
+ */
+export function kmsKeyField<F extends string>(
+  field: F,
+  kmsKeyArn: string | undefined,
+): Partial<Record<F, string>> {
+  return kmsKeyArn ? ({ [field]: kmsKeyArn } as Record<F, string>) : {};
+}
+
+/**
  * Parameters of a `createTransformJob.sync` Task scoring JSON Lines records with the model: one instance,
- * output and volume encrypted with `kmsKeyArn`.
+ * output and volume encrypted with `kmsKeyArn` (when there is one).
  */
 export function batchTransformParameters(
   paths: BatchTransformPaths,
-  settings: { readonly contentType: string; readonly instanceType: string; readonly kmsKeyArn: string },
+  settings: {
+    readonly contentType: string;
+    readonly instanceType: string;
+    readonly kmsKeyArn?: string | undefined;
+  },
   tags: PayloadTemplate,
 ): PayloadTemplate {
   return {
@@ -217,12 +232,12 @@ export function batchTransformParameters(
       "S3OutputPath.$": paths.outputUri,
       Accept: "application/jsonlines",
       AssembleWith: "Line",
-      KmsKeyId: settings.kmsKeyArn,
+      ...kmsKeyField("KmsKeyId", settings.kmsKeyArn),
     },
     TransformResources: {
       InstanceType: settings.instanceType,
       InstanceCount: 1,
-      VolumeKmsKeyId: settings.kmsKeyArn,
+      ...kmsKeyField("VolumeKmsKeyId", settings.kmsKeyArn),
     },
     ...tags,
   };

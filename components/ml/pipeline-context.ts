@@ -5,6 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
 import type { AccountScope } from "../shared/iam-policy";
+import type { LambdaFunctionArgs } from "../shared/lambda-function";
+import type { StateMachineArgs } from "../shared/state-machine";
 import type { BucketRef } from "../shared/resource-refs";
 import type { ModelSettings } from "./model-settings";
 
@@ -23,12 +25,12 @@ export interface PipelineContext {
   readonly namePrefix: string;
   readonly model: ModelSettings;
   readonly buckets: LakeBuckets;
-  /** ARN of the lake key. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** ARN of the lake key. @default - none: SSE-S3 lake, AWS-managed keys, no `kms:*` statement */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly scope: pulumi.Output<AccountScope>;
-  /** Topic for failures and alarms, and the key the topics are encrypted with. */
+  /** Topic for failures and alarms, and the customer-managed key it is encrypted with (if any). */
   readonly failureTopicArn: pulumi.Input<string>;
-  readonly topicKeyArn: pulumi.Input<string>;
+  readonly topicKeyArn?: pulumi.Input<string | undefined> | undefined;
   /** Endpoint mode: the endpoint's name. @default - batch mode */
   readonly endpointName?: string;
   readonly logRetentionDays: number;
@@ -41,13 +43,13 @@ export interface LakeArns {
   readonly curated: string;
   readonly results: string;
   readonly artifacts: string;
-  readonly kmsKeyArn: string;
+  readonly kmsKeyArn: string | undefined;
 }
 
 export function lakeArns(context: PipelineContext): pulumi.Output<LakeArns> {
   const b = context.buckets;
   return pulumi
-    .all([b.raw.arn, b.curated.arn, b.results.arn, b.artifacts.arn, context.kmsKeyArn])
+    .all([b.raw.arn, b.curated.arn, b.results.arn, b.artifacts.arn, pulumi.output(context.kmsKeyArn)])
     .apply(([raw, curated, results, artifacts, kmsKeyArn]) => ({
       raw,
       curated,
@@ -69,14 +71,41 @@ export function formerMlType(
   return { parent, aliases: [{ type: `sensor-analytics:ml:${type}` }] };
 }
 
-/** The schedule of a pipeline's state machine: described with its expression, executions marked as scheduled. */
-export function mlSchedule(
-  description: string,
-  schedule: ScheduleExpression,
-): { readonly expression: string; readonly description: string; readonly input: string } {
+/** What every anomaly-pipeline function shares: a dead-letter queue of its own, the context's logs and tags. */
+export function mlFunctionArgs(c: PipelineContext) {
   return {
-    expression: schedule.expression,
-    description: `${description} (${schedule.expression})`,
-    input: JSON.stringify({ trigger: "schedule" }),
+    deadLetterQueue: "own",
+    logRetentionDays: c.logRetentionDays,
+    kmsKeyArn: c.kmsKeyArn,
+    tags: c.tags,
+  } as const satisfies Partial<LambdaFunctionArgs>;
+}
+
+/**
+ * What both pipelines' state machines share: a fixed name (`<deployment>-<suffix>`, so the role can name the
+ * machine's own ARN), the schedule described with its expression and its executions marked as scheduled, the
+ * context's logs and tags.
+ */
+export function mlMachineArgs(
+  c: PipelineContext,
+  machine: {
+    readonly nameSuffix: string;
+    readonly description: string;
+    readonly documentName: string;
+    readonly schedule: ScheduleExpression;
+  },
+): Omit<StateMachineArgs, "definition" | "policy"> {
+  return {
+    machineName: `${c.deployment}-${machine.nameSuffix}`,
+    description: machine.description,
+    documentName: machine.documentName,
+    schedule: {
+      expression: machine.schedule.expression,
+      description: `${machine.description} (${machine.schedule.expression})`,
+      input: JSON.stringify({ trigger: "schedule" }),
+    },
+    logRetentionDays: c.logRetentionDays,
+    kmsKeyArn: c.kmsKeyArn,
+    tags: c.tags,
   };
 }

@@ -20,8 +20,8 @@ export interface RcfEndpointArgs {
   readonly instanceCount: number;
   /** Autoscaling maximum; equal to `instanceCount` means no autoscaling. */
   readonly maxInstances: number;
-  /** Key of the endpoint's ML storage volumes. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Key of the endpoint's ML storage volumes. @default - SageMaker's AWS-managed key */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Topic the alarms notify. */
   readonly alarmTopicArn: pulumi.Input<string>;
   /** Invocations per instance per minute autoscaling aims at. @default 1000 */

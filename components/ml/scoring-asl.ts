@@ -60,8 +60,8 @@ export interface ScoringMachineResources {
   readonly failureTopicArn: string;
   /** Endpoint mode: score on this endpoint (through the function). @default - batch mode */
   readonly endpointName?: string;
-  /** Batch mode: KMS key for the transform's output and volume. */
-  readonly kmsKeyArn: string;
+  /** Batch mode: KMS key for the transform's output and volume. @default - none: AWS-managed encryption */
+  readonly kmsKeyArn?: string | undefined;
 }
 
 export interface ScoringMachineSettings {

@@ -4,14 +4,17 @@ import type { ScheduleExpression } from "../schedule";
 import { LambdaFunction, ownDeadLetterQueueArn } from "../shared/lambda-function";
 import { ownStateMachineArn, StateMachine } from "../shared/state-machine";
 import { adHocScoringEnvironment, scoringFunctionEnvironment } from "./ml-env";
-import { adHocScoringPolicy, scoringFunctionPolicy, scoringMachinePolicy } from "./iam-documents";
-import { formerMlType, lakeArns, mlSchedule, PipelineContext } from "./pipeline-context";
+import { adHocScoringPolicy, scoringFunctionPolicy } from "./function-iam";
+import { scoringMachinePolicy } from "./machine-iam";
+import { formerMlType, lakeArns, mlFunctionArgs, mlMachineArgs, PipelineContext } from "./pipeline-context";
 import { buildScoringStateMachine } from "./scoring-asl";
 
 export interface ScoringPipelineArgs {
   readonly context: PipelineContext;
   /** Topic for one alert per anomaly incident. */
   readonly alertTopicArn: pulumi.Input<string>;
+  /** The alert topic's customer-managed key. @default - none: no `kms:*` statement for it */
+  readonly alertTopicKeyArn?: pulumi.Input<string | undefined> | undefined;
   /** Where new readings are queried: the analytics workgroup and the lake database. */
   readonly athena: {
     readonly workGroupName: pulumi.Input<string>;
@@ -46,20 +49,18 @@ export class ScoringPipeline extends pulumi.ComponentResource {
     const { context: c } = args;
     const { deployment, namePrefix, endpointName } = c;
     const child = { parent: this };
-    const functionCommon = { logRetentionDays: c.logRetentionDays, kmsKeyArn: c.kmsKeyArn, tags: c.tags };
 
     this.function = new LambdaFunction(
       `${name}-fn`,
       {
-        ...functionCommon,
+        ...mlFunctionArgs(c),
         entry: "anomaly-scoring",
         description: `Anomaly scoring steps of ${deployment}: plan the window, score, record anomalies, alert`,
         documentName: "ml-scoring-function",
         logGroupName: `/sensor-analytics/${deployment}/anomaly-scoring`,
-        deadLetterQueue: "own",
         policy: (r) =>
           pulumi
-            .all([lakeArns(c), args.alertTopicArn, c.topicKeyArn])
+            .all([lakeArns(c), args.alertTopicArn, pulumi.output(args.alertTopicKeyArn)])
             .apply(([a, alertTopicArn, topicKeyArn]) =>
               scoringFunctionPolicy({
                 ...r,
@@ -94,7 +95,7 @@ export class ScoringPipeline extends pulumi.ComponentResource {
         args.athena.workGroupName,
         args.athena.databaseName,
         c.failureTopicArn,
-        c.kmsKeyArn,
+        pulumi.output(c.kmsKeyArn),
       ])
       .apply(([scoringFunctionArn, workGroup, database, failureTopicArn, kmsKeyArn]) =>
         buildScoringStateMachine(
@@ -107,18 +108,16 @@ export class ScoringPipeline extends pulumi.ComponentResource {
           },
         ),
       );
-    const machineDescription = `Scores new ${deployment} readings for anomalies (${endpointName ? "endpoint" : "batch transform"})`;
     this.machine = new StateMachine(
       name,
       {
-        machineName: `${deployment}-anomaly-scoring`,
-        description: machineDescription,
+        ...mlMachineArgs(c, {
+          nameSuffix: "anomaly-scoring",
+          description: `Scores new ${deployment} readings for anomalies (${endpointName ? "endpoint" : "batch transform"})`,
+          documentName: "ml-scoring-state-machine",
+          schedule: args.schedule,
+        }),
         definition,
-        documentName: "ml-scoring-state-machine",
-        schedule: mlSchedule(machineDescription, args.schedule),
-        logRetentionDays: c.logRetentionDays,
-        kmsKeyArn: c.kmsKeyArn,
-        tags: c.tags,
         policy: (r) =>
           pulumi
             .all([
@@ -154,12 +153,11 @@ export class ScoringPipeline extends pulumi.ComponentResource {
       const adHoc = (this.adHocFunction = new LambdaFunction(
         `${name}-adhoc-fn`,
         {
-          ...functionCommon,
+          ...mlFunctionArgs(c),
           entry: "adhoc-scoring",
           description: `Ad-hoc anomaly scores from the ${deployment} endpoint (IAM-authenticated URL)`,
           documentName: "ml-adhoc-scoring-function",
           logGroupName: `/sensor-analytics/${deployment}/adhoc-scoring`,
-          deadLetterQueue: "own",
           policy: (r) =>
             lakeArns(c).apply((a) =>
               adHocScoringPolicy({

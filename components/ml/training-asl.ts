@@ -28,6 +28,7 @@ import type {
 } from "../shared/asl/types";
 import {
   batchTransformParameters,
+  kmsKeyField,
   lambdaStep,
   ML_INTEGRATIONS,
   ML_RETRY,
@@ -96,12 +97,12 @@ export function buildTrainingStateMachine(
         },
       },
     ],
-    OutputDataConfig: { "S3OutputPath.$": paths.outputUri, KmsKeyId: resources.kmsKeyArn },
+    OutputDataConfig: { "S3OutputPath.$": paths.outputUri, ...kmsKeyField("KmsKeyId", resources.kmsKeyArn) },
     ResourceConfig: {
       InstanceCount: 1,
       InstanceType: settings.trainingInstanceType,
       VolumeSizeInGB: 10,
-      VolumeKmsKeyId: resources.kmsKeyArn,
+      ...kmsKeyField("VolumeKmsKeyId", resources.kmsKeyArn),
     },
     StoppingCondition: { MaxRuntimeInSeconds: maxTrainingSeconds },
     // The built-in algorithm needs no network: nothing leaves the container but the artifact.

@@ -3,7 +3,7 @@
  * serves the new model) and the first-model announcement. Pure; used by training-asl.ts.
  */
 import type { ChoiceState, PassState, PayloadTemplate, States, WaitState } from "../shared/asl/types";
-import { escapeIntrinsic, ML_INTEGRATIONS, ML_RETRY, mlTask } from "./asl-common";
+import { escapeIntrinsic, kmsKeyField, ML_INTEGRATIONS, ML_RETRY, mlTask } from "./asl-common";
 import { VARIANT_NAME } from "./ml-layout";
 import {
   TRAINING_STATES,
@@ -62,7 +62,7 @@ export function endpointStates(
               InitialInstanceCount: settings.inferenceInstanceCount,
             },
           ],
-          KmsKeyId: resources.kmsKeyArn,
+          ...kmsKeyField("KmsKeyId", resources.kmsKeyArn),
           ...withTags,
         },
         resultPath: null,

@@ -3,8 +3,9 @@ import type { ScheduleExpression } from "../schedule";
 import { LambdaFunction, ownDeadLetterQueueArn } from "../shared/lambda-function";
 import { ownStateMachineArn, StateMachine } from "../shared/state-machine";
 import { trainingFunctionEnvironment } from "./ml-env";
-import { trainingFunctionPolicy, trainingMachinePolicy } from "./iam-documents";
-import { formerMlType, lakeArns, mlSchedule, PipelineContext } from "./pipeline-context";
+import { trainingFunctionPolicy } from "./function-iam";
+import { trainingMachinePolicy } from "./machine-iam";
+import { formerMlType, lakeArns, mlFunctionArgs, mlMachineArgs, PipelineContext } from "./pipeline-context";
 import { buildTrainingStateMachine } from "./training-asl";
 
 export interface TrainingPipelineArgs {
@@ -52,9 +53,7 @@ export class TrainingPipeline extends pulumi.ComponentResource {
         description: `Model training steps of ${deployment}: check the training set, compute the threshold, promote the model`,
         documentName: "ml-training-function",
         logGroupName: `/sensor-analytics/${deployment}/model-training`,
-        logRetentionDays: c.logRetentionDays,
-        kmsKeyArn: c.kmsKeyArn,
-        deadLetterQueue: "own",
+        ...mlFunctionArgs(c),
         policy: (r) =>
           pulumi.all([lakeArns(c), args.promotedModelParameter.arn]).apply(([a, promotedModelParameterArn]) =>
             trainingFunctionPolicy({
@@ -77,13 +76,18 @@ export class TrainingPipeline extends pulumi.ComponentResource {
         }),
         timeoutSeconds: 900,
         memorySize: 2048,
-        tags: c.tags,
       },
       formerMlType(this, "MlFunction"),
     );
 
     const definition = pulumi
-      .all([this.function.arn, args.sageMakerRoleArn, args.image, c.kmsKeyArn, c.failureTopicArn])
+      .all([
+        this.function.arn,
+        args.sageMakerRoleArn,
+        args.image,
+        pulumi.output(c.kmsKeyArn),
+        c.failureTopicArn,
+      ])
       .apply(([trainingFunctionArn, sageMakerRoleArn, trainingImage, kmsKeyArn, failureTopicArn]) =>
         buildTrainingStateMachine(
           {
@@ -106,18 +110,16 @@ export class TrainingPipeline extends pulumi.ComponentResource {
           },
         ),
       );
-    const machineDescription = `Trains the ${deployment} Random Cut Forest and puts it in service`;
     this.machine = new StateMachine(
       name,
       {
-        machineName: `${deployment}-rcf-training`,
-        description: machineDescription,
+        ...mlMachineArgs(c, {
+          nameSuffix: "rcf-training",
+          description: `Trains the ${deployment} Random Cut Forest and puts it in service`,
+          documentName: "ml-training-state-machine",
+          schedule: args.schedule,
+        }),
         definition,
-        documentName: "ml-training-state-machine",
-        schedule: mlSchedule(machineDescription, args.schedule),
-        logRetentionDays: c.logRetentionDays,
-        kmsKeyArn: c.kmsKeyArn,
-        tags: c.tags,
         policy: (r) =>
           pulumi
             .all([this.function.arn, c.failureTopicArn, c.topicKeyArn, args.sageMakerRoleArn, c.kmsKeyArn])

@@ -46,8 +46,11 @@ export interface TrainingMachineResources {
   readonly sageMakerRoleArn: string;
   /** The region's Random Cut Forest image (`aws.sagemaker.getPrebuiltEcrImage`). */
   readonly trainingImage: string;
-  /** KMS key for job volumes, model artifacts, transform output and the endpoint's storage. */
-  readonly kmsKeyArn: string;
+  /**
+   * KMS key for job volumes, model artifacts, transform output and the endpoint's storage.
+   * @default - none: SageMaker's AWS-managed keys and the buckets' default encryption
+   */
+  readonly kmsKeyArn?: string | undefined;
   readonly failureTopicArn: string;
   /** Endpoint mode: the endpoint retraining updates. @default - batch mode (no endpoint) */
   readonly endpointName?: string;

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
+import type { TopicRef } from "../shared/resource-refs";
 import type { AlarmThresholds } from "./alarm-settings";
 import { alarmName, AlarmSpec, buildAlarmSet } from "./alarms";
 import { buildDashboardBody } from "./dashboard";
@@ -20,10 +21,13 @@ export interface OperationsArgs {
   readonly thresholds: AlarmThresholds;
   /** Seconds between scoring runs (the scoring-lag alarm's period). */
   readonly scoringIntervalSeconds: number;
-  /** The stack's alert topic: every alarm notifies it when it fires and when it recovers. */
-  readonly alarmTopicArn: pulumi.Input<string>;
-  /** Key of the log group keeping failed Glue job runs (the lake key). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * The stack's alert topic: every alarm notifies it when it fires and when it recovers. CloudWatch publishes
+   * to it, so if it is encrypted its key's policy must admit `cloudwatch.amazonaws.com` (not `alias/aws/sns`).
+   */
+  readonly alarmTopic: TopicRef;
+  /** Key of the log group keeping failed Glue job runs (the lake key). @default - CloudWatch Logs' own encryption */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly logRetentionDays: number;
   /** Tags merged into every taggable child. @default - none */
   readonly tags?: Record<string, string>;
@@ -121,8 +125,8 @@ export class Operations extends pulumi.ComponentResource {
           evaluationPeriods: spec.evaluationPeriods,
           datapointsToAlarm: spec.datapointsToAlarm,
           treatMissingData: spec.treatMissingData,
-          alarmActions: [args.alarmTopicArn],
-          okActions: [args.alarmTopicArn],
+          alarmActions: [args.alarmTopic.arn],
+          okActions: [args.alarmTopic.arn],
           tags,
         },
         child,

@@ -24,7 +24,8 @@ export interface RestPollersArgs {
   /** Where valid and rejected readings go. */
   readonly delivery: DeliveryResources;
   /** Key of the de-duplication table, the dead-letter queues and the log groups (the lake key). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** @default - DynamoDB's AWS-owned key, SSE-SQS, CloudWatch Logs' own encryption: no `kms:*` statement */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** @default 30 */
   readonly logRetentionDays?: number;
   /** Deletion protection on the de-duplication table. @default false */
@@ -80,7 +81,7 @@ export class RestPollers extends pulumi.ComponentResource {
           kmsKeyArn: args.kmsKeyArn,
           policy: ({ logGroupArn, scope: s }) =>
             pulumi
-              .all([deliveryArns, this.dedupTable.arn, args.kmsKeyArn, queue.arn])
+              .all([deliveryArns, this.dedupTable.arn, pulumi.output(args.kmsKeyArn), queue.arn])
               .apply(([delivery, dedupTableArn, kmsKeyArn, deadLetterQueueArn]) =>
                 pollerFunctionPolicy({
                   scope: s,
@@ -115,7 +116,7 @@ export class RestPollers extends pulumi.ComponentResource {
         service: "scheduler.amazonaws.com",
         scope,
         policy: pulumi
-          .all([scope, fn.function.arn, queue.arn, args.kmsKeyArn])
+          .all([scope, fn.function.arn, queue.arn, pulumi.output(args.kmsKeyArn)])
           .apply(([s, functionArn, deadLetterQueueArn, kmsKeyArn]) =>
             pollerSchedulePolicy({ scope: s, functionArn, deadLetterQueueArn, kmsKeyArn }),
           ),

@@ -18,7 +18,7 @@ export interface BuildingBlockArgs<Child extends string> {
   /** Days the log group keeps events. @default 30 */
   readonly logRetentionDays?: number;
   /** Key of the log group. @default - CloudWatch Logs' own encryption */
-  readonly kmsKeyArn?: pulumi.Input<string>;
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /**
    * Where the resources stood before they were grouped under this component (a component that made them
    * itself), so a stack deployed then keeps them instead of replacing them. @default - a new deployment

@@ -5,19 +5,23 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-/** An SQS queue for failed deliveries and invocations: encrypted with `kmsKeyArn`, messages kept 14 days. */
+/**
+ * An SQS queue for failed deliveries and invocations, messages kept 14 days: encrypted with `kmsKeyArn`, or with
+ * SQS-managed keys (SSE-SQS, which senders use without any `kms:*` permission) without one.
+ */
 export function deadLetterQueue(
   parent: pulumi.Resource,
   name: string,
-  kmsKeyArn: pulumi.Input<string>,
+  kmsKeyArn: pulumi.Input<string> | undefined,
   tags: Record<string, string>,
 ): aws.sqs.Queue {
   return new aws.sqs.Queue(
     name,
     {
-      kmsMasterKeyId: kmsKeyArn,
-      // One data key per 5 minutes keeps KMS requests (and their cost) low for a queue that is rarely written.
-      kmsDataKeyReusePeriodSeconds: 300,
+      ...(kmsKeyArn === undefined
+        ? { sqsManagedSseEnabled: true }
+        : // One data key per 5 minutes keeps KMS requests (and their cost) low for a queue that is rarely written.
+          { kmsMasterKeyId: kmsKeyArn, kmsDataKeyReusePeriodSeconds: 300 }),
       messageRetentionSeconds: 14 * 24 * 3600,
       tags,
     },

@@ -111,6 +111,30 @@ export function writeOwnLogsStatement(logGroupArn: string): aws.iam.PolicyStatem
   };
 }
 
+/**
+ * The statements granting use of a customer-managed key, or none without a key: SSE-S3 and AWS-managed keys
+ * (`aws/sqs`, `aws/kinesis`, CloudWatch Logs' own encryption) are used on the caller's behalf by the service,
+ * so a keyless composition carries no `kms:*` statement at all.
+ */
+export function keyStatements(
+  kmsKeyArn: string | undefined,
+  statements: (keyArn: string) => aws.iam.PolicyStatement[],
+): aws.iam.PolicyStatement[] {
+  return kmsKeyArn ? statements(kmsKeyArn) : [];
+}
+
+/** Publishing to a topic encrypted with a customer-managed key; nothing for a topic without one. */
+export function encryptForTopicStatements(topicKeyArn: string | undefined): aws.iam.PolicyStatement[] {
+  return keyStatements(topicKeyArn, (keyArn) => [
+    {
+      Sid: "EncryptForTopic",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: [keyArn],
+    },
+  ]);
+}
+
 /** A schedule's role: start one state machine. */
 export function startExecutionPolicy(stateMachineArn: string): aws.iam.PolicyDocument {
   return policyDocument([

@@ -14,7 +14,7 @@ export interface PlatformLogGroupArgs {
   /** Days events are kept. */
   readonly retentionDays: number;
   /** Key that encrypts the events. @default - CloudWatch Logs' service-owned encryption */
-  readonly kmsKeyArn?: pulumi.Input<string>;
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly tags: Record<string, string>;
 }
 

@@ -16,8 +16,11 @@ export interface DemoDatabaseArgs {
   readonly vpcCidr: string;
   /** @default - the first available zones of the region */
   readonly availabilityZones?: pulumi.Input<string[]>;
-  /** Key for storage, the RDS-managed credentials secret and the log groups. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * Key for storage, the RDS-managed credentials secret and the log groups.
+   * @default - the AWS-managed `aws/rds` and `aws/secretsmanager` keys, CloudWatch Logs' own encryption
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly logRetentionDays: number;
   /**
    * Keep the data: deletion protection, a final snapshot, 7 days of backups, `protect` + `retainOnDelete`.

@@ -1,10 +1,12 @@
 /**
  * The demo database's history, written once: how many days of readings, at what interval, from which sensors
  * and sensor-model seed, ending when the database is seeded. The stack hands it to the seed function as the
- * `aws.lambda.Invocation` input; the local backend seeds PGlite with the same values. Pure.
+ * `aws.lambda.Invocation` input; the local backend builds the same request (with its run's `--seed` and
+ * `--interval`, whose defaults are these, so the history is sampled like the readings it scores) and generates
+ * it with the seed function's own `requestedHistory`. Pure.
  */
 import type { PlatformConfig } from "../config";
-import { DEFAULT_READING_INTERVAL_SECONDS } from "../telemetry/fleet";
+import { DEFAULT_READING_INTERVAL_SECONDS, DEFAULT_SENSOR_SEED } from "../telemetry/fleet";
 
 /** What the seed function is asked to load. */
 export interface DemoHistoryRequest {
@@ -28,7 +30,7 @@ export interface DemoHistoryRequest {
 export const DEMO_HISTORY = {
   days: 1,
   intervalSeconds: DEFAULT_READING_INTERVAL_SECONDS,
-  seed: "1",
+  seed: DEFAULT_SENSOR_SEED,
 } as const;
 
 /** Environment of the seed function: where the database is and the secret holding its credentials. */
@@ -39,15 +41,24 @@ export const SEED_ENV = {
   secretArn: "DB_SECRET_ARN",
 } as const;
 
-/** The request a stack's demo database is seeded with. */
-export function demoHistoryRequest(config: Pick<PlatformConfig, "deployment" | "fleet">): DemoHistoryRequest {
+/**
+ * The request a stack's demo database is seeded with. A run that samples its live fleet otherwise (the local
+ * backend's `--seed`, `--interval`) passes that sampling, for the reason {@link DEMO_HISTORY} gives.
+ */
+export function demoHistoryRequest(
+  config: {
+    readonly deployment: string;
+    readonly fleet: Pick<PlatformConfig["fleet"], "rooms" | "sensorsPerRoom">;
+  },
+  liveSampling: { readonly seed?: string; readonly intervalSeconds?: number } = {},
+): DemoHistoryRequest {
   return {
     deployment: config.deployment,
     rooms: [...config.fleet.rooms],
     sensorsPerRoom: config.fleet.sensorsPerRoom,
     days: DEMO_HISTORY.days,
-    intervalSeconds: DEMO_HISTORY.intervalSeconds,
-    seed: DEMO_HISTORY.seed,
+    intervalSeconds: liveSampling.intervalSeconds ?? DEMO_HISTORY.intervalSeconds,
+    seed: liveSampling.seed ?? DEMO_HISTORY.seed,
   };
 }
 

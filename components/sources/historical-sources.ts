@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
+import type { DatabaseRef } from "../shared/resource-refs";
 import { DemoDatabase } from "./demo-database";
 import type { DemoHistoryRequest } from "./demo-history";
 import { DemoHistorySeed } from "./history-seed";
@@ -10,8 +11,18 @@ import { S3HistoricalSource } from "./s3-source";
 import { VpcPeering } from "./vpc-peering";
 
 export interface HistoricalSourcesArgs {
-  /** The historical database: demo (created here) or existing (peered with). */
+  /**
+   * The historical database's settings: demo (created here) or existing (peered with), its engine, port, name
+   * and VPC block. An existing database is named by `existingDatabase` or, from stack configuration, by
+   * `database.existing`.
+   */
   readonly database: PlatformConfig["database"];
+  /**
+   * The existing database by reference (VPC, host, security group, credentials secret), with
+   * `database.mode: "existing"` and without `database.existing`.
+   * @default - `database.existing` in existing mode; the demo database in demo mode
+   */
+  readonly existingDatabase?: DatabaseRef;
   /**
    * History to load into the demo database at deploy (`demo` mode, PostgreSQL), so the first ETL run finds
    * its table. @default - the demo database is created empty (the ETL then reports the missing table)
@@ -22,8 +33,8 @@ export interface HistoricalSourcesArgs {
   /** Prefix of the historical CSV files in the raw bucket. */
   readonly historicalPrefix: string;
   readonly rawBucketName: pulumi.Input<string>;
-  /** The lake key: flow logs, the demo database, a created secret. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** The lake key: flow logs, the demo database, a created secret. @default - AWS-managed keys for each */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Role the source crawlers run as, and their security configuration and catalog database. */
   readonly glueRoleArn: pulumi.Input<string>;
   readonly securityConfigurationName: pulumi.Input<string>;
@@ -63,9 +74,12 @@ export class HistoricalSources extends pulumi.ComponentResource {
       database,
     });
     if (problems.length > 0) throw new pulumi.ResourceError(problems.join("\n"), this);
-    if ((database.mode === "existing") !== (database.existing !== undefined)) {
+    const givenExisting = [database.existing, args.existingDatabase].filter((d) => d !== undefined).length;
+    if (database.mode === "existing" ? givenExisting !== 1 : givenExisting !== 0) {
       throw new pulumi.ResourceError(
-        `database.existing must be given exactly when database.mode is "existing" (mode is "${database.mode}")`,
+        database.mode === "existing"
+          ? 'database.mode is "existing": name the database by exactly one of existingDatabase (a DatabaseRef) and database.existing (stack configuration)'
+          : `existingDatabase and database.existing need database.mode "existing" (mode is "${database.mode}"); set the mode or remove them`,
         this,
       );
     }
@@ -87,7 +101,16 @@ export class HistoricalSources extends pulumi.ComponentResource {
       host: pulumi.Input<string>;
     };
     let credentials: JdbcCredentials;
-    if (database.existing) {
+    if (args.existingDatabase) {
+      const ref = args.existingDatabase;
+      side = {
+        vpcId: ref.vpc.vpcId,
+        routeTableIds: [...ref.vpc.routeTableIds],
+        securityGroupId: ref.securityGroupId,
+        host: ref.host,
+      };
+      credentials = { secretArn: ref.secretArn };
+    } else if (database.existing) {
       const existing = database.existing;
       side = {
         vpcId: existing.vpcId,

@@ -3,13 +3,14 @@
  * Secrets Manager only), attach to the database VPC's subnets, write its logs and traces. Pure.
  */
 import type * as aws from "@pulumi/aws";
-import { AccountScope, policyDocument, xrayStatement } from "../shared/iam-policy";
+import { AccountScope, keyStatements, policyDocument, xrayStatement } from "../shared/iam-policy";
 
 export interface HistorySeedAccessArgs {
   readonly scope: AccountScope;
   readonly secretArn: string;
   /** The key the secret is encrypted with. */
-  readonly secretKeyArn: string;
+  /** Customer-managed key of the secret. @default - none (Secrets Manager's AWS-managed key): no `kms:*` */
+  readonly secretKeyArn?: string | undefined;
   readonly logGroupArn: string;
   /** The subnets and security group the function attaches to. */
   readonly subnetIds: readonly string[];
@@ -26,13 +27,15 @@ export function historySeedPolicy(a: HistorySeedAccessArgs): aws.iam.PolicyDocum
       Action: ["secretsmanager:GetSecretValue"],
       Resource: [a.secretArn],
     },
-    {
-      Sid: "DecryptDatabaseSecret",
-      Effect: "Allow",
-      Action: ["kms:Decrypt"],
-      Resource: [a.secretKeyArn],
-      Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
-    },
+    ...keyStatements(a.secretKeyArn, (keyArn) => [
+      {
+        Sid: "DecryptDatabaseSecret",
+        Effect: "Allow",
+        Action: ["kms:Decrypt"],
+        Resource: [keyArn],
+        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
+      },
+    ]),
     {
       Sid: "AttachToDatabaseSubnets",
       Effect: "Allow",

@@ -22,7 +22,8 @@ export interface DemoHistorySeedArgs {
   /** What to load (see `demo-history.ts`). */
   readonly request: DemoHistoryRequest;
   /** Key of the secret, the log group and the function's environment. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** @default - AWS-managed keys */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly logRetentionDays: number;
   /** Tags merged into every taggable child. @default - none */
   readonly tags?: Record<string, string>;
@@ -145,7 +146,12 @@ export class DemoHistorySeed extends pulumi.ComponentResource {
         roleDescription: "Demo database seed function: reads the database secret, runs in the database VPC",
         policy: ({ logGroupArn, scope }) =>
           pulumi
-            .all([args.database.secretArn, args.kmsKeyArn, pulumi.all(args.subnetIds), this.securityGroup.id])
+            .all([
+              args.database.secretArn,
+              pulumi.output(args.kmsKeyArn),
+              pulumi.all(args.subnetIds),
+              this.securityGroup.id,
+            ])
             .apply(([secretArn, keyArn, subnetIds, securityGroupId]) =>
               historySeedPolicy({
                 scope,

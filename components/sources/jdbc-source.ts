@@ -15,8 +15,8 @@ export interface JdbcSourceArgs {
   readonly port: number;
   readonly databaseName: string;
   readonly credentials: JdbcCredentials;
-  /** Key for a secret this component creates. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Key for a secret this component creates. @default - Secrets Manager's AWS-managed key */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** The Glue side: the connection's subnet (and its zone) and the Glue security group. */
   readonly glueNetwork: {
     readonly subnetId: pulumi.Input<string>;

@@ -11,8 +11,8 @@ export interface PrivateVpcArgs {
    * @default - the first zones of the region that are available
    */
   readonly availabilityZones?: pulumi.Input<string[]>;
-  /** Key of the flow log group. */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** Key of the flow log group. @default - CloudWatch Logs' own encryption */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Days flow records are kept. */
   readonly logRetentionDays: number;
   /** Tags merged into every taggable child. @default - none */

@@ -6,8 +6,11 @@ import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
 
 export interface VpcFlowLogArgs {
   readonly vpcId: pulumi.Input<string>;
-  /** Key the log group is encrypted with (its policy must let CloudWatch Logs use it). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * Key the log group is encrypted with (its policy must let CloudWatch Logs use it).
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** Days the flow records are kept. */
   readonly retentionInDays: number;
   /** Tags merged into every taggable child. @default - none */

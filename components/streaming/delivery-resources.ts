@@ -13,7 +13,8 @@ export interface DeliveryResources {
         readonly kind: "kinesis";
         readonly name: pulumi.Input<string>;
         readonly arn: pulumi.Input<string>;
-        readonly kmsKeyArn: pulumi.Input<string>;
+        /** @default - none: the stream's AWS-managed key */
+        readonly kmsKeyArn?: pulumi.Input<string | undefined> | undefined;
       }
     | { readonly kind: "firehose"; readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
   /** The quarantine delivery stream. */
@@ -42,7 +43,7 @@ export function deliveryArnsOutput(d: DeliveryResources): pulumi.Output<Delivery
     .apply(([arn, keyArn, quarantineArn]): DeliveryArns => ({
       telemetry:
         t.kind === "kinesis"
-          ? { kind: "kinesis", streamArn: arn, kmsKeyArn: keyArn! }
+          ? { kind: "kinesis", streamArn: arn, kmsKeyArn: keyArn }
           : { kind: "firehose", deliveryStreamArn: arn },
       quarantineDeliveryStreamArn: quarantineArn,
     }));

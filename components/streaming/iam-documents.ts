@@ -7,6 +7,7 @@
 import type * as aws from "@pulumi/aws";
 import {
   type AccountScope,
+  keyStatements,
   policyDocument,
   writeOwnLogsStatement,
   xrayStatement,
@@ -14,27 +15,32 @@ import {
 
 type Statement = aws.iam.PolicyStatement;
 
-/** The KMS actions a service needs to use `keyArn` for the caller, through that service only. */
+/**
+ * The KMS actions a service needs to use the customer-managed `keyArn` for the caller, through that service only;
+ * none without a key (the service's AWS-managed key needs no permission).
+ */
 export function keyViaService(
   sid: string,
   scope: AccountScope,
   service: "kinesis" | "dynamodb" | "sqs",
-  keyArn: string,
+  keyArn: string | undefined,
   actions: readonly string[],
-): Statement {
-  return {
-    Sid: sid,
-    Effect: "Allow",
-    Action: [...actions],
-    Resource: keyArn,
-    Condition: { StringEquals: { "kms:ViaService": `${service}.${scope.region}.amazonaws.com` } },
-  };
+): Statement[] {
+  return keyStatements(keyArn, (arn) => [
+    {
+      Sid: sid,
+      Effect: "Allow",
+      Action: [...actions],
+      Resource: arn,
+      Condition: { StringEquals: { "kms:ViaService": `${service}.${scope.region}.amazonaws.com` } },
+    },
+  ]);
 }
 
 /** Where valid and rejected readings go, as ARNs. */
 export interface DeliveryArns {
   readonly telemetry:
-    | { readonly kind: "kinesis"; readonly streamArn: string; readonly kmsKeyArn: string }
+    | { readonly kind: "kinesis"; readonly streamArn: string; readonly kmsKeyArn?: string | undefined }
     | { readonly kind: "firehose"; readonly deliveryStreamArn: string };
   readonly quarantineDeliveryStreamArn: string;
 }
@@ -50,7 +56,7 @@ export function deliveryStatements(scope: AccountScope, d: DeliveryArns): Statem
             Action: ["kinesis:PutRecord", "kinesis:PutRecords"],
             Resource: d.telemetry.streamArn,
           },
-          keyViaService("EncryptIngestRecords", scope, "kinesis", d.telemetry.kmsKeyArn, [
+          ...keyViaService("EncryptIngestRecords", scope, "kinesis", d.telemetry.kmsKeyArn, [
             "kms:GenerateDataKey",
           ]),
         ]
@@ -74,10 +80,10 @@ export function deliveryStatements(scope: AccountScope, d: DeliveryArns): Statem
 }
 
 /** Sending to an encrypted dead-letter queue. */
-function sendToQueue(scope: AccountScope, queueArn: string, keyArn: string): Statement[] {
+function sendToQueue(scope: AccountScope, queueArn: string, keyArn: string | undefined): Statement[] {
   return [
     { Sid: "SendToDeadLetterQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queueArn },
-    keyViaService("EncryptDeadLetters", scope, "sqs", keyArn, ["kms:GenerateDataKey", "kms:Decrypt"]),
+    ...keyViaService("EncryptDeadLetters", scope, "sqs", keyArn, ["kms:GenerateDataKey", "kms:Decrypt"]),
   ];
 }
 
@@ -85,8 +91,10 @@ export interface ConsumerPolicyArgs {
   readonly scope: AccountScope;
   readonly logGroupArn: string;
   readonly streamArn: string;
-  /** Key of the stream, the table and the dead-letter queue (the lake key). */
-  readonly kmsKeyArn: string;
+  /** The stream's customer-managed key. @default - none: the stream uses `aws/kinesis` */
+  readonly streamKmsKeyArn?: string | undefined;
+  /** Key of the table and the dead-letter queue (the lake key). @default - AWS-managed keys */
+  readonly kmsKeyArn?: string | undefined;
   readonly tableArn: string;
   /** The event source mapping's on-failure destination (sent with the function's role). */
   readonly deadLetterQueueArn: string;
@@ -108,14 +116,14 @@ export function consumerFunctionPolicy(a: ConsumerPolicyArgs): aws.iam.PolicyDoc
       ],
       Resource: a.streamArn,
     },
-    keyViaService("DecryptIngestRecords", a.scope, "kinesis", a.kmsKeyArn, ["kms:Decrypt"]),
+    ...keyViaService("DecryptIngestRecords", a.scope, "kinesis", a.streamKmsKeyArn, ["kms:Decrypt"]),
     {
       Sid: "WriteRealtimeTable",
       Effect: "Allow",
       Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
       Resource: a.tableArn,
     },
-    keyViaService("UseTableKey", a.scope, "dynamodb", a.kmsKeyArn, [
+    ...keyViaService("UseTableKey", a.scope, "dynamodb", a.kmsKeyArn, [
       "kms:Decrypt",
       "kms:GenerateDataKey",
       "kms:DescribeKey",
@@ -143,7 +151,7 @@ export function latestStateFunctionPolicy(a: {
   readonly scope: AccountScope;
   readonly logGroupArn: string;
   readonly tableArn: string;
-  readonly kmsKeyArn: string;
+  readonly kmsKeyArn?: string | undefined;
 }): aws.iam.PolicyDocument {
   return policyDocument([
     writeOwnLogsStatement(a.logGroupArn),
@@ -153,7 +161,7 @@ export function latestStateFunctionPolicy(a: {
       Action: ["dynamodb:GetItem", "dynamodb:Query"],
       Resource: a.tableArn,
     },
-    keyViaService("DecryptTable", a.scope, "dynamodb", a.kmsKeyArn, ["kms:Decrypt", "kms:DescribeKey"]),
+    ...keyViaService("DecryptTable", a.scope, "dynamodb", a.kmsKeyArn, ["kms:Decrypt", "kms:DescribeKey"]),
     xrayStatement(),
   ]);
 }
@@ -163,8 +171,8 @@ export interface PollerPolicyArgs {
   readonly logGroupArn: string;
   readonly delivery: DeliveryArns;
   readonly dedupTableArn: string;
-  /** Key of the de-duplication table and the dead-letter queue (the lake key). */
-  readonly kmsKeyArn: string;
+  /** Key of the de-duplication table and the dead-letter queue (the lake key). @default - AWS-managed keys */
+  readonly kmsKeyArn?: string | undefined;
   readonly deadLetterQueueArn: string;
   /** The poller's credentials. @default - no secret */
   readonly secretArn?: string;
@@ -190,7 +198,7 @@ export function pollerFunctionPolicy(a: PollerPolicyArgs): aws.iam.PolicyDocumen
       Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
       Resource: a.dedupTableArn,
     },
-    keyViaService("UseTableKey", a.scope, "dynamodb", a.kmsKeyArn, [
+    ...keyViaService("UseTableKey", a.scope, "dynamodb", a.kmsKeyArn, [
       "kms:Decrypt",
       "kms:GenerateDataKey",
       "kms:DescribeKey",
@@ -206,7 +214,7 @@ export function pollerSchedulePolicy(a: {
   readonly scope: AccountScope;
   readonly functionArn: string;
   readonly deadLetterQueueArn: string;
-  readonly kmsKeyArn: string;
+  readonly kmsKeyArn?: string | undefined;
 }): aws.iam.PolicyDocument {
   return policyDocument([
     {

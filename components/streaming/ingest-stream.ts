@@ -1,10 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AWS_MANAGED_KEYS } from "../shared/resource-refs";
 import type { StreamCapacityMode } from "./stream-settings";
 
 export interface IngestStreamArgs {
-  /** Customer-managed KMS key encrypting the records at rest (the lake key). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /**
+   * Customer-managed KMS key encrypting the records at rest (the lake key).
+   * @default - the AWS-managed `alias/aws/kinesis` key, which producers and consumers of the account use
+   * without any `kms:*` permission
+   */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** @default "on-demand" */
   readonly capacityMode?: StreamCapacityMode;
   /** Shards of a provisioned stream. @default 1 */
@@ -18,14 +23,17 @@ export interface IngestStreamArgs {
 /**
  * The ingest stream: a Kinesis Data Stream between ingestion (the topic rule, the HTTP API, the pollers) and its
  * consumers (the telemetry delivery stream into the lake, the real-time consumer), encrypted at rest with a
- * customer-managed key, on-demand or provisioned, with the retention the stack sets.
+ * customer-managed key (or the AWS-managed one), on-demand or provisioned, with the retention the stack sets.
  */
 export class IngestStream extends pulumi.ComponentResource {
   public readonly stream: aws.kinesis.Stream;
   public readonly name: pulumi.Output<string>;
   public readonly arn: pulumi.Output<string>;
-  /** The key producers and consumers need (kms:GenerateDataKey / kms:Decrypt through Kinesis). */
-  public readonly kmsKeyArn: pulumi.Output<string>;
+  /**
+   * The customer-managed key producers and consumers need (kms:GenerateDataKey / kms:Decrypt through Kinesis),
+   * `undefined` with the AWS-managed key.
+   */
+  public readonly kmsKeyArn: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: IngestStreamArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:streaming:IngestStream", name, {}, opts);
@@ -39,7 +47,7 @@ export class IngestStream extends pulumi.ComponentResource {
         ...(provisioned ? { shardCount: args.shards ?? 1 } : {}),
         retentionPeriod: args.retentionHours ?? 24,
         encryptionType: "KMS",
-        kmsKeyId: args.kmsKeyArn,
+        kmsKeyId: args.kmsKeyArn ?? AWS_MANAGED_KEYS.kinesis,
         // Per-shard metrics show a hot partition key (one chatty device) that stream-level metrics average away.
         shardLevelMetrics: [
           "IncomingRecords",

@@ -8,13 +8,14 @@ import { REALTIME_TABLE } from "./realtime-layout";
 
 /**
  * A DynamoDB table keyed `pk` (partition) and `sk` (sort), both strings, with TTL on `expiresAt`: on-demand,
- * encrypted with `kmsKeyArn`, point-in-time recovery on, deletion protection with `protectData`.
+ * encrypted with `kmsKeyArn` (DynamoDB's AWS-owned key without one), point-in-time recovery on, deletion protection with `protectData`.
  */
 export function keyValueTable(
   parent: pulumi.Resource,
   name: string,
   args: {
-    readonly kmsKeyArn: pulumi.Input<string>;
+    /** @default - DynamoDB's AWS-owned key */
+    readonly kmsKeyArn?: pulumi.Input<string> | undefined;
     readonly protectData: boolean;
     readonly tags: Record<string, string>;
   },
@@ -30,7 +31,9 @@ export function keyValueTable(
         { name: REALTIME_TABLE.sortKey, type: "S" },
       ],
       ttl: { attributeName: REALTIME_TABLE.ttlAttribute, enabled: true },
-      serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+      ...(args.kmsKeyArn === undefined
+        ? {}
+        : { serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn } }),
       pointInTimeRecovery: { enabled: true },
       deletionProtectionEnabled: args.protectData,
       tags: args.tags,

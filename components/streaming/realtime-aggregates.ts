@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { deadLetterQueue } from "../shared/dead-letter-queue";
 import { LambdaFunction } from "../shared/lambda-function";
+import type { StreamRef } from "../shared/resource-refs";
 import { consumerFunctionPolicy } from "./iam-documents";
 import { keyValueTable } from "./key-value-table";
 import { realtimeConsumerEnvironment } from "./realtime-layout";
@@ -11,9 +12,10 @@ export interface RealtimeAggregatesArgs {
   /** `<app>-<stack>`: names the log group. */
   readonly deployment: string;
   /** The ingest stream the consumer reads (its key is needed to decrypt). */
-  readonly stream: { readonly arn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
+  readonly stream: StreamRef;
   /** Key of the table, the dead-letter queue and the log group (the lake key). */
-  readonly kmsKeyArn: pulumi.Input<string>;
+  /** @default - DynamoDB's AWS-owned key, SSE-SQS, CloudWatch Logs' own encryption: no `kms:*` statement */
+  readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   /** How the event source mapping reads. @default - `STREAM_DEFAULTS` (100 records, 5 s window, 3 retries, 1 h) */
   readonly consumer?: StreamConsumerSettings;
   /** Days an hourly aggregate is kept after its hour. @default 30 */
@@ -70,12 +72,19 @@ export class RealtimeAggregates extends pulumi.ComponentResource {
         kmsKeyArn: args.kmsKeyArn,
         policy: ({ logGroupArn, scope }) =>
           pulumi
-            .all([args.stream.arn, args.kmsKeyArn, this.table.arn, this.deadLetterQueue.arn])
-            .apply(([streamArn, kmsKeyArn, tableArn, deadLetterQueueArn]) =>
+            .all([
+              args.stream.arn,
+              pulumi.output(args.stream.kmsKeyArn),
+              pulumi.output(args.kmsKeyArn),
+              this.table.arn,
+              this.deadLetterQueue.arn,
+            ])
+            .apply(([streamArn, streamKmsKeyArn, kmsKeyArn, tableArn, deadLetterQueueArn]) =>
               consumerFunctionPolicy({
                 scope,
                 logGroupArn,
                 streamArn,
+                streamKmsKeyArn,
                 kmsKeyArn,
                 tableArn,
                 deadLetterQueueArn,

@@ -11,6 +11,12 @@ import { assertTopicSegment } from "./topics";
  */
 export const DEFAULT_READING_INTERVAL_SECONDS = 10;
 
+/**
+ * Seed of the simulator's sensor model unless told otherwise: the simulator's and the local backend's default,
+ * and the demo database history's, so history and the live fleet share a climate.
+ */
+export const DEFAULT_SENSOR_SEED = "1";
+
 export interface DeviceIdentity {
   /** IoT thing name, MQTT client ID and certificate subject CN, e.g. `sensors-dev-lab-001`. */
   readonly thingName: string;

@@ -4,51 +4,19 @@
  * and name so they are stable from run to run. An invoke nobody mocked throws `Mock not implemented: <token>`,
  * so a new data source never passes silently.
  *
+ * This file answers resources; `mock-data-sources.ts` answers invokes and `mock-ids.ts` makes the IDs.
+ *
  * Both offline runners answer with these: the in-process one (`in-process.ts`) and the gRPC resource
  * monitor that serves a program started the way the Pulumi CLI starts it (`engine.ts`).
  */
-import { createHash } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { dataSourceAnswer } from "./mock-data-sources";
+import { autoName, ec2Id, fakePem, hex, SERVICE_ARN_NAMES, ssmParameterArn, uuid } from "./mock-ids";
 
-/**
- * An invoke (data source) the mocks do not answer. Carries its text as `details` too: the SDK rethrows a failed
- * invoke as `new Error(err.details)`, the gRPC error's field, so a plain Error's message would be lost and the
- * program would fail with no word of which data source it called.
- */
-export class MockNotImplementedError extends Error {
-  override readonly name = "MockNotImplementedError";
-  readonly details: string;
-  constructor(
-    readonly token: string,
-    detail = "",
-  ) {
-    super(
-      `Mock not implemented: ${token}${detail}; answer it with your own pulumi.runtime.Mocks (see AwsMocks.call)`,
-    );
-    this.details = this.message;
-  }
-}
+export { MockNotImplementedError } from "./mock-data-sources";
 
 /** The AWS account the mocks pretend to deploy into. */
 export const MOCK_ACCOUNT_ID = "111122223333";
-
-/** Deterministic hex derived from a seed, so mock IDs are stable from run to run. */
-function hex(seed: string, length: number): string {
-  let out = "";
-  for (let i = 0; out.length < length; i++) out += createHash("sha256").update(`${seed}#${i}`).digest("hex");
-  return out.slice(0, length);
-}
-
-function uuid(seed: string): string {
-  const h = hex(seed, 32);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-/** Pulumi auto-naming: the logical name plus a random 7-character suffix. */
-function autoName(name: string, seed: string, lower = false): string {
-  const base = `${name}-${hex(seed, 7)}`;
-  return lower ? base.toLowerCase() : base;
-}
 
 /** Realistic mock answers for the resources and data sources this project uses. */
 export class AwsMocks implements pulumi.runtime.Mocks {
@@ -69,88 +37,7 @@ export class AwsMocks implements pulumi.runtime.Mocks {
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-    const { region, accountId, partition } = this;
-    const inputs = args.inputs as Record<string, unknown>;
-    switch (args.token) {
-      case "aws:index/getCallerIdentity:getCallerIdentity":
-        return {
-          accountId,
-          arn: `arn:${partition}:iam::${accountId}:user/deployer`,
-          userId: "AIDAEXAMPLEDEPLOYER",
-          id: accountId,
-        };
-      case "aws:index/getPartition:getPartition":
-        return {
-          partition,
-          dnsSuffix: partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com",
-          reverseDnsPrefix: "com.amazonaws",
-          id: partition,
-        };
-      case "aws:index/getRegion:getRegion":
-        return {
-          name: region,
-          region,
-          id: region,
-          endpoint: `ec2.${region}.amazonaws.com`,
-          description: region,
-        };
-      case "aws:index/getAvailabilityZones:getAvailabilityZones": {
-        const suffixes = ["a", "b", "c"];
-        return {
-          id: region,
-          names: suffixes.map((s) => `${region}${s}`),
-          zoneIds: suffixes.map((_, i) => `${region.replace(/-/g, "").slice(0, 4)}-az${i + 1}`),
-          state: "available",
-        };
-      }
-      case "aws:iot/getEndpoint:getEndpoint": {
-        const type = (inputs.endpointType as string | undefined) ?? "iot:Data";
-        const host = type === "iot:Data-ATS" ? `${hex(accountId, 14)}-ats` : hex(`${accountId}${type}`, 14);
-        const service = type.startsWith("iot:Data")
-          ? "iot"
-          : type === "iot:CredentialProvider"
-            ? "credentials.iot"
-            : "jobs.iot";
-        return {
-          id: region,
-          endpointAddress: `${host}.${service}.${region}.amazonaws.com`,
-          endpointType: type,
-        };
-      }
-      case "aws:ssm/getParametersByPath:getParametersByPath": {
-        const base = (inputs.path as string).replace(/\/+$/, "");
-        const recursive = inputs.recursive === true;
-        // Parameter Store answers the parameters under the path: one level down unless recursive.
-        const found = Object.entries(this.ssmParameters)
-          .filter(([n]) => n.startsWith(`${base}/`) && (recursive || !n.slice(base.length + 1).includes("/")))
-          .sort(([a], [b]) => a.localeCompare(b));
-        return {
-          id: base,
-          path: inputs.path,
-          names: found.map(([n]) => n),
-          values: found.map(([, v]) => v),
-          types: found.map(() => "String"),
-          arns: found.map(([n]) => ssmParameterArn(partition, region, accountId, n)),
-          region,
-        };
-      }
-      case "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
-        const registry = SAGEMAKER_ALGORITHM_REGISTRIES[region];
-        if (!registry) throw new MockNotImplementedError(args.token, ` for region ${region}`);
-        const repository = inputs.repositoryName as string;
-        const tag = (inputs.imageTag as string | undefined) ?? "1";
-        const registryPath = `${registry}.dkr.ecr.${region}.amazonaws.com/${repository}:${tag}`;
-        return {
-          id: registryPath,
-          registryId: registry,
-          registryPath,
-          repositoryName: repository,
-          imageTag: tag,
-        };
-      }
-      default:
-        throw new MockNotImplementedError(args.token);
-    }
+    return dataSourceAnswer(args, this);
   }
 
   newResource(args: pulumi.runtime.MockResourceArgs): {
@@ -502,52 +389,3 @@ export class AwsMocks implements pulumi.runtime.Mocks {
     return { id: resourceName, state: { name: resourceName, arn } };
   }
 }
-
-/** ARN service names that differ from the Pulumi module name. */
-const SERVICE_ARN_NAMES: Record<string, string> = {
-  cloudwatch: "logs",
-  sfn: "states",
-  kinesis: "firehose",
-  applicationloadbalancing: "elasticloadbalancing",
-  appautoscaling: "application-autoscaling",
-};
-
-/** A parameter's ARN: a hierarchical name's leading "/" is not doubled after `parameter`. */
-function ssmParameterArn(partition: string, region: string, account: string, parameter: string): string {
-  return `arn:${partition}:ssm:${region}:${account}:parameter/${parameter.replace(/^\//, "")}`;
-}
-
-function ec2Id(
-  prefix: string,
-  seed: string,
-  p: string,
-  region: string,
-  acct: string,
-  arnType: string,
-  extra: Record<string, unknown> = {},
-) {
-  const id = `${prefix}-${hex(seed, 17)}`;
-  return { id, state: { arn: `arn:${p}:ec2:${region}:${acct}:${arnType}/${id}`, ...extra } };
-}
-
-function fakePem(label: string, seed: string): string {
-  const body = Buffer.from(`mock ${label} ${hex(seed, 48)}`).toString("base64");
-  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
-}
-
-/**
- * Accounts hosting SageMaker's built-in algorithm images (Random Cut Forest among them) per region, from the
- * SageMaker "Docker Registry Paths and Example Code" tables.
- */
-const SAGEMAKER_ALGORITHM_REGISTRIES: Record<string, string> = {
-  "us-east-1": "382416733822",
-  "us-east-2": "404615174143",
-  "us-west-1": "632365934929",
-  "us-west-2": "174872318107",
-  "eu-west-1": "438346466558",
-  "eu-west-2": "644912444149",
-  "eu-central-1": "664544806723",
-  "ap-northeast-1": "351501993468",
-  "ap-southeast-1": "475088953585",
-  "ap-southeast-2": "712309505854",
-};

@@ -163,8 +163,9 @@ export class OfflineEngine {
   /**
    * The former URNs a registration names (what `pulumi up` matches against the stack's state before planning a
    * create): its own aliases, resolved against its type, name and parent, and the ones it inherits from its
-   * parent's aliases, as the engine derives them (the parent's former URN as parent; a name that starts with
-   * the parent's name takes the parent's former name as that prefix).
+   * parent's, derived as the engine's step generator does (the parent's former URN as parent; a name that
+   * starts with the parent's name takes the parent's former name as that prefix). The engine inherits from the
+   * one former URN its parent matched in the state; with no state here, from each the parent could match.
    */
   private aliasUrns(req: resourcePb.RegisterResourceRequest, type: string, name: string): string[] {
     const parent = req.getParent();

@@ -13,7 +13,7 @@
 import { build, type BuildResult } from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { EXIT, type HelpPage, optionsOrHelp, runCommand, type OptionSpec, HELP_OPTION } from "../command";
 
 /** The bundle's file name inside the output directory. */
 export const BUNDLE_FILE = "sensor-fleet.cjs";
@@ -83,52 +83,51 @@ export async function bundleSimulator(options: BundleOptions = {}): Promise<Bund
   return { file, bytes: statSync(file).size, binaries, warnings: result.warnings };
 }
 
-const HELP = `Usage: npm run fleet:bundle -- [--out <dir>] [--platforms <p,...>]
+/** The command line of `npm run fleet:bundle`. */
+export const BUNDLE_OPTIONS: readonly OptionSpec[] = [
+  { name: "out", value: "dir", default: "devices/dist", description: "output directory (emptied first)" },
+  {
+    name: "platforms",
+    value: "p,...",
+    defaultText: `${IMAGE_PLATFORMS.join(",")} and this machine's`,
+    description: "CRT binaries to include (<os>-<arch>-<libc>)",
+  },
+  HELP_OPTION,
+];
 
-Bundles the device simulator into one file (<dir>/${BUNDLE_FILE}) plus the AWS CRT native module, for
-devices/Dockerfile and for plain node: node <dir>/${BUNDLE_FILE} --help
+const HELP: HelpPage = {
+  usage: "npm run fleet:bundle -- [--out <dir>] [--platforms <p,...>]",
+  about: [
+    `Bundles the device simulator into one file (<dir>/${BUNDLE_FILE}) plus the AWS CRT native module, for`,
+    `devices/Dockerfile and for plain node: node <dir>/${BUNDLE_FILE} --help`,
+  ],
+  options: BUNDLE_OPTIONS,
+  exitStatus: "0 bundled, 1 the build failed or a platform has no CRT binary, 2 bad options.",
+};
 
-Options:
-  --out <dir>            output directory (default: devices/dist; emptied first)
-  --platforms <p,...>    CRT binaries to include (default: ${IMAGE_PLATFORMS.join(",")} and this machine's)
-  -h, --help             show this help`;
-
-async function main(argv: string[]): Promise<number> {
-  let values: { out?: string; platforms?: string; help?: boolean };
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        out: { type: "string" },
-        platforms: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    console.error(`fleet:bundle: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+/** `npm run fleet:bundle`: returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const options = optionsOrHelp(argv, "npm run fleet:bundle", HELP);
+  if (!options) return EXIT.ok;
   try {
     const result = await bundleSimulator({
-      outDir: values.out,
-      platforms: values.platforms?.split(",").map((p) => p.trim()),
+      outDir: options.given("out") ? options.text("out") : undefined,
+      platforms: options.given("platforms")
+        ? options
+            .text("platforms")!
+            .split(",")
+            .map((p) => p.trim())
+        : undefined,
     });
     for (const warning of result.warnings) console.error(`fleet:bundle: warning: ${warning.text}`);
     console.log(
       `wrote ${relative(process.cwd(), result.file)} (${(result.bytes / 1e6).toFixed(1)} MB) and ${result.binaries.join(", ")}`,
     );
-    return 0;
+    return EXIT.ok;
   } catch (err) {
     console.error(`fleet:bundle: ${(err as Error).message}`);
-    return 1;
+    return EXIT.failure;
   }
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => process.exit(code));
-}
+if (require.main === module) runCommand("fleet:bundle", main);

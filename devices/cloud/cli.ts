@@ -10,12 +10,13 @@ import { readFileSync } from "node:fs";
 import { parseFleetRunnerOutput, type FleetRunnerOutput } from "../../components/fleet-runner/outputs";
 import {
   EXIT,
-  optionRows,
+  helpPage,
   parseOptions,
   runCommand,
   UsageError,
   type OptionSpec,
   type ParsedOptions,
+  HELP_OPTION,
 } from "../command";
 import { parseDurationMs } from "../../components/telemetry/durations";
 import { runTasks, startRun, stopRun } from "./runs";
@@ -42,22 +43,20 @@ export const CLOUD_OPTIONS: readonly OptionSpec[] = [
   },
   { name: "stop", description: "stop the run's tasks instead (each drains, writes its summary, exits)" },
   { name: "json", description: "print what was done as JSON" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
 function helpText(): string {
-  return [
-    "Usage: npm run fleet:cloud -- --stack <stack> --run <name> [options]",
-    "",
-    "Starts a run of the stack's fleet runner: one ECS Fargate task per shard (RunTask), each running the bundled",
-    "simulator with its --shard i/n and the stack's load profile. Summaries land under <runsUri><name>/; merge them",
-    "with npm run fleet:report -- --from <runsUri><name>/. Needs fleetRunner in the stack file and a deployed stack.",
-    "",
-    "Options:",
-    ...optionRows(CLOUD_OPTIONS),
-    "",
-    "Exit status: 0 done, 1 ECS refused a task or the output is missing, 2 bad usage.",
-  ].join("\n");
+  return helpPage({
+    usage: "npm run fleet:cloud -- --stack <stack> --run <name> [options]",
+    about: [
+      "Starts a run of the stack's fleet runner: one ECS Fargate task per shard (RunTask), each running the bundled",
+      "simulator with its --shard i/n and the stack's load profile. Summaries land under <runsUri><name>/; merge them",
+      "with npm run fleet:report -- --from <runsUri><name>/. Needs fleetRunner in the stack file and a deployed stack.",
+    ],
+    options: CLOUD_OPTIONS,
+    exitStatus: "0 done, 1 ECS refused a task or the output is missing, 2 bad usage.",
+  });
 }
 
 export interface CloudStreams {

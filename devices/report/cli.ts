@@ -7,12 +7,13 @@ import { AthenaClient } from "@aws-sdk/client-athena";
 import type { S3Client } from "@aws-sdk/client-s3";
 import {
   EXIT,
-  optionRows,
+  helpPage,
   parseOptions,
   runCommand,
   UsageError,
   type OptionSpec,
   type ParsedOptions,
+  HELP_OPTION,
 } from "../command";
 import { openStore } from "../storage";
 import type { FleetSummary } from "../summary";
@@ -50,23 +51,21 @@ export const REPORT_OPTIONS: readonly OptionSpec[] = [
     description: "AWS region for S3 and Athena",
   },
   { name: "json", description: "print the report as JSON" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
 function helpText(): string {
-  return [
-    "Usage: npm run fleet:report -- --from <dir|s3://bucket/prefix/<run>/> [options]",
-    "",
-    "Merges the shard summaries of one run (shard-<i>-of-<n>.summary.json, written by npm run fleet -- --out) into",
-    "one report: counts add up, failures by cause, last seq per device, acknowledgement latency percentiles from",
-    "the merged histograms. Optionally compares it with the lake through the device_completeness Athena view.",
-    "",
-    "Options:",
-    ...optionRows(REPORT_OPTIONS),
-    "",
-    "Exit status: 0 every shard present and every reading delivered (and in the lake, when compared), 1 otherwise,",
-    "2 bad usage.",
-  ].join("\n");
+  return helpPage({
+    usage: "npm run fleet:report -- --from <dir|s3://bucket/prefix/<run>/> [options]",
+    about: [
+      "Merges the shard summaries of one run (shard-<i>-of-<n>.summary.json, written by npm run fleet -- --out) into",
+      "one report: counts add up, failures by cause, last seq per device, acknowledgement latency percentiles from",
+      "the merged histograms. Optionally compares it with the lake through the device_completeness Athena view.",
+    ],
+    options: REPORT_OPTIONS,
+    exitStatus:
+      "0 every shard present and every reading delivered (and in the lake, when compared), 1 otherwise, 2 bad usage.",
+  });
 }
 
 export interface ReportStreams {

@@ -18,7 +18,7 @@ const factory = new FactoryIngest(
     deployment,
     sensorsByRoom: config.requireObject<Record<string, number>>("sensorsByRoom"),
     landingBucket: config.require("landingBucket"),
-    landingKeyArn: config.require("landingKeyArn"),
+    landingKeyArn: config.get("landingKeyArn"),
     catalogDatabase: `factory_${pulumi.getStack()}`,
     tags,
   },

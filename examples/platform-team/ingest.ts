@@ -16,8 +16,8 @@ export interface FactoryIngestArgs {
   readonly sensorsByRoom: Readonly<Record<string, number>>;
   /** The team's existing landing bucket. */
   readonly landingBucket: string;
-  /** The KMS key the landing bucket is encrypted with. */
-  readonly landingKeyArn: string;
+  /** The KMS key the landing bucket is encrypted with; leave it out for an SSE-S3 bucket (no key, no kms:*). */
+  readonly landingKeyArn?: string | undefined;
   /** Glue database for the telemetry table. */
   readonly catalogDatabase: string;
   readonly tags: Readonly<Record<string, string>>;

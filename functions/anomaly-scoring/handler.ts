@@ -10,7 +10,8 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { ML_ENV } from "../../components/ml/ml-env";
 import { modelSettingsEnv, numberEnv, requiredEnv } from "../ml-common/env";
 import { emfPublisher } from "../ml-common/metrics";
-import { AnomalyScoring, BatchInput, ScoringOutcome, ScoringPlan, ScoringSettings } from "./scoring";
+import { AnomalyScoring, BatchInput } from "./scoring";
+import type { ScoringOutcome, ScoringPlan, ScoringSettings } from "./scoring-contract";
 
 export type ScoringEvent =
   | { readonly action: "plan"; readonly queryParameters: readonly string[] }

@@ -11,8 +11,8 @@ import {
   historicalTableName,
 } from "../../components/sources/historical-schema";
 import { DemoHistoryRequest } from "../../components/sources/demo-history";
-import { fleetDevices } from "../../components/telemetry/fleet";
-import { generateHistory, HistoricalReading, utcTimestampText } from "./history";
+import { type DeviceIdentity, fleetDevices } from "../../components/telemetry/fleet";
+import { generateHistory, HistoricalReading, type HistoryWindow, utcTimestampText } from "./history";
 
 /** What the seed needs of a PostgreSQL client (node-postgres' `Client` and PGlite both have it). */
 export interface SqlClient {
@@ -84,17 +84,25 @@ export async function seedHistoricalTable(
   }
 }
 
-/** The readings a request asks for: every sensor of the fleet, `days` days ending at `endMs`. */
-export function requestedHistory(request: DemoHistoryRequest, endMs: number): HistoricalReading[] {
+/** The window a request asks for: `days` days ending at `endMs` (down to a whole interval). */
+export function requestedWindow(request: DemoHistoryRequest, endMs: number): HistoryWindow {
   const intervalMs = request.intervalSeconds * 1000;
   const toMs = Math.floor(endMs / intervalMs) * intervalMs;
-  return generateHistory(
-    fleetDevices(request.deployment, request.rooms, request.sensorsPerRoom),
-    request.seed,
-    {
-      fromMs: toMs - request.days * 86_400_000,
-      toMs,
-      intervalMs,
-    },
-  );
+  return { fromMs: toMs - request.days * 86_400_000, toMs, intervalMs };
+}
+
+/**
+ * The readings a request asks for: every sensor of the fleet (or the given sensors: a local run's own) over
+ * {@link requestedWindow}.
+ */
+export function requestedHistory(
+  request: DemoHistoryRequest,
+  endMs: number,
+  devices: readonly DeviceIdentity[] = fleetDevices(
+    request.deployment,
+    request.rooms,
+    request.sensorsPerRoom,
+  ),
+): HistoricalReading[] {
+  return generateHistory(devices, request.seed, requestedWindow(request, endMs));
 }

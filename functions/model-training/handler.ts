@@ -7,25 +7,15 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { SageMakerClient } from "@aws-sdk/client-sagemaker";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import type { ScoreThreshold } from "../../components/ml/model-settings";
 import { ML_ENV } from "../../components/ml/ml-env";
 import { modelSettingsEnv, numberEnv, requiredEnv } from "../ml-common/env";
 import { emfPublisher } from "../ml-common/metrics";
-import { ModelTraining, RoomModelResult, TrainingRun, TrainingSettings } from "./training";
+import { ModelTraining, type PromoteInput, TrainingRun, TrainingSettings } from "./training";
 
 export type TrainingEvent =
   | { readonly action: "prepare"; readonly executionName: string; readonly startTime: string }
   | { readonly action: "threshold"; readonly run: TrainingRun; readonly room?: string }
-  | {
-      readonly action: "promote";
-      readonly run: TrainingRun;
-      readonly modelDataUrl?: string;
-      readonly threshold?: ScoreThreshold;
-      readonly models?: readonly RoomModelResult[];
-      readonly endpointConfigName?: string;
-      readonly endpointName?: string;
-      readonly promotedAt: string;
-    };
+  | ({ readonly action: "promote" } & PromoteInput);
 
 export function trainingSettingsFromEnv(env: NodeJS.ProcessEnv): TrainingSettings {
   return {

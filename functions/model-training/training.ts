@@ -129,6 +129,19 @@ const TRAINING_FILE = /^training\/room_id=([A-Za-z0-9_]{1,32})\/(?:.*\/)?[^/_.][
 
 const countLines = (text: string) => text.split("\n").filter((line) => line.trim() !== "").length;
 
+/** What the promote step is given by the training state machine. */
+export interface PromoteInput {
+  readonly run: TrainingRun;
+  readonly modelDataUrl?: string;
+  readonly threshold?: ScoreThreshold;
+  readonly models?: readonly RoomModelResult[];
+  /** Endpoint mode: the config the endpoint should now run. */
+  readonly endpointConfigName?: string;
+  /** Endpoint mode: the endpoint, checked to really run that config (an update can roll back to InService). */
+  readonly endpointName?: string;
+  readonly promotedAt: string;
+}
+
 export class ModelTraining {
   constructor(
     private readonly settings: TrainingSettings,
@@ -266,17 +279,7 @@ export class ModelTraining {
    * passes its rooms' models (`models`) instead of one model: the pointer lists them per room, and its
    * one-model fields describe the room with the most training vectors.
    */
-  async promote(input: {
-    readonly run: TrainingRun;
-    readonly modelDataUrl?: string;
-    readonly threshold?: ScoreThreshold;
-    readonly models?: readonly RoomModelResult[];
-    /** Endpoint mode: the config the endpoint should now run. */
-    readonly endpointConfigName?: string;
-    /** Endpoint mode: the endpoint, checked to really run that config (an update can roll back to InService). */
-    readonly endpointName?: string;
-    readonly promotedAt: string;
-  }): Promise<ModelPointer & { readonly deleted: readonly string[] }> {
+  async promote(input: PromoteInput): Promise<ModelPointer & { readonly deleted: readonly string[] }> {
     const s = this.settings;
     if (input.endpointName) {
       if (!this.clients.sagemaker) throw new Error("promote needs a SageMaker client to check the endpoint");

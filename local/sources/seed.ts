@@ -4,18 +4,16 @@
  * Both persist in the data directory, so later runs find them.
  */
 import type { PlatformConfig } from "../../components/config";
-import { DEMO_HISTORY } from "../../components/sources/demo-history";
+import { demoHistoryRequest } from "../../components/sources/demo-history";
 import type { DeviceIdentity } from "../../components/telemetry/fleet";
 import { generateHistory } from "../../functions/history-seed/history";
+import { requestedHistory, requestedWindow } from "../../functions/history-seed/seed";
 import type { LocalObjectStore } from "../lake/object-store";
 import type { HistoricalDatabase } from "./historical-db";
 import { writeLandingCsv } from "./landing";
 
-/**
- * Days of history seeded into the database (the stack's DEMO_HISTORY) and the landing CSV on first use, at this
- * run's own sampling interval (`--interval`), for the reason DEMO_HISTORY gives.
- */
-const HISTORY_DAYS = { database: DEMO_HISTORY.days, csv: 1, csvOverlap: 0.5 } as const;
+/** Days of the landing CSV on first use, and how much of them overlaps the database's oldest day. */
+const LANDING_CSV = { days: 1, overlapDays: 0.5 } as const;
 const DAY_MS = 86_400_000;
 
 /** Seeds the historical database and the landing CSV on first use (both persist in the data dir). */
@@ -29,26 +27,24 @@ export async function seedSources(
   intervalMs: number,
   log: (line: string) => void,
 ): Promise<void> {
-  // The demo database's seed function, as the stack runs it: the table's DDL, then history if it is empty.
-  const seeded = await history.seed(() =>
-    generateHistory(devices, seed, {
-      fromMs: startMs - HISTORY_DAYS.database * DAY_MS,
-      toMs: startMs,
-      intervalMs,
-    }),
-  );
+  // The demo database's seed function, as the stack runs it: the table's DDL, then the stack's request if the
+  // table is empty, sampled like this run's fleet (its --seed and --interval).
+  const request = demoHistoryRequest(config, { seed, intervalSeconds: intervalMs / 1000 });
+  const seeded = await history.seed(() => requestedHistory(request, startMs, devices));
   if (seeded.inserted > 0) {
     log(
-      `historical database: seeded ${seeded.inserted} readings (${HISTORY_DAYS.database} days of ${devices.length} sensors) into ${seeded.table}`,
+      `historical database: seeded ${seeded.inserted} readings (${request.days} days of ${devices.length} sensors) into ${seeded.table}`,
     );
   }
   if (store.list(store.bucketNames.raw, config.lake.historicalPrefix).length === 0) {
     // The files overlap the database's oldest day: curation keeps one copy of each reading.
-    const from = startMs - (HISTORY_DAYS.database + HISTORY_DAYS.csv - HISTORY_DAYS.csvOverlap) * DAY_MS;
-    const readings = generateHistory(devices, seed, {
+    // On the database's sampling grid, so the readings both hold are the same readings.
+    const database = requestedWindow(request, startMs);
+    const from = database.fromMs - (LANDING_CSV.days - LANDING_CSV.overlapDays) * DAY_MS;
+    const readings = generateHistory(devices, request.seed, {
       fromMs: from,
-      toMs: from + HISTORY_DAYS.csv * DAY_MS,
-      intervalMs,
+      toMs: from + LANDING_CSV.days * DAY_MS,
+      intervalMs: database.intervalMs,
     });
     const keys = writeLandingCsv(store, config.lake.historicalPrefix, readings);
     log(

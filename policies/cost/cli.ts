@@ -7,7 +7,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { optionRows, parseOptions, UsageError, type OptionSpec } from "../../devices/command";
+import { helpPage, parseOptions, UsageError, type OptionSpec, HELP_OPTION } from "../../devices/command";
 import { ConfigError, parsePlatformConfig } from "../../components/config";
 import { PROJECT_DIR } from "../synth/project-dir";
 import { listStacks, readStackFile } from "../../components/stack-files";
@@ -87,26 +87,29 @@ export const COST_OPTIONS: readonly OptionSpec[] = [
     description: "price table",
   },
   { name: "json", description: "the estimate as JSON (total, services, lines, assumptions, price sources)" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
 function helpText(): string {
-  return [
-    "Usage: npm run cost -- --stack <name> [options]",
-    "",
-    "Estimates what a stack costs a month: its synth (what it deploys), usage derived from its configuration",
-    "(sensors x interval, buffers, schedules, retention, instance types) and the unit prices in",
-    "data/pricing/aws-prices.json. Prints a per-service table with every assumption next to its figure.",
-    "",
-    "Options:",
-    ...optionRows(COST_OPTIONS),
-    "",
-    "Assumptions (--assume <key>=<value>; default and unit in parentheses):",
-    ...Object.entries(ASSUMPTIONS).map(([key, a]) => `  ${key} (${a.default} ${a.unit}): ${a.description}`),
-    "",
-    "Exit status: 0 with an estimate, 1 on an error (unknown stack, invalid configuration, a price missing for",
-    "the region or an instance type), 2 for bad options.",
-  ].join("\n");
+  return helpPage({
+    usage: "npm run cost -- --stack <name> [options]",
+    about: [
+      "Estimates what a stack costs a month: its synth (what it deploys), usage derived from its configuration",
+      "(sensors x interval, buffers, schedules, retention, instance types) and the unit prices in",
+      "data/pricing/aws-prices.json. Prints a per-service table with every assumption next to its figure.",
+    ],
+    options: COST_OPTIONS,
+    sections: [
+      {
+        title: "Assumptions (--assume <key>=<value>; default and unit in parentheses):",
+        lines: Object.entries(ASSUMPTIONS).map(
+          ([key, a]) => `  ${key} (${a.default} ${a.unit}): ${a.description}`,
+        ),
+      },
+    ],
+    exitStatus:
+      "0 with an estimate, 1 on an error (unknown stack, invalid configuration, a price missing for the region or an instance type), 2 for bad options.",
+  });
 }
 
 interface CliOptions {

@@ -17,7 +17,7 @@ interface WorkgroupConfiguration {
 export const athenaWorkgroupEnforced: ResourceValidationPolicy = {
   name: "athena-workgroup-enforced",
   description:
-    "Athena workgroups enforce their settings on every query: results encrypted with a KMS key (SSE_KMS or CSE_KMS) and a per-query data scan limit, so a client cannot write results in clear or scan the whole lake by accident.",
+    "Athena workgroups enforce their settings on every query: results encrypted (SSE_KMS or CSE_KMS with a key, or SSE_S3 without one) and a per-query data scan limit, so a client cannot write results in clear or scan the whole lake by accident.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     if (args.type !== "aws:athena/workgroup:Workgroup") return;
@@ -28,11 +28,11 @@ export const athenaWorkgroupEnforced: ResourceValidationPolicy = {
       );
     }
     const encryption = config?.resultConfiguration?.encryptionConfiguration;
-    if (!encryption || !["SSE_KMS", "CSE_KMS"].includes(encryption.encryptionOption ?? "")) {
+    if (!encryption || !["SSE_KMS", "CSE_KMS", "SSE_S3"].includes(encryption.encryptionOption ?? "")) {
       reportViolation(
-        `${args.name}: query results are not encrypted with KMS (encryptionOption ${encryption?.encryptionOption ?? "not set"}); set resultConfiguration.encryptionConfiguration { encryptionOption: "SSE_KMS", kmsKeyArn }`,
+        `${args.name}: query results are not encrypted (encryptionOption ${encryption?.encryptionOption ?? "not set"}); set resultConfiguration.encryptionConfiguration { encryptionOption: "SSE_KMS", kmsKeyArn } (or "SSE_S3" without a key)`,
       );
-    } else if (!encryption.kmsKeyArn) {
+    } else if (encryption.encryptionOption !== "SSE_S3" && !encryption.kmsKeyArn) {
       reportViolation(
         `${args.name}: encryptionOption ${encryption.encryptionOption} without kmsKeyArn; name the key`,
       );
@@ -43,6 +43,22 @@ export const athenaWorkgroupEnforced: ResourceValidationPolicy = {
         `${args.name}: no per-query scan limit (bytesScannedCutoffPerQuery ${cutoff ?? "not set"}); set one of at least ${MIN_CUTOFF} bytes`,
       );
     }
+  },
+};
+
+export const athenaResultsKms: ResourceValidationPolicy = {
+  name: "athena-results-kms",
+  description:
+    "Athena workgroups encrypt query results with a customer-managed KMS key (SSE_KMS or CSE_KMS). Advisory: SSE_S3 encrypts too, a keyless composition's choice.",
+  enforcementLevel: "advisory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== "aws:athena/workgroup:Workgroup") return;
+    const config = args.props.configuration as WorkgroupConfiguration | undefined;
+    const option = config?.resultConfiguration?.encryptionConfiguration?.encryptionOption;
+    if (option === "SSE_S3")
+      reportViolation(
+        `${args.name}: query results use SSE_S3; set encryptionOption "SSE_KMS" with the lake key`,
+      );
   },
 };
 
@@ -62,4 +78,4 @@ export const quickSightDataSourceSsl: ResourceValidationPolicy = {
   },
 };
 
-export const analyticsPolicies = [athenaWorkgroupEnforced, quickSightDataSourceSsl];
+export const analyticsPolicies = [athenaWorkgroupEnforced, athenaResultsKms, quickSightDataSourceSsl];

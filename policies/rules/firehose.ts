@@ -17,18 +17,38 @@ const extendedS3 = (props: Record<string, unknown>): ExtendedS3 | undefined =>
     ? ((props.extendedS3Configuration as ExtendedS3 | undefined) ?? {})
     : undefined;
 
+type StreamEncryption = { enabled?: boolean; keyType?: string; keyArn?: string } | undefined;
+
+const directPut = (props: Record<string, unknown>) =>
+  props.kinesisSourceConfiguration === undefined && props.mskSourceConfiguration === undefined;
+
 export const firehoseEncryption: ResourceValidationPolicy = {
   name: "firehose-encryption",
   description:
-    "Delivery streams fed directly (DirectPut) encrypt records at rest with a customer-managed KMS key, and S3 destinations encrypt the objects they write with a KMS key.",
+    "Delivery streams fed directly (DirectPut) encrypt records at rest (server-side encryption on, with a customer-managed or the AWS-owned key).",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     if (args.type !== STREAM) return;
-    const directPut =
-      args.props.kinesisSourceConfiguration === undefined && args.props.mskSourceConfiguration === undefined;
-    const sse = args.props.serverSideEncryption as
-      { enabled?: boolean; keyType?: string; keyArn?: string } | undefined;
-    if (directPut && !(sse?.enabled === true && sse.keyType === "CUSTOMER_MANAGED_CMK" && sse.keyArn)) {
+    const sse = args.props.serverSideEncryption as StreamEncryption;
+    if (directPut(args.props) && sse?.enabled !== true)
+      reportViolation(
+        `${args.name} does not encrypt records at rest; set serverSideEncryption { enabled: true, keyType: "CUSTOMER_MANAGED_CMK", keyArn } (or keyType "AWS_OWNED_CMK" without a key)`,
+      );
+  },
+};
+
+export const firehoseCustomerManagedKey: ResourceValidationPolicy = {
+  name: "firehose-customer-managed-key",
+  description:
+    "Delivery streams encrypt records at rest with a customer-managed KMS key, and S3 destinations encrypt the objects they write with a KMS key. Advisory: without them Firehose uses an AWS-owned key and the bucket's default encryption (SSE-S3), a keyless composition's choice.",
+  enforcementLevel: "advisory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== STREAM) return;
+    const sse = args.props.serverSideEncryption as StreamEncryption;
+    if (
+      directPut(args.props) &&
+      !(sse?.enabled === true && sse.keyType === "CUSTOMER_MANAGED_CMK" && sse.keyArn)
+    ) {
       reportViolation(
         `${args.name} does not encrypt records at rest with a customer-managed key; set serverSideEncryption { enabled: true, keyType: "CUSTOMER_MANAGED_CMK", keyArn }`,
       );
@@ -79,4 +99,9 @@ export const firehoseLogging: ResourceValidationPolicy = {
   },
 };
 
-export const firehosePolicies = [firehoseEncryption, firehoseErrorPrefix, firehoseLogging];
+export const firehosePolicies = [
+  firehoseEncryption,
+  firehoseCustomerManagedKey,
+  firehoseErrorPrefix,
+  firehoseLogging,
+];

@@ -36,39 +36,64 @@ interface EncryptionConfiguration {
   jobBookmarksEncryption?: { jobBookmarksEncryptionMode?: string; kmsKeyArn?: string };
 }
 
+/** The three encryptions of a security configuration: field, mode, the KMS mode wanted, key. */
+function encryptions(
+  config: EncryptionConfiguration,
+): [string, string | undefined, string, string | undefined][] {
+  return [
+    [
+      "s3Encryption.s3EncryptionMode",
+      config.s3Encryption?.s3EncryptionMode,
+      "SSE-KMS",
+      config.s3Encryption?.kmsKeyArn,
+    ],
+    [
+      "cloudwatchEncryption.cloudwatchEncryptionMode",
+      config.cloudwatchEncryption?.cloudwatchEncryptionMode,
+      "SSE-KMS",
+      config.cloudwatchEncryption?.kmsKeyArn,
+    ],
+    [
+      "jobBookmarksEncryption.jobBookmarksEncryptionMode",
+      config.jobBookmarksEncryption?.jobBookmarksEncryptionMode,
+      "CSE-KMS",
+      config.jobBookmarksEncryption?.kmsKeyArn,
+    ],
+  ];
+}
+
+const configurationOf = (props: Record<string, unknown>): EncryptionConfiguration =>
+  (props.encryptionConfiguration as EncryptionConfiguration | undefined) ?? {};
+
 export const glueSecurityConfigurationEncrypts: ResourceValidationPolicy = {
   name: "glue-security-configuration-encrypts",
   description:
-    "A Glue security configuration encrypts all three: S3 output with SSE-KMS, CloudWatch logs with SSE-KMS and job bookmarks with CSE-KMS, each with a key.",
+    "A Glue security configuration encrypts what jobs and crawlers write to S3 (SSE-S3, or SSE-KMS with a key), and names the key of every KMS mode it sets (CloudWatch logs SSE-KMS, bookmarks CSE-KMS).",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     if (args.type !== SECURITY_CONFIGURATION) return;
-    const config = (args.props.encryptionConfiguration as EncryptionConfiguration | undefined) ?? {};
-    const checks: [string, string | undefined, string, string | undefined][] = [
-      [
-        "s3Encryption.s3EncryptionMode",
-        config.s3Encryption?.s3EncryptionMode,
-        "SSE-KMS",
-        config.s3Encryption?.kmsKeyArn,
-      ],
-      [
-        "cloudwatchEncryption.cloudwatchEncryptionMode",
-        config.cloudwatchEncryption?.cloudwatchEncryptionMode,
-        "SSE-KMS",
-        config.cloudwatchEncryption?.kmsKeyArn,
-      ],
-      [
-        "jobBookmarksEncryption.jobBookmarksEncryptionMode",
-        config.jobBookmarksEncryption?.jobBookmarksEncryptionMode,
-        "CSE-KMS",
-        config.jobBookmarksEncryption?.kmsKeyArn,
-      ],
-    ];
-    for (const [field, mode, wanted, key] of checks) {
+    const [s3, ...others] = encryptions(configurationOf(args.props));
+    const [field, mode] = s3!;
+    if (mode !== "SSE-KMS" && mode !== "SSE-S3")
+      reportViolation(
+        `${args.name}: ${field} is ${mode ?? "not set"}; set it to SSE-KMS (or SSE-S3 without a key)`,
+      );
+    for (const [f, m, wanted, key] of [s3!, ...others])
+      if (m === wanted && !key)
+        reportViolation(`${args.name}: ${f} is ${wanted} without a kmsKeyArn; name the key`);
+  },
+};
+
+export const glueSecurityConfigurationKms: ResourceValidationPolicy = {
+  name: "glue-security-configuration-kms",
+  description:
+    "A Glue security configuration encrypts all three with a customer-managed key: S3 output with SSE-KMS, CloudWatch logs with SSE-KMS and job bookmarks with CSE-KMS. Advisory: a keyless composition writes SSE-S3 and keeps CloudWatch Logs' own encryption.",
+  enforcementLevel: "advisory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== SECURITY_CONFIGURATION) return;
+    for (const [field, mode, wanted] of encryptions(configurationOf(args.props)))
       if (mode !== wanted)
         reportViolation(`${args.name}: ${field} is ${mode ?? "not set"}; set it to ${wanted}`);
-      else if (!key) reportViolation(`${args.name}: ${field} is ${wanted} without a kmsKeyArn; name the key`);
-    }
   },
 };
 
@@ -134,6 +159,7 @@ export const glueJobBounded: ResourceValidationPolicy = {
 export const gluePolicies = [
   glueSecurityConfiguration,
   glueSecurityConfigurationEncrypts,
+  glueSecurityConfigurationKms,
   glueNoWildcardActions,
   glueJdbcConnectionSecure,
   glueJobBounded,

@@ -23,8 +23,8 @@ export const logGroupRetention: ResourceValidationPolicy = {
 export const logGroupKms: ResourceValidationPolicy = {
   name: "log-group-kms",
   description:
-    "Log groups are encrypted with a customer-managed KMS key (kmsKeyId), like the rest of the platform's data.",
-  enforcementLevel: "mandatory",
+    'Log groups are encrypted with a customer-managed KMS key (kmsKeyId), like the rest of the platform\'s data. Advisory: CloudWatch Logs encrypts every log group at rest anyway; the key adds key-policy control, which a keyless composition (DataLake encryption "s3-managed") gives up knowingly.',
+  enforcementLevel: "advisory",
   validateResource: (args, reportViolation) => {
     if (args.type !== LOG_GROUP) return;
     if (!args.props.kmsKeyId)

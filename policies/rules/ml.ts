@@ -7,8 +7,8 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 export const sageMakerEndpointConfigKms: ResourceValidationPolicy = {
   name: "sagemaker-endpoint-config-kms",
   description:
-    "SageMaker endpoint configs encrypt the ML storage volumes of their instances with a KMS key (kmsKeyArn).",
-  enforcementLevel: "mandatory",
+    "SageMaker endpoint configs encrypt the ML storage volumes of their instances with a customer-managed KMS key (kmsKeyArn). Advisory: without one SageMaker encrypts the volumes with an AWS-managed key.",
+  enforcementLevel: "advisory",
   validateResource: (args, reportViolation) => {
     if (args.type !== "aws:sagemaker/endpointConfiguration:EndpointConfiguration") return;
     if (!args.props.kmsKeyArn)
@@ -72,8 +72,8 @@ export function unencryptedSageMakerJobs(states: Record<string, AslTask> | undef
 export const sageMakerJobsEncrypted: ResourceValidationPolicy = {
   name: "sagemaker-jobs-encrypted",
   description:
-    "SageMaker jobs and endpoint configs that state machines create encrypt their volumes and outputs with a KMS key (VolumeKmsKeyId, OutputDataConfig/TransformOutput KmsKeyId, endpoint config KmsKeyId).",
-  enforcementLevel: "mandatory",
+    "SageMaker jobs and endpoint configs that state machines create encrypt their volumes and outputs with a customer-managed KMS key (VolumeKmsKeyId, OutputDataConfig/TransformOutput KmsKeyId, endpoint config KmsKeyId). Advisory: without one SageMaker encrypts volumes and outputs with AWS-managed keys (`aws/s3` for outputs).",
+  enforcementLevel: "advisory",
   validateResource: (args, reportViolation) => {
     if (args.type !== "aws:sfn/stateMachine:StateMachine" || typeof args.props.definition !== "string")
       return;

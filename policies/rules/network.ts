@@ -130,7 +130,7 @@ export const vpcDefaultSecurityGroupClosed: StackValidationPolicy = {
 export const rdsPrivateEncrypted: ResourceValidationPolicy = {
   name: "rds-private-encrypted",
   description:
-    "RDS instances are not publicly accessible and encrypt their storage with a customer-managed key.",
+    "RDS instances are not publicly accessible and encrypt their storage (rds-customer-managed-key advises which key).",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     if (args.type !== RDS_INSTANCE) return;
@@ -140,8 +140,22 @@ export const rdsPrivateEncrypted: ResourceValidationPolicy = {
       );
     if (args.props.storageEncrypted !== true)
       reportViolation(`${args.name} does not encrypt its storage; set storageEncrypted to true`);
-    else if (!args.props.kmsKeyId)
+  },
+};
+
+export const rdsCustomerManagedKey: ResourceValidationPolicy = {
+  name: "rds-customer-managed-key",
+  description:
+    "RDS instances encrypt their storage and their RDS-managed master secret with a customer-managed key. Advisory: the AWS-managed aws/rds and aws/secretsmanager keys encrypt too, a keyless composition's choice.",
+  enforcementLevel: "advisory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== RDS_INSTANCE) return;
+    if (args.props.storageEncrypted === true && !args.props.kmsKeyId)
       reportViolation(`${args.name} encrypts storage with the AWS-managed key; set kmsKeyId to the lake key`);
+    if (args.props.manageMasterUserPassword === true && !args.props.masterUserSecretKmsKeyId)
+      reportViolation(
+        `${args.name}'s managed master secret uses the default key; set masterUserSecretKmsKeyId to the lake key`,
+      );
   },
 };
 
@@ -151,4 +165,5 @@ export const networkPolicies = [
   vpcFlowLogs,
   vpcDefaultSecurityGroupClosed,
   rdsPrivateEncrypted,
+  rdsCustomerManagedKey,
 ];

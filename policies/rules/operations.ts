@@ -18,7 +18,7 @@ export const alarmHasAction: ResourceValidationPolicy = {
     const actions = Array.isArray(args.props.alarmActions) ? (args.props.alarmActions as unknown[]) : [];
     if (actions.filter((a) => typeof a === "string" && a !== "").length === 0)
       reportViolation(
-        `${args.name}: no alarmActions, so nobody hears when it fires; add the stack's alert topic (Platform's alarmTopicArn)`,
+        `${args.name}: no alarmActions, so nobody hears when it fires; add the stack's alert topic (Operations' alarmTopic)`,
       );
     if (args.props.actionsEnabled === false)
       reportViolation(`${args.name}: actionsEnabled is false; its actions never run. Remove the setting`);

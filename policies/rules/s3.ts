@@ -55,31 +55,52 @@ export const s3PublicAccessBlock: StackValidationPolicy = {
   }),
 };
 
+type EncryptionRule = {
+  applyServerSideEncryptionByDefault?: { sseAlgorithm?: string; kmsMasterKeyId?: string };
+};
+
+/** The default-encryption rules of a bucket, or undefined when it has no encryption configuration. */
+function encryptionRules(
+  all: readonly PolicyResource[],
+  bucket: PolicyResource,
+): EncryptionRule[] | undefined {
+  const configs = companions(
+    all,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    bucket,
+  );
+  if (configs.length === 0) return undefined;
+  return (configs[0]!.props.rules as EncryptionRule[] | undefined) ?? [];
+}
+
+const algorithmsOf = (rules: EncryptionRule[]) =>
+  rules.map((r) => r.applyServerSideEncryptionByDefault?.sseAlgorithm);
+
+export const s3DefaultEncryption: StackValidationPolicy = {
+  name: "s3-default-encryption",
+  description:
+    "Every bucket states its default encryption, and an access-log target bucket uses SSE-S3 (S3 cannot deliver access logs into SSE-KMS buckets).",
+  enforcementLevel: "mandatory",
+  validateStack: forEachBucket((bucket, all, logTargets) => {
+    const rules = encryptionRules(all, bucket);
+    if (rules === undefined) return "has no default encryption configuration";
+    if (logTargets.has(bucket.urn) && !algorithmsOf(rules).includes("AES256"))
+      return "is an access-log target and must default to SSE-S3 (AES256)";
+    return undefined;
+  }),
+};
+
 export const s3KmsEncryption: StackValidationPolicy = {
   name: "s3-kms-encryption",
   description:
-    "Every bucket is encrypted by default with SSE-KMS, except an access-log target bucket, which must use SSE-S3 (S3 cannot deliver access logs into SSE-KMS buckets).",
-  enforcementLevel: "mandatory",
+    'Every bucket but an access-log target is encrypted by default with SSE-KMS and a customer-managed key. Advisory: SSE-S3 encrypts at rest too; a keyless composition (DataLake encryption "s3-managed") chooses it knowingly, giving up key-policy control and the key\'s audit trail.',
+  enforcementLevel: "advisory",
   validateStack: forEachBucket((bucket, all, logTargets) => {
-    const configs = companions(
-      all,
-      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-      bucket,
-    );
-    if (configs.length === 0) return "has no default encryption configuration";
-    const rules =
-      (configs[0]!.props.rules as
-        | { applyServerSideEncryptionByDefault?: { sseAlgorithm?: string; kmsMasterKeyId?: string } }[]
-        | undefined) ?? [];
-    const algorithms = rules.map((r) => r.applyServerSideEncryptionByDefault?.sseAlgorithm);
-    if (logTargets.has(bucket.urn)) {
-      return algorithms.some((a) => a === "AES256")
-        ? undefined
-        : "is an access-log target and must default to SSE-S3 (AES256)";
-    }
+    const rules = encryptionRules(all, bucket);
+    if (rules === undefined || logTargets.has(bucket.urn)) return undefined;
     const kms = rules.find((r) => r.applyServerSideEncryptionByDefault?.sseAlgorithm?.startsWith("aws:kms"));
     if (!kms)
-      return `defaults to ${algorithms.join(", ") || "no algorithm"}; use aws:kms with a customer-managed key`;
+      return `defaults to ${algorithmsOf(rules).join(", ") || "no algorithm"}; use aws:kms with a customer-managed key`;
     return kms.applyServerSideEncryptionByDefault?.kmsMasterKeyId
       ? undefined
       : "uses aws:kms without naming a customer-managed key";
@@ -134,4 +155,11 @@ export const s3AccessLogging: StackValidationPolicy = {
   }),
 };
 
-export const s3Policies = [s3PublicAccessBlock, s3KmsEncryption, s3TlsOnly, s3Versioning, s3AccessLogging];
+export const s3Policies = [
+  s3PublicAccessBlock,
+  s3DefaultEncryption,
+  s3KmsEncryption,
+  s3TlsOnly,
+  s3Versioning,
+  s3AccessLogging,
+];

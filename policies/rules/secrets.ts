@@ -11,8 +11,8 @@ const RDS_CLUSTER = "aws:rds/cluster:Cluster";
 export const secretsKms: ResourceValidationPolicy = {
   name: "secrets-kms",
   description:
-    "Secrets Manager secrets are encrypted with a customer-managed KMS key (kmsKeyId), not the account's default aws/secretsmanager key.",
-  enforcementLevel: "mandatory",
+    "Secrets Manager secrets are encrypted with a customer-managed KMS key (kmsKeyId), not the account's default aws/secretsmanager key. Advisory: the default key encrypts too, a keyless composition's choice.",
+  enforcementLevel: "advisory",
   validateResource: (args, reportViolation) => {
     if (args.type !== SECRET) return;
     const key = args.props.kmsKeyId;
@@ -25,7 +25,7 @@ export const secretsKms: ResourceValidationPolicy = {
 export const databaseCredentialsManaged: ResourceValidationPolicy = {
   name: "database-credentials-managed",
   description:
-    "RDS master passwords are generated, stored and rotated by RDS in Secrets Manager (manageMasterUserPassword) under a customer-managed key, never given as a password the stack state would hold.",
+    "RDS master passwords are generated, stored and rotated by RDS in Secrets Manager (manageMasterUserPassword), never given as a password the stack state would hold (rds-customer-managed-key advises the secret's key).",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     if (args.type !== RDS_INSTANCE && args.type !== RDS_CLUSTER) return;
@@ -38,10 +38,6 @@ export const databaseCredentialsManaged: ResourceValidationPolicy = {
     } else if (args.props.manageMasterUserPassword !== true) {
       reportViolation(
         `${args.name} does not set manageMasterUserPassword; set it to true so RDS keeps and rotates the password in Secrets Manager`,
-      );
-    } else if (!args.props.masterUserSecretKmsKeyId) {
-      reportViolation(
-        `${args.name}'s managed master secret uses the default key; set masterUserSecretKmsKeyId to the lake key`,
       );
     }
   },

@@ -20,10 +20,25 @@ const FUNCTION = "aws:lambda/function:Function";
 /** A key given as an AWS-managed alias (`alias/aws/...`) is not customer-managed. */
 const awsManaged = (key: unknown) => typeof key === "string" && /(^|:)alias\/aws\//.test(key);
 
+export const kinesisStreamEncrypted: ResourceValidationPolicy = {
+  name: "kinesis-stream-encrypted",
+  description:
+    "Kinesis data streams encrypt records at rest (encryptionType KMS, with a key or the aws/kinesis alias).",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== KINESIS_STREAM) return;
+    if (args.props.encryptionType !== "KMS" || !args.props.kmsKeyId)
+      reportViolation(
+        `${args.name} does not encrypt records at rest (encryptionType ${String(args.props.encryptionType ?? "NONE")}); set encryptionType: "KMS" and kmsKeyId to the lake key or "alias/aws/kinesis"`,
+      );
+  },
+};
+
 export const kinesisStreamKms: ResourceValidationPolicy = {
   name: "kinesis-stream-kms",
-  description: "Kinesis data streams encrypt records at rest with a customer-managed KMS key.",
-  enforcementLevel: "mandatory",
+  description:
+    "Kinesis data streams encrypt records at rest with a customer-managed KMS key. Advisory: the AWS-managed aws/kinesis key also encrypts; kinesis-stream-encrypted refuses a clear stream.",
+  enforcementLevel: "advisory",
   validateResource: (args, reportViolation) => {
     if (args.type !== KINESIS_STREAM) return;
     const key = args.props.kmsKeyId;
@@ -36,8 +51,9 @@ export const kinesisStreamKms: ResourceValidationPolicy = {
 
 export const dynamoDbTableKms: ResourceValidationPolicy = {
   name: "dynamodb-table-kms",
-  description: "DynamoDB tables encrypt at rest with a customer-managed KMS key (not the AWS-owned default).",
-  enforcementLevel: "mandatory",
+  description:
+    "DynamoDB tables encrypt at rest with a customer-managed KMS key (not the AWS-owned default). Advisory: DynamoDB encrypts every table at rest anyway.",
+  enforcementLevel: "advisory",
   validateResource: (args, reportViolation) => {
     if (args.type !== TABLE) return;
     const sse = args.props.serverSideEncryption as { enabled?: boolean; kmsKeyArn?: string } | undefined;
@@ -190,6 +206,7 @@ export const sqsQueueEncryption: ResourceValidationPolicy = {
 };
 
 export const streamingPolicies = [
+  kinesisStreamEncrypted,
   kinesisStreamKms,
   dynamoDbTableKms,
   dynamoDbPointInTimeRecovery,

@@ -10,11 +10,12 @@
 import * as path from "path";
 import {
   EXIT,
-  optionRows,
+  helpPage,
   parseOptions,
   UsageError,
   type OptionSpec,
   type ParsedOptions,
+  HELP_OPTION,
 } from "../../devices/command";
 import { ConfigError } from "../../components/config";
 import { PROJECT_DIR } from "./project-dir";
@@ -52,35 +53,41 @@ export const SYNTH_OPTIONS: readonly OptionSpec[] = [
       "deploy as into a new account: no anomaly model promoted yet, so an endpoint-mode stack leaves its endpoint out",
   },
   { name: "json", description: "print the summary as JSON instead of text" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
 function helpText(): string {
-  return [
-    "Usage: npm run synth -- --stack <name> [--out <dir>] [--first-deployment] [--json]",
-    "",
-    "Runs the program for a stack the way `pulumi up` does, offline: the Pulumi CLI's stack-config validation",
-    "and Pulumi.yaml defaults, then @pulumi/pulumi/cmd/run (the entry point it resolves, Pulumi's TypeScript",
-    "loading) against an offline gRPC engine and resource monitor. Writes what the stack would deploy and",
-    "evaluates the policy pack.",
-    "",
-    "Options:",
-    ...optionRows(SYNTH_OPTIONS),
-    "",
-    "Writes:",
-    "  <dir>/<stack>/resources.json     every resource: type, name, urn, parent, former URNs (aliases),",
-    "                                   inputs (secrets redacted)",
-    "  <dir>/<stack>/outputs.json       the stack outputs (secrets redacted)",
-    "  <dir>/<stack>/policy-report.json the policy pack's results",
-    "  <dir>/<stack>/documents/         generated documents: *.json (IAM/IoT policies), *.asl.json, *.sql",
-    "",
-    'Example values left in a stack file (Pulumi.prod.yaml ships some, marked "# EXAMPLE") are listed as',
-    "warnings (the offline engine deploys into the AWS documentation's example account); `pulumi up` into a",
-    "real account refuses them.",
-    "",
-    "Exit status: 0 when the stack is valid and has no mandatory policy violation, 2 for bad options or a stack",
-    "file that is not valid YAML, 1 otherwise.",
-  ].join("\n");
+  return helpPage({
+    usage: "npm run synth -- --stack <name> [--out <dir>] [--first-deployment] [--json]",
+    about: [
+      "Runs the program for a stack the way `pulumi up` does, offline: the Pulumi CLI's stack-config validation",
+      "and Pulumi.yaml defaults, then @pulumi/pulumi/cmd/run (the entry point it resolves, Pulumi's TypeScript",
+      "loading) against an offline gRPC engine and resource monitor. Writes what the stack would deploy and",
+      "evaluates the policy pack.",
+    ],
+    options: SYNTH_OPTIONS,
+    sections: [
+      {
+        title: "Writes:",
+        lines: [
+          "  <dir>/<stack>/resources.json     every resource: type, name, urn, parent, former URNs (aliases),",
+          "                                   inputs (secrets redacted)",
+          "  <dir>/<stack>/outputs.json       the stack outputs (secrets redacted)",
+          "  <dir>/<stack>/policy-report.json the policy pack's results",
+          "  <dir>/<stack>/documents/         generated documents: *.json (IAM/IoT policies), *.asl.json, *.sql",
+        ],
+      },
+      {
+        lines: [
+          'Example values left in a stack file (Pulumi.prod.yaml ships some, marked "# EXAMPLE") are listed as',
+          "warnings (the offline engine deploys into the AWS documentation's example account); `pulumi up` into a",
+          "real account refuses them.",
+        ],
+      },
+    ],
+    exitStatus:
+      "0 when the stack is valid and has no mandatory policy violation, 2 for bad options or a stack file that is not valid YAML, 1 otherwise.",
+  });
 }
 
 function printSummary(result: SynthResult): void {

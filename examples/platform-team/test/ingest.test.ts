@@ -59,6 +59,23 @@ describe("FactoryIngest", function () {
     expect(ofType(run.resources, "aws:s3/bucket:Bucket")).to.have.length(0);
   });
 
+  it("into an SSE-S3 landing bucket without a key: no KMS use anywhere", async function () {
+    const { landingKeyArn: _key, ...keyless } = ARGS;
+    const run = await runUnderMocks(STACK, () => new FactoryIngest("factory", keyless));
+    for (const stream of ofType(run.resources, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")) {
+      expect(stream.inputs["serverSideEncryption"]).to.deep.equal({
+        enabled: true,
+        keyType: "AWS_OWNED_CMK",
+      });
+      const s3 = stream.inputs["extendedS3Configuration"] as Record<string, unknown>;
+      expect(s3["kmsKeyArn"]).to.equal(undefined);
+    }
+    const roles = ofType(run.resources, "aws:iam/role:Role").map((r) =>
+      JSON.stringify(r.inputs["inlinePolicies"]),
+    );
+    expect(roles.join()).to.include("firehose:PutRecord").and.not.include("kms:");
+  });
+
   it("two compositions in one program (and one process) keep their documents apart", async function () {
     const run = await runUnderMocks(STACK, () => {
       const a = new FactoryIngest("line-a", ARGS);

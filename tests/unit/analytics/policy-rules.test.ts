@@ -2,7 +2,11 @@
 // with a weakened one.
 import { expect } from "chai";
 import { fakeResource, violationsOf } from "../../helpers/policy";
-import { athenaWorkgroupEnforced, quickSightDataSourceSsl } from "../../../policies/rules/analytics";
+import {
+  athenaResultsKms,
+  athenaWorkgroupEnforced,
+  quickSightDataSourceSsl,
+} from "../../../policies/rules/analytics";
 
 const KEY = "arn:aws:kms:eu-west-1:111122223333:key/k";
 const workgroup = (configuration: Record<string, unknown> | undefined) =>
@@ -21,14 +25,18 @@ describe("policy pack: analytics rules", function () {
   it("athena-workgroup-enforced names each weakness", async function () {
     expect(await violationsOf(athenaWorkgroupEnforced, [workgroup(undefined)])).to.deep.equal([
       "wg: configuration.enforceWorkgroupConfiguration is not true; clients could override its encryption and limits",
-      'wg: query results are not encrypted with KMS (encryptionOption not set); set resultConfiguration.encryptionConfiguration { encryptionOption: "SSE_KMS", kmsKeyArn }',
+      'wg: query results are not encrypted (encryptionOption not set); set resultConfiguration.encryptionConfiguration { encryptionOption: "SSE_KMS", kmsKeyArn } (or "SSE_S3" without a key)',
       "wg: no per-query scan limit (bytesScannedCutoffPerQuery not set); set one of at least 10485760 bytes",
     ]);
     const sseS3 = {
       ...good,
       resultConfiguration: { encryptionConfiguration: { encryptionOption: "SSE_S3" } },
     };
-    expect(await violationsOf(athenaWorkgroupEnforced, [workgroup(sseS3)])).to.have.length(1);
+    expect(await violationsOf(athenaWorkgroupEnforced, [workgroup(sseS3)])).to.deep.equal([]);
+    expect(await violationsOf(athenaResultsKms, [workgroup(sseS3)])).to.deep.equal([
+      'wg: query results use SSE_S3; set encryptionOption "SSE_KMS" with the lake key',
+    ]);
+    expect(await violationsOf(athenaResultsKms, [workgroup(good)])).to.deep.equal([]);
     const noKey = {
       ...good,
       resultConfiguration: { encryptionConfiguration: { encryptionOption: "SSE_KMS" } },

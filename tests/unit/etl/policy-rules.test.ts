@@ -6,16 +6,18 @@ import {
   glueNoWildcardActions,
   glueSecurityConfiguration,
   glueSecurityConfigurationEncrypts,
+  glueSecurityConfigurationKms,
 } from "../../../policies/rules/glue";
 import { sfnLoggingAll, sfnTaskTimeouts, sfnTracing } from "../../../policies/rules/stepfunctions";
 import { databaseCredentialsManaged, secretsKms } from "../../../policies/rules/secrets";
+import { rdsCustomerManagedKey } from "../../../policies/rules/network";
 import { platformPolicies } from "../../../policies/rules";
 import { buildEtlStateMachine } from "../../../components/etl/asl/etl-machine";
 
 const KEY = "arn:aws:kms:eu-west-1:111122223333:key/k";
 
 describe("policy pack: Glue rules", function () {
-  it("are in the pack, mandatory", function () {
+  it("are in the pack, mandatory (the customer-managed-key rules advisory)", function () {
     const names = platformPolicies.map((p) => p.name);
     for (const name of [
       "glue-security-configuration",
@@ -26,13 +28,14 @@ describe("policy pack: Glue rules", function () {
       "sfn-logging-all",
       "sfn-tracing",
       "sfn-task-timeouts",
-      "secrets-kms",
       "database-credentials-managed",
     ]) {
       const policy = platformPolicies.find((p) => p.name === name);
       expect(policy, name).to.not.equal(undefined);
       expect(policy!.enforcementLevel, name).to.equal("mandatory");
     }
+    for (const name of ["glue-security-configuration-kms", "secrets-kms", "rds-customer-managed-key"])
+      expect(platformPolicies.find((p) => p.name === name)?.enforcementLevel, name).to.equal("advisory");
     expect(new Set(names).size).to.equal(names.length);
   });
 
@@ -52,7 +55,7 @@ describe("policy pack: Glue rules", function () {
     ]);
   });
 
-  it("glue-security-configuration-encrypts: needs all three encryptions, each with a key", async function () {
+  it("glue-security-configuration-encrypts refuses clear S3 output and a KMS mode without a key; -kms advises all three keys", async function () {
     const full = {
       s3Encryption: { s3EncryptionMode: "SSE-KMS", kmsKeyArn: KEY },
       cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: KEY },
@@ -71,9 +74,26 @@ describe("policy pack: Glue rules", function () {
         }),
       ]),
     ).to.deep.equal([
+      "sc: jobBookmarksEncryption.jobBookmarksEncryptionMode is CSE-KMS without a kmsKeyArn; name the key",
+    ]);
+    expect(
+      await violationsOf(glueSecurityConfigurationEncrypts, [
+        sc({ ...full, s3Encryption: { s3EncryptionMode: "DISABLED" } }),
+      ]),
+    ).to.deep.equal([
+      "sc: s3Encryption.s3EncryptionMode is DISABLED; set it to SSE-KMS (or SSE-S3 without a key)",
+    ]);
+    const keyless = {
+      s3Encryption: { s3EncryptionMode: "SSE-S3" },
+      cloudwatchEncryption: { cloudwatchEncryptionMode: "DISABLED" },
+      jobBookmarksEncryption: { jobBookmarksEncryptionMode: "DISABLED" },
+    };
+    expect(await violationsOf(glueSecurityConfigurationEncrypts, [sc(keyless)])).to.deep.equal([]);
+    expect(await violationsOf(glueSecurityConfigurationKms, [sc(full)])).to.deep.equal([]);
+    expect(await violationsOf(glueSecurityConfigurationKms, [sc(keyless)])).to.deep.equal([
       "sc: s3Encryption.s3EncryptionMode is SSE-S3; set it to SSE-KMS",
       "sc: cloudwatchEncryption.cloudwatchEncryptionMode is DISABLED; set it to SSE-KMS",
-      "sc: jobBookmarksEncryption.jobBookmarksEncryptionMode is CSE-KMS without a kmsKeyArn; name the key",
+      "sc: jobBookmarksEncryption.jobBookmarksEncryptionMode is DISABLED; set it to CSE-KMS",
     ]);
   });
 
@@ -225,7 +245,7 @@ describe("policy pack: secrets rules", function () {
     ]);
   });
 
-  it("database-credentials-managed: needs RDS-managed passwords under a customer key, never a password input", async function () {
+  it("database-credentials-managed: needs RDS-managed passwords, never a password input; rds-customer-managed-key advises the key", async function () {
     const db = (name: string, inputs: Record<string, unknown>) =>
       fakeResource("aws:rds/instance:Instance", name, inputs);
     expect(
@@ -243,6 +263,19 @@ describe("policy pack: secrets rules", function () {
     ).to.deep.equal([
       "a is given a master password; remove it and set manageMasterUserPassword to true",
       "b does not set manageMasterUserPassword; set it to true so RDS keeps and rotates the password in Secrets Manager",
+    ]);
+    expect(
+      await violationsOf(rdsCustomerManagedKey, [
+        db("ok", {
+          manageMasterUserPassword: true,
+          masterUserSecretKmsKeyId: KEY,
+          storageEncrypted: true,
+          kmsKeyId: KEY,
+        }),
+        db("c", { manageMasterUserPassword: true, storageEncrypted: true }),
+      ]),
+    ).to.deep.equal([
+      "c encrypts storage with the AWS-managed key; set kmsKeyId to the lake key",
       "c's managed master secret uses the default key; set masterUserSecretKmsKeyId to the lake key",
     ]);
   });

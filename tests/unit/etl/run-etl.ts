@@ -6,9 +6,37 @@ import { parsePlatformConfig, PlatformConfig } from "../../../components/config"
 import { buildModelSettings } from "../../../components/ml/model-settings";
 import { recorded, Recorded, runUnderMocks, ProgramRun, stackConfig } from "../../helpers/mocks";
 import type { Etl, EtlArgs } from "../../../components/etl/etl";
+import type { LakeBuckets } from "../../../components/ml/pipeline-context";
+import type * as pulumi from "@pulumi/pulumi";
 import { demoHistoryRequest } from "../../../components/sources/demo-history";
 
 export type EtlRun = ProgramRun<{ config: PlatformConfig; etl: Etl }> & Recorded;
+
+/** The Etl args the platform maps from a stack's config, over the given lake buckets and key (if any). */
+export function platformEtlArgs(
+  config: PlatformConfig,
+  buckets: Pick<LakeBuckets, "raw" | "curated" | "artifacts">,
+  kmsKeyArn: pulumi.Input<string> | undefined,
+  tags: Record<string, string>,
+): EtlArgs {
+  return {
+    label: config.deployment,
+    buckets: { raw: buckets.raw, curated: buckets.curated, artifacts: buckets.artifacts },
+    kmsKeyArn,
+    lakeDatabaseName: config.lake.catalogDatabase,
+    historicalPrefix: config.lake.historicalPrefix,
+    glue: config.glue,
+    database: config.database,
+    demoHistory: demoHistoryRequest(config),
+    etl: config.etl,
+    features: buildModelSettings(config.anomaly).features,
+    alertEmail: config.alertEmail,
+    logRetentionDays: config.logRetentionDays,
+    protectData: config.protectData,
+    configSource: config.stackFile,
+    tags,
+  };
+}
 
 /**
  * @param configOverrides - stack config values to replace (`undefined` removes one)
@@ -39,21 +67,7 @@ export async function runEtl(
       tags,
     });
     const etl = new Etl(`${config.deployment}-etl`, {
-      label: config.deployment,
-      buckets: { raw: lake.buckets.raw, curated: lake.buckets.curated, artifacts: lake.buckets.artifacts },
-      kmsKeyArn: lake.kmsKey!.arn,
-      lakeDatabaseName: config.lake.catalogDatabase,
-      historicalPrefix: config.lake.historicalPrefix,
-      glue: config.glue,
-      database: config.database,
-      demoHistory: demoHistoryRequest(config),
-      etl: config.etl,
-      features: buildModelSettings(config.anomaly).features,
-      alertEmail: config.alertEmail,
-      logRetentionDays: config.logRetentionDays,
-      protectData: config.protectData,
-      configSource: config.stackFile,
-      tags,
+      ...platformEtlArgs(config, lake.buckets, lake.kmsKeyArn, tags),
       ...(typeof argOverrides === "function" ? argOverrides() : argOverrides),
     });
     return { config, etl };

@@ -7,6 +7,7 @@ import type { ClientConfig } from "pg";
 import {
   DEMO_HISTORY,
   DemoHistoryRequest,
+  demoHistoryRequest,
   parseDemoHistoryRequest,
 } from "../../../components/sources/demo-history";
 import { lambdaBundle } from "../../../components/shared/lambda-bundle";
@@ -64,6 +65,24 @@ describe("demo database seed function", function () {
       "office/sensors-dev-office-001",
       "office/sensors-dev-office-002",
     ]);
+  });
+
+  it("is what the local backend seeds too: the stack's request, sampled like the run's fleet, for its own sensors", function () {
+    const config = { deployment: "sensors-dev", fleet: { rooms: ["lab", "office"], sensorsPerRoom: 2 } };
+    const stack = demoHistoryRequest(config);
+    expect(stack).to.deep.equal({
+      ...REQUEST,
+      days: DEMO_HISTORY.days,
+      intervalSeconds: DEMO_HISTORY.intervalSeconds,
+    });
+    // npm start -- --seed 7 --interval 500ms, with a fleet of its own.
+    const local = demoHistoryRequest(config, { seed: "7", intervalSeconds: 0.5 });
+    expect(local).to.deep.equal({ ...stack, seed: "7", intervalSeconds: 0.5 });
+    const own = [{ thingName: "sensors-dev-lab-009", roomId: "lab", index: 9 }];
+    const readings = requestedHistory({ ...local, days: 1 / 1440 }, NOW, own);
+    expect(new Set(readings.map((r) => r.device_id))).to.deep.equal(new Set(["sensors-dev-lab-009"]));
+    // One minute at 500 ms (the model's jitter keeps each reading inside its interval).
+    expect(readings.length).to.be.within(119, 121);
   });
 
   it("is idempotent: a table that holds rows is left alone, and history is not even generated", async function () {

@@ -6,12 +6,11 @@ import { expect } from "chai";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { AnomalyScoring, parseScores } from "../../../functions/anomaly-scoring/scoring";
 import {
-  AnomalyScoring,
-  parseScores,
-  ScoringSettings,
+  type ScoringSettings,
   WatermarkMovedError,
-} from "../../../functions/anomaly-scoring/scoring";
+} from "../../../functions/anomaly-scoring/scoring-contract";
 import { dispatch, scoringSettingsFromEnv } from "../../../functions/anomaly-scoring/handler";
 import { buildModelSettings } from "../../../components/ml/model-settings";
 import { MODEL_KEYS, ModelPointer, SCORING_KEYS, ScoringWatermark } from "../../../components/ml/ml-layout";

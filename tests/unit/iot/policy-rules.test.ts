@@ -9,6 +9,7 @@ import {
   iotTopicRuleErrorAction,
 } from "../../../policies/rules/iot";
 import {
+  firehoseCustomerManagedKey,
   firehoseEncryption,
   firehoseErrorPrefix,
   firehoseLogging,
@@ -151,11 +152,24 @@ describe("policy pack: IoT and Firehose rules", function () {
     });
   });
 
-  describe("firehose-encryption", function () {
-    it("passes SSE with a customer key and encrypted objects; fails either missing", async function () {
+  describe("firehose-encryption and firehose-customer-managed-key", function () {
+    it("refuses a DirectPut stream without encryption at rest, and accepts the AWS-owned key", async function () {
       const { kmsKeyArn: _k, ...noObjectKey } = goodS3;
       expect(
         await violationsOf(firehoseEncryption, [
+          stream("ok", goodS3),
+          stream("nosse", goodS3, null),
+          stream("aws-key", noObjectKey, { enabled: true, keyType: "AWS_OWNED_CMK" }),
+        ]),
+      ).to.deep.equal([
+        'nosse does not encrypt records at rest; set serverSideEncryption { enabled: true, keyType: "CUSTOMER_MANAGED_CMK", keyArn } (or keyType "AWS_OWNED_CMK" without a key)',
+      ]);
+    });
+
+    it("advises a customer key for records and objects; names either missing", async function () {
+      const { kmsKeyArn: _k, ...noObjectKey } = goodS3;
+      expect(
+        await violationsOf(firehoseCustomerManagedKey, [
           stream("ok", goodS3),
           stream("nosse", goodS3, null),
           stream("aws-key", goodS3, { enabled: true, keyType: "AWS_OWNED_CMK" }),

@@ -19,6 +19,7 @@ const SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncr
 const STREAM = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream";
 const GIVEN_KEY = "arn:aws:kms:eu-west-1:111122223333:key/0f0f0f0f-1111-2222-3333-444444444444";
 const SHARED_CURATED = { name: "shared-curated", arn: "arn:aws:s3:::shared-curated" };
+const ORG_LOGS = { name: "org-access-logs", arn: "arn:aws:s3:::org-access-logs" };
 const RETENTION = { rawRetentionDays: 30, curatedRetentionDays: 90 };
 
 type Run = ProgramRun<{ bucketPolicyDocument: unknown }> & Recorded;
@@ -43,6 +44,11 @@ describe("existing resources", function () {
         encryption: "s3-managed",
         existingBuckets: { curated: SHARED_CURATED },
         applyControlsToExistingBuckets: false,
+      });
+      // A lake with its own key over the organisation's log bucket and a landing bucket.
+      new DataLake("org", {
+        ...RETENTION,
+        existingBuckets: { logs: ORG_LOGS, raw: { name: "org-landing", arn: "arn:aws:s3:::org-landing" } },
       });
       // Ingest into a bucket known by name only, without a customer-managed key.
       new TelemetryIngest("keyless", {
@@ -129,6 +135,27 @@ describe("existing resources", function () {
     });
   });
 
+  describe("DataLake over an existing access-log bucket", function () {
+    it("creates no log bucket; the given one gets SSE-S3 and admits the lake's access logs", function () {
+      expect(run.ofType(BUCKET).map((b) => b.name)).not.to.include("org-logs");
+      const sse = run.named(SSE, "org-logs-encryption");
+      expect(sse.inputs.bucket).to.equal(ORG_LOGS.name);
+      expect(sse.inputs.rules).to.deep.equal([
+        { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+      ]);
+      const delivery = statementsOf(run, "org-logs-policy").find(
+        (s) => s.Sid === "AllowServerAccessLogDelivery",
+      );
+      expect(delivery!.Resource).to.equal(`${ORG_LOGS.arn}/*`);
+      const rawLogging = run.named("aws:s3/bucketLogging:BucketLogging", "org-raw-access-logging");
+      expect(rawLogging.inputs.targetBucket).to.equal(ORG_LOGS.name);
+    });
+
+    it("keeps its own key on destroy, since objects in the adopted bucket are encrypted with it", function () {
+      expect(run.named("aws:kms/key:Key", "org-key").retainOnDelete).to.equal(true);
+    });
+  });
+
   describe("without a KMS key", function () {
     it("encrypts the lake's buckets with SSE-S3 and creates no key", function () {
       expect(run.ofType("aws:kms/key:Key").filter((k) => k.name.startsWith("plain"))).to.have.length(0);
@@ -149,12 +176,13 @@ describe("existing resources", function () {
       ).to.include("arn:aws:s3:::factory-landing/telemetry/*");
     });
 
-    it("is flagged by the policy pack's encryption rules", async function () {
+    it("is advised, not refused, by the policy pack's key rules", async function () {
       const report = await evaluatePolicies(run.resources);
-      const firehose = report.violations
-        .filter((v) => v.policy === "firehose-encryption")
-        .map((v) => v.message);
-      expect(firehose.some((m) => m.includes("keyless-telemetry-stream"))).to.equal(true);
+      const keyless = (v: { message: string }) => v.message.includes("keyless-telemetry-stream");
+      expect(report.advisory.filter(keyless).map((v) => v.policy)).to.include(
+        "firehose-customer-managed-key",
+      );
+      expect(report.mandatory.filter(keyless)).to.deep.equal([]);
     });
   });
 

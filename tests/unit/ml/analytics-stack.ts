@@ -5,11 +5,14 @@
  */
 import * as aws from "@pulumi/aws";
 import { parsePlatformConfig, PlatformConfig } from "../../../components/config";
-import { DataLake } from "../../../components/lake/lake";
+import { Etl } from "../../../components/etl/etl";
+import type { AnomalyDetectionArgs } from "../../../components/ml/anomaly-detection";
+import { DataLake, type LakeEncryption } from "../../../components/lake/lake";
 import { bucketRef } from "../../../components/shared/resource-refs";
 import { buildModelSettings } from "../../../components/ml/model-settings";
 import { analyticsAreas, platformTimings } from "../../../components/platform-analytics";
 import { recorded, Recorded, runUnderMocks, stackConfig, ProgramRun } from "../../helpers/mocks";
+import { platformEtlArgs } from "../etl/run-etl";
 
 export type AnalyticsRun = ProgramRun<PlatformConfig> & Recorded;
 
@@ -24,6 +27,12 @@ export interface SliceOptions {
    * `existing-<role>`), instead of the lake's. @default false
    */
   readonly existingBuckets?: boolean;
+  /** The lake's encryption; every area takes the lake's key (none with "s3-managed"). @default "create-key" */
+  readonly lakeEncryption?: LakeEncryption;
+  /** Existing anomaly topics (`AnomalyDetectionArgs.existingTopics`). @default - created */
+  readonly anomalyTopics?: AnomalyDetectionArgs["existingTopics"];
+  /** Compose the ETL over the same lake too. @default false */
+  readonly etl?: boolean;
 }
 
 export async function runAnalyticsSlice(
@@ -45,6 +54,7 @@ export async function runAnalyticsSlice(
       rawRetentionDays: config.lake.rawRetentionDays,
       curatedRetentionDays: config.lake.curatedRetentionDays,
       protectData: config.protectData,
+      encryption: options.lakeEncryption,
       tags,
     });
     const existing = (role: string) => bucketRef(aws.s3.Bucket.get(`existing-${role}`, `existing-${role}`));
@@ -62,7 +72,8 @@ export async function runAnalyticsSlice(
       config,
       {
         buckets,
-        kmsKeyArn: lake.kmsKey!.arn,
+        kmsKeyArn: lake.kmsKeyArn,
+        anomalyTopics: options.anomalyTopics,
         databaseName: database.name,
         model: buildModelSettings(config.anomaly),
         modelPromoted: options.modelPromoted ?? true,
@@ -71,6 +82,7 @@ export async function runAnalyticsSlice(
       },
       undefined,
     );
+    if (options.etl) new Etl(`${name}-etl`, platformEtlArgs(config, buckets, lake.kmsKeyArn, tags));
     return config;
   });
   return Object.assign(run, recorded(run.resources));

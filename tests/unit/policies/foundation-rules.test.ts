@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { fakeResource, violationsOf } from "../../helpers/policy";
 import {
   s3AccessLogging,
+  s3DefaultEncryption,
   s3KmsEncryption,
   s3PublicAccessBlock,
   s3TlsOnly,
@@ -119,7 +120,30 @@ describe("policy pack: foundation rules", function () {
       ).to.deep.equal([
         "a: defaults to AES256; use aws:kms with a customer-managed key",
         "b: uses aws:kms without naming a customer-managed key",
+      ]);
+    });
+    it("s3-default-encryption (mandatory) accepts SSE-S3 and refuses no encryption or SSE-KMS on a log target", async function () {
+      const a = bucket("a");
+      const c = bucket("c");
+      const logs = bucket("logs");
+      const logging = fakeResource(
+        "aws:s3/bucketLogging:BucketLogging",
+        "a-logging",
+        { bucket: "a-abc1234", targetBucket: "logs-abc1234" },
+        { bucket: [a], targetBucket: [logs] },
+      );
+      expect(
+        await violationsOf(s3DefaultEncryption, [
+          a,
+          c,
+          logs,
+          logging,
+          sse(a, "AES256"),
+          sse(logs, "aws:kms", "arn:aws:kms:eu-west-1:111122223333:key/k"),
+        ]),
+      ).to.deep.equal([
         "c: has no default encryption configuration",
+        "logs: is an access-log target and must default to SSE-S3 (AES256)",
       ]);
     });
   });

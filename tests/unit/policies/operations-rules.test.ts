@@ -26,8 +26,8 @@ describe("policy pack: operations rules", function () {
           alarm("disabled", { alarmActions: [TOPIC], actionsEnabled: false }),
         ]),
       ).to.deep.equal([
-        "silent: no alarmActions, so nobody hears when it fires; add the stack's alert topic (Platform's alarmTopicArn)",
-        "empty: no alarmActions, so nobody hears when it fires; add the stack's alert topic (Platform's alarmTopicArn)",
+        "silent: no alarmActions, so nobody hears when it fires; add the stack's alert topic (Operations' alarmTopic)",
+        "empty: no alarmActions, so nobody hears when it fires; add the stack's alert topic (Operations' alarmTopic)",
         "disabled: actionsEnabled is false; its actions never run. Remove the setting",
       ]);
     });

@@ -122,7 +122,7 @@ describe("policy pack: network rules", function () {
     ]);
   });
 
-  it("rds-private-encrypted: refuses public instances and storage without a customer key", async function () {
+  it("rds-private-encrypted: refuses public instances and unencrypted storage", async function () {
     const db = (name: string, inputs: Record<string, unknown>) =>
       fakeResource("aws:rds/instance:Instance", name, inputs);
     expect(
@@ -137,7 +137,6 @@ describe("policy pack: network rules", function () {
       ]),
     ).to.deep.equal([
       "public is publicly accessible; set publiclyAccessible to false and reach it through the VPC",
-      "public encrypts storage with the AWS-managed key; set kmsKeyId to the lake key",
       "plain does not encrypt its storage; set storageEncrypted to true",
     ]);
   });

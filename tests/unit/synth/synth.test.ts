@@ -344,6 +344,25 @@ describe("offline synth", function () {
     expect(lost).to.deep.equal([]);
     const planner = rows(dev).find((r) => r.type === T.fn && r.name === `${o}-planner`)!;
     expect(planner.urn).to.contain("$sensor-analytics:shared:LambdaFunction$");
+
+    // The streaming stack's functions, children of their components before (same names).
+    const streamingRoot =
+      "urn:pulumi:streaming::sensor-analytics::sensor-analytics:index:Platform$sensor-analytics:";
+    const streamingFormer = [
+      ["api:TelemetryApi", "sensors-streaming-api-ingest"],
+      ["api:TelemetryApi", "sensors-streaming-api-latest-state"],
+      ["streaming:RealtimeAggregates", "sensors-streaming-realtime-consumer"],
+      ["pollers:RestPollers", "sensors-streaming-pollers-roof-weather"],
+    ].flatMap(([component, fn]) =>
+      [
+        [T.fn, fn],
+        [T.logs, `${fn}-logs`],
+        [T.role, `${fn}-role`],
+        [T.policy, `${fn}-policy`],
+      ].map(([type, name]) => `${streamingRoot}${component}$${type}::${name}`),
+    );
+    const streamingKnown = new Set(rows(streaming).flatMap((r) => [r.urn, ...(r.aliases ?? [])]));
+    expect(streamingFormer.filter((u) => !streamingKnown.has(u))).to.deep.equal([]);
   });
 
   it("lists Pulumi.prod.yaml's example values as warnings; pulumi up into a real account refuses them, naming the keys", async function () {
