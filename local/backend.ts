@@ -210,6 +210,7 @@ export class LocalBackend {
         dataDir,
         speed: options.speed,
         now,
+        oldestUndeliveredArrivalMs: () => ingest.oldestUndeliveredArrivalMs(),
         jdbc: { ...jdbc, port: jdbcPort },
         log,
       });

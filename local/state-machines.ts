@@ -54,6 +54,7 @@ import { promotedModelParameterName } from "../components/ml/ml-layout";
 import type { LocalObjectStore } from "./lake/object-store";
 import { LocalGlue } from "./etl/local-glue";
 import type { JdbcConnection } from "./etl/jdbc-source";
+import { scoringClock } from "./scoring-clock";
 import { LocalStepFunctions, type LocalExecution, type LocalTaskHandler } from "./etl/step-functions";
 
 export interface PipelinesOptions {
@@ -64,6 +65,11 @@ export interface PipelinesOptions {
   readonly speed: number;
   /** Simulated clock. */
   readonly now: () => number;
+  /**
+   * Receive time of the oldest reading taken but not yet in the lake (undefined: none). Scoring windows end
+   * before it: see {@link scoringClock}. @default - scoring trusts the ingest delay alone, as in the cloud
+   */
+  readonly oldestUndeliveredArrivalMs?: () => number | undefined;
   /** The historical database's wire endpoint. */
   /** The historical database's port and the credentials its proxy requires (see `sources/pg-auth.ts`). */
   readonly jdbc: {
@@ -216,7 +222,11 @@ export class LocalPipelines {
       s3,
       sns: this.sns.client(),
       runtime: endpointName ? this.sagemaker.runtimeClient() : undefined,
-      now,
+      now: scoringClock(
+        now,
+        ingestDelaySeconds(config.firehose.bufferSeconds),
+        options.oldestUndeliveredArrivalMs,
+      ),
       metrics: emfPublisher(d, this.cloudwatch.logSink(`${d}-anomaly-scoring`), now),
     };
     this.scoring = new AnomalyScoring(

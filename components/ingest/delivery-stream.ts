@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
+import { platformLogGroup } from "../shared/log-group";
 import type { BucketRef, StreamRef } from "../shared/resource-refs";
 import { bufferingProblems, BufferingSettings } from "./firehose-settings";
 import { firehoseRolePolicy, firehoseTrustPolicy } from "./firehose-role";
@@ -78,12 +79,12 @@ export class LakeDeliveryStream extends pulumi.ComponentResource {
 
     const scope = accountScopeOutput(this);
 
-    this.logGroup = new aws.cloudwatch.LogGroup(
+    this.logGroup = platformLogGroup(
       `${name}-logs`,
       {
         name: `/aws/kinesisfirehose/${name}`,
-        retentionInDays: args.logRetentionDays ?? 30,
-        kmsKeyId: args.kmsKeyArn,
+        retentionDays: args.logRetentionDays ?? 30,
+        kmsKeyArn: args.kmsKeyArn,
         tags,
       },
       child,

@@ -5,13 +5,8 @@ import { accountScopeOutput } from "../shared/aws-scope";
 import { buildClaimPolicyDocument, claimClientIdPrefix } from "./iot-policy";
 import { buildProvisioningTemplateBody } from "./provisioning";
 import { claimPolicyName, provisioningTemplateName } from "./naming";
-import {
-  iotTrustPolicy,
-  lambdaTrustPolicy,
-  provisioningHookRolePolicy,
-  provisioningRolePolicy,
-} from "./iam-documents";
-import { lambdaBundle } from "../shared/lambda-bundle";
+import { iotTrustPolicy, provisioningHookRolePolicy, provisioningRolePolicy } from "./iam-documents";
+import { LambdaFunction } from "../shared/lambda-function";
 import type { LambdaHandlerName } from "../shared/package-assets";
 
 /** The pre-provisioning hook's bundle (`functions/pre-provisioning-hook/handler.ts`). */
@@ -64,52 +59,31 @@ export class FleetProvisioning extends pulumi.ComponentResource {
 
     const scope = accountScopeOutput(this);
 
-    // The hook: a plain module bundled with esbuild, logging into its own encrypted log group.
-    const logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-hook-logs`,
-      {
-        name: `/sensor-analytics/${deployment}/pre-provisioning-hook`,
-        retentionInDays: args.logRetentionDays ?? 30,
-        kmsKeyId: args.logsKmsKeyArn,
-        tags,
-      },
-      child,
-    );
-    const hookPolicy = pulumi
-      .all([scope, logGroup.arn])
-      .apply(([s, logGroupArn]) => provisioningHookRolePolicy({ ...s, deployment, logGroupArn }));
-    registerDocument(this, "iam-provisioning-hook-role", "json", hookPolicy);
-    const hookRole = new aws.iam.Role(
-      `${name}-hook-role`,
-      {
-        description: `Pre-provisioning hook of ${deployment}: logs and registry look-ups of the deployment's things`,
-        assumeRolePolicy: pulumi.jsonStringify(scope.apply(lambdaTrustPolicy)),
-        inlinePolicies: [{ name: "pre-provisioning-hook", policy: pulumi.jsonStringify(hookPolicy) }],
-        tags,
-      },
-      child,
-    );
-    const bundle = lambdaBundle(PRE_PROVISIONING_HOOK_ENTRY);
-    this.hook = new aws.lambda.Function(
+    // The hook: IoT Core calls it synchronously and refuses the device on error, so it needs no dead-letter
+    // queue. Its resources kept their names and this component as former parent when they moved under
+    // LambdaFunction; its role's permissions, an inline entry of the role before, now replace that entry under
+    // the same name instead of standing beside it.
+    const hook = new LambdaFunction(
       `${name}-hook`,
       {
+        entry: PRE_PROVISIONING_HOOK_ENTRY,
         description: `Validates fleet-provisioning requests of ${deployment} (serial number, room, no existing certificate)`,
-        runtime: "nodejs24.x",
-        architectures: ["arm64"],
-        code: bundle.archive,
-        handler: bundle.handler,
-        role: hookRole.arn,
+        roleDescription: `Pre-provisioning hook of ${deployment}: logs, traces and registry look-ups of the deployment's things`,
+        policy: ({ logGroupArn, scope: s }) => provisioningHookRolePolicy({ ...s, deployment, logGroupArn }),
+        documentName: "provisioning-hook-role",
+        inlinePolicyName: "pre-provisioning-hook",
+        logGroupName: `/sensor-analytics/${deployment}/pre-provisioning-hook`,
+        logRetentionDays: args.logRetentionDays,
+        kmsKeyArn: args.logsKmsKeyArn,
         // IoT Core waits at most 5 seconds for the hook's answer.
-        timeout: 5,
-        memorySize: 256,
-        environment: { variables: { DEPLOYMENT: deployment, ROOMS: JSON.stringify(args.rooms) } },
-        loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
-        // IoT Core calls the hook synchronously and refuses the device on error: no asynchronous failure to
-        // keep, so no dead-letter queue (the policy pack's lambda rule reads this tag).
-        tags: { ...tags, "sensor-analytics:invocation": "synchronous" },
+        timeoutSeconds: 5,
+        environment: { DEPLOYMENT: deployment, ROOMS: JSON.stringify(args.rooms) },
+        formerly: { parent: this },
+        tags,
       },
       child,
     );
+    this.hook = hook.function;
 
     // IoT Core invokes the hook for this template only (the ARN is known from the template's name).
     const templateArn = scope.apply(

@@ -4,7 +4,14 @@
  * tests read them statement by statement and check every action against the IAM service reference.
  */
 import type * as aws from "@pulumi/aws";
-import { type AccountScope, keyStatements, serviceTrustPolicy } from "../shared/iam-policy";
+import {
+  type AccountScope,
+  keyStatements,
+  policyDocument,
+  serviceTrustPolicy,
+  writeOwnLogsStatement,
+  xrayStatement,
+} from "../shared/iam-policy";
 
 export type { AccountScope } from "../shared/iam-policy";
 
@@ -14,11 +21,6 @@ export type { AccountScope } from "../shared/iam-policy";
  */
 export function iotTrustPolicy(scope: AccountScope, sourceArn?: string): aws.iam.PolicyDocument {
   return serviceTrustPolicy("iot.amazonaws.com", scope, { sourceArn, sid: "AssumedByIotCore" });
-}
-
-/** Trust policy for Lambda functions of this account. */
-export function lambdaTrustPolicy(scope: AccountScope): aws.iam.PolicyDocument {
-  return serviceTrustPolicy("lambda.amazonaws.com", scope, { sid: "AssumedByLambda" });
 }
 
 /** ARN of a topic rule. */
@@ -189,23 +191,19 @@ export interface ProvisioningHookRoleArgs extends AccountScope {
   readonly logGroupArn: string;
 }
 
-/** What the pre-provisioning hook may do: log, and look up whether a deployment thing has a certificate. */
+/**
+ * What the pre-provisioning hook may do: log into its own group, write its traces, and look up whether a
+ * deployment thing has a certificate.
+ */
 export function provisioningHookRolePolicy(args: ProvisioningHookRoleArgs): aws.iam.PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "WriteHookLogs",
-        Effect: "Allow",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: `${args.logGroupArn}:*`,
-      },
-      {
-        Sid: "LookUpDeploymentThings",
-        Effect: "Allow",
-        Action: "iot:ListThingPrincipals",
-        Resource: `arn:${args.partition}:iot:${args.region}:${args.accountId}:thing/${args.deployment}-*`,
-      },
-    ],
-  };
+  return policyDocument([
+    writeOwnLogsStatement(args.logGroupArn),
+    xrayStatement(),
+    {
+      Sid: "LookUpDeploymentThings",
+      Effect: "Allow",
+      Action: "iot:ListThingPrincipals",
+      Resource: `arn:${args.partition}:iot:${args.region}:${args.accountId}:thing/${args.deployment}-*`,
+    },
+  ]);
 }

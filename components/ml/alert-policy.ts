@@ -129,6 +129,8 @@ export interface PolicyObservation {
   readonly stuck?: boolean;
   /** Readings missing right before this one. */
   readonly missing?: number;
+  /** The caller found the reading beyond what the stream has seen in another view of it (kind `range`). */
+  readonly beyondRange?: boolean;
 }
 
 /** The policy's verdict on one reading. */
@@ -246,7 +248,11 @@ export function observeReading(
   if (observation.stuck) kind = "stuck";
   else if (settings.dropoutReadings > 0 && (observation.missing ?? 0) >= settings.dropoutReadings)
     kind = "dropout";
-  else if (ready && inRangeViolation(state, observation.value, settings.spatialTolerance)) kind = "range";
+  else if (
+    ready &&
+    (observation.beyondRange || inRangeViolation(state, observation.value, settings.spatialTolerance))
+  )
+    kind = "range";
   else if (ready && tail < settings.tailProbability && (observation.score ?? -Infinity) > floor)
     kind = "score";
   const anomalous = kind !== undefined;

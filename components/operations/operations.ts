@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
+import { platformLogGroup } from "../shared/log-group";
 import type { TopicRef } from "../shared/resource-refs";
 import type { AlarmThresholds } from "./alarm-settings";
 import { alarmName, AlarmSpec, buildAlarmSet } from "./alarms";
@@ -56,13 +57,13 @@ export class Operations extends pulumi.ComponentResource {
     // Failed Glue job runs: an EventBridge rule on Glue's job state changes, into a log group people can read.
     let glueFailures: OperationsInventory<Name>["glueFailures"];
     if (args.inventory.glueJobs.length > 0) {
-      const logGroup = new aws.cloudwatch.LogGroup(
+      const logGroup = platformLogGroup(
         `${name}-glue-failures`,
         {
           // EventBridge writes to CloudWatch Logs under /aws/events/.
           name: `/aws/events/${deployment}/glue-job-failures`,
-          retentionInDays: args.logRetentionDays,
-          kmsKeyId: args.kmsKeyArn,
+          retentionDays: args.logRetentionDays,
+          kmsKeyArn: args.kmsKeyArn,
           tags,
         },
         child,

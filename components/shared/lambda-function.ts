@@ -40,6 +40,13 @@ export interface LambdaFunctionArgs extends BuildingBlockArgs<LambdaFunctionChil
   readonly policy: (resources: LambdaFunctionResources) => pulumi.Input<aws.iam.PolicyDocument>;
   /** Name the permissions are registered under (`iam-<documentName>`). @default - the component's name */
   readonly documentName?: string;
+  /**
+   * The name of the role's permissions in IAM. Give a function whose role had them as an entry of its
+   * `inlinePolicies` that entry's name: removing an entry from `inlinePolicies` leaves the policy on the role,
+   * and a policy of the same name replaces it instead of standing beside it.
+   * @default - auto-named by Pulumi
+   */
+  readonly inlinePolicyName?: string;
   /** The role's description. @default - the function's description */
   readonly roleDescription?: string;
   /** Environment variables. @default - none */
@@ -139,6 +146,7 @@ export class LambdaFunction extends pulumi.ComponentResource {
       documentName: `iam-${args.documentName ?? name}`,
       roleName: `${name}-role`,
       policyName: `${name}-policy`,
+      ...(args.inlinePolicyName === undefined ? {} : { inlinePolicyName: args.inlinePolicyName }),
       description: args.roleDescription ?? args.description,
       tags,
       aliases: {

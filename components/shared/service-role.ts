@@ -21,6 +21,8 @@ export interface ServiceRoleArgs {
   readonly roleName: string;
   /** Logical name of the inline policy. */
   readonly policyName: string;
+  /** The inline policy's name in IAM. @default - auto-named by Pulumi from `policyName` */
+  readonly inlinePolicyName?: string;
   /** The role's description (cut to IAM's 1000 characters). @default - none */
   readonly description?: string;
   /**
@@ -52,7 +54,11 @@ export function serviceRole(
   );
   const policy = new aws.iam.RolePolicy(
     args.policyName,
-    { role: role.id, policy: pulumi.jsonStringify(args.policy) },
+    {
+      role: role.id,
+      ...(args.inlinePolicyName === undefined ? {} : { name: args.inlinePolicyName }),
+      policy: pulumi.jsonStringify(args.policy),
+    },
     { parent, aliases: args.aliases?.policy },
   );
   return { role, policy };

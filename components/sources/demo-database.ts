@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseEngine } from "../config";
+import { platformLogGroup } from "../shared/log-group";
 import { DEMO_ENGINES } from "./demo-database-settings";
 import { demoInstanceClassProblem } from "./network-plan";
 import { PrivateVpc } from "./private-vpc";
@@ -155,18 +156,17 @@ export class DemoDatabase extends pulumi.ComponentResource {
       .replace(/-+/g, "-")
       .slice(0, 63)
       .replace(/-$/, "");
-    const logGroups = settings.logExports.map(
-      (type) =>
-        new aws.cloudwatch.LogGroup(
-          `${name}-log-${type}`,
-          {
-            name: `/aws/rds/instance/${identifier}/${type}`,
-            retentionInDays: args.logRetentionDays,
-            kmsKeyId: args.kmsKeyArn,
-            tags,
-          },
-          { parent: this },
-        ),
+    const logGroups = settings.logExports.map((type) =>
+      platformLogGroup(
+        `${name}-log-${type}`,
+        {
+          name: `/aws/rds/instance/${identifier}/${type}`,
+          retentionDays: args.logRetentionDays,
+          kmsKeyArn: args.kmsKeyArn,
+          tags,
+        },
+        { parent: this },
+      ),
     );
 
     const dataOpts = { parent: this, protect, retainOnDelete: protect, dependsOn: logGroups };

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { flowLogPolicy } from "../etl/iam-documents";
 import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
+import { platformLogGroup } from "../shared/log-group";
 
 export interface VpcFlowLogArgs {
   readonly vpcId: pulumi.Input<string>;
@@ -30,9 +31,9 @@ export class VpcFlowLog extends pulumi.ComponentResource {
     super("sensor-analytics:sources:VpcFlowLog", name, {}, opts);
     const tags = { ...args.tags };
 
-    this.logGroup = new aws.cloudwatch.LogGroup(
+    this.logGroup = platformLogGroup(
       `${name}-logs`,
-      { retentionInDays: args.retentionInDays, kmsKeyId: args.kmsKeyArn, tags },
+      { retentionDays: args.retentionInDays, kmsKeyArn: args.kmsKeyArn, tags },
       { parent: this },
     );
     const trust = accountScopeOutput(this).apply((scope) =>

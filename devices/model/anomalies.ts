@@ -118,13 +118,25 @@ export class AnomalyInjector {
    * @param baseC the clean temperature of this sample
    * @param lastPublishedC the last temperature actually published (as rounded in its payload), for `stuck`
    * @param nextSeq the `seq` this sample gets if it is published
+   * @param remainingSamples samples left in the run, this one included, when the run's end is known. A fault
+   *   drawn that could not complete before it (a dropout: nor be followed by one reading, the only one that
+   *   shows it) is not started, so a run of known length labels whole faults only; a run stopped early (no
+   *   known end) can still end inside one, and its label says `truncated`.
    */
-  apply(ts: number, baseC: number, lastPublishedC: number | undefined, nextSeq: number): InjectedSample {
+  apply(
+    ts: number,
+    baseC: number,
+    lastPublishedC: number | undefined,
+    nextSeq: number,
+    remainingSamples = Infinity,
+  ): InjectedSample {
     if (!this.active) {
       if (this.cooldown > 0) {
         this.cooldown--;
       } else if (this.config.rate > 0 && this.prng.chance(this.config.rate)) {
-        this.active = this.draw(ts, baseC, lastPublishedC);
+        const drawn = this.draw(ts, baseC, lastPublishedC);
+        const needs = drawn.samples + (drawn.kind === "dropout" ? 1 : 0);
+        if (needs <= remainingSamples) this.active = drawn;
       }
     }
     const anomaly = this.active;

@@ -83,11 +83,26 @@ export class SimulatedSensor implements ReadingSource {
     if (ts === undefined) throw new Error(`sensor ${this.deviceId} has no more samples`);
     this.step++;
     const base = this.model.sample(ts);
-    const injected = this.injector.apply(ts, base.temperatureC, this.lastPublishedC, this.seq);
+    const injected = this.injector.apply(
+      ts,
+      base.temperatureC,
+      this.lastPublishedC,
+      this.seq,
+      this.remainingSamples(ts),
+    );
     if (injected.temperatureC === undefined) return { ts, payload: undefined, finished: injected.finished };
     const payload = buildPayload(this.deviceId, this.roomId, ts, this.seq++, injected.temperatureC, base);
     this.lastPublishedC = payload.temperature_c;
     return { ts, payload, finished: injected.finished };
+  }
+
+  /** Samples left from `ts` on (this one included) when the run's end is known, else Infinity. */
+  private remainingSamples(ts: number): number {
+    const { count, endTs } = this.limits;
+    const byTime = endTs === undefined ? Infinity : Math.ceil((endTs - ts) / this.intervalMs);
+    // `count` limits published readings; a dropout publishes none, so this is a lower bound, as it should be.
+    const byCount = count === undefined ? Infinity : count - this.seq;
+    return Math.min(byTime, byCount);
   }
 
   close(): AnomalyLabel | undefined {

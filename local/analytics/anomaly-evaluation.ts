@@ -8,7 +8,10 @@
  *   end changes those readings' vectors too (after a level shift the baseline still holds the shifted values),
  *   so a record there is the fault's doing, not a false alarm.
  * - A dropout publishes nothing: it shows at the first reading after the gap, one interval after its window.
- *   A dropout the run ended in (truncated) never shows and is reported, not scored.
+ * - A fault the run ended in (its label says `truncated`) is graded on its own, not in recall: only part of it
+ *   happened (a drift cut at a tenth of its slope, a dropout with no reading after it, which cannot show at
+ *   all). Its records still count as true positives. A run of known length (the bench, the tests) injects
+ *   whole faults only (devices/model/anomalies.ts), so this concerns runs stopped early.
  * - A record is a true positive when it falls inside some label's extended window of its device.
  */
 import type { AnomalyKind, AnomalyLabel } from "../../devices/model/anomalies";
@@ -39,8 +42,8 @@ export interface AnomalyEvaluation {
   /** Median time to detect over the caught anomalies (ms); `null` when none was caught. */
   readonly medianTimeToDetectMs: number | null;
   readonly byKind: Partial<Record<AnomalyKind, KindResult>>;
-  /** Dropouts the run ended in: nothing after them to show them. */
-  readonly unscorable: number;
+  /** Faults the run ended in, graded apart from recall: how many, and how many of them were caught. */
+  readonly truncated: { readonly injected: number; readonly detected: number };
 }
 
 export interface EvaluationOptions {
@@ -64,7 +67,7 @@ export function evaluateAnomalies(
   options: EvaluationOptions,
 ): AnomalyEvaluation {
   const memory = Math.max(0, options.memoryReadings) * options.intervalMs;
-  const scorable = labels.filter((l) => !(l.kind === "dropout" && l.truncated));
+  const scorable = labels.filter((l) => !l.truncated);
   const byDevice = new Map<string, number[]>();
   for (const d of detected) {
     let list = byDevice.get(d.device_id);
@@ -79,8 +82,11 @@ export function evaluateAnomalies(
   const byKind: Partial<Record<AnomalyKind, KindResult>> = {};
   let detectedEvents = 0;
   const delays: number[] = [];
+  const firstRecord = (label: AnomalyLabel) =>
+    (byDevice.get(label.device_id) ?? []).find((ts) => inside(label, ts));
+  const caught = (label: AnomalyLabel) => firstRecord(label) !== undefined;
   for (const label of scorable) {
-    const first = (byDevice.get(label.device_id) ?? []).find((ts) => inside(label, ts));
+    const first = firstRecord(label);
     const kind = (byKind[label.kind] ??= { injected: 0, detected: 0, timesToDetectMs: [] });
     kind.injected++;
     if (first !== undefined) {
@@ -104,7 +110,10 @@ export function evaluateAnomalies(
     precision: detected.length > 0 ? truePositives / detected.length : null,
     medianTimeToDetectMs: median(delays),
     byKind,
-    unscorable: labels.length - scorable.length,
+    truncated: {
+      injected: labels.length - scorable.length,
+      detected: labels.filter((l) => l.truncated && caught(l)).length,
+    },
   };
 }
 

@@ -79,6 +79,8 @@ export class IngestPipeline {
   };
   private lakeThroughLsn = 0;
   private tap: StreamTap | undefined;
+  /** Receive times of the messages on their way to the lake (see {@link oldestUndeliveredArrivalMs}). */
+  private readonly inFlight = new ArrivalsInFlight();
 
   constructor(
     private readonly log: DurableLog,
@@ -88,6 +90,7 @@ export class IngestPipeline {
     writer.onDelivery = (delivery) => {
       log.requestRotation();
       this.lakeThroughLsn = delivery.throughLsn;
+      this.inFlight.deliveredThrough(delivery.throughLsn);
       this.releaseLog();
     };
   }
@@ -100,6 +103,17 @@ export class IngestPipeline {
   /** Deletes log segments that both the lake and the consumer (if any) are past. */
   releaseLog(): void {
     this.log.releaseThrough(Math.min(this.lakeThroughLsn, this.tap?.checkpoint() ?? Infinity));
+  }
+
+  /**
+   * The receive time (simulated) of the oldest message taken but not yet in the lake: waiting for the log,
+   * routed into the Firehose buffer, or in a delivery being written; undefined when everything taken is in the
+   * lake. The cloud's scoring assumes Firehose delivers within its ingest delay (buffer + 5 minutes); locally a
+   * stall of one wall second is ten simulated minutes at x600, so the local scoring clock waits for this
+   * instead (local/state-machines.ts), else a reading that lands after its window was scored is never scored.
+   */
+  oldestUndeliveredArrivalMs(): number | undefined {
+    return this.inFlight.oldest();
   }
 
   /** Whether a topic is one the rules read (only those are logged and ingested). */
@@ -117,12 +131,15 @@ export class IngestPipeline {
       done(null);
       return;
     }
+    const arrival = this.inFlight.taken(message.receivedAt);
     this.log.append(message, (error, lsn) => {
       if (error) {
+        this.inFlight.dropped(arrival);
         this.counters.logFailures++;
         done(error);
         return;
       }
+      this.inFlight.logged(arrival, lsn);
       this.route({ ...message, lsn });
       done(null);
     });
@@ -139,12 +156,15 @@ export class IngestPipeline {
     receivedAt: number,
     done: (error: Error | null, lsn: number) => void,
   ): void {
+    const arrival = this.inFlight.taken(receivedAt);
     this.log.append({ topic: directTopic(target, source), payload, receivedAt }, (error, lsn) => {
       if (error) {
+        this.inFlight.dropped(arrival);
         this.counters.logFailures++;
         done(error, lsn);
         return;
       }
+      this.inFlight.logged(arrival, lsn);
       this.route({ topic: directTopic(target, source), payload, receivedAt, lsn });
       done(null, lsn);
     });
@@ -163,6 +183,7 @@ export class IngestPipeline {
         continue;
       }
       this.counters.replayed++;
+      this.inFlight.logged(this.inFlight.taken(entry.receivedAt), entry.lsn);
       this.route(entry);
     }
   }
@@ -201,6 +222,7 @@ export class IngestPipeline {
     } else {
       // Logged because it matched the filter, yet neither rule read it: cannot happen with one filter.
       this.counters.ignored++;
+      this.inFlight.deliveredThrough(entry.lsn, entry.lsn);
     }
     this.tap?.add(entry.lsn, onStream && outcome.kind === "telemetry" ? outcome.record : undefined);
   }
@@ -246,4 +268,44 @@ function routingErrorRecord(entry: LogEntry, reason: string): QuarantineRecord {
     reason: `rule routing error: ${reason}`,
     payload_base64: entry.payload.toString("base64"),
   };
+}
+
+/**
+ * Receive times of messages between the broker and the lake. A message is taken, then logged (it gets its LSN;
+ * appends complete in LSN order), then delivered when a lake delivery commits through its LSN.
+ */
+class ArrivalsInFlight {
+  private nextToken = 0;
+  /** Taken, not logged yet: token -> receive time. */
+  private readonly unlogged = new Map<number, number>();
+  /** Logged, not in the lake yet, in LSN order. */
+  private awaitingLake: { lsn: number; receivedAt: number }[] = [];
+
+  taken(receivedAt: number): number {
+    const token = this.nextToken++;
+    this.unlogged.set(token, receivedAt);
+    return token;
+  }
+
+  dropped(token: number): void {
+    this.unlogged.delete(token);
+  }
+
+  logged(token: number, lsn: number): void {
+    const receivedAt = this.unlogged.get(token);
+    this.unlogged.delete(token);
+    if (receivedAt !== undefined) this.awaitingLake.push({ lsn, receivedAt });
+  }
+
+  /** Removes the logged messages with an LSN in [from, through] (a delivery commits through its last LSN). */
+  deliveredThrough(through: number, from = -Infinity): void {
+    this.awaitingLake = this.awaitingLake.filter((m) => m.lsn < from || m.lsn > through);
+  }
+
+  oldest(): number | undefined {
+    let oldest = Infinity;
+    for (const receivedAt of this.unlogged.values()) oldest = Math.min(oldest, receivedAt);
+    for (const m of this.awaitingLake) oldest = Math.min(oldest, m.receivedAt);
+    return oldest === Infinity ? undefined : oldest;
+  }
 }

@@ -35,6 +35,26 @@ export const SERIES_ALERT_POLICY: AlertPolicySettings = Object.freeze({
 /** Default warm-up: NAB's probationary period of a long file (0.15 x 5000 readings). */
 export const DEFAULT_WARMUP = 750;
 
+/**
+ * Stuck rule of a generic series: a run of one repeated value this many times longer than any run seen before
+ * it (and at least {@link MIN_STUCK_READINGS} readings) is a fault of kind `stuck`. A forest cannot see it: a
+ * flat shingle lies inside the cloud of ordinary ones (isolation finds points at the edges, not too-quiet
+ * ones), and the streaming forest soon learns it. Relative to the series' own history, so a series that is
+ * often flat (counts, sparse data) raises its own bar; the platform's sensors use a fixed window instead
+ * (model settings, `stuckReadings`).
+ */
+export const STUCK_RUN_FACTOR = 2;
+
+/**
+ * Residual range rule: readings in the baseline (the median of the previous ones). The range rule judges the
+ * value against the range of values seen; this judges the reading's deviation from its own recent baseline
+ * against the range of deviations seen, with the same tolerance (`spatialTolerance`), so a spike or a step
+ * inside the series' overall range (a daily cycle's) still stands out: Numenta's spatial anomaly, on the
+ * residual. Off with the range rule (`--spatial-tolerance none`) and for several dimensions.
+ */
+export const RESIDUAL_BASELINE = 16;
+export const MIN_STUCK_READINGS = 10;
+
 /** Options of {@link AnomalyDetector}: the forest's options plus the alert policy's. */
 export interface AnomalyDetectorOptions extends RandomCutForestOptions, Partial<AlertPolicySettings> {
   /**
@@ -82,6 +102,15 @@ export class AnomalyDetector {
   private readonly stream: AlertStream;
   private readonly forestLearning: number;
   private readings = 0;
+  /** Stuck rule (one dimension): the value repeated, for how many readings, and the longest earlier run. */
+  private runValue = NaN;
+  private runLength = 0;
+  private longestRun = 0;
+  /** Residual range rule (one dimension): the last values, and the range of residuals seen. */
+  private readonly recent = new Float64Array(RESIDUAL_BASELINE);
+  private readonly sorted = new Float64Array(RESIDUAL_BASELINE);
+  private residualLow = Infinity;
+  private residualHigh = -Infinity;
 
   constructor(options: AnomalyDetectorOptions = {}) {
     const forestOptions = resolveForestOptions(options);
@@ -114,7 +143,10 @@ export class AnomalyDetector {
   process(reading: number | ArrayLike<number>): AnomalyDescriptor {
     const index = this.readings++;
     const score = this.forest.process(reading);
+    const single = typeof reading === "number" ? reading : reading.length === 1 ? reading[0] : undefined;
+    this.followRun(single);
     if (index < this.forestLearning) {
+      this.residualBeyondRange(index, single);
       return {
         score,
         anomalyScore: 0,
@@ -127,7 +159,13 @@ export class AnomalyDetector {
       };
     }
     const value = typeof reading === "number" ? reading : reading.length === 1 ? reading[0] : undefined;
-    const verdict = this.stream.observe({ at: index, score, value });
+    const verdict = this.stream.observe({
+      at: index,
+      score,
+      value,
+      stuck: this.stuck(value),
+      beyondRange: this.residualBeyondRange(index, value),
+    });
     return {
       score,
       anomalyScore: verdict.anomalyScore,
@@ -138,6 +176,50 @@ export class AnomalyDetector {
       inIncident: verdict.inIncident,
       ready: verdict.ready,
     };
+  }
+
+  /** Extends or restarts the run of one repeated value with this reading's value (one dimension). */
+  private followRun(value: number | undefined): void {
+    if (value !== undefined && value === this.runValue) {
+      this.runLength++;
+      return;
+    }
+    this.longestRun = Math.max(this.longestRun, this.runLength);
+    this.runValue = value ?? NaN;
+    this.runLength = value === undefined ? 0 : 1;
+  }
+
+  /**
+   * Whether this value's deviation from the median of the previous {@link RESIDUAL_BASELINE} values is beyond
+   * the range of deviations seen by more than the tolerance; then learns the value and its deviation.
+   */
+  private residualBeyondRange(index: number, value: number | undefined): boolean {
+    if (value === undefined || this.policy.spatialTolerance === undefined) return false;
+    const size = RESIDUAL_BASELINE;
+    let beyond = false;
+    if (index >= size) {
+      this.sorted.set(this.recent);
+      this.sorted.sort();
+      const median = (this.sorted[(size - 1) >> 1] + this.sorted[size >> 1]) / 2;
+      const residual = value - median;
+      if (this.residualHigh > this.residualLow) {
+        const margin = (this.residualHigh - this.residualLow) * this.policy.spatialTolerance;
+        beyond = residual > this.residualHigh + margin || residual < this.residualLow - margin;
+      }
+      this.residualLow = Math.min(this.residualLow, residual);
+      this.residualHigh = Math.max(this.residualHigh, residual);
+    }
+    this.recent[index % size] = value;
+    return beyond;
+  }
+
+  /** Whether the current run of one value is far longer than any before it (see {@link STUCK_RUN_FACTOR}). */
+  private stuck(value: number | undefined): boolean {
+    return (
+      value !== undefined &&
+      this.runLength >= MIN_STUCK_READINGS &&
+      this.runLength > STUCK_RUN_FACTOR * this.longestRun
+    );
   }
 }
 

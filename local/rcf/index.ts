@@ -42,6 +42,8 @@ export {
 } from "./settings";
 export {
   nabScore,
+  nabSweepFile,
+  nabOptimalThreshold,
   nabProbationaryPeriod,
   nabScaledSigmoid,
   loadNabWindows,

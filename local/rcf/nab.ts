@@ -51,7 +51,7 @@ export function nabProbationaryPeriod(rows: number, probationPercent = NAB_PROBA
 
 /** NAB's scaled sigmoid of a relative position (see the module comment). */
 export function nabScaledSigmoid(relativePosition: number): number {
-  if (relativePosition > 3) return -1;
+  if (relativePosition >= 3) return -1;
   return 2 / (1 + Math.exp(5 * relativePosition)) - 1;
 }
 
@@ -157,22 +157,20 @@ export interface NabScoreOptions {
   probationPercent?: number;
 }
 
-/**
- * NAB score of a detection column (non-zero = detection) for the rows with the given timestamps, against labelled
- * windows. Windows with no row in the file are ignored.
- */
-export function nabScore(
+/** A window's rows in a file: [first, last] row indexes (NAB selects rows with start <= timestamp <= end). */
+interface WindowRange {
+  readonly start: string;
+  readonly end: string;
+  readonly first: number;
+  readonly last: number;
+}
+
+/** Row times of a file and its windows' row ranges (every window with a row, probationary or not). */
+function fileRows(
   timestamps: readonly string[] | ArrayLike<number>,
-  detections: ArrayLike<number | boolean>,
   windows: readonly NabWindow[],
-  options: NabScoreOptions = {},
-): NabScore {
-  if (timestamps.length !== detections.length) {
-    throw new RangeError(`nabScore: ${timestamps.length} timestamps but ${detections.length} detections`);
-  }
-  const profile = options.profile ?? NAB_STANDARD_PROFILE;
+): { times: Float64Array; ranges: WindowRange[] } {
   const rows = timestamps.length;
-  const probationaryRows = nabProbationaryPeriod(rows, options.probationPercent ?? NAB_PROBATION_PERCENT);
   const times = new Float64Array(rows);
   for (let row = 0; row < rows; row++) {
     const value = timestamps[row];
@@ -180,9 +178,7 @@ export function nabScore(
     if (Number.isNaN(time)) throw new RangeError(`nabScore: row ${row}: "${value}" is not a timestamp`);
     times[row] = time;
   }
-
-  // Window row ranges (NAB selects rows with start <= timestamp <= end).
-  const ranges: { start: string; end: string; first: number; last: number }[] = [];
+  const ranges: WindowRange[] = [];
   for (const [start, end] of windows) {
     const startTime = parseTimestamp(start);
     const endTime = parseTimestamp(end);
@@ -199,67 +195,100 @@ export function nabScore(
     }
     if (first >= 0) ranges.push({ start, end, first, last });
   }
-  const label = new Uint8Array(rows);
-  for (const range of ranges) label.fill(1, range.first, range.last + 1);
+  return { times, ranges };
+}
 
-  const counts = { tp: 0, fp: 0, tn: 0, fn: 0 };
-  const detected = (i: number): boolean => i >= probationaryRows && Boolean(detections[i]);
-  for (let i = 0; i < rows; i++) {
-    if (i < probationaryRows) continue;
-    const prediction = Boolean(detections[i]);
-    if (prediction) {
-      if (label[i]) counts.tp++;
-      else counts.fp++;
-    } else if (label[i]) counts.fn++;
-    else counts.tn++;
-  }
-
+/**
+ * What a detection at each row adds to the file's score (nab/sweeper.py `calcSweepScore`): inside a window,
+ * A_TP x S(-(last - i + 1) / length) / S(-1); outside, A_FP x S(distance to the end of the preceding window /
+ * (its length - 1)), or -A_FP with no window before. `window[i]` is the index in `scored` of the row's window,
+ * -1 outside every window, -2 in the probationary period (never scored). `scored` are the windows NAB scores:
+ * those with at least one row after the probationary period (one wholly inside it counts for no detector).
+ */
+function sweepRows(
+  rows: number,
+  ranges: readonly WindowRange[],
+  probationaryRows: number,
+  profile: NabCostMatrix,
+): { sweepScore: Float64Array; window: Int32Array; scored: WindowRange[] } {
+  const scored = ranges.filter((range) => range.last >= probationaryRows);
+  const sweepScore = new Float64Array(rows);
+  const window = new Int32Array(rows).fill(-1);
   const maxTruePositive = nabScaledSigmoid(-1);
-  const windowResults: NabWindowResult[] = [];
-  let score = 0;
-  for (const range of ranges) {
-    const length = range.last - range.first + 1;
-    let firstDetection = -1;
-    for (let i = range.first; i <= range.last; i++) {
-      if (detected(i)) {
-        firstDetection = i;
-        break;
-      }
-    }
-    let contribution: number;
-    if (firstDetection < 0) {
-      contribution = -profile.fnWeight;
-    } else {
-      const position = -(range.last - firstDetection + 1) / length;
-      contribution = (nabScaledSigmoid(position) * profile.tpWeight) / maxTruePositive;
-    }
-    score += contribution;
-    windowResults.push({ start: range.start, end: range.end, length, firstDetection, contribution });
-  }
-
-  let falsePositives = 0;
-  let falsePositiveScore = 0;
-  for (let i = probationaryRows; i < rows; i++) {
-    if (!detections[i] || label[i]) continue;
-    falsePositives++;
-    // Closest window that ended before this row.
-    let preceding: (typeof ranges)[number] | undefined;
-    for (const range of ranges) {
-      if (range.last < i && (preceding === undefined || range.last > preceding.last)) preceding = range;
-    }
-    let contribution: number;
-    if (preceding === undefined) {
-      contribution = -profile.fpWeight;
+  let preceding: WindowRange | undefined;
+  const byStart = [...ranges].sort((a, b) => a.first - b.first);
+  let next = 0;
+  for (let i = 0; i < rows; i++) {
+    while (next < byStart.length && byStart[next].last < i) preceding = byStart[next++];
+    const inside = next < byStart.length && byStart[next].first <= i ? byStart[next] : undefined;
+    if (inside) {
+      const length = inside.last - inside.first + 1;
+      sweepScore[i] =
+        (nabScaledSigmoid(-(inside.last - i + 1) / length) * profile.tpWeight) / maxTruePositive;
+      window[i] = scored.indexOf(inside);
+    } else if (preceding === undefined) {
+      sweepScore[i] = -profile.fpWeight;
     } else {
       const length = preceding.last - preceding.first + 1;
       const position = length > 1 ? Math.abs(preceding.last - i) / (length - 1) : Infinity;
-      contribution = nabScaledSigmoid(position) * profile.fpWeight;
+      sweepScore[i] = nabScaledSigmoid(position) * profile.fpWeight;
     }
-    falsePositiveScore += contribution;
+    if (i < probationaryRows) window[i] = -2;
   }
-  score += falsePositiveScore;
+  return { sweepScore, window, scored };
+}
 
-  const detectedWindows = windowResults.filter((window) => window.firstDetection >= 0).length;
+/**
+ * NAB score of a detection column (non-zero = detection) for the rows with the given timestamps, against labelled
+ * windows. Windows with no row in the file, or only probationary rows, are ignored (as NAB's sweeper does).
+ */
+export function nabScore(
+  timestamps: readonly string[] | ArrayLike<number>,
+  detections: ArrayLike<number | boolean>,
+  windows: readonly NabWindow[],
+  options: NabScoreOptions = {},
+): NabScore {
+  if (timestamps.length !== detections.length) {
+    throw new RangeError(`nabScore: ${timestamps.length} timestamps but ${detections.length} detections`);
+  }
+  const profile = options.profile ?? NAB_STANDARD_PROFILE;
+  const rows = timestamps.length;
+  const probationaryRows = nabProbationaryPeriod(rows, options.probationPercent ?? NAB_PROBATION_PERCENT);
+  const { ranges: allRanges } = fileRows(timestamps, windows);
+  const { sweepScore, window, scored: ranges } = sweepRows(rows, allRanges, probationaryRows, profile);
+
+  const counts = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  for (let i = probationaryRows; i < rows; i++) {
+    const inWindow = window[i] >= 0;
+    if (detections[i]) {
+      if (inWindow) counts.tp++;
+      else counts.fp++;
+    } else if (inWindow) counts.fn++;
+    else counts.tn++;
+  }
+
+  const windowResults: NabWindowResult[] = ranges.map((range) => ({
+    start: range.start,
+    end: range.end,
+    length: range.last - range.first + 1,
+    firstDetection: -1,
+    contribution: -profile.fnWeight,
+  }));
+  let falsePositives = 0;
+  let falsePositiveScore = 0;
+  for (let i = probationaryRows; i < rows; i++) {
+    if (!detections[i]) continue;
+    const w = window[i];
+    if (w < 0) {
+      falsePositives++;
+      falsePositiveScore += sweepScore[i];
+    } else if (windowResults[w].firstDetection < 0) {
+      // The earliest detection scores highest: the window keeps it.
+      windowResults[w] = { ...windowResults[w], firstDetection: i, contribution: sweepScore[i] };
+    }
+  }
+  const score = windowResults.reduce((sum, w) => sum + w.contribution, 0) + falsePositiveScore;
+  const detectedWindows = windowResults.filter((w) => w.firstDetection >= 0).length;
   return {
     score,
     windows: windowResults,
@@ -269,6 +298,97 @@ export function nabScore(
     falsePositiveScore,
     probationaryRows,
     counts,
+  };
+}
+
+/** One file's scorable rows for NAB's threshold sweep: anomaly score, score as a detection, window id. */
+export interface NabSweepFile {
+  readonly anomalyScores: Float64Array;
+  readonly sweepScores: Float64Array;
+  /** Window index in the file (-1 outside every window); probationary rows are left out. */
+  readonly windows: Int32Array;
+  /** Windows NAB scores in the file. */
+  readonly windowCount: number;
+}
+
+/** A file's anomaly-score column prepared for {@link nabOptimalThreshold} (nab/sweeper.py `calcSweepScore`). */
+export function nabSweepFile(
+  timestamps: readonly string[] | ArrayLike<number>,
+  anomalyScores: ArrayLike<number>,
+  windows: readonly NabWindow[],
+  options: NabScoreOptions = {},
+): NabSweepFile {
+  if (timestamps.length !== anomalyScores.length) {
+    throw new RangeError(`nabSweepFile: ${timestamps.length} timestamps but ${anomalyScores.length} scores`);
+  }
+  const profile = options.profile ?? NAB_STANDARD_PROFILE;
+  const rows = timestamps.length;
+  const probationaryRows = nabProbationaryPeriod(rows, options.probationPercent ?? NAB_PROBATION_PERCENT);
+  const { ranges } = fileRows(timestamps, windows);
+  const { sweepScore, window, scored } = sweepRows(rows, ranges, probationaryRows, profile);
+  const kept = rows - probationaryRows;
+  return {
+    anomalyScores: Float64Array.from({ length: kept }, (_, k) => anomalyScores[probationaryRows + k]),
+    sweepScores: sweepScore.slice(probationaryRows),
+    windows: window.slice(probationaryRows),
+    windowCount: scored.length,
+  };
+}
+
+/** The corpus score at NAB's optimised threshold. */
+export interface NabThresholdResult {
+  /** Detections are anomaly scores >= threshold (Infinity: no threshold beats the null detector). */
+  readonly threshold: number;
+  /** Raw score summed over the files. */
+  readonly score: number;
+  readonly windows: number;
+  /** 100 x (raw + windows) / (2 x windows) for the standard profile (see {@link nabNormalizedScore}). */
+  readonly normalized: number;
+}
+
+/**
+ * The threshold on the anomaly-score column that maximises the corpus's summed NAB score, as NAB's optimiser
+ * (nab/optimizer.py) looks for with the sweeper's `calcScoreByThreshold`; this evaluates every distinct score,
+ * so it finds the exact maximum the optimiser's search approaches. One threshold for the whole corpus, as NAB
+ * reports a detector.
+ */
+export function nabOptimalThreshold(
+  files: readonly NabSweepFile[],
+  profile: NabCostMatrix = NAB_STANDARD_PROFILE,
+): NabThresholdResult {
+  const windowOffsets: number[] = [];
+  let windows = 0;
+  for (const file of files) {
+    windowOffsets.push(windows);
+    windows += file.windowCount;
+  }
+  const points: { score: number; sweep: number; window: number }[] = [];
+  files.forEach((file, f) => {
+    for (let i = 0; i < file.anomalyScores.length; i++)
+      points.push({
+        score: file.anomalyScores[i],
+        sweep: file.sweepScores[i],
+        window: file.windows[i] < 0 ? -1 : windowOffsets[f] + file.windows[i],
+      });
+  });
+  points.sort((a, b) => b.score - a.score);
+  const best = new Float64Array(windows).fill(-profile.fnWeight);
+  let current = -profile.fnWeight * windows;
+  let result = { threshold: Infinity, score: current };
+  for (let k = 0; k < points.length; k++) {
+    const point = points[k];
+    if (point.window < 0) current += point.sweep;
+    else if (point.sweep > best[point.window]) {
+      current += point.sweep - best[point.window];
+      best[point.window] = point.sweep;
+    }
+    const lastOfThreshold = k + 1 === points.length || points[k + 1].score !== point.score;
+    if (lastOfThreshold && current > result.score) result = { threshold: point.score, score: current };
+  }
+  return {
+    ...result,
+    windows,
+    normalized: windows > 0 ? nabNormalizedScore(result.score, windows, profile) : Number.NaN,
   };
 }
 

@@ -17,27 +17,31 @@ import { SimulatedSensor } from "../../../devices/model/simulated-sensor";
 const START = Date.UTC(2025, 0, 6);
 const DEVICE = "sensors-test-office-004";
 
-function run(
-  anomalies: AnomalyConfig,
-  count: number,
-): { payloads: TelemetryPayload[]; labels: AnomalyLabel[] } {
-  const sensor = new SimulatedSensor({
+function sensor(anomalies: AnomalyConfig, limits: { count?: number }): SimulatedSensor {
+  return new SimulatedSensor({
     seed: "anomaly-test",
     deviceId: DEVICE,
     roomId: "office",
     startTs: START,
     intervalMs: 30_000,
     anomalies,
-    limits: { count },
+    limits,
   });
+}
+
+function run(
+  anomalies: AnomalyConfig,
+  count: number,
+): { payloads: TelemetryPayload[]; labels: AnomalyLabel[] } {
+  const running = sensor(anomalies, { count });
   const payloads: TelemetryPayload[] = [];
   const labels: AnomalyLabel[] = [];
-  while (sensor.nextTs() !== undefined) {
-    const sample = sensor.take();
+  while (running.nextTs() !== undefined) {
+    const sample = running.take();
     if (sample.payload) payloads.push(sample.payload);
     if (sample.finished) labels.push(sample.finished);
   }
-  const last = sensor.close();
+  const last = running.close();
   if (last) labels.push(last);
   return { payloads, labels };
 }
@@ -119,10 +123,26 @@ describe("devices: anomaly injection and labels", () => {
     }
   });
 
-  it("labels an anomaly cut short by the end of the run as truncated", () => {
-    const short = run({ rate: 1, kinds: ["level_shift"] }, 5);
-    expect(short.labels).to.have.length(1);
-    expect(short.labels[0]).to.include({
+  it("injects whole faults only in a run of known length: none cut by its end, every dropout followed by a reading", () => {
+    expect(run({ rate: 1, kinds: ["level_shift"] }, 5).labels).to.deep.equal([]); // 20+ samples never fit in 5
+    for (const count of [150, 400, 777]) {
+      const { labels, payloads } = run({ rate: 0.05, kinds: ANOMALY_KINDS }, count);
+      expect(labels.length, `${count} readings`).to.be.greaterThan(0);
+      for (const label of labels) {
+        expect(label.truncated, JSON.stringify(label)).to.equal(false);
+        if (label.kind === "dropout")
+          expect(
+            payloads.some((p) => p.ts > label.end),
+            JSON.stringify(label),
+          ).to.equal(true);
+      }
+    }
+  });
+
+  it("labels an anomaly cut short by a run stopped early (no known end) as truncated", () => {
+    const open = sensor({ rate: 1, kinds: ["level_shift"] }, {});
+    for (let i = 0; i < 5; i++) open.take();
+    expect(open.close()).to.include({
       kind: "level_shift",
       truncated: true,
       samples: 5,

@@ -182,6 +182,43 @@ describe("DeviceFleet", function () {
       });
     });
 
+    it("deploys the hook as a LambdaFunction: traced, its permissions one role policy under the role's former inline name, scoped to its log group and the deployment's things", function () {
+      const hook = claims.named(T.fn, `${FLEET}-provisioning-hook`);
+      expect(hook.parent).to.contain("$sensor-analytics:shared:LambdaFunction::");
+      expect(hook.inputs.tracingConfig).to.deep.equal({ mode: "Active" });
+      const logs = claims.named("aws:cloudwatch/logGroup:LogGroup", `${FLEET}-provisioning-hook-logs`);
+      expect(logs.inputs).to.deep.include({
+        name: "/sensor-analytics/sensors-dev/pre-provisioning-hook",
+        retentionInDays: 14,
+      });
+      expect(hook.inputs.loggingConfig).to.deep.equal({ logFormat: "JSON", logGroup: logs.inputs.name });
+      // The role no longer lists the permissions inline: removing that entry alone would leave it on the
+      // role, so the role policy takes its name and replaces it.
+      const role = claims.named("aws:iam/role:Role", `${FLEET}-provisioning-hook-role`);
+      expect(role.inputs.inlinePolicies).to.equal(undefined);
+      const policy = claims.named("aws:iam/rolePolicy:RolePolicy", `${FLEET}-provisioning-hook-policy`);
+      expect(policy.inputs.name).to.equal("pre-provisioning-hook");
+      expect(policy.inputs.role).to.match(new RegExp(`^${FLEET}-provisioning-hook-role`));
+      const statements = (
+        JSON.parse(policy.inputs.policy as string) as {
+          Statement: { Sid: string; Action: string | string[]; Resource: string | string[] }[];
+        }
+      ).Statement;
+      const logGroupArn = logs.state.arn as string;
+      expect(statements.map((s) => [s.Sid, s.Resource])).to.deep.equal([
+        ["WriteOwnLogs", [logGroupArn, `${logGroupArn}:*`]],
+        ["WriteTracesWildcard", "*"],
+        ["LookUpDeploymentThings", "arn:aws:iot:eu-west-1:111122223333:thing/sensors-dev-*"],
+      ]);
+      expect(statements[1]!.Action).to.have.members([
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+      ]);
+      expect(statements[2]!.Action).to.equal("iot:ListThingPrincipals");
+    });
+
     it("gives the claim certificate only the narrow claim policy", function () {
       const claimPolicy = claims.named(T.policy, `${FLEET}-provisioning-claim-policy`);
       expect(JSON.parse(claimPolicy.inputs.policy as string)).to.deep.equal(

@@ -10,6 +10,9 @@ import { DurableLog, type LogEntry } from "../../../local/lake/durable-log";
 import { encodeFrame } from "../../../local/lake/log-frames";
 import { FirehoseWriter, readLakeCheckpoint } from "../../../local/lake/firehose-writer";
 import { LocalObjectStore } from "../../../local/lake/object-store";
+import { IngestPipeline } from "../../../local/lake/ingest-pipeline";
+import { TopicRules } from "../../../local/rule/topic-rules";
+import { scoringClock } from "../../../local/scoring-clock";
 import type { TelemetryRecord } from "../../../components/telemetry/schema";
 
 const TOPIC = "dt/sensors-dev/lab/sensors-dev-lab-001/telemetry";
@@ -219,6 +222,68 @@ describe("local lake", function () {
       expect(fs.readdirSync(path.join(stateDir, "staging"))).to.deep.equal([]);
       expect(writer.committed).to.deep.equal({ durableThroughLsn: 7, simulatedNowMs: 5 });
       duckdb.closeSync();
+    });
+  });
+  describe("scoring waits for the lake", function () {
+    it("knows the oldest reading taken but not in the lake, until the delivery that holds it commits", async function () {
+      const duckdb = await DuckDBInstance.create(":memory:");
+      const now = () => Date.UTC(2025, 0, 6, 12);
+      const writer = FirehoseWriter.open({
+        store: new LocalObjectStore(path.join(dir, "lake"), "sensors-dev", now),
+        duck: await duckdb.connect(),
+        stateDir: path.join(dir, "ingest"),
+        deployment: "sensors-dev",
+        rooms: ["lab"],
+        bufferSeconds: 3600, // the timer never delivers during the test: only flush() does
+        bufferMiB: 64,
+        dynamicPartitioning: true,
+        speed: 1,
+        now,
+      });
+      const { log } = DurableLog.open(path.join(dir, "log"), 0);
+      const ingest = new IngestPipeline(log, new TopicRules("sensors-dev"), writer);
+      const put = (seq: number, receivedAt: number) =>
+        new Promise<void>((resolve, reject) =>
+          ingest.ingestDirect(
+            "telemetry",
+            "test",
+            Buffer.from(
+              JSON.stringify({ device_id: "d1", room_id: "lab", ts: seq * 10_000, seq, temperature_c: 21 }),
+            ),
+            receivedAt,
+            (error) => (error ? reject(error) : resolve()),
+          ),
+        );
+      expect(ingest.oldestUndeliveredArrivalMs()).to.equal(undefined);
+      const first = put(1, 5_000);
+      // Taken but not yet durable in the log: already on its way to the lake.
+      expect(ingest.oldestUndeliveredArrivalMs()).to.equal(5_000);
+      await first;
+      await put(2, 7_000);
+      expect(ingest.oldestUndeliveredArrivalMs()).to.equal(5_000); // buffered in the local Firehose
+      await writer.flush();
+      expect(ingest.oldestUndeliveredArrivalMs()).to.equal(undefined);
+      await put(3, 9_000);
+      expect(ingest.oldestUndeliveredArrivalMs()).to.equal(9_000);
+      await writer.close();
+      await log.close();
+      duckdb.closeSync();
+    });
+
+    it("holds the scoring clock back so a window never ends after a reading the lake does not hold yet", function () {
+      let oldest: number | undefined = 1_000_000;
+      const clock = scoringClock(
+        () => 2_000_000,
+        360,
+        () => oldest,
+      );
+      // A window ends ingestDelay before "now": at most just before the undelivered reading.
+      expect(clock() - 360_000).to.equal(oldest - 1);
+      oldest = 1_900_000; // the lake caught up further: the real clock is the bound
+      expect(clock()).to.equal(2_000_000);
+      oldest = undefined;
+      expect(clock()).to.equal(2_000_000);
+      expect(scoringClock(() => 5, 360, undefined)()).to.equal(5); // the cloud's function: the clock itself
     });
   });
 });

@@ -290,7 +290,7 @@ describe("offline synth", function () {
     );
   });
 
-  it("keeps the former URNs of the functions and state machines that moved under LambdaFunction and StateMachine as aliases", function () {
+  it("keeps the former URNs of the functions and state machines that moved under LambdaFunction and StateMachine as aliases (dev, streaming, the load test's provisioning hook)", function () {
     const root = "urn:pulumi:dev::sensor-analytics::sensor-analytics:index:Platform$sensor-analytics:";
     const etl = `${root}etl:Etl$sensor-analytics:etl:EtlStateMachine`;
     const seed = `${root}etl:Etl$sensor-analytics:sources:HistoricalSources$sensor-analytics:sources:DemoHistorySeed`;
@@ -363,6 +363,19 @@ describe("offline synth", function () {
     );
     const streamingKnown = new Set(rows(streaming).flatMap((r) => [r.urn, ...(r.aliases ?? [])]));
     expect(streamingFormer.filter((u) => !streamingKnown.has(u))).to.deep.equal([]);
+
+    // The load-test stack's pre-provisioning hook (fleet provisioning by claim), a child of
+    // FleetProvisioning before (same names; its permissions were an inline entry of the role then).
+    const provisioning =
+      "urn:pulumi:loadtest::sensor-analytics::sensor-analytics:index:Platform$sensor-analytics:iot:TelemetryPipeline$sensor-analytics:iot:DeviceFleet$sensor-analytics:iot:FleetProvisioning";
+    const hook = "sensors-loadtest-telemetry-fleet-provisioning-hook";
+    const hookFormer = [
+      [T.fn, hook],
+      [T.logs, `${hook}-logs`],
+      [T.role, `${hook}-role`],
+    ].map(([type, name]) => `${provisioning}$${type}::${name}`);
+    const loadtestKnown = new Set(rows(loadtest).flatMap((r) => [r.urn, ...(r.aliases ?? [])]));
+    expect(hookFormer.filter((u) => !loadtestKnown.has(u))).to.deep.equal([]);
   });
 
   it("lists Pulumi.prod.yaml's example values as warnings; pulumi up into a real account refuses them, naming the keys", async function () {
