@@ -205,18 +205,21 @@ export function kmsKeyField<F extends string>(
   return kmsKeyArn ? ({ [field]: kmsKeyArn } as Record<F, string>) : {};
 }
 
+/** What a machine's batch transforms share: the model's inference content type, the instance and the tags. */
+export interface BatchTransformSettings {
+  readonly model: { readonly contentTypes: { readonly inference: string } };
+  readonly inferenceInstanceType: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
 /**
  * Parameters of a `createTransformJob.sync` Task scoring JSON Lines records with the model: one instance,
  * output and volume encrypted with `kmsKeyArn` (when there is one).
  */
 export function batchTransformParameters(
   paths: BatchTransformPaths,
-  settings: {
-    readonly contentType: string;
-    readonly instanceType: string;
-    readonly kmsKeyArn?: string | undefined;
-  },
-  tags: PayloadTemplate,
+  settings: BatchTransformSettings,
+  kmsKeyArn: string | undefined,
 ): PayloadTemplate {
   return {
     "TransformJobName.$": paths.jobName,
@@ -225,21 +228,21 @@ export function batchTransformParameters(
     MaxPayloadInMB: 6,
     TransformInput: {
       DataSource: { S3DataSource: { S3DataType: "S3Prefix", "S3Uri.$": paths.inputUri } },
-      ContentType: settings.contentType,
+      ContentType: settings.model.contentTypes.inference,
       SplitType: "Line",
     },
     TransformOutput: {
       "S3OutputPath.$": paths.outputUri,
       Accept: "application/jsonlines",
       AssembleWith: "Line",
-      ...kmsKeyField("KmsKeyId", settings.kmsKeyArn),
+      ...kmsKeyField("KmsKeyId", kmsKeyArn),
     },
     TransformResources: {
-      InstanceType: settings.instanceType,
+      InstanceType: settings.inferenceInstanceType,
       InstanceCount: 1,
-      ...kmsKeyField("VolumeKmsKeyId", settings.kmsKeyArn),
+      ...kmsKeyField("VolumeKmsKeyId", kmsKeyArn),
     },
-    ...tags,
+    ...sageMakerTags(settings.tags),
   };
 }
 

@@ -29,7 +29,6 @@ import {
   mlTask,
   notifyAndFail,
   overlapGuard,
-  sageMakerTags,
 } from "./asl-common";
 import type { ModelSettings } from "./model-settings";
 
@@ -241,13 +240,5 @@ function transformJob(
   settings: ScoringMachineSettings,
   paths: { jobName: string; modelName: string; inputUri: string; outputUri: string },
 ): PayloadTemplate {
-  return batchTransformParameters(
-    paths,
-    {
-      contentType: settings.model.contentTypes.inference,
-      instanceType: settings.inferenceInstanceType,
-      kmsKeyArn: resources.kmsKeyArn,
-    },
-    sageMakerTags(settings.tags),
-  );
+  return batchTransformParameters(paths, settings, resources.kmsKeyArn);
 }

@@ -27,6 +27,7 @@ import type {
   SucceedState,
 } from "../shared/asl/types";
 import {
+  type BatchTransformPaths,
   batchTransformParameters,
   kmsKeyField,
   lambdaStep,
@@ -36,6 +37,7 @@ import {
   notifyAndFail,
   overlapGuard,
   sageMakerTags,
+  type TaskOptions,
 } from "./asl-common";
 import { catchAllTo } from "../shared/asl/states";
 import { sageMakerHyperParameters } from "./model-settings";
@@ -109,21 +111,8 @@ export function buildTrainingStateMachine(
     EnableNetworkIsolation: true,
     ...withTags,
   });
-  const transformParameters = (paths: {
-    jobName: string;
-    modelName: string;
-    inputUri: string;
-    outputUri: string;
-  }): PayloadTemplate =>
-    batchTransformParameters(
-      paths,
-      {
-        contentType: settings.model.contentTypes.inference,
-        instanceType: settings.inferenceInstanceType,
-        kmsKeyArn: resources.kmsKeyArn,
-      },
-      withTags,
-    );
+  const transformParameters = (paths: BatchTransformPaths): PayloadTemplate =>
+    batchTransformParameters(paths, settings, resources.kmsKeyArn);
 
   const states: States = {
     ...overlapGuard(
@@ -173,19 +162,7 @@ export function buildTrainingStateMachine(
           [S.createModel]: mlTask(
             ML_INTEGRATIONS.createModel,
             {
-              parameters: {
-                "ModelName.$": "$.run.modelName",
-                PrimaryContainer: {
-                  Image: resources.trainingImage,
-                  "ModelDataUrl.$": "$.training.modelDataUrl",
-                },
-                ExecutionRoleArn: resources.sageMakerRoleArn,
-                EnableNetworkIsolation: true,
-                ...withTags,
-              },
-              resultPath: null,
-              timeoutSeconds: 120,
-              retry: [ML_RETRY.sageMakerApi],
+              ...createModelTask(resources, withTags, "$.run.modelName"),
               onError,
             },
             { Next: S.scoreTrainingSet },
@@ -265,12 +242,7 @@ function roomStates(
   maxTrainingSeconds: number,
   sageMakerRetry: Retrier[],
   trainingJob: (paths: { name: string; trainingSetUri: string; outputUri: string }) => PayloadTemplate,
-  transformParameters: (paths: {
-    jobName: string;
-    modelName: string;
-    inputUri: string;
-    outputUri: string;
-  }) => PayloadTemplate,
+  transformParameters: (paths: BatchTransformPaths) => PayloadTemplate,
 ): States {
   const S = TRAINING_STATES;
   const iteration: States = {
@@ -292,16 +264,7 @@ function roomStates(
     [S.roomCreateModel]: mlTask(
       ML_INTEGRATIONS.createModel,
       {
-        parameters: {
-          "ModelName.$": "$.model.modelName",
-          PrimaryContainer: { Image: resources.trainingImage, "ModelDataUrl.$": "$.training.modelDataUrl" },
-          ExecutionRoleArn: resources.sageMakerRoleArn,
-          EnableNetworkIsolation: true,
-          ...withTags,
-        },
-        resultPath: null,
-        timeoutSeconds: 120,
-        retry: [ML_RETRY.sageMakerApi],
+        ...createModelTask(resources, withTags, "$.model.modelName"),
       },
       { Next: S.roomScore },
     ),
@@ -359,5 +322,25 @@ function roomStates(
       Catch: catchAllTo(S.notify),
       Next: S.promote,
     } satisfies MapState,
+  };
+}
+
+/** The options of a `createModel` Task for the model just trained (`$.training.modelDataUrl`), named from `modelNamePath`. */
+function createModelTask(
+  resources: TrainingMachineResources,
+  withTags: PayloadTemplate,
+  modelNamePath: string,
+): Pick<TaskOptions, "parameters" | "resultPath" | "timeoutSeconds" | "retry"> {
+  return {
+    parameters: {
+      "ModelName.$": modelNamePath,
+      PrimaryContainer: { Image: resources.trainingImage, "ModelDataUrl.$": "$.training.modelDataUrl" },
+      ExecutionRoleArn: resources.sageMakerRoleArn,
+      EnableNetworkIsolation: true,
+      ...withTags,
+    },
+    resultPath: null,
+    timeoutSeconds: 120,
+    retry: [ML_RETRY.sageMakerApi],
   };
 }
