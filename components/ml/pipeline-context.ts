@@ -5,8 +5,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
 import type { AccountScope } from "../shared/iam-policy";
-import type { LambdaFunctionArgs } from "../shared/lambda-function";
-import type { StateMachineArgs } from "../shared/state-machine";
+import {
+  LambdaFunction,
+  type LambdaFunctionArgs,
+  type LambdaFunctionResources,
+  ownDeadLetterQueueArn,
+} from "../shared/lambda-function";
+import { StateMachine, type StateMachineArgs } from "../shared/state-machine";
 import type { BucketRef } from "../shared/resource-refs";
 import type { ModelSettings } from "./model-settings";
 
@@ -71,41 +76,81 @@ export function formerMlType(
   return { parent, aliases: [{ type: `sensor-analytics:ml:${type}` }] };
 }
 
-/** What every anomaly-pipeline function shares: a dead-letter queue of its own, the context's logs and tags. */
-export function mlFunctionArgs(c: PipelineContext) {
-  return {
-    deadLetterQueue: "own",
-    logRetentionDays: c.logRetentionDays,
-    kmsKeyArn: c.kmsKeyArn,
-    tags: c.tags,
-  } as const satisfies Partial<LambdaFunctionArgs>;
+/**
+ * An anomaly-pipeline function: a dead-letter queue of its own, the context's logs and tags, known by its former
+ * component type so `pulumi up` keeps its resources. Unless `args` says otherwise it is a pipeline step: up to
+ * 15 minutes (a run's Athena results and model artifacts) with 2 GB of memory.
+ */
+export function mlFunction(
+  name: string,
+  parent: pulumi.Resource,
+  c: PipelineContext,
+  args: Omit<LambdaFunctionArgs, "deadLetterQueue" | "logRetentionDays" | "kmsKeyArn" | "tags">,
+): LambdaFunction {
+  return new LambdaFunction(
+    name,
+    {
+      ...args,
+      deadLetterQueue: "own",
+      logRetentionDays: c.logRetentionDays,
+      kmsKeyArn: c.kmsKeyArn,
+      tags: c.tags,
+    },
+    formerMlType(parent, "MlFunction"),
+  );
 }
 
 /**
- * What both pipelines' state machines share: a fixed name (`<deployment>-<suffix>`, so the role can name the
- * machine's own ARN), the schedule described with its expression and its executions marked as scheduled, the
- * context's logs and tags.
+ * An anomaly pipeline's state machine: a fixed name (`<deployment>-<suffix>`, so the role can name the machine's
+ * own ARN), the schedule described with its expression and its executions marked as scheduled, the context's
+ * logs and tags, known by its former component type so `pulumi up` keeps its resources.
  */
-export function mlMachineArgs(
+export function mlStateMachine(
+  name: string,
+  parent: pulumi.Resource,
   c: PipelineContext,
-  machine: {
+  machine: Pick<StateMachineArgs, "definition" | "policy" | "description" | "documentName"> & {
     readonly nameSuffix: string;
     readonly description: string;
-    readonly documentName: string;
     readonly schedule: ScheduleExpression;
   },
-): Omit<StateMachineArgs, "definition" | "policy"> {
-  return {
-    machineName: `${c.deployment}-${machine.nameSuffix}`,
-    description: machine.description,
-    documentName: machine.documentName,
-    schedule: {
-      expression: machine.schedule.expression,
-      description: `${machine.description} (${machine.schedule.expression})`,
-      input: JSON.stringify({ trigger: "schedule" }),
+): StateMachine {
+  return new StateMachine(
+    name,
+    {
+      machineName: `${c.deployment}-${machine.nameSuffix}`,
+      description: machine.description,
+      documentName: machine.documentName,
+      schedule: {
+        expression: machine.schedule.expression,
+        description: `${machine.description} (${machine.schedule.expression})`,
+        input: JSON.stringify({ trigger: "schedule" }),
+      },
+      logRetentionDays: c.logRetentionDays,
+      kmsKeyArn: c.kmsKeyArn,
+      tags: c.tags,
+      definition: machine.definition,
+      policy: machine.policy,
     },
-    logRetentionDays: c.logRetentionDays,
-    kmsKeyArn: c.kmsKeyArn,
-    tags: c.tags,
+    formerMlType(parent, "MlStateMachine"),
+  );
+}
+
+/** Tags of the SageMaker jobs, models and endpoints a pipeline's runs create: the context's, and the deployment. */
+export function runTags(c: PipelineContext): Record<string, string> {
+  return { ...c.tags, "sensor-analytics:deployment": c.deployment };
+}
+
+/**
+ * What every pipeline function's policy starts from: its own resources and dead-letter queue, the lake key,
+ * and the curated and artifacts buckets it reads.
+ */
+export function lakeFunctionAccess(r: LambdaFunctionResources, a: LakeArns) {
+  return {
+    ...r,
+    deadLetterQueueArn: ownDeadLetterQueueArn(r),
+    kmsKeyArn: a.kmsKeyArn,
+    curatedBucketArn: a.curated,
+    artifactsBucketArn: a.artifacts,
   };
 }

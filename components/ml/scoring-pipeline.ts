@@ -1,12 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
-import { LambdaFunction, ownDeadLetterQueueArn } from "../shared/lambda-function";
-import { ownStateMachineArn, StateMachine } from "../shared/state-machine";
+import type { LambdaFunction } from "../shared/lambda-function";
+import { ownStateMachineArn, type StateMachine } from "../shared/state-machine";
 import { adHocScoringEnvironment, scoringFunctionEnvironment } from "./ml-env";
 import { adHocScoringPolicy, scoringFunctionPolicy } from "./function-iam";
 import { scoringMachinePolicy } from "./machine-iam";
-import { formerMlType, lakeArns, mlFunctionArgs, mlMachineArgs, PipelineContext } from "./pipeline-context";
+import {
+  lakeArns,
+  lakeFunctionAccess,
+  mlFunction,
+  mlStateMachine,
+  PipelineContext,
+  runTags,
+} from "./pipeline-context";
 import { buildScoringStateMachine } from "./scoring-asl";
 
 export interface ScoringPipelineArgs {
@@ -50,44 +57,33 @@ export class ScoringPipeline extends pulumi.ComponentResource {
     const { deployment, namePrefix, endpointName } = c;
     const child = { parent: this };
 
-    this.function = new LambdaFunction(
-      `${name}-fn`,
-      {
-        ...mlFunctionArgs(c),
-        entry: "anomaly-scoring",
-        description: `Anomaly scoring steps of ${deployment}: plan the window, score, record anomalies, alert`,
-        documentName: "ml-scoring-function",
-        logGroupName: `/sensor-analytics/${deployment}/anomaly-scoring`,
-        policy: (r) =>
-          pulumi
-            .all([lakeArns(c), args.alertTopicArn, pulumi.output(args.alertTopicKeyArn)])
-            .apply(([a, alertTopicArn, topicKeyArn]) =>
-              scoringFunctionPolicy({
-                ...r,
-                deadLetterQueueArn: ownDeadLetterQueueArn(r),
-                kmsKeyArn: a.kmsKeyArn,
-                curatedBucketArn: a.curated,
-                artifactsBucketArn: a.artifacts,
-                resultsBucketArn: a.results,
-                alertTopicArn,
-                topicKeyArn,
-                endpointName,
-              }),
-            ),
-        environment: scoringFunctionEnvironment<pulumi.Input<string>>({
-          deployment,
-          curatedBucket: c.buckets.curated.name,
-          artifactsBucket: c.buckets.artifacts.name,
-          alertTopicArn: args.alertTopicArn,
-          model: c.model,
-          ingestDelaySeconds: args.ingestDelaySeconds,
-          endpointName,
-        }),
-        timeoutSeconds: 900,
-        memorySize: 2048,
-      },
-      formerMlType(this, "MlFunction"),
-    );
+    this.function = mlFunction(`${name}-fn`, this, c, {
+      entry: "anomaly-scoring",
+      description: `Anomaly scoring steps of ${deployment}: plan the window, score, record anomalies, alert`,
+      documentName: "ml-scoring-function",
+      logGroupName: `/sensor-analytics/${deployment}/anomaly-scoring`,
+      policy: (r) =>
+        pulumi
+          .all([lakeArns(c), args.alertTopicArn, pulumi.output(args.alertTopicKeyArn)])
+          .apply(([a, alertTopicArn, topicKeyArn]) =>
+            scoringFunctionPolicy({
+              ...lakeFunctionAccess(r, a),
+              resultsBucketArn: a.results,
+              alertTopicArn,
+              topicKeyArn,
+              endpointName,
+            }),
+          ),
+      environment: scoringFunctionEnvironment<pulumi.Input<string>>({
+        deployment,
+        curatedBucket: c.buckets.curated.name,
+        artifactsBucket: c.buckets.artifacts.name,
+        alertTopicArn: args.alertTopicArn,
+        model: c.model,
+        ingestDelaySeconds: args.ingestDelaySeconds,
+        endpointName,
+      }),
+    });
 
     const definition = pulumi
       .all([
@@ -104,81 +100,66 @@ export class ScoringPipeline extends pulumi.ComponentResource {
             label: deployment,
             model: c.model,
             inferenceInstanceType: args.inferenceInstanceType,
-            tags: { ...c.tags, "sensor-analytics:deployment": deployment },
+            tags: runTags(c),
           },
         ),
       );
-    this.machine = new StateMachine(
-      name,
-      {
-        ...mlMachineArgs(c, {
-          nameSuffix: "anomaly-scoring",
-          description: `Scores new ${deployment} readings for anomalies (${endpointName ? "endpoint" : "batch transform"})`,
-          documentName: "ml-scoring-state-machine",
-          schedule: args.schedule,
-        }),
-        definition,
-        policy: (r) =>
-          pulumi
-            .all([
-              this.function.arn,
-              c.failureTopicArn,
-              c.topicKeyArn,
-              args.athena.workGroupArn,
-              args.athena.databaseName,
-              lakeArns(c),
-            ])
-            .apply(([functionArn, failureTopicArn, topicKeyArn, workGroupArn, database, a]) =>
-              scoringMachinePolicy({
-                scope: r.scope,
-                stateMachineArn: ownStateMachineArn(r),
-                functionArn,
-                failureTopicArn,
-                topicKeyArn,
-                kmsKeyArn: a.kmsKeyArn,
-                workGroupArn,
-                database,
-                rawBucketArn: a.raw,
-                resultsBucketArn: a.results,
-                namePrefix,
-                batch: endpointName === undefined,
-              }),
-            ),
-      },
-      formerMlType(this, "MlStateMachine"),
-    );
+    this.machine = mlStateMachine(name, this, c, {
+      nameSuffix: "anomaly-scoring",
+      description: `Scores new ${deployment} readings for anomalies (${endpointName ? "endpoint" : "batch transform"})`,
+      documentName: "ml-scoring-state-machine",
+      schedule: args.schedule,
+      definition,
+      policy: (r) =>
+        pulumi
+          .all([
+            this.function.arn,
+            c.failureTopicArn,
+            c.topicKeyArn,
+            args.athena.workGroupArn,
+            args.athena.databaseName,
+            lakeArns(c),
+          ])
+          .apply(([functionArn, failureTopicArn, topicKeyArn, workGroupArn, database, a]) =>
+            scoringMachinePolicy({
+              scope: r.scope,
+              stateMachineArn: ownStateMachineArn(r),
+              functionArn,
+              failureTopicArn,
+              topicKeyArn,
+              kmsKeyArn: a.kmsKeyArn,
+              workGroupArn,
+              database,
+              rawBucketArn: a.raw,
+              resultsBucketArn: a.results,
+              namePrefix,
+              batch: endpointName === undefined,
+            }),
+          ),
+    });
     this.stateMachineArn = this.machine.arn;
 
     if (endpointName && args.adHocScoringUrl) {
-      const adHoc = (this.adHocFunction = new LambdaFunction(
-        `${name}-adhoc-fn`,
-        {
-          ...mlFunctionArgs(c),
-          entry: "adhoc-scoring",
-          description: `Ad-hoc anomaly scores from the ${deployment} endpoint (IAM-authenticated URL)`,
-          documentName: "ml-adhoc-scoring-function",
-          logGroupName: `/sensor-analytics/${deployment}/adhoc-scoring`,
-          policy: (r) =>
-            lakeArns(c).apply((a) =>
-              adHocScoringPolicy({
-                ...r,
-                deadLetterQueueArn: ownDeadLetterQueueArn(r),
-                kmsKeyArn: a.kmsKeyArn,
-                curatedBucketArn: a.curated,
-                artifactsBucketArn: a.artifacts,
-                endpointName,
-              }),
-            ),
-          environment: adHocScoringEnvironment<pulumi.Input<string>>({
-            artifactsBucket: c.buckets.artifacts.name,
-            endpointName,
-            model: c.model,
-          }),
-          timeoutSeconds: 30,
-          memorySize: 512,
-        },
-        formerMlType(this, "MlFunction"),
-      ));
+      const adHoc = (this.adHocFunction = mlFunction(`${name}-adhoc-fn`, this, c, {
+        entry: "adhoc-scoring",
+        description: `Ad-hoc anomaly scores from the ${deployment} endpoint (IAM-authenticated URL)`,
+        documentName: "ml-adhoc-scoring-function",
+        logGroupName: `/sensor-analytics/${deployment}/adhoc-scoring`,
+        policy: (r) =>
+          lakeArns(c).apply((a) =>
+            adHocScoringPolicy({
+              ...lakeFunctionAccess(r, a),
+              endpointName,
+            }),
+          ),
+        environment: adHocScoringEnvironment<pulumi.Input<string>>({
+          artifactsBucket: c.buckets.artifacts.name,
+          endpointName,
+          model: c.model,
+        }),
+        timeoutSeconds: 30,
+        memorySize: 512,
+      }));
       // AWS_IAM: only principals allowed lambda:InvokeFunctionUrl on this function can call it (SigV4 signed).
       const url = new aws.lambda.FunctionUrl(
         `${name}-url`,

@@ -1,11 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ScheduleExpression } from "../schedule";
-import { LambdaFunction, ownDeadLetterQueueArn } from "../shared/lambda-function";
-import { ownStateMachineArn, StateMachine } from "../shared/state-machine";
+import type { LambdaFunction } from "../shared/lambda-function";
+import { ownStateMachineArn, type StateMachine } from "../shared/state-machine";
 import { trainingFunctionEnvironment } from "./ml-env";
 import { trainingFunctionPolicy } from "./function-iam";
 import { trainingMachinePolicy } from "./machine-iam";
-import { formerMlType, lakeArns, mlFunctionArgs, mlMachineArgs, PipelineContext } from "./pipeline-context";
+import {
+  lakeArns,
+  lakeFunctionAccess,
+  mlFunction,
+  mlStateMachine,
+  PipelineContext,
+  runTags,
+} from "./pipeline-context";
 import { buildTrainingStateMachine } from "./training-asl";
 
 export interface TrainingPipelineArgs {
@@ -46,39 +53,28 @@ export class TrainingPipeline extends pulumi.ComponentResource {
     const { context: c } = args;
     const { deployment, namePrefix, endpointName } = c;
 
-    this.function = new LambdaFunction(
-      `${name}-fn`,
-      {
-        entry: "model-training",
-        description: `Model training steps of ${deployment}: check the training set, compute the threshold, promote the model`,
-        documentName: "ml-training-function",
-        logGroupName: `/sensor-analytics/${deployment}/model-training`,
-        ...mlFunctionArgs(c),
-        policy: (r) =>
-          pulumi.all([lakeArns(c), args.promotedModelParameter.arn]).apply(([a, promotedModelParameterArn]) =>
-            trainingFunctionPolicy({
-              ...r,
-              deadLetterQueueArn: ownDeadLetterQueueArn(r),
-              kmsKeyArn: a.kmsKeyArn,
-              curatedBucketArn: a.curated,
-              artifactsBucketArn: a.artifacts,
-              namePrefix,
-              endpointName,
-              promotedModelParameterArn,
-            }),
-          ),
-        environment: trainingFunctionEnvironment<pulumi.Input<string>>({
-          deployment,
-          curatedBucket: c.buckets.curated.name,
-          artifactsBucket: c.buckets.artifacts.name,
-          model: c.model,
-          promotedModelParameter: args.promotedModelParameter.name,
-        }),
-        timeoutSeconds: 900,
-        memorySize: 2048,
-      },
-      formerMlType(this, "MlFunction"),
-    );
+    this.function = mlFunction(`${name}-fn`, this, c, {
+      entry: "model-training",
+      description: `Model training steps of ${deployment}: check the training set, compute the threshold, promote the model`,
+      documentName: "ml-training-function",
+      logGroupName: `/sensor-analytics/${deployment}/model-training`,
+      policy: (r) =>
+        pulumi.all([lakeArns(c), args.promotedModelParameter.arn]).apply(([a, promotedModelParameterArn]) =>
+          trainingFunctionPolicy({
+            ...lakeFunctionAccess(r, a),
+            namePrefix,
+            endpointName,
+            promotedModelParameterArn,
+          }),
+        ),
+      environment: trainingFunctionEnvironment<pulumi.Input<string>>({
+        deployment,
+        curatedBucket: c.buckets.curated.name,
+        artifactsBucket: c.buckets.artifacts.name,
+        model: c.model,
+        promotedModelParameter: args.promotedModelParameter.name,
+      }),
+    });
 
     const definition = pulumi
       .all([
@@ -106,39 +102,33 @@ export class TrainingPipeline extends pulumi.ComponentResource {
             trainingInstanceType: args.trainingInstanceType,
             inferenceInstanceType: args.inferenceInstanceType,
             inferenceInstanceCount: args.inferenceInstanceCount,
-            tags: { ...c.tags, "sensor-analytics:deployment": deployment },
+            tags: runTags(c),
           },
         ),
       );
-    this.machine = new StateMachine(
-      name,
-      {
-        ...mlMachineArgs(c, {
-          nameSuffix: "rcf-training",
-          description: `Trains the ${deployment} Random Cut Forest and puts it in service`,
-          documentName: "ml-training-state-machine",
-          schedule: args.schedule,
-        }),
-        definition,
-        policy: (r) =>
-          pulumi
-            .all([this.function.arn, c.failureTopicArn, c.topicKeyArn, args.sageMakerRoleArn, c.kmsKeyArn])
-            .apply(([functionArn, failureTopicArn, topicKeyArn, sageMakerRoleArn, kmsKeyArn]) =>
-              trainingMachinePolicy({
-                scope: r.scope,
-                stateMachineArn: ownStateMachineArn(r),
-                functionArn,
-                failureTopicArn,
-                topicKeyArn,
-                sageMakerRoleArn,
-                kmsKeyArn,
-                namePrefix,
-                endpointName,
-              }),
-            ),
-      },
-      formerMlType(this, "MlStateMachine"),
-    );
+    this.machine = mlStateMachine(name, this, c, {
+      nameSuffix: "rcf-training",
+      description: `Trains the ${deployment} Random Cut Forest and puts it in service`,
+      documentName: "ml-training-state-machine",
+      schedule: args.schedule,
+      definition,
+      policy: (r) =>
+        pulumi
+          .all([this.function.arn, c.failureTopicArn, c.topicKeyArn, args.sageMakerRoleArn, c.kmsKeyArn])
+          .apply(([functionArn, failureTopicArn, topicKeyArn, sageMakerRoleArn, kmsKeyArn]) =>
+            trainingMachinePolicy({
+              scope: r.scope,
+              stateMachineArn: ownStateMachineArn(r),
+              functionArn,
+              failureTopicArn,
+              topicKeyArn,
+              sageMakerRoleArn,
+              kmsKeyArn,
+              namePrefix,
+              endpointName,
+            }),
+          ),
+    });
     this.stateMachineArn = this.machine.arn;
     this.registerOutputs({ stateMachineArn: this.stateMachineArn, functionArn: this.function.arn });
   }
