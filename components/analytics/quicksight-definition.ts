@@ -10,7 +10,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import { LAKE_ZONES } from "../lake/layout";
-import { keyStatements } from "../shared/iam-policy";
+import { keyStatements, queryInWorkGroupStatement } from "../shared/iam-policy";
 import { analyticsQuery, PrestoType } from "./queries";
 
 /** The views QuickSight reads, in dashboard order. */
@@ -254,18 +254,7 @@ export function quickSightAthenaPolicy(s: QuickSightAccessScope): aws.iam.Policy
   return {
     Version: "2012-10-17",
     Statement: [
-      {
-        Sid: "RunQueriesInTheWorkgroup",
-        Effect: "Allow",
-        Action: [
-          "athena:StartQueryExecution",
-          "athena:GetQueryExecution",
-          "athena:GetQueryResults",
-          "athena:StopQueryExecution",
-          "athena:GetWorkGroup",
-        ],
-        Resource: s.workGroupArn,
-      },
+      queryInWorkGroupStatement("RunQueriesInTheWorkgroup", s.workGroupArn),
       {
         Sid: "ReadTheLakeCatalog",
         Effect: "Allow",

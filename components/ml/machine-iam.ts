@@ -9,6 +9,7 @@ import {
   encryptForTopicStatements,
   executionLogDeliveryStatement,
   policyDocument as document,
+  queryInWorkGroupStatement,
   xrayStatement,
 } from "../shared/iam-policy";
 import { lakeKeyStatements, sageMakerArn, type Statement } from "./iam-documents";
@@ -146,18 +147,7 @@ export function scoringMachinePolicy(a: ScoringMachinePolicyArgs): aws.iam.Polic
   const s = a.scope;
   const glue = (resource: string) => `arn:${s.partition}:glue:${s.region}:${s.accountId}:${resource}`;
   const statements: Statement[] = [
-    {
-      Sid: "QueryInTheWorkgroup",
-      Effect: "Allow",
-      Action: [
-        "athena:StartQueryExecution",
-        "athena:GetQueryExecution",
-        "athena:GetQueryResults",
-        "athena:StopQueryExecution",
-        "athena:GetWorkGroup",
-      ],
-      Resource: [a.workGroupArn],
-    },
+    queryInWorkGroupStatement("QueryInTheWorkgroup", a.workGroupArn),
     {
       Sid: "ReadTheTelemetryTable",
       Effect: "Allow",

@@ -135,6 +135,22 @@ export function encryptForTopicStatements(topicKeyArn: string | undefined): aws.
   ]);
 }
 
+/** Running Athena queries in one workgroup: start, follow, read and stop them, and read the workgroup's settings. */
+export function queryInWorkGroupStatement(sid: string, workGroupArn: string): aws.iam.PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: "Allow",
+    Action: [
+      "athena:StartQueryExecution",
+      "athena:GetQueryExecution",
+      "athena:GetQueryResults",
+      "athena:StopQueryExecution",
+      "athena:GetWorkGroup",
+    ],
+    Resource: [workGroupArn],
+  };
+}
+
 /** A schedule's role: start one state machine. */
 export function startExecutionPolicy(stateMachineArn: string): aws.iam.PolicyDocument {
   return policyDocument([

@@ -227,7 +227,7 @@ describe("analytics components", function () {
     };
     const raw = bucketName(prod, "raw");
     const bySid = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s.Resource]));
-    expect(bySid.RunQueriesInTheWorkgroup).to.equal(prod.ofType(WORKGROUP)[0]!.state.arn);
+    expect(bySid.RunQueriesInTheWorkgroup).to.deep.equal([prod.ofType(WORKGROUP)[0]!.state.arn]);
     expect(bySid.ReadTheZonesTheViewsRead).to.include(`arn:aws:s3:::${raw}/telemetry/*`);
     expect(bySid.UseTheLakeKey).to.equal(keyArn(prod));
     expect(JSON.stringify(policy)).not.to.include('"*"');
