@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
 import { LAKE_ZONES } from "../lake/layout";
 import type { BucketRef } from "../shared/resource-refs";
-import { anomaliesTableDefinition, CatalogTableDefinition, viewTableDefinition } from "./catalog-tables";
+import { catalogTableArgs } from "../shared/catalog-table";
+import { anomaliesTableDefinition, viewTableDefinition } from "./catalog-tables";
 import { ANALYTICS_QUERIES, analyticsViews, renderQuery, ScoringQueryContext } from "./queries";
 import { buildModelSettings } from "../ml/model-settings";
 
@@ -171,22 +172,4 @@ export class AthenaAnalytics extends pulumi.ComponentResource {
       viewNames: Object.keys(views),
     });
   }
-}
-
-/** `aws.glue.CatalogTableArgs` from a plain definition. */
-function catalogTableArgs(
-  databaseName: pulumi.Input<string>,
-  definition: pulumi.Output<CatalogTableDefinition>,
-): aws.glue.CatalogTableArgs {
-  return {
-    databaseName,
-    name: definition.name,
-    description: definition.description,
-    tableType: definition.tableType,
-    parameters: definition.parameters,
-    partitionKeys: definition.partitionKeys,
-    storageDescriptor: definition.storageDescriptor,
-    viewOriginalText: definition.viewOriginalText,
-    viewExpandedText: definition.viewExpandedText,
-  };
 }

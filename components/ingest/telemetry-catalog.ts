@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
+import { catalogTableArgs } from "../shared/catalog-table";
 import { telemetryTableDefinition } from "./telemetry-table";
 
 export interface TelemetryCatalogArgs {
@@ -60,15 +61,7 @@ export class TelemetryCatalog extends pulumi.ComponentResource {
     registerDocument(this, "glue-telemetry-table", "json", definition);
     this.table = new aws.glue.CatalogTable(
       `${name}-telemetry`,
-      {
-        databaseName: this.database.name,
-        name: definition.name,
-        description: definition.description,
-        tableType: definition.tableType,
-        parameters: definition.parameters,
-        partitionKeys: definition.partitionKeys,
-        storageDescriptor: definition.storageDescriptor,
-      },
+      catalogTableArgs(this.database.name, definition),
       dataOpts,
     );
     this.databaseName = this.database.name;
