@@ -10,7 +10,7 @@
  *   reads the claim-only fleet file from Secrets Manager into the task's environment.
  */
 import type * as aws from "@pulumi/aws";
-import { keyStatements, policyDocument, type AccountScope } from "../shared/iam-policy";
+import { keyViaService, policyDocument, type AccountScope } from "../shared/iam-policy";
 
 /** Key prefixes in the runner's bucket. */
 export const RUNS_PREFIX = "runs/";
@@ -46,14 +46,9 @@ export function taskRolePolicy(args: TaskRoleDocumentArgs): aws.iam.PolicyDocume
       Resource: [bucketArn],
       Condition: { StringLike: { "s3:prefix": [`${CREDENTIALS_PREFIX}*`] } },
     },
-    ...keyStatements(kmsKeyArn, (keyArn) => [
-      {
-        Sid: "UseLakeKeyThroughS3",
-        Effect: "Allow",
-        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-        Resource: [keyArn],
-        Condition: { StringEquals: { "kms:ViaService": `s3.${scope.region}.amazonaws.com` } },
-      },
+    ...keyViaService("UseLakeKeyThroughS3", scope.region, "s3", kmsKeyArn, [
+      "kms:GenerateDataKey",
+      "kms:Decrypt",
     ]),
   ]);
 }
@@ -95,14 +90,6 @@ export function executionRolePolicy(args: ExecutionRoleDocumentArgs): aws.iam.Po
       Action: ["secretsmanager:GetSecretValue"],
       Resource: [args.fleetSecretArn],
     },
-    ...keyStatements(args.kmsKeyArn, (keyArn) => [
-      {
-        Sid: "DecryptFleetFile",
-        Effect: "Allow",
-        Action: ["kms:Decrypt"],
-        Resource: [keyArn],
-        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${scope.region}.amazonaws.com` } },
-      },
-    ]),
+    ...keyViaService("DecryptFleetFile", scope.region, "secretsmanager", args.kmsKeyArn, ["kms:Decrypt"]),
   ]);
 }

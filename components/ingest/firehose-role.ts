@@ -3,7 +3,7 @@
  * them statement by statement.
  */
 import type * as aws from "@pulumi/aws";
-import { type AccountScope, keyStatements } from "../shared/iam-policy";
+import { type AccountScope, keyViaService } from "../shared/iam-policy";
 
 export interface FirehoseRoleArgs extends AccountScope {
   readonly bucketArn: string;
@@ -57,17 +57,10 @@ export function firehoseRolePolicy(args: FirehoseRoleArgs): aws.iam.PolicyDocume
       Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
       Resource: args.writePrefixes.map((p) => `${args.bucketArn}/${p}*`),
     },
-    ...(args.kmsKeyArn
-      ? [
-          {
-            Sid: "EncryptWithLakeKey",
-            Effect: "Allow",
-            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-            Resource: args.kmsKeyArn,
-            Condition: { StringEquals: { "kms:ViaService": `s3.${args.region}.amazonaws.com` } },
-          } satisfies aws.iam.PolicyStatement,
-        ]
-      : []),
+    ...keyViaService("EncryptWithLakeKey", args.region, "s3", args.kmsKeyArn, [
+      "kms:GenerateDataKey",
+      "kms:Decrypt",
+    ]),
     {
       Sid: "LogDeliveryErrors",
       Effect: "Allow",
@@ -88,14 +81,8 @@ export function firehoseRolePolicy(args: FirehoseRoleArgs): aws.iam.PolicyDocume
         ],
         Resource: args.sourceStream.arn,
       },
-      ...keyStatements(args.sourceStream.kmsKeyArn, (keyArn) => [
-        {
-          Sid: "DecryptSourceStream",
-          Effect: "Allow",
-          Action: "kms:Decrypt",
-          Resource: keyArn,
-          Condition: { StringEquals: { "kms:ViaService": `kinesis.${args.region}.amazonaws.com` } },
-        },
+      ...keyViaService("DecryptSourceStream", args.region, "kinesis", args.sourceStream.kmsKeyArn, [
+        "kms:Decrypt",
       ]),
     );
   }

@@ -6,7 +6,7 @@
 import type * as aws from "@pulumi/aws";
 import {
   type AccountScope,
-  keyStatements,
+  keyViaService,
   policyDocument,
   serviceTrustPolicy,
   writeOwnLogsStatement,
@@ -60,14 +60,8 @@ export function topicRuleRolePolicy(args: TopicRuleRoleArgs): aws.iam.PolicyDocu
           Action: "kinesis:PutRecord",
           Resource: args.kinesisStream.arn,
         },
-        ...keyStatements(args.kinesisStream.kmsKeyArn, (keyArn) => [
-          {
-            Sid: "EncryptIngestRecords",
-            Effect: "Allow",
-            Action: "kms:GenerateDataKey",
-            Resource: keyArn,
-            Condition: { StringEquals: { "kms:ViaService": `kinesis.${args.region}.amazonaws.com` } },
-          },
+        ...keyViaService("EncryptIngestRecords", args.region, "kinesis", args.kinesisStream.kmsKeyArn, [
+          "kms:GenerateDataKey",
         ]),
       ]
     : [
@@ -88,15 +82,7 @@ export function topicRuleRolePolicy(args: TopicRuleRoleArgs): aws.iam.PolicyDocu
         Action: "s3:PutObject",
         Resource: `${args.errorBucketArn}/${args.errorPrefix}*`,
       },
-      ...keyStatements(args.kmsKeyArn, (keyArn) => [
-        {
-          Sid: "EncryptFailedMessages",
-          Effect: "Allow",
-          Action: "kms:GenerateDataKey",
-          Resource: keyArn,
-          Condition: { StringEquals: { "kms:ViaService": `s3.${args.region}.amazonaws.com` } },
-        },
-      ]),
+      ...keyViaService("EncryptFailedMessages", args.region, "s3", args.kmsKeyArn, ["kms:GenerateDataKey"]),
     ],
   };
 }

@@ -123,6 +123,28 @@ export function keyStatements(
   return kmsKeyArn ? statements(kmsKeyArn) : [];
 }
 
+/**
+ * The KMS actions a service needs to use the customer-managed `keyArn` for the caller, through that service only
+ * (`kms:ViaService`); none without a key (the service's AWS-managed key needs no permission).
+ */
+export function keyViaService(
+  sid: string,
+  region: string,
+  service: "kinesis" | "dynamodb" | "sqs" | "s3" | "secretsmanager",
+  keyArn: string | undefined,
+  actions: readonly string[],
+): aws.iam.PolicyStatement[] {
+  return keyStatements(keyArn, (arn) => [
+    {
+      Sid: sid,
+      Effect: "Allow",
+      Action: [...actions],
+      Resource: arn,
+      Condition: { StringEquals: { "kms:ViaService": `${service}.${region}.amazonaws.com` } },
+    },
+  ]);
+}
+
 /** Publishing to a topic encrypted with a customer-managed key; nothing for a topic without one. */
 export function encryptForTopicStatements(topicKeyArn: string | undefined): aws.iam.PolicyStatement[] {
   return keyStatements(topicKeyArn, (keyArn) => [

@@ -3,7 +3,7 @@
  * Secrets Manager only), attach to the database VPC's subnets, write its logs and traces. Pure.
  */
 import type * as aws from "@pulumi/aws";
-import { AccountScope, keyStatements, policyDocument, xrayStatement } from "../shared/iam-policy";
+import { AccountScope, keyViaService, policyDocument, xrayStatement } from "../shared/iam-policy";
 
 export interface HistorySeedAccessArgs {
   readonly scope: AccountScope;
@@ -27,15 +27,7 @@ export function historySeedPolicy(a: HistorySeedAccessArgs): aws.iam.PolicyDocum
       Action: ["secretsmanager:GetSecretValue"],
       Resource: [a.secretArn],
     },
-    ...keyStatements(a.secretKeyArn, (keyArn) => [
-      {
-        Sid: "DecryptDatabaseSecret",
-        Effect: "Allow",
-        Action: ["kms:Decrypt"],
-        Resource: [keyArn],
-        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
-      },
-    ]),
+    ...keyViaService("DecryptDatabaseSecret", region, "secretsmanager", a.secretKeyArn, ["kms:Decrypt"]),
     {
       Sid: "AttachToDatabaseSubnets",
       Effect: "Allow",

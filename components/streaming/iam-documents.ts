@@ -7,35 +7,13 @@
 import type * as aws from "@pulumi/aws";
 import {
   type AccountScope,
-  keyStatements,
+  keyViaService,
   policyDocument,
   writeOwnLogsStatement,
   xrayStatement,
 } from "../shared/iam-policy";
 
 type Statement = aws.iam.PolicyStatement;
-
-/**
- * The KMS actions a service needs to use the customer-managed `keyArn` for the caller, through that service only;
- * none without a key (the service's AWS-managed key needs no permission).
- */
-export function keyViaService(
-  sid: string,
-  scope: AccountScope,
-  service: "kinesis" | "dynamodb" | "sqs",
-  keyArn: string | undefined,
-  actions: readonly string[],
-): Statement[] {
-  return keyStatements(keyArn, (arn) => [
-    {
-      Sid: sid,
-      Effect: "Allow",
-      Action: [...actions],
-      Resource: arn,
-      Condition: { StringEquals: { "kms:ViaService": `${service}.${scope.region}.amazonaws.com` } },
-    },
-  ]);
-}
 
 /** Where valid and rejected readings go, as ARNs. */
 export interface DeliveryArns {
@@ -56,7 +34,7 @@ export function deliveryStatements(scope: AccountScope, d: DeliveryArns): Statem
             Action: ["kinesis:PutRecord", "kinesis:PutRecords"],
             Resource: d.telemetry.streamArn,
           },
-          ...keyViaService("EncryptIngestRecords", scope, "kinesis", d.telemetry.kmsKeyArn, [
+          ...keyViaService("EncryptIngestRecords", scope.region, "kinesis", d.telemetry.kmsKeyArn, [
             "kms:GenerateDataKey",
           ]),
         ]
@@ -83,7 +61,10 @@ export function deliveryStatements(scope: AccountScope, d: DeliveryArns): Statem
 function sendToQueue(scope: AccountScope, queueArn: string, keyArn: string | undefined): Statement[] {
   return [
     { Sid: "SendToDeadLetterQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queueArn },
-    ...keyViaService("EncryptDeadLetters", scope, "sqs", keyArn, ["kms:GenerateDataKey", "kms:Decrypt"]),
+    ...keyViaService("EncryptDeadLetters", scope.region, "sqs", keyArn, [
+      "kms:GenerateDataKey",
+      "kms:Decrypt",
+    ]),
   ];
 }
 
@@ -116,14 +97,14 @@ export function consumerFunctionPolicy(a: ConsumerPolicyArgs): aws.iam.PolicyDoc
       ],
       Resource: a.streamArn,
     },
-    ...keyViaService("DecryptIngestRecords", a.scope, "kinesis", a.streamKmsKeyArn, ["kms:Decrypt"]),
+    ...keyViaService("DecryptIngestRecords", a.scope.region, "kinesis", a.streamKmsKeyArn, ["kms:Decrypt"]),
     {
       Sid: "WriteRealtimeTable",
       Effect: "Allow",
       Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
       Resource: a.tableArn,
     },
-    ...keyViaService("UseTableKey", a.scope, "dynamodb", a.kmsKeyArn, [
+    ...keyViaService("UseTableKey", a.scope.region, "dynamodb", a.kmsKeyArn, [
       "kms:Decrypt",
       "kms:GenerateDataKey",
       "kms:DescribeKey",
@@ -161,7 +142,10 @@ export function latestStateFunctionPolicy(a: {
       Action: ["dynamodb:GetItem", "dynamodb:Query"],
       Resource: a.tableArn,
     },
-    ...keyViaService("DecryptTable", a.scope, "dynamodb", a.kmsKeyArn, ["kms:Decrypt", "kms:DescribeKey"]),
+    ...keyViaService("DecryptTable", a.scope.region, "dynamodb", a.kmsKeyArn, [
+      "kms:Decrypt",
+      "kms:DescribeKey",
+    ]),
     xrayStatement(),
   ]);
 }
@@ -198,7 +182,7 @@ export function pollerFunctionPolicy(a: PollerPolicyArgs): aws.iam.PolicyDocumen
       Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
       Resource: a.dedupTableArn,
     },
-    ...keyViaService("UseTableKey", a.scope, "dynamodb", a.kmsKeyArn, [
+    ...keyViaService("UseTableKey", a.scope.region, "dynamodb", a.kmsKeyArn, [
       "kms:Decrypt",
       "kms:GenerateDataKey",
       "kms:DescribeKey",

@@ -115,7 +115,7 @@ describe("TelemetryRules", function () {
           {
             Sid: "EncryptFailedMessages",
             Effect: "Allow",
-            Action: "kms:GenerateDataKey",
+            Action: ["kms:GenerateDataKey"],
             Resource: key.arn,
             Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
           },
