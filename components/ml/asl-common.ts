@@ -116,10 +116,15 @@ export function lambdaStep(
  * schedule that overlaps a slow run (or the ETL starting training during a scheduled run) never races it.
  */
 export function overlapGuard(
-  names: { check: string; decide: string; skip: string },
-  onError: string,
+  names: {
+    readonly checkRunning: string;
+    readonly anotherRunning: string;
+    readonly skipRunning: string;
+    readonly notify: string;
+  },
   proceed: string,
 ): States {
+  const onError = names.notify;
   const check = mlTask(
     ML_INTEGRATIONS.listExecutions,
     {
@@ -130,24 +135,24 @@ export function overlapGuard(
       retry: [ML_RETRY.stepFunctionsApi],
       onError,
     },
-    { Next: names.decide },
+    { Next: names.anotherRunning },
   );
   const decide: ChoiceState = {
     Type: "Choice",
     Comment: "This execution is one of the running ones; a second one means another run is in progress",
-    Choices: [{ Variable: "$.guard.running[1]", IsPresent: true, Next: names.skip }],
+    Choices: [{ Variable: "$.guard.running[1]", IsPresent: true, Next: names.skipRunning }],
     Default: proceed,
   };
   const skip: SucceedState = {
     Type: "Succeed",
     Comment: "Another execution is running; it covers this one's work",
   };
-  return { [names.check]: check, [names.decide]: decide, [names.skip]: skip };
+  return { [names.checkRunning]: check, [names.anotherRunning]: decide, [names.skipRunning]: skip };
 }
 
 /** The failure path: publish the error to the failure topic, then fail with the original Error and Cause. */
 export function notifyAndFail(
-  names: { notify: string; fail: string },
+  names: { readonly notify: string; readonly failed: string },
   topicArn: string,
   subject: string,
   what: string,
@@ -164,12 +169,12 @@ export function notifyAndFail(
       timeoutSeconds: 30,
       retry: [ML_RETRY.sns],
     },
-    { Next: names.fail },
+    { Next: names.failed },
   );
   // If the notification itself fails, the execution still ends in the Fail state (with the SNS error).
   const notifyWithCatch: TaskState = {
     ...notify,
-    Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: null, Next: names.fail }],
+    Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: null, Next: names.failed }],
   };
   const fail: FailState = {
     Type: "Fail",
@@ -177,7 +182,7 @@ export function notifyAndFail(
     ErrorPath: `${ERROR_PATH}.Error`,
     CausePath: `${ERROR_PATH}.Cause`,
   };
-  return { [names.notify]: notifyWithCatch, [names.fail]: fail };
+  return { [names.notify]: notifyWithCatch, [names.failed]: fail };
 }
 
 /** The `Tags` parameter of a SageMaker create call with these tags, or nothing when there are none. */

@@ -130,11 +130,7 @@ export function buildScoringStateMachine(
   };
 
   const states: States = {
-    ...overlapGuard(
-      { check: S.checkRunning, decide: S.anotherRunning, skip: S.skipRunning },
-      onError,
-      S.plan,
-    ),
+    ...overlapGuard(S, S.plan),
     [S.plan]: lambdaStep(fn, { action: "plan", queryParameters: [...query.parameters] }, "$.plan", onError, {
       Next: S.anything,
     }),
@@ -181,7 +177,7 @@ export function buildScoringStateMachine(
       : batchStates),
     [S.succeeded]: { Type: "Succeed" } satisfies SucceedState,
     ...notifyAndFail(
-      { notify: S.notify, fail: S.failed },
+      S,
       resources.failureTopicArn,
       `[${settings.label}] Anomaly scoring failed`,
       "Anomaly scoring",

@@ -115,11 +115,7 @@ export function buildTrainingStateMachine(
     batchTransformParameters(paths, settings, resources.kmsKeyArn);
 
   const states: States = {
-    ...overlapGuard(
-      { check: S.checkRunning, decide: S.anotherRunning, skip: S.skipRunning },
-      onError,
-      S.prepare,
-    ),
+    ...overlapGuard(S, S.prepare),
     [S.prepare]: lambdaStep(
       fn,
       { action: "prepare", "executionName.$": "$$.Execution.Name", "startTime.$": "$$.Execution.StartTime" },
@@ -209,7 +205,7 @@ export function buildTrainingStateMachine(
     ...(awaiting !== undefined ? announceStates(awaiting, resources.failureTopicArn, settings.label) : {}),
     [S.succeeded]: { Type: "Succeed" } satisfies SucceedState,
     ...notifyAndFail(
-      { notify: S.notify, fail: S.failed },
+      S,
       resources.failureTopicArn,
       `[${settings.label}] Model training failed`,
       "Model training",
