@@ -18,7 +18,7 @@
  */
 import type * as net from "node:net";
 import * as tls from "node:tls";
-import type { AddressInfo } from "node:net";
+import { listenLocally } from "../listen";
 import { Aedes, type AuthenticateError, type Client } from "aedes";
 import type { IotPolicyDocument, IotPolicyScope } from "../../components/iot/iot-policy";
 import type { LocalPki } from "../pki";
@@ -245,27 +245,17 @@ export class LocalBroker {
       this.note(`TLS ${cause} failures`, `TLS handshake failed (${cause}): ${error.message}`);
     });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", (err: NodeJS.ErrnoException) =>
-        reject(
-          err.code === "EADDRINUSE"
-            ? new Error(
-                `the broker cannot listen on 127.0.0.1:${this.options.port ?? 8883}: the port is in use; pass --mqtt-port with another port, or 0 for any free one`,
-              )
-            : err,
-        ),
-      );
-      server.listen(this.options.port ?? 8883, this.options.host ?? "127.0.0.1", () => {
-        server.removeAllListeners("error");
-        // From now on an accept that fails (EMFILE, ENFILE) is counted; the server keeps listening.
-        server.on("error", (err) => {
-          this.stats.refusedConnections.acceptErrors++;
-          this.note("accept errors", `could not accept a connection: ${err.message}`);
-        });
-        resolve();
-      });
+    return listenLocally(server, {
+      what: "the broker",
+      host: this.options.host ?? "127.0.0.1",
+      port: this.options.port ?? 8883,
+      portOption: "--mqtt-port",
+      // From now on an accept that fails (EMFILE, ENFILE) is counted; the server keeps listening.
+      onAcceptError: (err) => {
+        this.stats.refusedConnections.acceptErrors++;
+        this.note("accept errors", `could not accept a connection: ${err.message}`);
+      },
     });
-    return (server.address() as AddressInfo).port;
   }
 
   /** The limits in force (for the summary and tests). */

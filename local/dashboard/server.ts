@@ -13,7 +13,7 @@
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenLocally } from "../listen";
 import * as path from "node:path";
 import type { BackendParts } from "../backend";
 import { dashboardSnapshot, type DashboardSnapshot } from "./snapshot";
@@ -62,24 +62,14 @@ export class DashboardServer {
     const server = http.createServer((req, res) => void this.handle(req, res));
     server.maxConnections = MAX_CONNECTIONS;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", (err: NodeJS.ErrnoException) =>
-        reject(
-          err.code === "EADDRINUSE"
-            ? new Error(
-                `the dashboard cannot listen on 127.0.0.1:${port}: the port is in use; pass --port with another port, or 0 for any free one`,
-              )
-            : err,
-        ),
-      );
-      server.listen(port, "127.0.0.1", () => {
-        server.removeAllListeners("error");
-        // An accept that fails later (EMFILE) is not fatal: the server keeps listening.
-        server.on("error", (err) => process.emitWarning(`dashboard: ${err.message}`));
-        resolve();
-      });
+    this.port = await listenLocally(server, {
+      what: "the dashboard",
+      host: "127.0.0.1",
+      port,
+      portOption: "--port",
+      // An accept that fails later (EMFILE) is not fatal: the server keeps listening.
+      onAcceptError: (err) => process.emitWarning(`dashboard: ${err.message}`),
     });
-    this.port = (server.address() as AddressInfo).port;
     this.timer = setInterval(() => void this.push(), PUSH_INTERVAL_MS);
     this.timer.unref();
     return `http://127.0.0.1:${this.port}/`;

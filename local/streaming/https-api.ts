@@ -13,7 +13,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import * as fs from "node:fs";
 import * as https from "node:https";
-import type { AddressInfo } from "node:net";
+import { listenLocally } from "../listen";
 import * as path from "node:path";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { apiRoutes, matchRoute, renderAccessLog, type ApiRoute } from "../../components/api/routes";
@@ -77,19 +77,13 @@ export class LocalHttpApi {
       (req, res) => void this.handle(req, res),
     );
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", (err: NodeJS.ErrnoException) =>
-        reject(
-          err.code === "EADDRINUSE"
-            ? new Error(
-                `the HTTP API cannot listen on 127.0.0.1:${port}: the port is in use; pass --api-port with another port, or 0 for any free one`,
-              )
-            : err,
-        ),
-      );
-      server.listen(port, "127.0.0.1", () => resolve());
+    const bound = await listenLocally(server, {
+      what: "the HTTP API",
+      host: "127.0.0.1",
+      port,
+      portOption: "--api-port",
     });
-    return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return `https://127.0.0.1:${bound}`;
   }
 
   async close(): Promise<void> {
