@@ -93,29 +93,24 @@ export class GlueVpc extends pulumi.ComponentResource {
       child,
     );
     const glueSg = this.glueSecurityGroup.id;
+    // Glue requires all TCP between the workers of a job, both ways, within its own group.
+    const allTcpWithinGroup = (description: string) => ({
+      securityGroupId: glueSg,
+      referencedSecurityGroupId: glueSg,
+      ipProtocol: "tcp",
+      fromPort: 0,
+      toPort: 65535,
+      description,
+    });
     new aws.vpc.SecurityGroupIngressRule(
       `${name}-glue-self`,
-      {
-        securityGroupId: glueSg,
-        referencedSecurityGroupId: glueSg,
-        ipProtocol: "tcp",
-        fromPort: 0,
-        toPort: 65535,
-        description: "Glue requires all TCP between the workers of a job",
-      },
+      allTcpWithinGroup("Glue requires all TCP between the workers of a job"),
       child,
     );
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-glue-self`,
-      {
-        securityGroupId: glueSg,
-        referencedSecurityGroupId: glueSg,
-        ipProtocol: "tcp",
-        fromPort: 0,
-        toPort: 65535,
-        description: "Glue workers to each other",
-      },
-      { parent: this },
+      allTcpWithinGroup("Glue workers to each other"),
+      child,
     );
     const https = (role: string, description: string, to: Partial<aws.vpc.SecurityGroupEgressRuleArgs>) =>
       new aws.vpc.SecurityGroupEgressRule(
