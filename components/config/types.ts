@@ -9,6 +9,7 @@ import type { StreamSettings } from "../streaming/stream-settings";
 import type { HttpApiSettings } from "../api/api-settings";
 import type { PollerSettings } from "../pollers/poller-settings";
 import type { AlarmSettings } from "../operations/alarm-settings";
+import type { AnomalyRunSettings } from "../ml/model-settings";
 
 export const PROJECT = "sensor-analytics";
 
@@ -128,7 +129,7 @@ export interface PlatformConfig {
     readonly enabled: boolean;
     readonly principals: readonly string[];
   };
-  readonly anomaly: {
+  readonly anomaly: AnomalyRunSettings & {
     readonly mode: "endpoint" | "batch";
     readonly numTrees: number;
     /** Absent: derived from `expectedAnomalyRate` (see samplesPerTreeFor). */
@@ -149,12 +150,6 @@ export interface PlatformConfig {
     readonly modelScope: "fleet" | "room";
     /** Alert when a score's upper-tail probability under its device's score distribution is below this. */
     readonly tailProbability: number;
-    readonly trainingInstanceType: string;
-    readonly inferenceInstanceType: string;
-    readonly inferenceInstanceCount: number;
-    readonly inferenceMaxInstances: number;
-    readonly trainingSchedule: ScheduleExpression;
-    readonly scoringSchedule: ScheduleExpression;
     /** Endpoint mode: an HTTPS Lambda function URL with IAM auth for ad-hoc anomaly scores. */
     readonly scoringUrl: boolean;
   };

@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { registerDocument } from "../documents";
-import type { ScheduleExpression } from "../schedule";
 import { accountScopeOutput, serviceTrustPolicy } from "../shared/aws-scope";
 import { AWS_MANAGED_KEYS, type TopicRef } from "../shared/resource-refs";
 import { notificationKeyPolicy, sageMakerExecutionPolicy } from "./iam-documents";
@@ -13,7 +12,7 @@ import {
   promotedModelParameterName,
   sageMakerNamePrefix,
 } from "./ml-layout";
-import type { ModelSettings } from "./model-settings";
+import type { AnomalyRunSettings, ModelSettings } from "./model-settings";
 import { LakeBuckets, PipelineContext } from "./pipeline-context";
 import { RcfEndpoint } from "./rcf-endpoint";
 import { ScoringPipeline } from "./scoring-pipeline";
@@ -22,7 +21,7 @@ import { TrainingPipeline } from "./training-pipeline";
 /** SageMaker's built-in Random Cut Forest image repository. */
 export const RCF_REPOSITORY = "randomcutforest";
 
-export interface AnomalyDetectionArgs {
+export interface AnomalyDetectionArgs extends AnomalyRunSettings {
   /** Deployment name (`<app>-<stack>`): names the state machines, the endpoint and the SageMaker runs. */
   readonly deployment: string;
   /** `endpoint`: a real-time endpoint scores; `batch`: a batch transform per scoring run (no 24/7 instance). */
@@ -38,15 +37,6 @@ export interface AnomalyDetectionArgs {
   readonly modelPromoted?: boolean;
   /** `buildModelSettings(config.anomaly)`: hyperparameters, shingle size, threshold rule. */
   readonly model: ModelSettings;
-  readonly trainingInstanceType: string;
-  /** Instance type of the endpoint and of every batch transform. */
-  readonly inferenceInstanceType: string;
-  /** Endpoint mode: instances at creation and the autoscaling minimum. */
-  readonly inferenceInstanceCount: number;
-  /** Endpoint mode: autoscaling maximum (equal to the count: no autoscaling). */
-  readonly inferenceMaxInstances: number;
-  readonly trainingSchedule: ScheduleExpression;
-  readonly scoringSchedule: ScheduleExpression;
   /** Lake buckets: raw (telemetry), curated (training CSV, anomalies, scoring state), results (Athena), artifacts (models). */
   readonly buckets: LakeBuckets;
   /**

@@ -11,6 +11,7 @@
  * CreateTrainingJob API takes.
  */
 import type { PlatformConfig } from "../config";
+import type { ScheduleExpression } from "../schedule";
 import { telemetryField } from "../telemetry/schema";
 import { AlertPolicySettings, PLATFORM_ALERT_POLICY, validateAlertPolicy } from "./alert-policy";
 import {
@@ -204,4 +205,17 @@ export function scoreThreshold(scores: Iterable<number>, z: number): ScoreThresh
   if (count === 0) throw new Error("cannot compute a threshold from zero training scores");
   const sigma = Math.sqrt(m2 / count);
   return { count, mean, sigma, z, threshold: mean + z * sigma };
+}
+
+/** Where and when the anomaly pipelines run: the SageMaker instances and the two schedules. */
+export interface AnomalyRunSettings {
+  readonly trainingInstanceType: string;
+  /** Instance type of the endpoint and of every batch transform. */
+  readonly inferenceInstanceType: string;
+  /** Endpoint mode: instances at creation and the autoscaling minimum. */
+  readonly inferenceInstanceCount: number;
+  /** Endpoint mode: autoscaling maximum (equal to the count: no autoscaling). */
+  readonly inferenceMaxInstances: number;
+  readonly trainingSchedule: ScheduleExpression;
+  readonly scoringSchedule: ScheduleExpression;
 }
