@@ -56,7 +56,7 @@ export = (async () => {
     etlResources: etl.machineResources,
     jdbcConnectionName: etl.sources.jdbc.connectionName,
     glueVpcId: etl.sources.glueVpc.vpcId,
-    peeringConnectionId: etl.sources.peering.connection.id,
+    peeringConnectionId: etl.sources.peering?.connection.id,
     historicalLandingUri: etl.sources.s3.landingUri,
     sourcesDatabaseName: etl.foundation.sourcesDatabase.name,
     demoDatabase: etl.sources.demoDatabase

@@ -10,8 +10,16 @@ export * from "./config";
 export { DataLake } from "./lake/lake";
 export type { DataLakeArgs, DataBucketRole, LakeEncryption } from "./lake/lake";
 // Existing resources: buckets, streams, topics, databases and VPCs by names, IDs and ARNs; keys by their ARN.
-export { AWS_MANAGED_KEYS, bucketRef, bucketRefFromName } from "./shared/resource-refs";
-export type { BucketRef, DatabaseRef, StreamRef, TopicRef, VpcRef } from "./shared/resource-refs";
+export { AWS_MANAGED_KEYS, bucketRef, bucketRefFromName, vpcRefProblems } from "./shared/resource-refs";
+export type {
+  BucketRef,
+  DatabaseRef,
+  StreamRef,
+  SubnetRef,
+  TopicRef,
+  VpcRef,
+  VpcRefNeeds,
+} from "./shared/resource-refs";
 export { SecureBucket } from "./lake/secure-bucket";
 export type { SecureBucketArgs, LifecycleRuleArgs } from "./lake/secure-bucket";
 export * from "./lake/layout";

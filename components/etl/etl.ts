@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { registerDocument } from "../documents";
 import { accountScopeOutput } from "../shared/aws-scope";
-import type { BucketRef, DatabaseRef, TopicRef } from "../shared/resource-refs";
+import type { BucketRef, DatabaseRef, TopicRef, VpcRef } from "../shared/resource-refs";
 import type { DemoHistoryRequest } from "../sources/demo-history";
 import { HistoricalSources } from "../sources/historical-sources";
 import type { EtlMachineResources } from "./asl/etl-machine";
@@ -49,6 +49,16 @@ export interface EtlArgs {
    * @default - `database.existing` in existing mode; the demo database in demo mode
    */
   readonly existingDatabase?: DatabaseRef;
+  /**
+   * An existing VPC for the Glue connection (see `HistoricalSourcesArgs.existingGlueVpc`).
+   * @default - a dedicated Glue VPC from `glue.vpcCidr`
+   */
+  readonly existingGlueVpc?: VpcRef;
+  /**
+   * An existing VPC for the demo database (see `HistoricalSourcesArgs.existingDemoDatabaseVpc`).
+   * @default - a VPC of its own from `database.vpcCidr`
+   */
+  readonly existingDemoDatabaseVpc?: VpcRef;
   /** Hours after which the JDBC import runs again. @default 24 */
   readonly jdbcRefreshHours?: number;
   /** Subscribed to the ETL failure topic. @default - no subscription */
@@ -107,6 +117,8 @@ export class Etl extends pulumi.ComponentResource {
       {
         database: args.database,
         existingDatabase: args.existingDatabase,
+        existingGlueVpc: args.existingGlueVpc,
+        existingDemoDatabaseVpc: args.existingDemoDatabaseVpc,
         demoHistory: args.demoHistory,
         glue: args.glue,
         historicalPrefix: args.historicalPrefix,

@@ -6,7 +6,7 @@ import * as path from "path";
 import { registerDocument } from "../documents";
 import { buildCredentialsBundle, type ClaimCredentials } from "../iot/credentials";
 import { SecureBucket } from "../lake/secure-bucket";
-import type { BucketRef } from "../shared/resource-refs";
+import type { BucketRef, VpcRef } from "../shared/resource-refs";
 import { accountScopeOutput } from "../shared/aws-scope";
 import { platformLogGroup } from "../shared/log-group";
 import { serviceRole } from "../shared/service-role";
@@ -46,6 +46,16 @@ export interface SensorFleetRunnerArgs {
    */
   readonly kmsKeyArn?: pulumi.Input<string> | undefined;
   readonly image: FleetRunnerImageArgs;
+  /**
+   * A platform team's VPC for the tasks instead of one of their own: they run in all its `privateSubnets` (at
+   * least one; no public addresses), and the VPC must already reach ECR, S3, CloudWatch Logs, Secrets Manager
+   * and IoT Core's data endpoint (NAT or its own endpoints). Only the tasks' security group is created in it
+   * (egress HTTPS and MQTT over TLS, nothing inbound): no VPC, subnet, route, flow log, internet gateway, VPC
+   * endpoint or private hosted zone. `settings.vpcCidr` is then unused, and `settings.networking` must stay
+   * `"private"`. `cidrBlock` and `routeTableIds` are not needed (nothing is peered).
+   * @default - a VPC of the runner's own, from `settings.vpcCidr` and `settings.networking`
+   */
+  readonly existingVpc?: VpcRef | undefined;
   /** Bucket receiving the runner bucket's server access logs (the lake's log bucket). */
   readonly accessLogBucket: BucketRef;
   /** Retention of the task and flow logs, days. @default 30 */
@@ -103,6 +113,7 @@ export class SensorFleetRunner extends pulumi.ComponentResource {
       {
         networking: settings.networking,
         cidrBlock: settings.vpcCidr,
+        existingVpc: args.existingVpc,
         iotEndpoint: args.iotEndpoint,
         kmsKeyArn: args.kmsKeyArn,
         logRetentionDays,

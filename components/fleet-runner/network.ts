@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { vpcRefProblems, type VpcRef } from "../shared/resource-refs";
 import { PrivateVpc } from "../sources/private-vpc";
 import type { FleetRunnerNetworking } from "./settings";
 
@@ -14,8 +15,13 @@ const MQTTS_PORT = 8883;
 
 export interface FleetRunnerNetworkArgs {
   readonly networking: FleetRunnerNetworking;
-  /** The VPC's IPv4 block. */
+  /** The IPv4 block of the VPC created for the runner (unused with `existingVpc`). */
   readonly cidrBlock: string;
+  /**
+   * An existing VPC for the tasks instead of one of their own (see {@link SensorFleetRunnerArgs.existingVpc}).
+   * @default - a VPC of its own, from `cidrBlock`
+   */
+  readonly existingVpc?: VpcRef | undefined;
   /** IoT Core's `iot:Data-ATS` host of the account: private networking resolves it to the VPC endpoint. */
   readonly iotEndpoint: pulumi.Input<string>;
   /** Key of the flow log group. @default - CloudWatch Logs' own encryption */
@@ -36,9 +42,15 @@ export interface FleetRunnerNetworkArgs {
  *   endpoint; devices keep the host name their certificates' TLS checks expect.
  * - `public`: an internet gateway, and the tasks get public IPv4 addresses; nothing is billed by the hour
  *   except the addresses while tasks run.
+ * - `existingVpc` (with `private` networking): only the tasks' security group, its egress HTTPS and MQTT over
+ *   TLS to any address, since the route to ECR, S3, CloudWatch Logs, Secrets Manager and IoT Core (NAT or
+ *   endpoints) is the VPC owner's; the tasks run in all its private subnets without public addresses.
  */
 export class FleetRunnerNetwork extends pulumi.ComponentResource {
-  public readonly vpc: PrivateVpc;
+  /** The VPC created for the runner. @default - undefined with `existingVpc` */
+  public readonly vpc?: PrivateVpc;
+  /** The tasks' VPC, created or existing. */
+  public readonly vpcId: pulumi.Output<string>;
   public readonly securityGroup: aws.ec2.SecurityGroup;
   /** Subnets the tasks run in. */
   public readonly subnetIds: pulumi.Output<string>[];
@@ -52,17 +64,34 @@ export class FleetRunnerNetwork extends pulumi.ComponentResource {
     const child = { parent: this };
     const region = aws.getRegionOutput({}, child).region;
 
-    this.vpc = new PrivateVpc(
-      name,
-      {
-        cidrBlock: args.cidrBlock,
-        kmsKeyArn: args.kmsKeyArn,
-        logRetentionDays: args.logRetentionDays,
-        tags,
-      },
-      child,
-    );
-    const vpcId = this.vpc.vpcId;
+    const existing = args.existingVpc;
+    if (existing) {
+      const problems = vpcRefProblems(existing, "existingVpc", {
+        peering: false,
+        privateSubnets: 1,
+        why: "the fleet runner's tasks run in the VPC's private subnets",
+      });
+      if (args.networking === "public") {
+        problems.push(
+          'fleetRunner networking "public" builds the runner\'s own VPC with an internet gateway, but existingVpc is given (its tasks run in private subnets without public addresses): set networking to "private" or drop existingVpc',
+        );
+      }
+      if (problems.length > 0) throw new pulumi.ResourceError(problems.join("\n"), this);
+      this.vpcId = pulumi.output(existing.vpcId);
+    } else {
+      this.vpc = new PrivateVpc(
+        name,
+        {
+          cidrBlock: args.cidrBlock,
+          kmsKeyArn: args.kmsKeyArn,
+          logRetentionDays: args.logRetentionDays,
+          tags,
+        },
+        child,
+      );
+      this.vpcId = this.vpc.vpcId;
+    }
+    const vpcId = this.vpcId;
     this.securityGroup = new aws.ec2.SecurityGroup(
       `${name}-tasks`,
       {
@@ -92,13 +121,27 @@ export class FleetRunnerNetwork extends pulumi.ComponentResource {
       );
 
     this.assignPublicIp = args.networking === "public";
-    if (args.networking === "public") {
+    if (existing) {
+      this.subnetIds = existing.privateSubnets!.map((subnet) => pulumi.output(subnet.id));
+      egress(
+        "https",
+        "HTTPS to ECR, S3, CloudWatch Logs and Secrets Manager through the VPC's NAT or endpoints",
+        443,
+        {
+          cidrIpv4: "0.0.0.0/0",
+        },
+      );
+      egress("mqtts", "MQTT over TLS to IoT Core through the VPC's NAT or endpoint", MQTTS_PORT, {
+        cidrIpv4: "0.0.0.0/0",
+      });
+    } else if (args.networking === "public") {
+      const vpc = this.vpc!;
       const gateway = new aws.ec2.InternetGateway(
         `${name}-igw`,
         { vpcId, tags: { ...tags, Name: `${name}-igw` } },
         child,
       );
-      this.vpc.routeTables.forEach(
+      vpc.routeTables.forEach(
         (table, i) =>
           new aws.ec2.Route(
             `${name}-internet-${i + 1}`,
@@ -106,13 +149,14 @@ export class FleetRunnerNetwork extends pulumi.ComponentResource {
             child,
           ),
       );
-      this.subnetIds = this.vpc.subnets.map((s) => s.id);
+      this.subnetIds = vpc.subnets.map((s) => s.id);
       egress("https", "HTTPS to ECR, S3, CloudWatch Logs and Secrets Manager", 443, {
         cidrIpv4: "0.0.0.0/0",
       });
       egress("mqtts", "MQTT over TLS to IoT Core", MQTTS_PORT, { cidrIpv4: "0.0.0.0/0" });
     } else {
-      const subnet = this.vpc.subnets[0]!;
+      const vpc = this.vpc!;
+      const subnet = vpc.subnets[0]!;
       this.subnetIds = [subnet.id];
       const endpointGroup = new aws.ec2.SecurityGroup(
         `${name}-endpoints`,
@@ -149,7 +193,7 @@ export class FleetRunnerNetwork extends pulumi.ComponentResource {
           vpcId,
           serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
           vpcEndpointType: "Gateway",
-          routeTableIds: this.vpc.routeTableIds,
+          routeTableIds: vpc.routeTableIds,
           tags: { ...tags, Name: `${name}-s3` },
         },
         child,

@@ -61,12 +61,41 @@ export interface TopicRef {
   readonly kmsKeyArn?: pulumi.Input<string | undefined> | undefined;
 }
 
-/** A VPC by ID, with the route tables of the subnets that must reach a peer (peering adds routes to them). */
+/** A subnet by ID, with its availability zone (Glue connections and RDS subnet groups need the zone). */
+export interface SubnetRef {
+  /** The subnet's ID (`subnet-...`). */
+  readonly id: pulumi.Input<string>;
+  /** The subnet's availability zone, e.g. `eu-west-1a`. */
+  readonly availabilityZone: pulumi.Input<string>;
+}
+
+/**
+ * An existing VPC: its ID, its IPv4 block, the route tables of its subnets and its private subnets. Components
+ * that would otherwise create a VPC of their own (the Glue VPC, the demo database's, the fleet runner's) take
+ * one as `existingVpc` and then create no VPC, subnet, route table, flow log, internet gateway or VPC endpoint:
+ * the VPC's owner provides the way to AWS services (NAT or endpoints). Which fields a component needs, and
+ * which it refuses to go without, its `existingVpc` documentation says.
+ */
 export interface VpcRef {
   /** The VPC's ID (`vpc-...`). */
   readonly vpcId: pulumi.Input<string>;
-  /** Route tables of the subnets that must reach the peer (`rtb-...`). */
-  readonly routeTableIds: readonly pulumi.Input<string>[];
+  /**
+   * Route tables of the subnets that must reach a peer (`rtb-...`): VPC peering adds a route to each.
+   * @default - none (only valid where nothing is peered: the fleet runner)
+   */
+  readonly routeTableIds?: readonly pulumi.Input<string>[];
+  /**
+   * The VPC's primary IPv4 block, e.g. `10.40.0.0/16`: the other side of a peering routes it, security group
+   * rules name it. A plain string, so overlaps are refused before anything is created.
+   * @default - none (only valid where nothing is peered: the fleet runner)
+   */
+  readonly cidrBlock?: string;
+  /**
+   * Private subnets (no public IP on launch) the component places its network interfaces in, first one first:
+   * the Glue connection uses the first; RDS needs two in different zones; the fleet runner's tasks use all.
+   * @default - none (only valid for an existing database's VPC, where nothing is placed)
+   */
+  readonly privateSubnets?: readonly SubnetRef[];
 }
 
 /** A relational database in a VPC: where it listens, the security group in front of it, its credentials. */
@@ -84,4 +113,50 @@ export interface DatabaseRef {
    * @default - none: the secret uses `aws/secretsmanager`, which needs no permission
    */
   readonly secretKmsKeyArn?: pulumi.Input<string | undefined> | undefined;
+}
+
+/** What a component needs of an existing VPC, checked by {@link vpcRefProblems}. */
+export interface VpcRefNeeds {
+  /** The component peers the VPC: `routeTableIds` and `cidrBlock` are required. */
+  readonly peering: boolean;
+  /** Private subnets the component needs at least (0: none). */
+  readonly privateSubnets: number;
+  /** Why, in the component's words (ends the message), e.g. "the Glue connection runs in the first". */
+  readonly why: string;
+}
+
+/**
+ * Problems of an existing VPC for a component, each naming the field (`field` is where the caller took the
+ * VpcRef, e.g. `existingVpc`) and the fix; empty when the VPC fits. Zones given as plain strings are checked
+ * to be distinct when two subnets are needed (RDS subnet groups span two zones).
+ */
+export function vpcRefProblems(ref: VpcRef, field: string, needs: VpcRefNeeds): string[] {
+  const problems: string[] = [];
+  const subnets = ref.privateSubnets ?? [];
+  if (subnets.length < needs.privateSubnets) {
+    problems.push(
+      `${field}.privateSubnets has ${subnets.length} subnet(s), ${needs.privateSubnets} needed: ${needs.why}; pass the VPC's private subnets as { id, availabilityZone }`,
+    );
+  }
+  if (needs.privateSubnets >= 2) {
+    const zones = subnets.map((s) => s.availabilityZone).filter((z): z is string => typeof z === "string");
+    if (zones.length === subnets.length && subnets.length >= 2 && new Set(zones).size < 2) {
+      problems.push(
+        `${field}.privateSubnets are all in ${zones[0]}: ${needs.why}; add a private subnet of another zone`,
+      );
+    }
+  }
+  if (needs.peering) {
+    if (!ref.routeTableIds || ref.routeTableIds.length === 0) {
+      problems.push(
+        `${field}.routeTableIds is empty: VPC peering routes the other side from them, without them no answer comes back; pass the route table of every subnet that must reach the peer`,
+      );
+    }
+    if (ref.cidrBlock === undefined) {
+      problems.push(
+        `${field}.cidrBlock is missing: the other side of the peering routes it; pass the VPC's IPv4 block, e.g. "10.40.0.0/16"`,
+      );
+    }
+  }
+  return problems;
 }

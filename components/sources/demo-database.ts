@@ -5,6 +5,7 @@ import { platformLogGroup } from "../shared/log-group";
 import { DEMO_ENGINES } from "./demo-database-settings";
 import { demoInstanceClassProblem } from "./network-plan";
 import { PrivateVpc } from "./private-vpc";
+import { vpcRefProblems, type VpcRef } from "../shared/resource-refs";
 
 export interface DemoDatabaseArgs {
   readonly engine: DatabaseEngine;
@@ -13,8 +14,15 @@ export interface DemoDatabaseArgs {
   /** Database holding the readings table (created at launch where the engine allows; not on SQL Server). */
   readonly databaseName: string;
   readonly port: number;
-  /** The database VPC's block. */
-  readonly vpcCidr: string;
+  /** The block of the VPC created for the database. @default - none: required unless `existingVpc` is given */
+  readonly vpcCidr?: string;
+  /**
+   * An existing VPC for the database instead of one created with `vpcCidr`: at least two `privateSubnets` in
+   * different zones (the RDS subnet group spans two). Only the database's security group, subnet group,
+   * parameter group, log groups and instance are created; no VPC, subnet, route table, flow log or endpoint.
+   * @default - a VPC of its own ({@link PrivateVpc}, from `vpcCidr`)
+   */
+  readonly existingVpc?: VpcRef;
   /** @default - the first available zones of the region */
   readonly availabilityZones?: pulumi.Input<string[]>;
   /**
@@ -36,7 +44,7 @@ export interface DemoDatabaseArgs {
 export const DEMO_MASTER_USER = "historian_admin";
 
 /**
- * The dev stack's historical database in a VPC of its own, so the JDBC path (peering, routes, security
+ * The dev stack's historical database in a VPC of its own (or an existing one, `existingVpc`), so the JDBC path (peering, routes, security
  * groups, TLS, Secrets Manager) is exercised exactly as with an existing database elsewhere: RDS in private
  * subnets, not publicly accessible, storage encrypted with the lake key, TLS forced by a parameter group,
  * and the master password generated, stored (KMS) and rotated by RDS itself (`manageMasterUserPassword`),
@@ -46,7 +54,14 @@ export const DEMO_MASTER_USER = "historian_admin";
  * The demo connects as the master user; an existing production database should give Glue a read-only user.
  */
 export class DemoDatabase extends pulumi.ComponentResource {
-  public readonly network: PrivateVpc;
+  /** The created VPC. @default - undefined with `existingVpc` */
+  public readonly network?: PrivateVpc;
+  /** The database's VPC, created or existing. */
+  public readonly vpcId: pulumi.Output<string>;
+  /** The private subnets of the database's subnet group. */
+  public readonly subnetIds: pulumi.Output<string>[];
+  /** Route tables of those subnets, which peering routes from. @default - none with an existingVpc without them */
+  public readonly routeTableIds: pulumi.Output<string>[];
   public readonly securityGroup: aws.ec2.SecurityGroup;
   public readonly instance: aws.rds.Instance;
   public readonly host: pulumi.Output<string>;
@@ -62,21 +77,46 @@ export class DemoDatabase extends pulumi.ComponentResource {
     const protect = args.protectData ?? false;
     const settings = DEMO_ENGINES[args.engine];
 
-    this.network = new PrivateVpc(
-      name,
-      {
-        cidrBlock: args.vpcCidr,
-        availabilityZones: args.availabilityZones,
-        kmsKeyArn: args.kmsKeyArn,
-        logRetentionDays: args.logRetentionDays,
-        tags,
-      },
-      { parent: this },
-    );
+    if (args.existingVpc) {
+      const ref = args.existingVpc;
+      const problems = vpcRefProblems(ref, "existingVpc", {
+        peering: false,
+        privateSubnets: 2,
+        why: "an RDS subnet group spans two zones",
+      });
+      if (args.vpcCidr !== undefined) {
+        problems.push("vpcCidr and existingVpc are both given: a VPC is created from vpcCidr only; drop one");
+      }
+      if (problems.length > 0) throw new pulumi.ResourceError(problems.join("\n"), this);
+      this.vpcId = pulumi.output(ref.vpcId);
+      this.subnetIds = ref.privateSubnets!.map((subnet) => pulumi.output(subnet.id));
+      this.routeTableIds = (ref.routeTableIds ?? []).map((id) => pulumi.output(id));
+    } else {
+      if (args.vpcCidr === undefined) {
+        throw new pulumi.ResourceError(
+          "vpcCidr is missing: the database's VPC is created from it; pass a block such as 10.30.0.0/24, or an existingVpc",
+          this,
+        );
+      }
+      this.network = new PrivateVpc(
+        name,
+        {
+          cidrBlock: args.vpcCidr,
+          availabilityZones: args.availabilityZones,
+          kmsKeyArn: args.kmsKeyArn,
+          logRetentionDays: args.logRetentionDays,
+          tags,
+        },
+        { parent: this },
+      );
+      this.vpcId = this.network.vpcId;
+      this.subnetIds = this.network.subnets.map((s) => s.id);
+      this.routeTableIds = this.network.routeTableIds;
+    }
     this.securityGroup = new aws.ec2.SecurityGroup(
       `${name}-database`,
       {
-        vpcId: this.network.vpcId,
+        vpcId: this.vpcId,
         description: "Demo historical database; admits only the Glue security group on the database port",
         tags: { ...tags, Name: `${name}-database` },
       },
@@ -85,7 +125,7 @@ export class DemoDatabase extends pulumi.ComponentResource {
     const subnetGroup = new aws.rds.SubnetGroup(
       `${name}-subnets`,
       {
-        subnetIds: this.network.subnets.map((s) => s.id),
+        subnetIds: this.subnetIds,
         description: "Private subnets of the demo historical database",
         tags,
       },
@@ -181,7 +221,7 @@ export class DemoDatabase extends pulumi.ComponentResource {
       host: this.host,
       port: this.port,
       secretArn: this.secretArn,
-      vpcId: this.network.vpcId,
+      vpcId: this.vpcId,
     });
   }
 }

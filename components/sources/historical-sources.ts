@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
-import type { DatabaseRef } from "../shared/resource-refs";
+import { vpcRefProblems, type DatabaseRef, type VpcRef } from "../shared/resource-refs";
+import { cidrsOverlap, parseCidr } from "../net/cidr";
 import { DemoDatabase } from "./demo-database";
 import type { DemoHistoryRequest } from "./demo-history";
 import { DemoHistorySeed } from "./history-seed";
@@ -28,6 +29,19 @@ export interface HistoricalSourcesArgs {
    * its table. @default - the demo database is created empty (the ETL then reports the missing table)
    */
   readonly demoHistory?: DemoHistoryRequest;
+  /**
+   * An existing VPC for the Glue connection instead of the dedicated Glue VPC (see `ExistingGlueVpcArgs`:
+   * `cidrBlock`, `routeTableIds` and a private subnet are required; only the Glue security group is created
+   * in it). When it is also the database's VPC (the same `vpcId` value), nothing is peered.
+   * @default - a dedicated Glue VPC from `glue.vpcCidr`, with its endpoints, peered with the database's
+   */
+  readonly existingGlueVpc?: VpcRef;
+  /**
+   * An existing VPC for the demo database instead of one created from `database.vpcCidr` (`demo` mode; two
+   * private subnets in different zones; `cidrBlock` and `routeTableIds` too unless it is `existingGlueVpc`).
+   * @default - a VPC of its own from `database.vpcCidr`
+   */
+  readonly existingDemoDatabaseVpc?: VpcRef;
   /** The Glue VPC's block and the JDBC import's worker count (which the Glue subnet must hold). */
   readonly glue: Pick<PlatformConfig["glue"], "vpcCidr" | "workers">;
   /** Prefix of the historical CSV files in the raw bucket. */
@@ -61,7 +75,8 @@ export class HistoricalSources extends pulumi.ComponentResource {
   public readonly demoDatabase?: DemoDatabase;
   /** What seeds the demo database (`demo` mode with {@link HistoricalSourcesArgs.demoHistory}). */
   public readonly demoHistorySeed?: DemoHistorySeed;
-  public readonly peering: VpcPeering;
+  /** The peering of the Glue and database VPCs. @default - undefined when both are the same existing VPC */
+  public readonly peering?: VpcPeering;
   public readonly jdbc: JdbcSource;
   public readonly s3: S3HistoricalSource;
 
@@ -70,9 +85,14 @@ export class HistoricalSources extends pulumi.ComponentResource {
     const { database } = args;
     const problems = validateSourceNetwork({
       stackFile: args.configSource ?? "the stack configuration",
-      glue: args.glue,
-      database,
+      glue: args.existingGlueVpc ? undefined : args.glue,
+      database: args.existingDemoDatabaseVpc ? { ...database, vpcCidr: undefined } : database,
     });
+    if (args.existingDemoDatabaseVpc && database.mode !== "demo") {
+      problems.push(
+        `existingDemoDatabaseVpc places the demo database, but database.mode is "${database.mode}"; drop it (an existing database's VPC is existingDatabase.vpc)`,
+      );
+    }
     if (problems.length > 0) throw new pulumi.ResourceError(problems.join("\n"), this);
     const givenExisting = [database.existing, args.existingDatabase].filter((d) => d !== undefined).length;
     if (database.mode === "existing" ? givenExisting !== 1 : givenExisting !== 0) {
@@ -92,11 +112,19 @@ export class HistoricalSources extends pulumi.ComponentResource {
       tags,
     };
 
-    this.glueVpc = new GlueVpc(`${name}-glue`, { cidrBlock: args.glue.vpcCidr, ...common }, child);
+    this.glueVpc = new GlueVpc(
+      `${name}-glue`,
+      args.existingGlueVpc
+        ? { existingVpc: args.existingGlueVpc, tags }
+        : { cidrBlock: args.glue.vpcCidr, ...common },
+      child,
+    );
 
     let side: {
       vpcId: pulumi.Input<string>;
-      routeTableIds: pulumi.Input<string>[];
+      /** The database VPC's block: peering routes and Glue's egress name it. */
+      cidrBlock: string;
+      routeTableIds: readonly pulumi.Input<string>[];
       securityGroupId: pulumi.Input<string>;
       host: pulumi.Input<string>;
     };
@@ -105,7 +133,8 @@ export class HistoricalSources extends pulumi.ComponentResource {
       const ref = args.existingDatabase;
       side = {
         vpcId: ref.vpc.vpcId,
-        routeTableIds: [...ref.vpc.routeTableIds],
+        cidrBlock: ref.vpc.cidrBlock ?? database.vpcCidr,
+        routeTableIds: ref.vpc.routeTableIds ?? [],
         securityGroupId: ref.securityGroupId,
         host: ref.host,
       };
@@ -114,7 +143,8 @@ export class HistoricalSources extends pulumi.ComponentResource {
       const existing = database.existing;
       side = {
         vpcId: existing.vpcId,
-        routeTableIds: [...existing.routeTableIds],
+        cidrBlock: database.vpcCidr,
+        routeTableIds: existing.routeTableIds,
         securityGroupId: existing.securityGroupId,
         host: existing.host,
       };
@@ -136,7 +166,9 @@ export class HistoricalSources extends pulumi.ComponentResource {
           instanceClass: database.instanceClass,
           databaseName: database.name,
           port: database.port,
-          vpcCidr: database.vpcCidr,
+          ...(args.existingDemoDatabaseVpc
+            ? { existingVpc: args.existingDemoDatabaseVpc }
+            : { vpcCidr: database.vpcCidr }),
           protectData: args.protectData,
           ...common,
         },
@@ -147,8 +179,8 @@ export class HistoricalSources extends pulumi.ComponentResource {
         this.demoHistorySeed = new DemoHistorySeed(
           `${name}-database-seed`,
           {
-            vpcId: demo.network.vpcId,
-            subnetIds: demo.network.subnets.map((s) => s.id),
+            vpcId: demo.vpcId,
+            subnetIds: demo.subnetIds,
             database: {
               host: demo.host,
               port: database.port,
@@ -158,6 +190,7 @@ export class HistoricalSources extends pulumi.ComponentResource {
               identity: demo.instance.resourceId,
             },
             request: args.demoHistory,
+            createSecretsEndpoint: !args.existingDemoDatabaseVpc,
             kmsKeyArn: args.kmsKeyArn,
             logRetentionDays: args.logRetentionDays,
             tags,
@@ -172,27 +205,54 @@ export class HistoricalSources extends pulumi.ComponentResource {
         );
       }
       side = {
-        vpcId: demo.network.vpcId,
-        routeTableIds: demo.network.routeTableIds,
+        vpcId: demo.vpcId,
+        cidrBlock: args.existingDemoDatabaseVpc?.cidrBlock ?? database.vpcCidr,
+        routeTableIds: demo.routeTableIds,
         securityGroupId: demo.securityGroup.id,
         host: demo.host,
       };
       credentials = { secretArn: demo.secretArn };
     }
 
-    this.peering = new VpcPeering(
-      `${name}-peering`,
-      {
-        glue: {
-          vpcId: this.glueVpc.vpcId,
-          cidrBlock: this.glueVpc.cidrBlock,
-          routeTableIds: this.glueVpc.routeTableIds,
+    // One VPC for both (the same vpcId value given twice): Glue reaches the database without peering.
+    const givenDatabaseVpcId =
+      args.existingDatabase?.vpc.vpcId ?? args.existingDemoDatabaseVpc?.vpcId ?? database.existing?.vpcId;
+    const sameVpc = args.existingGlueVpc !== undefined && args.existingGlueVpc.vpcId === givenDatabaseVpcId;
+    if (!sameVpc) {
+      const databaseField = args.existingDatabase
+        ? "existingDatabase.vpc"
+        : args.existingDemoDatabaseVpc
+          ? "existingDemoDatabaseVpc"
+          : "database.existing";
+      // An existing database's block may come from database.vpcCidr; its route tables are needed all the same.
+      const givenDatabaseVpc =
+        args.existingDemoDatabaseVpc ??
+        (args.existingDatabase ? { ...args.existingDatabase.vpc, cidrBlock: side.cidrBlock } : undefined);
+      const peeringProblems = [
+        ...(givenDatabaseVpc
+          ? vpcRefProblems(givenDatabaseVpc, databaseField, {
+              peering: true,
+              privateSubnets: args.existingDemoDatabaseVpc ? 2 : 0,
+              why: "an RDS subnet group spans two zones",
+            })
+          : []),
+        ...overlapProblem(this.glueVpc.cidrBlock, side.cidrBlock, databaseField),
+      ];
+      if (peeringProblems.length > 0) throw new pulumi.ResourceError(peeringProblems.join("\n"), this);
+      this.peering = new VpcPeering(
+        `${name}-peering`,
+        {
+          glue: {
+            vpcId: this.glueVpc.vpcId,
+            cidrBlock: this.glueVpc.cidrBlock,
+            routeTableIds: this.glueVpc.routeTableIds,
+          },
+          database: { vpcId: side.vpcId, cidrBlock: side.cidrBlock, routeTableIds: side.routeTableIds },
+          tags,
         },
-        database: { vpcId: side.vpcId, cidrBlock: database.vpcCidr, routeTableIds: side.routeTableIds },
-        tags,
-      },
-      child,
-    );
+        child,
+      );
+    }
     this.jdbc = new JdbcSource(
       `${name}-jdbc`,
       {
@@ -207,7 +267,11 @@ export class HistoricalSources extends pulumi.ComponentResource {
           availabilityZone: this.glueVpc.connectionSubnet.availabilityZone,
           securityGroupId: this.glueVpc.glueSecurityGroup.id,
         },
-        databaseNetwork: { securityGroupId: side.securityGroupId, cidrBlock: database.vpcCidr },
+        databaseNetwork: {
+          securityGroupId: side.securityGroupId,
+          // One shared VPC: the database is somewhere in Glue's block.
+          cidrBlock: sameVpc ? this.glueVpc.cidrBlock : side.cidrBlock,
+        },
         glueRoleArn: args.glueRoleArn,
         catalogDatabaseName: args.catalogDatabaseName,
         securityConfigurationName: args.securityConfigurationName,
@@ -215,7 +279,7 @@ export class HistoricalSources extends pulumi.ComponentResource {
         tags,
       },
       // Glue tests the route when a connection is used: the peering routes must exist first.
-      { parent: this, dependsOn: [this.peering] },
+      { parent: this, dependsOn: this.peering ? [this.peering] : [] },
     );
     this.s3 = new S3HistoricalSource(
       `${name}-s3`,
@@ -232,10 +296,19 @@ export class HistoricalSources extends pulumi.ComponentResource {
 
     this.registerOutputs({
       glueVpcId: this.glueVpc.vpcId,
-      peeringConnectionId: this.peering.connection.id,
+      peeringConnectionId: this.peering?.connection.id,
       jdbcConnectionName: this.jdbc.connectionName,
       jdbcCrawlerName: this.jdbc.crawler.name,
       landingCrawlerName: this.s3.crawler.name,
     });
   }
+}
+
+/** The peering's two blocks must not overlap (config.ts checks the configured ones; these may be given). */
+function overlapProblem(glueCidr: string, databaseCidr: string, databaseField: string): string[] {
+  const [glue, database] = [parseCidr(glueCidr), parseCidr(databaseCidr)];
+  if (typeof glue === "string" || typeof database === "string" || !cidrsOverlap(glue, database)) return [];
+  return [
+    `the Glue VPC's block ${glueCidr} overlaps the database VPC's ${databaseCidr} (${databaseField}): VPC peering cannot route between overlapping ranges; place Glue in a VPC with a disjoint block`,
+  ];
 }

@@ -19,6 +19,13 @@ export interface DemoHistorySeedArgs {
     /** Changes when the database is replaced (e.g. its `resourceId`): a new database is seeded again. */
     readonly identity: pulumi.Input<string>;
   };
+  /**
+   * Create a Secrets Manager interface endpoint for the function (the database VPC has no NAT). Off in an
+   * existing VPC, which reaches Secrets Manager its own way (a second endpoint with private DNS would clash
+   * with one it already has): the function may then send HTTPS to any address.
+   * @default true
+   */
+  readonly createSecretsEndpoint?: boolean;
   /** What to load (see `demo-history.ts`). */
   readonly request: DemoHistoryRequest;
   /** Key of the secret, the log group and the function's environment. */
@@ -36,7 +43,8 @@ export interface DemoHistorySeedArgs {
  * idempotent: a table that holds rows is left alone.
  *
  * The VPC has no NAT, so the function reaches Secrets Manager through an interface endpoint; its security
- * group opens only the database port towards the database and HTTPS towards that endpoint.
+ * group opens only the database port towards the database and HTTPS towards that endpoint. In an existing
+ * VPC (`createSecretsEndpoint: false`) the VPC's own route to Secrets Manager serves, and HTTPS goes anywhere.
  */
 export class DemoHistorySeed extends pulumi.ComponentResource {
   /** The seed function with its role and log group. */
@@ -44,7 +52,8 @@ export class DemoHistorySeed extends pulumi.ComponentResource {
   public readonly function: aws.lambda.Function;
   public readonly invocation: aws.lambda.Invocation;
   public readonly securityGroup: aws.ec2.SecurityGroup;
-  public readonly secretsEndpoint: aws.ec2.VpcEndpoint;
+  /** @default - undefined with `createSecretsEndpoint: false` */
+  public readonly secretsEndpoint?: aws.ec2.VpcEndpoint;
 
   constructor(name: string, args: DemoHistorySeedArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("sensor-analytics:sources:DemoHistorySeed", name, {}, opts);
@@ -62,16 +71,7 @@ export class DemoHistorySeed extends pulumi.ComponentResource {
       },
       child,
     );
-    const endpointGroup = new aws.ec2.SecurityGroup(
-      `${name}-endpoint`,
-      {
-        vpcId: args.vpcId,
-        description: "Secrets Manager endpoint of the database VPC, reachable from the seed function",
-        tags: { ...tags, Name: `${name}-endpoint` },
-      },
-      child,
-    );
-    const rules = [
+    const rules: pulumi.Resource[] = [
       new aws.vpc.SecurityGroupEgressRule(
         `${name}-to-database`,
         {
@@ -96,45 +96,73 @@ export class DemoHistorySeed extends pulumi.ComponentResource {
         },
         child,
       ),
-      new aws.vpc.SecurityGroupEgressRule(
-        `${name}-to-endpoint`,
-        {
-          securityGroupId: this.securityGroup.id,
-          referencedSecurityGroupId: endpointGroup.id,
-          ipProtocol: "tcp",
-          fromPort: 443,
-          toPort: 443,
-          description: "Seed function to the Secrets Manager endpoint",
-        },
-        child,
-      ),
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-endpoint-from-function`,
-        {
-          securityGroupId: endpointGroup.id,
-          referencedSecurityGroupId: this.securityGroup.id,
-          ipProtocol: "tcp",
-          fromPort: 443,
-          toPort: 443,
-          description: "HTTPS from the seed function",
-        },
-        child,
-      ),
     ];
-    this.secretsEndpoint = new aws.ec2.VpcEndpoint(
-      `${name}-secretsmanager`,
-      {
-        vpcId: args.vpcId,
-        serviceName: pulumi.interpolate`com.amazonaws.${region}.secretsmanager`,
-        vpcEndpointType: "Interface",
-        privateDnsEnabled: true,
-        // One zone: the function is short-lived and reaches the endpoint from either subnet.
-        subnetIds: [args.subnetIds[0]!],
-        securityGroupIds: [endpointGroup.id],
-        tags: { ...tags, Name: `${name}-secretsmanager` },
-      },
-      child,
-    );
+    if (args.createSecretsEndpoint ?? true) {
+      const endpointGroup = new aws.ec2.SecurityGroup(
+        `${name}-endpoint`,
+        {
+          vpcId: args.vpcId,
+          description: "Secrets Manager endpoint of the database VPC, reachable from the seed function",
+          tags: { ...tags, Name: `${name}-endpoint` },
+        },
+        child,
+      );
+      rules.push(
+        new aws.vpc.SecurityGroupEgressRule(
+          `${name}-to-endpoint`,
+          {
+            securityGroupId: this.securityGroup.id,
+            referencedSecurityGroupId: endpointGroup.id,
+            ipProtocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            description: "Seed function to the Secrets Manager endpoint",
+          },
+          child,
+        ),
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-endpoint-from-function`,
+          {
+            securityGroupId: endpointGroup.id,
+            referencedSecurityGroupId: this.securityGroup.id,
+            ipProtocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            description: "HTTPS from the seed function",
+          },
+          child,
+        ),
+      );
+      this.secretsEndpoint = new aws.ec2.VpcEndpoint(
+        `${name}-secretsmanager`,
+        {
+          vpcId: args.vpcId,
+          serviceName: pulumi.interpolate`com.amazonaws.${region}.secretsmanager`,
+          vpcEndpointType: "Interface",
+          privateDnsEnabled: true,
+          // One zone: the function is short-lived and reaches the endpoint from either subnet.
+          subnetIds: [args.subnetIds[0]!],
+          securityGroupIds: [endpointGroup.id],
+          tags: { ...tags, Name: `${name}-secretsmanager` },
+        },
+        child,
+      );
+    } else {
+      rules.push(
+        new aws.vpc.SecurityGroupEgressRule(
+          `${name}-to-secrets-manager`,
+          {
+            securityGroupId: this.securityGroup.id,
+            cidrIpv4: "0.0.0.0/0",
+            ipProtocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            description: "Seed function to Secrets Manager through the VPC's NAT or endpoint",
+          },
+          child,
+        ),
+      );
+    }
 
     // Its role, policy and log group were named `<name>-function` before it became a LambdaFunction.
     const functionName = `${name}-function`;
@@ -193,7 +221,14 @@ export class DemoHistorySeed extends pulumi.ComponentResource {
         input: JSON.stringify(args.request),
         triggers: { database: args.database.identity },
       },
-      { parent: this, dependsOn: [...rules, this.secretsEndpoint, this.seedFunction.rolePolicy] },
+      {
+        parent: this,
+        dependsOn: [
+          ...rules,
+          ...(this.secretsEndpoint ? [this.secretsEndpoint] : []),
+          this.seedFunction.rolePolicy,
+        ],
+      },
     );
 
     this.registerOutputs({

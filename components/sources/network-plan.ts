@@ -56,8 +56,12 @@ export function glueSubnetDemand(workers: number): number {
 
 /** What {@link validateSourceNetwork} reads from the configuration. */
 export type SourceNetworkInput = Pick<PlatformConfig, "stackFile"> & {
-  readonly glue: Pick<PlatformConfig["glue"], "vpcCidr" | "workers">;
-  readonly database: Pick<PlatformConfig["database"], "mode" | "engine" | "vpcCidr" | "instanceClass">;
+  /** The Glue VPC to create. @default - none: Glue goes into an existing VPC, whose plan is its owner's */
+  readonly glue?: Pick<PlatformConfig["glue"], "vpcCidr" | "workers"> | undefined;
+  readonly database: Pick<PlatformConfig["database"], "mode" | "engine" | "instanceClass"> & {
+    /** The demo database's VPC block. @default - none: the demo database goes into an existing VPC */
+    readonly vpcCidr?: string | undefined;
+  };
 };
 
 /**
@@ -67,7 +71,30 @@ export type SourceNetworkInput = Pick<PlatformConfig, "stackFile"> & {
 export function validateSourceNetwork(input: SourceNetworkInput): string[] {
   const problems: string[] = [];
   const where = `in ${input.stackFile}`;
-  const { vpcCidr, workers } = input.glue;
+  if (input.glue) problems.push(...glueNetworkProblems(input.glue, where));
+
+  if (input.database.mode === "demo") {
+    const databaseCidr = input.database.vpcCidr;
+    try {
+      if (databaseCidr !== undefined) planVpc(databaseCidr);
+    } catch {
+      problems.push(
+        `sensor-analytics:databaseVpcCidr ${databaseCidr} is too small for the demo database's ${SUBNETS_PER_VPC} subnets (RDS needs two zones) ${where}; use a /27 or larger, e.g. 10.30.0.0/24`,
+      );
+    }
+    const engineProblem = demoInstanceClassProblem(input.database.engine, input.database.instanceClass);
+    if (engineProblem) problems.push(`sensor-analytics:databaseInstanceClass ${engineProblem} ${where}`);
+  }
+  return problems;
+}
+
+/** Problems of the Glue VPC to create: its block must split into subnets and hold the import's interfaces. */
+function glueNetworkProblems(
+  glue: Pick<PlatformConfig["glue"], "vpcCidr" | "workers">,
+  where: string,
+): string[] {
+  const problems: string[] = [];
+  const { vpcCidr, workers } = glue;
 
   let glueSubnet: string | undefined;
   try {
@@ -89,17 +116,6 @@ export function validateSourceNetwork(input: SourceNetworkInput): string[] {
     }
   }
 
-  if (input.database.mode === "demo") {
-    try {
-      planVpc(input.database.vpcCidr);
-    } catch {
-      problems.push(
-        `sensor-analytics:databaseVpcCidr ${input.database.vpcCidr} is too small for the demo database's ${SUBNETS_PER_VPC} subnets (RDS needs two zones) ${where}; use a /27 or larger, e.g. 10.30.0.0/24`,
-      );
-    }
-    const engineProblem = demoInstanceClassProblem(input.database.engine, input.database.instanceClass);
-    if (engineProblem) problems.push(`sensor-analytics:databaseInstanceClass ${engineProblem} ${where}`);
-  }
   return problems;
 }
 

@@ -27,15 +27,26 @@ export const alarmHasAction: ResourceValidationPolicy = {
 
 export const trailIntegrity: ResourceValidationPolicy = {
   name: "cloudtrail-integrity",
-  description: "CloudTrail trails validate their log files (signed digests) and encrypt them with a KMS key.",
+  description:
+    "CloudTrail trails validate their log files (signed digests), so a changed or deleted file shows.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     if (args.type !== TRAIL) return;
     if (args.props.enableLogFileValidation !== true)
       reportViolation(`${args.name}: enableLogFileValidation is not true; set it so tampering shows`);
+  },
+};
+
+export const trailKms: ResourceValidationPolicy = {
+  name: "cloudtrail-kms",
+  description:
+    'CloudTrail trails encrypt their log files with a customer-managed key. Advisory: without one (AuditTrail encryption "s3-managed") the files take the log bucket\'s SSE-S3, and S3 permissions alone govern reading them.',
+  enforcementLevel: "advisory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== TRAIL) return;
     if (!args.props.kmsKeyId)
       reportViolation(`${args.name}: no kmsKeyId; encrypt the log files with a customer-managed key`);
   },
 };
 
-export const operationsPolicies = [alarmHasAction, trailIntegrity];
+export const operationsPolicies = [alarmHasAction, trailIntegrity, trailKms];

@@ -16,7 +16,7 @@ import {
   type Recorded,
 } from "../../helpers/mocks";
 import type { FleetRunnerOutput } from "../../../components/fleet-runner/outputs";
-import { bucketRef } from "../../../components/shared/resource-refs";
+import { bucketRef, type VpcRef } from "../../../components/shared/resource-refs";
 
 const IOT_HOST = "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com";
 const claim = {
@@ -38,6 +38,7 @@ function settings(overrides: Record<string, unknown>): FleetRunnerSettings {
 /** The runner alone under mocks (no platform around it): fast, and every child is visible. */
 async function runRunner(
   overrides: Record<string, unknown>,
+  existingVpc?: VpcRef,
 ): Promise<ProgramRun<unknown> & Recorded & { output: FleetRunnerOutput }> {
   const run = await runUnderMocks(stackConfig("loadtest"), async () => {
     const { SensorFleetRunner } = await import("../../../components/fleet-runner/fleet-runner");
@@ -52,6 +53,7 @@ async function runRunner(
       image: { context: "devices", dockerfile: "devices/Dockerfile" },
       accessLogBucket: bucketRef(new aws.s3.Bucket("access-logs", {})),
       logRetentionDays: 7,
+      existingVpc,
     });
     return { output: runner.output };
   });
@@ -223,5 +225,62 @@ describe("fleet runner: SensorFleetRunner", function () {
       "--fleet env:F --target iot-core --rooms lab --devices 1000 --shard 2/4 --interval 1m --duration 30m --connect-rate 125 --credentials s3://b/credentials/ --out s3://b/runs/ --json",
     );
     expect(parseLoadProfile("0s:0,1m:10").text).to.equal("0s:0,1m:10");
+  });
+});
+
+describe("fleet runner in an existing VPC", function () {
+  const platformVpc: VpcRef = {
+    vpcId: "vpc-0platform",
+    privateSubnets: [
+      { id: "subnet-0platform-a", availabilityZone: "eu-west-1a" },
+      { id: "subnet-0platform-b", availabilityZone: "eu-west-1b" },
+    ],
+  };
+  let run: Awaited<ReturnType<typeof runRunner>>;
+  before(async function () {
+    run = await runRunner({ networking: "private" }, platformVpc);
+  });
+
+  it("creates only the tasks' security group in it: no VPC, subnet, route, flow log, endpoint or zone", function () {
+    const created = [
+      "aws:ec2/vpc:Vpc",
+      "aws:ec2/subnet:Subnet",
+      "aws:ec2/routeTable:RouteTable",
+      "aws:ec2/route:Route",
+      "aws:ec2/flowLog:FlowLog",
+      "aws:ec2/internetGateway:InternetGateway",
+      "aws:ec2/vpcEndpoint:VpcEndpoint",
+      "aws:route53/zone:Zone",
+    ].flatMap((type) => run.ofType(type).map((r) => r.name));
+    expect(created).to.deep.equal([]);
+    const groups = run.ofType("aws:ec2/securityGroup:SecurityGroup");
+    expect(groups.map((g) => [g.name, g.inputs.vpcId])).to.deep.equal([
+      ["sensors-loadtest-fleet-runner-net-tasks", "vpc-0platform"],
+    ]);
+    const egress = run.ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
+    expect(egress.map((r) => [r.inputs.fromPort, r.inputs.cidrIpv4])).to.deep.equal([
+      [443, "0.0.0.0/0"],
+      [8883, "0.0.0.0/0"],
+    ]);
+  });
+
+  it("starts the tasks in all its private subnets without public addresses", function () {
+    expect(run.output).to.deep.include({
+      subnetIds: ["subnet-0platform-a", "subnet-0platform-b"],
+      securityGroupIds: [run.ofType("aws:ec2/securityGroup:SecurityGroup")[0]!.id],
+      assignPublicIp: false,
+    });
+  });
+
+  it("refuses a VPC without private subnets, or public networking, naming the field and the fix", async function () {
+    const error = await runRunner({ networking: "public" }, { vpcId: "vpc-0platform" }).then(
+      () => undefined,
+      (e: unknown) => String(e),
+    );
+    expect(error)
+      .to.include(
+        "existingVpc.privateSubnets has 0 subnet(s), 1 needed: the fleet runner's tasks run in the VPC's private subnets; pass the VPC's private subnets as { id, availabilityZone }",
+      )
+      .and.include('set networking to "private" or drop existingVpc');
   });
 });

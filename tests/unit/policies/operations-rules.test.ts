@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { fakeResource, violationsOf } from "../../helpers/policy";
-import { alarmHasAction, trailIntegrity } from "../../../policies/rules/operations";
+import { alarmHasAction, trailIntegrity, trailKms } from "../../../policies/rules/operations";
 
 const TOPIC = "arn:aws:sns:eu-west-1:111122223333:alerts";
 const alarm = (name: string, inputs: Record<string, unknown>) =>
@@ -33,7 +33,7 @@ describe("policy pack: operations rules", function () {
     });
   });
 
-  describe("cloudtrail-integrity", function () {
+  describe("cloudtrail-integrity and cloudtrail-kms", function () {
     const trail = (name: string, inputs: Record<string, unknown>) =>
       fakeResource("aws:cloudtrail/trail:Trail", name, { s3BucketName: "logs", ...inputs });
     it("passes a trail that validates and encrypts its log files", async function () {
@@ -42,11 +42,22 @@ describe("policy pack: operations rules", function () {
           trail("audit", { enableLogFileValidation: true, kmsKeyId: "arn:aws:kms:eu-west-1:1:key/k" }),
         ]),
       ).to.deep.equal([]);
+      expect(
+        await violationsOf(trailKms, [
+          trail("audit", { enableLogFileValidation: true, kmsKeyId: "arn:aws:kms:eu-west-1:1:key/k" }),
+        ]),
+      ).to.deep.equal([]);
     });
     it("fails a trail without log file validation or a KMS key", async function () {
       expect(await violationsOf(trailIntegrity, [trail("plain", {})])).to.deep.equal([
         "plain: enableLogFileValidation is not true; set it so tampering shows",
+      ]);
+      expect(await violationsOf(trailKms, [trail("plain", {})])).to.deep.equal([
         "plain: no kmsKeyId; encrypt the log files with a customer-managed key",
+      ]);
+      expect([trailIntegrity.enforcementLevel, trailKms.enforcementLevel]).to.deep.equal([
+        "mandatory",
+        "advisory",
       ]);
     });
   });
