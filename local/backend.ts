@@ -85,6 +85,10 @@ export class LocalBackend {
   private dashboard: DashboardServer | undefined;
   private schedules: CompressedSchedules | undefined;
   private fleetRun: Promise<FleetSummary> | undefined;
+  /** Settles when the fleet has started (or will not: stopped while waiting for `--fleet-start`). */
+  private fleetStarted: Promise<void> = Promise.resolve();
+  /** Ends the wait for `--fleet-start` early (the backend is stopping). */
+  private cancelFleetWait: (() => void) | undefined;
   private stopping: Promise<RunSummary> | undefined;
   private clockTimer: NodeJS.Timeout | undefined;
 
@@ -340,7 +344,32 @@ export class LocalBackend {
       ([name, ms]) => `${name} every ${Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)}s` : "never"}`,
     );
     this.logLine(`schedules (compressed x${options.speed}): ${every.join(", ")}`);
-    if (options.fleet && parts.devices.length > 0) this.startFleet();
+    if (options.fleet && parts.devices.length > 0)
+      this.fleetStarted = this.startFleetAt(options.fleetStartMs);
+  }
+
+  /** Starts the fleet at `atMs` of simulated time (`--fleet-start`), or now when that is past or not given. */
+  private async startFleetAt(atMs: number | undefined): Promise<void> {
+    const { clock } = this.parts;
+    if (atMs !== undefined) {
+      const waitMs = clock.wallMs(atMs - clock.now());
+      if (waitMs > 0) {
+        this.logLine(`fleet: starts at ${new Date(atMs).toISOString()} (--fleet-start)`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, waitMs);
+          this.cancelFleetWait = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.cancelFleetWait = undefined;
+      } else {
+        this.logLine(
+          `fleet: start-up reached ${new Date(clock.now()).toISOString()}, after --fleet-start ${new Date(atMs).toISOString()}: the fleet starts now`,
+        );
+      }
+    }
+    if (!this.stopping) this.startFleet();
   }
 
   private async scheduled(
@@ -403,6 +432,7 @@ export class LocalBackend {
   async untilDone(): Promise<void> {
     const { durationMs } = this.parts.options;
     if (durationMs === undefined) return new Promise<void>(() => undefined);
+    await this.fleetStarted;
     if (this.fleetRun) {
       await this.fleetRun;
       return;
@@ -425,6 +455,8 @@ export class LocalBackend {
     const { parts } = this;
     const { pipelines, writer } = parts;
     this.schedules?.stop();
+    this.cancelFleetWait?.();
+    await this.fleetStarted;
     let fleetSummary: FleetSummary | undefined;
     if (parts.fleet && this.fleetRun) {
       parts.fleet.stop();

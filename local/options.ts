@@ -105,6 +105,13 @@ export const LOCAL_OPTIONS: readonly OptionSpec[] = [
       "Simulated start, ISO 8601 with a zone (e.g. 2026-12-06T09:00:00Z): the seeded history ends there and the sensors' daily cycle follows it, so runs repeat whenever started; must be after the time a previous run on the data dir reached",
   },
   {
+    name: "fleet-start",
+    value: "time",
+    defaultText: "as soon as the backend has started",
+    description:
+      "Simulated time the built-in fleet starts publishing, ISO 8601 with a zone: the backend runs its schedules until then, so the fleet's first reading does not depend on how long start-up took on this machine (if start-up ends later, the fleet starts then and says so); after --start",
+  },
+  {
     name: "seed",
     value: "text",
     default: DEFAULTS.seed,
@@ -135,6 +142,8 @@ export interface LocalOptions {
   readonly seed: string;
   /** Simulated start, epoch ms. @default - the wall clock (or just after the previous run on the data dir) */
   readonly startMs?: number;
+  /** Simulated time the built-in fleet starts, epoch ms. @default - as soon as start-up is done */
+  readonly fleetStartMs?: number;
   readonly fleet: boolean;
   readonly dashboard: boolean;
   readonly json: boolean;
@@ -146,6 +155,15 @@ export function parseLocalOptions(argv: readonly string[]): LocalOptions {
   if (!/^[a-z0-9][a-z0-9-]{0,19}$/.test(stack))
     throw new UsageError(`--stack must name a stack such as dev or prod (got "${stack}")`);
   const anomalies: AnomalyConfig = usageOf(() => parseAnomalySpec(text("anomalies")!));
+  const startMs = text("start") === undefined ? undefined : timestamp("start", text("start")!);
+  const fleetStartMs =
+    text("fleet-start") === undefined ? undefined : timestamp("fleet-start", text("fleet-start")!);
+  if (fleetStartMs !== undefined && flag("no-fleet"))
+    throw new UsageError("--fleet-start times the built-in fleet: drop it or --no-fleet");
+  if (fleetStartMs !== undefined && startMs !== undefined && fleetStartMs <= startMs)
+    throw new UsageError(
+      `--fleet-start must be after --start (got ${new Date(fleetStartMs).toISOString()}, start ${new Date(startMs).toISOString()})`,
+    );
   return {
     help: flag("help"),
     devices:
@@ -163,7 +181,8 @@ export function parseLocalOptions(argv: readonly string[]): LocalOptions {
     intervalMs: durationOption("interval", text("interval")!, 10, 86_400_000),
     anomalies,
     seed: text("seed")!,
-    ...(text("start") === undefined ? {} : { startMs: timestamp("start", text("start")!) }),
+    ...(startMs === undefined ? {} : { startMs }),
+    ...(fleetStartMs === undefined ? {} : { fleetStartMs }),
     fleet: !flag("no-fleet"),
     dashboard: !flag("no-dashboard"),
     json: flag("json"),

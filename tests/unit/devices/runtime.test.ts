@@ -8,7 +8,12 @@ import { SampleScheduler, type ScheduledTask } from "../../../devices/runtime/sc
 import { inShard, parseShard, WHOLE_FLEET } from "../../../devices/shard";
 import { fleetDevices } from "../../../components/telemetry/fleet";
 import { formatDuration, parseDurationMs } from "../../../components/telemetry/durations";
-import { NO_ANOMALIES } from "../../../devices/model/anomalies";
+import {
+  NO_ANOMALIES,
+  parseAnomalySpec,
+  type AnomalyConfig,
+  type AnomalyLabel,
+} from "../../../devices/model/anomalies";
 import { SimulatedSensor } from "../../../devices/model/simulated-sensor";
 import { DeviceRunner } from "../../../devices/runtime/device";
 import { FleetStats } from "../../../devices/runtime/stats";
@@ -41,6 +46,8 @@ class ScriptedConnection implements DeviceConnection {
 function runnerWith(
   queueSize: number,
   maxInFlight: number,
+  anomalies: AnomalyConfig = NO_ANOMALIES,
+  onLabel: (label: AnomalyLabel) => void = () => undefined,
 ): { runner: DeviceRunner; connection: ScriptedConnection; stats: FleetStats } {
   const stats = new FleetStats();
   const runner = new DeviceRunner({
@@ -50,7 +57,7 @@ function runnerWith(
     queueSize,
     maxInFlight,
     stats,
-    onLabel: () => undefined,
+    onLabel,
   });
   const connection = new ScriptedConnection();
   runner.connect(connection);
@@ -60,7 +67,7 @@ function runnerWith(
     roomId: "r",
     startTs: 0,
     intervalMs: 1000,
-    anomalies: NO_ANOMALIES,
+    anomalies,
     limits: {},
   });
   runner.begin(source, new SimClock(0, 1, 0));
@@ -177,6 +184,43 @@ describe("devices: runtime building blocks", () => {
     runner.connected();
     expect(connection.sent.map((s) => seqOf(s.payload))).to.deep.equal([2, 3, 4]);
     expect([stats.published, stats.acknowledged, stats.queued, runner.lastSeq]).to.deep.equal([3, 3, 0, 4]);
+  });
+
+  it("injects each fault once across lost connections and labels every one: only labelled readings differ from the clean run", () => {
+    const labels: AnomalyLabel[] = [];
+    const faulty = runnerWith(10_000, 10, parseAnomalySpec("3%,spike,level_shift,noise_burst"), (l) =>
+      labels.push(l),
+    );
+    const clean = runnerWith(10_000, 10);
+    for (const { runner, connection } of [faulty, clean]) {
+      connection.outcome = "ack";
+      for (let i = 0; i < 600; i++) {
+        // The connection drops for 10 samples in every 50: readings queue meanwhile and go on reconnect.
+        connection.connected = i % 50 < 40;
+        if (i % 50 === 40) runner.disconnected("keepalive timeout");
+        if (i % 50 === 0) runner.connected();
+        runner.run();
+      }
+      connection.connected = true;
+      runner.connected();
+      runner.endSamples();
+    }
+    const bySeq = (sent: ScriptedConnection["sent"]) =>
+      new Map(
+        sent.map((s) => [seqOf(s.payload), JSON.parse(s.payload) as { ts: number; temperature_c: number }]),
+      );
+    const faultyReadings = bySeq(faulty.connection.sent);
+    const cleanReadings = bySeq(clean.connection.sent);
+    expect(faultyReadings.size).to.equal(600);
+    const labelled = (ts: number) => labels.filter((l) => ts >= l.start && ts <= l.end).length;
+    for (const [seq, reading] of faultyReadings) {
+      const windows = labelled(reading.ts);
+      expect(windows, `seq ${seq} in overlapping labels`).to.be.at.most(1);
+      if (reading.temperature_c !== cleanReadings.get(seq)!.temperature_c)
+        expect(windows, `seq ${seq} changed by no label`).to.equal(1);
+    }
+    expect(labels.length).to.be.at.least(5);
+    expect(new Set(labels.map((l) => l.start)).size).to.equal(labels.length);
   });
 
   it("keeps at most max-in-flight readings unacknowledged", () => {

@@ -27,9 +27,13 @@ describe("local backend end to end", function () {
   let summary: RunSummary;
   let backend: LocalBackend;
   const logs: string[] = [];
+  // The fleet is timed (--fleet-start) an hour of simulated time (6 s at x600) after the test starts: after the
+  // backend's start-up on an idle machine, so the fleet waits for it rather than starting when start-up ends.
+  let fleetStartMs: number;
 
   before(async function () {
     dataDir = await freshDataDir("local-e2e-");
+    fleetStartMs = Date.now() + 3_600_000;
     backend = await LocalBackend.start(
       localOptions(dataDir, {
         durationMs: 4_000,
@@ -37,6 +41,7 @@ describe("local backend end to end", function () {
         anomalies: parseAnomalySpec("2%,spike,level_shift,noise_burst,stuck,dropout"),
         // This seed injects every one of those kinds within the run (7 faults over the 4 sensors).
         seed: "5",
+        fleetStartMs,
         // No pinned start: the run simulates whatever hour it is. The model's features describe a fault, not
         // the weather, so detection must hold at any hour (npm run bench:detection measures all 24).
       }),
@@ -58,6 +63,15 @@ describe("local backend end to end", function () {
     expect(summary.ingest.accepted).to.equal(summary.fleet!.acknowledged);
     expect(summary.lake.telemetryRowsThisRun).to.equal(summary.ingest.accepted);
     expect(summary.ingest.quarantined).to.equal(0);
+  });
+
+  it("starts the fleet at --fleet-start, not before, whatever the start-up took", function () {
+    const started = Date.parse(summary.fleet!.start!);
+    expect(started).to.be.at.least(fleetStartMs);
+    // On time unless start-up itself ran past it (a loaded machine); the log says which.
+    if (logs.some((line) => line.startsWith("fleet: starts at")))
+      expect(started - fleetStartMs).to.be.below(600_000);
+    else expect(logs.join("\n")).to.match(/after --fleet-start .*: the fleet starts now/);
   });
 
   it("holds every reading exactly once by (device_id, seq), with no gap in any device's counter", async function () {
