@@ -20,7 +20,6 @@ import type {
   ChoiceState,
   MapState,
   PassState,
-  Retrier,
   PayloadTemplate,
   StateMachineDefinition,
   States,
@@ -113,6 +112,33 @@ export function buildTrainingStateMachine(
   });
   const transformParameters = (paths: BatchTransformPaths): PayloadTemplate =>
     batchTransformParameters(paths, settings, resources.kmsKeyArn);
+  /** Train, create the model, score its training set: for the run (`$.run`) or one room's model (`$.model`). */
+  const modelTasks = (at: "$.run" | "$.model"): ModelTasks => ({
+    train: {
+      parameters: trainingJob({
+        name: `${at}.trainingJobName`,
+        trainingSetUri: `${at}.trainingSetUri`,
+        outputUri: `${at}.outputUri`,
+      }),
+      resultPath: "$.training",
+      // SageMaker's own MaxRuntime fires first; the margin covers provisioning and upload.
+      timeoutSeconds: maxTrainingSeconds + 1800,
+      retry: sageMakerRetry,
+    },
+    createModel: createModelTask(resources, withTags, `${at}.modelName`),
+    scoreTrainingSet: {
+      parameters: transformParameters({
+        jobName: `${at}.transformJobName`,
+        modelName: `${at}.modelName`,
+        inputUri: `${at}.trainingSetUri`,
+        outputUri: `${at}.scoresUri`,
+      }),
+      resultPath: null,
+      timeoutSeconds: 3600,
+      retry: sageMakerRetry,
+    },
+  });
+  const run = modelTasks("$.run");
 
   const states: States = {
     ...overlapGuard(S, S.prepare),
@@ -133,24 +159,16 @@ export function buildTrainingStateMachine(
       Comment: "Fewer training vectors than num_samples_per_tree; the model in service stays",
     } satisfies SucceedState,
     ...(roomScope
-      ? roomStates(resources, withTags, maxTrainingSeconds, sageMakerRetry, trainingJob, transformParameters)
+      ? roomStates(resources.trainingFunctionArn, modelTasks("$.model"))
       : {
           [S.train]: mlTask(
             ML_INTEGRATIONS.createTrainingJobSync,
             {
-              parameters: trainingJob({
-                name: "$.run.trainingJobName",
-                trainingSetUri: "$.run.trainingSetUri",
-                outputUri: "$.run.outputUri",
-              }),
+              ...run.train,
               resultSelector: {
                 "trainingJobName.$": "$.TrainingJobName",
                 "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts",
               },
-              resultPath: "$.training",
-              // SageMaker's own MaxRuntime fires first; the margin covers provisioning and upload.
-              timeoutSeconds: maxTrainingSeconds + 1800,
-              retry: sageMakerRetry,
               onError,
             },
             { Next: S.createModel },
@@ -158,7 +176,7 @@ export function buildTrainingStateMachine(
           [S.createModel]: mlTask(
             ML_INTEGRATIONS.createModel,
             {
-              ...createModelTask(resources, withTags, "$.run.modelName"),
+              ...run.createModel,
               onError,
             },
             { Next: S.scoreTrainingSet },
@@ -167,15 +185,7 @@ export function buildTrainingStateMachine(
             ML_INTEGRATIONS.createTransformJobSync,
             {
               comment: "Scores every training vector once; the threshold is mean + z sigma of these scores",
-              parameters: transformParameters({
-                jobName: "$.run.transformJobName",
-                modelName: "$.run.modelName",
-                inputUri: "$.run.trainingSetUri",
-                outputUri: "$.run.scoresUri",
-              }),
-              resultPath: null,
-              timeoutSeconds: 3600,
-              retry: sageMakerRetry,
+              ...run.scoreTrainingSet,
               onError,
             },
             { Next: S.threshold },
@@ -232,56 +242,25 @@ export function buildTrainingStateMachine(
  * modelScope room: the same steps as one model, for each room of `$.run.models` (the rooms with enough data),
  * a few rooms at a time. An error in any room ends the Map, whose Catch sends it to the failure notice.
  */
-function roomStates(
-  resources: TrainingMachineResources,
-  withTags: PayloadTemplate,
-  maxTrainingSeconds: number,
-  sageMakerRetry: Retrier[],
-  trainingJob: (paths: { name: string; trainingSetUri: string; outputUri: string }) => PayloadTemplate,
-  transformParameters: (paths: BatchTransformPaths) => PayloadTemplate,
-): States {
+function roomStates(trainingFunctionArn: string, room: ModelTasks): States {
   const S = TRAINING_STATES;
   const iteration: States = {
     [S.roomTrain]: mlTask(
       ML_INTEGRATIONS.createTrainingJobSync,
-      {
-        parameters: trainingJob({
-          name: "$.model.trainingJobName",
-          trainingSetUri: "$.model.trainingSetUri",
-          outputUri: "$.model.outputUri",
-        }),
-        resultSelector: { "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts" },
-        resultPath: "$.training",
-        timeoutSeconds: maxTrainingSeconds + 1800,
-        retry: sageMakerRetry,
-      },
+      { ...room.train, resultSelector: { "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts" } },
       { Next: S.roomCreateModel },
     ),
-    [S.roomCreateModel]: mlTask(
-      ML_INTEGRATIONS.createModel,
-      {
-        ...createModelTask(resources, withTags, "$.model.modelName"),
-      },
-      { Next: S.roomScore },
-    ),
+    [S.roomCreateModel]: mlTask(ML_INTEGRATIONS.createModel, room.createModel, { Next: S.roomScore }),
     [S.roomScore]: mlTask(
       ML_INTEGRATIONS.createTransformJobSync,
       {
         comment: "Scores every training vector of the room once; its threshold is mean + z sigma of these",
-        parameters: transformParameters({
-          jobName: "$.model.transformJobName",
-          modelName: "$.model.modelName",
-          inputUri: "$.model.trainingSetUri",
-          outputUri: "$.model.scoresUri",
-        }),
-        resultPath: null,
-        timeoutSeconds: 3600,
-        retry: sageMakerRetry,
+        ...room.scoreTrainingSet,
       },
       { Next: S.roomThreshold },
     ),
     [S.roomThreshold]: mlTask(
-      resources.trainingFunctionArn,
+      trainingFunctionArn,
       {
         parameters: {
           action: "threshold",
@@ -321,12 +300,20 @@ function roomStates(
   };
 }
 
+/** The options of the tasks that make one model (the machine adds where errors go and what it keeps). */
+type ModelTaskOptions = Pick<TaskOptions, "parameters" | "resultPath" | "timeoutSeconds" | "retry">;
+interface ModelTasks {
+  readonly train: ModelTaskOptions;
+  readonly createModel: ModelTaskOptions;
+  readonly scoreTrainingSet: ModelTaskOptions;
+}
+
 /** The options of a `createModel` Task for the model just trained (`$.training.modelDataUrl`), named from `modelNamePath`. */
 function createModelTask(
   resources: TrainingMachineResources,
   withTags: PayloadTemplate,
   modelNamePath: string,
-): Pick<TaskOptions, "parameters" | "resultPath" | "timeoutSeconds" | "retry"> {
+): ModelTaskOptions {
   return {
     parameters: {
       "ModelName.$": modelNamePath,
