@@ -14,7 +14,6 @@
 import type {
   ChoiceState,
   MapState,
-  PayloadTemplate,
   StateMachineDefinition,
   States,
   SucceedState,
@@ -22,6 +21,7 @@ import type {
 import { catchAllTo } from "../shared/asl/states";
 import { renderQuery } from "../analytics/queries";
 import {
+  type BatchTransformPaths,
   batchTransformParameters,
   lambdaStep,
   ML_INTEGRATIONS,
@@ -29,6 +29,7 @@ import {
   mlTask,
   notifyAndFail,
   overlapGuard,
+  type TaskOptions,
 } from "./asl-common";
 import type { ModelSettings } from "./model-settings";
 
@@ -106,15 +107,12 @@ export function buildScoringStateMachine(
           [S.transform]: mlTask(
             ML_INTEGRATIONS.createTransformJobSync,
             {
-              parameters: transformJob(resources, settings, {
+              ...transformTask(resources, settings, {
                 jobName: "$.plan.transformJobName",
                 modelName: "$.plan.model.name",
                 inputUri: "$.batch.inputUri",
                 outputUri: "$.batch.outputUri",
               }),
-              resultPath: null,
-              timeoutSeconds: 3600,
-              retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
               onError,
             },
             { Next: S.collect },
@@ -208,17 +206,12 @@ function roomTransformStates(resources: ScoringMachineResources, settings: Scori
         States: {
           [S.transformRoom]: mlTask(
             ML_INTEGRATIONS.createTransformJobSync,
-            {
-              parameters: transformJob(resources, settings, {
-                jobName: "$.transform.jobName",
-                modelName: "$.transform.modelName",
-                inputUri: "$.transform.inputUri",
-                outputUri: "$.transform.outputUri",
-              }),
-              resultPath: null,
-              timeoutSeconds: 3600,
-              retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
-            },
+            transformTask(resources, settings, {
+              jobName: "$.transform.jobName",
+              modelName: "$.transform.modelName",
+              inputUri: "$.transform.inputUri",
+              outputUri: "$.transform.outputUri",
+            }),
             { End: true },
           ),
         },
@@ -230,11 +223,16 @@ function roomTransformStates(resources: ScoringMachineResources, settings: Scori
   };
 }
 
-/** A batch transform of the scoring input on the paths given (JSONPath), with the machine's settings. */
-function transformJob(
+/** The batch-transform Task of the scoring input on the paths given (JSONPath), with the machine's settings. */
+function transformTask(
   resources: ScoringMachineResources,
   settings: ScoringMachineSettings,
-  paths: { jobName: string; modelName: string; inputUri: string; outputUri: string },
-): PayloadTemplate {
-  return batchTransformParameters(paths, settings, resources.kmsKeyArn);
+  paths: BatchTransformPaths,
+): TaskOptions {
+  return {
+    parameters: batchTransformParameters(paths, settings, resources.kmsKeyArn),
+    resultPath: null,
+    timeoutSeconds: 3600,
+    retry: [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi],
+  };
 }
