@@ -21,8 +21,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import {
   EXIT,
-  optionRows,
-  parseOptions,
+  HELP_OPTION,
+  type HelpPage,
+  optionsOrHelp,
   runCommand,
   UsageError,
   type OptionSpec,
@@ -162,32 +163,25 @@ const OPTIONS: readonly OptionSpec[] = [
     description: "NAB's combined_windows.json",
   },
   { name: "json", description: "print every file and the totals as JSON" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
-function helpText(): string {
-  return [
-    "Usage: npm run bench:nab -- --corpus <dir> [options] [-- <npm run rcf options for every file>]",
-    "",
+const HELP: HelpPage = {
+  usage: "npm run bench:nab -- --corpus <dir> [options] [-- <npm run rcf options for every file>]",
+  about: [
     "NAB standard-profile score of npm run rcf (its defaults unless rcf options follow --) on every labelled file",
     "of a NAB-layout corpus: the alert column, and the anomaly_score column at NAB's corpus-optimised threshold.",
-    "",
-    "Options:",
-    ...optionRows(OPTIONS),
-    "",
-    "Exit status: 0 scored, 1 a file could not be scored, 2 bad usage.",
-  ].join("\n");
-}
+  ],
+  options: OPTIONS,
+  exitStatus: "0 scored, 1 a file could not be scored, 2 bad usage.",
+};
 
 async function main(argv: string[]): Promise<number> {
   const split = argv.indexOf("--");
   const own = split < 0 ? argv : argv.slice(0, split);
   const cliArgs = split < 0 ? [] : argv.slice(split + 1);
-  const options = parseOptions(own, OPTIONS, "Run npm run bench:nab -- --help for the options.");
-  if (options.flag("help")) {
-    process.stdout.write(`${helpText()}\n`);
-    return EXIT.ok;
-  }
+  const options = optionsOrHelp(own, "npm run bench:nab", HELP);
+  if (!options) return EXIT.ok;
   const dir = options.text("corpus");
   if (dir === undefined) throw new UsageError("--corpus <dir> is required (see --help)");
   const labelsFile = options.text("labels") ?? path.join(dir, "labels", "combined_windows.json");

@@ -27,8 +27,9 @@ import {
   EXIT,
   integerOption,
   numberOption,
-  optionRows,
-  parseOptions,
+  HELP_OPTION,
+  type HelpPage,
+  optionsOrHelp,
   runCommand,
   UsageError,
   type OptionSpec,
@@ -68,22 +69,18 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: "no-nab", description: "skip the NAB scores" },
   { name: "json", description: "print every run and the NAB scores as JSON on stdout" },
   { name: "child", value: "job", description: "(internal) run one job and print its result" },
-  { name: "help", short: "h", description: "show this help" },
+  HELP_OPTION,
 ];
 
-function helpText(): string {
-  return [
-    "Usage: npm run bench:detection -- [options]",
-    "",
+const HELP: HelpPage = {
+  usage: "npm run bench:detection -- [options]",
+  about: [
     "Anomaly detection of the local pipeline across start hours, every kind of fault and several seeds (precision,",
     "event recall, time to detect), then the NAB standard score of npm run rcf's defaults.",
-    "",
-    "Options:",
-    ...optionRows(OPTIONS),
-    "",
-    "Exit status: 0 done, 1 a run failed, 2 bad usage.",
-  ].join("\n");
-}
+  ],
+  options: OPTIONS,
+  exitStatus: "0 done, 1 a run failed, 2 bad usage.",
+};
 
 interface ChildJob {
   readonly suite: SuiteName;
@@ -189,11 +186,8 @@ function integerList(name: string, text: string, min: number, max: number): numb
 }
 
 async function main(argv: string[]): Promise<number> {
-  const options = parseOptions(argv, OPTIONS, "Run npm run bench:detection -- --help for the options.");
-  if (options.flag("help")) {
-    process.stdout.write(`${helpText()}\n`);
-    return EXIT.ok;
-  }
+  const options = optionsOrHelp(argv, "npm run bench:detection", HELP);
+  if (!options) return EXIT.ok;
   const child = options.text("child");
   if (child !== undefined) {
     process.stdout.write(`${JSON.stringify(await runOne(JSON.parse(child) as ChildJob))}\n`);
