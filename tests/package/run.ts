@@ -14,7 +14,10 @@
  * - the consumer's node_modules (package + @pulumi/pulumi + @pulumi/aws + typescript) weighs at most 1.3x a bare
  *   install of the same three (the ratio is printed).
  *
- * About 2-3 minutes (three installs from the cache), so it runs in `.ci/run`, not in `npm test`.
+ * - the example also compiles and passes its test against the lowest @pulumi/pulumi and @pulumi/aws the
+ *   package's peerDependencies accept.
+ *
+ * About 2-3 minutes (four installs, from the cache where it can), so it runs in `.ci/run`, not in `npm test`.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -94,6 +97,25 @@ function writePackageJson(dir: string, dependencies: Record<string, string>): vo
     path.join(dir, "package.json"),
     `${JSON.stringify({ name: path.basename(dir), version: "1.0.0", private: true, dependencies }, null, 2)}\n`,
   );
+}
+
+/**
+ * The lowest versions of @pulumi/pulumi and @pulumi/aws the package's peerDependencies accept (`^x.y.z` -> x.y.z):
+ * the range is a claim, so the example is compiled and tested against its floor too.
+ */
+function peerFloors(): Record<string, string> {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "components", "package.json"), "utf8")) as {
+    peerDependencies: Record<string, string>;
+  };
+  const floors: Record<string, string> = {};
+  for (const name of ["@pulumi/pulumi", "@pulumi/aws"]) {
+    const range =
+      manifest.peerDependencies[name] ?? fail(`components/package.json: no peer dependency on ${name}`);
+    const floor = /^\^(\d+\.\d+\.\d+)$/.exec(range)?.[1];
+    if (!floor) fail(`components/package.json: peer ${name} "${range}" is not a caret range (^x.y.z)`);
+    floors[name] = floor;
+  }
+  return floors;
 }
 
 function main(): void {
@@ -216,6 +238,29 @@ export const lakes = ["eu", "us"].map((region) => new DataLake(\`lake-\${region}
            })
            .catch((err) => { console.error(err.message); process.exit(1); });`,
       ]).trim(),
+    );
+
+    step("the lowest @pulumi/pulumi and @pulumi/aws the package's peerDependencies accept");
+    const floors = peerFloors();
+    npm(app, [
+      "install",
+      "--no-save",
+      ...Object.entries(floors).map(([name, version]) => `${name}@${version}`),
+    ]);
+    for (const [name, version] of Object.entries(floors)) {
+      const installed = (
+        JSON.parse(fs.readFileSync(path.join(nodeModules, name, "package.json"), "utf8")) as {
+          version: string;
+        }
+      ).version;
+      if (installed !== version) fail(`${name}: asked for ${version}, installed ${installed}`);
+    }
+    run(app, process.execPath, [tsc, "-p", ".", "--skipLibCheck", "false"]);
+    run(app, process.execPath, [path.join(nodeModules, "mocha", "bin", "mocha.js"), "bin/test/*.test.js"]);
+    console.log(
+      `${Object.entries(floors)
+        .map(([name, version]) => `${name} ${version}`)
+        .join(", ")}: compiled (declaration files checked) and the example's test passed`,
     );
 
     step("size: the package with @pulumi/pulumi, @pulumi/aws and typescript, against the three alone");
