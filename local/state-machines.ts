@@ -294,7 +294,9 @@ export class LocalPipelines {
     // ETL
     const crawl = (names: { start: string; get: string }): Record<string, LocalTaskHandler> => ({
       [names.start]: glueTask((input) => (this.glue.startCrawler(input.Name!), {})),
-      [names.get]: glueTask((input) => ({ Crawler: this.glue.getCrawler(input.Name!) })),
+      [names.get]: glueTask(async (input) => ({
+        Crawler: await this.glue.getCrawlerAfterCrawl(input.Name!),
+      })),
     });
     const etlDefinition = buildEtlStateMachine(
       {

@@ -215,6 +215,19 @@ export class LocalGlue {
     };
   }
 
+  /**
+   * The state machine's GetCrawler: answers once the crawl in flight (if any) has ended. A local crawl is real
+   * DuckDB work whose wall time the simulated clock does not compress, while the machine's poll Waits are
+   * compressed by the speed: at `--speed 100000` a cloud budget of 30 polls 20 s apart is 6 ms of wall time,
+   * less than a crawl takes on a loaded machine, so polling a running local crawl would reach the poll limit
+   * for a crawl that is merely computing. Like a `.sync` job run, the crawl's compute therefore happens within
+   * the Task (whose TimeoutSeconds, in wall seconds locally, still bounds a crawl that never ends).
+   */
+  async getCrawlerAfterCrawl(name: string): Promise<ReturnType<LocalGlue["getCrawler"]>> {
+    await this.crawls.get(name);
+    return this.getCrawler(name);
+  }
+
   /** Waits for crawls in progress (shutdown). */
   async idle(): Promise<void> {
     await Promise.all(this.crawls.values());
