@@ -355,13 +355,17 @@ export class LocalBackend {
       const waitMs = clock.wallMs(atMs - clock.now());
       if (waitMs > 0) {
         this.logLine(`fleet: starts at ${new Date(atMs).toISOString()} (--fleet-start)`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, waitMs);
-          this.cancelFleetWait = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        // Wait again for any remainder: a timer rounds its delay to whole wall milliseconds and may fire a
+        // fraction early, which at x600 is simulated time before --fleet-start.
+        while (!this.stopping && clock.now() < atMs) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.max(1, Math.ceil(clock.wallMs(atMs - clock.now()))));
+            this.cancelFleetWait = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
         this.cancelFleetWait = undefined;
       } else {
         this.logLine(
