@@ -28,9 +28,12 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const EXAMPLE = path.join(ROOT, "examples", "platform-team");
 const MAX_SIZE_RATIO = 1.3;
 
-/** The versions this repository is tested with (installed from the lockfile, so they are in the npm cache). */
-function installedVersion(name: string): string {
-  const manifest = path.join(ROOT, "node_modules", name, "package.json");
+/**
+ * The version of a package installed under `nodeModules`: by default the repository's own, the versions it is
+ * tested with (installed from the lockfile, so they are in the npm cache).
+ */
+function installedVersion(name: string, nodeModules = path.join(ROOT, "node_modules")): string {
+  const manifest = path.join(nodeModules, name, "package.json");
   return (JSON.parse(fs.readFileSync(manifest, "utf8")) as { version: string }).version;
 }
 
@@ -248,11 +251,7 @@ export const lakes = ["eu", "us"].map((region) => new DataLake(\`lake-\${region}
       ...Object.entries(floors).map(([name, version]) => `${name}@${version}`),
     ]);
     for (const [name, version] of Object.entries(floors)) {
-      const installed = (
-        JSON.parse(fs.readFileSync(path.join(nodeModules, name, "package.json"), "utf8")) as {
-          version: string;
-        }
-      ).version;
+      const installed = installedVersion(name, nodeModules);
       if (installed !== version) fail(`${name}: asked for ${version}, installed ${installed}`);
     }
     run(app, process.execPath, [tsc, "-p", ".", "--skipLibCheck", "false"]);
