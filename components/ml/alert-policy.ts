@@ -72,11 +72,11 @@ export interface AlertPolicySettings {
  *
  * `averaging: 3`: a sensor's ordinary noise puts a single reading in the forest's heavy score tail now and then
  * (the model is trained on the whole fleet, and a sensor noisier than the rest fills the tails of the pooled
- * features alone: 2-3 sigma of its noise scores 1.6-2.6 where its own scores average 0.75 and the floor is
- * about 1.4), while a fault either lasts (level shift, drift, noise burst, whose scores stay high) or is far
- * beyond the noise (a spike scores 8 or more, still above the bar averaged with two ordinary scores). Judging
- * the mean of the last 3 scores dilutes the one-reading excursion and keeps the fault. The floor still applies to
- * the reading's own score, so a reading after a fault is not anomalous on its neighbour's score alone.
+ * features alone: a reading about 3 sigma out in its noise scores 1.6-2.6, where its own scores average 0.75 and
+ * the floor is about 1.4), while a fault either lasts (level shift, drift, noise burst, whose scores stay high)
+ * or is far beyond the noise (a spike scores 8 or more, still above the bar averaged with two ordinary scores).
+ * Judging the mean of the last 3 scores dilutes the one-reading excursion and keeps the fault. The floor still
+ * applies to the reading's own score, so a reading after a fault is not anomalous on its neighbour's score alone.
  */
 export const PLATFORM_ALERT_POLICY: AlertPolicySettings = Object.freeze({
   averaging: 3,
