@@ -181,10 +181,12 @@ describe("anomaly scoring function", () => {
       score: 5,
       threshold: 1,
       kind: "score",
-      anomaly_score: 1,
       model_version: pointer.runId,
       scored_at: NOW,
     });
+    // The policy judges the mean of the last 3 scores, (0.5 + 0.5 + 5) / 3 = 2: 8 sigma above the prior's 0.4, a
+    // tail probability of 6e-16, just short of Numenta's scale's top (1 at 1e-10 and below, on ln(p + 1e-10)).
+    expect(records[0]!.anomaly_score).to.be.closeTo(1, 1e-6).and.below(1);
     expect(Object.keys(records[0]!)).to.deep.equal([
       "device_id",
       "ts",
