@@ -25,8 +25,11 @@
  *  5. Incidents: the first anomalous reading opens an incident and alerts; later anomalous readings join it
  *     silently until `settle` consecutive normal readings close it. Inside an incident a reading alerts again
  *     only for another kind of fault (a value beyond the range is the score's kind) or a score `escalation`
- *     times its peak, so one fault pages once but a worse or different one is not hidden. The reported anomaly score of the readings an incident
- *     absorbs is capped at {@link SUPPRESSED_ANOMALY_SCORE}, as Numenta filters consecutive "red" likelihoods.
+ *     times its peak, so one fault pages once but a worse or different one is not hidden. The reported anomaly
+ *     score of the readings an incident absorbs is capped at {@link SUPPRESSED_ANOMALY_SCORE}, as Numenta
+ *     filters consecutive "red" likelihoods. With `cooldown`, for that many readings after an incident a score
+ *     opened closes, a score pages only if it is more improbable than the one that opened it (a restless
+ *     stream pages once per episode, not once per `settle` readings).
  *
  * The training-time threshold (mean + z sigma of the training scores) stays, as `floor`: a device whose scores
  * become very regular (a stuck or unusually quiet sensor) narrows its own distribution until a reading the
@@ -65,6 +68,15 @@ export interface AlertPolicySettings {
   readonly learnAnomalous: boolean;
   /** Range rule: tolerance beyond the values seen, as a fraction of their range. @default - off */
   readonly spatialTolerance?: number;
+  /**
+   * Readings after an incident closes during which a score anomaly pages only if it is more improbable (a
+   * lower tail probability) than the reading that opened that incident; a lesser one is anomalous but silent,
+   * its anomaly score capped as inside an incident. The scores are heavier-tailed than the Gaussian the tail
+   * probability assumes, so a stream whose noise reached the bar once tends to reach it again soon after; the
+   * cool-down keeps one restless stretch from paging every `settle` readings, while a worse score, or another
+   * kind of fault (stuck, dropout, a value beyond the range), still pages at once. @default - off
+   */
+  readonly cooldown?: number;
 }
 
 /**
@@ -104,6 +116,8 @@ export interface IncidentState {
   /** Reading time (or index) of the reading that opened it. */
   readonly openedAt: number;
   readonly peak: number;
+  /** Tail probability of the reading that opened it: the bar of the cool-down after it (`cooldown`). */
+  readonly openingTail?: number;
   readonly kinds: readonly DetectedKind[];
   /** Consecutive normal readings since the last anomalous one. */
   readonly quiet: number;
@@ -125,6 +139,11 @@ export interface AlertStreamState {
   readonly incident: IncidentState | null;
   /** Smallest and largest value seen (range rule only). */
   readonly range?: readonly [number, number];
+  /**
+   * After an incident a score opened (`cooldown` only): the reading count until which the stream cools down,
+   * and the tail probability of the reading that opened that incident.
+   */
+  readonly cooling?: { readonly until: number; readonly openingTail: number };
 }
 
 /** One reading as the policy sees it. */
@@ -180,6 +199,8 @@ export function validateAlertPolicy(settings: AlertPolicySettings): AlertPolicyS
   check("learnAnomalous", typeof settings.learnAnomalous === "boolean", "true or false");
   if (settings.spatialTolerance !== undefined)
     check("spatialTolerance", settings.spatialTolerance >= 0, "0 or more");
+  if (settings.cooldown !== undefined)
+    check("cooldown", whole(settings.cooldown, 0), "0 (off) or a whole number of readings");
   return settings;
 }
 
@@ -269,11 +290,23 @@ export function observeReading(
 
   // Incidents.
   let incident = state.incident;
+  let cooling = state.cooling && state.seen < state.cooling.until ? state.cooling : undefined;
   let alert = false;
+  let silent = false;
   if (anomalous) {
     const score = observation.score ?? 0;
-    if (!incident) {
-      incident = { openedAt: observation.at, peak: score, kinds: [kind!], quiet: 0, anomalies: 1 };
+    if (!incident && kind === "score" && cooling && tail >= cooling.openingTail) {
+      // Cooling down after an incident: a score no more improbable than the one that paged is silent.
+      silent = true;
+    } else if (!incident) {
+      incident = {
+        openedAt: observation.at,
+        peak: score,
+        openingTail: tail,
+        kinds: [kind!],
+        quiet: 0,
+        anomalies: 1,
+      };
       alert = true;
     } else {
       // A value beyond the range is the same fault as a high score: only another kind of fault pages again.
@@ -289,7 +322,11 @@ export function observeReading(
       };
     }
   } else if (incident) {
-    incident = incident.quiet + 1 >= settings.settle ? null : { ...incident, quiet: incident.quiet + 1 };
+    if (incident.quiet + 1 >= settings.settle) {
+      if (settings.cooldown && incident.kinds[0] === "score")
+        cooling = { until: state.seen + 1 + settings.cooldown, openingTail: incident.openingTail ?? 1 };
+      incident = null;
+    } else incident = { ...incident, quiet: incident.quiet + 1 };
   }
 
   // Judge first, learn after; anomalous readings only with learnAnomalous (see the setting).
@@ -314,7 +351,7 @@ export function observeReading(
       : [observation.value, observation.value];
 
   const likelihoodScore = kind !== undefined && kind !== "score" ? 1 : logLikelihoodScore(tail);
-  const suppressed = anomalous && !alert && incident !== null;
+  const suppressed = anomalous && !alert && (incident !== null || silent);
   const anomalyScore = suppressed ? Math.min(likelihoodScore, SUPPRESSED_ANOMALY_SCORE) : likelihoodScore;
   const next: AlertStreamState = {
     primed: state.primed,
@@ -325,6 +362,7 @@ export function observeReading(
     recent: settings.averaging > 1 ? recent.slice(recent.length - (settings.averaging - 1)) : [],
     incident,
     ...(range ? { range } : {}),
+    ...(cooling ? { cooling } : {}),
   };
   return {
     verdict: {

@@ -155,6 +155,15 @@ export const OPTIONS: readonly RcfOptionSpec[] = [
     description: "inside an open incident, a score X times the incident's peak alerts again",
   },
   {
+    name: "cooldown",
+    kind: "integer",
+    value: "N",
+    minimum: 0,
+    defaultText: String(P.cooldown),
+    description:
+      "readings after an incident a score opened during which a score pages only if more improbable than that one (0: off)",
+  },
+  {
     name: "spatial-tolerance",
     kind: "number",
     value: "X|none",

@@ -194,6 +194,7 @@ function run(options: ParsedOptions, io: CliIo): number {
     horizon: numberOption(options, "horizon"),
     settle: numberOption(options, "settle"),
     escalation: numberOption(options, "escalation"),
+    cooldown: numberOption(options, "cooldown"),
     spatialTolerance: spatial === "none" ? Infinity : (spatial as number | undefined),
   });
 

@@ -126,6 +126,29 @@ describe("alert policy", () => {
     expect(verdicts.map((v) => v.alert)).to.deep.equal([true, false, false, false, true]);
   });
 
+  it("cools down after a score's incident: only a more improbable score pages until the cool-down ends", () => {
+    const settings: AlertPolicySettings = { ...PLATFORM_ALERT_POLICY, settle: 2, cooldown: 6 };
+    const stream = new AlertStream(settings, PRIOR);
+    // Opened by 2.0 (5 sigma), closed by two normal readings; then 1.9 (4.5 sigma, anomalous) is silent, being
+    // less improbable than the 2.0 that paged, 2.4 (7 sigma) pages, and after the cool-down 1.9 pages.
+    const verdicts = feed(stream, scores([2, 1, 1, 1.9, 1, 1, 2.4, 1, 1, 1, 1, 1, 1, 1, 1, 1.9]));
+    expect(
+      verdicts.map((v) => (v.alert ? "A" : v.anomalous ? "a" : v.inIncident ? "." : "-")).join(""),
+    ).to.equal("A.-a-" + "-A.-" + "------A");
+    const silent = verdicts[3]!;
+    expect([silent.kind, silent.anomalyScore]).to.deep.equal(["score", SUPPRESSED_ANOMALY_SCORE]);
+    expect(JSON.parse(JSON.stringify(stream.state))).to.deep.equal(stream.state);
+    // Another kind of fault is not held back, and without the setting nothing is.
+    const mixed = new AlertStream(settings, PRIOR);
+    feed(mixed, scores([2, 1, 1]));
+    expect(mixed.observe({ at: 3, score: 1, stuck: true }).alert).to.equal(true);
+    const off = new AlertStream({ ...settings, cooldown: undefined }, PRIOR);
+    expect(feed(off, scores([2, 1, 1, 2])).map((v) => v.alert)).to.deep.equal([true, false, false, true]);
+    expect(() => validateAlertPolicy({ ...settings, cooldown: 1.5 })).to.throw(
+      "alert policy: cooldown must be 0 (off) or a whole number of readings (got 1.5)",
+    );
+  });
+
   it("learns its distribution first when it has no prior, and flags values beyond the range seen", () => {
     const settings: AlertPolicySettings = { ...EACH_SCORE, learning: 20, spatialTolerance: 0.1 };
     const stream = new AlertStream(settings);

@@ -170,6 +170,18 @@ describe("rcf: CLI", function () {
     ]);
     expect(loose).to.be.greaterThan(strict);
     expect(strict).to.be.at.least(1); // the 60 °C incident is beyond any tail
+    // The cool-down after a score's incident holds back the lesser scores that follow it.
+    const noCooldown = alertsWith([
+      "--tail-probability",
+      "0.01",
+      "--settle",
+      "5",
+      "--spatial-tolerance",
+      "none",
+      "--cooldown",
+      "0",
+    ]);
+    expect(noCooldown).to.be.greaterThan(loose);
   });
 
   it("reports Spearman against a reference and NAB scores for labelled windows, also as JSON", () => {

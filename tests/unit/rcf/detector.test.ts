@@ -47,4 +47,17 @@ describe("rcf: AnomalyDetector's rules", function () {
     expect(kinds).to.include("range");
     expect(kindsAt(cycle(2000), 600, 2000)).to.not.include("range");
   });
+
+  it("counts the readings of the forest's learning period in the range of values seen", () => {
+    // A 100 among the first readings (while the forest learns, before any score): a later 95 is inside the
+    // range the series has shown, for the value and for its deviation from the baseline.
+    const values = cycle(2000).map((v) => v - 20);
+    values[100] = 100;
+    values[1500] = 95;
+    expect(kindsAt(values, 1500, 1501)).to.not.include("range");
+    // Without the early 100, the same 95 is beyond the range.
+    const plain = cycle(2000).map((v) => v - 20);
+    plain[1500] = 95;
+    expect(kindsAt(plain, 1500, 1501)).to.include("range");
+  });
 });
