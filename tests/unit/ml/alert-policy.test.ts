@@ -127,7 +127,7 @@ describe("alert policy", () => {
   });
 
   it("cools down after a score's incident: only a more improbable score pages until the cool-down ends", () => {
-    const settings: AlertPolicySettings = { ...PLATFORM_ALERT_POLICY, settle: 2, cooldown: 6 };
+    const settings: AlertPolicySettings = { ...EACH_SCORE, settle: 2, cooldown: 6 };
     const stream = new AlertStream(settings, PRIOR);
     // Opened by 2.0 (5 sigma), closed by two normal readings; then 1.9 (4.5 sigma, anomalous) is silent, being
     // less improbable than the 2.0 that paged, 2.4 (7 sigma) pages, and after the cool-down 1.9 pages.
