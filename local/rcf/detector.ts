@@ -14,8 +14,8 @@ import { RandomCutForest, resolveForestOptions, type RandomCutForestOptions } fr
 /**
  * The policy for a generic series scored by a streaming forest (`npm run rcf`, this detector): scores averaged
  * over 20 readings (a streaming forest's single scores are noisy; Numenta averages 10 of HTM's) and the range
- * rule at 5%, as Numenta's NAB detector does; the platform's own policy (PLATFORM_ALERT_POLICY) judges each
- * score alone because its features already describe one reading's fault. A cool-down of 2000 readings (about a
+ * rule at 5%, as Numenta's NAB detector does; the platform's own policy (PLATFORM_ALERT_POLICY) judges the mean
+ * of only 3 scores because its features already describe one reading's fault. A cool-down of 2000 readings (about a
  * week of 5-minute readings) after a score's incident: a restless series pages once per episode (500 to 4000
  * were tried; the gain levels off from 2000). Chosen on the machine-temperature series and a synthetic corpus of
  * many shapes (bench/detection), and checked on synthetic seeds not used to choose (README, "Measured figures").
