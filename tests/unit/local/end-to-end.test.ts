@@ -68,9 +68,12 @@ describe("local backend end to end", function () {
   it("starts the fleet at --fleet-start, not before, whatever the start-up took", function () {
     const started = Date.parse(summary.fleet!.start!);
     expect(started).to.be.at.least(fleetStartMs);
-    // On time unless start-up itself ran past it (a loaded machine); the log says which.
+    // On time unless start-up itself ran past it (a loaded machine); the log says which. On time means inside
+    // the half hour after it that keeps the fleet in the hour the detection bench asks for (h:30): at x600 that
+    // is 3 wall seconds, room for a timer that a busy event loop (other test workers, start-up's last work)
+    // serves a second late, as seen once under load (720 simulated seconds).
     if (logs.some((line) => line.startsWith("fleet: starts at")))
-      expect(started - fleetStartMs).to.be.below(600_000);
+      expect(started - fleetStartMs).to.be.below(1_800_000);
     else expect(logs.join("\n")).to.match(/after --fleet-start .*: the fleet starts now/);
   });
 
