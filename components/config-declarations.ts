@@ -315,6 +315,12 @@ export const PLATFORM_CONFIG_DECLARATIONS: Readonly<Record<string, DeclaredKey>>
     description:
       "Alert when a score's upper-tail probability under its sensor's running score distribution is below this (a decimal number, 1e-12-0.01).",
   },
+  anomalyScoreAveraging: {
+    type: "integer",
+    default: 3,
+    description:
+      "A sensor's last N scores are averaged before the tail probability judges them (1-100; 1 judges each score alone, more lets a single noisy reading pass and waits that many readings longer for a fault that starts mildly).",
+  },
   trainingInstanceType: {
     type: "string",
     default: "ml.m5.large",

@@ -25,6 +25,7 @@ export function readAnomalyConfig(r: ConfigReader): PlatformConfig["anomaly"] {
   const dropoutReadings = r.integer("anomalyDropoutReadings", 0, 100000, 3);
   const modelScope = r.oneOf("anomalyModelScope", ["fleet", "room"] as const);
   const tailProbability = r.decimal("anomalyTailProbability", 1e-12, 0.01);
+  const scoreAveraging = r.integer("anomalyScoreAveraging", 1, 100, 3);
   if (modelScope === "room" && anomalyMode === "endpoint") {
     r.problem(
       "anomalyModelScope",
@@ -74,6 +75,7 @@ export function readAnomalyConfig(r: ConfigReader): PlatformConfig["anomaly"] {
     dropoutReadings,
     modelScope,
     tailProbability,
+    scoreAveraging,
     trainingInstanceType,
     inferenceInstanceType,
     inferenceInstanceCount,

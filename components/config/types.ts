@@ -150,6 +150,8 @@ export interface PlatformConfig {
     readonly modelScope: "fleet" | "room";
     /** Alert when a score's upper-tail probability under its device's score distribution is below this. */
     readonly tailProbability: number;
+    /** Scores of a sensor averaged before the tail probability judges them (1: each score alone). */
+    readonly scoreAveraging: number;
     /** Endpoint mode: an HTTPS Lambda function URL with IAM auth for ad-hoc anomaly scores. */
     readonly scoringUrl: boolean;
   };

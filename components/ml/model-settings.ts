@@ -76,6 +76,7 @@ export type ModelSettingsInput = Pick<PlatformConfig["anomaly"], "numTrees" | "s
       | "dropoutReadings"
       | "modelScope"
       | "tailProbability"
+      | "scoreAveraging"
     >
   >;
 
@@ -145,6 +146,7 @@ export function buildModelSettings(anomaly: ModelSettingsInput): ModelSettings {
     alertPolicy = validateAlertPolicy({
       ...PLATFORM_ALERT_POLICY,
       tailProbability: anomaly.tailProbability ?? PLATFORM_ALERT_POLICY.tailProbability,
+      averaging: anomaly.scoreAveraging ?? PLATFORM_ALERT_POLICY.averaging,
       dropoutReadings: anomaly.dropoutReadings ?? PLATFORM_ALERT_POLICY.dropoutReadings,
     });
   } catch (err) {

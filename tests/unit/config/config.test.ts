@@ -332,6 +332,7 @@ describe("stack configuration", function () {
         dropoutReadings: 3,
         modelScope: "fleet",
         tailProbability: 0.00001,
+        scoreAveraging: 3,
         expectedAnomalyRate: 0.002,
       });
       expect(dev).to.not.have.property("samplesPerTree"); // 0, the default: derived from the expected rate
@@ -342,6 +343,7 @@ describe("stack configuration", function () {
           anomalyStuckReadings: 0,
           anomalyModelScope: "room",
           anomalyTailProbability: "0.0001",
+          anomalyScoreAveraging: 1,
           anomalyExpectedRate: "0.01",
           rcfSamplesPerTree: 128,
         }),
@@ -352,15 +354,22 @@ describe("stack configuration", function () {
         stuckReadings: 0,
         modelScope: "room",
         tailProbability: 0.0001,
+        scoreAveraging: 1,
         expectedAnomalyRate: 0.01,
         samplesPerTree: 128,
       });
       expect(
-        problems("dev", { anomalyFeatures: "humidity", anomalyStuckReadings: 1, anomalyExpectedRate: "0.9" }),
+        problems("dev", {
+          anomalyFeatures: "humidity",
+          anomalyStuckReadings: 1,
+          anomalyExpectedRate: "0.9",
+          anomalyScoreAveraging: 0,
+        }),
       ).to.deep.equal([
         "sensor-analytics:anomalyExpectedRate must be a number from 0.0005 to 0.5 (got 0.9) in Pulumi.dev.yaml; fix: set it to a number in that range, e.g. 0.0005",
         'sensor-analytics:anomalyFeatures must be one of deviation, temperature (got "humidity") in Pulumi.dev.yaml; fix: set it to one of deviation, temperature',
         "sensor-analytics:anomalyStuckReadings must be 0 (off) or at least 2 (got 1) in Pulumi.dev.yaml; fix: set it to 0, or to 2 or more (e.g. 12)",
+        "sensor-analytics:anomalyScoreAveraging must be an integer from 1 to 100 (got 0) in Pulumi.dev.yaml; fix: set it to a whole number in that range, e.g. 3",
       ]);
       expect(problems("prod", { anomalyModelScope: "room" })).to.deep.equal([
         'sensor-analytics:anomalyModelScope room needs anomalyMode batch (a real-time endpoint serves one model; room models score in batch transforms) (got "room") in Pulumi.prod.yaml; fix: set anomalyModelScope to fleet, or anomalyMode to batch',

@@ -63,6 +63,7 @@ describe("model settings", () => {
       dropoutReadings: 5,
       modelScope: "room",
       tailProbability: 1e-4,
+      scoreAveraging: 5,
       samplesPerTree: 256,
     });
     expect(raw.features).to.deep.equal({
@@ -78,6 +79,7 @@ describe("model settings", () => {
       5,
     ]);
     expect(raw.alertPolicy.tailProbability).to.equal(1e-4);
+    expect(raw.alertPolicy.averaging).to.equal(5);
     expect(vectorColumns(buildModelSettings({ numTrees: 50, shingleSize: 2, z: 3 }).features)).to.deep.equal([
       "deviation_c_lag1",
       "step_c_lag1",
