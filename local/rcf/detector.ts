@@ -162,13 +162,12 @@ export class AnomalyDetector {
         ready: false,
       };
     }
-    const value = typeof reading === "number" ? reading : reading.length === 1 ? reading[0] : undefined;
     const verdict = this.stream.observe({
       at: index,
       score,
-      value,
-      stuck: this.stuck(value),
-      beyondRange: this.residualBeyondRange(index, value),
+      value: single,
+      stuck: this.stuck(single),
+      beyondRange: this.residualBeyondRange(index, single),
     });
     return {
       score,

@@ -159,7 +159,8 @@ describe("rcf: CLI", function () {
       expect(code, stderr).to.equal(0);
       return (JSON.parse(stderr.slice(stderr.indexOf("{"))) as CliSummary).alerts;
     };
-    const loose = alertsWith(["--tail-probability", "0.01", "--settle", "5", "--spatial-tolerance", "none"]);
+    const looseArgs = ["--tail-probability", "0.01", "--settle", "5", "--spatial-tolerance", "none"];
+    const loose = alertsWith(looseArgs);
     const strict = alertsWith([
       "--tail-probability",
       "1e-12",
@@ -171,16 +172,7 @@ describe("rcf: CLI", function () {
     expect(loose).to.be.greaterThan(strict);
     expect(strict).to.be.at.least(1); // the 60 °C incident is beyond any tail
     // The cool-down after a score's incident holds back the lesser scores that follow it.
-    const noCooldown = alertsWith([
-      "--tail-probability",
-      "0.01",
-      "--settle",
-      "5",
-      "--spatial-tolerance",
-      "none",
-      "--cooldown",
-      "0",
-    ]);
+    const noCooldown = alertsWith([...looseArgs, "--cooldown", "0"]);
     expect(noCooldown).to.be.greaterThan(loose);
   });
 
