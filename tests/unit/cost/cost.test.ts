@@ -187,10 +187,16 @@ describe("cost estimate of the shipped stacks", function () {
   this.timeout(180_000);
   let synthDir: Record<string, string>;
   before(async function () {
+    // Started together: each synth is a Node.js process of its own.
+    const [dev, prod, streaming] = await Promise.all([
+      synthOnce("dev"),
+      synthOnce("prod"),
+      synthOnce("streaming"),
+    ]);
     synthDir = {
-      dev: path.dirname((await synthOnce("dev")).outDir),
-      prod: path.dirname((await synthOnce("prod")).outDir),
-      streaming: path.dirname((await synthOnce("streaming")).outDir),
+      dev: path.dirname(dev.outDir),
+      prod: path.dirname(prod.outDir),
+      streaming: path.dirname(streaming.outDir),
     };
   });
   const options = (stack: string, devices?: number) => ({
