@@ -6,15 +6,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-/** Environment variable naming the directory the test processes of one mocha run share synths in. */
-export const SHARED_SYNTH_DIR_ENV = "SENSOR_ANALYTICS_TEST_SYNTH_DIR";
+/** Environment variable naming the directory the test processes of one mocha run share fixtures in. */
+export const SHARED_FIXTURES_DIR_ENV = "SENSOR_ANALYTICS_TEST_FIXTURES_DIR";
 
-/** The directory the test processes share the shipped stacks' synths in (see `synth-runs.ts`). */
+/** The directory of `once-per-run.ts`'s fixtures. */
 export function mochaGlobalSetup(): void {
-  process.env[SHARED_SYNTH_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), "synth-shared-"));
+  process.env[SHARED_FIXTURES_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), "test-fixtures-"));
 }
 
 export function mochaGlobalTeardown(): void {
-  const dir = process.env[SHARED_SYNTH_DIR_ENV];
+  const dir = process.env[SHARED_FIXTURES_DIR_ENV];
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 }
