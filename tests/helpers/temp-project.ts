@@ -3,9 +3,9 @@
  * its own Pulumi.yaml, package.json, stack files and sources, with this repository's node_modules linked in.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { PROJECT_DIR } from "../../policies/synth/project-dir";
+import { testTempDir } from "./temp-dir";
 
 export interface TempProjectFiles {
   /** File name (relative) to contents; `Pulumi.yaml` and `package.json` among them. */
@@ -14,7 +14,7 @@ export interface TempProjectFiles {
 
 /** Creates the project; returns its directory. */
 export function tempProject(files: TempProjectFiles): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-project-"));
+  const dir = testTempDir("pulumi-project-");
   fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"), "dir");
   // Loaded the way this project is: transpile-only (type-checking a throwaway program costs seconds).
   const all = { "tsconfig.json": JSON.stringify({ compilerOptions: { noCheck: true } }), ...files };

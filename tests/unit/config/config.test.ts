@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import {
   ConfigError,
@@ -12,6 +11,7 @@ import {
 import { PROJECT_DIR } from "../../../policies/synth/project-dir";
 import { PLACEHOLDER_SECRET, readStackFile } from "../../../components/stack-files";
 import { stackConfig } from "../../helpers/mocks";
+import { testTempDir } from "../../helpers/temp-dir";
 
 /** Every problem message for a stack with overrides, formatted exactly as users see them. */
 function problems(stack: string, overrides: Record<string, unknown>, secretKeys: string[] = []): string[] {
@@ -401,7 +401,7 @@ describe("stack configuration", function () {
 
   describe("stack files", function () {
     it("reads secure: values as placeholder secrets", function () {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackfile-"));
+      const dir = testTempDir("stackfile-");
       fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
       fs.writeFileSync(
         path.join(dir, "Pulumi.qa.yaml"),

@@ -3,15 +3,15 @@
 // namespace is a warning with a suggestion.
 import { expect } from "chai";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { ConfigError } from "../../../components/config";
 import { PROJECT_DIR } from "../../../policies/synth/project-dir";
 import { AWS_PROVIDER_KEYS, checkNamespaces } from "../../../components/config-namespaces";
 import { readStackFile, StackFileError } from "../../../components/stack-files";
+import { testTempDir } from "../../helpers/temp-dir";
 
 function stackDir(body: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackfile-errors-"));
+  const dir = testTempDir("stackfile-errors-");
   fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
   fs.writeFileSync(path.join(dir, "Pulumi.qa.yaml"), body);
   return dir;

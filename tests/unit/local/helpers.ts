@@ -5,10 +5,10 @@
  * second, exactly as it opens the database of a data directory it used before.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { HistoricalDatabase } from "../../../local/sources/historical-db";
 import { oncePerRun } from "../../helpers/once-per-run";
+import { testTempDir } from "../../helpers/temp-dir";
 
 function pgliteTemplate(): Promise<string> {
   return oncePerRun("pglite-template", async (dir) => {
@@ -20,7 +20,7 @@ function pgliteTemplate(): Promise<string> {
 
 /** A fresh data directory whose `pglite/` holds an empty, initialised historical database. */
 export async function freshDataDir(prefix: string): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = testTempDir(prefix);
   fs.cpSync(await pgliteTemplate(), path.join(dir, "pglite"), { recursive: true });
   return dir;
 }

@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { PROJECT_DIR } from "../../../policies/synth/project-dir";
 import { RunError } from "@pulumi/pulumi";
@@ -12,6 +11,7 @@ import { SynthError, synthParameterStore, synthStack, SynthResult } from "../../
 import { runUnderMocks, stackConfig } from "../../helpers/mocks";
 import { synthOnce } from "../../helpers/synth-runs";
 import { NOTHING_MODULE, ONE_RESOURCE_PROGRAM, tempProject } from "../../helpers/temp-project";
+import { testTempDir } from "../../helpers/temp-dir";
 
 const NODE = process.execPath;
 function runCli(args: string[]) {
@@ -39,7 +39,7 @@ async function runCliHere(args: string[]): Promise<{ status: number; stdout: str
 const readJson = <T>(file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as T;
 /** A directory holding one stack file, `Pulumi.<stack>.yaml`, whose config block is the given lines. */
 function stackDir(stack: string, configLines: string[]): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+  const dir = testTempDir("stacks-");
   fs.writeFileSync(
     path.join(dir, `Pulumi.${stack}.yaml`),
     ["config:", ...configLines.map((l) => `  ${l}`)].join("\n"),
@@ -58,7 +58,7 @@ interface ResourceRow {
 
 describe("offline synth", function () {
   this.timeout(180000);
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
+  const out = testTempDir("synth-");
   let dev: SynthResult;
   let prod: SynthResult;
   let loadtest: SynthResult;
