@@ -7,10 +7,10 @@
  * `--no-config`) each process builds what it needs once, as before.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as v8 from "v8";
 import { SHARED_FIXTURES_DIR_ENV } from "./run-fixtures";
+import { testTempDir } from "./temp-dir";
 
 const built = new Map<string, Promise<unknown>>();
 
@@ -26,17 +26,10 @@ export function oncePerRun<T>(name: string, build: (dir: string) => Promise<T>):
   let value = built.get(name) as Promise<T> | undefined;
   if (!value) {
     const shared = process.env[SHARED_FIXTURES_DIR_ENV];
-    value = shared ? buildShared(shared, name, build) : build(ownDirectory(name));
+    value = shared ? buildShared(shared, name, build) : build(testTempDir(`test-fixture-${name}-`));
     built.set(name, value);
   }
   return value;
-}
-
-/** A directory for `name` in this process only, removed when it exits. */
-function ownDirectory(name: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `test-fixture-${name}-`));
-  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /**
