@@ -9,7 +9,7 @@ import * as path from "path";
 /** Environment variable naming the directory the test processes of one mocha run share fixtures in. */
 export const SHARED_FIXTURES_DIR_ENV = "SENSOR_ANALYTICS_TEST_FIXTURES_DIR";
 
-/** The directory of `once-per-run.ts`'s fixtures. */
+/** The directory of `once-per-run.ts`'s fixtures and `temp-dir.ts`'s directories, removed when the run ends. */
 export function mochaGlobalSetup(): void {
   process.env[SHARED_FIXTURES_DIR_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), "test-fixtures-"));
 }
