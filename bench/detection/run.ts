@@ -34,9 +34,6 @@ import {
   UsageError,
   type OptionSpec,
 } from "../../devices/command";
-import { LocalBackend } from "../../local/backend";
-import { parseLocalOptions } from "../../local/options";
-import { HistoricalDatabase } from "../../local/sources/historical-db";
 import { median } from "../../local/analytics/anomaly-evaluation";
 import { nabScores } from "./nab-scores";
 import { printTables, type RunResult } from "./report";
@@ -93,12 +90,25 @@ interface ChildJob {
   readonly startupLeadMs: number;
 }
 
+/**
+ * The local backend's modules, loaded when a run needs them rather than at start-up: they pull in DuckDB, PGlite,
+ * the broker and the rest of `npm start`, which `--help` and a usage error should not wait for.
+ */
+async function backendModules() {
+  const [{ LocalBackend }, { parseLocalOptions }] = await Promise.all([
+    import("../../local/backend"),
+    import("../../local/options"),
+  ]);
+  return { LocalBackend, parseLocalOptions };
+}
+
 /** One run, in this process: a fresh data directory from the PGlite template, the backend, its summary. */
 async function runOne(job: ChildJob): Promise<RunResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-detection-"));
   const fleetStart = Date.UTC(2026, 11, 7, job.hour, 30);
   const requestedStart = fleetStart - job.startupLeadMs;
   try {
+    const { LocalBackend, parseLocalOptions } = await backendModules();
     fs.cpSync(job.template, path.join(dataDir, "pglite"), { recursive: true });
     // Exactly `npm start -- <these options>`, parsed by the CLI's own parser.
     const options = parseLocalOptions([
@@ -174,6 +184,7 @@ async function pgliteTemplate(): Promise<string> {
   if (!fs.existsSync(path.join(dir, "PG_VERSION"))) {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
+    const { HistoricalDatabase } = await import("../../local/sources/historical-db");
     const db = await HistoricalDatabase.open(dir);
     await db.close();
   }
