@@ -8,6 +8,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { buildAssets } from "./assets";
+import { scriptFlags } from "./script-arguments";
 
 const PACKAGE_DIR = path.resolve(__dirname, "..");
 
@@ -29,9 +30,18 @@ function copySqlFiles(fromDir: string, toDir: string): number {
 }
 
 function main(): void {
+  const flags = scriptFlags(process.argv.slice(2), {
+    command: "npm run build",
+    about: [
+      "Builds the components package: the assets (Lambda bundles, Glue scripts), then tsc to dist/ (JavaScript",
+      "and declarations), then the SQL files beside the modules that read them. npm pack runs it (prepack).",
+    ],
+    flags: { "--assets-only": "build the assets alone (what the repository's tests and programs need)" },
+  });
+  if (!flags) return;
   const written = buildAssets(PACKAGE_DIR);
   console.log(`assets: ${written.length === 0 ? "up to date" : `wrote ${written.join(", ")}`}`);
-  if (process.argv.includes("--assets-only")) return;
+  if (flags.has("--assets-only")) return;
   const dist = path.join(PACKAGE_DIR, "dist");
   fs.rmSync(dist, { recursive: true, force: true });
   execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"], {

@@ -7,12 +7,22 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { format, resolveConfig } from "prettier";
+import { scriptFlags } from "./script-arguments";
 
 const PACKAGE_DIR = path.resolve(__dirname, "..");
 const PULUMI_YAML = path.join(PACKAGE_DIR, "..", "Pulumi.yaml");
 const OUT = path.join(PACKAGE_DIR, "config-declarations.ts");
 
 async function main(): Promise<void> {
+  const flags = scriptFlags(process.argv.slice(2), {
+    command: "npm run config:declarations",
+    about: [
+      "Writes components/config-declarations.ts from the config: block of Pulumi.yaml (types, defaults,",
+      "descriptions), so the package knows the settings without our Pulumi.yaml. Run it after editing",
+      "Pulumi.yaml; a unit test fails until the two are equal.",
+    ],
+  });
+  if (!flags) return;
   const config = (parse(fs.readFileSync(PULUMI_YAML, "utf8")) as { config?: unknown }).config ?? {};
   const source = `/**
  * Every setting of the platform: type, default and description, as the template's Pulumi.yaml declares them.
