@@ -385,7 +385,7 @@ export const PLATFORM_CONFIG_DECLARATIONS: Readonly<Record<string, DeclaredKey>>
   },
   alarms: {
     description:
-      "Alarm thresholds, each optional ({} means every default). Fields (default): heartbeatMinutes (15: minutes without any message on the telemetry topics), firehoseFreshnessSeconds (twice firehoseBufferSeconds, at least 120), lambdaErrors (1 per function in 5 minutes), lambdaThrottles (1), deadLetterMessages (1), quarantinePercent (5: share of messages quarantined over 15 minutes), scoringLagMinutes (two scoring intervals plus the ingest delay plus 10), endpointLatencyMs (500: p90 model latency, endpoint mode), streamIteratorAgeSeconds (half the consumer's maxRecordAgeSeconds, at most 300; ingestStream kinesis), apiServerErrors (1: 5xx answers of the HTTP API in 5 minutes).",
+      "Alarm thresholds, each optional ({} means every default). Fields (default): heartbeatMinutes (15: minutes without any message on the telemetry topics), firehoseFreshnessSeconds (twice firehoseBufferSeconds, at least 120), lambdaErrors (1 per function in 5 minutes), lambdaThrottles (1), deadLetterMessages (1), quarantinePercent (5: share of messages quarantined over 15 minutes), scoringLagMinutes (two scoring intervals plus the ingest delay plus 10), modelAgeHours (two training intervals plus 6, at most 8760: hours since the model in service was promoted), endpointLatencyMs (500: p90 model latency, endpoint mode), streamIteratorAgeSeconds (half the consumer's maxRecordAgeSeconds, at most 300; ingestStream kinesis), apiServerErrors (1: 5xx answers of the HTTP API in 5 minutes).",
     default: {},
   },
   auditTrail: {

@@ -30,6 +30,7 @@ export function platformTimings(config: PlatformConfig): PlatformTimings {
   const thresholds = resolveAlarmThresholds(config.alarms, {
     firehoseBufferSeconds: config.firehose.bufferSeconds,
     scoringIntervalSeconds,
+    trainingIntervalSeconds: approximateIntervalSeconds(config.anomaly.trainingSchedule),
     ingestDelaySeconds: delay,
     streamMaxRecordAgeSeconds: config.ingestStream?.consumer.maxRecordAgeSeconds,
   });

@@ -4,7 +4,7 @@
  * {@link resolveAlarmThresholds}, and the cost estimate reads neither.
  *
  * Every field is optional; the default (`{}`) means every threshold at its default. Defaults that depend on
- * the stack (Firehose freshness, scoring lag) are derived from its buffering and schedules.
+ * the stack (Firehose freshness, scoring lag, model age) are derived from its buffering and schedules.
  */
 
 /** Thresholds a stack sets; `undefined` means "derive it from the stack". */
@@ -23,6 +23,11 @@ export interface AlarmSettings {
   readonly quarantinePercent: number;
   /** Scoring watermark behind the clock, in minutes. @default 2 scoring intervals + the ingest delay + 10 minutes */
   readonly scoringLagMinutes?: number;
+  /**
+   * Age of the model in service, in hours, past which training has stopped replacing it (runs fail, skip for
+   * too little data, or their models are not promoted). @default 2 training intervals + 6 hours, at most 8760
+   */
+  readonly modelAgeHours?: number;
   /** p90 model latency of the real-time endpoint, in milliseconds (endpoint mode). */
   readonly endpointLatencyMs: number;
   /**
@@ -56,6 +61,7 @@ const LIMITS: Readonly<Record<keyof AlarmSettings, readonly [number, number]>> =
   deadLetterMessages: [1, 1_000_000],
   quarantinePercent: [0, 100],
   scoringLagMinutes: [5, 10_080],
+  modelAgeHours: [1, 8_760],
   endpointLatencyMs: [1, 60_000],
   streamIteratorAgeSeconds: [60, 604_800],
   apiServerErrors: [1, 1_000_000],
@@ -107,6 +113,7 @@ export function readAlarmSettings(raw: unknown, report: ReportAlarmProblem): Ala
   };
   const freshness = number("firehoseFreshnessSeconds", true);
   const lag = number("scoringLagMinutes", true);
+  const modelAge = number("modelAgeHours", true);
   const iteratorAge = number("streamIteratorAgeSeconds", true);
   const settings: AlarmSettings = {
     heartbeatMinutes: number("heartbeatMinutes", true) ?? ALARM_DEFAULTS.heartbeatMinutes,
@@ -119,6 +126,7 @@ export function readAlarmSettings(raw: unknown, report: ReportAlarmProblem): Ala
     // Absent means derived from the stack (resolveAlarmThresholds).
     ...(freshness === undefined ? {} : { firehoseFreshnessSeconds: freshness }),
     ...(lag === undefined ? {} : { scoringLagMinutes: lag }),
+    ...(modelAge === undefined ? {} : { modelAgeHours: modelAge }),
     ...(iteratorAge === undefined ? {} : { streamIteratorAgeSeconds: iteratorAge }),
   };
   return problems === 0 ? settings : undefined;
@@ -133,6 +141,8 @@ export interface AlarmContext {
   readonly firehoseBufferSeconds: number;
   /** Seconds between scoring runs (from `scoringSchedule`). */
   readonly scoringIntervalSeconds: number;
+  /** Seconds between scheduled training runs (from `trainingSchedule`). @default 86400 (the default daily schedule) */
+  readonly trainingIntervalSeconds?: number;
   /** How long after arrival scoring waits for a reading to be in the lake. */
   readonly ingestDelaySeconds: number;
   /**
@@ -155,5 +165,14 @@ export function resolveAlarmThresholds(settings: AlarmSettings, context: AlarmCo
     scoringLagMinutes:
       settings.scoringLagMinutes ??
       Math.ceil((2 * context.scoringIntervalSeconds + context.ingestDelaySeconds) / 60) + 10,
+    // One missed scheduled run is ordinary (a day with too little data); two in a row, plus the hours a
+    // training run and its promotion may take, means training has stopped replacing the model. A one-off
+    // (`at(...)`) schedule has no interval: the bar is then the setting's maximum, a year.
+    modelAgeHours:
+      settings.modelAgeHours ??
+      Math.min(
+        LIMITS.modelAgeHours[1],
+        Math.ceil((2 * (context.trainingIntervalSeconds ?? 86_400)) / 3600) + 6,
+      ),
   };
 }

@@ -404,6 +404,30 @@ export function buildAlarmSet<N>(
     datapointsToAlarm: 1,
     treatMissingData: "notBreaching",
   });
+
+  // Model age: also published by each scoring run, from the promoted model's promotion time. Missing data is
+  // not breaching: before the first promotion there is no model to age (scoring-lag covers that stack).
+  const training = inventory.stateMachines.find((m) => m.key === "training");
+  alarms.push({
+    key: "model-age",
+    description: [
+      `The anomaly model in service of ${deployment} was promoted more than ${thresholds.modelAgeHours} hours ago (${PIPELINE_METRICS.modelAge.name}): training has stopped replacing it, so scores drift from what the sensors now do. Training runs may fail (see the training state machine's alarm), skip for too little data (TrainingSetTooSmall on the dashboard), or finish without promoting. Look at the training executions`,
+      ...(training ? [" of ", training.arn, " and its log group ", training.logGroup] : []),
+      ".",
+    ],
+    metric: {
+      namespace: PIPELINE_METRICS_NAMESPACE,
+      metricName: PIPELINE_METRICS.modelAge.name,
+      dimensions: { [PIPELINE_METRIC_DIMENSION]: deployment },
+      stat: "Maximum",
+      period: Math.min(86_400, Math.max(FIVE_MINUTES, Math.ceil(context.scoringIntervalSeconds / 60) * 60)),
+    },
+    comparison: "GreaterThanThreshold",
+    threshold: thresholds.modelAgeHours * 3600,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  });
   return alarms;
 }
 

@@ -337,13 +337,17 @@ export function buildDashboardBody(
             label: "transform duration, longest per hour",
           }),
         ]),
-    timeSeries("Model: age (hours) and training", [
-      [{ expression: "age / 3600", label: "model age (hours)", id: "hours" }],
-      row(pipeline("modelAge", "Maximum"), { id: "age", visible: false }),
-      row(pipeline("trainingVectors", "Maximum", 86_400), { label: "training vectors", yAxis: "right" }),
-      row(pipeline("modelsPromoted", "Sum", 86_400), { label: "models promoted" }),
-      row(pipeline("trainingSetTooSmall", "Sum", 86_400), { label: "training skipped (too little data)" }),
-    ]),
+    timeSeries(
+      "Model: age (hours) and training",
+      [
+        [{ expression: "age / 3600", label: "model age (hours)", id: "hours" }],
+        row(pipeline("modelAge", "Maximum"), { id: "age", visible: false }),
+        row(pipeline("trainingVectors", "Maximum", 86_400), { label: "training vectors", yAxis: "right" }),
+        row(pipeline("modelsPromoted", "Sum", 86_400), { label: "models promoted" }),
+        row(pipeline("trainingSetTooSmall", "Sum", 86_400), { label: "training skipped (too little data)" }),
+      ],
+      { annotations: { horizontal: [{ label: "model-age alarm", value: thresholds.modelAgeHours }] } },
+    ),
     {
       type: "metric",
       width: 24,

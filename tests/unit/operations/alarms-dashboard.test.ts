@@ -35,6 +35,12 @@ const inventory = (endpoint = false): OperationsInventory<string> => ({
   stateMachines: [
     { key: "etl", label: "ETL", arn: "arn:aws:states:eu-west-1:1:stateMachine:etl", logGroup: "/etl" },
     {
+      key: "training",
+      label: "model training",
+      arn: "arn:aws:states:eu-west-1:1:stateMachine:tr",
+      logGroup: "/tr",
+    },
+    {
       key: "scoring",
       label: "anomaly scoring",
       arn: "arn:aws:states:eu-west-1:1:stateMachine:sc",
@@ -71,18 +77,50 @@ const thresholds: AlarmThresholds = resolveAlarmThresholds(
     endpointLatencyMs: 500,
     apiServerErrors: 1,
   },
-  { firehoseBufferSeconds: 300, scoringIntervalSeconds: 3600, ingestDelaySeconds: 600 },
+  {
+    firehoseBufferSeconds: 300,
+    scoringIntervalSeconds: 3600,
+    trainingIntervalSeconds: 86_400,
+    ingestDelaySeconds: 600,
+  },
 );
 
 describe("operations: alarm set and dashboard (pure builders)", function () {
-  it("derives the Firehose freshness and scoring lag thresholds from the stack", function () {
+  it("derives the Firehose freshness, scoring lag and model age thresholds from the stack", function () {
     expect(thresholds.firehoseFreshnessSeconds).to.equal(600); // twice the 300 s buffer
     expect(thresholds.scoringLagMinutes).to.equal(140); // (2 × 3600 + 600) / 60 + 10
+    expect(thresholds.modelAgeHours).to.equal(54); // 2 × a day of training interval + 6
     const small = resolveAlarmThresholds(
-      { ...thresholds, firehoseFreshnessSeconds: undefined },
-      { firehoseBufferSeconds: 0, scoringIntervalSeconds: 900, ingestDelaySeconds: 300 },
+      { ...thresholds, firehoseFreshnessSeconds: undefined, modelAgeHours: undefined },
+      {
+        firehoseBufferSeconds: 0,
+        scoringIntervalSeconds: 900,
+        trainingIntervalSeconds: 6 * 3600,
+        ingestDelaySeconds: 300,
+      },
     );
     expect(small.firehoseFreshnessSeconds).to.equal(120); // a floor of twice 60 s for unbuffered streams
+    expect(small.modelAgeHours).to.equal(18); // 2 × 6 h + 6
+    const oneOff = resolveAlarmThresholds(
+      { ...thresholds, modelAgeHours: undefined },
+      {
+        firehoseBufferSeconds: 0,
+        scoringIntervalSeconds: 900,
+        trainingIntervalSeconds: Number.POSITIVE_INFINITY, // at(...): no recurring training
+        ingestDelaySeconds: 300,
+      },
+    );
+    expect(oneOff.modelAgeHours).to.equal(8760); // the setting's maximum, a year, never Infinity
+    const set = resolveAlarmThresholds(
+      { ...thresholds, modelAgeHours: 100 },
+      {
+        firehoseBufferSeconds: 0,
+        scoringIntervalSeconds: 900,
+        trainingIntervalSeconds: 3600,
+        ingestDelaySeconds: 300,
+      },
+    );
+    expect(set.modelAgeHours).to.equal(100);
   });
 
   it("has one alarm per failure mode and per resource, each named after the deployment", function () {
@@ -98,6 +136,7 @@ describe("operations: alarm set and dashboard (pure builders)", function () {
       "firehose-freshness-quarantine",
       "firehose-delivery-quarantine",
       "sfn-failed-etl",
+      "sfn-failed-training",
       "sfn-failed-scoring",
       "glue-job-failures",
       "lambda-errors-etl-planner",
@@ -106,6 +145,7 @@ describe("operations: alarm set and dashboard (pure builders)", function () {
       "lambda-throttles-anomaly-scoring",
       "dlq-anomaly-scoring",
       "scoring-lag",
+      "model-age",
     ]);
     expect(alarmName("sensors-test", "heartbeat")).to.equal("sensors-test-heartbeat");
     for (const alarm of alarms) {
@@ -140,6 +180,7 @@ describe("operations: alarm set and dashboard (pure builders)", function () {
       {
         firehoseBufferSeconds: 60,
         scoringIntervalSeconds: 3600,
+        trainingIntervalSeconds: 86_400,
         ingestDelaySeconds: 360,
         streamMaxRecordAgeSeconds: 300,
       },
@@ -225,6 +266,21 @@ describe("operations: alarm set and dashboard (pure builders)", function () {
       period: 3600,
     });
     expect(alarms["scoring-lag"]!.threshold).to.equal(140 * 60);
+    const modelAge = alarms["model-age"]!;
+    expect(modelAge.metric).to.deep.include({
+      namespace: "SensorAnalytics/Pipeline",
+      metricName: "ModelAgeSeconds",
+      dimensions: { Deployment: "sensors-test" },
+      stat: "Maximum",
+      period: 3600,
+    });
+    expect(modelAge).to.deep.include({
+      threshold: 54 * 3600,
+      comparison: "GreaterThanThreshold",
+      treatMissingData: "notBreaching", // no model promoted yet: nothing to age
+    });
+    expect(modelAge.description.join("")).to.contain("more than 54 hours ago");
+    expect(modelAge.description.join("")).to.contain("stateMachine:tr and its log group /tr");
   });
 
   it("lays the dashboard out on the 24-column grid with no overlap, every metric on an inventory name", function () {
@@ -246,6 +302,7 @@ describe("operations: alarm set and dashboard (pure builders)", function () {
     ]);
     [
       "arn:aws:states:eu-west-1:1:stateMachine:etl",
+      "arn:aws:states:eu-west-1:1:stateMachine:tr",
       "arn:aws:states:eu-west-1:1:stateMachine:sc",
       "curate-job",
     ].forEach((n) => names.add(n));
@@ -265,6 +322,11 @@ describe("operations: alarm set and dashboard (pure builders)", function () {
       const dims = row.slice(2).filter((v): v is string => typeof v === "string");
       for (let i = 1; i < dims.length; i += 2) expect(names.has(dims[i]!), dims[i]).to.equal(true);
     }
+    // The lag and model-age panels draw their alarm's threshold, in the panel's own unit.
+    const lines = (title: string) =>
+      metricWidgets.find((w) => w.properties.title.startsWith(title))?.properties.annotations?.horizontal;
+    expect(lines("Anomaly scoring: lag")).to.deep.equal([{ label: "lag alarm", value: 140 * 60 }]);
+    expect(lines("Model: age")).to.deep.equal([{ label: "model-age alarm", value: 54 }]);
     const alarmWidget = body.widgets.find((w) => w.type === "alarm");
     expect(alarmWidget?.properties).to.deep.equal({
       title: "Alarms",
@@ -305,7 +367,9 @@ describe("operations configuration (alarms, auditTrail)", function () {
     let message = "";
     try {
       parsePlatformConfig(
-        stackConfig("dev", { alarms: { heartbeatMinutes: 0, latency: 5, quarantinePercent: "half" } }),
+        stackConfig("dev", {
+          alarms: { heartbeatMinutes: 0, latency: 5, quarantinePercent: "half", modelAgeHours: 0 },
+        }),
       );
     } catch (err) {
       message = (err as Error).message;
@@ -319,10 +383,16 @@ describe("operations configuration (alarms, auditTrail)", function () {
     expect(message).to.contain(
       'sensor-analytics:alarms.quarantinePercent must be a number from 0 to 100 (got "half")',
     );
+    expect(message).to.contain(
+      "sensor-analytics:alarms.modelAgeHours must be an integer from 1 to 8760 (got 0)",
+    );
   });
 
   it("accepts thresholds set from the command line as text (pulumi config set --path)", function () {
-    const config = parsePlatformConfig(stackConfig("dev", { alarms: { scoringLagMinutes: "90" } }));
+    const config = parsePlatformConfig(
+      stackConfig("dev", { alarms: { scoringLagMinutes: "90", modelAgeHours: "72" } }),
+    );
     expect(config.alarms.scoringLagMinutes).to.equal(90);
+    expect(config.alarms.modelAgeHours).to.equal(72);
   });
 });

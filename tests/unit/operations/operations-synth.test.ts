@@ -209,6 +209,7 @@ describe("operations in the synth of the shipped stacks", function () {
       "sensors-prod-sfn-failed-scoring",
       "sensors-prod-glue-job-failures",
       "sensors-prod-scoring-lag",
+      "sensors-prod-model-age",
       "sensors-prod-rcf-latency",
       "sensors-prod-rcf-5xx",
     ]);
@@ -216,6 +217,13 @@ describe("operations in the synth of the shipped stacks", function () {
     expect(heartbeat.inputs).to.deep.include({ evaluationPeriods: 10, treatMissingData: "breaching" }); // Pulumi.prod.yaml
     const latency = alarms.find((a) => a.inputs.name === "sensors-prod-rcf-latency")!;
     expect(latency.inputs.threshold).to.equal(300 * 1000); // alarms.endpointLatencyMs, in µs
+    // trainingSchedule cron(0 3 * * ? *), daily: two days plus 6 hours; judged once per 15-minute scoring run.
+    const modelAge = alarms.find((a) => a.inputs.name === "sensors-prod-model-age")!;
+    expect(modelAge.inputs).to.deep.include({
+      threshold: 54 * 3600,
+      period: 900,
+      metricName: "ModelAgeSeconds",
+    });
   });
 
   it("streaming watches the Kinesis stream, the HTTP API, the sources' functions and their dead-letter queues by their real names", function () {
