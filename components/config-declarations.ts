@@ -124,6 +124,11 @@ export const PLATFORM_CONFIG_DECLARATIONS: Readonly<Record<string, DeclaredKey>>
     default: "10.20.0.0/24",
     description: "CIDR of the dedicated Glue VPC (must not overlap the database VPC; /16 to /28).",
   },
+  existingGlueVpc: {
+    description:
+      "An existing VPC for the Glue connection instead of the dedicated Glue VPC the stack creates ({}, the default, creates it; glueVpcCidr then does not apply). Fields, all required: vpcId, cidrBlock (the VPC's primary IPv4 block, not overlapping databaseVpcCidr), routeTableIds (the Glue subnets' route tables: the peering adds a route to the database VPC to each) and privateSubnets (a list of { id, availabilityZone }; the connection runs in the first). The VPC's owner provides its way to S3 and the AWS APIs Glue calls (a NAT gateway or VPC endpoints); the stack creates no subnet, route table, endpoint or flow log in it.",
+    default: {},
+  },
   databaseMode: {
     type: "string",
     default: "demo",

@@ -156,6 +156,7 @@ export class Platform extends pulumi.ComponentResource {
         lakeDatabase: this.telemetry.ingest.catalog.database,
         historicalPrefix: config.lake.historicalPrefix,
         glue: config.glue,
+        ...(config.glue.existingVpc ? { existingGlueVpc: config.glue.existingVpc } : {}),
         database: config.database,
         demoHistory: demoHistoryRequest(config),
         etl: config.etl,

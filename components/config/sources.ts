@@ -1,17 +1,20 @@
 /** Historical sources and ETL: the Glue VPC and jobs, the historical database (demo or existing), the schedule. */
-import { cidrsOverlap } from "../net/cidr";
-import { checkCidr, checkSchedule, type ConfigReader } from "./reader";
+import { cidrsOverlap, parseCidr } from "../net/cidr";
+import { checkCidr, checkSchedule, closestKey, type ConfigReader } from "./reader";
 import {
   DATABASE_ENGINES,
   DEFAULT_DATABASE_PORTS,
   GLUE_WORKER_TYPES,
   type ExistingDatabase,
+  type ExistingGlueVpc,
   type PlatformConfig,
 } from "./types";
 
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const RTB_ID = /^rtb-[0-9a-f]{8,17}$/;
 const SG_ID = /^sg-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const AVAILABILITY_ZONE = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 const DB_INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
 
@@ -28,11 +31,22 @@ export function readSourcesConfig(r: ConfigReader): SourcesConfig {
   const engine = r.oneOf("databaseEngine", DATABASE_ENGINES);
   const databaseVpcCidr = r.string("databaseVpcCidr");
   const dbCidr = checkCidr(r, "databaseVpcCidr", databaseVpcCidr);
-  if (glueCidr && dbCidr && cidrsOverlap(glueCidr, dbCidr)) {
+  const existingGlueVpc = readExistingGlueVpc(r);
+  // The Glue side of the peering: the existing VPC's block when there is one, else the block to create.
+  const glueSide = existingGlueVpc
+    ? {
+        key: "existingGlueVpc.cidrBlock",
+        text: existingGlueVpc.cidrBlock,
+        cidr: parseGlueBlock(existingGlueVpc),
+      }
+    : { key: "glueVpcCidr", text: glueVpcCidr, cidr: glueCidr };
+  if (glueSide.cidr && dbCidr && cidrsOverlap(glueSide.cidr, dbCidr)) {
     r.problem(
       "databaseVpcCidr",
-      `must not overlap glueVpcCidr (${glueVpcCidr}): VPC peering cannot route between overlapping ranges`,
-      `choose a different glueVpcCidr (e.g. ${glueCidr.first >>> 24 === 10 ? "192.168.100.0/24" : "10.20.0.0/24"}) so the two ranges are disjoint`,
+      `must not overlap ${glueSide.key} (${glueSide.text}): VPC peering cannot route between overlapping ranges`,
+      existingGlueVpc
+        ? "set databaseVpcCidr to the database VPC's own block; if it really overlaps the Glue VPC, place Glue in another VPC (or drop existingGlueVpc to create one)"
+        : `choose a different glueVpcCidr (e.g. ${glueSide.cidr.first >>> 24 === 10 ? "192.168.100.0/24" : "10.20.0.0/24"}) so the two ranges are disjoint`,
     );
   }
   const portValue = r.integer("databasePort", 0, 65535, 0);
@@ -57,7 +71,14 @@ export function readSourcesConfig(r: ConfigReader): SourcesConfig {
   const crawlerPollSeconds = r.integer("crawlerPollSeconds", 5, 3600, 30);
   const crawlerMaxPolls = r.integer("crawlerMaxPolls", 1, 1000, 40);
   return {
-    glue: { vpcCidr: glueVpcCidr, version: glueVersion, workerType, workers, jobTimeoutMinutes },
+    glue: {
+      vpcCidr: glueVpcCidr,
+      ...(existingGlueVpc ? { existingVpc: existingGlueVpc } : {}),
+      version: glueVersion,
+      workerType,
+      workers,
+      jobTimeoutMinutes,
+    },
     database: { mode, engine, vpcCidr: databaseVpcCidr, port, name: databaseName, instanceClass, existing },
     etl: { schedule: etlSchedule!, crawlerPollSeconds, crawlerMaxPolls },
   };
@@ -155,4 +176,84 @@ function readExistingDatabase(r: ConfigReader, mode: "demo" | "existing"): Exist
     username,
     password,
   };
+}
+
+const GLUE_VPC_FIELDS = ["vpcId", "cidrBlock", "routeTableIds", "privateSubnets"];
+
+/**
+ * `existingGlueVpc`: the VPC the Glue connection runs in, when the network team provides one instead of the
+ * stack creating the dedicated Glue VPC. `{}` (the default) creates it. Every field is required: the Glue
+ * connection runs in the first private subnet, and the peering to the database VPC adds a route to each route
+ * table and names the block on the database side. Problems are reported as `existingGlueVpc.<field>`.
+ */
+function readExistingGlueVpc(r: ConfigReader): ExistingGlueVpc | undefined {
+  const value = r.object("existingGlueVpc");
+  if (value === undefined || Object.keys(value).length === 0) return undefined;
+  const problem = (field: string, message: string, fix: string, given?: unknown) =>
+    r.problem(`existingGlueVpc.${field}`, message, fix, given);
+  for (const field of Object.keys(value).filter((f) => !GLUE_VPC_FIELDS.includes(f))) {
+    const near = closestKey(field, GLUE_VPC_FIELDS);
+    problem(
+      field,
+      "is not a field of existingGlueVpc",
+      near ? `did you mean ${near}?` : `use only ${GLUE_VPC_FIELDS.join(", ")}`,
+      value[field],
+    );
+  }
+  const text = (field: string): string => (typeof value[field] === "string" ? (value[field] as string) : "");
+  const vpcId = text("vpcId");
+  if (!VPC_ID.test(vpcId))
+    problem("vpcId", "must be a VPC ID", "set it to the VPC's ID, e.g. vpc-0a1b2c3d4e5f60718", value.vpcId);
+  const cidrBlock = text("cidrBlock");
+  const list = (field: string): unknown[] => (Array.isArray(value[field]) ? (value[field] as unknown[]) : []);
+  const routeTableIds = list("routeTableIds");
+  const badTables = routeTableIds.filter((id) => typeof id !== "string" || !RTB_ID.test(id));
+  if (routeTableIds.length === 0 || badTables.length > 0)
+    problem(
+      "routeTableIds",
+      routeTableIds.length === 0
+        ? "must list the route tables of the Glue subnets: the peering adds a route to the database VPC to each"
+        : `must contain only route table IDs (bad: ${badTables.map((t) => JSON.stringify(t)).join(", ")})`,
+      "write them as a YAML list, e.g. routeTableIds: [rtb-0123456789abcdef0]",
+      value.routeTableIds,
+    );
+  const subnets = list("privateSubnets");
+  const subnetOk = (s: unknown): s is { id: string; availabilityZone: string } =>
+    typeof s === "object" &&
+    s !== null &&
+    SUBNET_ID.test(String((s as { id?: unknown }).id)) &&
+    AVAILABILITY_ZONE.test(String((s as { availabilityZone?: unknown }).availabilityZone));
+  const badSubnets = subnets.filter((s) => !subnetOk(s));
+  if (subnets.length === 0 || badSubnets.length > 0)
+    problem(
+      "privateSubnets",
+      subnets.length === 0
+        ? "must list the VPC's private subnets, each as { id, availabilityZone }: the Glue connection runs in the first"
+        : `must contain only { id: subnet-..., availabilityZone: <zone> } entries (bad: ${badSubnets.map((b) => JSON.stringify(b)).join(", ")})`,
+      "e.g. privateSubnets: [{ id: subnet-0123456789abcdef0, availabilityZone: eu-west-1a }]",
+      value.privateSubnets,
+    );
+  const parsed: ExistingGlueVpc = {
+    vpcId,
+    cidrBlock,
+    routeTableIds: routeTableIds.map(String),
+    privateSubnets: subnets.filter(subnetOk).map(({ id, availabilityZone }) => ({ id, availabilityZone })),
+  };
+  // glueVpcCidr is not refused here: the Pulumi CLI hands the program Pulumi.yaml's default for it whether the
+  // stack file sets it or not, so it cannot tell "set" from "left alone". It only sizes a created Glue VPC.
+  // The block is checked here (named by its field) so the overlap check can use it.
+  if (parseGlueBlock(parsed) === undefined)
+    problem(
+      "cidrBlock",
+      "must be the VPC's primary IPv4 block, /16 to /28",
+      "copy it from the VPC console, e.g. 10.40.0.0/24",
+      value.cidrBlock,
+    );
+  return parsed;
+}
+
+/** The existing Glue VPC's block, or undefined when it is not a VPC's IPv4 block. */
+function parseGlueBlock(vpc: ExistingGlueVpc) {
+  const parsed = parseCidr(vpc.cidrBlock);
+  return typeof parsed === "string" || parsed.prefix < 16 || parsed.prefix > 28 ? undefined : parsed;
 }

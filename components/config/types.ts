@@ -21,6 +21,17 @@ export const DEFAULT_DATABASE_PORTS: Readonly<Record<DatabaseEngine, number>> = 
   sqlserver: 1433,
 };
 
+/** An existing VPC the Glue connection runs in (`existingGlueVpc` in the stack file). */
+export interface ExistingGlueVpc {
+  readonly vpcId: string;
+  /** The VPC's primary IPv4 block: the database VPC routes it back across the peering. */
+  readonly cidrBlock: string;
+  /** Route tables of the Glue subnet(s): peering adds a route to the database VPC to each. */
+  readonly routeTableIds: readonly string[];
+  /** Private subnets; the Glue connection uses the first. */
+  readonly privateSubnets: readonly { readonly id: string; readonly availabilityZone: string }[];
+}
+
 /** CloudWatch Logs accepts only these retention periods. */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -101,7 +112,13 @@ export interface PlatformConfig {
     readonly historicalPrefix: string;
   };
   readonly glue: {
+    /** Block of the Glue VPC the stack creates (unused with `existingVpc`). */
     readonly vpcCidr: string;
+    /**
+     * An existing VPC for the Glue connection (`existingGlueVpc`) instead of the created one: plain strings, as
+     * the stack file gives them, in the shape of the components' `VpcRef`.
+     */
+    readonly existingVpc?: ExistingGlueVpc;
     readonly version: string;
     readonly workerType: string;
     readonly workers: number;

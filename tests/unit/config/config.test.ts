@@ -269,6 +269,46 @@ describe("stack configuration", function () {
       ]);
     });
 
+    it("reads existingGlueVpc field by field, naming each bad field, the stack file and the fix", function () {
+      const vpc = {
+        vpcId: "vpc-0a1b2c3d4e5f60718",
+        cidrBlock: "10.40.0.0/16",
+        routeTableIds: ["rtb-0123456789abcdef0"],
+        privateSubnets: [{ id: "subnet-0123456789abcdef0", availabilityZone: "eu-west-1a" }],
+      };
+      // Pulumi.dev.yaml's glueVpcCidr stays: the CLI would hand the program Pulumi.yaml's default for it anyway.
+      expect(problems("dev", { existingGlueVpc: vpc })).to.deep.equal([]);
+      expect(problems("dev", { existingGlueVpc: {} })).to.deep.equal([]); // the default: create the Glue VPC
+      expect(
+        problems("dev", {
+          existingGlueVpc: {
+            vpcID: "vpc-0a1b2c3d4e5f60718",
+            cidrBlock: "10.40.0.0/33",
+            routeTableIds: ["rtb-x"],
+            privateSubnets: [{ id: "subnet-0123456789abcdef0" }],
+          },
+        }),
+      ).to.deep.equal([
+        'sensor-analytics:existingGlueVpc.vpcID is not a field of existingGlueVpc (got "vpc-0a1b2c3d4e5f60718") in Pulumi.dev.yaml; fix: did you mean vpcId?',
+        "sensor-analytics:existingGlueVpc.vpcId must be a VPC ID (got nothing) in Pulumi.dev.yaml; fix: set it to the VPC's ID, e.g. vpc-0a1b2c3d4e5f60718",
+        'sensor-analytics:existingGlueVpc.routeTableIds must contain only route table IDs (bad: "rtb-x") (got ["rtb-x"]) in Pulumi.dev.yaml; fix: write them as a YAML list, e.g. routeTableIds: [rtb-0123456789abcdef0]',
+        'sensor-analytics:existingGlueVpc.privateSubnets must contain only { id: subnet-..., availabilityZone: <zone> } entries (bad: {"id":"subnet-0123456789abcdef0"}) (got [{"id":"subnet-0123456789abcdef0"}]) in Pulumi.dev.yaml; fix: e.g. privateSubnets: [{ id: subnet-0123456789abcdef0, availabilityZone: eu-west-1a }]',
+        'sensor-analytics:existingGlueVpc.cidrBlock must be the VPC\'s primary IPv4 block, /16 to /28 (got "10.40.0.0/33") in Pulumi.dev.yaml; fix: copy it from the VPC console, e.g. 10.40.0.0/24',
+      ]);
+    });
+
+    it("refuses an existingGlueVpc block overlapping the database VPC, and ignores glueVpcCidr beside it", function () {
+      const vpc = {
+        vpcId: "vpc-0a1b2c3d4e5f60718",
+        cidrBlock: "10.30.0.0/16", // Pulumi.dev.yaml's databaseVpcCidr is 10.30.0.0/24
+        routeTableIds: ["rtb-0123456789abcdef0"],
+        privateSubnets: [{ id: "subnet-0123456789abcdef0", availabilityZone: "eu-west-1a" }],
+      };
+      expect(problems("dev", { existingGlueVpc: vpc })).to.deep.equal([
+        'sensor-analytics:databaseVpcCidr must not overlap existingGlueVpc.cidrBlock (10.30.0.0/16): VPC peering cannot route between overlapping ranges (got "10.30.0.0/24") in Pulumi.dev.yaml; fix: set databaseVpcCidr to the database VPC\'s own block; if it really overlaps the Glue VPC, place Glue in another VPC (or drop existingGlueVpc to create one)',
+      ]);
+    });
+
     it("rejects existing-database keys in demo mode", function () {
       expect(problems("dev", { databaseVpcId: "vpc-0a1b2c3d4e5f60718" })).to.deep.equal([
         'sensor-analytics:databaseVpcId applies only when databaseMode is existing (demo creates its own database VPC and database) (got "vpc-0a1b2c3d4e5f60718") in Pulumi.dev.yaml; fix: remove it, or set sensor-analytics:databaseMode to existing',

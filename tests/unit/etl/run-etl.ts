@@ -26,6 +26,7 @@ export function platformEtlArgs(
     lakeDatabaseName: config.lake.catalogDatabase,
     historicalPrefix: config.lake.historicalPrefix,
     glue: config.glue,
+    ...(config.glue.existingVpc ? { existingGlueVpc: config.glue.existingVpc } : {}),
     database: config.database,
     demoHistory: demoHistoryRequest(config),
     etl: config.etl,

@@ -9,7 +9,7 @@ import { evaluatePolicies } from "../../../policies/harness";
 import { vpcRefProblems, type VpcRef } from "../../../components/shared/resource-refs";
 import { runEtl, type EtlRun } from "../etl/run-etl";
 import { parsePlatformConfig } from "../../../components/config";
-import { stackConfig } from "../../helpers/mocks";
+import { runPlatform, stackConfig } from "../../helpers/mocks";
 
 const GLUE_VPC: VpcRef = {
   vpcId: "vpc-0platform",
@@ -112,6 +112,42 @@ describe("historical sources in existing VPCs", function () {
     ]);
     const report = await evaluatePolicies(separate.resources);
     expect(report.mandatory.map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
+  });
+
+  it("takes the Glue VPC from a stack file's existingGlueVpc, as pulumi up runs the platform", async function () {
+    this.timeout(120_000);
+    const existingGlueVpc = {
+      vpcId: "vpc-0a1b2c3d4e5f60718",
+      cidrBlock: "10.40.0.0/16",
+      routeTableIds: ["rtb-0123456789abcdef0", "rtb-0fedcba9876543210"],
+      privateSubnets: [
+        { id: "subnet-0123456789abcdef0", availabilityZone: "eu-west-1a" },
+        { id: "subnet-0fedcba9876543210", availabilityZone: "eu-west-1b" },
+      ],
+    };
+    // Pulumi.dev.yaml's glueVpcCidr stays, unused: only a created Glue VPC has that block.
+    const run = await runPlatform("dev", { existingGlueVpc });
+    expect(run.value.glue.existingVpc).to.deep.equal(existingGlueVpc);
+    // The demo database's VPC is still created; nothing of a Glue VPC is.
+    const vpcs = run.ofType("aws:ec2/vpc:Vpc").map((r) => r.name);
+    expect(vpcs).to.have.length(1);
+    expect(vpcs[0]).to.contain("database");
+    const connection = run.ofType("aws:glue/connection:Connection")[0]!;
+    expect(connection.inputs.physicalConnectionRequirements).to.deep.include({
+      subnetId: "subnet-0123456789abcdef0",
+      availabilityZone: "eu-west-1a",
+    });
+    const [peering] = run.ofType("aws:ec2/vpcPeeringConnection:VpcPeeringConnection");
+    expect(peering!.inputs).to.include({ vpcId: "vpc-0a1b2c3d4e5f60718" });
+    const routes = run
+      .ofType("aws:ec2/route:Route")
+      .map((r) => `${String(r.inputs.routeTableId)} -> ${r.inputs.destinationCidrBlock}`);
+    // Each given route table to Pulumi.dev.yaml's databaseVpcCidr, and the database side back to the given block.
+    expect(routes.filter((r) => r.startsWith("rtb-0"))).to.deep.equal([
+      "rtb-0123456789abcdef0 -> 10.30.0.0/24",
+      "rtb-0fedcba9876543210 -> 10.30.0.0/24",
+    ]);
+    expect(routes.filter((r) => r.endsWith("10.40.0.0/16"))).to.not.deep.equal([]);
   });
 
   it("refuses a Glue VPC without private subnets, naming the field and the fix, before creating anything", async function () {
