@@ -23,6 +23,45 @@ import { PgAuthProxy, type PgCredentials } from "./pg-auth";
 /** Clients at once (the JDBC import uses one). */
 const MAX_CONNECTIONS = 8;
 
+/**
+ * The private folder of PGlite's socket, in the system's temporary folder (Unix socket paths are limited to about
+ * 100 bytes, so not in a data directory of any length): `pglite-<pid>-XXXXXX`, named after the serving process
+ * so a later backend can tell a crashed one's folder (its process gone) from a running one's.
+ */
+const SOCKET_DIR = /^pglite-(\d+)-[A-Za-z0-9]{6}$/;
+
+/**
+ * Removes the socket folders of backends that ended without closing (killed, crashed): a clean close removes
+ * its own, a crash cannot. Only folders named as {@link SOCKET_DIR} whose process no longer exists and which
+ * hold nothing but the socket; anything else, another user's included, is left alone. Returns those removed.
+ */
+export function removeStaleSocketDirs(tmpDir = os.tmpdir()): string[] {
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(tmpDir)) {
+    const pid = Number(SOCKET_DIR.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || processExists(pid)) continue;
+    const dir = path.join(tmpDir, name);
+    try {
+      if (fs.readdirSync(dir).some((entry) => entry !== "socket")) continue;
+      fs.rmSync(dir, { recursive: true });
+      removed.push(dir);
+    } catch {
+      // Not ours to read or remove, or gone meanwhile: leave it.
+    }
+  }
+  return removed;
+}
+
+/** Whether a process with this ID exists (EPERM: it does, under another user). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export class HistoricalDatabase {
   private server: PGLiteSocketServer | undefined;
   private proxy: PgAuthProxy | undefined;
@@ -55,8 +94,8 @@ export class HistoricalDatabase {
    * resolves with the port.
    */
   async serve(credentials: PgCredentials, host = "127.0.0.1", port = 0): Promise<number> {
-    // Short path: Unix socket paths are limited to about 100 bytes.
-    this.socketDir = fs.mkdtempSync(path.join(os.tmpdir(), "pglite-"));
+    removeStaleSocketDirs();
+    this.socketDir = fs.mkdtempSync(path.join(os.tmpdir(), `pglite-${process.pid}-`));
     const socketPath = path.join(this.socketDir, "socket");
     const server = new PGLiteSocketServer({ db: this.db, path: socketPath, maxConnections: MAX_CONNECTIONS });
     await server.start();

@@ -5,7 +5,9 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
-import { HistoricalDatabase } from "../../../local/sources/historical-db";
+import { spawnSync } from "node:child_process";
+import * as os from "node:os";
+import { HistoricalDatabase, removeStaleSocketDirs } from "../../../local/sources/historical-db";
 import { freshDataDir } from "./helpers";
 
 describe("historical database authentication", function () {
@@ -50,5 +52,33 @@ describe("historical database authentication", function () {
       'refused 28P01: password authentication failed for user "postgres"',
     );
     expect(db.authStats).to.deep.equal({ authenticated: 1, refused: 2 });
+  });
+
+  it("removes the socket folders of backends that crashed, and only those", function () {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "socket-sweep-"));
+    try {
+      // A process that has ended: its PID names a crashed backend's folder.
+      const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+      const folder = (pid: number, suffix: string, files: string[]) => {
+        const dir = path.join(tmp, `pglite-${pid}-${suffix}`);
+        fs.mkdirSync(dir);
+        for (const file of files) fs.writeFileSync(path.join(dir, file), "");
+        return dir;
+      };
+      const crashed = folder(gone, "Ab12Cd", ["socket"]);
+      const running = folder(process.ppid, "Ef34Gh", ["socket"]); // a live process: a backend still serving
+      const notOnlySocket = folder(gone, "Ij56Kl", ["socket", "notes.txt"]);
+      const otherName = path.join(tmp, `pglite-${gone}`);
+      fs.mkdirSync(otherName);
+      expect(removeStaleSocketDirs(tmp)).to.deep.equal([crashed]);
+      expect([running, notOnlySocket, otherName].every((dir) => fs.existsSync(dir))).to.equal(true);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("names its own socket folder after its process, so a later backend can tell whether it ended", function () {
+    const mine = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith(`pglite-${process.pid}-`));
+    expect(mine).to.have.length.at.least(1); // this suite's database, serving
   });
 });
