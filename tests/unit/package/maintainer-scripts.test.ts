@@ -1,6 +1,6 @@
-// The package's maintainer scripts (`npm run build`, `npm run config:declarations`) follow the repository's CLI
-// convention: `--help` prints the usage and exits 0 WITHOUT doing the work (no rebuild, no rewritten file), and
-// an unknown argument exits 2 naming `--help`. Run the way npm runs them (node with the tsx loader).
+// The package's maintainer scripts (`npm run build`, `npm run config:declarations`, `npm run test:package`)
+// follow the repository's CLI convention: `--help` prints the usage and exits 0 WITHOUT doing the work (no
+// rebuild, no rewritten file, no pack and install), and an unknown argument exits 2 naming `--help`. Run the way npm runs them (node with the tsx loader).
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -10,6 +10,7 @@ const ROOT = path.resolve(__dirname, "../../..");
 const SCRIPTS = {
   "npm run build": "components/scripts/build.ts",
   "npm run config:declarations": "components/scripts/config-declarations.ts",
+  "npm run test:package": "tests/package/run.ts",
 } as const;
 
 interface Run {
@@ -44,9 +45,10 @@ describe("maintainer scripts of the components package", function () {
       expect(help.stdout).to.match(new RegExp(`^Usage: ${command}`));
       expect(help.stdout).to.contain("--help");
       expect(bad.code, command).to.equal(2);
-      expect(bad.stderr).to.contain(`unknown argument "--no-such-flag". Run ${command} -- --help`);
+      expect(bad.stderr).to.match(/unknown argument "--no-such-flag"\. Run npm run [a-z:]+ -- --help/);
     });
     expect(runs[0]!.stdout).to.contain("--assets-only");
+    expect(runs[4]!.stdout).to.contain("--keep");
     // Asking was all: the declarations file was not rewritten and no build replaced dist/.
     expect(fs.statSync(declarations).mtimeMs).to.equal(before);
     expect(fs.existsSync(dist) ? fs.statSync(dist).mtimeMs : undefined).to.equal(distBefore);
