@@ -381,53 +381,46 @@ export function buildAlarmSet<N>(
     });
   }
 
-  // Anomaly scoring: published by the scoring function (pipeline metrics), once per run.
+  // Anomaly scoring and the model in service: pipeline metrics the scoring function publishes once per run, so
+  // one datapoint per run: a period as long as the schedule's interval (CloudWatch caps it at a day). Missing
+  // data is not breaching: no run yet, or no model promoted yet (nothing to age; scoring-lag covers that stack).
+  const perScoringRun = (
+    key: string,
+    metric: "scoringLag" | "modelAge",
+    thresholdSeconds: number,
+    description: AlarmSpec<N>["description"],
+  ): AlarmSpec<N> => ({
+    key,
+    description,
+    metric: {
+      namespace: PIPELINE_METRICS_NAMESPACE,
+      metricName: PIPELINE_METRICS[metric].name,
+      dimensions: { [PIPELINE_METRIC_DIMENSION]: deployment },
+      stat: "Maximum",
+      period: Math.min(86_400, Math.max(FIVE_MINUTES, Math.ceil(context.scoringIntervalSeconds / 60) * 60)),
+    },
+    comparison: "GreaterThanThreshold",
+    threshold: thresholdSeconds,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  });
   const scoring = inventory.functions.find((f) => f.key === "anomaly-scoring");
-  alarms.push({
-    key: "scoring-lag",
-    description: [
+  alarms.push(
+    perScoringRun("scoring-lag", "scoringLag", thresholds.scoringLagMinutes * 60, [
       `Anomaly scoring of ${deployment} is more than ${thresholds.scoringLagMinutes} minutes behind the clock (${PIPELINE_METRICS.scoringLag.name}): new readings are not scored. Either runs fail (see the scoring state machine's alarm), fall behind a backlog, or skip because the model in service was trained with other settings (scoring resumes after the next training run). Look at the scoring executions`,
       ...(scoring ? [" and the log group ", scoring.logGroup] : []),
       ".",
-    ],
-    metric: {
-      namespace: PIPELINE_METRICS_NAMESPACE,
-      metricName: PIPELINE_METRICS.scoringLag.name,
-      dimensions: { [PIPELINE_METRIC_DIMENSION]: deployment },
-      stat: "Maximum",
-      // One datapoint per scoring run: a period as long as the schedule's interval (CloudWatch caps it at a day).
-      period: Math.min(86_400, Math.max(FIVE_MINUTES, Math.ceil(context.scoringIntervalSeconds / 60) * 60)),
-    },
-    comparison: "GreaterThanThreshold",
-    threshold: thresholds.scoringLagMinutes * 60,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    treatMissingData: "notBreaching",
-  });
-
-  // Model age: also published by each scoring run, from the promoted model's promotion time. Missing data is
-  // not breaching: before the first promotion there is no model to age (scoring-lag covers that stack).
+    ]),
+  );
   const training = inventory.stateMachines.find((m) => m.key === "training");
-  alarms.push({
-    key: "model-age",
-    description: [
+  alarms.push(
+    perScoringRun("model-age", "modelAge", thresholds.modelAgeHours * 3600, [
       `The anomaly model in service of ${deployment} was promoted more than ${thresholds.modelAgeHours} hours ago (${PIPELINE_METRICS.modelAge.name}): training has stopped replacing it, so scores drift from what the sensors now do. Training runs may fail (see the training state machine's alarm), skip for too little data (TrainingSetTooSmall on the dashboard), or finish without promoting. Look at the training executions`,
       ...(training ? [" of ", training.arn, " and its log group ", training.logGroup] : []),
       ".",
-    ],
-    metric: {
-      namespace: PIPELINE_METRICS_NAMESPACE,
-      metricName: PIPELINE_METRICS.modelAge.name,
-      dimensions: { [PIPELINE_METRIC_DIMENSION]: deployment },
-      stat: "Maximum",
-      period: Math.min(86_400, Math.max(FIVE_MINUTES, Math.ceil(context.scoringIntervalSeconds / 60) * 60)),
-    },
-    comparison: "GreaterThanThreshold",
-    threshold: thresholds.modelAgeHours * 3600,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    treatMissingData: "notBreaching",
-  });
+    ]),
+  );
   return alarms;
 }
 

@@ -18,6 +18,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import type { HistoricalReading } from "../../functions/history-seed/history";
 import { countReadings, seedHistoricalTable, SeedOutcome } from "../../functions/history-seed/seed";
+import { isAlive } from "../data-dir";
 import { PgAuthProxy, type PgCredentials } from "./pg-auth";
 
 /** Clients at once (the JDBC import uses one). */
@@ -39,7 +40,7 @@ export function removeStaleSocketDirs(tmpDir = os.tmpdir()): string[] {
   const removed: string[] = [];
   for (const name of fs.readdirSync(tmpDir)) {
     const pid = Number(SOCKET_DIR.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || processExists(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
     const dir = path.join(tmpDir, name);
     try {
       if (fs.readdirSync(dir).some((entry) => entry !== "socket")) continue;
@@ -50,16 +51,6 @@ export function removeStaleSocketDirs(tmpDir = os.tmpdir()): string[] {
     }
   }
   return removed;
-}
-
-/** Whether a process with this ID exists (EPERM: it does, under another user). */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export class HistoricalDatabase {
