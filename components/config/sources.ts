@@ -40,7 +40,9 @@ export function readSourcesConfig(r: ConfigReader): SourcesConfig {
         cidr: parseGlueBlock(existingGlueVpc),
       }
     : { key: "glueVpcCidr", text: glueVpcCidr, cidr: glueCidr };
-  if (glueSide.cidr && dbCidr && cidrsOverlap(glueSide.cidr, dbCidr)) {
+  // An existing database in the Glue VPC itself is reached without peering: its block is Glue's, no overlap.
+  const sameVpc = mode === "existing" && existingGlueVpc?.vpcId === r.string("databaseVpcId");
+  if (!sameVpc && glueSide.cidr && dbCidr && cidrsOverlap(glueSide.cidr, dbCidr)) {
     r.problem(
       "databaseVpcCidr",
       `must not overlap ${glueSide.key} (${glueSide.text}): VPC peering cannot route between overlapping ranges`,

@@ -309,6 +309,26 @@ describe("stack configuration", function () {
       ]);
     });
 
+    it("accepts an existing database inside the existing Glue VPC (one VPC, no peering, the same block)", function () {
+      const glueVpc = {
+        vpcId: "vpc-0a1b2c3d4e5f60718", // Pulumi.prod.yaml's (example) databaseVpcId
+        cidrBlock: "10.30.0.0/16",
+        routeTableIds: ["rtb-0123456789abcdef0"],
+        privateSubnets: [{ id: "subnet-0123456789abcdef0", availabilityZone: "eu-west-1a" }],
+      };
+      const prod = readStackFile("prod").values;
+      expect(prod["sensor-analytics:databaseMode"]).to.equal("existing");
+      expect(prod["sensor-analytics:databaseVpcId"]).to.equal(glueVpc.vpcId);
+      const overlapping = (found: string[]) => found.filter((p) => p.includes("must not overlap"));
+      expect(
+        overlapping(problems("prod", { existingGlueVpc: glueVpc, databaseVpcCidr: "10.30.0.0/16" })),
+      ).to.deep.equal([]);
+      const otherVpc = { ...glueVpc, vpcId: "vpc-0fedcba9876543210" };
+      expect(
+        overlapping(problems("prod", { existingGlueVpc: otherVpc, databaseVpcCidr: "10.30.0.0/16" })),
+      ).to.have.length(1);
+    });
+
     it("rejects existing-database keys in demo mode", function () {
       expect(problems("dev", { databaseVpcId: "vpc-0a1b2c3d4e5f60718" })).to.deep.equal([
         'sensor-analytics:databaseVpcId applies only when databaseMode is existing (demo creates its own database VPC and database) (got "vpc-0a1b2c3d4e5f60718") in Pulumi.dev.yaml; fix: remove it, or set sensor-analytics:databaseMode to existing',
