@@ -26,6 +26,8 @@ export interface CostLine {
     readonly usd: number;
     readonly source: string;
     readonly read: string;
+    /** Whether the figure was checked against its page (`confirmedBy`), or written from memory. */
+    readonly confirmed: boolean;
   };
 }
 
@@ -107,7 +109,13 @@ export function estimateMonthlyCost(input: EstimateInput): CostEstimate {
       monthlyUsd: charge(price, quantity),
       scales,
       assumptions,
-      price: { id: price.id, usd: price.usd, source: price.source, read: price.read },
+      price: {
+        id: price.id,
+        usd: price.usd,
+        source: price.source,
+        read: price.read,
+        confirmed: price.confirmedBy !== undefined,
+      },
     });
   };
   const hours = HOURS_PER_MONTH;

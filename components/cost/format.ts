@@ -26,7 +26,10 @@ export function formatEstimate(estimate: CostEstimate, provenance: string, price
         `  ${line.item.padEnd(width.item - 2)}${fmt(line.quantity).padStart(width.quantity)}  ${line.unit.padEnd(width.unit)}${usd(line.monthlyUsd).padStart(12)}`,
       );
       for (const assumption of line.assumptions) out.push(`      · ${assumption}`);
-      out.push(`      · $${line.price.usd} per ${line.unit} (${line.price.source}, read ${line.price.read})`);
+      const provenance = line.price.confirmed
+        ? `checked ${line.price.read}`
+        : `from memory ${line.price.read}, not checked against the page`;
+      out.push(`      · $${line.price.usd} per ${line.unit} (${line.price.source}, ${provenance})`);
     }
   }
   out.push(

@@ -18,8 +18,13 @@ export interface UnitPrice {
   readonly per: string;
   /** The public pricing page. */
   readonly source: string;
-  /** When the figure was read (YYYY-MM-DD). */
+  /** When the figure was read (YYYY-MM-DD); for one written from memory (no `confirmedBy`), when it was written. */
   readonly read: string;
+  /**
+   * The page the figure was checked against, and what it states there. @default - none: written from memory and
+   * not checked; `npm run cost` says so next to the figure
+   */
+  readonly confirmedBy?: string;
   /** Volume tiers, in units of `per` per month. @default - one price for any volume */
   readonly tiers?: readonly PriceTier[];
   readonly note?: string;
@@ -63,6 +68,13 @@ export function priceTableProblems(table: unknown): string[] {
         problems.push(`${where}: source must be the https URL of the pricing page`);
       if (typeof price.read !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(price.read))
         problems.push(`${where}: read must be the date the price was read (YYYY-MM-DD)`);
+      if (
+        price.confirmedBy !== undefined &&
+        (typeof price.confirmedBy !== "string" || price.confirmedBy === "")
+      )
+        problems.push(
+          `${where}: confirmedBy must name the page the price was checked against (or be left out)`,
+        );
       if (price.tiers !== undefined) {
         const tiers = price.tiers;
         const bounded = tiers.slice(0, -1);

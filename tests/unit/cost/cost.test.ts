@@ -159,6 +159,12 @@ describe("cost estimate: the price table", function () {
     for (const stack of ["dev", "prod", "loadtest"])
       expect(Object.keys(table.regions)).to.include(parsePlatformConfig(readStackFile(stack)).region);
     expect(table.provenance).to.contain("NOT re-read");
+    // A figure checked against its page says which page and what it states there.
+    const confirmed = Object.values(table.regions).flatMap((r) =>
+      Object.values(r).filter((p) => p.confirmedBy),
+    );
+    expect(confirmed).to.not.deep.equal([]);
+    for (const price of confirmed) expect(price.confirmedBy).to.contain("https://aws.amazon.com/");
   });
 
   it("names the broken entry and the missing price or region", function () {
@@ -166,13 +172,22 @@ describe("cost estimate: the price table", function () {
     const broken = {
       ...table,
       regions: {
-        "us-east-1": { "kms.key": { usd: -1, per: "key-month", source: "aws.amazon.com", read: "Dec 2026" } },
+        "us-east-1": {
+          "kms.key": {
+            usd: -1,
+            per: "key-month",
+            source: "aws.amazon.com",
+            read: "Dec 2026",
+            confirmedBy: "",
+          },
+        },
       },
     };
     expect(priceTableProblems(broken)).to.deep.equal([
       "us-east-1 kms.key: usd must be a number >= 0",
       "us-east-1 kms.key: source must be the https URL of the pricing page",
       "us-east-1 kms.key: read must be the date the price was read (YYYY-MM-DD)",
+      "us-east-1 kms.key: confirmedBy must name the page the price was checked against (or be left out)",
     ]);
     expect(() => new RegionPrices(table, "ap-south-2", PRICE_TABLE_FILE)).to.throw(
       /has no prices for ap-south-2 \(it has us-east-1, eu-west-1\); add a "ap-south-2" block/,
@@ -346,5 +361,13 @@ describe("cost estimate of the shipped stacks", function () {
       "      · 48 sensors × one reading every 60 s × 2,628,000 s a month = 2,102,400 messages",
     );
     expect(lines.find((l) => l.startsWith("Total"))).to.match(/^Total\s+[\d,]+\.\d\d$/);
+    // Each figure says whether it was checked against its page or written from memory.
+    const priceLine = (price: string) => lines.find((l) => l.includes(`(https://aws.amazon.com/${price}`));
+    expect(priceLine("kms/pricing/")).to.match(
+      /\$1 per key-month \(https:\/\/aws.amazon.com\/kms\/pricing\/, checked \d{4}-\d\d-\d\d\)$/,
+    );
+    expect(priceLine("iot-core/pricing/")).to.match(
+      /, from memory \d{4}-\d\d-\d\d, not checked against the page\)$/,
+    );
   });
 });
