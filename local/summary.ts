@@ -93,6 +93,8 @@ export interface RunSummary {
     readonly quarantineRowsThisRun: number;
     readonly acceptedEqualsLake: boolean;
     readonly deliveries: number;
+    /** Deliveries that failed and were retried (their records delivered by a later one, or still buffered). */
+    readonly failedDeliveries: number;
     readonly filesThisRun: number;
     /** Rows per table across the whole local lake. */
     readonly tables: Readonly<Record<string, number>>;
@@ -208,7 +210,10 @@ export async function buildRunSummary(
     problems.push(`${ingest.counters.logFailures} messages could not be made durable (not acknowledged)`);
   if (run.fleet && run.fleet.failed.total > 0)
     problems.push(`the fleet could not deliver ${run.fleet.failed.total} readings`);
-  if (writer.stats.lastError) problems.push(writer.stats.lastError);
+  // A delivery that failed and then went through on retry lost nothing (the lake count above would say so);
+  // only a failure that lasts to the end of the run is a problem. Retried ones are counted in lake.
+  if (writer.stats.failing && writer.stats.lastError)
+    problems.push(`${writer.stats.lastError} (still failing at the end of the run)`);
   if (parts.sources?.consumer && parts.sources.consumer.stats.deadLettered > 0)
     problems.push(
       `the real-time consumer dead-lettered ${parts.sources.consumer.stats.deadLettered} stream records (see dynamodb/consumer-dead-letters.jsonl)`,
@@ -284,6 +289,7 @@ export async function buildRunSummary(
       quarantineRowsThisRun,
       acceptedEqualsLake,
       deliveries: writer.stats.deliveries,
+      failedDeliveries: writer.stats.failedDeliveries,
       filesThisRun: parts.delivered.length,
       tables,
     },
@@ -342,7 +348,7 @@ export function formatRunSummary(s: RunSummary): string {
     `  ingest     ${s.ingest.received} received: ${s.ingest.accepted} accepted, ${s.ingest.quarantined} quarantined, ${s.ingest.replayedFromLog} replayed from the log; denied ${s.ingest.deniedPublishes} publishes, ${s.ingest.deniedConnects} connects`,
     `  broker     refused: ${sumOf(s.broker.tlsFailures)} TLS handshakes (${describe(s.broker.tlsFailures)}), ${sumOf(s.broker.refusedConnections)} connections (${describe(s.broker.refusedConnections)}), ${s.broker.connectTimeouts} without CONNECT in time, ${s.broker.deniedSubscribes} subscriptions, ${s.broker.oversizedPayloads} oversized payloads, ${s.broker.qos2Attempts} QoS 2 attempts; throttled ${s.broker.throttled.rate + s.broker.throttled.inflight} times`,
     ...formatSources(s),
-    `  lake       ${s.lake.telemetryRowsThisRun} telemetry rows delivered this run (${s.lake.acceptedEqualsLake ? "= accepted" : "!= accepted"}), ${s.lake.quarantineRowsThisRun} quarantined, ${s.lake.filesThisRun} files in ${s.lake.deliveries} deliveries`,
+    `  lake       ${s.lake.telemetryRowsThisRun} telemetry rows delivered this run (${s.lake.acceptedEqualsLake ? "= accepted" : "!= accepted"}), ${s.lake.quarantineRowsThisRun} quarantined, ${s.lake.filesThisRun} files in ${s.lake.deliveries} deliveries${s.lake.failedDeliveries > 0 ? ` (${s.lake.failedDeliveries} failed and retried)` : ""}`,
     `  tables     ${Object.entries(s.lake.tables)
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}`,

@@ -84,7 +84,15 @@ export interface FirehoseStats {
   bufferedRecords: number;
   bufferedBytes: number;
   lastDeliveryAt: number | null;
+  /** The last failed delivery's error (kept after a retry succeeds, for the dashboard). */
   lastError: string | null;
+  /** Deliveries that failed: nothing of theirs was committed, and their records were put back and retried. */
+  failedDeliveries: number;
+  /**
+   * Whether the latest delivery failed. A failure the next attempt recovers from loses nothing; one that lasts
+   * (records still buffered, not in the lake) is a problem of the run.
+   */
+  failing: boolean;
 }
 
 type Buffered =
@@ -117,6 +125,8 @@ export class FirehoseWriter {
     bufferedBytes: 0,
     lastDeliveryAt: null,
     lastError: null,
+    failedDeliveries: 0,
+    failing: false,
   };
   /** Called after every delivery (the ingest log releases segments, the dashboard updates). */
   onDelivery: ((delivery: Delivery) => void) | undefined;
@@ -225,6 +235,8 @@ export class FirehoseWriter {
         this.stats.bufferedRecords = this.buffer.length;
         this.stats.bufferedBytes = this.buffer.reduce((sum, b) => sum + b.bytes, 0);
         this.stats.lastError = `lake delivery failed: ${(err as Error).message}`;
+        this.stats.failedDeliveries++;
+        this.stats.failing = true;
         process.emitWarning(this.stats.lastError);
         return undefined;
       })
@@ -333,6 +345,7 @@ export class FirehoseWriter {
       oldestReceivedAt: batch.reduce((min, b) => Math.min(min, b.record.received_at), Infinity),
     };
     this.stats.deliveries++;
+    this.stats.failing = false;
     this.stats.files += staged.length;
     this.stats.telemetryRows += delivery.telemetryRows;
     this.stats.quarantineRows += delivery.quarantineRows;

@@ -190,6 +190,61 @@ describe("local lake", function () {
       duckdb.closeSync();
     });
 
+    it("puts a failed delivery's records back and delivers them on retry, failing only while it fails", async function () {
+      const duckdb = await DuckDBInstance.create(":memory:");
+      const stateDir = path.join(dir, "ingest");
+      const store = new LocalObjectStore(path.join(dir, "lake"), "sensors-dev", () =>
+        Date.UTC(2025, 0, 6, 12),
+      );
+      const writer = FirehoseWriter.open({
+        store,
+        duck: await duckdb.connect(),
+        stateDir,
+        deployment: "sensors-dev",
+        rooms: ["lab"],
+        bufferSeconds: 60,
+        bufferMiB: 64,
+        dynamicPartitioning: true,
+        speed: 1,
+        now: () => Date.UTC(2025, 0, 6, 12),
+      });
+      writer.add(1, { kind: "telemetry", record: record(1) });
+      writer.add(2, { kind: "telemetry", record: record(2) });
+      // A transient failure: the staging folder is briefly not a folder (a full disk or a lost mount looks alike).
+      const staging = path.join(stateDir, "staging");
+      fs.rmSync(staging, { recursive: true, force: true });
+      fs.writeFileSync(staging, "");
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(w.message);
+      process.on("warning", onWarning);
+      try {
+        await writer.flush();
+        await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+        expect(writer.stats).to.deep.include({
+          deliveries: 0,
+          failedDeliveries: 1,
+          failing: true,
+          bufferedRecords: 2,
+        });
+        expect(writer.stats.lastError).to.match(/^lake delivery failed: /);
+        expect(warnings).to.deep.equal([writer.stats.lastError]);
+        fs.rmSync(staging);
+        fs.mkdirSync(staging);
+        await writer.flush();
+      } finally {
+        process.off("warning", onWarning);
+        await writer.close();
+      }
+      expect(writer.stats).to.deep.include({
+        deliveries: 1,
+        failedDeliveries: 1,
+        failing: false,
+        telemetryRows: 2,
+      });
+      expect(readLakeCheckpoint(stateDir).durableThroughLsn).to.equal(2);
+      duckdb.closeSync();
+    });
+
     it("finishes a delivery whose checkpoint was written but whose files were not yet moved into place", async function () {
       const stateDir = path.join(dir, "ingest");
       const staged = path.join(stateDir, "staging", "abc");
