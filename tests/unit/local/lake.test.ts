@@ -8,7 +8,11 @@ import * as path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { DurableLog, type LogEntry } from "../../../local/lake/durable-log";
 import { encodeFrame } from "../../../local/lake/log-frames";
-import { FirehoseWriter, readLakeCheckpoint } from "../../../local/lake/firehose-writer";
+import {
+  FirehoseWriter,
+  readLakeCheckpoint,
+  type FirehoseWriterOptions,
+} from "../../../local/lake/firehose-writer";
 import { LocalObjectStore } from "../../../local/lake/object-store";
 import { IngestPipeline } from "../../../local/lake/ingest-pipeline";
 import { TopicRules } from "../../../local/rule/topic-rules";
@@ -31,6 +35,23 @@ describe("local lake", function () {
   afterEach(function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  /** A Firehose writer over `dir`'s ingest state, buffering as the dev stack does; `options` replace fields. */
+  const openWriter = async (
+    duckdb: DuckDBInstance,
+    options: Partial<FirehoseWriterOptions> & Pick<FirehoseWriterOptions, "store" | "now">,
+  ): Promise<FirehoseWriter> =>
+    FirehoseWriter.open({
+      duck: await duckdb.connect(),
+      stateDir: path.join(dir, "ingest"),
+      deployment: "sensors-dev",
+      rooms: ["lab"],
+      bufferSeconds: 60,
+      bufferMiB: 64,
+      dynamicPartitioning: true,
+      speed: 1,
+      ...options,
+    });
 
   describe("ingest log", function () {
     it("numbers entries, shares fsyncs between concurrent appends, and replays what follows a checkpoint", async function () {
@@ -138,16 +159,9 @@ describe("local lake", function () {
       const store = new LocalObjectStore(path.join(dir, "lake"), "sensors-dev", () =>
         Date.UTC(2025, 0, 6, 12),
       );
-      const writer = FirehoseWriter.open({
+      const writer = await openWriter(duckdb, {
         store,
-        duck: await duckdb.connect(),
-        stateDir: path.join(dir, "ingest"),
-        deployment: "sensors-dev",
         rooms: ["lab", "office"],
-        bufferSeconds: 60,
-        bufferMiB: 64,
-        dynamicPartitioning: true,
-        speed: 1,
         now: () => Date.UTC(2025, 0, 6, 12),
       });
       writer.add(1, { kind: "telemetry", record: record(1) });
@@ -196,18 +210,7 @@ describe("local lake", function () {
       const store = new LocalObjectStore(path.join(dir, "lake"), "sensors-dev", () =>
         Date.UTC(2025, 0, 6, 12),
       );
-      const writer = FirehoseWriter.open({
-        store,
-        duck: await duckdb.connect(),
-        stateDir,
-        deployment: "sensors-dev",
-        rooms: ["lab"],
-        bufferSeconds: 60,
-        bufferMiB: 64,
-        dynamicPartitioning: true,
-        speed: 1,
-        now: () => Date.UTC(2025, 0, 6, 12),
-      });
+      const writer = await openWriter(duckdb, { store, now: () => Date.UTC(2025, 0, 6, 12) });
       writer.add(1, { kind: "telemetry", record: record(1) });
       writer.add(2, { kind: "telemetry", record: record(2) });
       // A transient failure: the staging folder is briefly not a folder (a full disk or a lost mount looks alike).
@@ -261,18 +264,7 @@ describe("local lake", function () {
       );
       const duckdb = await DuckDBInstance.create(":memory:");
       const store = new LocalObjectStore(path.join(dir, "lake"), "sensors-dev", () => 0);
-      const writer = FirehoseWriter.open({
-        store,
-        duck: await duckdb.connect(),
-        stateDir,
-        deployment: "sensors-dev",
-        rooms: ["lab"],
-        bufferSeconds: 60,
-        bufferMiB: 64,
-        dynamicPartitioning: true,
-        speed: 1,
-        now: () => 0,
-      });
+      const writer = await openWriter(duckdb, { store, now: () => 0 });
       expect(fs.readFileSync(final, "utf8")).to.equal("parquet bytes");
       expect(fs.readdirSync(path.join(stateDir, "staging"))).to.deep.equal([]);
       expect(writer.committed).to.deep.equal({ durableThroughLsn: 7, simulatedNowMs: 5 });
@@ -283,16 +275,9 @@ describe("local lake", function () {
     it("knows the oldest reading taken but not in the lake, until the delivery that holds it commits", async function () {
       const duckdb = await DuckDBInstance.create(":memory:");
       const now = () => Date.UTC(2025, 0, 6, 12);
-      const writer = FirehoseWriter.open({
+      const writer = await openWriter(duckdb, {
         store: new LocalObjectStore(path.join(dir, "lake"), "sensors-dev", now),
-        duck: await duckdb.connect(),
-        stateDir: path.join(dir, "ingest"),
-        deployment: "sensors-dev",
-        rooms: ["lab"],
         bufferSeconds: 3600, // the timer never delivers during the test: only flush() does
-        bufferMiB: 64,
-        dynamicPartitioning: true,
-        speed: 1,
         now,
       });
       const { log } = DurableLog.open(path.join(dir, "log"), 0);
