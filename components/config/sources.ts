@@ -1,5 +1,5 @@
 /** Historical sources and ETL: the Glue VPC and jobs, the historical database (demo or existing), the schedule. */
-import { cidrsOverlap, parseCidr } from "../net/cidr";
+import { cidrsOverlap, parseCidr, type Cidr } from "../net/cidr";
 import { checkCidr, checkSchedule, closestKey, type ConfigReader } from "./reader";
 import {
   DATABASE_ENGINES,
@@ -31,14 +31,10 @@ export function readSourcesConfig(r: ConfigReader): SourcesConfig {
   const engine = r.oneOf("databaseEngine", DATABASE_ENGINES);
   const databaseVpcCidr = r.string("databaseVpcCidr");
   const dbCidr = checkCidr(r, "databaseVpcCidr", databaseVpcCidr);
-  const existingGlueVpc = readExistingGlueVpc(r);
+  const { vpc: existingGlueVpc, block: existingGlueBlock } = readExistingGlueVpc(r) ?? {};
   // The Glue side of the peering: the existing VPC's block when there is one, else the block to create.
   const glueSide = existingGlueVpc
-    ? {
-        key: "existingGlueVpc.cidrBlock",
-        text: existingGlueVpc.cidrBlock,
-        cidr: parseGlueBlock(existingGlueVpc),
-      }
+    ? { key: "existingGlueVpc.cidrBlock", text: existingGlueVpc.cidrBlock, cidr: existingGlueBlock }
     : { key: "glueVpcCidr", text: glueVpcCidr, cidr: glueCidr };
   // An existing database in the Glue VPC itself is reached without peering: its block is Glue's, no overlap.
   const sameVpc = mode === "existing" && existingGlueVpc?.vpcId === r.string("databaseVpcId");
@@ -188,7 +184,7 @@ const GLUE_VPC_FIELDS = ["vpcId", "cidrBlock", "routeTableIds", "privateSubnets"
  * connection runs in the first private subnet, and the peering to the database VPC adds a route to each route
  * table and names the block on the database side. Problems are reported as `existingGlueVpc.<field>`.
  */
-function readExistingGlueVpc(r: ConfigReader): ExistingGlueVpc | undefined {
+function readExistingGlueVpc(r: ConfigReader): { vpc: ExistingGlueVpc; block: Cidr | undefined } | undefined {
   const value = r.object("existingGlueVpc");
   if (value === undefined || Object.keys(value).length === 0) return undefined;
   const problem = (field: string, message: string, fix: string, given?: unknown) =>
@@ -243,19 +239,18 @@ function readExistingGlueVpc(r: ConfigReader): ExistingGlueVpc | undefined {
   };
   // glueVpcCidr is not refused here: the Pulumi CLI hands the program Pulumi.yaml's default for it whether the
   // stack file sets it or not, so it cannot tell "set" from "left alone". It only sizes a created Glue VPC.
-  // The block is checked here (named by its field) so the overlap check can use it.
-  if (parseGlueBlock(parsed) === undefined)
+  // The block is checked here (named by its field) and returned parsed, for the overlap check.
+  const parsedBlock = parseCidr(cidrBlock);
+  const block =
+    typeof parsedBlock === "string" || parsedBlock.prefix < 16 || parsedBlock.prefix > 28
+      ? undefined
+      : parsedBlock;
+  if (block === undefined)
     problem(
       "cidrBlock",
       "must be the VPC's primary IPv4 block, /16 to /28",
       "copy it from the VPC console, e.g. 10.40.0.0/24",
       value.cidrBlock,
     );
-  return parsed;
-}
-
-/** The existing Glue VPC's block, or undefined when it is not a VPC's IPv4 block. */
-function parseGlueBlock(vpc: ExistingGlueVpc) {
-  const parsed = parseCidr(vpc.cidrBlock);
-  return typeof parsed === "string" || parsed.prefix < 16 || parsed.prefix > 28 ? undefined : parsed;
+  return { vpc: parsed, block };
 }
