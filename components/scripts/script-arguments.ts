@@ -1,9 +1,9 @@
 /**
- * Argument handling of the package's maintainer scripts (`npm run build`, `npm run config:declarations`). They
- * take at most a flag or two, so they do not pull in the repository's option parser (devices/command.ts, which
- * is not part of this package); they follow its convention: `--help` prints the usage and exits 0, an unknown
- * argument exits 2 and names `--help`. A script must never do its work (rebuild, rewrite a file) when the user
- * only asked what it does.
+ * Argument handling of the package's maintainer scripts (`npm run build`, `npm run config:declarations`, and
+ * the repository's `npm run test:package`, which packs the package). They take at most a flag or two, so they do
+ * not pull in the repository's option parser (devices/command.ts, which is not part of this package); they
+ * follow its convention: `--help` prints the usage and exits 0, an unknown argument exits 2 and names `--help`.
+ * A script must never do its work (rebuild, rewrite a file) when the user only asked what it does.
  */
 
 /** Exit status of a usage error, as in the repository's commands. */

@@ -23,6 +23,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { scriptFlags } from "../../components/scripts/script-arguments";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const EXAMPLE = path.join(ROOT, "examples", "platform-team");
@@ -121,33 +122,21 @@ function peerFloors(): Record<string, string> {
   return floors;
 }
 
-const HELP = `Usage: npm run test:package [-- --keep]
-
-Packs the components package (npm pack, which builds it), installs the tarball into a fresh copy of
-examples/platform-team next to only @pulumi/pulumi, @pulumi/aws and typescript, then checks what a platform
-team relies on: plain node loads it, the example compiles under strict flags and passes its test (also at the
-lowest peer versions the package accepts), one copy of each peer, and the install's size ratio. About 2-3
-minutes; needs the npm registry or cache. Exits 1 on the first problem.
-
-Options:
-  --keep  keep the temporary project (its path is printed) to look at after a failure
-  --help  print this help and exit`;
-
 function main(): void {
-  const args = process.argv.slice(2);
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log(HELP);
-    return;
-  }
-  const unknown = args.find((arg) => arg !== "--keep");
-  if (unknown !== undefined) {
-    console.error(
-      `test:package: unknown argument "${unknown}". Run npm run test:package -- --help for the options.`,
-    );
-    process.exit(2);
-  }
+  const flags = scriptFlags(process.argv.slice(2), {
+    command: "npm run test:package",
+    about: [
+      "Packs the components package (npm pack, which builds it), installs the tarball into a fresh copy of",
+      "examples/platform-team next to only @pulumi/pulumi, @pulumi/aws and typescript, then checks what a platform",
+      "team relies on: plain node loads it, the example compiles under strict flags and passes its test (also at the",
+      "lowest peer versions the package accepts), one copy of each peer, and the install's size ratio. About 2-3",
+      "minutes; needs the npm registry or cache. Exits 1 on the first problem.",
+    ],
+    flags: { "--keep": "keep the temporary project (its path is printed) to look at after a failure" },
+  });
+  if (!flags) return;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "sensor-analytics-package-"));
-  const keep = args.includes("--keep");
+  const keep = flags.has("--keep");
   try {
     const base = {
       "@pulumi/pulumi": installedVersion("@pulumi/pulumi"),
