@@ -160,6 +160,12 @@ export interface PolicyObservation {
   readonly missing?: number;
   /** The caller found the reading beyond what the stream has seen in another view of it (kind `range`). */
   readonly beyondRange?: boolean;
+  /**
+   * Upper-tail probability of this reading in other views of the same stream (for example a forest over block
+   * summaries), already corrected for how many views were asked. The reading's tail is the smaller of this and
+   * its score's, so another view can open an incident of kind `score` the model's score alone would not.
+   */
+  readonly otherViewTail?: number;
 }
 
 /** The policy's verdict on one reading. */
@@ -274,6 +280,7 @@ export function observeReading(
       tail = z > 0 ? gaussianTail(z) : 1;
     }
   }
+  if (ready && observation.otherViewTail !== undefined) tail = Math.min(tail, observation.otherViewTail);
 
   let kind: DetectedKind | undefined;
   if (observation.stuck) kind = "stuck";

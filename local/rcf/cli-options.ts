@@ -6,6 +6,7 @@ import { optionRows, parseOptions, UsageError, type OptionSpec } from "../../dev
 import { NAB_RANDOM_CUT_FOREST_STANDARD_THRESHOLD } from "./nab";
 import { SERIES_ALERT_POLICY } from "./detector";
 import { DEFAULT_NUMBER_OF_TREES, DEFAULT_SAMPLE_SIZE } from "./forest";
+import { DEFAULT_BLOCK_READINGS } from "./second-views";
 
 export { UsageError };
 
@@ -172,6 +173,25 @@ export const OPTIONS: readonly RcfOptionSpec[] = [
     defaultText: String(P.spatialTolerance),
     description:
       "alert on a value beyond the range seen so far by more than X of that range (one column only)",
+  },
+  {
+    name: "block-view",
+    kind: "integer",
+    value: "N|none",
+    minimum: 2,
+    words: ["none"],
+    defaultText: String(DEFAULT_BLOCK_READINGS),
+    description:
+      "a second forest over blocks of N readings (mean, log spread) sees level and noise changes (one column only)",
+  },
+  {
+    name: "sequence-view",
+    kind: "string",
+    value: "mode",
+    choices: ["on", "none"],
+    defaultText: "on",
+    description:
+      "a sequence model alerts when the series turns unusually predictable (noise that stops) (one column only)",
   },
   {
     name: "windows",

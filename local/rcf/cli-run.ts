@@ -196,6 +196,8 @@ function run(options: ParsedOptions, io: CliIo): number {
     escalation: numberOption(options, "escalation"),
     cooldown: numberOption(options, "cooldown"),
     spatialTolerance: spatial === "none" ? Infinity : (spatial as number | undefined),
+    blockReadings: options.get("block-view") === "none" ? 0 : numberOption(options, "block-view"),
+    sequenceView: stringOption(options, "sequence-view") !== "none",
   });
 
   const outputPath = stringOption(options, "output");

@@ -10,6 +10,7 @@ import {
   type DetectedKind,
 } from "../../components/ml/alert-policy";
 import { RandomCutForest, resolveForestOptions, type RandomCutForestOptions } from "./forest";
+import { BlockView, DEFAULT_BLOCK_READINGS, SequenceView } from "./second-views";
 
 /**
  * The policy for a generic series scored by a streaming forest (`npm run rcf`, this detector): scores averaged
@@ -64,6 +65,16 @@ export interface AnomalyDetectorOptions extends RandomCutForestOptions, Partial<
    * little), during the second half the policy learns the score distribution from them. @default 750
    */
   warmup?: number;
+  /**
+   * Readings per block of the block view, a second forest over block summaries (./second-views.ts); 0 turns
+   * it off. One-column series only. @default 16
+   */
+  blockReadings?: number;
+  /**
+   * The sequence view: alert when a series becomes unusually predictable or extremely surprising
+   * (./second-views.ts). One-column series only. @default true
+   */
+  sequenceView?: boolean;
 }
 
 /** What the detector says about one reading. */
@@ -113,6 +124,9 @@ export class AnomalyDetector {
   private readonly sorted = new Float64Array(RESIDUAL_BASELINE);
   private residualLow = Infinity;
   private residualHigh = -Infinity;
+  /** Second views (one dimension; see ./second-views.ts). */
+  private readonly blockView: BlockView | undefined;
+  private readonly sequenceView: SequenceView | undefined;
 
   constructor(options: AnomalyDetectorOptions = {}) {
     const forestOptions = resolveForestOptions(options);
@@ -134,6 +148,17 @@ export class AnomalyDetector {
     if (forestOptions.dimensions !== 1) delete (policy as { spatialTolerance?: number }).spatialTolerance;
     this.policy = validateAlertPolicy(policy);
     this.stream = new AlertStream(this.policy);
+    const blockReadings = options.blockReadings ?? DEFAULT_BLOCK_READINGS;
+    if (!(Number.isInteger(blockReadings) && (blockReadings === 0 || blockReadings >= 2)))
+      throw new RangeError(
+        `AnomalyDetector: blockReadings must be 0 (off) or a whole number of at least 2 (got ${blockReadings})`,
+      );
+    if (forestOptions.dimensions === 1) {
+      if (blockReadings > 0)
+        this.blockView = new BlockView(blockReadings, this.warmup, this.policy, forestOptions.randomSeed);
+      if (options.sequenceView ?? true)
+        this.sequenceView = new SequenceView(this.forestLearning, this.policy);
+    }
   }
 
   /** Readings processed so far. */
@@ -147,6 +172,10 @@ export class AnomalyDetector {
     const score = this.forest.process(reading);
     const single = typeof reading === "number" ? reading : reading.length === 1 ? reading[0] : undefined;
     this.followRun(single);
+    if (single !== undefined) {
+      this.blockView?.add(single);
+      this.sequenceView?.learn(single);
+    }
     if (index < this.forestLearning) {
       this.residualBeyondRange(index, single);
       // The range rule's range includes these readings (Numenta's spatial anomaly: every value seen).
@@ -168,6 +197,7 @@ export class AnomalyDetector {
       value: single,
       stuck: this.stuck(single),
       beyondRange: this.residualBeyondRange(index, single),
+      otherViewTail: this.otherViewTail(index),
     });
     return {
       score,
@@ -179,6 +209,14 @@ export class AnomalyDetector {
       inIncident: verdict.inIncident,
       ready: verdict.ready,
     };
+  }
+
+  /** The smaller tail probability of the second views (undefined when none has one yet). */
+  private otherViewTail(index: number): number | undefined {
+    const predictable = this.sequenceView?.judge(index);
+    const block = this.blockView?.tail;
+    if (predictable === undefined) return block;
+    return block === undefined ? predictable : Math.min(predictable, block);
   }
 
   /** Extends or restarts the run of one repeated value with this reading's value (one dimension). */

@@ -164,6 +164,23 @@ describe("alert policy", () => {
     expect([beyond.kind, beyond.alert, beyond.anomalyScore]).to.deep.equal(["range", true, 1]);
   });
 
+  it("takes another view's tail when it is smaller than the score's, once ready", () => {
+    const stream = new AlertStream({ ...EACH_SCORE, learning: 3 });
+    // While learning, another view's tail is not used.
+    const learning = feed(
+      stream,
+      [0, 1, 2].map((at) => ({ at, score: 1, otherViewTail: 1e-9 })),
+    );
+    expect(learning.every((v) => !v.anomalous)).to.equal(true);
+    // An ordinary score with an improbable other view: anomalous, kind score, the other view's tail.
+    const seen = stream.observe({ at: 3, score: 1, otherViewTail: 1e-9 });
+    expect([seen.kind, seen.alert, seen.tailProbability]).to.deep.equal(["score", true, 1e-9]);
+    // A probable other view does not hide an improbable score.
+    const other = new AlertStream(EACH_SCORE, PRIOR);
+    const improbable = other.observe({ at: 0, score: 3, otherViewTail: 0.5 });
+    expect(improbable.tailProbability).to.be.below(1e-5);
+  });
+
   it("rejects impossible settings, naming the setting", () => {
     expect(() => validateAlertPolicy({ ...PLATFORM_ALERT_POLICY, tailProbability: 0.7 })).to.throw(
       "alert policy: tailProbability must be between 0 and 0.5 (got 0.7)",

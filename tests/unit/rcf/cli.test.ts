@@ -57,6 +57,8 @@ describe("rcf: CLI", function () {
       "--tail-probability",
       "--averaging",
       "--windows",
+      "--block-view",
+      "--sequence-view",
       "--reference",
       "--json",
     ]) {
@@ -66,6 +68,8 @@ describe("rcf: CLI", function () {
     expect(stdout).to.match(/--samples <N>[\s\S]*?\(default: 256\)/);
     expect(stdout).to.match(/--shingle <N>[\s\S]*?\(default: 8\)/);
     expect(stdout).to.match(/--tail-probability <p>[\s\S]*?\(default: 0\.00001\)/);
+    expect(stdout).to.match(/--block-view <N\|none>[\s\S]*?\(default: 16\)/);
+    expect(stdout).to.match(/--sequence-view <mode>[\s\S]*?\(on\|none\) \(default: on\)/);
   });
 
   it("rejects bad options with exit code 2 and a message naming the option and the fix", () => {
@@ -85,6 +89,10 @@ describe("rcf: CLI", function () {
     const replaced = run(["--input", input, "--z", "3"]);
     expect(replaced.code).to.equal(2);
     expect(replaced.stderr).to.contain("--z is gone: replaced by the alert policy's --tail-probability");
+    const badBlock = run(["--input", input, "--block-view", "1"]);
+    expect(badBlock.stderr).to.contain("--block-view must be >= 2, got 1");
+    const badSequence = run(["--input", input, "--sequence-view", "off"]);
+    expect(badSequence.stderr).to.contain('--sequence-view must be one of on, none, got "off"');
     const badWarmup = run(["--input", input, "--warmup", "soon"]);
     expect(badWarmup.stderr).to.contain('--warmup must be a number or auto, got "soon"');
   });
