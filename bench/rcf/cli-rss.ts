@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { RCF_NODE_FLAGS } from "../../local/rcf/cli-options";
 import { Xoshiro128 } from "../../local/rcf/random";
 
 export interface CliRssResult {
@@ -49,6 +50,7 @@ export function measureCliRss(sizes: readonly number[], rounds: number): CliRssR
         const child = spawnSync(
           process.execPath,
           [
+            ...RCF_NODE_FLAGS,
             "--import",
             "tsx",
             path.join(__dirname, "cli-rss-child.ts"),

@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { RCF_NODE_FLAGS } from "../../../local/rcf/cli-options";
 import { runCli, type CliSummary } from "../../../local/rcf/cli-run";
 import { parseCsv } from "../../../local/rcf/csv";
 import { Xoshiro128 } from "../../../local/rcf/random";
@@ -229,6 +230,20 @@ describe("rcf: CLI", function () {
     const wrongKey = run(["--input", input, "--windows", windowsFile, "--nab-key", "x/y.csv"]);
     expect(wrongKey.code).to.equal(2);
     expect(wrongKey.stderr).to.contain("--nab-key").and.to.contain("synthetic/series.csv");
+  });
+
+  it("starts npm run rcf and the bin with the command's Node flags (a bounded young generation)", () => {
+    const root = path.resolve(__dirname, "../../..");
+    const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    const shebang = readFileSync(path.join(root, "local/rcf/bin.cjs"), "utf8").split("\n")[0]!;
+    expect(RCF_NODE_FLAGS).to.not.be.empty;
+    for (const flag of RCF_NODE_FLAGS) {
+      expect(manifest.scripts.rcf!.split(" ")).to.include(flag);
+      expect(shebang.split(" ")).to.include(flag);
+    }
+    expect(manifest.scripts.rcf).to.match(/local\/rcf\/cli\.ts$/);
   });
 
   it("reads a --time-decay of 1 or more as a Kinesis window", () => {

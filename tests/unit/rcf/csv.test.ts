@@ -40,5 +40,8 @@ describe("rcf: CSV and timestamps", () => {
     const bin = path.resolve(__dirname, "../../../local/rcf/bin.cjs");
     const help = execFileSync(process.execPath, [bin, "--help"], { encoding: "utf8" });
     expect(help).to.contain("Usage: npm run rcf -- --input <csv>");
+    // Run as the file itself, as an installed bin is: its shebang starts node with the command's flags.
+    const direct = execFileSync(bin, ["--help"], { encoding: "utf8" });
+    expect(direct).to.contain("Usage: npm run rcf -- --input <csv>");
   });
 });
