@@ -2,6 +2,8 @@
  * AnomalyDetector: a streaming Random Cut Forest whose scores go through the platform's alert policy
  * (`components/ml/alert-policy.ts`, the same module the cloud scoring function applies to SageMaker's scores).
  * One call per reading returns the forest's score, the policy's anomaly score in [0, 1] and whether to alert.
+ * For a one-column series two second views (./second-views.ts: a forest over blocks of readings, a sequence
+ * model) add their tail probabilities, for the faults of a series that goes quiet, which the forest cannot see.
  */
 import {
   AlertStream,
