@@ -75,6 +75,27 @@ export interface DashboardSnapshot {
 const WINDOW_MS = 6 * 3_600_000;
 const BUCKET_MS = 60_000;
 
+/** The errors the dashboard's "last error" line chooses from. */
+export interface DashboardErrors {
+  /** The lake writer's last delivery error, and whether deliveries are still failing. */
+  readonly lake: { readonly lastError: string | null; readonly failing: boolean };
+  readonly failedExecution: string | null;
+  readonly brokerDenial: string | null;
+  readonly athena: string | null;
+}
+
+/**
+ * The dashboard's "last error": a lake delivery failing now first, then a failed execution, a broker denial and
+ * an Athena error; a lake error a retry has since delivered comes last, marked so, since nothing was lost (the
+ * run's summary counts it the same way: "N failed and retried").
+ */
+export function dashboardError(errors: DashboardErrors): string | null {
+  const { lake } = errors;
+  if (lake.failing && lake.lastError !== null) return lake.lastError;
+  const recovered = lake.lastError === null ? null : `${lake.lastError} (delivered on retry)`;
+  return errors.failedExecution ?? errors.brokerDenial ?? errors.athena ?? recovered;
+}
+
 export async function dashboardSnapshot(parts: BackendParts): Promise<DashboardSnapshot> {
   const { pipelines, ingest, writer, broker, clock } = parts;
   const errors: string[] = [];
@@ -146,12 +167,12 @@ export async function dashboardSnapshot(parts: BackendParts): Promise<DashboardS
     errors.push(`completeness: ${(err as Error).message}`);
   }
 
-  const lastError =
-    writer.stats.lastError ??
-    executions.find((e) => e.status === "FAILED")?.error ??
-    broker.stats.lastDenial ??
-    pipelines.athena.stats.lastError ??
-    null;
+  const lastError = dashboardError({
+    lake: writer.stats,
+    failedExecution: executions.find((e) => e.status === "FAILED")?.error ?? null,
+    brokerDenial: broker.stats.lastDenial,
+    athena: pipelines.athena.stats.lastError,
+  });
   const fleet = parts.fleet;
   return {
     deployment: parts.config.deployment,

@@ -14,6 +14,7 @@ import {
   type FirehoseWriterOptions,
 } from "../../../local/lake/firehose-writer";
 import { LocalObjectStore } from "../../../local/lake/object-store";
+import { dashboardError } from "../../../local/dashboard/snapshot";
 import { IngestPipeline } from "../../../local/lake/ingest-pipeline";
 import { TopicRules } from "../../../local/rule/topic-rules";
 import { scoringClock } from "../../../local/scoring-clock";
@@ -26,6 +27,9 @@ const append = (log: DurableLog, payload: string, receivedAt = 1): Promise<numbe
       err ? reject(err) : resolve(lsn),
     ),
   );
+
+/** No error besides the lake's (the dashboard's other sources of "last error"). */
+const OTHER_ERRORS = { failedExecution: null, brokerDenial: null, athena: null } as const;
 
 describe("local lake", function () {
   let dir: string;
@@ -231,6 +235,8 @@ describe("local lake", function () {
         });
         expect(writer.stats.lastError).to.match(/^lake delivery failed: /);
         expect(warnings).to.deep.equal([writer.stats.lastError]);
+        // The dashboard's "last error" shows a failing lake before anything else.
+        expect(dashboardError({ ...OTHER_ERRORS, lake: writer.stats })).to.equal(writer.stats.lastError);
         fs.rmSync(staging);
         fs.mkdirSync(staging);
         await writer.flush();
@@ -245,6 +251,12 @@ describe("local lake", function () {
         telemetryRows: 2,
       });
       expect(readLakeCheckpoint(stateDir).durableThroughLsn).to.equal(2);
+      // Delivered on retry: the dashboard marks the old error so, after any current one.
+      const recovered = `${writer.stats.lastError} (delivered on retry)`;
+      expect(dashboardError({ ...OTHER_ERRORS, lake: writer.stats })).to.equal(recovered);
+      expect(dashboardError({ ...OTHER_ERRORS, athena: "query failed", lake: writer.stats })).to.equal(
+        "query failed",
+      );
       duckdb.closeSync();
     });
 
