@@ -3,7 +3,8 @@
  * (aws/random-cut-forest-by-aws) and SageMaker's built-in RCF, so thresholds tuned locally carry over to the cloud.
  *
  * - {@link RandomCutForest}: the model (time-decayed reservoir samples, random cut trees, shingling, reference score).
- * - {@link AnomalyDetector}: forest + the platform's alert policy (anomaly likelihood, one alert per incident).
+ * - {@link AnomalyDetector}: forest + the platform's alert policy (anomaly likelihood, one alert per incident),
+ *   with two second views for a one-column series ({@link BlockView}, {@link SequenceView}).
  * - {@link scoreThreshold}: SageMaker's mean + z sigma rule over training scores (the cloud training step's own
  *   function, from components/ml/model-settings.ts).
  * - {@link fromSageMakerHyperparameters}: SageMaker hyperparameters -> forest options.
@@ -32,6 +33,14 @@ export {
   type AnomalyDetectorOptions,
   type AnomalyDescriptor,
 } from "./detector";
+export {
+  BlockView,
+  SequenceView,
+  DEFAULT_BLOCK_READINGS,
+  SEQUENCE_CLIP_BITS,
+  SURPRISE_TAIL_WEIGHT,
+} from "./second-views";
+export { ContextModel, DEFAULT_CONTEXT_OPTIONS, type ContextModelOptions } from "./context-model";
 export { scoreThreshold, type ScoreThreshold } from "../../components/ml/model-settings";
 export {
   fromSageMakerHyperparameters,
