@@ -11,13 +11,28 @@ import { DEFAULT_BLOCK_READINGS } from "./second-views";
 export { UsageError };
 
 /**
- * Node flags `npm run rcf` (package.json) and the `sensor-rcf` bin (bin.cjs, its shebang) start the command with,
- * and bench/rcf/cli-rss.ts measures it with. The command streams, so what it keeps alive is a few MiB; but
+ * Node flags of the command: `npm run rcf` (package.json) starts Node with them, cli.ts starts itself again with
+ * them when it was started without (the `sensor-rcf` bin, `npx tsx local/rcf/cli.ts`), and bench/rcf/cli-rss.ts
+ * measures the command with them. The command streams, so what it keeps alive is a few MiB; but
  * Node 24 grows V8's young generation with a long run's allocation rate, and an idle machine's peak resident
  * memory went from 121 MiB on 200,000 points to 225 MiB on 1,000,000 (x1.85). A young generation of at most
  * 8 MiB per semi-space keeps it flat (x1.10) and ran no slower (README, "Measured figures").
  */
 export const RCF_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
+
+const flagName = (flag: string) => flag.split("=")[0]!;
+
+/** The flags a process runs with (its `execArgv` and NODE_OPTIONS) that set one of RCF_NODE_FLAGS' settings. */
+export function nodeFlagsInEffect(execArgv: readonly string[], nodeOptions = ""): string[] {
+  const names = new Set(RCF_NODE_FLAGS.map(flagName));
+  return [...execArgv, ...nodeOptions.split(/\s+/)].filter((flag) => names.has(flagName(flag)));
+}
+
+/** RCF_NODE_FLAGS whose setting the process was not given (any value given by the user counts as given). */
+export function missingNodeFlags(execArgv: readonly string[], nodeOptions = ""): string[] {
+  const given = new Set(nodeFlagsInEffect(execArgv, nodeOptions).map(flagName));
+  return RCF_NODE_FLAGS.filter((flag) => !given.has(flagName(flag)));
+}
 
 /** Shingle size of the command (the library's default is 1): 8 readings give the forest the series' shape. */
 export const CLI_SHINGLE_SIZE = 8;

@@ -14,7 +14,14 @@ export interface CliSummary {
   input: string;
   points: number;
   dimensions: number;
-  settings: ResolvedForestOptions & { warmup: number; policy: AlertPolicySettings };
+  settings: ResolvedForestOptions & {
+    warmup: number;
+    policy: AlertPolicySettings;
+    /** The detector's second views (readings per block, 0 = off; the sequence view on or off). */
+    views: { blockReadings: number; sequenceView: boolean };
+  };
+  /** The command's Node flags (RCF_NODE_FLAGS) the process runs with. */
+  nodeFlags: string[];
   seconds: number;
   /** Points per wall-clock second of the scoring loop. */
   pointsPerSecond: number;

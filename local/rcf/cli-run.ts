@@ -14,6 +14,7 @@ import { NabLabelsError, findNabWindows, loadNabWindows, nabProbationaryPeriod, 
 import { compare, type CliSummary } from "./cli-report";
 import {
   helpText,
+  nodeFlagsInEffect,
   numberOption,
   parseArguments,
   stringOption,
@@ -277,7 +278,8 @@ function run(options: ParsedOptions, io: CliIo): number {
     input,
     points,
     dimensions: dims,
-    settings: { ...forestOptions, warmup, policy: detector.policy },
+    settings: { ...forestOptions, warmup, policy: detector.policy, views: detector.views },
+    nodeFlags: nodeFlagsInEffect(process.execArgv, process.env.NODE_OPTIONS),
     seconds,
     pointsPerSecond,
     // CPU time of the whole pass (reading, parsing and writing included): a lower bound of the model's rate.

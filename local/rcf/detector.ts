@@ -129,6 +129,8 @@ export class AnomalyDetector {
   /** Second views (one dimension; see ./second-views.ts). */
   private readonly blockView: BlockView | undefined;
   private readonly sequenceView: SequenceView | undefined;
+  /** The second views in effect (none for several columns). */
+  readonly views: { readonly blockReadings: number; readonly sequenceView: boolean };
 
   constructor(options: AnomalyDetectorOptions = {}) {
     const forestOptions = resolveForestOptions(options);
@@ -161,6 +163,10 @@ export class AnomalyDetector {
       if (options.sequenceView ?? true)
         this.sequenceView = new SequenceView(this.forestLearning, this.policy);
     }
+    this.views = Object.freeze({
+      blockReadings: this.blockView?.readings ?? 0,
+      sequenceView: this.sequenceView !== undefined,
+    });
   }
 
   /** Readings processed so far. */

@@ -1,10 +1,11 @@
 // The `npm run rcf` command, run in-process: help, argument errors (exit code + a message naming the option), NAB's
 // output layout, multi-dimensional input, the alert policy's options and the NAB / reference comparisons.
 import { expect } from "chai";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { RCF_NODE_FLAGS } from "../../../local/rcf/cli-options";
+import { missingNodeFlags, nodeFlagsInEffect, RCF_NODE_FLAGS } from "../../../local/rcf/cli-options";
 import { runCli, type CliSummary } from "../../../local/rcf/cli-run";
 import { parseCsv } from "../../../local/rcf/csv";
 import { Xoshiro128 } from "../../../local/rcf/random";
@@ -232,18 +233,68 @@ describe("rcf: CLI", function () {
     expect(wrongKey.stderr).to.contain("--nab-key").and.to.contain("synthetic/series.csv");
   });
 
-  it("starts npm run rcf and the bin with the command's Node flags (a bounded young generation)", () => {
+  it("runs with the command's Node flags however it is started (a bounded young generation)", () => {
     const root = path.resolve(__dirname, "../../..");
     const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
       scripts: Record<string, string>;
     };
-    const shebang = readFileSync(path.join(root, "local/rcf/bin.cjs"), "utf8").split("\n")[0]!;
     expect(RCF_NODE_FLAGS).to.not.be.empty;
-    for (const flag of RCF_NODE_FLAGS) {
-      expect(manifest.scripts.rcf!.split(" ")).to.include(flag);
-      expect(shebang.split(" ")).to.include(flag);
-    }
+    // npm run rcf passes them, so the command runs once.
+    for (const flag of RCF_NODE_FLAGS) expect(manifest.scripts.rcf!.split(" ")).to.include(flag);
     expect(manifest.scripts.rcf).to.match(/local\/rcf\/cli\.ts$/);
+    // Started without them (tsx directly, the installed bin), cli.ts runs itself again with them.
+    const env = { ...process.env, NODE_OPTIONS: "" };
+    const output = path.join(directory, "flags.csv");
+    const args = ["--input", input, "--output", output, "--trees", "5", "--json"];
+    const entrances: [string, string[]][] = [
+      [process.execPath, ["--import", "tsx", path.join(root, "local/rcf/cli.ts"), ...args]],
+      [path.join(root, "local/rcf/bin.cjs"), args],
+    ];
+    for (const [command, commandArgs] of entrances) {
+      const stdout = execFileSync(command, commandArgs, { env, encoding: "utf8" });
+      const summary = JSON.parse(stdout) as CliSummary;
+      expect(summary.nodeFlags, command).to.deep.equal([...RCF_NODE_FLAGS]);
+      expect(summary.points).to.equal(3000);
+    }
+    // A bad option still exits 2 through the second start.
+    expect(() =>
+      execFileSync(
+        process.execPath,
+        ["--import", "tsx", path.join(root, "local/rcf/cli.ts"), "--tree", "1"],
+        {
+          env,
+          stdio: "pipe",
+        },
+      ),
+    )
+      .to.throw()
+      .with.property("status", 2);
+  });
+
+  it("reports the second views in effect in its summary: on by default, off by option or for several columns", () => {
+    const views = (args: string[]) => {
+      const { code, stderr } = run(["--input", input, "--trees", "5", "--json", ...args]);
+      expect(code).to.equal(0);
+      return (JSON.parse(stderr.slice(stderr.indexOf("{"))) as CliSummary).settings.views;
+    };
+    expect(views([])).to.deep.equal({ blockReadings: 16, sequenceView: true });
+    expect(views(["--block-view", "32", "--sequence-view", "none"])).to.deep.equal({
+      blockReadings: 32,
+      sequenceView: false,
+    });
+    expect(views(["--block-view", "none"])).to.deep.equal({ blockReadings: 0, sequenceView: true });
+    expect(views(["--columns", "value,other"])).to.deep.equal({ blockReadings: 0, sequenceView: false });
+  });
+
+  it("finds the Node flags a process lacks by name, from its arguments and NODE_OPTIONS", () => {
+    const [flag] = RCF_NODE_FLAGS as [string];
+    const name = flag.split("=")[0]!;
+    expect(missingNodeFlags([], "")).to.deep.equal([...RCF_NODE_FLAGS]);
+    expect(missingNodeFlags(["--import", "tsx", flag])).to.deep.equal([]);
+    expect(missingNodeFlags([], `--enable-source-maps ${flag}`)).to.deep.equal([]);
+    // A value of the user's own counts as given.
+    expect(missingNodeFlags([`${name}=32`])).to.deep.equal([]);
+    expect(nodeFlagsInEffect([`${name}=32`, "--import", "tsx"])).to.deep.equal([`${name}=32`]);
   });
 
   it("reads a --time-decay of 1 or more as a Kinesis window", () => {
