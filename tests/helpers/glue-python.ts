@@ -9,6 +9,7 @@ export function python(code: string, stdin: string): string {
   const result = spawnSync("python3", ["-c", code], {
     input: stdin,
     encoding: "utf8",
+    timeout: 60_000,
     env: { ...process.env, PYTHONPATH: GLUE_DIR, PYTHONDONTWRITEBYTECODE: "1" },
   });
   if (result.error) throw new Error(`python3 is needed for the Glue script tests: ${result.error.message}`);

@@ -10,7 +10,7 @@ import { EARLIEST_READING_MS, LATEST_READING_MS } from "../../components/telemet
 
 describe("telemetry partitioning: the JQ query against jq", function () {
   it("extracts room_id and the reading's UTC date exactly as the local lake writer computes them", function () {
-    const version = execFileSync("jq", ["--version"], { encoding: "utf8" }).trim();
+    const version = execFileSync("jq", ["--version"], { encoding: "utf8", timeout: 30_000 }).trim();
     expect(version, "Firehose runs JQ 1.6").to.match(/^jq-1\.[67]/);
 
     // Day boundaries (last and first millisecond of a day), leap days, the schema's bounds, and a spread between.
@@ -38,6 +38,7 @@ describe("telemetry partitioning: the JQ query against jq", function () {
     const output = execFileSync("jq", ["-c", TELEMETRY_PARTITION_JQ], {
       input: records.map((r) => JSON.stringify(r)).join("\n"),
       encoding: "utf8",
+      timeout: 30_000,
     });
     const keys = output
       .trim()

@@ -339,6 +339,7 @@ describe("cost estimate of the shipped stacks", function () {
       {
         cwd: PROJECT_DIR,
         encoding: "utf8",
+        timeout: 60_000,
       },
     );
     expect(help.status).to.equal(0);

@@ -47,6 +47,7 @@ describe("Glue job scripts", () => {
       execFileSync("python3", ["-m", "py_compile", ...files.map((f) => path.join(GLUE_DIR, f))], {
         env: { ...process.env, PYTHONPYCACHEPREFIX: cache },
         stdio: "pipe",
+        timeout: 60_000,
       });
     } finally {
       fs.rmSync(cache, { recursive: true, force: true });

@@ -1,8 +1,9 @@
 // The `npm run rcf` command, run in-process: help, argument errors (exit code + a message naming the option), NAB's
 // output layout, multi-dimensional input, the alert policy's options and the NAB / reference comparisons.
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { missingNodeFlags, nodeFlagsInEffect, RCF_NODE_FLAGS } from "../../../local/rcf/cli-options";
@@ -251,7 +252,7 @@ describe("rcf: CLI", function () {
       [path.join(root, "local/rcf/bin.cjs"), args],
     ];
     for (const [command, commandArgs] of entrances) {
-      const stdout = execFileSync(command, commandArgs, { env, encoding: "utf8" });
+      const stdout = execFileSync(command, commandArgs, { env, encoding: "utf8", timeout: 60_000 });
       const summary = JSON.parse(stdout) as CliSummary;
       expect(summary.nodeFlags, command).to.deep.equal([...RCF_NODE_FLAGS]);
       expect(summary.points).to.equal(3000);
@@ -264,11 +265,42 @@ describe("rcf: CLI", function () {
         {
           env,
           stdio: "pipe",
+          timeout: 60_000,
         },
       ),
     )
       .to.throw()
       .with.property("status", 2);
+  });
+
+  it("passes a signal sent to the first start on to the run it started, which ends with it", async () => {
+    const root = path.resolve(__dirname, "../../..");
+    // The input is a named pipe: the run that does the work blocks opening it until a writer comes, and this
+    // test's open for writing returns only once that run has opened it (the first start never opens its input).
+    const fifo = path.join(directory, "signal.fifo");
+    execFileSync("mkfifo", [fifo], { timeout: 10_000 });
+    const first = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(root, "local/rcf/cli.ts"), "--input", fifo, "--trees", "5"],
+      { env: { ...process.env, NODE_OPTIONS: "" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const firstEnded = new Promise<NodeJS.Signals | null>((resolve) =>
+      first.on("exit", (_code, signal) => resolve(signal)),
+    );
+    // Both starts share the standard streams, so they close only when the second start has ended too.
+    const streamsClosed = new Promise<void>((resolve) => first.on("close", () => resolve()));
+    const writer = await open(fifo, "w");
+    try {
+      first.kill("SIGTERM");
+      expect(await firstEnded).to.equal("SIGTERM");
+      const closed = await Promise.race([
+        streamsClosed.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
+      ]);
+      expect(closed, "the second start was still running 10 s after the first one ended").to.equal(true);
+    } finally {
+      await writer.close();
+    }
   });
 
   it("reports the second views in effect in its summary: on by default, off by option or for several columns", () => {

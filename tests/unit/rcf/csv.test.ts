@@ -38,10 +38,10 @@ describe("rcf: CSV and timestamps", () => {
 
   it("runs as a package bin through the tsx shim", () => {
     const bin = path.resolve(__dirname, "../../../local/rcf/bin.cjs");
-    const help = execFileSync(process.execPath, [bin, "--help"], { encoding: "utf8" });
+    const help = execFileSync(process.execPath, [bin, "--help"], { encoding: "utf8", timeout: 60_000 });
     expect(help).to.contain("Usage: npm run rcf -- --input <csv>");
-    // Run as the file itself, as an installed bin is: its shebang starts node with the command's flags.
-    const direct = execFileSync(bin, ["--help"], { encoding: "utf8" });
+    // Run as the file itself, as an installed bin is (its shebang finds node on the PATH).
+    const direct = execFileSync(bin, ["--help"], { encoding: "utf8", timeout: 60_000 });
     expect(direct).to.contain("Usage: npm run rcf -- --input <csv>");
   });
 });

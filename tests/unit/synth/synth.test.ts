@@ -18,6 +18,7 @@ function runCli(args: string[]) {
   return spawnSync(NODE, ["--import", "tsx", path.join(PROJECT_DIR, "policies/synth/cli.ts"), ...args], {
     cwd: PROJECT_DIR,
     encoding: "utf8",
+    timeout: 60_000,
   });
 }
 /** The CLI's `main` in this process (its own process costs a second), with what it prints. */
