@@ -22,10 +22,17 @@
  * - `timestamp()`: the time IoT Core received the message, epoch milliseconds.
  * - `encode(*, 'base64')`: the raw payload bytes, base64-encoded.
  * - `decode(x, 'base64')`: the bytes of a base64 string; a JSON document when they are one, else the string.
- * - `isUndefined(x)`, `isNull(x)`, `isNumber(x)`, `isString(x)`: always `true` or `false`, for any argument.
- * - `floor(x)`: largest integer not above a number; `Undefined` for a non-number.
+ * - `isUndefined(x)`, `isNull(x)`: always `true` or `false`, for any argument. IoT SQL has no `isNumber` or
+ *   `isString` (the functions page lists only these two `is` functions): {@link isNumberSql} and
+ *   {@link isStringSql} build those tests from `cast` and `CASE`.
+ * - `cast(x AS Decimal)`: a number as it is, a string that reads as a decimal number (`'12'`, `'-1.2E3'`) as that
+ *   number, `true`/`false` as 1/0; anything else `Undefined`. `cast(x AS String)`: a string as it is, a number or
+ *   Boolean as its text; Null, Undefined, objects and arrays `Undefined`.
+ * - `floor(x)`: largest integer not above a number, or a string that reads as one; `Undefined` otherwise.
  * - `concat(a, b, ...)`: the strings joined; `concat(a)` is `a` unmodified.
- * - `=`, `<>`, `<`, `>`: Boolean for two numbers or two strings; `Undefined` for any other pair of types.
+ * - `=`, `<>`, `<`, `>`: Boolean for two numbers or two strings; IoT Core documents `=` of mismatched types as
+ *   `false` (`<>` as `true`), the local evaluator gives `Undefined`: every condition here guards its comparisons
+ *   with a type test, so no rule's result depends on the difference.
  * - `AND`, `OR`, `NOT`: Boolean on Booleans; `Undefined` when an operand is not a Boolean (no short-circuit).
  *   Precedence, tightest first: function calls, comparisons, `NOT`, `AND`, `OR`; parentheses group.
  * - `CASE v WHEN t1 THEN r1 ... ELSE e END` (the simple form, the only one IoT SQL has): the first `ti` equal to
@@ -51,7 +58,29 @@ export const NOT_JSON_REASON = "payload: not JSON";
  * True exactly when the payload is not a JSON document (or is a bare JSON string): `decode` returns a JSON
  * document as such and anything else as a string. Refers to no JSON name, so IoT Core evaluates it on any payload.
  */
-export const NOT_JSON_CONDITION = "isString(decode(encode(*, 'base64'), 'base64'))";
+export const NOT_JSON_CONDITION = isStringSql("decode(encode(*, 'base64'), 'base64')");
+
+/**
+ * `true` when a condition is `true`, `false` when it is `false` or `Undefined`: `NOT` of `Undefined` is
+ * `Undefined`, so a type test under `NOT` must never be `Undefined`.
+ */
+function definite(condition: string): string {
+  return `CASE isUndefined(${condition}) WHEN true THEN false ELSE ${condition} END`;
+}
+
+/**
+ * IoT SQL's test for a number (it has no `isNumber`): `cast(x AS Decimal) = x` is `true` for a number; for a
+ * decimal string the cast is a number and the types differ, for a Boolean the cast is 1 or 0, and anything else
+ * casts to `Undefined`; {@link definite} makes those `false`.
+ */
+export function isNumberSql(x: string): string {
+  return definite(`cast(${x} AS Decimal) = ${x}`);
+}
+
+/** IoT SQL's test for a string (it has no `isString`): `cast(x AS String) = x` only for a string, see {@link isNumberSql}. */
+export function isStringSql(x: string): string {
+  return definite(`cast(${x} AS String) = ${x}`);
+}
 
 /** Fields the topic rule takes from the topic, by topic segment: the IoT policy pins both to the device. */
 const TOPIC_FIELD_SEGMENTS: Readonly<Record<string, number>> = {
@@ -73,21 +102,21 @@ const RULE_FIELD_EXPRESSIONS: Readonly<Record<string, string>> = {
 export type CheckTest =
   /** `isUndefined(f) OR isNull(f)` */
   | { readonly kind: "absent" }
-  /** present and `NOT isString(f)` */
+  /** present and `NOT isStringSql(f)` */
   | { readonly kind: "not-string" }
-  /** `isString(f)` and unequal to every allowed value */
+  /** `isStringSql(f)` and unequal to every allowed value */
   | { readonly kind: "not-allowed"; readonly allowed: readonly string[] }
-  /** present and `NOT isNumber(f)` */
+  /** present and `NOT isNumberSql(f)` */
   | { readonly kind: "not-number" }
-  /** `isNumber(f) AND floor(f) <> f` */
+  /** `isNumberSql(f) AND floor(f) <> f` */
   | { readonly kind: "not-integer" }
-  /** `isNumber(f) AND f < bound` */
+  /** `isNumberSql(f) AND f < bound` */
   | { readonly kind: "below"; readonly bound: number }
-  /** `isNumber(f) AND f > bound` */
+  /** `isNumberSql(f) AND f > bound` */
   | { readonly kind: "above"; readonly bound: number }
   /** `isNull(f)` (an identity field sent as null does not match the topic) */
   | { readonly kind: "null" }
-  /** `isString(f) AND f <> topic(segment)` */
+  /** `isStringSql(f) AND f <> topic(segment)` */
   | { readonly kind: "differs-from-topic"; readonly segment: number };
 
 /** One problem check: `condition` is true exactly when the problem is present. */
@@ -124,21 +153,21 @@ export function checkConditionSql(f: string, test: CheckTest): string {
     case "absent":
       return `isUndefined(${f}) OR isNull(${f})`;
     case "not-string":
-      return `${present(f)} AND NOT isString(${f})`;
+      return `${present(f)} AND NOT ${isStringSql(f)}`;
     case "not-allowed":
-      return `isString(${f}) AND ${test.allowed.map((v) => `${f} <> ${literal(v)}`).join(" AND ")}`;
+      return `${isStringSql(f)} AND ${test.allowed.map((v) => `${f} <> ${literal(v)}`).join(" AND ")}`;
     case "not-number":
-      return `${present(f)} AND NOT isNumber(${f})`;
+      return `${present(f)} AND NOT ${isNumberSql(f)}`;
     case "not-integer":
-      return `isNumber(${f}) AND floor(${f}) <> ${f}`;
+      return `${isNumberSql(f)} AND floor(${f}) <> ${f}`;
     case "below":
-      return `isNumber(${f}) AND ${f} < ${literal(test.bound)}`;
+      return `${isNumberSql(f)} AND ${f} < ${literal(test.bound)}`;
     case "above":
-      return `isNumber(${f}) AND ${f} > ${literal(test.bound)}`;
+      return `${isNumberSql(f)} AND ${f} > ${literal(test.bound)}`;
     case "null":
       return `isNull(${f})`;
     case "differs-from-topic":
-      return `isString(${f}) AND ${f} <> topic(${test.segment})`;
+      return `${isStringSql(f)} AND ${f} <> topic(${test.segment})`;
   }
 }
 

@@ -6,7 +6,7 @@
  *
  * Expressions are compiled once into closures: the rule runs on every message of the broker's hot path. Pure.
  */
-import type { IotSqlNode, IotSqlStatement } from "./iot-sql";
+import type { CastType, IotSqlNode, IotSqlStatement } from "./iot-sql";
 import { topicMatchesFilter } from "./iot-sql";
 
 /** IoT SQL's `Undefined`: not a value of JSON, so a symbol. */
@@ -69,6 +69,11 @@ export function compileExpression(node: IotSqlNode): Compiled {
     case "star":
       // The parser only lets * into encode(*, ...), which never evaluates it.
       throw new Error("* cannot be evaluated on its own");
+    case "cast": {
+      const operand = compileExpression(node.operand);
+      const type = node.type;
+      return (m) => castValue(operand(m), type);
+    }
     case "not": {
       const operand = compileExpression(node.operand);
       return (m) => {
@@ -132,6 +137,31 @@ function compare(op: "=" | "<>" | "<" | ">", l: IotSqlValue, r: IotSqlValue): Io
   }
 }
 
+/**
+ * A string IoT SQL converts to a number: "the string is parsed only if it matches" this (the data types page's
+ * conversion to Decimal), so `'12'` and `'-1.2E3'` convert and `' 12'`, `'0x1F'` and `'NaN'` do not.
+ */
+const DECIMAL_STRING = /^-?\d+(\.\d+)?(E-?\d+)?$/i;
+
+/** A value converted to a number as IoT SQL's functions convert their arguments; Undefined when it cannot be. */
+function toDecimal(value: IotSqlValue): IotSqlValue {
+  if (typeof value === "number") return value;
+  if (typeof value === "string" && DECIMAL_STRING.test(value)) return Number(value);
+  return UNDEFINED;
+}
+
+/**
+ * `cast(x AS Decimal|String)`, per the cast function's and the data types page's conversion tables: a number or
+ * a decimal string to Decimal, and a Boolean explicitly (true = 1, false = 0); a string stays itself as String,
+ * a number or Boolean becomes its text. Null, Undefined, objects and arrays are not converted (Undefined).
+ */
+function castValue(value: IotSqlValue, type: CastType): IotSqlValue {
+  if (type === "Decimal") return typeof value === "boolean" ? (value ? 1 : 0) : toDecimal(value);
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return UNDEFINED;
+}
+
 function compileCall(name: string, argNodes: readonly IotSqlNode[]): Compiled {
   if (name === "encode") return (m) => m.payload.toString("base64");
   if (name === "decode") {
@@ -162,13 +192,10 @@ function compileCall(name: string, argNodes: readonly IotSqlNode[]): Compiled {
       return (m) => first!(m) === UNDEFINED;
     case "isNull":
       return (m) => first!(m) === null;
-    case "isNumber":
-      return (m) => typeof first!(m) === "number";
-    case "isString":
-      return (m) => typeof first!(m) === "string";
     case "floor":
+      // A string argument "is converted to Decimal and rounded down"; one that does not convert is Undefined.
       return (m) => {
-        const value = first!(m);
+        const value = toDecimal(first!(m));
         return typeof value === "number" ? Math.floor(value) : UNDEFINED;
       };
     case "concat":
@@ -231,6 +258,7 @@ function refersToField(node: IotSqlNode): boolean {
     case "star":
       return false;
     case "not":
+    case "cast":
       return refersToField(node.operand);
     case "logical":
     case "compare":

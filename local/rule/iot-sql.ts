@@ -1,7 +1,8 @@
 /**
  * Parser for the AWS IoT SQL subset that the generated topic rules use (`components/iot/rule-sql.ts` documents
  * it): `SELECT <expr> [AS name], ... FROM '<topic filter>' [WHERE <expr>]` with literals, payload fields,
- * the functions listed in {@link IOT_SQL_FUNCTIONS}, comparisons, `NOT`/`AND`/`OR` and the simple `CASE`.
+ * the functions listed in {@link IOT_SQL_FUNCTIONS}, `cast(<expr> AS Decimal|String)`, comparisons, `NOT`/`AND`/`OR`
+ * and the simple `CASE`.
  *
  * Anything outside that subset is a {@link IotSqlError} naming the position, so the local backend refuses to
  * start on a rule it would evaluate differently from IoT Core instead of passing messages silently. Pure.
@@ -13,6 +14,7 @@ export type IotSqlNode =
   | { readonly kind: "field"; readonly name: string }
   | { readonly kind: "star" }
   | { readonly kind: "call"; readonly name: IotSqlFunction; readonly args: readonly IotSqlNode[] }
+  | { readonly kind: "cast"; readonly operand: IotSqlNode; readonly type: CastType }
   | { readonly kind: "not"; readonly operand: IotSqlNode }
   | {
       readonly kind: "logical";
@@ -34,6 +36,10 @@ export type IotSqlNode =
     };
 
 export type ComparisonOperator = "=" | "<>" | "<" | ">";
+
+/** Target types of `cast(<expr> AS <type>)` in the subset (SQL version 2016-03-23 names `Decimal`). */
+export const CAST_TYPES = ["Decimal", "String"] as const;
+export type CastType = (typeof CAST_TYPES)[number];
 
 /** One SELECT item: its expression and the name it has in the output object. */
 export interface SelectItem {
@@ -57,8 +63,6 @@ export const IOT_SQL_FUNCTIONS = {
   decode: [2, 2],
   isUndefined: [1, 1],
   isNull: [1, 1],
-  isNumber: [1, 1],
-  isString: [1, 1],
   floor: [1, 1],
   concat: [1, Infinity],
 } as const satisfies Record<string, readonly [number, number]>;
@@ -103,7 +107,7 @@ const KEYWORDS = new Set([
   "FALSE",
 ]);
 /** Keywords and constructs of IoT SQL outside the subset: named in the error so the reader knows why. */
-const UNSUPPORTED_WORDS = new Set(["IN", "LIKE", "BETWEEN", "IS", "NULL", "GET", "NANVL", "CAST"]);
+const UNSUPPORTED_WORDS = new Set(["IN", "LIKE", "BETWEEN", "IS", "NULL", "GET", "NANVL"]);
 
 function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
@@ -199,7 +203,7 @@ export function parseIotSql(sql: string): IotSqlStatement {
         fail(`${upper} is not in the IoT SQL subset the local rule evaluator supports`);
       if (KEYWORDS.has(upper)) fail(`unexpected keyword ${upper}`);
       index++;
-      if (isPunct("(")) return call(token);
+      if (isPunct("(")) return upper === "CAST" ? castExpression(token) : call(token);
       return { kind: "field", name: token.text };
     }
     return fail(`unexpected ${JSON.stringify(token.text)}`);
@@ -249,6 +253,23 @@ export function parseIotSql(sql: string): IotSqlStatement {
       );
     }
     return { kind: "call", name: name as IotSqlFunction, args };
+  };
+
+  const castExpression = (nameToken: Token): IotSqlNode => {
+    index++; // "("
+    const operand = expression();
+    expectKeyword("AS");
+    const type = peek();
+    const known = CAST_TYPES.find((t) => t.toUpperCase() === type?.text.toUpperCase());
+    if (type?.type !== "word" || known === undefined)
+      fail(
+        `cast() supports AS ${CAST_TYPES.join(" or AS ")} in the subset the local rule evaluator supports`,
+      );
+    index++;
+    expectPunct(")");
+    if (operand.kind === "star")
+      throw new IotSqlError("* cannot be cast; only encode(*, 'base64') takes it", nameToken.position, sql);
+    return { kind: "cast", operand, type: known! };
   };
 
   const caseExpression = (): IotSqlNode => {

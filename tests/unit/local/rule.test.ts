@@ -2,7 +2,12 @@
 // and evaluation splits every message between the telemetry and the quarantine rule exactly as the schema's
 // reference validation (validatePayload) says, with the same reason text.
 import { expect } from "chai";
-import { buildTelemetryRuleSql, NOT_JSON_REASON } from "../../../components/iot/rule-sql";
+import {
+  buildTelemetryRuleSql,
+  isNumberSql,
+  isStringSql,
+  NOT_JSON_REASON,
+} from "../../../components/iot/rule-sql";
 import { TELEMETRY_FIELDS, validatePayload } from "../../../components/telemetry/schema";
 import { dataTopic } from "../../../components/telemetry/topics";
 import { compileStatement, decodeMessage, UNDEFINED, compileExpression } from "../../../local/rule/evaluate";
@@ -61,6 +66,23 @@ describe("local rule engine", function () {
         "a searched CASE",
         "SELECT CASE WHEN ts > 1 THEN 'a' END AS x FROM 'dt/a/+/+/telemetry'",
         /the searched CASE/,
+      ],
+      // IoT SQL has no isNumber() or isString() (its functions page lists isNull and isUndefined only): a rule
+      // using them would not run in IoT Core, so the local backend refuses it too.
+      [
+        "isNumber(), which IoT SQL does not have",
+        "SELECT ts FROM 'dt/a/+/+/telemetry' WHERE isNumber(ts)",
+        /function isNumber\(\) is not in/,
+      ],
+      [
+        "isString(), which IoT SQL does not have",
+        "SELECT ts FROM 'dt/a/+/+/telemetry' WHERE isString(ts)",
+        /function isString\(\) is not in/,
+      ],
+      [
+        "a cast to a type outside the subset",
+        "SELECT cast(ts AS Int) AS t FROM 'dt/a/+/+/telemetry'",
+        /AS Decimal or AS String/,
       ],
       ["an expression without a name", "SELECT floor(ts) FROM 'dt/a/+/+/telemetry'", /needs AS <name>/],
       [
@@ -144,10 +166,55 @@ describe("local rule engine", function () {
       });
     });
 
+    it("casts as IoT SQL's conversion tables say: decimal strings and Booleans to Decimal, numbers and Booleans to String", function () {
+      expect(evaluate("cast(a AS Decimal)", { a: "-1.5E2" })).to.equal(-150);
+      expect(evaluate("cast(a AS Decimal)", { a: 21.5 })).to.equal(21.5);
+      expect(evaluate("cast(a AS Decimal)", { a: true })).to.equal(1);
+      for (const a of [" 12", "0x1F", "NaN", "", null, [1], { b: 1 }])
+        expect(evaluate("cast(a AS Decimal)", { a }), JSON.stringify(a)).to.equal(UNDEFINED);
+      expect(evaluate("cast(a AS String)", { a: "x" })).to.equal("x");
+      expect(evaluate("cast(a AS String)", { a: 12 })).to.equal("12");
+      expect(evaluate("cast(a AS String)", { a: false })).to.equal("false");
+      for (const a of [null, [1], { b: 1 }])
+        expect(evaluate("cast(a AS String)", { a }), JSON.stringify(a)).to.equal(UNDEFINED);
+      expect(evaluate("cast(a AS String)", {})).to.equal(UNDEFINED);
+      // floor() converts a decimal string first, as the functions page says.
+      expect(evaluate("floor(a)", { a: "12.7" })).to.equal(12);
+      expect(evaluate("floor(a)", { a: "twelve" })).to.equal(UNDEFINED);
+    });
+
+    it("tests a value's type with cast and CASE, always true or false (so NOT of it is never Undefined)", function () {
+      const values: [string, unknown, "number" | "string" | "other"][] = [
+        ["an integer", 21, "number"],
+        ["a decimal", -3.25, "number"],
+        ["a decimal string", "21.5", "string"],
+        ["a word", "warm", "string"],
+        ["an empty string", "", "string"],
+        ["true", true, "other"],
+        ["false", false, "other"],
+        ["null", null, "other"],
+        ["an array", [21], "other"],
+        ["an object", { c: 21 }, "other"],
+      ];
+      for (const [what, a, type] of values) {
+        expect(evaluate(isNumberSql("a"), { a }), `isNumberSql of ${what}`).to.equal(type === "number");
+        expect(evaluate(isStringSql("a"), { a }), `isStringSql of ${what}`).to.equal(type === "string");
+        expect(evaluate(`NOT ${isNumberSql("a")}`, { a }), `NOT isNumberSql of ${what}`).to.equal(
+          type !== "number",
+        );
+        expect(evaluate(`NOT ${isStringSql("a")}`, { a }), `NOT isStringSql of ${what}`).to.equal(
+          type !== "string",
+        );
+      }
+      expect(evaluate(isNumberSql("a"), {}), "a missing field").to.equal(false);
+      expect(evaluate(isStringSql("a"), {}), "a missing field").to.equal(false);
+    });
+
     it("decodes base64 to a JSON document when it is one and to a string otherwise; concat(a) is a", function () {
       expect(evaluate("decode(encode(*, 'base64'), 'base64')", { a: 1 })).to.deep.equal({ a: 1 });
-      expect(evaluate("isString(decode(encode(*, 'base64'), 'base64'))", "temperature=21")).to.equal(true);
-      expect(evaluate("isString(decode(encode(*, 'base64'), 'base64'))", [1, 2])).to.equal(false);
+      const decoded = "decode(encode(*, 'base64'), 'base64')";
+      expect(evaluate(isStringSql(decoded), "temperature=21")).to.equal(true);
+      expect(evaluate(isStringSql(decoded), [1, 2])).to.equal(false);
       expect(evaluate("concat('only')", {})).to.equal("only");
     });
 
