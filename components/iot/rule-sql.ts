@@ -30,10 +30,11 @@
  *   Boolean as its text; Null, Undefined, objects and arrays `Undefined`.
  * - `floor(x)`: largest integer not above a number, or a string that reads as one; `Undefined` otherwise.
  * - `concat(a, b, ...)`: the strings joined; `concat(a)` is `a` unmodified.
- * - `=`, `<>`, `<`, `>`: Boolean for two numbers or two strings; IoT Core documents `=` of mismatched types as
- *   `false` (`<>` as `true`), the local evaluator gives `Undefined`: every condition here guards its comparisons
- *   with a type test, so no rule's result depends on the difference.
- * - `AND`, `OR`, `NOT`: Boolean on Booleans; `Undefined` when an operand is not a Boolean (no short-circuit).
+ * - `=`, `<>`: `Undefined` when either side is; `=` of mismatched types is `false`, `<>` `true`. `<`, `>`: both
+ *   sides converted to numbers, so a decimal string compares as its number; `Undefined` when one does not convert.
+ *   Every comparison here is guarded by a type test, so a string never passes for a number.
+ * - `AND`, `OR`, `NOT`: Boolean on Booleans (and the strings "true"/"false"); `Undefined` when an operand is
+ *   anything else (no short-circuit).
  *   Precedence, tightest first: function calls, comparisons, `NOT`, `AND`, `OR`; parentheses group.
  * - `CASE v WHEN t1 THEN r1 ... ELSE e END` (the simple form, the only one IoT SQL has): the first `ti` equal to
  *   `v` wins. Here `v` is always `true`, so a WHEN whose condition is `false` or `Undefined` simply does not match;

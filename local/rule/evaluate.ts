@@ -1,7 +1,9 @@
 /**
  * Evaluates parsed IoT SQL on messages with IoT Core's semantics (SQL version 2016-03-23), as documented in
  * `components/iot/rule-sql.ts`: a missing field is `Undefined` (and omitted from the output), JSON `null` is
- * `Null`, comparisons of mismatched types and logic on non-Booleans give `Undefined` (no short-circuit),
+ * `Null`, the operators follow the operators page's tables (`=` of mismatched types is `false` and `<>` `true`,
+ * `<` and `>` compare numbers and decimal strings as numbers, `AND`/`OR`/`NOT` take Booleans and the strings
+ * "true"/"false", anything else or an `Undefined` operand gives `Undefined`, with no short-circuit),
  * `CASE v WHEN t ...` takes the first `t` equal to `v`, and `WHERE` keeps a message only when it is `true`.
  *
  * Expressions are compiled once into closures: the rule runs on every message of the broker's hot path. Pure.
@@ -53,7 +55,15 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 
 type Compiled = (message: DecodedMessage) => IotSqlValue;
 
-const isBoolean = (value: IotSqlValue): value is boolean => typeof value === "boolean";
+/** A logical operand as the operators page reads it: a Boolean, or the string "true"/"false" in any case. */
+function toBoolean(value: IotSqlValue): boolean | undefined {
+  if (typeof value === "boolean") return value;
+  if (typeof value === "string") {
+    const lower = value.toLowerCase();
+    if (lower === "true" || lower === "false") return lower === "true";
+  }
+  return undefined;
+}
 
 /** Compiles an expression to a function of the message. */
 export function compileExpression(node: IotSqlNode): Compiled {
@@ -77,8 +87,8 @@ export function compileExpression(node: IotSqlNode): Compiled {
     case "not": {
       const operand = compileExpression(node.operand);
       return (m) => {
-        const value = operand(m);
-        return isBoolean(value) ? !value : UNDEFINED;
+        const value = toBoolean(operand(m));
+        return value === undefined ? UNDEFINED : !value;
       };
     }
     case "logical": {
@@ -87,9 +97,9 @@ export function compileExpression(node: IotSqlNode): Compiled {
       const and = node.op === "AND";
       return (m) => {
         // Both sides are evaluated: IoT SQL does not short-circuit, and Undefined on either side wins.
-        const l = left(m);
-        const r = right(m);
-        if (!isBoolean(l) || !isBoolean(r)) return UNDEFINED;
+        const l = toBoolean(left(m));
+        const r = toBoolean(right(m));
+        if (l === undefined || r === undefined) return UNDEFINED;
         return and ? l && r : l || r;
       };
     }
@@ -120,21 +130,32 @@ export function compileExpression(node: IotSqlNode): Compiled {
 }
 
 function compare(op: "=" | "<>" | "<" | ">", l: IotSqlValue, r: IotSqlValue): IotSqlValue {
-  const numbers = typeof l === "number" && typeof r === "number";
-  const strings = typeof l === "string" && typeof r === "string";
-  const booleans = typeof l === "boolean" && typeof r === "boolean";
-  // Booleans compare for (in)equality only: CASE true WHEN <condition> needs it.
-  if (!numbers && !strings && !(booleans && (op === "=" || op === "<>"))) return UNDEFINED;
-  switch (op) {
-    case "=":
-      return l === r;
-    case "<>":
-      return l !== r;
-    case "<":
-      return (l as number | string) < (r as number | string);
-    case ">":
-      return (l as number | string) > (r as number | string);
+  if (l === UNDEFINED || r === UNDEFINED) return UNDEFINED;
+  if (op === "<" || op === ">") {
+    // "Both operands are converted to a Decimal, and then compared"; a string that does not convert: Undefined.
+    const a = toDecimal(l);
+    const b = toDecimal(r);
+    if (typeof a !== "number" || typeof b !== "number") return UNDEFINED;
+    return op === "<" ? a < b : a > b;
   }
+  // "Mismatched Type | Mismatched Type | False" for =, True for <>; arrays and objects compare by content.
+  const equal = sameValue(l, r);
+  return op === "=" ? equal : !equal;
+}
+
+/** `=` of two defined values: same type and equal (arrays in order, objects by keys and values, in any order). */
+function sameValue(l: unknown, r: unknown): boolean {
+  if (l === null || r === null || typeof l !== "object" || typeof r !== "object") return l === r;
+  if (Array.isArray(l) !== Array.isArray(r)) return false;
+  if (Array.isArray(l) && Array.isArray(r))
+    return l.length === r.length && l.every((item, i) => sameValue(item, r[i]));
+  const a = l as Record<string, unknown>;
+  const b = r as Record<string, unknown>;
+  const keys = Object.keys(a);
+  return (
+    keys.length === Object.keys(b).length &&
+    keys.every((key) => Object.hasOwn(b, key) && sameValue(a[key], b[key]))
+  );
 }
 
 /**

@@ -134,11 +134,27 @@ describe("local rule engine", function () {
       expect(evaluate("isUndefined(a)", { a: null })).to.equal(false);
     });
 
-    it("gives Undefined for comparisons of mismatched types and logic on non-Booleans, without short-circuit", function () {
-      expect(evaluate("a < 3", { a: "2" })).to.equal(UNDEFINED);
-      expect(evaluate("a < 3 OR true", { a: "2" })).to.equal(UNDEFINED);
+    it("compares and combines as the operators page's tables say, with Undefined winning and no short-circuit", function () {
+      // < and > convert both sides to Decimal: a decimal string compares as its number, any other as Undefined.
+      expect(evaluate("a < 3", { a: "2" })).to.equal(true);
+      expect(evaluate("a > 3", { a: "2.5E1" })).to.equal(true);
+      expect(evaluate("a < 3", { a: "two" })).to.equal(UNDEFINED);
+      expect(evaluate("a < 3", { a: true })).to.equal(UNDEFINED);
+      // = of mismatched types is false and <> true; Undefined on either side is Undefined.
+      expect(evaluate("a = 'x'", { a: 1 })).to.equal(false);
+      expect(evaluate("a <> 'x'", { a: 1 })).to.equal(true);
+      expect(evaluate("a = 2", { a: "2" })).to.equal(false);
+      expect(evaluate("a = 'x'", {})).to.equal(UNDEFINED);
+      expect(evaluate("a <> 'x'", {})).to.equal(UNDEFINED);
+      expect(evaluate("a = b", { a: [1, { c: 2, d: 3 }], b: [1, { d: 3, c: 2 }] })).to.equal(true);
+      expect(evaluate("a = b", { a: [1, 2], b: [2, 1] })).to.equal(false);
+      expect(evaluate("a <> b", { a: null, b: null })).to.equal(false);
+      // AND, OR and NOT take Booleans and the strings "true"/"false"; anything else is Undefined, both sides read.
+      expect(evaluate("a < 3 OR true", { a: "two" })).to.equal(UNDEFINED);
       expect(evaluate("false AND a > 1", {})).to.equal(UNDEFINED);
       expect(evaluate("NOT a", { a: 1 })).to.equal(UNDEFINED);
+      expect(evaluate("NOT a", { a: "TRUE" })).to.equal(false);
+      expect(evaluate("a AND true", { a: "false" })).to.equal(false);
       expect(evaluate("a = 'x' AND b <> 2", { a: "x", b: 3 })).to.equal(true);
     });
 
