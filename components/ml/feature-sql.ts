@@ -68,7 +68,8 @@ export function readFeatureTemplate(): string {
 
 /**
  * The feature rows of `input` (a view name, or a parenthesized query) as one SELECT: the `carry` columns
- * (which must include device_id, ts and temperature_c) followed by the vector's columns. Whole-line comments of
+ * (which must include room_id, device_id, ts and temperature_c) followed by the vector's columns. A device's series is
+ * its readings in one room: historical rows without a sensor ID share the device `historical` across rooms. Whole-line comments of
  * the file are left out (the callers' files document where the text comes from).
  */
 export function renderFeatureRows(
@@ -76,13 +77,15 @@ export function renderFeatureRows(
   input: string,
   carry: readonly string[],
 ): string {
-  for (const required of ["device_id", "ts", "temperature_c"])
+  for (const required of ["room_id", "device_id", "ts", "temperature_c"])
     if (!carry.includes(required))
       throw new Error(`feature rows must carry ${required} (got ${carry.join(", ")})`);
   const vector: string[] = [];
   for (let lag = features.shingleSize - 1; lag >= 1; lag--)
     for (const column of features.columns)
-      vector.push(`LAG(${column}, ${lag}) OVER (PARTITION BY device_id ORDER BY ts) AS ${column}_lag${lag}`);
+      vector.push(
+        `LAG(${column}, ${lag}) OVER (PARTITION BY room_id, device_id ORDER BY ts) AS ${column}_lag${lag}`,
+      );
   // Carried columns that are also features (temperature_c in the raw set) are selected once, as carried.
   vector.push(...features.columns.filter((c) => !carry.includes(c)));
   const tokens: Record<string, string> = {

@@ -28,7 +28,7 @@ WITH merged AS (
 ),
 ranked AS (
   SELECT device_id, room_id, ts, temperature_c, humidity_pct, battery_pct, rssi_dbm, status, source,
-    ROW_NUMBER() OVER (PARTITION BY room_id, device_id, ts ORDER BY source_rank, temperature_c, humidity_pct) AS copy
+    ROW_NUMBER() OVER (PARTITION BY room_id, device_id, ts ORDER BY source_rank, temperature_c, humidity_pct NULLS LAST) AS copy
   FROM merged
   WHERE room_id IS NOT NULL AND device_id IS NOT NULL AND ts IS NOT NULL AND temperature_c IS NOT NULL
 )

@@ -1,5 +1,6 @@
 -- Feature rows: the Random Cut Forest's input vectors, one row per reading, computed by window functions over
--- each device's own readings in time order. ONE text for both phases and both backends (rendered by
+-- each device's own readings in one room, in time order (historical readings without a sensor ID all have the
+-- device 'historical', so the room keeps rooms apart). ONE text for both phases and both backends (rendered by
 -- components/ml/feature-sql.ts, which fills the double-brace tokens):
 --   training  components/etl/sql/training.sql over curated_readings   (Glue Spark SQL; DuckDB locally)
 --   scoring   components/analytics/sql/scoring_input.sql over telemetry (Athena;        DuckDB locally)
@@ -15,8 +16,8 @@ SELECT {{carry}}{{vector}}
 FROM (
   SELECT {{carry}},
     temperature_c - AVG(temperature_c) OVER (
-      PARTITION BY device_id ORDER BY ts ROWS BETWEEN {{baseline}} PRECEDING AND 1 PRECEDING
+      PARTITION BY room_id, device_id ORDER BY ts ROWS BETWEEN {{baseline}} PRECEDING AND 1 PRECEDING
     ) AS deviation_c,
-    temperature_c - LAG(temperature_c, 1) OVER (PARTITION BY device_id ORDER BY ts) AS step_c
+    temperature_c - LAG(temperature_c, 1) OVER (PARTITION BY room_id, device_id ORDER BY ts) AS step_c
   FROM {{input}}
 ) per_reading

@@ -315,6 +315,27 @@ describe("ETL SQL", () => {
     expect(historicalRow).to.include({ battery_pct: null, rssi_dbm: null, status: null });
   });
 
+  it("keeps the same copy of a reading whatever the engine's default order of NULLs (Spark: first, DuckDB: last)", async () => {
+    const t = ms("2024-05-01T12:00:00Z");
+    await createView(db, "live_readings", []);
+    await createView(db, "historical_jdbc", []);
+    // Two file copies of one reading, equal but for the humidity only one of them has.
+    await createView(db, "historical_s3", [
+      { device_id: "dev-1", room_id: "lab", ts: t, temperature_c: 20, humidity_pct: null },
+      { device_id: "dev-1", room_id: "lab", ts: t, temperature_c: 20, humidity_pct: 41 },
+    ]);
+    const kept: unknown[] = [];
+    try {
+      for (const order of ["nulls_first", "nulls_last"]) {
+        await db.run(`SET default_null_order = '${order}'`);
+        kept.push((await runStep(db, "curate", "curated_readings")).map((r) => r.humidity_pct));
+      }
+    } finally {
+      await db.run("RESET default_null_order");
+    }
+    expect(kept).to.deep.equal([[41], [41]]);
+  });
+
   it("curates empty sources into an empty result (a first run before any history)", async () => {
     for (const view of ["live_readings", "historical_jdbc", "historical_s3"] as const)
       await createView(db, view, []);
@@ -359,6 +380,34 @@ describe("ETL SQL", () => {
     expect(shingled.map((r) => vectorColumns(shingle).map((c) => r[c])).sort()).to.deep.equal([
       [1, 1, 1.5, 1],
       [1.5, 1, 1.5, 1],
+    ]);
+  });
+
+  it("keeps each room's series apart for readings without a sensor ID (all of them device 'historical')", async () => {
+    const t = ms("2024-05-01T12:00:00Z");
+    // Two rooms' historical readings, interleaved in time: 20, 21, 22 in the lab; 10, 11, 12 in the office.
+    const curated = [0, 1, 2].flatMap((i) =>
+      (["lab", "office"] as const).map((room) => ({
+        room_id: room,
+        device_id: "historical",
+        ts: t + i * 60_000 + (room === "office" ? 1 : 0),
+        reading_time: null,
+        temperature_c: (room === "lab" ? 20 : 10) + i,
+        humidity_pct: null,
+        battery_pct: null,
+        rssi_dbm: null,
+        status: null,
+        source: "s3",
+      })),
+    );
+    await createView(db, "curated_readings", curated);
+    const rows = await runStep(db, "training", "training_rows", featureSettings("deviation", 2, 1));
+    // Within a room every step is 1 degree; mixed, the steps would jump by 10.
+    expect(rows.map((r) => [r.room_id, r.deviation_c, r.step_c]).sort()).to.deep.equal([
+      ["lab", 1, 1],
+      ["lab", 1.5, 1],
+      ["office", 1, 1],
+      ["office", 1.5, 1],
     ]);
   });
 
