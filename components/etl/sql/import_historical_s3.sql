@@ -9,7 +9,7 @@
 -- (components/telemetry/schema.ts) before either engine sees the text.
 --
 -- Input view  landing_csv: the CSV columns as text, one row per line, header required:
---   device_id, room_id, reading_time (UTC, ISO 8601: 2024-05-01 13:45:00 or 2024-05-01T13:45:00Z),
+--   device_id, room_id, reading_time (UTC, ISO 8601: 2024-05-01 13:45:00 or 2024-05-01T13:45:00Z; seconds optional),
 --   temperature_c, humidity_pct (may be empty)
 -- Output: device_id, room_id, ts (ms since epoch, UTC), temperature_c, humidity_pct
 --
@@ -20,7 +20,13 @@ WITH parsed AS (
   SELECT
     NULLIF(TRIM(device_id), '') AS device_id,
     NULLIF(TRIM(room_id), '') AS room_id,
-    TRIM(reading_time) AS reading_time_text,
+    -- A time without seconds gets ':00' (and loses a 'Z': the time is UTC either way): Spark's cast does not read
+    -- a 'Z' straight after the minutes, which would drop the reading.
+    CASE
+      WHEN rlike(TRIM(reading_time), '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}Z?$')
+        THEN concat(substr(TRIM(reading_time), 1, 16), ':00')
+      ELSE TRIM(reading_time)
+    END AS reading_time_text,
     TRY_CAST(TRIM(temperature_c) AS DOUBLE) AS temperature_c,
     TRY_CAST(NULLIF(TRIM(humidity_pct), '') AS DOUBLE) AS humidity_pct
   FROM landing_csv

@@ -145,6 +145,21 @@ describe("ETL SQL", () => {
         temperature_c: "23.5",
         humidity_pct: null,
       },
+      // kept: a time without seconds, with and without Z
+      {
+        device_id: "dev-4",
+        room_id: "lab",
+        reading_time: "2024-05-01T14:05Z",
+        temperature_c: "20.5",
+        humidity_pct: null,
+      },
+      {
+        device_id: "dev-4",
+        room_id: "lab",
+        reading_time: "2024-05-01 14:10",
+        temperature_c: "20.75",
+        humidity_pct: null,
+      },
       // dropped: offset other than Z, unreadable time, implausible temperature, bad room, no room, beyond 2100
       {
         device_id: "dev-3",
@@ -217,6 +232,20 @@ describe("ETL SQL", () => {
         room_id: "plant",
         ts: ms("2013-12-02T21:15:00Z"),
         temperature_c: 23.5,
+        humidity_pct: null,
+      },
+      {
+        device_id: "dev-4",
+        room_id: "lab",
+        ts: ms("2024-05-01T14:05:00Z"),
+        temperature_c: 20.5,
+        humidity_pct: null,
+      },
+      {
+        device_id: "dev-4",
+        room_id: "lab",
+        ts: ms("2024-05-01T14:10:00Z"),
+        temperature_c: 20.75,
         humidity_pct: null,
       },
     ]);
