@@ -2,6 +2,7 @@
 import { readHttpApiSettings } from "../api/api-settings";
 import { readPollerSettings } from "../pollers/poller-settings";
 import { INGEST_STREAM_KINDS, readStreamSettings } from "../streaming/stream-settings";
+import { DYNAMIC_PARTITIONING_MIN_BUFFER_SECONDS } from "../ingest/firehose-settings";
 import type { ConfigReader } from "./reader";
 import type { PlatformConfig } from "./types";
 
@@ -9,7 +10,9 @@ export type IngestConfig = Pick<PlatformConfig, "firehose" | "iotLogLevel">;
 
 /** Reads Firehose buffering and partitioning and the IoT log level; problems go to `r`. */
 export function readIngestConfig(r: ConfigReader): IngestConfig {
+  const problemsBefore = r.problems.length;
   const bufferSeconds = r.integer("firehoseBufferSeconds", 0, 900, 60);
+  const bufferSecondsInRange = r.problems.length === problemsBefore;
   const dynamicPartitioning = r.boolean("firehoseDynamicPartitioning");
   const bufferMiB = r.integer("firehoseBufferMiB", 1, 128, 64);
   if (bufferMiB < 64) {
@@ -17,6 +20,17 @@ export function readIngestConfig(r: ConfigReader): IngestConfig {
       "firehoseBufferMiB",
       "must be at least 64 (Firehose rejects smaller buffers for Parquet conversion, which the telemetry stream always uses, and for dynamic partitioning)",
       "set it to a value from 64 to 128",
+    );
+  }
+  if (
+    bufferSecondsInRange &&
+    dynamicPartitioning &&
+    bufferSeconds < DYNAMIC_PARTITIONING_MIN_BUFFER_SECONDS
+  ) {
+    r.problem(
+      "firehoseBufferSeconds",
+      `must be at least ${DYNAMIC_PARTITIONING_MIN_BUFFER_SECONDS} while firehoseDynamicPartitioning is on (Firehose has no zero buffering for dynamically partitioned streams)`,
+      `set it to a value from ${DYNAMIC_PARTITIONING_MIN_BUFFER_SECONDS} to 900, or set firehoseDynamicPartitioning: false`,
     );
   }
   const iotLogLevel = r.oneOf("iotLogLevel", ["ERROR", "WARN", "INFO", "DEBUG", "DISABLED"] as const);

@@ -84,8 +84,16 @@ export interface BufferingSettings {
 }
 
 /**
+ * Shortest buffer interval of a stream that partitions dynamically: "Zero buffering feature is not available for
+ * dynamic partitioning" (Firehose developer guide, "Buffer data for dynamic partitioning"), so such a stream keeps
+ * the interval's range from before zero buffering, 60 to 900 seconds.
+ */
+export const DYNAMIC_PARTITIONING_MIN_BUFFER_SECONDS = 60;
+
+/**
  * Problems with buffering hints for a stream. Firehose requires at least 64 MiB when it converts to Parquet or
- * partitions dynamically (it rejects the stream otherwise).
+ * partitions dynamically, and a dynamically partitioned stream cannot use zero buffering (it rejects the stream
+ * otherwise).
  */
 export function bufferingProblems(
   settings: BufferingSettings,
@@ -98,6 +106,10 @@ export function bufferingProblems(
     settings.bufferSeconds > 900
   ) {
     problems.push(`bufferSeconds must be an integer from 0 to 900 (got ${settings.bufferSeconds})`);
+  } else if (stream.dynamicPartitioning && settings.bufferSeconds < DYNAMIC_PARTITIONING_MIN_BUFFER_SECONDS) {
+    problems.push(
+      `bufferSeconds must be at least ${DYNAMIC_PARTITIONING_MIN_BUFFER_SECONDS} with dynamic partitioning (Firehose has no zero buffering for it) (got ${settings.bufferSeconds})`,
+    );
   }
   const min = stream.parquet || stream.dynamicPartitioning ? 64 : 1;
   if (!Number.isInteger(settings.bufferMiB) || settings.bufferMiB < min || settings.bufferMiB > 128) {

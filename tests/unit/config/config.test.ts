@@ -159,6 +159,15 @@ describe("stack configuration", function () {
       ]);
     });
 
+    it("needs a buffer interval of at least 60 s while Firehose partitions dynamically (no zero buffering)", function () {
+      expect(problems("dev", { firehoseBufferSeconds: 10 })).to.deep.equal([
+        "sensor-analytics:firehoseBufferSeconds must be at least 60 while firehoseDynamicPartitioning is on (Firehose has no zero buffering for dynamically partitioned streams) (got 10) in Pulumi.dev.yaml; fix: set it to a value from 60 to 900, or set firehoseDynamicPartitioning: false",
+      ]);
+      expect(
+        problems("dev", { firehoseBufferSeconds: 10, firehoseDynamicPartitioning: false }),
+      ).to.deep.equal([]);
+    });
+
     it("ConfigError lists the problems under the stack file's name", function () {
       const raw = stackConfig("prod", { sensorsPerRoom: 0, rooms: [] });
       try {

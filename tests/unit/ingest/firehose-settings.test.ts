@@ -118,6 +118,14 @@ describe("Firehose settings", function () {
         "bufferSeconds must be an integer from 0 to 900 (got 901)",
         "bufferMiB must be an integer from 64 to 128 (Firehose needs at least 64 MiB for Parquet conversion and dynamic partitioning) (got 32)",
       ]);
+      expect(
+        bufferingProblems({ bufferSeconds: 0, bufferMiB: 64 }, { parquet: true, dynamicPartitioning: true }),
+      ).to.deep.equal([
+        "bufferSeconds must be at least 60 with dynamic partitioning (Firehose has no zero buffering for it) (got 0)",
+      ]);
+      expect(
+        bufferingProblems({ bufferSeconds: 0, bufferMiB: 64 }, { parquet: true, dynamicPartitioning: false }),
+      ).to.deep.equal([]);
     });
   });
 
