@@ -46,9 +46,11 @@ export const ML_RETRY = {
     MaxDelaySeconds: 60,
     JitterStrategy: "FULL",
   },
-  // No capacity for the instance type right now: worth waiting longer before trying again.
+  // The account's limit for the instance type is reached: worth waiting longer before trying again. (A job that
+  // starts and then finds no capacity fails with "CapacityError" in its FailureReason, which reaches the machine
+  // as States.TaskFailed like a data failure, so it is not retried here.)
   sageMakerCapacity: {
-    ErrorEquals: ["SageMaker.ResourceLimitExceededException", "SageMaker.CapacityError"],
+    ErrorEquals: ["SageMaker.ResourceLimitExceededException"],
     IntervalSeconds: 120,
     BackoffRate: 2,
     MaxAttempts: 3,

@@ -66,7 +66,8 @@ export const RETRY = {
     ErrorEquals: [
       "SNS.ThrottledException",
       "SNS.InternalErrorException",
-      "SNS.KmsThrottlingException",
+      // The SDK's casing (KMSThrottlingException): ErrorEquals matches names exactly.
+      "SNS.KMSThrottlingException",
       "States.Timeout",
     ],
     IntervalSeconds: 2,
