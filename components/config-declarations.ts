@@ -63,7 +63,7 @@ export const PLATFORM_CONFIG_DECLARATIONS: Readonly<Record<string, DeclaredKey>>
     type: "integer",
     default: 60,
     description:
-      "Firehose buffering interval in seconds (0-900); lower means fresher data and more, smaller files.",
+      "Firehose buffering interval in seconds (60-900 with firehoseDynamicPartitioning, which has no zero buffering; 0-900 without); lower means fresher data and more, smaller files.",
   },
   firehoseBufferMiB: {
     type: "integer",
