@@ -24,12 +24,13 @@
  * - `decode(x, 'base64')`: the bytes of a base64 string; a JSON document when they are one, else the string.
  * - `isUndefined(x)`, `isNull(x)`: always `true` or `false`, for any argument. IoT SQL has no `isNumber` or
  *   `isString` (the functions page lists only these two `is` functions): {@link isNumberSql} and
- *   {@link isStringSql} build those tests from `cast` and `CASE`.
+ *   {@link isStringSql} build those tests from `cast`, `concat` and `CASE`.
  * - `cast(x AS Decimal)`: a number as it is, a string that reads as a decimal number (`'12'`, `'-1.2E3'`) as that
- *   number, `true`/`false` as 1/0; anything else `Undefined`. `cast(x AS String)`: a string as it is, a number or
- *   Boolean as its text; Null, Undefined, objects and arrays `Undefined`.
+ *   number, `true`/`false` as 1/0; anything else `Undefined`.
  * - `floor(x)`: largest integer not above a number, or a string that reads as one; `Undefined` otherwise.
- * - `concat(a, b, ...)`: the strings joined; `concat(a)` is `a` unmodified.
+ * - `concat(a, b, ...)`: with an array among them, one array of all of them; else, with a string among them, the
+ *   text of each joined (numbers and Booleans as text, objects as JSON); `Undefined` if one is Null or
+ *   `Undefined`. `concat(a)` is `a` unmodified.
  * - `=`, `<>`: `Undefined` when either side is; `=` of mismatched types is `false`, `<>` `true`. `<`, `>`: both
  *   sides converted to numbers, so a decimal string compares as its number; `Undefined` when one does not convert.
  *   Every comparison here is guarded by a type test, so a string never passes for a number.
@@ -78,9 +79,14 @@ export function isNumberSql(x: string): string {
   return definite(`cast(${x} AS Decimal) = ${x}`);
 }
 
-/** IoT SQL's test for a string (it has no `isString`): `cast(x AS String) = x` only for a string, see {@link isNumberSql}. */
+/**
+ * IoT SQL's test for a string (it has no `isString`): `concat(x, '') = x`. concat of a string and '' is that
+ * string; a number or Boolean becomes its text and an object its JSON (a string, so `=` of mismatched types is
+ * `false`), an array gives an array with one more item, Null and Undefined give `Undefined`. Not
+ * `cast(x AS String) = x`: the cast table's row for a String argument reads "Other string values = Undefined".
+ */
 export function isStringSql(x: string): string {
-  return definite(`cast(${x} AS String) = ${x}`);
+  return definite(`concat(${x}, '') = ${x}`);
 }
 
 /** Fields the topic rule takes from the topic, by topic segment: the IoT policy pins both to the device. */

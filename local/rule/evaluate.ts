@@ -172,15 +172,25 @@ function toDecimal(value: IotSqlValue): IotSqlValue {
 }
 
 /**
- * `cast(x AS Decimal|String)`, per the cast function's and the data types page's conversion tables: a number or
- * a decimal string to Decimal, and a Boolean explicitly (true = 1, false = 0); a string stays itself as String,
- * a number or Boolean becomes its text. Null, Undefined, objects and arrays are not converted (Undefined).
+ * A value's text by the standard conversion to String (the cast function's "Cast to string" table): a number's
+ * notation, "true"/"false", an array or object serialized to JSON; a string stays itself (the data types page;
+ * the cast table's String row repeats the Boolean table's, see isStringSql in components/iot/rule-sql.ts). Null
+ * and Undefined have none.
+ */
+function toText(value: IotSqlValue): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (value === null || value === UNDEFINED) return undefined;
+  return JSON.stringify(value);
+}
+
+/**
+ * `cast(x AS Decimal|String)`, per the cast function's conversion tables: a number or a decimal string to
+ * Decimal, and a Boolean explicitly (true = 1, false = 0); to String by {@link toText}. Anything else: Undefined.
  */
 function castValue(value: IotSqlValue, type: CastType): IotSqlValue {
   if (type === "Decimal") return typeof value === "boolean" ? (value ? 1 : 0) : toDecimal(value);
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return UNDEFINED;
+  return toText(value) ?? UNDEFINED;
 }
 
 function compileCall(name: string, argNodes: readonly IotSqlNode[]): Compiled {
@@ -221,12 +231,19 @@ function compileCall(name: string, argNodes: readonly IotSqlNode[]): Compiled {
       };
     case "concat":
       if (args.length === 1) return (m) => first!(m); // "The argument is returned unmodified."
+      // "If any argument is an Array, the result is a single array containing all of the arguments. If no
+      // arguments are arrays, and at least one argument is a String, the result is the concatenation of the
+      // String representations of all the arguments."
       return (m) => {
+        const values = args.map((arg) => arg(m));
+        if (values.includes(UNDEFINED)) return UNDEFINED;
+        if (values.some(Array.isArray)) return values.flatMap((v) => (Array.isArray(v) ? v : [v]));
+        if (!values.some((v) => typeof v === "string")) return UNDEFINED;
         let out = "";
-        for (const arg of args) {
-          const value = arg(m);
-          if (typeof value !== "string") return UNDEFINED;
-          out += value;
+        for (const value of values) {
+          const text = toText(value);
+          if (text === undefined) return UNDEFINED;
+          out += text;
         }
         return out;
       };

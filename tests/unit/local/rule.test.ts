@@ -182,7 +182,7 @@ describe("local rule engine", function () {
       });
     });
 
-    it("casts as IoT SQL's conversion tables say: decimal strings and Booleans to Decimal, numbers and Booleans to String", function () {
+    it("casts and concatenates as IoT SQL's function tables say", function () {
       expect(evaluate("cast(a AS Decimal)", { a: "-1.5E2" })).to.equal(-150);
       expect(evaluate("cast(a AS Decimal)", { a: 21.5 })).to.equal(21.5);
       expect(evaluate("cast(a AS Decimal)", { a: true })).to.equal(1);
@@ -191,9 +191,14 @@ describe("local rule engine", function () {
       expect(evaluate("cast(a AS String)", { a: "x" })).to.equal("x");
       expect(evaluate("cast(a AS String)", { a: 12 })).to.equal("12");
       expect(evaluate("cast(a AS String)", { a: false })).to.equal("false");
-      for (const a of [null, [1], { b: 1 }])
-        expect(evaluate("cast(a AS String)", { a }), JSON.stringify(a)).to.equal(UNDEFINED);
+      expect(evaluate("cast(a AS String)", { a: [1, "b"] })).to.equal('[1,"b"]');
+      expect(evaluate("cast(a AS String)", { a: null })).to.equal(UNDEFINED);
       expect(evaluate("cast(a AS String)", {})).to.equal(UNDEFINED);
+      // concat: the functions page's examples.
+      expect(evaluate("concat(1, 'hello')", {})).to.equal("1hello");
+      expect(evaluate("concat('he', 'is', 'man')", {})).to.equal("heisman");
+      expect(evaluate("concat(a, 'hello')", { a: [1, 2, 3] })).to.deep.equal([1, 2, 3, "hello"]);
+      expect(evaluate("concat(a, 'x')", { a: null })).to.equal(UNDEFINED);
       // floor() converts a decimal string first, as the functions page says.
       expect(evaluate("floor(a)", { a: "12.7" })).to.equal(12);
       expect(evaluate("floor(a)", { a: "twelve" })).to.equal(UNDEFINED);
