@@ -117,6 +117,23 @@ export function trainingFunctionPolicy(
   ]);
 }
 
+/**
+ * s3:ListBucket on the buckets whose objects a function reads before they exist (the model pointer before the
+ * first training, the scoring watermark before the first scoring run). Without it S3 answers a GET of a missing
+ * object with 403 instead of 404 (GetObject, "Permissions"), and the function would fail where it should skip.
+ * Not narrowed by s3:prefix: that condition key is absent from a GET, so a narrowed grant does not count.
+ */
+function missingObjectsAre404(bucketArns: readonly string[]): aws.iam.PolicyStatement[] {
+  return [
+    {
+      Sid: "ListSoThatMissingObjectsAre404",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: [...bucketArns],
+    },
+  ];
+}
+
 /** The scoring steps: read query results and the model pointer, write anomalies and scoring state, alert, invoke the endpoint. */
 export function scoringFunctionPolicy(
   a: FunctionPolicyArgs & {
@@ -140,13 +157,7 @@ export function scoringFunctionPolicy(
       Action: ["s3:GetObject"],
       Resource: [`${a.artifactsBucketArn}/${MODEL_KEYS.current}`],
     },
-    {
-      Sid: "ListScoringState",
-      Effect: "Allow",
-      Action: ["s3:ListBucket"],
-      Resource: [a.curatedBucketArn],
-      Condition: { StringLike: { "s3:prefix": [`${SCORING_STATE_PREFIX}*`] } },
-    },
+    ...missingObjectsAre404([a.artifactsBucketArn, a.curatedBucketArn]),
     {
       Sid: "ReadAndWriteScoringState",
       Effect: "Allow",
@@ -193,6 +204,7 @@ export function adHocScoringPolicy(
       Action: ["s3:GetObject"],
       Resource: [`${a.artifactsBucketArn}/${MODEL_KEYS.current}`],
     },
+    ...missingObjectsAre404([a.artifactsBucketArn]),
     {
       Sid: "InvokeTheEndpoint",
       Effect: "Allow",
