@@ -87,6 +87,8 @@ export function trainingMachinePolicy(a: TrainingMachinePolicyArgs): aws.iam.Pol
         "sagemaker:StopTransformJob",
         "sagemaker:CreateModel",
         "sagemaker:AddTags",
+        // The .sync integrations read the job's tags (Step Functions' generated policy for them grants it).
+        "sagemaker:ListTags",
       ],
       Resource: [
         sageMakerArn(s, "training-job", run),
@@ -185,6 +187,8 @@ export function scoringMachinePolicy(a: ScoringMachinePolicyArgs): aws.iam.Polic
           "sagemaker:DescribeTransformJob",
           "sagemaker:StopTransformJob",
           "sagemaker:AddTags",
+          // The .sync integration reads the job's tags (Step Functions' generated policy for it grants it).
+          "sagemaker:ListTags",
         ],
         // The job runs a model of a training run: both ARNs are checked by CreateTransformJob.
         Resource: [

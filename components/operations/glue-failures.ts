@@ -11,18 +11,27 @@ export function glueFailureEventPattern(jobNames: readonly string[]): Record<str
 }
 
 /**
- * Lets EventBridge write the matched events into the log group, for that rule only (CloudWatch Logs needs a
- * resource policy for an EventBridge target; the console creates a broader one).
+ * Lets EventBridge write the matched events into the log group (CloudWatch Logs needs a resource policy for an
+ * EventBridge target; the console creates a broader one). The rule's ARN narrows the events written
+ * (PutLogEvents); creating the stream carries no source ARN, so that grant has no condition (as in AWS's
+ * serverless-patterns eventbridge-cloudwatch sample, which split its policy this way).
  */
 export function glueFailureLogPolicy(logGroupArn: string, ruleArn: string): aws.iam.PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       {
+        Sid: "EventBridgeCreatesGlueFailureStreams",
+        Effect: "Allow",
+        Principal: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
+        Action: ["logs:CreateLogStream"],
+        Resource: `${logGroupArn}:*`,
+      },
+      {
         Sid: "EventBridgeWritesGlueFailures",
         Effect: "Allow",
         Principal: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Action: ["logs:PutLogEvents"],
         Resource: `${logGroupArn}:*`,
         Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
       },

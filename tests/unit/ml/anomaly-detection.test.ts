@@ -234,6 +234,21 @@ describe("AnomalyDetection", function () {
       "arn:aws:sagemaker:us-east-1:111122223333:transform-job/sensors-prod-rcf-*",
       "arn:aws:sagemaker:us-east-1:111122223333:model/sensors-prod-rcf-*",
     ]);
+    // Step Functions' .sync integrations read the job's tags: its generated policy for them grants ListTags.
+    const actions = (name: string, sid: string) =>
+      policy(name).Statement.find((statement) => statement.Sid === sid)!.Action;
+    expect(actions("sensors-prod-anomaly-training-policy", "RunTrainingAndTransformJobs")).to.include(
+      "sagemaker:ListTags",
+    );
+    const devScoringStatements = (
+      JSON.parse(
+        dev.named("aws:iam/rolePolicy:RolePolicy", "sensors-dev-anomaly-scoring-policy").inputs
+          .policy as string,
+      ) as { Statement: { Sid: string; Action: string[] }[] }
+    ).Statement;
+    expect(devScoringStatements.find((st) => st.Sid === "RunScoringTransformJobs")!.Action).to.include(
+      "sagemaker:ListTags",
+    );
     expect(training.UpdateTheEndpoint).to.deep.equal([
       "arn:aws:sagemaker:us-east-1:111122223333:endpoint/sensors-prod-rcf",
       "arn:aws:sagemaker:us-east-1:111122223333:endpoint-config/sensors-prod-rcf-*",
