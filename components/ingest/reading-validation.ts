@@ -48,6 +48,14 @@ export interface QuarantineRecord {
 /** IoT Core's message size limit; a reading posted or polled is held to the same (the quarantine keeps it). */
 export const MAX_READING_BYTES = 128 * 1024;
 
+/**
+ * The most payload bytes a quarantine record keeps. The record goes to Firehose, whose records are at most
+ * 1,000 KiB (PutRecordBatch); the payload travels base64-encoded (4/3 of its size) beside a few short fields, so
+ * 700 KiB (933 KiB encoded) always fits. The HTTPS API refuses a body that would need more (413: nothing accepted,
+ * nothing lost); {@link quarantineRecord} keeps the first bytes of a larger one and says so in the reason.
+ */
+export const MAX_QUARANTINED_PAYLOAD_BYTES = 700 * 1024;
+
 /** The quarantine reason of a reading larger than {@link MAX_READING_BYTES}. */
 export const OVERSIZED_REASON = `payload: larger than ${MAX_READING_BYTES} bytes`;
 
@@ -203,13 +211,18 @@ export function quarantineRecord(args: {
 }): QuarantineRecord {
   const fields = payloadFields(args.value);
   const text = (v: unknown) => (typeof v === "string" ? v : "");
+  const whole = args.payload.length <= MAX_QUARANTINED_PAYLOAD_BYTES;
+  const payload = whole ? args.payload : args.payload.subarray(0, MAX_QUARANTINED_PAYLOAD_BYTES);
+  const reason = whole
+    ? args.reason
+    : `${args.reason} (the first ${MAX_QUARANTINED_PAYLOAD_BYTES} of ${args.payload.length} bytes kept)`;
   const record: QuarantineRecord = {
     topic: args.source,
     room_id: args.identity?.roomId ?? text(fields.room_id),
     device_id: args.identity?.deviceId ?? text(fields.device_id),
     received_at: args.receivedAt,
-    reason: args.reason,
-    payload_base64: args.payload.toString("base64"),
+    reason,
+    payload_base64: payload.toString("base64"),
   };
   // In the rules' column order, so the quarantine files are alike whatever the source.
   return Object.fromEntries(QUARANTINE_FIELDS.map((f) => [f, record[f]])) as unknown as QuarantineRecord;

@@ -15,6 +15,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { NOT_JSON_REASON } from "../../components/iot/rule-sql";
 import {
   decodeReadingPayload,
+  MAX_QUARANTINED_PAYLOAD_BYTES,
   MAX_READING_BYTES,
   OVERSIZED_REASON,
   quarantineRecord,
@@ -78,6 +79,10 @@ export async function ingestReadings(
       error: `the request body is ${body.length} bytes; the limit is ${MAX_INGEST_BODY_BYTES}: split the batch into several requests`,
     });
   const decoded = decodeReadingPayload(body);
+  if (!decoded.json && body.length > MAX_QUARANTINED_PAYLOAD_BYTES)
+    return json(413, {
+      error: `the body is not JSON and is ${body.length} bytes; a body that is not JSON is kept in quarantine only up to ${MAX_QUARANTINED_PAYLOAD_BYTES} bytes: send a reading (a JSON object) or a batch (a JSON array of them)`,
+    });
   if (!decoded.json) {
     // Kept like a payload IoT Core could not read as JSON: in quarantine, with the bytes as they came.
     const record = quarantineRecord({
@@ -106,9 +111,16 @@ export async function ingestReadings(
       error: `the batch has ${items.length} readings; the limit is ${settings.maxBatchSize}: split it into several requests`,
     });
 
-  const outgoing: Outgoing[] = items.map((item) => {
-    // A single reading keeps its bytes exactly; a batch item is its JSON.
-    const payload = batch ? Buffer.from(JSON.stringify(item) ?? "null") : body;
+  // A single reading keeps its bytes exactly; a batch item is its JSON.
+  const payloads = items.map((item) => (batch ? Buffer.from(JSON.stringify(item) ?? "null") : body));
+  const tooLarge = payloads.findIndex((p) => p.length > MAX_QUARANTINED_PAYLOAD_BYTES);
+  if (tooLarge >= 0)
+    return json(413, {
+      error: `reading ${tooLarge} is ${payloads[tooLarge]!.length} bytes; a reading over ${MAX_READING_BYTES} bytes is kept in quarantine only up to ${MAX_QUARANTINED_PAYLOAD_BYTES} bytes: send readings of at most ${MAX_READING_BYTES} bytes`,
+    });
+
+  const outgoing: Outgoing[] = items.map((item, index) => {
+    const payload = payloads[index]!;
     const verdict =
       payload.length > MAX_READING_BYTES
         ? ({ kind: "quarantine", reason: OVERSIZED_REASON } as const)

@@ -6,6 +6,10 @@ import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose"
 import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { ingestEnvironment } from "../../../components/api/routes";
+import {
+  MAX_QUARANTINED_PAYLOAD_BYTES,
+  quarantineRecord,
+} from "../../../components/ingest/reading-validation";
 import { createIngestHandler, ingestSettingsFromEnv } from "../../../functions/https-ingest/handler";
 import type { IngestResponseBody } from "../../../functions/https-ingest/ingest";
 
@@ -150,5 +154,40 @@ describe("HTTPS ingest function", function () {
       ).toString(),
     ) as { payload_base64: string };
     expect(JSON.parse(Buffer.from(record.payload_base64, "base64").toString())).to.deep.equal(huge);
+  });
+
+  it("refuses (413) what quarantine could not keep whole in one Firehose record, keeping nothing", async function () {
+    // Firehose takes records of at most 1,000 KiB; a payload travels base64-encoded, 4/3 of its size.
+    const notJson = await answer(toStream, "x".repeat(MAX_QUARANTINED_PAYLOAD_BYTES + 1));
+    expect(notJson.status).to.equal(413);
+    expect(notJson.body.error).to.contain("not JSON").and.to.contain(String(MAX_QUARANTINED_PAYLOAD_BYTES));
+    const giant = valid(2, { note: "x".repeat(MAX_QUARANTINED_PAYLOAD_BYTES) });
+    const oneTooLarge = await answer(toStream, [valid(1), giant]);
+    expect(oneTooLarge.status).to.equal(413);
+    expect(oneTooLarge.body.error).to.match(/^reading 1 is \d+ bytes/);
+    expect(firehose.commandCalls(PutRecordBatchCommand)).to.have.length(0);
+    expect(kinesis.commandCalls(PutRecordsCommand)).to.have.length(0);
+    // The largest payload kept whole makes a record Firehose takes.
+    const record = quarantineRecord({
+      source: "https",
+      receivedAt: AT,
+      reason: "payload: not JSON",
+      payload: Buffer.alloc(MAX_QUARANTINED_PAYLOAD_BYTES, 0xff),
+    });
+    expect(Buffer.byteLength(JSON.stringify(record) + "\n")).to.be.at.most(1000 * 1024);
+  });
+
+  it("keeps the first bytes of a larger payload in quarantine and says so (the poller's responses)", function () {
+    const payload = Buffer.alloc(MAX_QUARANTINED_PAYLOAD_BYTES + 10, 0x61);
+    const record = quarantineRecord({
+      source: "poller",
+      receivedAt: AT,
+      reason: "payload: not JSON",
+      payload,
+    });
+    expect(Buffer.from(record.payload_base64, "base64")).to.have.length(MAX_QUARANTINED_PAYLOAD_BYTES);
+    expect(record.reason).to.equal(
+      `payload: not JSON (the first ${MAX_QUARANTINED_PAYLOAD_BYTES} of ${MAX_QUARANTINED_PAYLOAD_BYTES + 10} bytes kept)`,
+    );
   });
 });
