@@ -28,6 +28,12 @@ export type Outgoing =
 
 /** Records per call: both PutRecords and PutRecordBatch take at most 500. */
 const BATCH = 500;
+/**
+ * Bytes per call: PutRecordBatch takes "up to a limit of 4 MB for the entire request", PutRecords 5 MB
+ * (data and partition keys). Read as decimal megabytes, the smaller reading of "MB".
+ */
+export const FIREHOSE_BATCH_BYTES = 4_000_000;
+export const KINESIS_BATCH_BYTES = 5_000_000;
 /** Attempts per record, the first included. */
 export const DELIVERY_ATTEMPTS = 4;
 const BASE_BACKOFF_MS = 100;
@@ -62,14 +68,14 @@ export async function deliver(
   const sleep = clients.sleep ?? defaultSleep;
   const send = async (
     pending: readonly Pending[],
+    maxBytes: number,
     put: (batch: readonly Pending[]) => Promise<(string | undefined)[]>,
   ) => {
     let left = [...pending];
     for (let attempt = 0; attempt < DELIVERY_ATTEMPTS && left.length > 0; attempt++) {
       if (attempt > 0) await sleep(Math.random() * BASE_BACKOFF_MS * 2 ** attempt);
       const failed: Pending[] = [];
-      for (let i = 0; i < left.length; i += BATCH) {
-        const batch = left.slice(i, i + BATCH);
+      for (const batch of callBatches(left, maxBytes)) {
         const errors = await put(batch).catch((err: unknown) => batch.map(() => describeError(err)));
         batch.forEach((p, j) => {
           results[p.index] = errors[j];
@@ -85,7 +91,7 @@ export async function deliver(
     const kinesis = clients.kinesis;
     if (!kinesis)
       throw new Error(`readings go to the Kinesis stream ${t.streamName}, but no Kinesis client was given`);
-    await send(telemetry, async (batch) => {
+    await send(telemetry, KINESIS_BATCH_BYTES, async (batch) => {
       const out = await kinesis.send(
         new PutRecordsCommand({
           StreamName: t.streamName,
@@ -95,10 +101,36 @@ export async function deliver(
       return batch.map((_, j) => entryError(out.Records?.[j]));
     });
   } else {
-    await send(telemetry, (batch) => putFirehose(clients.firehose, t.deliveryStreamName, batch));
+    await send(telemetry, FIREHOSE_BATCH_BYTES, (batch) =>
+      putFirehose(clients.firehose, t.deliveryStreamName, batch),
+    );
   }
-  await send(quarantine, (batch) => putFirehose(clients.firehose, targets.quarantineDeliveryStream, batch));
+  await send(quarantine, FIREHOSE_BATCH_BYTES, (batch) =>
+    putFirehose(clients.firehose, targets.quarantineDeliveryStream, batch),
+  );
   return results;
+}
+
+/** Consecutive calls' worth of records: at most {@link BATCH} records and `maxBytes` bytes (one record at least). */
+export function callBatches<T extends { readonly data: Uint8Array; readonly partitionKey: string }>(
+  records: readonly T[],
+  maxBytes: number,
+): T[][] {
+  const batches: T[][] = [];
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = record.data.length + Buffer.byteLength(record.partitionKey);
+    if (batch.length > 0 && (batch.length === BATCH || bytes + size > maxBytes)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(record);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 async function putFirehose(

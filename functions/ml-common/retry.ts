@@ -29,13 +29,28 @@ const TRANSIENT_NAMES = new Set([
   "InternalServerError",
   "ModelNotReadyException",
   "RequestTimeout",
+  "RequestTimeoutException",
   "SlowDown",
+  // The SDK's own HTTP handler: a socket or connection that timed out (no HTTP status to go by).
+  "TimeoutError",
 ]);
 
-/** Throttling, 5xx and "model not ready" errors: worth retrying. A 4xx validation error is not. */
+/** Network failures below HTTP (Node's error codes): the request may not have reached the service. */
+const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"]);
+
+/**
+ * Throttling, 5xx, "model not ready", timeouts and dropped connections: worth retrying. A 4xx validation error is
+ * not.
+ */
 export function isTransientError(err: unknown): boolean {
-  const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const e = err as {
+    name?: string;
+    code?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
   if (e?.name && TRANSIENT_NAMES.has(e.name)) return true;
+  if (e?.code && TRANSIENT_CODES.has(e.code)) return true;
   if (e?.$retryable) return true;
   const status = e?.$metadata?.httpStatusCode;
   return status === 429 || (status !== undefined && status >= 500);
