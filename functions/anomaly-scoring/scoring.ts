@@ -326,7 +326,11 @@ export class AnomalyScoring {
       const rest = incidents.slice(limit);
       await this.publish(
         `[${s.deployment}] ${rest.length} more anomaly incidents`.slice(0, 100),
-        `${rest.length} more incidents in window ${id}, on devices: ${rest.map((i) => i.device_id).join(", ")}`,
+        summaryMessage(
+          rest.length,
+          id,
+          rest.map((i) => i.device_id),
+        ),
       );
       alerts++;
     }
@@ -432,4 +436,26 @@ function requireWindow(plan: ScoringPlan): string {
 function withScores(rows: readonly ScoringRow[], scores: readonly number[]): (number | undefined)[] {
   let next = 0;
   return rows.map((r) => (r.vector === null ? undefined : scores[next++]));
+}
+
+/** Bytes a summary message lists devices in: SNS takes messages up to 262,144 bytes; this leaves room to spare. */
+export const SUMMARY_DEVICE_LIST_BYTES = 200_000;
+
+/**
+ * The summary alert beyond the per-run limit: each device once, in first-seen order, as many as fit in
+ * {@link SUMMARY_DEVICE_LIST_BYTES}, then how many more (the anomalies themselves are all in the lake).
+ */
+export function summaryMessage(incidents: number, windowId: string, deviceIds: readonly string[]): string {
+  const devices = [...new Set(deviceIds)];
+  const listed: string[] = [];
+  let bytes = 0;
+  for (const device of devices) {
+    const size = Buffer.byteLength(device) + 2;
+    if (bytes + size > SUMMARY_DEVICE_LIST_BYTES) break;
+    listed.push(device);
+    bytes += size;
+  }
+  const more = devices.length - listed.length;
+  const tail = more > 0 ? ` and ${more} more (every anomaly is in the lake)` : "";
+  return `${incidents} more incidents in window ${windowId}, on devices: ${listed.join(", ")}${tail}`;
 }

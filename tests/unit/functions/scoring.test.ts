@@ -6,7 +6,12 @@ import { expect } from "chai";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { AnomalyScoring, parseScores } from "../../../functions/anomaly-scoring/scoring";
+import {
+  AnomalyScoring,
+  parseScores,
+  SUMMARY_DEVICE_LIST_BYTES,
+  summaryMessage,
+} from "../../../functions/anomaly-scoring/scoring";
 import {
   type ScoringSettings,
   WatermarkMovedError,
@@ -493,5 +498,16 @@ describe("anomaly scoring function", () => {
     expect(message).to.equal(
       'unknown scoring action "explode"; expected plan, score, prepareBatch or collectBatch',
     );
+  });
+
+  it("keeps the summary alert under SNS's message limit: each device once, then how many more", function () {
+    expect(summaryMessage(3, "w1", ["a", "b", "a"])).to.equal(
+      "3 more incidents in window w1, on devices: a, b",
+    );
+    const many = Array.from({ length: 20_000 }, (_, i) => `sensors-prod-building-${i}`);
+    const message = summaryMessage(20_000, "w2", many);
+    expect(Buffer.byteLength(message)).to.be.below(262_144);
+    expect(Buffer.byteLength(message)).to.be.above(SUMMARY_DEVICE_LIST_BYTES - 100);
+    expect(message).to.match(/ and \d+ more \(every anomaly is in the lake\)$/);
   });
 });
