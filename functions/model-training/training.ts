@@ -376,30 +376,43 @@ export class ModelTraining {
     const keep = (this.settings.keepModels ?? 3) * modelsPerRun;
     const prefix = `${sageMakerNamePrefix(this.settings.deployment)}-rcf-`;
     const deleted: string[] = [];
-    const models = await sagemaker.send(
-      new ListModelsCommand({
-        NameContains: prefix,
-        SortBy: "CreationTime",
-        SortOrder: "Descending",
-        MaxResults: 100,
-      }),
-    );
-    for (const m of (models.Models ?? []).filter((m) => m.ModelName?.startsWith(prefix)).slice(keep)) {
+    // Every page: with many rooms (modelsPerRun models per run) the newest `keep` alone can exceed one page.
+    const models = [];
+    let modelsToken: string | undefined;
+    do {
+      const page = await sagemaker.send(
+        new ListModelsCommand({
+          NameContains: prefix,
+          SortBy: "CreationTime",
+          SortOrder: "Descending",
+          MaxResults: 100,
+          NextToken: modelsToken,
+        }),
+      );
+      models.push(...(page.Models ?? []));
+      modelsToken = page.NextToken;
+    } while (modelsToken);
+    for (const m of models.filter((m) => m.ModelName?.startsWith(prefix)).slice(keep)) {
       if (m.ModelName?.startsWith(current)) continue;
       await sagemaker.send(new DeleteModelCommand({ ModelName: m.ModelName }));
       deleted.push(`model/${m.ModelName}`);
     }
-    const configs = await sagemaker.send(
-      new ListEndpointConfigsCommand({
-        NameContains: prefix,
-        SortBy: "CreationTime",
-        SortOrder: "Descending",
-        MaxResults: 100,
-      }),
-    );
-    for (const c of (configs.EndpointConfigs ?? [])
-      .filter((c) => c.EndpointConfigName?.startsWith(prefix))
-      .slice(keep)) {
+    const configs = [];
+    let configsToken: string | undefined;
+    do {
+      const page = await sagemaker.send(
+        new ListEndpointConfigsCommand({
+          NameContains: prefix,
+          SortBy: "CreationTime",
+          SortOrder: "Descending",
+          MaxResults: 100,
+          NextToken: configsToken,
+        }),
+      );
+      configs.push(...(page.EndpointConfigs ?? []));
+      configsToken = page.NextToken;
+    } while (configsToken);
+    for (const c of configs.filter((c) => c.EndpointConfigName?.startsWith(prefix)).slice(keep)) {
       if (c.EndpointConfigName === current) continue;
       await sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: c.EndpointConfigName }));
       deleted.push(`endpoint-config/${c.EndpointConfigName}`);

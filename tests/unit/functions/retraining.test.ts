@@ -199,13 +199,17 @@ describe("model training functions", () => {
       "sensors-dev-rcf-20240529t030000-cccc",
       "sensors-dev-rcf-20240528t030000-dddd",
     ];
-    sagemaker.on(ListModelsCommand).resolves({
-      Models: names.map((ModelName) => ({
+    const models = (page: string[]) =>
+      page.map((ModelName) => ({
         ModelName,
         ModelArn: `arn:aws:sagemaker:eu-west-1:111122223333:model/${ModelName}`,
         CreationTime: new Date(),
-      })),
-    });
+      }));
+    // Two pages: the old runs are on the second.
+    sagemaker
+      .on(ListModelsCommand)
+      .resolvesOnce({ Models: models(names.slice(0, 3)), NextToken: "page-2" })
+      .resolvesOnce({ Models: models(names.slice(3)) });
     sagemaker.on(ListEndpointConfigsCommand).resolves({
       EndpointConfigs: names.slice(0, 4).map((EndpointConfigName) => ({
         EndpointConfigName,
@@ -253,6 +257,10 @@ describe("model training functions", () => {
       SortBy: "CreationTime",
       SortOrder: "Descending",
     });
+    expect(sagemaker.commandCalls(ListModelsCommand).map((c) => c.args[0].input.NextToken)).to.deep.equal([
+      undefined,
+      "page-2",
+    ]);
   });
 
   it("promote: in endpoint mode, refuses when the endpoint does not run the new config (the update rolled back)", async () => {
