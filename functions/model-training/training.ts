@@ -377,41 +377,25 @@ export class ModelTraining {
     const prefix = `${sageMakerNamePrefix(this.settings.deployment)}-rcf-`;
     const deleted: string[] = [];
     // Every page: with many rooms (modelsPerRun models per run) the newest `keep` alone can exceed one page.
-    const models = [];
-    let modelsToken: string | undefined;
-    do {
-      const page = await sagemaker.send(
-        new ListModelsCommand({
-          NameContains: prefix,
-          SortBy: "CreationTime",
-          SortOrder: "Descending",
-          MaxResults: 100,
-          NextToken: modelsToken,
-        }),
-      );
-      models.push(...(page.Models ?? []));
-      modelsToken = page.NextToken;
-    } while (modelsToken);
+    const listing = {
+      NameContains: prefix,
+      SortBy: "CreationTime",
+      SortOrder: "Descending",
+      MaxResults: 100,
+    } as const;
+    const models = await allPages(async (NextToken) => {
+      const page = await sagemaker.send(new ListModelsCommand({ ...listing, NextToken }));
+      return { items: page.Models ?? [], next: page.NextToken };
+    });
     for (const m of models.filter((m) => m.ModelName?.startsWith(prefix)).slice(keep)) {
       if (m.ModelName?.startsWith(current)) continue;
       await sagemaker.send(new DeleteModelCommand({ ModelName: m.ModelName }));
       deleted.push(`model/${m.ModelName}`);
     }
-    const configs = [];
-    let configsToken: string | undefined;
-    do {
-      const page = await sagemaker.send(
-        new ListEndpointConfigsCommand({
-          NameContains: prefix,
-          SortBy: "CreationTime",
-          SortOrder: "Descending",
-          MaxResults: 100,
-          NextToken: configsToken,
-        }),
-      );
-      configs.push(...(page.EndpointConfigs ?? []));
-      configsToken = page.NextToken;
-    } while (configsToken);
+    const configs = await allPages(async (NextToken) => {
+      const page = await sagemaker.send(new ListEndpointConfigsCommand({ ...listing, NextToken }));
+      return { items: page.EndpointConfigs ?? [], next: page.NextToken };
+    });
     for (const c of configs.filter((c) => c.EndpointConfigName?.startsWith(prefix)).slice(keep)) {
       if (c.EndpointConfigName === current) continue;
       await sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: c.EndpointConfigName }));
@@ -419,4 +403,18 @@ export class ModelTraining {
     }
     return deleted;
   }
+}
+
+/** Every item of a paged list call: `page` fetches the page after `token` (the first one for `undefined`). */
+async function allPages<T>(
+  page: (token: string | undefined) => Promise<{ items: readonly T[]; next?: string | undefined }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const result = await page(token);
+    items.push(...result.items);
+    token = result.next;
+  } while (token);
+  return items;
 }
