@@ -110,6 +110,15 @@ export function compileExpression(node: IotSqlNode): Compiled {
       return (m) => compare(op, left(m), right(m));
     }
     case "case": {
+      // `CASE isUndefined(x) WHEN true THEN false ELSE x END` (the rules' definite type tests): x once, not twice.
+      const definite = definiteOperand(node);
+      if (definite) {
+        const operand = compileExpression(definite);
+        return (m) => {
+          const value = operand(m);
+          return value === UNDEFINED ? false : value;
+        };
+      }
       const subject = compileExpression(node.subject);
       const whens = node.whens.map((w) => ({
         test: compileExpression(w.test),
@@ -127,6 +136,28 @@ export function compileExpression(node: IotSqlNode): Compiled {
     case "call":
       return compileCall(node.name, node.args);
   }
+}
+
+/** x when a CASE is `CASE isUndefined(x) WHEN true THEN false ELSE x END`, which is x with Undefined as false. */
+function definiteOperand(node: Extract<IotSqlNode, { kind: "case" }>): IotSqlNode | undefined {
+  const [when, ...more] = node.whens;
+  const subject = node.subject;
+  if (
+    more.length > 0 ||
+    when === undefined ||
+    node.otherwise === undefined ||
+    subject.kind !== "call" ||
+    subject.name !== "isUndefined" ||
+    when.test.kind !== "literal" ||
+    when.test.value !== true ||
+    when.result.kind !== "literal" ||
+    when.result.value !== false
+  )
+    return undefined;
+  const operand = subject.args[0];
+  return operand !== undefined && JSON.stringify(operand) === JSON.stringify(node.otherwise)
+    ? operand
+    : undefined;
 }
 
 function compare(op: "=" | "<>" | "<" | ">", l: IotSqlValue, r: IotSqlValue): IotSqlValue {
