@@ -14,6 +14,12 @@ import {
   xrayStatement,
 } from "../shared/iam-policy";
 
+/**
+ * CloudWatch namespace of Glue's job metrics (glue.driver.*, with JobName, JobRunId and Type); the namespace
+ * AWS/Glue holds only the service's resource-usage metrics.
+ */
+export const GLUE_JOB_METRICS_NAMESPACE = "Glue";
+
 // Moved to the shared module; re-exported so existing imports keep working.
 export { serviceTrustPolicy } from "../shared/iam-policy";
 export type { AccountScope } from "../shared/iam-policy";
@@ -196,7 +202,7 @@ export function glueAccessPolicy(a: GlueAccessArgs): aws.iam.PolicyDocument {
       Effect: "Allow",
       Action: ["cloudwatch:PutMetricData"],
       Resource: "*",
-      Condition: { StringEquals: { "cloudwatch:namespace": "Glue" } },
+      Condition: { StringEquals: { "cloudwatch:namespace": GLUE_JOB_METRICS_NAMESPACE } },
     },
   ]);
 }

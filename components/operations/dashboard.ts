@@ -4,6 +4,7 @@
  * component calls it inside `pulumi.all(...).apply(...)` with the real names, the synth writes the result as a
  * document, tests check every metric against the resources of the same synth.
  */
+import { GLUE_JOB_METRICS_NAMESPACE } from "../etl/iam-documents";
 import type { AlarmThresholds } from "./alarm-settings";
 import { quarantineRateExpression } from "./alarms";
 import type { MetricStat, OperationsInventory } from "./inventory";
@@ -274,7 +275,9 @@ export function buildDashboardBody(
         ...inventory.glueJobs.map((j) =>
           row(
             metric(
-              "AWS/Glue",
+              // Job metrics are in the namespace "Glue" (AWS/Glue holds only the service's resource metrics); the
+              // jobs' role may put metrics only there (components/etl/iam-documents.ts).
+              GLUE_JOB_METRICS_NAMESPACE,
               "glue.driver.aggregate.elapsedTime",
               { JobName: j.name, JobRunId: "ALL", Type: "count" },
               "Maximum",

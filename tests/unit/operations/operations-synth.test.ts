@@ -27,7 +27,7 @@ const DIMENSION_TYPES: Record<string, string> = {
   "AWS/IoT RuleName": "aws:iot/topicRule:TopicRule",
   "AWS/Firehose DeliveryStreamName": "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
   "AWS/States StateMachineArn": "aws:sfn/stateMachine:StateMachine",
-  "AWS/Glue JobName": "aws:glue/job:Job",
+  "Glue JobName": "aws:glue/job:Job",
   "AWS/Lambda FunctionName": "aws:lambda/function:Function",
   "AWS/SQS QueueName": "aws:sqs/queue:Queue",
   "AWS/SageMaker EndpointName": "aws:sagemaker/endpoint:Endpoint",
@@ -42,7 +42,7 @@ function resolveMetric(rows: Row[], namespace: string, dimensions: Record<string
   const found: Row[] = [];
   for (const [dimension, value] of Object.entries(dimensions)) {
     const where = `${namespace} ${dimension}=${value}`;
-    if (namespace === "AWS/Glue" && (dimension === "JobRunId" || dimension === "Type")) {
+    if (namespace === "Glue" && (dimension === "JobRunId" || dimension === "Type")) {
       expect(value, where).to.be.oneOf(["ALL", "count"]);
     } else if (namespace === "AWS/SageMaker" && dimension === "VariantName") {
       const variants = rows
