@@ -8,6 +8,7 @@
 import type { ModelSettings } from "./model-settings";
 import { parseCsvRecords } from "./csv";
 import { vectorColumns, type FeatureSettings } from "./feature-sql";
+import { packBatches } from "../shared/batches";
 
 /** A reading as the ML functions use it (the telemetry fields they need). */
 export interface FeatureReading {
@@ -144,21 +145,11 @@ export function batchRows(
   maxBytes: number = MAX_REQUEST_BYTES,
   maxRecords = 10_000,
 ): string[][] {
-  const batches: string[][] = [];
-  let current: string[] = [];
-  let bytes = 0;
+  const sizeOf = (row: string) => Buffer.byteLength(row, "utf8") + 1;
   for (const row of rows) {
-    const size = Buffer.byteLength(row, "utf8") + 1;
+    const size = sizeOf(row);
     if (size > maxBytes)
       throw new Error(`one feature row is ${size} bytes, more than the request limit of ${maxBytes}`);
-    if (current.length > 0 && (bytes + size > maxBytes || current.length >= maxRecords)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(row);
-    bytes += size;
   }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return packBatches(rows, sizeOf, maxBytes, maxRecords);
 }

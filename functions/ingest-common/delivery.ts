@@ -10,6 +10,7 @@
 import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
 import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import type { DeliveryTargets } from "../../components/ingest/delivery-targets";
+import { packBatches } from "../../components/shared/batches";
 import type { QuarantineRecord } from "../../components/ingest/reading-validation";
 import type { TelemetryRecord } from "../../components/telemetry/schema";
 
@@ -116,21 +117,7 @@ export function callBatches<T extends { readonly data: Uint8Array; readonly part
   records: readonly T[],
   maxBytes: number,
 ): T[][] {
-  const batches: T[][] = [];
-  let batch: T[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const size = record.data.length + Buffer.byteLength(record.partitionKey);
-    if (batch.length > 0 && (batch.length === BATCH || bytes + size > maxBytes)) {
-      batches.push(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(record);
-    bytes += size;
-  }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
+  return packBatches(records, (r) => r.data.length + Buffer.byteLength(r.partitionKey), maxBytes, BATCH);
 }
 
 async function putFirehose(
