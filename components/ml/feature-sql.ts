@@ -68,9 +68,9 @@ export function readFeatureTemplate(): string {
 
 /**
  * The feature rows of `input` (a view name, or a parenthesized query) as one SELECT: the `carry` columns
- * (which must include room_id, device_id, ts and temperature_c) followed by the vector's columns. A device's series is
- * its readings in one room: historical rows without a sensor ID share the device `historical` across rooms. Whole-line comments of
- * the file are left out (the callers' files document where the text comes from).
+ * (which must include room_id, device_id, ts and temperature_c) followed by the vector's columns. A device's
+ * series is its readings in one room: historical rows without a sensor ID share the device `historical` across
+ * rooms. Whole-line comments of the file are left out (the callers' files document where the text comes from).
  */
 export function renderFeatureRows(
   features: FeatureSettings,

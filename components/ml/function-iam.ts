@@ -123,15 +123,13 @@ export function trainingFunctionPolicy(
  * object with 403 instead of 404 (GetObject, "Permissions"), and the function would fail where it should skip.
  * Not narrowed by s3:prefix: that condition key is absent from a GET, so a narrowed grant does not count.
  */
-function missingObjectsAre404(bucketArns: readonly string[]): aws.iam.PolicyStatement[] {
-  return [
-    {
-      Sid: "ListSoThatMissingObjectsAre404",
-      Effect: "Allow",
-      Action: ["s3:ListBucket"],
-      Resource: [...bucketArns],
-    },
-  ];
+function missingObjectsAre404(bucketArns: readonly string[]): aws.iam.PolicyStatement {
+  return {
+    Sid: "ListSoThatMissingObjectsAre404",
+    Effect: "Allow",
+    Action: ["s3:ListBucket"],
+    Resource: [...bucketArns],
+  };
 }
 
 /** The scoring steps: read query results and the model pointer, write anomalies and scoring state, alert, invoke the endpoint. */
@@ -157,7 +155,7 @@ export function scoringFunctionPolicy(
       Action: ["s3:GetObject"],
       Resource: [`${a.artifactsBucketArn}/${MODEL_KEYS.current}`],
     },
-    ...missingObjectsAre404([a.artifactsBucketArn, a.curatedBucketArn]),
+    missingObjectsAre404([a.artifactsBucketArn, a.curatedBucketArn]),
     {
       Sid: "ReadAndWriteScoringState",
       Effect: "Allow",
@@ -204,7 +202,7 @@ export function adHocScoringPolicy(
       Action: ["s3:GetObject"],
       Resource: [`${a.artifactsBucketArn}/${MODEL_KEYS.current}`],
     },
-    ...missingObjectsAre404([a.artifactsBucketArn]),
+    missingObjectsAre404([a.artifactsBucketArn]),
     {
       Sid: "InvokeTheEndpoint",
       Effect: "Allow",
