@@ -5,7 +5,9 @@
  *
  * Both APIs accept part of a batch and refuse the rest (throttling, an internal error), so each refused record
  * is retried with exponential backoff and jitter; what still fails after the last attempt is reported per item
- * (the caller answers or fails with it), never dropped.
+ * (the caller answers or fails with it), never dropped. A call refused as a whole is retried only for a transient
+ * cause (throttling, 5xx, a timeout): access denied, a missing stream or a bad request would fail the same way
+ * again, so its records are reported at once with that error instead of after three more pauses.
  */
 import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
 import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
@@ -13,6 +15,7 @@ import type { DeliveryTargets } from "../../components/ingest/delivery-targets";
 import { packBatches } from "../../components/shared/batches";
 import type { QuarantineRecord } from "../../components/ingest/reading-validation";
 import type { TelemetryRecord } from "../../components/telemetry/schema";
+import { isTransientError } from "../ml-common/retry";
 
 export interface DeliveryClients {
   /** Needed when valid readings go to a Kinesis stream. */
@@ -77,10 +80,14 @@ export async function deliver(
       if (attempt > 0) await sleep(Math.random() * BASE_BACKOFF_MS * 2 ** attempt);
       const failed: Pending[] = [];
       for (const batch of callBatches(left, maxBytes)) {
-        const errors = await put(batch).catch((err: unknown) => batch.map(() => describeError(err)));
+        let final = false;
+        const errors = await put(batch).catch((err: unknown) => {
+          final = !isRetryableCallError(err);
+          return batch.map(() => describeError(err));
+        });
         batch.forEach((p, j) => {
           results[p.index] = errors[j];
-          if (errors[j] !== undefined) failed.push(p);
+          if (errors[j] !== undefined && !final) failed.push(p);
         });
       }
       left = failed;
@@ -135,6 +142,21 @@ async function putFirehose(
 function entryError(entry: { ErrorCode?: string; ErrorMessage?: string } | undefined): string | undefined {
   if (!entry) return "no response for this record";
   return entry.ErrorCode ? `${entry.ErrorCode}: ${entry.ErrorMessage ?? ""}`.trim() : undefined;
+}
+
+/**
+ * Whether a call refused as a whole is worth another attempt: a transient error (throttling, 5xx, timeouts,
+ * dropped connections), or the streams' own throttles, which the SDK's retries already met and which may have
+ * passed a moment later.
+ */
+export function isRetryableCallError(err: unknown): boolean {
+  const name = (err as { name?: string } | undefined)?.name;
+  return (
+    isTransientError(err) ||
+    name === "ProvisionedThroughputExceededException" ||
+    name === "LimitExceededException" ||
+    name === "KMSThrottlingException"
+  );
 }
 
 function describeError(err: unknown): string {

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import {
   callBatches,
   FIREHOSE_BATCH_BYTES,
+  isRetryableCallError,
   KINESIS_BATCH_BYTES,
 } from "../../../functions/ingest-common/delivery";
 import { isTransientError } from "../../../functions/ml-common/retry";
@@ -57,5 +58,25 @@ describe("retries: transient errors", function () {
       { name: "Error", code: "ENOENT" },
     ])
       expect(isTransientError(err), JSON.stringify(err)).to.equal(false);
+  });
+});
+
+describe("retries: a delivery call refused as a whole", function () {
+  it("is retried for transient causes and the streams' throttles, not for access, missing streams or bad requests", function () {
+    for (const err of [
+      { name: "ServiceUnavailableException", $metadata: { httpStatusCode: 503 } },
+      { name: "ProvisionedThroughputExceededException", $metadata: { httpStatusCode: 400 } },
+      { name: "LimitExceededException", $metadata: { httpStatusCode: 400 } },
+      { name: "KMSThrottlingException", $metadata: { httpStatusCode: 400 } },
+      { name: "Error", code: "ECONNRESET" },
+    ])
+      expect(isRetryableCallError(err), JSON.stringify(err)).to.equal(true);
+    for (const err of [
+      { name: "AccessDeniedException", $metadata: { httpStatusCode: 400 } },
+      { name: "ResourceNotFoundException", $metadata: { httpStatusCode: 400 } },
+      { name: "InvalidArgumentException", $metadata: { httpStatusCode: 400 } },
+      { name: "KMSAccessDeniedException", $metadata: { httpStatusCode: 400 } },
+    ])
+      expect(isRetryableCallError(err), JSON.stringify(err)).to.equal(false);
   });
 });

@@ -139,6 +139,23 @@ describe("HTTPS ingest function", function () {
     expect(kinesis.commandCalls(PutRecordsCommand)).to.have.length(4);
   });
 
+  it("does not retry a call refused for good (access denied): one call, every reading marked failed with why", async function () {
+    kinesis.on(PutRecordsCommand).rejects(
+      Object.assign(new Error("not authorized to perform kinesis:PutRecords"), {
+        name: "AccessDeniedException",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const response = await toStream(post([valid(1), valid(2)]));
+    const body = JSON.parse(response.body!) as IngestResponseBody;
+    expect(response.statusCode).to.equal(503);
+    expect(body.results.map((r) => [r.status, r.reason])).to.deep.equal([
+      ["failed", "AccessDeniedException: not authorized to perform kinesis:PutRecords"],
+      ["failed", "AccessDeniedException: not authorized to perform kinesis:PutRecords"],
+    ]);
+    expect(kinesis.commandCalls(PutRecordsCommand)).to.have.length(1);
+  });
+
   it("quarantines a reading larger than IoT Core's message limit, keeping it whole", async function () {
     const huge = valid(1, { note: "x".repeat(140 * 1024) });
     const { body } = await answer(toStream, [huge]);
