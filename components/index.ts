@@ -138,7 +138,10 @@ export * from "./ingest/delivery-targets";
 // monthly cost estimate (`npm run cost`).
 export { Operations } from "./operations/operations";
 export type { OperationsArgs } from "./operations/operations";
-export { buildAlarmSet, alarmName } from "./operations/alarms";
+export { buildAlarmSet, alarmName, notStartedWindow } from "./operations/alarms";
+// Schedules (EventBridge rate/cron/at): what a watched state machine's `schedule` is, and its longest gap.
+export { parseSchedule, longestGapSeconds, approximateIntervalSeconds } from "./schedule";
+export type { ScheduleExpression } from "./schedule";
 export type { AlarmSpec, ComparisonOperator } from "./operations/alarms";
 export { buildDashboardBody } from "./operations/dashboard";
 export type { DashboardBody, DashboardWidget } from "./operations/dashboard";

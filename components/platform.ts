@@ -19,7 +19,8 @@ import { AuditTrail } from "./audit/audit-trail";
 import { auditTrailName } from "./audit/audit-documents";
 import { Operations } from "./operations/operations";
 import { analyticsAreas, platformTimings } from "./platform-analytics";
-import type { WatchedFunction } from "./operations/inventory";
+import type { WatchedFunction, WatchedStateMachine } from "./operations/inventory";
+import type { ScheduleExpression } from "./schedule";
 import { VARIANT_NAME } from "./ml/ml-layout";
 
 export interface PlatformArgs {
@@ -271,15 +272,22 @@ export class Platform extends pulumi.ComponentResource {
       logGroup: s.logGroup.name,
       convertsToParquet,
     });
+    // With the expression its schedule was made from: the machine's not-started alarm waits the longest gap.
     const machine = (
       key: string,
       label: string,
-      m: { stateMachine: aws.sfn.StateMachine; logGroup: aws.cloudwatch.LogGroup },
-    ) => ({
+      m: {
+        stateMachine: aws.sfn.StateMachine;
+        logGroup: aws.cloudwatch.LogGroup;
+        schedule?: aws.scheduler.Schedule | undefined;
+      },
+      schedule: ScheduleExpression,
+    ): WatchedStateMachine<pulumi.Input<string>> => ({
       key,
       label,
       arn: m.stateMachine.arn,
       logGroup: m.logGroup.name,
+      ...(m.schedule ? { schedule, scheduleName: m.schedule.name } : {}),
     });
     const hook = telemetry.devices.provisioning?.hook;
     const adHoc = anomaly.scoring.adHocFunction;
@@ -320,9 +328,10 @@ export class Platform extends pulumi.ComponentResource {
         rawBucket: lake.buckets.raw.name,
       },
       stateMachines: [
-        machine("etl", "ETL", etl.orchestration),
-        machine("training", "model training", anomaly.training.machine),
-        machine("scoring", "anomaly scoring", anomaly.scoring.machine),
+        machine("etl", "ETL", etl.orchestration, config.etl.schedule),
+        // Each ETL run starts training too: that only shortens the gaps of its own schedule.
+        machine("training", "model training", anomaly.training.machine, config.anomaly.trainingSchedule),
+        machine("scoring", "anomaly scoring", anomaly.scoring.machine, config.anomaly.scoringSchedule),
       ],
       glueJobs: Object.entries(etl.jobs.jobs).map(([key, job]) => ({ key, name: job.name })),
       functions: [

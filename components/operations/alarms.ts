@@ -11,12 +11,25 @@
  *   firehose-freshness-<stream>   records wait longer than twice the buffer
  *   firehose-delivery-<stream>    delivery to S3 failing; firehose-conversion-<stream>: Parquet conversion failing
  *   sfn-failed-<machine>          executions failed or timed out
+ *   sfn-not-started-<machine>     no execution started for longer than the machine's schedule ever waits
+ *                                 (a scheduled machine whose schedule's longest gap fits an alarm; see below)
  *   lambda-errors-<fn>, lambda-throttles-<fn>, dlq-<fn>   (the sources' functions and queues too)
  *   api-5xx-<api>                 the HTTP API answered 5xx (`httpApi`)
  *   glue-job-failures             a Glue job run failed, timed out or errored
  *   scoring-lag                   anomaly scoring behind the clock
+ *   model-age                     the model in service promoted too long ago
  * (The real-time endpoint's latency and 5xx alarms belong to RcfEndpoint: its blue/green updates roll back on them.)
+ *
+ * `sfn-not-started-<machine>` watches that a scheduled state machine is started at all (a disabled or deleted
+ * schedule, a broken scheduler role): `ExecutionsStarted` below 1 in every one of its periods, missing data
+ * breaching (no execution, no datapoint). Its window follows the schedule's longest gap ({@link longestGapSeconds})
+ * plus a margin, see {@link notStartedWindow}. There is none for a machine without a schedule, for `at(...)` and
+ * crons whose gap is not evaluated (`L`, `W`, `#`, a year field), nor when the window does not fit CloudWatch's
+ * evaluation range (7 days for daily periods: a gap of at most 5 days 10 hours 54 minutes, so no weekly or
+ * monthly schedule): such a machine is watched by its failure alarm only. Like `heartbeat`, a new alarm fires
+ * until the machine's first start, as it has no datapoint yet.
  */
+import { longestGapSeconds } from "../schedule";
 import type { AlarmThresholds } from "./alarm-settings";
 import type { MetricStat, OperationsInventory } from "./inventory";
 import { PIPELINE_METRIC_DIMENSION, PIPELINE_METRICS, PIPELINE_METRICS_NAMESPACE } from "./pipeline-metrics";
@@ -48,6 +61,48 @@ export interface AlarmSpec<N> {
 }
 
 const FIVE_MINUTES = 300;
+
+/**
+ * The longest evaluation range CloudWatch accepts for a period (PutMetricAlarm: Period × EvaluationPeriods at
+ * most 86,400 s when Period is under 3,600 s, at most 604,800 s otherwise).
+ */
+export function maxEvaluationRangeSeconds(period: number): number {
+  return period < 3600 ? 86_400 : 604_800;
+}
+
+/**
+ * The period and number of periods (all breaching) of an `sfn-not-started-*` alarm for a schedule whose runs are
+ * at most `gapSeconds` apart, or undefined when that does not fit CloudWatch's evaluation range. It waits
+ * `need` = the gap plus a margin (10% of it, at least 5 minutes: scheduler retries, start latency); the period
+ * is `need` in whole minutes, at most a day, and there is one period more than `need` takes because the newest
+ * period is still filling: the alarm fires once a whole window of at least `need` saw no start.
+ */
+export function notStartedWindow(
+  gapSeconds: number,
+): { readonly period: number; readonly evaluationPeriods: number } | undefined {
+  const need = Math.ceil(gapSeconds + Math.max(FIVE_MINUTES, gapSeconds / 10));
+  const period = Math.min(86_400, Math.ceil(need / 60) * 60);
+  const evaluationPeriods = Math.ceil(need / period) + 1;
+  return period * evaluationPeriods <= maxEvaluationRangeSeconds(period)
+    ? { period, evaluationPeriods }
+    : undefined;
+}
+
+/** Seconds for people: `15 minutes`, `1 hour 6 minutes`, `3 days` (whole minutes). */
+function duration(seconds: number): string {
+  let rest = Math.round(seconds / 60);
+  const parts: string[] = [];
+  for (const [unit, minutes] of [
+    ["day", 1440],
+    ["hour", 60],
+    ["minute", 1],
+  ] as const) {
+    const n = Math.floor(rest / minutes);
+    rest -= n * minutes;
+    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? "" : "s"}`);
+  }
+  return parts.length > 0 ? parts.join(" ") : "0 minutes";
+}
 
 /** The alarm name of a spec. */
 export function alarmName(deployment: string, key: string): string {
@@ -265,6 +320,36 @@ export function buildAlarmSet<N>(
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
       treatMissingData: "notBreaching",
+    });
+  }
+  // Scheduled machines that stopped being started: nothing fails, so only the missing starts tell.
+  for (const machine of inventory.stateMachines) {
+    const gap = machine.schedule ? longestGapSeconds(machine.schedule) : undefined;
+    const window = gap === undefined ? undefined : notStartedWindow(gap);
+    if (!machine.schedule || gap === undefined || !window) continue;
+    alarms.push({
+      key: `sfn-not-started-${machine.key}`,
+      description: [
+        `No execution of the ${machine.label} state machine `,
+        machine.arn,
+        ` started in ${duration(window.period * window.evaluationPeriods)} (${window.evaluationPeriods} periods of ${duration(window.period)}), while its schedule ${machine.schedule.expression}${machine.schedule.kind === "cron" ? " (UTC)" : ""} starts it at least every ${duration(gap)}: the schedule is disabled or deleted, or cannot start the machine. Look at the EventBridge Scheduler schedule`,
+        ...(machine.scheduleName !== undefined ? [" ", machine.scheduleName] : []),
+        " (its state and target), its role's permission to start the machine (states:StartExecution), and the log group ",
+        machine.logGroup,
+        ".",
+      ],
+      metric: {
+        namespace: "AWS/States",
+        metricName: "ExecutionsStarted",
+        dimensions: { StateMachineArn: machine.arn },
+        stat: "Sum",
+        period: window.period,
+      },
+      comparison: "LessThanThreshold",
+      threshold: 1,
+      evaluationPeriods: window.evaluationPeriods,
+      datapointsToAlarm: window.evaluationPeriods,
+      treatMissingData: "breaching",
     });
   }
   if (inventory.glueFailures) {

@@ -3,6 +3,7 @@
  * values. Generic in the name type: the Operations component fills it with Outputs of the real resources
  * (`pulumi.Input<string>`), the pure builders and tests with strings. Pure.
  */
+import type { ScheduleExpression } from "../schedule";
 
 /** A Lambda function the pipeline runs. */
 export interface WatchedFunction<N> {
@@ -22,6 +23,14 @@ export interface WatchedStateMachine<N> {
   readonly label: string;
   readonly arn: N;
   readonly logGroup: N;
+  /**
+   * The schedule starting it (other starts, such as training after each ETL run, only come on top): its
+   * `sfn-not-started-<key>` alarm fires when no execution started for longer than the schedule's longest gap.
+   * @default - not scheduled: no such alarm
+   */
+  readonly schedule?: ScheduleExpression;
+  /** The EventBridge Scheduler schedule's name, for that alarm's description. @default - not named there */
+  readonly scheduleName?: N;
 }
 
 /** A Firehose delivery stream into the lake. */

@@ -4,10 +4,13 @@ import { expect } from "chai";
 import { parsePlatformConfig } from "../../../components/config";
 import { readStackFile } from "../../../components/stack-files";
 import { resolveAlarmThresholds, type AlarmThresholds } from "../../../components/operations/alarm-settings";
-import { alarmName, buildAlarmSet } from "../../../components/operations/alarms";
+import { alarmName, buildAlarmSet, type AlarmSpec } from "../../../components/operations/alarms";
 import { buildDashboardBody, type MetricWidget } from "../../../components/operations/dashboard";
-import type { OperationsInventory } from "../../../components/operations/inventory";
+import type { OperationsInventory, WatchedStateMachine } from "../../../components/operations/inventory";
+import { parseSchedule, type ScheduleExpression } from "../../../components/schedule";
 import { stackConfig } from "../../helpers/mocks";
+
+const schedule = (text: string) => parseSchedule(text) as ScheduleExpression;
 
 const inventory = (endpoint = false): OperationsInventory<string> => ({
   deployment: "sensors-test",
@@ -33,18 +36,29 @@ const inventory = (endpoint = false): OperationsInventory<string> => ({
     rawBucket: "raw-bucket",
   },
   stateMachines: [
-    { key: "etl", label: "ETL", arn: "arn:aws:states:eu-west-1:1:stateMachine:etl", logGroup: "/etl" },
+    {
+      key: "etl",
+      label: "ETL",
+      arn: "arn:aws:states:eu-west-1:1:stateMachine:etl",
+      logGroup: "/etl",
+      schedule: schedule("cron(0 2 * * ? *)"),
+      scheduleName: "etl-schedule",
+    },
     {
       key: "training",
       label: "model training",
       arn: "arn:aws:states:eu-west-1:1:stateMachine:tr",
       logGroup: "/tr",
+      schedule: schedule("rate(1 day)"),
+      scheduleName: "training-schedule",
     },
     {
       key: "scoring",
       label: "anomaly scoring",
       arn: "arn:aws:states:eu-west-1:1:stateMachine:sc",
       logGroup: "/sc",
+      schedule: schedule("rate(1 hour)"),
+      scheduleName: "scoring-schedule",
     },
   ],
   glueJobs: [{ key: "curate", name: "curate-job" }],
@@ -138,6 +152,9 @@ describe("operations: alarm set and dashboard (pure builders)", function () {
       "sfn-failed-etl",
       "sfn-failed-training",
       "sfn-failed-scoring",
+      "sfn-not-started-etl",
+      "sfn-not-started-training",
+      "sfn-not-started-scoring",
       "glue-job-failures",
       "lambda-errors-etl-planner",
       "lambda-throttles-etl-planner",
@@ -281,6 +298,141 @@ describe("operations: alarm set and dashboard (pure builders)", function () {
     });
     expect(modelAge.description.join("")).to.contain("more than 54 hours ago");
     expect(modelAge.description.join("")).to.contain("stateMachine:tr and its log group /tr");
+  });
+
+  it("alarms when a scheduled state machine is no longer started, over a window fitted to its schedule's longest gap", function () {
+    const scoring = inventory().stateMachines[2]!;
+    const notStarted = (text: string | undefined, machine: WatchedStateMachine<string> = scoring) => {
+      const watched =
+        text === undefined ? { ...machine, schedule: undefined } : { ...machine, schedule: schedule(text) };
+      return buildAlarmSet({ ...inventory(), stateMachines: [watched] }, thresholds, {
+        scoringIntervalSeconds: 3600,
+      }).find((a) => a.key === `sfn-not-started-${machine.key}`);
+    };
+    const window = (a: AlarmSpec<string> | undefined) => ({
+      period: a?.metric?.period,
+      evaluationPeriods: a?.evaluationPeriods,
+      datapointsToAlarm: a?.datapointsToAlarm,
+    });
+    const hourly = notStarted("rate(1 hour)")!;
+    expect(hourly.metric).to.deep.equal({
+      namespace: "AWS/States",
+      metricName: "ExecutionsStarted",
+      dimensions: { StateMachineArn: "arn:aws:states:eu-west-1:1:stateMachine:sc" },
+      stat: "Sum",
+      period: 3960, // the gap, 3600 s, and a margin of 10% of it (at least 5 minutes)
+    });
+    expect(hourly).to.deep.include({
+      comparison: "LessThanThreshold",
+      threshold: 1,
+      evaluationPeriods: 2, // one period more than the wait takes: the newest is still filling
+      datapointsToAlarm: 2,
+      treatMissingData: "breaching", // no execution, no datapoint
+    });
+    const text = hourly.description.join("");
+    expect(text).to.contain(
+      "No execution of the anomaly scoring state machine arn:aws:states:eu-west-1:1:stateMachine:sc started in 2 hours 12 minutes (2 periods of 1 hour 6 minutes)",
+    );
+    expect(text).to.contain("while its schedule rate(1 hour) starts it at least every 1 hour");
+    expect(text).to.contain("EventBridge Scheduler schedule scoring-schedule");
+    expect(text).to.contain("states:StartExecution");
+    expect(text).to.contain("log group /sc.");
+    // rate(5 minutes): 5 minutes of margin at least.
+    expect(window(notStarted("rate(5 minutes)"))).to.deep.equal({
+      period: 600,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+    });
+    expect(window(notStarted("rate(15 minutes)"))).to.deep.equal({
+      period: 1200,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+    });
+    // Daily: the gap and 10% need 95,040 s, over CloudWatch's longest period (a day): 2 periods, and the filling one.
+    const daily = notStarted("cron(15 1 * * ? *)")!;
+    expect(window(daily)).to.deep.equal({ period: 86_400, evaluationPeriods: 3, datapointsToAlarm: 3 });
+    expect(daily.description.join("")).to.contain(
+      "started in 3 days (3 periods of 1 day), while its schedule cron(15 1 * * ? *) (UTC) starts it at least every 1 day",
+    );
+    // Weekdays only: the weekend makes the gap 3 days (its approximate interval would have said 7).
+    const weekdays = notStarted("cron(0 8 ? * MON-FRI *)")!;
+    expect(window(weekdays)).to.deep.equal({ period: 86_400, evaluationPeriods: 5, datapointsToAlarm: 5 });
+    expect(weekdays.description.join("")).to.contain("at least every 3 days");
+    // Every 6 hours: one period of the gap and its margin.
+    expect(window(notStarted("cron(0 */6 * * ? *)"))).to.deep.equal({
+      period: 23_760,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+    });
+    // CloudWatch evaluates at most 7 days for periods of an hour or more: 5 days fit exactly, 6 do not.
+    expect(window(notStarted("rate(5 days)"))).to.deep.equal({
+      period: 86_400,
+      evaluationPeriods: 7,
+      datapointsToAlarm: 7,
+    });
+    for (const none of [
+      "rate(6 days)",
+      "cron(0 8 ? * MON *)", // weekly
+      "cron(0 0 1 * ? *)", // monthly
+      "cron(0 0 L * ? *)", // not evaluated
+      "at(2027-01-01T00:00:00)", // one run
+      undefined, // not scheduled
+    ])
+      expect(notStarted(none), String(none)).to.equal(undefined);
+    // Without the schedule's name the description still says where to look.
+    const unnamed = notStarted("rate(1 hour)", { ...scoring, scheduleName: undefined })!;
+    expect(unnamed.description.join("")).to.contain(
+      "Look at the EventBridge Scheduler schedule (its state and target)",
+    );
+  });
+
+  it("keeps every alarm's evaluation range within CloudWatch's limits (1 day under hourly periods, 7 days otherwise)", function () {
+    const heartbeatDay = resolveAlarmThresholds(
+      { ...thresholds, heartbeatMinutes: 1440 },
+      {
+        firehoseBufferSeconds: 900,
+        scoringIntervalSeconds: 86_400,
+        trainingIntervalSeconds: 7 * 86_400,
+        ingestDelaySeconds: 600,
+      },
+    );
+    const machines = [
+      "rate(1 minute)",
+      "rate(59 minutes)",
+      "rate(1 hour)",
+      "cron(0 8 ? * MON-FRI *)",
+      "rate(5 days)",
+    ].map((text, i): WatchedStateMachine<string> => ({
+      key: `m${i}`,
+      label: text,
+      arn: `arn:m${i}`,
+      logGroup: `/m${i}`,
+      schedule: schedule(text),
+    }));
+    for (const [alarms, scoringIntervalSeconds] of [
+      [inventory(), 3600],
+      [inventory(true), 900],
+      [{ ...inventory(), stateMachines: machines }, 86_400],
+    ] as const) {
+      const set = buildAlarmSet(alarms, scoringIntervalSeconds === 86_400 ? heartbeatDay : thresholds, {
+        scoringIntervalSeconds,
+      });
+      for (const alarm of set) {
+        const periods = alarm.metric
+          ? [alarm.metric.period]
+          : Object.values(alarm.expression!.inputs).map((m) => m.period);
+        const period = Math.max(...periods);
+        const limit = period < 3600 ? 86_400 : 604_800;
+        expect(period % 60, alarm.key).to.equal(0);
+        expect(
+          period * alarm.evaluationPeriods,
+          `${alarm.key}: ${period} s × ${alarm.evaluationPeriods}`,
+        ).to.be.at.most(limit);
+        expect(alarm.datapointsToAlarm, alarm.key).to.be.within(1, alarm.evaluationPeriods);
+      }
+      if (alarms.stateMachines === machines)
+        expect(set.filter((a) => a.key.startsWith("sfn-not-started-")).map((a) => a.key)).to.have.length(5);
+    }
   });
 
   it("lays the dashboard out on the 24-column grid with no overlap, every metric on an inventory name", function () {

@@ -142,6 +142,28 @@ function checkAlarms(rows: Row[], topic: string): Row[] {
   return alarms;
 }
 
+/** The period of an alarm: its metric's, or the longest of its metric math inputs'. */
+function alarmPeriod(alarm: Row): number {
+  const queries = (alarm.inputs.metricQueries as { metric?: { period: number } }[] | undefined) ?? [];
+  const periods = queries.flatMap((q) => (q.metric ? [q.metric.period] : []));
+  return periods.length > 0 ? Math.max(...periods) : (alarm.inputs.period as number);
+}
+
+/**
+ * The alarms CloudWatch would refuse for their evaluation range (PutMetricAlarm: Period × EvaluationPeriods at
+ * most 86,400 s for periods under 3,600 s, at most 604,800 s otherwise).
+ */
+function evaluationRangeProblems(alarms: Row[]): string[] {
+  return alarms.flatMap((alarm) => {
+    const period = alarmPeriod(alarm);
+    const periods = alarm.inputs.evaluationPeriods as number;
+    const limit = period < 3600 ? 86_400 : 604_800;
+    return period * periods > limit || period % 60 !== 0
+      ? [`${String(alarm.inputs.name)}: ${period} s × ${periods} (at most ${limit} s)`]
+      : [];
+  });
+}
+
 describe("operations in the synth of the shipped stacks", function () {
   this.timeout(180_000);
   let prod: Row[];
@@ -207,6 +229,9 @@ describe("operations in the synth of the shipped stacks", function () {
       "sensors-prod-sfn-failed-etl",
       "sensors-prod-sfn-failed-training",
       "sensors-prod-sfn-failed-scoring",
+      "sensors-prod-sfn-not-started-etl",
+      "sensors-prod-sfn-not-started-training",
+      "sensors-prod-sfn-not-started-scoring",
       "sensors-prod-glue-job-failures",
       "sensors-prod-scoring-lag",
       "sensors-prod-model-age",
@@ -226,8 +251,62 @@ describe("operations in the synth of the shipped stacks", function () {
     });
   });
 
+  it("dev and prod alarm when a scheduled state machine is no longer started, over its schedule's longest gap; no alarm exceeds CloudWatch's evaluation range", function () {
+    // [machine, schedule in the stack file, period, evaluation periods]: the gap plus 10% (at least 5 minutes)
+    // in one period of at most a day, and one period more (the newest is still filling).
+    const expected = {
+      dev: [
+        ["etl", "cron(0 */6 * * ? *)", 23_760, 2],
+        ["training", "rate(1 day)", 86_400, 3],
+        ["scoring", "rate(1 hour)", 3960, 2],
+      ],
+      prod: [
+        ["etl", "cron(15 1 * * ? *)", 86_400, 3],
+        ["training", "cron(0 3 * * ? *)", 86_400, 3],
+        ["scoring", "rate(15 minutes)", 1200, 2],
+      ],
+    } as const;
+    for (const [stack, rows] of [
+      ["dev", dev],
+      ["prod", prod],
+    ] as const) {
+      const alarms = ofType(rows, "aws:cloudwatch/metricAlarm:MetricAlarm");
+      expect(evaluationRangeProblems(alarms), stack).to.deep.equal([]);
+      const byName = Object.fromEntries(alarms.map((a) => [a.inputs.name as string, a.inputs]));
+      const schedules = ofType(rows, "aws:scheduler/schedule:Schedule");
+      for (const [machine, expression, period, evaluationPeriods] of expected[stack]) {
+        const alarm = byName[`sensors-${stack}-sfn-not-started-${machine}`];
+        expect(alarm, `${stack} ${machine}`).to.deep.include({
+          namespace: "AWS/States",
+          metricName: "ExecutionsStarted",
+          statistic: "Sum",
+          comparisonOperator: "LessThanThreshold",
+          threshold: 1,
+          treatMissingData: "breaching",
+          period,
+          evaluationPeriods,
+          datapointsToAlarm: evaluationPeriods,
+        });
+        // The same machine as its failure alarm, and the schedule that starts it named in the description.
+        const arn = (alarm!.dimensions as Record<string, string>).StateMachineArn!;
+        const failed = byName[`sensors-${stack}-sfn-failed-${machine}`]!.metricQueries as {
+          metric?: { dimensions: Record<string, string> };
+        }[];
+        expect(failed.find((q) => q.metric)!.metric!.dimensions.StateMachineArn).to.equal(arn);
+        resolveMetric(rows, "AWS/States", { StateMachineArn: arn });
+        const schedule = schedules.find((r) => (r.inputs.target as { arn: string }).arn === arn);
+        expect(schedule?.inputs.scheduleExpression, `${stack} ${machine}`).to.equal(expression);
+        const description = alarm!.alarmDescription as string;
+        expect(description).to.contain(`while its schedule ${expression}`);
+        // A schedule's ID is `<group>/<name>`.
+        expect(description).to.contain(`EventBridge Scheduler schedule ${schedule!.id!.split("/").pop()!} `);
+      }
+    }
+  });
+
   it("streaming watches the Kinesis stream, the HTTP API, the sources' functions and their dead-letter queues by their real names", function () {
     const alarms = checkAlarms(streaming, streamingOutputs.alarmTopicArn as string);
+    expect(evaluationRangeProblems(alarms)).to.deep.equal([]);
     const byName = Object.fromEntries(alarms.map((a) => [a.inputs.name as string, a.inputs]));
     const [kinesis] = ofType(streaming, "aws:kinesis/stream:Stream");
     const streamName = kinesis!.id!; // auto-named: its ID is its name
