@@ -183,7 +183,12 @@ export function buildAlarmSet<N>(
       ingest.rawBucket,
       "/quarantine/ (each record carries its reason and the original payload).",
     ],
-    expression: quarantineRateExpression(ingest.telemetryStream.name, ingest.quarantineStream.name, 900),
+    expression: quarantineRateExpression(
+      ingest.telemetryStream.name,
+      ingest.quarantineStream.name,
+      900,
+      ingest.kinesisStream !== undefined,
+    ),
     comparison: "GreaterThanThreshold",
     threshold: thresholds.quarantinePercent,
     evaluationPeriods: 1,
@@ -509,22 +514,37 @@ export function buildAlarmSet<N>(
   return alarms;
 }
 
-/** Percent of the messages (accepted + quarantined) the quarantine stream received over `period`. */
+/**
+ * Percent of the messages (accepted + quarantined) the quarantine stream received over `period`. A delivery
+ * stream that reads a Kinesis stream (`telemetryReadsKinesis`) counts what it takes in as
+ * `DataReadFromKinesisStream.Records`; Firehose's metrics page lists `IncomingRecords` under Direct PUT. Which of
+ * the two such a stream publishes is not documented beyond that, so the accepted count is the larger of the two
+ * per period: right if it publishes either or both, where one alone would read as 100% quarantined (or the
+ * sum, double) if the guess were wrong.
+ */
 export function quarantineRateExpression<N>(
   telemetryStream: N,
   quarantineStream: N,
   period: number,
+  telemetryReadsKinesis = false,
 ): NonNullable<AlarmSpec<N>["expression"]> {
-  const incoming = (stream: N): MetricStat<N> => ({
+  const firehose = (stream: N, metricName: string): MetricStat<N> => ({
     namespace: "AWS/Firehose",
-    metricName: "IncomingRecords",
+    metricName,
     dimensions: { DeliveryStreamName: stream },
     stat: "Sum",
     period,
   });
+  const accepted = telemetryReadsKinesis ? "MAX([FILL(accepted, 0), FILL(fromstream, 0)])" : "FILL(accepted, 0)";
   return {
-    expression: "100 * FILL(quarantined, 0) / (FILL(accepted, 0) + FILL(quarantined, 0))",
+    expression: `100 * FILL(quarantined, 0) / (${accepted} + FILL(quarantined, 0))`,
     label: "quarantined %",
-    inputs: { accepted: incoming(telemetryStream), quarantined: incoming(quarantineStream) },
+    inputs: {
+      accepted: firehose(telemetryStream, "IncomingRecords"),
+      ...(telemetryReadsKinesis
+        ? { fromstream: firehose(telemetryStream, "DataReadFromKinesisStream.Records") }
+        : {}),
+      quarantined: firehose(quarantineStream, "IncomingRecords"),
+    },
   };
 }

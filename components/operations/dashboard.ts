@@ -111,7 +111,12 @@ export function buildDashboardBody(
     width: 12,
     properties: { title, view: "timeSeries", stacked: false, period: 300, metrics, ...extra },
   });
-  const quarantine = quarantineRateExpression(ingest.telemetryStream.name, ingest.quarantineStream.name, 300);
+  const quarantine = quarantineRateExpression(
+    ingest.telemetryStream.name,
+    ingest.quarantineStream.name,
+    300,
+    ingest.kinesisStream !== undefined,
+  );
   const pollers = inventory.functions.some((f) => f.key.startsWith("poller-"));
   const queues = inventory.functions.filter((f) => f.deadLetterQueue !== undefined);
   const { kinesisStream } = ingest;

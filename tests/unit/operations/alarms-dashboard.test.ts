@@ -4,7 +4,12 @@ import { expect } from "chai";
 import { parsePlatformConfig } from "../../../components/config";
 import { readStackFile } from "../../../components/stack-files";
 import { resolveAlarmThresholds, type AlarmThresholds } from "../../../components/operations/alarm-settings";
-import { alarmName, buildAlarmSet, type AlarmSpec } from "../../../components/operations/alarms";
+import {
+  alarmName,
+  buildAlarmSet,
+  quarantineRateExpression,
+  type AlarmSpec,
+} from "../../../components/operations/alarms";
 import { buildDashboardBody, type MetricWidget } from "../../../components/operations/dashboard";
 import type { OperationsInventory, WatchedStateMachine } from "../../../components/operations/inventory";
 import { parseSchedule, type ScheduleExpression } from "../../../components/schedule";
@@ -548,3 +553,122 @@ describe("operations configuration (alarms, auditTrail)", function () {
     expect(config.alarms.modelAgeHours).to.equal(72);
   });
 });
+
+/**
+ * Evaluates one period of the metric math the quarantine rate uses (numbers, ids, + - * /, parentheses,
+ * FILL(x, value), MAX([a, b, ...])), a missing metric being `undefined` as in CloudWatch.
+ */
+function evaluateMetricMath(expression: string, values: Record<string, number | undefined>): number | undefined {
+  const tokens = expression.match(/[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|[-+*/(),[\]]/g)!;
+  let at = 0;
+  const next = () => tokens[at++];
+  const expect_ = (t: string) => {
+    if (next() !== t) throw new Error(`expected ${t} in ${expression}`);
+  };
+  const arith = (a: number | undefined, b: number | undefined, f: (x: number, y: number) => number) =>
+    a === undefined || b === undefined ? undefined : f(a, b);
+  const sum = (): number | undefined => {
+    let value = product();
+    while (tokens[at] === "+" || tokens[at] === "-") {
+      const op = next();
+      value = arith(value, product(), (x, y) => (op === "+" ? x + y : x - y));
+    }
+    return value;
+  };
+  const product = (): number | undefined => {
+    let value = atom();
+    while (tokens[at] === "*" || tokens[at] === "/") {
+      const op = next();
+      value = arith(value, atom(), (x, y) => (op === "*" ? x * y : x / y));
+    }
+    return value;
+  };
+  const atom = (): number | undefined => {
+    const token = next()!;
+    if (token === "(") {
+      const value = sum();
+      expect_(")");
+      return value;
+    }
+    if (/^\d/.test(token)) return Number(token);
+    if (token === "FILL") {
+      expect_("(");
+      const value = sum();
+      expect_(",");
+      const fill = sum();
+      expect_(")");
+      return value ?? fill;
+    }
+    if (token === "MAX") {
+      expect_("(");
+      expect_("[");
+      const items = [sum()];
+      while (tokens[at] === ",") {
+        next();
+        items.push(sum());
+      }
+      expect_("]");
+      expect_(")");
+      const present = items.filter((v): v is number => v !== undefined);
+      return present.length > 0 ? Math.max(...present) : undefined;
+    }
+    if (!(token in values)) throw new Error(`unknown id ${token} in ${expression}`);
+    return values[token];
+  };
+  const value = sum();
+  if (at !== tokens.length) throw new Error(`unparsed tail in ${expression}`);
+  return value;
+}
+
+describe("quarantine rate", function () {
+  const rate = (
+    readsKinesis: boolean,
+    telemetry: { IncomingRecords?: number; "DataReadFromKinesisStream.Records"?: number },
+    quarantined: number,
+  ) => {
+    const e = quarantineRateExpression("telemetry", "quarantine", 300, readsKinesis);
+    const values = Object.fromEntries(
+      Object.entries(e.inputs).map(([id, m]) => [
+        id,
+        m.dimensions.DeliveryStreamName === "quarantine"
+          ? quarantined
+          : telemetry[m.metricName as keyof typeof telemetry],
+      ]),
+    );
+    return evaluateMetricMath(e.expression, values);
+  };
+
+  it("is the quarantined share of all messages for a Direct PUT telemetry stream", function () {
+    expect(rate(false, { IncomingRecords: 90 }, 10)).to.equal(10);
+    expect(rate(false, {}, 10)).to.equal(100);
+    expect(rate(false, { IncomingRecords: 90 }, 0)).to.equal(0);
+  });
+
+  it("counts a Kinesis-sourced stream's reads once, whichever of the two metrics it publishes", function () {
+    expect(rate(true, { "DataReadFromKinesisStream.Records": 90 }, 10)).to.equal(10);
+    expect(rate(true, { IncomingRecords: 90 }, 10)).to.equal(10);
+    expect(rate(true, { IncomingRecords: 90, "DataReadFromKinesisStream.Records": 90 }, 10)).to.equal(10);
+    const e = quarantineRateExpression("telemetry", "quarantine", 300, true);
+    expect(Object.values(e.inputs).map((m) => m.metricName)).to.include("DataReadFromKinesisStream.Records");
+  });
+
+  it("is what the streaming stack's alarm and dashboard use", function () {
+    const base = inventory();
+    const streaming: OperationsInventory<string> = {
+      ...base,
+      ingest: { ...base.ingest, kinesisStream: { key: "ingest", name: "ingest-stream" } },
+    };
+    const alarm = buildAlarmSet(streaming, thresholds, { scoringIntervalSeconds: 3600 }).find(
+      (a) => a.key === "quarantine-rate",
+    )!;
+    expect(alarm.expression!.expression).to.contain("MAX([FILL(accepted, 0), FILL(fromstream, 0)])");
+    expect(alarm.expression!.inputs.fromstream!.metricName).to.equal("DataReadFromKinesisStream.Records");
+    const direct = buildAlarmSet(base, thresholds, { scoringIntervalSeconds: 3600 }).find(
+      (a) => a.key === "quarantine-rate",
+    )!;
+    expect(direct.expression!.inputs).to.not.have.property("fromstream");
+    const widgets = JSON.stringify(buildDashboardBody(streaming, thresholds, []));
+    expect(widgets).to.contain("DataReadFromKinesisStream.Records");
+  });
+});
+
