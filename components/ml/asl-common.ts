@@ -7,13 +7,16 @@ import { catchAllTo, ERROR_PATH, RETRY, task } from "../shared/asl/states";
 import type {
   ChoiceState,
   FailState,
+  PassState,
   PayloadTemplate,
   Retrier,
   States,
   SucceedState,
   TaskState,
   Transition,
+  WaitState,
 } from "../shared/asl/types";
+import { JOB_ATTEMPT_SEPARATOR, SAGEMAKER_JOB_ATTEMPTS } from "./ml-layout";
 
 /** Service integrations used by the anomaly state machines (`arn:aws:states:::` is partition-independent). */
 export const ML_INTEGRATIONS = {
@@ -31,7 +34,8 @@ export const ML_INTEGRATIONS = {
 /**
  * Retry policies of the anomaly machines' integrations. Only transient failures are retried: throttling,
  * capacity and service faults. A training or transform job that fails on its data (`States.TaskFailed`) is
- * not retried, as the same data fails the same way.
+ * not retried, as the same data fails the same way; one that failed for want of instances is run again as a
+ * new job by {@link capacityRetried}.
  */
 export const ML_RETRY = {
   sageMakerApi: {
@@ -47,8 +51,9 @@ export const ML_RETRY = {
     JitterStrategy: "FULL",
   },
   // The account's limit for the instance type is reached: worth waiting longer before trying again. (A job that
-  // starts and then finds no capacity fails with "CapacityError" in its FailureReason, which reaches the machine
-  // as States.TaskFailed like a data failure, so it is not retried here.)
+  // is created and then finds no capacity fails with "CapacityError" in its FailureReason, which reaches the
+  // machine as States.TaskFailed like a data failure: a Retrier cannot tell the two apart, and the job's name is
+  // taken, so the training machine runs such a job again under a new name with capacityRetried below.)
   sageMakerCapacity: {
     ErrorEquals: ["SageMaker.ResourceLimitExceededException"],
     IntervalSeconds: 120,
@@ -79,6 +84,122 @@ export const ML_RETRY = {
   lambda: RETRY.lambda,
   sns: RETRY.sns,
 } as const satisfies Record<string, Retrier>;
+
+/**
+ * A SageMaker job created and then left without instances fails with a FailureReason starting `CapacityError:
+ * Unable to provision requested ML compute capacity`. Through a `.sync` integration that is `States.TaskFailed`
+ * whose Cause is the DescribeTrainingJob/DescribeTransformJob JSON, so the FailureReason is inside the Cause.
+ * Such a shortage is transient: the job is run again after a wait, a few times, before the run gives up.
+ */
+export const CAPACITY_RETRY = {
+  /** Attempts in all, the first included: {@link SAGEMAKER_JOB_ATTEMPTS}. */
+  attempts: SAGEMAKER_JOB_ATTEMPTS,
+  /**
+   * Between attempts: ten minutes gives a passing shortage of the instance type time to clear without holding
+   * the run for long (3 waits: half an hour). A fixed pause, as the local backend runs Wait states by `Seconds`.
+   */
+  waitSeconds: 600,
+  /** `StringMatches` pattern of a capacity failure's Cause (the Describe*Job JSON quoting the FailureReason). */
+  causePattern: "*CapacityError*",
+} as const;
+
+/**
+ * The longest a job run with {@link capacityRetried} can take: every attempt to its Task's timeout, and the
+ * waits between them. For the machine's TimeoutSeconds.
+ */
+export function capacityRetriedSeconds(taskTimeoutSeconds: number): number {
+  return (
+    CAPACITY_RETRY.attempts * taskTimeoutSeconds + (CAPACITY_RETRY.attempts - 1) * CAPACITY_RETRY.waitSeconds
+  );
+}
+
+/** The attempt record of a job's first attempt: number 1, under the job's own name (at `jobNamePath`). */
+export function firstJobAttempt(jobNamePath: string): PayloadTemplate {
+  return { number: 1, "jobName.$": jobNamePath };
+}
+
+/** What {@link capacityRetried} needs to know about the job. */
+export interface CapacityRetryArgs {
+  /** The job's Task state, named `names.task`: it names the job from `${attemptPath}.jobName`. */
+  readonly task: TaskState;
+  readonly names: {
+    readonly task: string;
+    /** Choice: a capacity failure with attempts left? */
+    readonly shortage: string;
+    /** Wait before the next attempt. */
+    readonly wait: string;
+    /** Pass: the next attempt's number and name. */
+    readonly retry: string;
+  };
+  /**
+   * The job's attempt record, `{ number, jobName }`, set to {@link firstJobAttempt} before the first attempt
+   * (outside the record, the state's data is left as it is).
+   */
+  readonly attemptPath: string;
+  /** The job's first name: attempt n's is `<it>-a<n>` (see `jobAttemptName`). */
+  readonly jobNamePath: string;
+  /** Where the job's `States.TaskFailed` error (`{ Error, Cause }`) is written for the Choice. */
+  readonly errorPath: string;
+  /** Where a TaskFailed goes that is not a capacity failure, or is one on the last attempt. */
+  readonly giveUp: string;
+}
+
+/**
+ * A SageMaker job Task that, when its job fails for want of instances ({@link CAPACITY_RETRY}), waits and runs
+ * the job again under a new name, up to `CAPACITY_RETRY.attempts` attempts in all:
+ *
+ *   Task ─States.TaskFailed→ shortage? ─capacity, attempts left→ wait → retry (number + 1, new name) → Task
+ *                                      └─otherwise→ giveUp
+ *
+ * The Task's own catchers (if any) still take every other error; its TaskFailed catcher comes first. (In a
+ * Catch, Step Functions lets States.TaskFailed match any Task error but States.Timeout: such an error's Cause
+ * names no CapacityError, so it goes on to `giveUp` as it was, `{ Error, Cause }` unchanged.)
+ */
+export function capacityRetried(args: CapacityRetryArgs): States {
+  const { names } = args;
+  const cause = `${args.errorPath}.Cause`;
+  const number = `${args.attemptPath}.number`;
+  const nextNumber = `States.MathAdd(${number}, 1)`;
+  const shortage: ChoiceState = {
+    Type: "Choice",
+    Comment: `A job left without instances (Cause matches ${CAPACITY_RETRY.causePattern}) is run again, ${CAPACITY_RETRY.attempts} attempts in all; any other failure is not`,
+    Choices: [
+      {
+        And: [
+          { Variable: cause, IsPresent: true },
+          { Variable: cause, IsString: true },
+          { Variable: cause, StringMatches: CAPACITY_RETRY.causePattern },
+          { Variable: number, NumericLessThan: CAPACITY_RETRY.attempts },
+        ],
+        Next: names.wait,
+      },
+    ],
+    Default: args.giveUp,
+  };
+  const wait: WaitState = {
+    Type: "Wait",
+    Comment: "Capacity shortages pass: give SageMaker time to find instances",
+    Seconds: CAPACITY_RETRY.waitSeconds,
+    Next: names.retry,
+  };
+  const retry: PassState = {
+    Type: "Pass",
+    Comment: "The next attempt is a new job, named <first name>-a<attempt>: SageMaker job names are unique",
+    Parameters: {
+      "number.$": nextNumber,
+      "jobName.$": `States.Format('{}${escapeIntrinsic(JOB_ATTEMPT_SEPARATOR)}{}', ${args.jobNamePath}, ${nextNumber})`,
+    },
+    ResultPath: args.attemptPath,
+    Next: names.task,
+  };
+  const taskFailed = { ErrorEquals: ["States.TaskFailed"], ResultPath: args.errorPath, Next: names.shortage };
+  return {
+    [names.task]: { ...args.task, Catch: [taskFailed, ...(args.task.Catch ?? [])] },
+    [names.shortage]: shortage,
+    [names.wait]: wait,
+    [names.retry]: retry,
+  };
+}
 
 export interface TaskOptions {
   readonly parameters: PayloadTemplate;

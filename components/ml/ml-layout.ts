@@ -141,9 +141,33 @@ export function windowId(sinceMs: number, untilMs: number): string {
   return `w${sinceMs.toString(36)}-${untilMs.toString(36)}`;
 }
 
+/** SageMaker's limit on the names of training jobs, transform jobs, models and endpoint configs. */
+export const SAGEMAKER_NAME_MAX_LENGTH = 63;
+
+/**
+ * Attempts the training machine makes at a training or transform job that fails for want of instances
+ * (`CapacityError`): the first and 3 retries, so a shortage that clears within about half an hour (3 waits of
+ * 10 minutes, see `CAPACITY_RETRY` in asl-common.ts) does not cost the run, and a lasting one still ends it in
+ * the failure notice rather than holding it. A retry is a new job (names are unique per account and region):
+ * see {@link jobAttemptName}.
+ */
+export const SAGEMAKER_JOB_ATTEMPTS = 4;
+
+/** What separates a job's name from the number of its retry: `<name>-a2`, like the scoring function's transforms. */
+export const JOB_ATTEMPT_SEPARATOR = "-a";
+
+/**
+ * The name of attempt `attempt` at the job first named `name`: `name` itself for the first, `<name>-a<attempt>`
+ * for a retry (the training machine builds the same with `States.Format`).
+ */
+export function jobAttemptName(name: string, attempt: number): string {
+  return attempt === 1 ? name : `${name}${JOB_ATTEMPT_SEPARATOR}${attempt}`;
+}
+
 /**
  * Prefix of the SageMaker names a deployment's runs create (training jobs, models, endpoint configs,
- * transform jobs). SageMaker names are at most 63 characters; the prefix leaves room for a run or window ID.
+ * transform jobs). SageMaker names are at most {@link SAGEMAKER_NAME_MAX_LENGTH} characters; the prefix
+ * leaves room for a run or window ID (and a job's retry suffix, {@link jobAttemptName}).
  */
 export function sageMakerNamePrefix(deployment: string): string {
   const prefix = deployment

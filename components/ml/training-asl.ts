@@ -3,7 +3,7 @@
  * `apply` with deployed ARNs; tests and the local backend call it with any strings and bind the Task states to
  * local handlers by name ({@link TRAINING_STATES}).
  *
- *   guard (no overlapping runs) → Prepare training set (Lambda) → Enough training data?
+ *   guard (no overlapping runs) → Prepare training set (Lambda) → Enough training data? → Name model jobs
  *   → Train model (createTrainingJob.sync) → Create model
  *   → Score training set (createTransformJob.sync) → Compute threshold (Lambda: mean + z sigma)
  *   → [endpoint mode: Create endpoint config → Update endpoint (blue/green, auto-rollback on alarms)
@@ -15,19 +15,27 @@
  * the room's training set, its threshold) → Promote model (every room's model) → Training succeeded.
  *
  * Every Task has a timeout and retries transient errors; every error ends in Notify failure (SNS) → Fail.
+ * A training or transform job that fails for want of instances (`CapacityError`) is run again under a new name
+ * after a wait, a few times, before its failure goes the same way (`capacityRetried` in asl-common.ts).
  */
 import type {
   ChoiceState,
+  FailState,
   MapState,
   PassState,
   PayloadTemplate,
   StateMachineDefinition,
   States,
   SucceedState,
+  TaskState,
 } from "../shared/asl/types";
 import {
   type BatchTransformPaths,
   batchTransformParameters,
+  capacityRetried,
+  capacityRetriedSeconds,
+  type CapacityRetryArgs,
+  firstJobAttempt,
   kmsKeyField,
   lambdaStep,
   ML_INTEGRATIONS,
@@ -38,7 +46,7 @@ import {
   sageMakerTags,
   type TaskOptions,
 } from "./asl-common";
-import { catchAllTo } from "../shared/asl/states";
+import { catchAllTo, ERROR_PATH } from "../shared/asl/states";
 import { sageMakerHyperParameters } from "./model-settings";
 import { announceStates, endpointStates } from "./training-endpoint-asl";
 import {
@@ -68,6 +76,8 @@ export function buildTrainingStateMachine(
       `training machine: endpointName (${resources.endpointName}) and awaitingEndpointName (${awaiting}) exclude each other`,
     );
   const maxTrainingSeconds = (settings.maxTrainingMinutes ?? 60) * 60;
+  // SageMaker's own MaxRuntime fires first; the margin covers provisioning and upload.
+  const trainTimeoutSeconds = maxTrainingSeconds + 1800;
   const withTags = sageMakerTags(settings.tags);
   const sageMakerRetry = [ML_RETRY.sageMakerCapacity, ML_RETRY.sageMakerApi];
   const roomScope = settings.model.scope === "room";
@@ -116,25 +126,24 @@ export function buildTrainingStateMachine(
   const modelTasks = (at: "$.run" | "$.model"): ModelTasks => ({
     train: {
       parameters: trainingJob({
-        name: `${at}.trainingJobName`,
+        name: `${ATTEMPT.training}.jobName`,
         trainingSetUri: `${at}.trainingSetUri`,
         outputUri: `${at}.outputUri`,
       }),
       resultPath: "$.training",
-      // SageMaker's own MaxRuntime fires first; the margin covers provisioning and upload.
-      timeoutSeconds: maxTrainingSeconds + 1800,
+      timeoutSeconds: trainTimeoutSeconds,
       retry: sageMakerRetry,
     },
     createModel: createModelTask(resources, withTags, `${at}.modelName`),
     scoreTrainingSet: {
       parameters: transformParameters({
-        jobName: `${at}.transformJobName`,
+        jobName: `${ATTEMPT.scoring}.jobName`,
         modelName: `${at}.modelName`,
         inputUri: `${at}.trainingSetUri`,
         outputUri: `${at}.scoresUri`,
       }),
       resultPath: null,
-      timeoutSeconds: 3600,
+      timeoutSeconds: SCORE_TIMEOUT_SECONDS,
       retry: sageMakerRetry,
     },
   });
@@ -151,7 +160,9 @@ export function buildTrainingStateMachine(
     ),
     [S.enoughData]: {
       Type: "Choice",
-      Choices: [{ Variable: "$.run.enough", BooleanEquals: true, Next: roomScope ? S.trainRooms : S.train }],
+      Choices: [
+        { Variable: "$.run.enough", BooleanEquals: true, Next: roomScope ? S.trainRooms : S.nameJobs },
+      ],
       Default: S.notEnoughData,
     } satisfies ChoiceState,
     [S.notEnoughData]: {
@@ -161,17 +172,31 @@ export function buildTrainingStateMachine(
     ...(roomScope
       ? roomStates(resources.trainingFunctionArn, modelTasks("$.model"))
       : {
-          [S.train]: mlTask(
-            ML_INTEGRATIONS.createTrainingJobSync,
-            {
-              ...run.train,
-              resultSelector: {
-                "trainingJobName.$": "$.TrainingJobName",
-                "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts",
+          [S.nameJobs]: {
+            Type: "Pass",
+            Comment:
+              "Attempt 1 of the training and the scoring job, under the run's names; a capacity retry renames its job",
+            Parameters: firstAttempts("$.run"),
+            ResultPath: ATTEMPTS,
+            Next: S.train,
+          } satisfies PassState,
+          ...retriedJob(
+            "training",
+            "$.run",
+            { task: S.train, shortage: S.trainShortage, wait: S.waitTrainCapacity, retry: S.retryTrain },
+            mlTask(
+              ML_INTEGRATIONS.createTrainingJobSync,
+              {
+                ...run.train,
+                resultSelector: {
+                  "trainingJobName.$": "$.TrainingJobName",
+                  "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts",
+                },
+                onError,
               },
-              onError,
-            },
-            { Next: S.createModel },
+              { Next: S.createModel },
+            ),
+            S.jobFailed,
           ),
           [S.createModel]: mlTask(
             ML_INTEGRATIONS.createModel,
@@ -181,15 +206,34 @@ export function buildTrainingStateMachine(
             },
             { Next: S.scoreTrainingSet },
           ),
-          [S.scoreTrainingSet]: mlTask(
-            ML_INTEGRATIONS.createTransformJobSync,
+          ...retriedJob(
+            "scoring",
+            "$.run",
             {
-              comment: "Scores every training vector once; the threshold is mean + z sigma of these scores",
-              ...run.scoreTrainingSet,
-              onError,
+              task: S.scoreTrainingSet,
+              shortage: S.scoreShortage,
+              wait: S.waitScoreCapacity,
+              retry: S.retryScore,
             },
-            { Next: S.threshold },
+            mlTask(
+              ML_INTEGRATIONS.createTransformJobSync,
+              {
+                comment: "Scores every training vector once; the threshold is mean + z sigma of these scores",
+                ...run.scoreTrainingSet,
+                onError,
+              },
+              { Next: S.threshold },
+            ),
+            S.jobFailed,
           ),
+          [S.jobFailed]: {
+            Type: "Pass",
+            Comment:
+              "A job failed on its data, or short of capacity at its last attempt: its error goes to the failure notice",
+            InputPath: ATTEMPT.error,
+            ResultPath: ERROR_PATH,
+            Next: onError,
+          } satisfies PassState,
           [S.threshold]: lambdaStep(fn, { action: "threshold", "run.$": "$.run" }, "$.threshold", onError, {
             Next: endpointMode ? S.createEndpointConfig : S.promote,
           }),
@@ -232,8 +276,10 @@ export function buildTrainingStateMachine(
   return {
     Comment: `Random Cut Forest training (${settings.label}, ${mode} mode): prepare, train, score the training set for the threshold, ${endpointMode ? "update the endpoint, " : ""}promote`,
     StartAt: S.checkRunning,
-    // The sum of every task's own timeout, rounded up: a stuck execution still ends.
-    TimeoutSeconds: maxTrainingSeconds + 1800 + 3600 + 4 * 3600,
+    // The sum of every task's own timeout, rounded up: a stuck execution still ends. The two SageMaker jobs
+    // count every attempt a capacity shortage can cost, and the waits between them.
+    TimeoutSeconds:
+      capacityRetriedSeconds(trainTimeoutSeconds) + capacityRetriedSeconds(SCORE_TIMEOUT_SECONDS) + 4 * 3600,
     States: states,
   };
 }
@@ -245,20 +291,49 @@ export function buildTrainingStateMachine(
 function roomStates(trainingFunctionArn: string, room: ModelTasks): States {
   const S = TRAINING_STATES;
   const iteration: States = {
-    [S.roomTrain]: mlTask(
-      ML_INTEGRATIONS.createTrainingJobSync,
-      { ...room.train, resultSelector: { "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts" } },
-      { Next: S.roomCreateModel },
+    ...retriedJob(
+      "training",
+      "$.model",
+      {
+        task: S.roomTrain,
+        shortage: S.roomTrainShortage,
+        wait: S.waitRoomTrainCapacity,
+        retry: S.retryRoomTrain,
+      },
+      mlTask(
+        ML_INTEGRATIONS.createTrainingJobSync,
+        { ...room.train, resultSelector: { "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts" } },
+        { Next: S.roomCreateModel },
+      ),
+      S.roomJobFailed,
     ),
     [S.roomCreateModel]: mlTask(ML_INTEGRATIONS.createModel, room.createModel, { Next: S.roomScore }),
-    [S.roomScore]: mlTask(
-      ML_INTEGRATIONS.createTransformJobSync,
+    ...retriedJob(
+      "scoring",
+      "$.model",
       {
-        comment: "Scores every training vector of the room once; its threshold is mean + z sigma of these",
-        ...room.scoreTrainingSet,
+        task: S.roomScore,
+        shortage: S.roomScoreShortage,
+        wait: S.waitRoomScoreCapacity,
+        retry: S.retryRoomScore,
       },
-      { Next: S.roomThreshold },
+      mlTask(
+        ML_INTEGRATIONS.createTransformJobSync,
+        {
+          comment: "Scores every training vector of the room once; its threshold is mean + z sigma of these",
+          ...room.scoreTrainingSet,
+        },
+        { Next: S.roomThreshold },
+      ),
+      S.roomJobFailed,
     ),
+    [S.roomJobFailed]: {
+      Type: "Fail",
+      Comment:
+        "A job failed on its data, or short of capacity at its last attempt: the Map's catcher sends the error to the failure notice",
+      ErrorPath: `${ATTEMPT.error}.Error`,
+      CausePath: `${ATTEMPT.error}.Cause`,
+    } satisfies FailState,
     [S.roomThreshold]: mlTask(
       trainingFunctionArn,
       {
@@ -290,7 +365,11 @@ function roomStates(trainingFunctionArn: string, room: ModelTasks): States {
       Comment:
         "One model per room (modelScope room): each trained, scored and thresholded on its room's data",
       ItemsPath: "$.run.models",
-      ItemSelector: { "model.$": "$$.Map.Item.Value", "runId.$": "$.run.runId" },
+      ItemSelector: {
+        "model.$": "$$.Map.Item.Value",
+        "runId.$": "$.run.runId",
+        attempts: firstAttempts("$$.Map.Item.Value"),
+      },
       MaxConcurrency: 4,
       ItemProcessor: { ProcessorConfig: { Mode: "INLINE" }, StartAt: S.roomTrain, States: iteration },
       ResultPath: "$.models",
@@ -298,6 +377,49 @@ function roomStates(trainingFunctionArn: string, room: ModelTasks): States {
       Next: S.promote,
     } satisfies MapState,
   };
+}
+
+/** The training-set transform's timeout: the largest training set scores well within an hour. */
+const SCORE_TIMEOUT_SECONDS = 3600;
+
+/**
+ * Where a model's two SageMaker jobs keep their attempt records (`{ number, jobName }`, see `capacityRetried`):
+ * beside the data the later states read, never in it. The last TaskFailed of either job is kept at `error`.
+ */
+const ATTEMPTS = "$.attempts";
+const ATTEMPT = {
+  training: `${ATTEMPTS}.training`,
+  scoring: `${ATTEMPTS}.scoring`,
+  error: `${ATTEMPTS}.error`,
+} as const;
+
+/** The attempt records before the first attempts: attempt 1 of each job, under the model's names at `at`. */
+function firstAttempts(at: string): PayloadTemplate {
+  return {
+    training: firstJobAttempt(`${at}.trainingJobName`),
+    scoring: firstJobAttempt(`${at}.transformJobName`),
+  };
+}
+
+/**
+ * A model's training or scoring job Task (naming its job from its attempt record), run again under a new
+ * name when it finds no capacity; other failures, and the last capacity failure, go to `giveUp`.
+ */
+function retriedJob(
+  job: "training" | "scoring",
+  at: string,
+  names: CapacityRetryArgs["names"],
+  task: TaskState,
+  giveUp: string,
+): States {
+  return capacityRetried({
+    task,
+    names,
+    attemptPath: ATTEMPT[job],
+    jobNamePath: `${at}.${job === "training" ? "trainingJobName" : "transformJobName"}`,
+    errorPath: ATTEMPT.error,
+    giveUp,
+  });
 }
 
 /** The options of the tasks that make one model (the machine adds where errors go and what it keeps). */

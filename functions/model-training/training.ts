@@ -25,10 +25,13 @@ import {
 } from "@aws-sdk/client-sagemaker";
 import { LAKE_ZONES } from "../../components/lake/layout";
 import {
+  jobAttemptName,
   MODEL_KEYS,
   ModelPointer,
   PromotedModel,
   runId,
+  SAGEMAKER_JOB_ATTEMPTS,
+  SAGEMAKER_NAME_MAX_LENGTH,
   sageMakerNamePrefix,
 } from "../../components/ml/ml-layout";
 import { ModelSettings, scoreThreshold, ScoreThreshold } from "../../components/ml/model-settings";
@@ -209,6 +212,22 @@ export class ModelTraining {
         });
       });
     }
+    const transformJobName = `${name}-scores`;
+    // The training machine runs a job short of capacity again as <name>-a<attempt>: every job name must leave
+    // room for that within SageMaker's limit. The run's names always do (53 characters at most, 60 with
+    // "-scores"); a room's grow with its index: with the longest deployment prefix, past the limit only beyond
+    // a thousand rooms.
+    const jobNames =
+      s.model.scope === "room"
+        ? models.flatMap((m) => [m.trainingJobName, m.transformJobName])
+        : [name, transformJobName];
+    const tooLong = jobNames.find(
+      (job) => jobAttemptName(job, SAGEMAKER_JOB_ATTEMPTS).length > SAGEMAKER_NAME_MAX_LENGTH,
+    );
+    if (tooLong !== undefined)
+      throw new Error(
+        `job name ${tooLong} is too long to retry: ${jobAttemptName(tooLong, SAGEMAKER_JOB_ATTEMPTS)} exceeds SageMaker's ${SAGEMAKER_NAME_MAX_LENGTH} characters; use a shorter deployment name or fewer rooms`,
+      );
     const enough =
       s.model.scope === "room" ? models.length > 0 : vectors === null || vectors >= minimumVectors;
     this.clients.metrics?.publish({
@@ -228,7 +247,7 @@ export class ModelTraining {
       trainingJobName: name,
       modelName: name,
       endpointConfigName: name,
-      transformJobName: `${name}-scores`,
+      transformJobName,
       models,
       roomsWithoutEnoughData,
     };

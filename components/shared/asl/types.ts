@@ -88,6 +88,7 @@ export interface ComparisonOperators {
   readonly BooleanEquals?: boolean;
   readonly IsPresent?: boolean;
   readonly IsNull?: boolean;
+  readonly IsString?: boolean;
 }
 
 /** A data test on one variable. */

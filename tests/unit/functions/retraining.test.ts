@@ -17,10 +17,12 @@ import { ModelTraining, TrainingRun } from "../../../functions/model-training/tr
 import { dispatch, trainingSettingsFromEnv } from "../../../functions/model-training/handler";
 import { buildModelSettings } from "../../../components/ml/model-settings";
 import {
+  jobAttemptName,
   MODEL_KEYS,
   ModelPointer,
   parsePromotedModel,
   promotedModelParameterName,
+  SAGEMAKER_JOB_ATTEMPTS,
 } from "../../../components/ml/ml-layout";
 import type { PipelineMetricValues } from "../../../components/operations/pipeline-metrics";
 import { S3Store } from "./scoring-s3-store";
@@ -29,13 +31,14 @@ const CURATED = "curated-bkt";
 const ARTIFACTS = "artifacts-bkt";
 // The raw temperature feature set keeps the vectors readable here (2 temperatures a row); the training
 // function checks shapes, whatever the feature set.
-const MODEL = buildModelSettings({
+const MODEL_OPTIONS = {
   numTrees: 50,
   samplesPerTree: 4,
   shingleSize: 2,
   z: 3,
   features: "temperature",
-});
+} as const;
+const MODEL = buildModelSettings(MODEL_OPTIONS);
 const START = "2024-06-01T03:00:00.000Z";
 const EXECUTION = "9f1c2d3e-4b5a-6c7d-8e9f-0a1b2c3d4e5f";
 
@@ -140,6 +143,54 @@ describe("model training functions", () => {
       .prepare({ executionName: EXECUTION, startTime: START })
       .catch((err: Error) => (message = err.message));
     expect(message).to.include('starts with "temperature_c_lag1,temperature_c"');
+  });
+
+  it("prepare: its longest job names leave room for the last capacity retry's -a4 within SageMaker's 63 characters", async () => {
+    // The longest prefix (24 characters), a full run ID (8 characters from the execution name).
+    const deployment = "sensors-production-eu-west-1";
+    const execution = { executionName: "0f1e2d3c-4b5a-6978-8a9b-acbdcedfe0f1", startTime: START };
+    const sageMakerName = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+    const preparing = (model: typeof MODEL) =>
+      new ModelTraining(
+        { deployment, curatedBucket: CURATED, artifactsBucket: ARTIFACTS, model, exactCountBytes: 0 },
+        { s3: s3.client },
+      );
+    s3.put(CURATED, "training/room_id=lab/part-00000.csv", trainingCsv([[20, 21]]));
+    const fleet = await preparing(MODEL).prepare(execution);
+    expect(fleet.trainingJobName).to.equal("sensors-production-eu-we-rcf-20240601t030000-cedfe0f1");
+    expect(fleet.trainingJobName).to.have.length(53);
+    expect(jobAttemptName(fleet.transformJobName, SAGEMAKER_JOB_ATTEMPTS)).to.equal(
+      `${fleet.trainingJobName}-scores-a4`,
+    );
+    expect(jobAttemptName(fleet.transformJobName, SAGEMAKER_JOB_ATTEMPTS)).to.have.length(63);
+    for (const job of [fleet.trainingJobName, fleet.transformJobName])
+      expect(jobAttemptName(job, SAGEMAKER_JOB_ATTEMPTS)).to.match(sageMakerName);
+
+    // Room scope: a room's names grow with its index. A thousand rooms fit (the last, r999, exactly)...
+    const roomModel = buildModelSettings({ ...MODEL_OPTIONS, modelScope: "room" });
+    for (let i = 1; i < 1000; i++)
+      s3.put(
+        CURATED,
+        `training/room_id=room${String(i).padStart(4, "0")}/part-00000.csv`,
+        trainingCsv([[20, 21]]),
+      );
+    const rooms = await preparing(roomModel).prepare(execution);
+    expect(rooms.models).to.have.length(1000);
+    const last = rooms.models.at(-1)!;
+    expect(last.transformJobName).to.equal(`${rooms.trainingJobName}-r999-s`);
+    for (const m of rooms.models)
+      for (const job of [m.trainingJobName, m.transformJobName])
+        expect(jobAttemptName(job, SAGEMAKER_JOB_ATTEMPTS)).to.match(sageMakerName);
+    expect(jobAttemptName(last.transformJobName, SAGEMAKER_JOB_ATTEMPTS)).to.have.length(63);
+    // ...a thousand and first would not: the run stops at prepare rather than at its first capacity retry.
+    s3.put(CURATED, "training/room_id=room1000/part-00000.csv", trainingCsv([[20, 21]]));
+    let message = "";
+    await preparing(roomModel)
+      .prepare(execution)
+      .catch((err: Error) => (message = err.message));
+    expect(message).to.equal(
+      `job name ${rooms.trainingJobName}-r1000-s is too long to retry: ${rooms.trainingJobName}-r1000-s-a4 exceeds SageMaker's 63 characters; use a shorter deployment name or fewer rooms`,
+    );
   });
 
   const run = (): TrainingRun => ({

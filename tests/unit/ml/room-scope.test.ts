@@ -15,7 +15,16 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { S3Store } from "../functions/scoring-s3-store";
-import { expectTasksGuarded, inputOf, LOCAL_CONTEXT, runLocally, TaskHandler } from "./local-run";
+import {
+  awsError,
+  capacityFailure,
+  expectTasksGuarded,
+  inputOf,
+  LOCAL_CONTEXT,
+  type LocalRun,
+  runLocally,
+  TaskHandler,
+} from "./local-run";
 
 const MODEL = buildModelSettings({
   numTrees: 50,
@@ -60,7 +69,14 @@ describe("model scope room", () => {
     );
   });
 
-  it("trains, scores and thresholds one model per room with data, then promotes them together", async () => {
+  /**
+   * Runs the training machine on three rooms (store without enough data) with the training function behind its
+   * Lambda steps; `override` replaces some of the fake SageMaker jobs, given them all (a room's job is told by
+   * its name).
+   */
+  async function trainRooms(
+    override: (handlers: Record<string, TaskHandler>) => Record<string, TaskHandler> = () => ({}),
+  ) {
     const s3 = new S3Store();
     const lines = (n: number) => Array.from({ length: n }, (_, i) => `${i / 10},0.1`).join("\n") + "\n";
     s3.put("curated", "training/room_id=lab/part-0.csv", lines(6));
@@ -103,7 +119,11 @@ describe("model scope room", () => {
       [TRAINING_STATES.promote]: (input) => functions.promote(input as never) as never,
       [TRAINING_STATES.notify]: () => ({}),
     };
-    const run = await runLocally(training, handlers);
+    return { run: await runLocally(training, { ...handlers, ...override(handlers) }), s3 };
+  }
+
+  it("trains, scores and thresholds one model per room with data, then promotes them together", async () => {
+    const { run, s3 } = await trainRooms();
     expect(run.status, JSON.stringify(run.error)).to.equal("SUCCEEDED");
     expect(run.calls.filter((c) => c.state === TRAINING_STATES.roomTrain)).to.have.length(2);
     const prepared = inputOf(run, TRAINING_STATES.promote)!.run as {
@@ -123,6 +143,74 @@ describe("model scope room", () => {
       MODEL_KEYS.threshold(pointer.runId, "lab"),
       MODEL_KEYS.threshold(pointer.runId, "office"),
     ]);
+  });
+
+  /** The job names a room's Task ran with, in order (a room's jobs are named `<run's name>-r<index>...`). */
+  const roomJobs = (run: LocalRun, state: string, field: string, index: number) =>
+    run.calls
+      .map((c) => (c.state === state ? (c.input as Record<string, string>)[field]! : ""))
+      .filter((name) => name.includes(`-r${index}`));
+  const S = TRAINING_STATES;
+
+  it("runs a room's job left without instances again under a new name; the other rooms and promotion carry on", async () => {
+    const { run, s3 } = await trainRooms((handlers) => ({
+      // lab (room 0): its first training job finds no capacity.
+      [S.roomTrain]: (input, call) => {
+        const name = (input as { TrainingJobName: string }).TrainingJobName;
+        if (name.endsWith("-r0")) throw capacityFailure(input);
+        return handlers[S.roomTrain]!(input, call);
+      },
+    }));
+    expect(run.status, JSON.stringify(run.error)).to.equal("SUCCEEDED");
+    const [lab, labRetry] = roomJobs(run, S.roomTrain, "TrainingJobName", 0);
+    expect(labRetry).to.equal(`${lab}-a2`);
+    expect(roomJobs(run, S.roomTrain, "TrainingJobName", 1)).to.have.length(1);
+    expect(run.entered.filter((name) => name === S.waitRoomTrainCapacity)).to.have.length(1);
+    // The room's model keeps its name; its artifact is the retried job's.
+    const pointer = s3.json<ModelPointer>("artifacts", MODEL_KEYS.current)!;
+    expect(pointer.rooms!.lab).to.deep.include({ modelName: lab });
+    expect(pointer.rooms!.lab!.modelDataUrl).to.match(new RegExp(`/${labRetry}/model\\.tar\\.gz$`));
+    expect(pointer.rooms!.lab!.trainingVectors).to.equal(6);
+    expect(inputOf(run, S.promote)!.models).to.have.length(2);
+  });
+
+  it("a room's job short of capacity at every attempt, or failing on its data, ends the run in the failure notice", async () => {
+    const short = await trainRooms((handlers) => ({
+      // office (room 1): its training-set transform never finds capacity.
+      [S.roomScore]: (input, call) => {
+        const name = (input as { TransformJobName: string }).TransformJobName;
+        if (name.includes("-r1-")) throw capacityFailure(input);
+        return handlers[S.roomScore]!(input, call);
+      },
+    }));
+    expect(short.run.status).to.equal("FAILED");
+    const office = roomJobs(short.run, S.roomScore, "TransformJobName", 1);
+    expect(office).to.deep.equal([office[0], `${office[0]}-a2`, `${office[0]}-a3`, `${office[0]}-a4`]);
+    expect(short.run.error).to.deep.equal({
+      Error: "States.TaskFailed",
+      Cause: capacityFailure({ TransformJobName: `${office[0]}-a4` }).message,
+    });
+    expect(short.run.calls.filter((c) => c.state === S.notify)).to.have.length(1);
+    expect(short.run.calls.map((c) => c.state)).to.not.include(S.promote);
+    // The room's Fail state hands the Map its job's error; the Map's catcher takes it to the notice.
+    expect(inputOf(short.run, S.notify)!.Message).to.include(
+      `Error: States.TaskFailed. Cause: {"TransformJobName"`,
+    );
+    expect(short.run.entered.at(-1)).to.equal(S.failed);
+
+    const dataFailure = awsError("States.TaskFailed", "AlgorithmError: feature_dim does not match the data");
+    const broken = await trainRooms((handlers) => ({
+      [S.roomTrain]: (input, call) => {
+        const name = (input as { TrainingJobName: string }).TrainingJobName;
+        if (name.endsWith("-r0")) throw dataFailure;
+        return handlers[S.roomTrain]!(input, call);
+      },
+    }));
+    expect(broken.run.status).to.equal("FAILED");
+    expect(roomJobs(broken.run, S.roomTrain, "TrainingJobName", 0)).to.have.length(1);
+    expect(broken.run.entered).to.not.include(S.waitRoomTrainCapacity);
+    expect(broken.run.error).to.deep.equal({ Error: "States.TaskFailed", Cause: dataFailure.message });
+    expect(broken.run.calls.map((c) => c.state).at(-1)).to.equal(S.notify);
   });
 
   it("scores each room with its own model in a batch transform, judged against its room's floor", async () => {

@@ -9,8 +9,18 @@ import {
   TrainingMachineSettings,
 } from "../../../components/ml/training-asl";
 import { buildModelSettings } from "../../../components/ml/model-settings";
+import { CAPACITY_RETRY } from "../../../components/ml/asl-common";
 import type { JsonValue, StateMachineDefinition } from "../../../components/shared/asl/types";
-import { awsError, expectTasksGuarded, inputOf, LOCAL_CONTEXT, runLocally, TaskHandler } from "./local-run";
+import {
+  awsError,
+  capacityFailure,
+  expectTasksGuarded,
+  inputOf,
+  LOCAL_CONTEXT,
+  type LocalRun,
+  runLocally,
+  TaskHandler,
+} from "./local-run";
 
 const S = TRAINING_STATES;
 const KMS = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-a444-555555555555";
@@ -63,6 +73,18 @@ const TRAIN_AND_THRESHOLD = [
 ];
 const ARTIFACT = `${RUN.outputUri}${RUN.trainingJobName}/output/model.tar.gz`;
 const THRESHOLD = { count: 5000, mean: 1.2, sigma: 0.3, z: 3, threshold: 2.1 };
+
+/** A training job that completes, named as asked, its artifact under its own name. */
+function trained(input: JsonValue): JsonValue {
+  const { TrainingJobName } = input as { TrainingJobName: string };
+  return {
+    TrainingJobName,
+    TrainingJobStatus: "Completed",
+    ModelArtifacts: { S3ModelArtifacts: `${RUN.outputUri}${TrainingJobName}/output/model.tar.gz` },
+  };
+}
+const jobNames = (run: LocalRun, state: string, field: "TrainingJobName" | "TransformJobName") =>
+  run.calls.filter((c) => c.state === state).map((c) => (c.input as Record<string, string>)[field]);
 
 /** Handlers for a run where everything works; the endpoint is Updating once, then InService. */
 function healthy(overrides: Record<string, TaskHandler> = {}): Record<string, TaskHandler> {
@@ -270,6 +292,7 @@ describe("model training state machine", () => {
       Cause: "AlgorithmError: feature_dim does not match the data",
     });
     expect(run.calls.map((c) => c.state)).to.deep.equal([S.checkRunning, S.prepare, S.train, S.notify]);
+    expect(run.entered).to.not.include(S.waitTrainCapacity);
     const notice = inputOf(run, S.notify)!;
     expect(notice).to.deep.include({
       TopicArn: BATCH.failureTopicArn,
@@ -281,7 +304,7 @@ describe("model training state machine", () => {
     expect(run.entered.at(-1)).to.equal(S.failed);
   });
 
-  it("retries a capacity error, then succeeds", async () => {
+  it("retries the account's instance limit (ResourceLimitExceeded at CreateTrainingJob), then succeeds", async () => {
     const run = await runLocally(
       batch,
       healthy({
@@ -295,6 +318,142 @@ describe("model training state machine", () => {
     expect(run.status).to.equal("SUCCEEDED");
     expect(run.retries).to.deep.equal([S.train]);
     expect(run.calls.filter((c) => c.state === S.train)).to.have.length(2);
+  });
+
+  it("runs a training job left without instances (CapacityError) again under a new name after a wait, then goes on", async () => {
+    const run = await runLocally(
+      batch,
+      healthy({
+        [S.train]: (input, call) => {
+          if (call === 1) throw capacityFailure(input);
+          return trained(input);
+        },
+      }),
+    );
+    expect(run.status, JSON.stringify(run.error)).to.equal("SUCCEEDED");
+    expect(jobNames(run, S.train, "TrainingJobName")).to.deep.equal([
+      RUN.trainingJobName,
+      `${RUN.trainingJobName}-a2`,
+    ]);
+    expect(run.calls.map((c) => c.state)).to.deep.equal([
+      S.checkRunning,
+      S.prepare,
+      S.train,
+      S.train,
+      S.createModel,
+      S.scoreTrainingSet,
+      S.threshold,
+      S.promote,
+    ]);
+    expect(run.entered.slice(run.entered.indexOf(S.nameJobs), -5)).to.deep.equal([
+      S.nameJobs,
+      S.train,
+      S.trainShortage,
+      S.waitTrainCapacity,
+      S.retryTrain,
+      S.train,
+    ]);
+    expect(run.retries).to.deep.equal([]); // a new job, not a Retrier's second call of the same one
+    // Only the job's name changed: the later states get the run as prepared and the retried job's artifact.
+    const artifact = `${RUN.outputUri}${RUN.trainingJobName}-a2/output/model.tar.gz`;
+    expect(inputOf(run, S.createModel)).to.deep.include({
+      ModelName: RUN.modelName,
+      PrimaryContainer: { Image: BATCH.trainingImage, ModelDataUrl: artifact },
+    });
+    expect(inputOf(run, S.scoreTrainingSet)).to.deep.include({ TransformJobName: RUN.transformJobName });
+    expect(inputOf(run, S.threshold)).to.deep.equal({ action: "threshold", run: RUN });
+    expect(inputOf(run, S.promote)).to.deep.equal({
+      action: "promote",
+      run: RUN,
+      modelDataUrl: artifact,
+      threshold: THRESHOLD,
+      promotedAt: LOCAL_CONTEXT.State.EnteredTime,
+    });
+    const output = run.output as Record<string, JsonValue>;
+    expect(output).to.not.have.property("error");
+    expect(output.training).to.deep.equal({
+      trainingJobName: `${RUN.trainingJobName}-a2`,
+      modelDataUrl: artifact,
+    });
+  });
+
+  it(`gives up after ${CAPACITY_RETRY.attempts} attempts short of capacity, ${CAPACITY_RETRY.waitSeconds} s apart, with the last failure in the notice`, async () => {
+    expect(batch.States[S.waitTrainCapacity]).to.deep.include({ Type: "Wait", Seconds: 600 });
+    expect(CAPACITY_RETRY.attempts).to.equal(4);
+    const run = await runLocally(
+      batch,
+      healthy({ [S.train]: (input) => Promise.reject(capacityFailure(input)) }),
+    );
+    expect(run.status).to.equal("FAILED");
+    expect(jobNames(run, S.train, "TrainingJobName")).to.deep.equal([
+      RUN.trainingJobName,
+      `${RUN.trainingJobName}-a2`,
+      `${RUN.trainingJobName}-a3`,
+      `${RUN.trainingJobName}-a4`,
+    ]);
+    expect(run.entered.filter((s) => s === S.waitTrainCapacity)).to.have.length(3);
+    expect(run.calls.map((c) => c.state).slice(-2)).to.deep.equal([S.train, S.notify]);
+    const last = capacityFailure({ TrainingJobName: `${RUN.trainingJobName}-a4` }).message;
+    expect(run.error).to.deep.equal({ Error: "States.TaskFailed", Cause: last });
+    expect(inputOf(run, S.notify)!.Message).to.equal(
+      `Model training failed in execution ${LOCAL_CONTEXT.Execution.Id}. Error: States.TaskFailed. Cause: ${last}`,
+    );
+    expect(run.entered.slice(-3)).to.deep.equal([S.jobFailed, S.notify, S.failed]);
+  });
+
+  it("a job that fails on its data after a capacity retry, or at once, is not run again", async () => {
+    const dataFailure = awsError("States.TaskFailed", "AlgorithmError: feature_dim does not match the data");
+    const afterRetry = await runLocally(
+      batch,
+      healthy({
+        [S.train]: (input, call) => Promise.reject(call === 1 ? capacityFailure(input) : dataFailure),
+      }),
+    );
+    expect(afterRetry.status).to.equal("FAILED");
+    expect(jobNames(afterRetry, S.train, "TrainingJobName")).to.have.length(2);
+    expect(afterRetry.error).to.deep.equal({ Error: "States.TaskFailed", Cause: dataFailure.message });
+
+    // The training-set transform: a data failure once, to the notice; a capacity failure retried under a new name.
+    const failed = await runLocally(
+      batch,
+      healthy({ [S.scoreTrainingSet]: () => Promise.reject(dataFailure) }),
+    );
+    expect(failed.status).to.equal("FAILED");
+    expect(failed.calls.map((c) => c.state)).to.deep.equal([...TRAIN_AND_THRESHOLD.slice(0, -1), S.notify]);
+    expect(failed.error).to.deep.equal({ Error: "States.TaskFailed", Cause: dataFailure.message });
+    expect(failed.entered).to.not.include(S.waitScoreCapacity);
+
+    const retried = await runLocally(
+      endpoint,
+      healthy({
+        [S.scoreTrainingSet]: (input, call) => {
+          if (call < 3) throw capacityFailure(input);
+          return { TransformJobStatus: "Completed" };
+        },
+      }),
+    );
+    expect(retried.status, JSON.stringify(retried.error)).to.equal("SUCCEEDED");
+    expect(jobNames(retried, S.scoreTrainingSet, "TransformJobName")).to.deep.equal([
+      RUN.transformJobName,
+      `${RUN.transformJobName}-a2`,
+      `${RUN.transformJobName}-a3`,
+    ]);
+    expect(jobNames(retried, S.train, "TrainingJobName")).to.deep.equal([RUN.trainingJobName]);
+    expect(inputOf(retried, S.promote)).to.deep.include({
+      run: RUN,
+      endpointConfigName: RUN.endpointConfigName,
+    });
+  });
+
+  it("the machine's timeout covers every attempt of both jobs and the waits between them", () => {
+    // Training: 60 min MaxRuntime + 30 min margin; scoring: an hour; 4 hours for everything else.
+    const training = 4 * (3600 + 1800) + 3 * 600;
+    const scoring = 4 * 3600 + 3 * 600;
+    for (const definition of [batch, endpoint, awaiting])
+      expect(definition.TimeoutSeconds).to.equal(training + scoring + 4 * 3600);
+    expect(
+      buildTrainingStateMachine(BATCH, { ...SETTINGS, maxTrainingMinutes: 120 }).TimeoutSeconds,
+    ).to.equal(4 * (7200 + 1800) + 3 * 600 + scoring + 4 * 3600);
   });
 
   it("ends at once when another training is running, and when there is too little data", async () => {
