@@ -106,6 +106,8 @@ export interface ModelPointer {
 /** One room's model in a room-scoped pointer. */
 export interface RoomModel {
   readonly modelName: string;
+  /** The training job that made it (a capacity retry's `-a<n>` name); absent in pointers written before. */
+  readonly trainingJobName?: string;
   readonly modelDataUrl: string;
   /** The alert policy's floor for the room's sensors. */
   readonly threshold: number;

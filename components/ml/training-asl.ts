@@ -246,7 +246,12 @@ export function buildTrainingStateMachine(
         "run.$": "$.run",
         ...(roomScope
           ? { "models.$": "$.models" }
-          : { "modelDataUrl.$": "$.training.modelDataUrl", "threshold.$": "$.threshold" }),
+          : {
+              "modelDataUrl.$": "$.training.modelDataUrl",
+              // The job that made the model: a capacity retry runs it under another name.
+              "trainingJobName.$": "$.training.trainingJobName",
+              "threshold.$": "$.threshold",
+            }),
         ...(endpointMode
           ? { "endpointConfigName.$": "$.run.endpointConfigName", endpointName: resources.endpointName! }
           : {}),
@@ -302,7 +307,13 @@ function roomStates(trainingFunctionArn: string, room: ModelTasks): States {
       },
       mlTask(
         ML_INTEGRATIONS.createTrainingJobSync,
-        { ...room.train, resultSelector: { "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts" } },
+        {
+          ...room.train,
+          resultSelector: {
+            "trainingJobName.$": "$.TrainingJobName",
+            "modelDataUrl.$": "$.ModelArtifacts.S3ModelArtifacts",
+          },
+        },
         { Next: S.roomCreateModel },
       ),
       S.roomJobFailed,
@@ -353,6 +364,7 @@ function roomStates(trainingFunctionArn: string, room: ModelTasks): States {
       Parameters: {
         "room.$": "$.model.room",
         "modelName.$": "$.model.modelName",
+        "trainingJobName.$": "$.training.trainingJobName",
         "modelDataUrl.$": "$.training.modelDataUrl",
         "threshold.$": "$.threshold",
       },

@@ -123,6 +123,8 @@ export interface RoomModelRun {
 export interface RoomModelResult {
   readonly room: string;
   readonly modelName: string;
+  /** The training job that made the model (a capacity retry's `-a<n>` name). @default modelName */
+  readonly trainingJobName?: string;
   readonly modelDataUrl: string;
   readonly threshold: ScoreThreshold;
 }
@@ -136,6 +138,11 @@ const countLines = (text: string) => text.split("\n").filter((line) => line.trim
 export interface PromoteInput {
   readonly run: TrainingRun;
   readonly modelDataUrl?: string;
+  /**
+   * The training job that made the model: the run's prepared name, or a capacity retry's `-a<n>` name.
+   * @default the run's model name (which the first attempt's job shares)
+   */
+  readonly trainingJobName?: string;
   readonly threshold?: ScoreThreshold;
   readonly models?: readonly RoomModelResult[];
   /** Endpoint mode: the config the endpoint should now run. */
@@ -315,7 +322,12 @@ export class ModelTraining {
     const main =
       rooms.length > 0
         ? rooms.reduce((a, b) => (b.threshold.count > a.threshold.count ? b : a))
-        : { modelName: input.run.modelName, modelDataUrl: input.modelDataUrl, threshold: input.threshold };
+        : {
+            modelName: input.run.modelName,
+            trainingJobName: input.trainingJobName,
+            modelDataUrl: input.modelDataUrl,
+            threshold: input.threshold,
+          };
     if (!main.modelDataUrl || !main.threshold)
       throw new Error(
         "promote needs the model (modelDataUrl and threshold) or, for a room-scoped run, its rooms' models",
@@ -329,7 +341,7 @@ export class ModelTraining {
     const pointer: ModelPointer = {
       runId: input.run.runId,
       modelName: main.modelName,
-      trainingJobName: main.modelName,
+      trainingJobName: main.trainingJobName ?? main.modelName,
       modelDataUrl: main.modelDataUrl,
       ...(input.endpointConfigName ? { endpointConfigName: input.endpointConfigName } : {}),
       threshold: main.threshold.threshold,
@@ -348,6 +360,7 @@ export class ModelTraining {
                 r.room,
                 {
                   modelName: r.modelName,
+                  trainingJobName: r.trainingJobName ?? r.modelName,
                   modelDataUrl: r.modelDataUrl,
                   threshold: r.threshold.threshold,
                   mean: r.threshold.mean,

@@ -405,6 +405,13 @@ describe("model training functions", () => {
     });
     expect(pointerAtRecord?.runId).to.equal(run().runId);
     expect(s3.text(ARTIFACTS, MODEL_KEYS.currentArtifact)).to.equal("model-bytes");
+    // The pointer names the job that made the model: the run's own name, or a capacity retry's.
+    expect(pointerAtRecord?.trainingJobName).to.equal(run().trainingJobName);
+    await recording.promote({ ...promote, trainingJobName: `${run().trainingJobName}-a2` });
+    expect(s3.json<ModelPointer>(ARTIFACTS, MODEL_KEYS.current)!.trainingJobName).to.equal(
+      `${run().trainingJobName}-a2`,
+    );
+    ssm.resetHistory();
 
     // A promotion that fails before the pointer (the artifact is elsewhere) records nothing.
     ssm.resetHistory();

@@ -94,7 +94,7 @@ describe("model scope room", () => {
         const job = input as { TrainingJobName: string; OutputDataConfig: { S3OutputPath: string } };
         const artifact = `${job.OutputDataConfig.S3OutputPath}${job.TrainingJobName}/model.tar.gz`;
         s3.put("artifacts", artifact.replace("s3://artifacts/", ""), "model-bytes");
-        return { ModelArtifacts: { S3ModelArtifacts: artifact } };
+        return { TrainingJobName: job.TrainingJobName, ModelArtifacts: { S3ModelArtifacts: artifact } };
       },
       [TRAINING_STATES.roomCreateModel]: () => ({ ModelArn: "arn" }),
       [TRAINING_STATES.roomScore]: (input) => {
@@ -168,7 +168,7 @@ describe("model scope room", () => {
     expect(run.entered.filter((name) => name === S.waitRoomTrainCapacity)).to.have.length(1);
     // The room's model keeps its name; its artifact is the retried job's.
     const pointer = s3.json<ModelPointer>("artifacts", MODEL_KEYS.current)!;
-    expect(pointer.rooms!.lab).to.deep.include({ modelName: lab });
+    expect(pointer.rooms!.lab).to.deep.include({ modelName: lab, trainingJobName: labRetry });
     expect(pointer.rooms!.lab!.modelDataUrl).to.match(new RegExp(`/${labRetry}/model\\.tar\\.gz$`));
     expect(pointer.rooms!.lab!.trainingVectors).to.equal(6);
     expect(inputOf(run, S.promote)!.models).to.have.length(2);

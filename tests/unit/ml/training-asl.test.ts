@@ -190,6 +190,7 @@ describe("model training state machine", () => {
       action: "promote",
       run: RUN,
       modelDataUrl: ARTIFACT,
+      trainingJobName: RUN.trainingJobName,
       threshold: THRESHOLD,
       promotedAt: LOCAL_CONTEXT.State.EnteredTime,
     });
@@ -362,10 +363,12 @@ describe("model training state machine", () => {
     });
     expect(inputOf(run, S.scoreTrainingSet)).to.deep.include({ TransformJobName: RUN.transformJobName });
     expect(inputOf(run, S.threshold)).to.deep.equal({ action: "threshold", run: RUN });
+    // Promote records the job that made the model, not the first attempt's name.
     expect(inputOf(run, S.promote)).to.deep.equal({
       action: "promote",
       run: RUN,
       modelDataUrl: artifact,
+      trainingJobName: `${RUN.trainingJobName}-a2`,
       threshold: THRESHOLD,
       promotedAt: LOCAL_CONTEXT.State.EnteredTime,
     });
