@@ -535,7 +535,9 @@ export function quarantineRateExpression<N>(
     stat: "Sum",
     period,
   });
-  const accepted = telemetryReadsKinesis ? "MAX([FILL(accepted, 0), FILL(fromstream, 0)])" : "FILL(accepted, 0)";
+  const accepted = telemetryReadsKinesis
+    ? "MAX([FILL(accepted, 0), FILL(fromstream, 0)])"
+    : "FILL(accepted, 0)";
   return {
     expression: `100 * FILL(quarantined, 0) / (${accepted} + FILL(quarantined, 0))`,
     label: "quarantined %",

@@ -558,7 +558,10 @@ describe("operations configuration (alarms, auditTrail)", function () {
  * Evaluates one period of the metric math the quarantine rate uses (numbers, ids, + - * /, parentheses,
  * FILL(x, value), MAX([a, b, ...])), a missing metric being `undefined` as in CloudWatch.
  */
-function evaluateMetricMath(expression: string, values: Record<string, number | undefined>): number | undefined {
+function evaluateMetricMath(
+  expression: string,
+  values: Record<string, number | undefined>,
+): number | undefined {
   const tokens = expression.match(/[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|[-+*/(),[\]]/g)!;
   let at = 0;
   const next = () => tokens[at++];
@@ -671,4 +674,3 @@ describe("quarantine rate", function () {
     expect(widgets).to.contain("DataReadFromKinesisStream.Records");
   });
 });
-
