@@ -2,6 +2,7 @@
 // the shipped stacks from their synth (how it moves with the fleet, the CLI's JSON).
 import { expect } from "chai";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { parsePlatformConfig } from "../../../components/config";
 import { PROJECT_DIR } from "../../../policies/synth/project-dir";
@@ -222,6 +223,48 @@ describe("cost estimate of the shipped stacks", function () {
     json: true,
     devices,
     assumptions: {},
+  });
+
+  it("is what the README's monthly table says, row by row (a drift in the stacks or the prices shows here)", function () {
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+    const header = readme.split("\n").find((l) => /^\| stack \| sensors \|\s+total \|/.test(l));
+    expect(header, "the README's cost table").to.not.equal(undefined);
+    const columns = header!
+      .split("|")
+      .slice(1, -1)
+      .map((c) => c.trim());
+    // The README's column names for the estimate's services.
+    const SERVICES: Record<string, string> = {
+      "IoT Core": "AWS IoT Core",
+      Firehose: "Amazon Data Firehose",
+      S3: "Amazon S3",
+      Glue: "AWS Glue",
+      SageMaker: "Amazon SageMaker",
+      "VPC endpoints": "Amazon VPC",
+      CloudTrail: "AWS CloudTrail",
+      Athena: "Amazon Athena",
+    };
+    const number = (cell: string) => Number(cell.replace(/[*,]/g, ""));
+    const rows = readme
+      .split("\n")
+      .filter((l) => /^\| (dev|prod)\s+\|\s+[\d,]+ \|/.test(l))
+      .map((l) =>
+        l
+          .split("|")
+          .slice(1, -1)
+          .map((c) => c.trim()),
+      );
+    expect(rows).to.have.length(8);
+    for (const cells of rows) {
+      const [stack, sensors] = [cells[0]!, number(cells[1]!)];
+      const estimate = estimateStack(options(stack, sensors));
+      const row = `${stack} at ${sensors} sensors`;
+      expect(number(cells[2]!), `${row}: total`).to.equal(Math.round(estimate.totalMonthlyUsd));
+      columns.slice(3).forEach((column, i) => {
+        const service = estimate.services.find((s) => s.service === SERVICES[column]);
+        expect(number(cells[i + 3]!), `${row}: ${column}`).to.equal(Math.round(service?.monthlyUsd ?? 0));
+      });
+    }
   });
 
   it("doubling the devices raises the IoT and Firehose lines and leaves the fixed lines alone", function () {
