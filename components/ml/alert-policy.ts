@@ -69,6 +69,13 @@ export interface AlertPolicySettings {
   /** Range rule: tolerance beyond the values seen, as a fraction of their range. @default - off */
   readonly spatialTolerance?: number;
   /**
+   * Range rule's warm-up: the tolerance is `spatialTolerance x (1 + rangeWarmup / readings seen)`. Early in a
+   * stream little of its range has been seen, so its ordinary extremes are still new; the wider tolerance lets
+   * the range grow to the series' own before a new extreme pages, and fades to `spatialTolerance`.
+   * @default - none (the tolerance as set from the first reading)
+   */
+  readonly rangeWarmup?: number;
+  /**
    * Readings after an incident closes during which a score anomaly pages only if it is more improbable (a
    * lower tail probability) than the reading that opened that incident; a lesser one is anomalous but silent,
    * its anomaly score capped as inside an incident. The scores are heavier-tailed than the Gaussian the tail
@@ -205,6 +212,12 @@ export function validateAlertPolicy(settings: AlertPolicySettings): AlertPolicyS
   check("learnAnomalous", typeof settings.learnAnomalous === "boolean", "true or false");
   if (settings.spatialTolerance !== undefined)
     check("spatialTolerance", settings.spatialTolerance >= 0, "0 or more");
+  if (settings.rangeWarmup !== undefined)
+    check(
+      "rangeWarmup",
+      settings.rangeWarmup >= 0 && Number.isFinite(settings.rangeWarmup),
+      "0 or more readings",
+    );
   if (settings.cooldown !== undefined)
     check("cooldown", whole(settings.cooldown, 0), "0 (off) or a whole number of readings");
   return settings;
@@ -288,7 +301,8 @@ export function observeReading(
     kind = "dropout";
   else if (
     ready &&
-    (observation.beyondRange || inRangeViolation(state, observation.value, settings.spatialTolerance))
+    (observation.beyondRange ||
+      inRangeViolation(state, observation.value, rangeTolerance(settings, state.seen)))
   )
     kind = "range";
   else if (ready && tail < settings.tailProbability && (observation.score ?? -Infinity) > floor)
@@ -383,6 +397,16 @@ export function observeReading(
     },
     state: next,
   };
+}
+
+/**
+ * The range rule's tolerance after `seen` readings: `spatialTolerance`, widened by the warm-up (`rangeWarmup`)
+ * while few readings have been seen; undefined when the rule is off. Callers that judge another range (the
+ * detector's residual range) use it too, so both rules warm up alike.
+ */
+export function rangeTolerance(settings: AlertPolicySettings, seen: number): number | undefined {
+  if (settings.spatialTolerance === undefined) return undefined;
+  return settings.spatialTolerance * (1 + (settings.rangeWarmup ?? 0) / Math.max(1, seen));
 }
 
 function inRangeViolation(

@@ -199,6 +199,15 @@ export const OPTIONS: readonly RcfOptionSpec[] = [
       "alert on a value beyond the range seen so far by more than X of that range (one column only)",
   },
   {
+    name: "range-warmup",
+    kind: "integer",
+    value: "N",
+    minimum: 0,
+    defaultText: String(P.rangeWarmup),
+    description:
+      "the range rules' tolerance is X x (1 + N / readings seen): a short history's range is not yet the series' own",
+  },
+  {
     name: "block-view",
     kind: "integer",
     value: "N|none",
@@ -216,6 +225,15 @@ export const OPTIONS: readonly RcfOptionSpec[] = [
     defaultText: "on",
     description:
       "a sequence model alerts when the series turns unusually predictable (noise that stops) or extremely surprising (one column only)",
+  },
+  {
+    name: "calendar-view",
+    kind: "string",
+    value: "mode",
+    choices: ["on", "none"],
+    defaultText: "on",
+    description:
+      "each reading against its hour of the day, for a daily cycle that breaks (one column with UTC timestamps only)",
   },
   {
     name: "windows",

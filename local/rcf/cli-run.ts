@@ -199,6 +199,8 @@ function run(options: ParsedOptions, io: CliIo): number {
     spatialTolerance: spatial === "none" ? Infinity : (spatial as number | undefined),
     blockReadings: options.get("block-view") === "none" ? 0 : numberOption(options, "block-view"),
     sequenceView: stringOption(options, "sequence-view") !== "none",
+    calendarView: stringOption(options, "calendar-view") !== "none",
+    rangeWarmup: numberOption(options, "range-warmup"),
   });
 
   const outputPath = stringOption(options, "output");
@@ -247,14 +249,15 @@ function run(options: ParsedOptions, io: CliIo): number {
       reading[k] = value;
       line += "," + raw;
     }
+    // Every reading's time: the calendar view reads it, and the labels and comparisons below.
+    const time = parseTimestamp(timestamp);
     const started = process.hrtime.bigint();
-    const result = detector.process(dims === 1 ? reading[0] : reading);
+    const result = detector.process(dims === 1 ? reading[0] : reading, time);
     modelNanoseconds += process.hrtime.bigint() - started;
     points++;
     if (result.alert) alerts++;
     line += `,${formatScore(result.anomalyScore)},${formatScore(result.score)},${result.alert ? 1 : 0}`;
     if (details) line += `,${formatScore(result.tailProbability)},${result.kind ?? ""}`;
-    const time = keepColumns || label ? parseTimestamp(timestamp) : NaN;
     if (label) line += `,${label(time)}`;
     if (keepColumns) {
       if (Number.isNaN(time))

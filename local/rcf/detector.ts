@@ -7,12 +7,13 @@
  */
 import {
   AlertStream,
+  rangeTolerance,
   validateAlertPolicy,
   type AlertPolicySettings,
   type DetectedKind,
 } from "../../components/ml/alert-policy";
 import { RandomCutForest, resolveForestOptions, type RandomCutForestOptions } from "./forest";
-import { BlockView, DEFAULT_BLOCK_READINGS, SequenceView } from "./second-views";
+import { BlockView, CalendarView, DEFAULT_BLOCK_READINGS, SequenceView } from "./second-views";
 
 /**
  * The policy for a generic series scored by a streaming forest (`npm run rcf`, this detector): scores averaged
@@ -34,6 +35,7 @@ export const SERIES_ALERT_POLICY: AlertPolicySettings = Object.freeze({
   dropoutReadings: 1,
   learnAnomalous: true,
   spatialTolerance: 0.05,
+  rangeWarmup: 1500,
   cooldown: 2000,
 });
 
@@ -77,6 +79,11 @@ export interface AnomalyDetectorOptions extends RandomCutForestOptions, Partial<
    * (./second-views.ts). One-column series only. @default true
    */
   sequenceView?: boolean;
+  /**
+   * The calendar view: the reading against its hour of the day, for a daily cycle that breaks (./second-views.ts).
+   * One-column series with reading times only (`process(reading, time)`). @default true
+   */
+  calendarView?: boolean;
 }
 
 /** What the detector says about one reading. */
@@ -129,8 +136,13 @@ export class AnomalyDetector {
   /** Second views (one dimension; see ./second-views.ts). */
   private readonly blockView: BlockView | undefined;
   private readonly sequenceView: SequenceView | undefined;
+  private readonly calendarView: CalendarView | undefined;
   /** The second views in effect (none for several columns). */
-  readonly views: { readonly blockReadings: number; readonly sequenceView: boolean };
+  readonly views: {
+    readonly blockReadings: number;
+    readonly sequenceView: boolean;
+    readonly calendarView: boolean;
+  };
 
   constructor(options: AnomalyDetectorOptions = {}) {
     const forestOptions = resolveForestOptions(options);
@@ -162,10 +174,12 @@ export class AnomalyDetector {
         this.blockView = new BlockView(blockReadings, this.warmup, this.policy, forestOptions.randomSeed);
       if (options.sequenceView ?? true)
         this.sequenceView = new SequenceView(this.forestLearning, this.policy);
+      if (options.calendarView ?? true) this.calendarView = new CalendarView(this.policy);
     }
     this.views = Object.freeze({
       blockReadings: this.blockView?.readings ?? 0,
       sequenceView: this.sequenceView !== undefined,
+      calendarView: this.calendarView !== undefined,
     });
   }
 
@@ -174,8 +188,11 @@ export class AnomalyDetector {
     return this.readings;
   }
 
-  /** Scores a reading, judges it, then learns it. */
-  process(reading: number | ArrayLike<number>): AnomalyDescriptor {
+  /**
+   * Scores a reading, judges it, then learns it.
+   * @param time - the reading's time in ms since the epoch, for the calendar view (NaN: none, the view skips it)
+   */
+  process(reading: number | ArrayLike<number>, time = NaN): AnomalyDescriptor {
     const index = this.readings++;
     const score = this.forest.process(reading);
     const single = typeof reading === "number" ? reading : reading.length === 1 ? reading[0] : undefined;
@@ -183,6 +200,7 @@ export class AnomalyDetector {
     if (single !== undefined) {
       this.blockView?.add(single);
       this.sequenceView?.learn(single);
+      this.calendarView?.process(index, time, single);
     }
     if (index < this.forestLearning) {
       this.residualBeyondRange(index, single);
@@ -219,12 +237,12 @@ export class AnomalyDetector {
     };
   }
 
-  /** The smaller tail probability of the second views (undefined when none has one yet). */
+  /** The smallest tail probability of the second views (undefined when none has one yet). */
   private otherViewTail(index: number): number | undefined {
-    const predictable = this.sequenceView?.judge(index);
-    const block = this.blockView?.tail;
-    if (predictable === undefined) return block;
-    return block === undefined ? predictable : Math.min(predictable, block);
+    const tails = [this.sequenceView?.judge(index), this.blockView?.tail, this.calendarView?.tail].filter(
+      (tail): tail is number => tail !== undefined,
+    );
+    return tails.length > 0 ? Math.min(...tails) : undefined;
   }
 
   /** Extends or restarts the run of one repeated value with this reading's value (one dimension). */
@@ -252,7 +270,8 @@ export class AnomalyDetector {
       const median = (this.sorted[(size - 1) >> 1] + this.sorted[size >> 1]) / 2;
       const residual = value - median;
       if (this.residualHigh > this.residualLow) {
-        const margin = (this.residualHigh - this.residualLow) * this.policy.spatialTolerance;
+        // The residual range warms up as the value range does (rangeTolerance).
+        const margin = (this.residualHigh - this.residualLow) * rangeTolerance(this.policy, index)!;
         beyond = residual > this.residualHigh + margin || residual < this.residualLow - margin;
       }
       this.residualLow = Math.min(this.residualLow, residual);
@@ -282,6 +301,7 @@ const POLICY_KEYS: readonly (keyof AlertPolicySettings)[] = [
   "dropoutReadings",
   "learnAnomalous",
   "spatialTolerance",
+  "rangeWarmup",
   "cooldown",
 ];
 

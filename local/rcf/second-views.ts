@@ -11,6 +11,8 @@
  *   standard deviation), so a change of level or of noise that no single reading shows stands out as a block.
  * - {@link SequenceView}: a sequence model's surprisal (./context-model.ts), alerting when the series becomes
  *   unusually predictable, or extremely surprising.
+ * - {@link CalendarView}: the reading against its hour of the day (HTM's date encoding, as a view of its own), for a
+ *   daily cycle that breaks (a day whose peak does not come, or comes at night) while every value stays in range.
  *
  * Chosen on the development sets only (the machine-temperature series and synthetic seeds 1-24), and adopted after
  * a check set beforehand on fresh synthetic seeds 25-56 (README, "Measured figures").
@@ -141,7 +143,7 @@ export class SequenceView {
    */
   constructor(calibration: number, policy: AlertPolicySettings) {
     this.model = new ContextModel({ calibration });
-    const { spatialTolerance: _range, cooldown: _cooldown, ...scoring } = policy;
+    const { spatialTolerance: _range, cooldown: _cooldown, rangeWarmup: _warmup, ...scoring } = policy;
     this.predictable = new AlertStream(scoring);
     this.surprising = new AlertStream(scoring);
   }
@@ -157,5 +159,104 @@ export class SequenceView {
     const predictable = this.predictable.observe({ at, score: -this.lastSurprisal });
     if (!predictable.ready) return undefined;
     return Math.min(predictable.tailProbability, surprising.tailProbability * SURPRISE_TAIL_WEIGHT);
+  }
+}
+
+/** The calendar view's period: a day (readings are judged against the same hour of other days). */
+export const CALENDAR_PERIOD_MS = 86_400_000;
+/** The calendar view's buckets: hours of the day. */
+export const CALENDAR_BUCKET_MS = 3_600_000;
+/** Periods the calendar view learns before it speaks (a profile from one or two days is mostly noise). */
+export const CALENDAR_MIN_PERIODS = 3;
+/**
+ * Share of the detrended variance the hour-of-day profile must explain before the view speaks: below it the
+ * series has no daily cycle to break, and the view's residual is just the series' own noise again.
+ */
+export const CALENDAR_MIN_EXPLAINED = 0.5;
+/** The calendar view's tail is doubled, as the block view's is (one more view asked). */
+export const CALENDAR_BONFERRONI = 2;
+/** Periods the hour-of-day profile averages over (its time constant). */
+const CALENDAR_PROFILE_PERIODS = 4;
+
+/**
+ * A calendar view: the series as level + hour-of-day profile + residual. The level is an exponential mean over
+ * about one period, the profile a per-hour exponential mean of (value - level) over about four periods; the
+ * reading's residual, scaled by the residual's running mean absolute size, is judged by the alert policy's running
+ * distribution (without the range rule and the cool-down, which belong to the detector's own stream). It speaks
+ * once {@link CALENDAR_MIN_PERIODS} days are seen and the profile explains at least
+ * {@link CALENDAR_MIN_EXPLAINED} of the detrended variance, so a series without a daily cycle never hears from it.
+ * Readings need times: a reading without one is not seen by this view.
+ *
+ * Chosen on the development sets (machine temperature and synthetic seeds 1-8), and adopted with the range rule's
+ * warm-up after a check set beforehand on fresh synthetic seeds 121-152 (README, "Measured figures").
+ */
+export class CalendarView {
+  private readonly buckets: number;
+  private readonly profile: Float64Array;
+  private readonly bucketCount: Float64Array;
+  private readonly stream: AlertStream;
+  private start = NaN;
+  private level = NaN;
+  private readings = 0;
+  private residualAbs = 0;
+  private residualSq = 0;
+  private detrendedSq = 0;
+  private lastTail: number | undefined;
+
+  constructor(
+    policy: AlertPolicySettings,
+    private readonly periodMs = CALENDAR_PERIOD_MS,
+    private readonly bucketMs = CALENDAR_BUCKET_MS,
+  ) {
+    if (!(bucketMs > 0 && periodMs >= bucketMs))
+      throw new RangeError(
+        `CalendarView: the period (${periodMs} ms) must hold at least one bucket (${bucketMs} ms)`,
+      );
+    this.buckets = Math.round(periodMs / bucketMs);
+    this.profile = new Float64Array(this.buckets);
+    this.bucketCount = new Float64Array(this.buckets);
+    const { spatialTolerance: _range, cooldown: _cooldown, rangeWarmup: _warmup, ...scoring } = policy;
+    this.stream = new AlertStream(scoring);
+  }
+
+  /**
+   * Judges the reading at `time` (ms since the epoch; NaN: no time, not seen), then learns it; returns the
+   * view's tail probability, or undefined while it does not speak.
+   */
+  process(at: number, time: number, value: number): number | undefined {
+    if (!Number.isFinite(time) || !Number.isFinite(value)) return (this.lastTail = undefined);
+    if (Number.isNaN(this.start)) this.start = time;
+    const periods = (time - this.start) / this.periodMs;
+    this.readings++;
+    // Readings per period so far: the level's time constant (at least one reading).
+    const perPeriod = periods >= 1 ? this.readings / periods : this.readings;
+    const bucket = Math.floor((((time % this.periodMs) + this.periodMs) % this.periodMs) / this.bucketMs);
+    if (Number.isNaN(this.level)) this.level = value;
+    const detrended = value - this.level;
+    const expected = this.bucketCount[bucket]! > 0 ? this.profile[bucket]! : 0;
+    const residual = detrended - expected;
+
+    const seenInBucket = ++this.bucketCount[bucket]!;
+    const perBucketPeriod = Math.max(1, perPeriod / this.buckets);
+    this.profile[bucket] +=
+      (detrended - this.profile[bucket]!) /
+      Math.min(seenInBucket, CALENDAR_PROFILE_PERIODS * perBucketPeriod);
+    this.level += (value - this.level) / Math.min(this.readings, Math.max(1, perPeriod));
+    const weight = 1 / Math.min(this.readings, Math.max(1, CALENDAR_PROFILE_PERIODS * perPeriod));
+    this.residualAbs += weight * (Math.abs(residual) - this.residualAbs);
+    this.residualSq += weight * (residual * residual - this.residualSq);
+    this.detrendedSq += weight * (detrended * detrended - this.detrendedSq);
+
+    const score = this.residualAbs > 0 ? Math.abs(residual) / this.residualAbs : 0;
+    const verdict = this.stream.observe({ at, score });
+    const explained = this.detrendedSq > 0 ? 1 - this.residualSq / this.detrendedSq : 0;
+    if (periods < CALENDAR_MIN_PERIODS || !verdict.ready || explained < CALENDAR_MIN_EXPLAINED)
+      return (this.lastTail = undefined);
+    return (this.lastTail = Math.min(1, verdict.tailProbability * CALENDAR_BONFERRONI));
+  }
+
+  /** The tail of the last reading processed (undefined while the view does not speak). */
+  get tail(): number | undefined {
+    return this.lastTail;
   }
 }

@@ -309,13 +309,24 @@ describe("rcf: CLI", function () {
       expect(code).to.equal(0);
       return (JSON.parse(stderr.slice(stderr.indexOf("{"))) as CliSummary).settings.views;
     };
-    expect(views([])).to.deep.equal({ blockReadings: 16, sequenceView: true });
-    expect(views(["--block-view", "32", "--sequence-view", "none"])).to.deep.equal({
-      blockReadings: 32,
-      sequenceView: false,
+    expect(views([])).to.deep.equal({ blockReadings: 16, sequenceView: true, calendarView: true });
+    expect(views(["--block-view", "32", "--sequence-view", "none", "--calendar-view", "none"])).to.deep.equal(
+      {
+        blockReadings: 32,
+        sequenceView: false,
+        calendarView: false,
+      },
+    );
+    expect(views(["--block-view", "none"])).to.deep.equal({
+      blockReadings: 0,
+      sequenceView: true,
+      calendarView: true,
     });
-    expect(views(["--block-view", "none"])).to.deep.equal({ blockReadings: 0, sequenceView: true });
-    expect(views(["--columns", "value,other"])).to.deep.equal({ blockReadings: 0, sequenceView: false });
+    expect(views(["--columns", "value,other"])).to.deep.equal({
+      blockReadings: 0,
+      sequenceView: false,
+      calendarView: false,
+    });
   });
 
   it("finds the Node flags a process lacks by name, from its arguments and NODE_OPTIONS", () => {

@@ -4,7 +4,8 @@
 import { expect } from "chai";
 import { SERIES_ALERT_POLICY, AnomalyDetector } from "../../../local/rcf/detector";
 import { ContextModel } from "../../../local/rcf/context-model";
-import { BlockView, SequenceView } from "../../../local/rcf/second-views";
+import { BlockView, CALENDAR_MIN_PERIODS, CalendarView, SequenceView } from "../../../local/rcf/second-views";
+import { AlertStream, rangeTolerance } from "../../../components/ml/alert-policy";
 
 /** Deterministic noise in [-0.5, 0.5). */
 function noiseSource(seed: number): () => number {
@@ -155,5 +156,119 @@ describe("rcf: ContextModel", () => {
     expect(() => new ContextModel({ concentration: 0 })).to.throw(RangeError, /concentration/);
     expect(() => new ContextModel({ countLimit: 1 })).to.throw(RangeError, /countLimit/);
     expect(() => new ContextModel({ levels: 1000, order: 20 })).to.throw(RangeError, /too many/);
+  });
+});
+
+/**
+ * 5-minute readings from 2024-01-01 UTC: a daily cycle (peak at 14:00) with noise, its cycle gone on day
+ * `flatDay`; or, with `flipFrom` (a reading index at 08:00), the cycle's peak moved to 02:00 from then on, which
+ * keeps every value, slope and block as ordinary as before (the two cycles cross at 08:00: no jump).
+ */
+function dailyCycle(
+  days: number,
+  flatDay: number,
+  seed: number,
+  flipFrom = Infinity,
+): { times: number[]; values: number[] } {
+  const noise = noiseSource(seed);
+  const start = Date.UTC(2024, 0, 1);
+  const times: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < days * 288; i++) {
+    const time = start + i * 300_000;
+    const hour = (time / 3_600_000) % 24;
+    const day = Math.floor(i / 288);
+    const cycle =
+      day === flatDay ? 0 : (i >= flipFrom ? -10 : 10) * Math.cos(((hour - 14) / 24) * 2 * Math.PI);
+    times.push(time);
+    values.push(20 + cycle + noise());
+  }
+  return { times, values };
+}
+
+describe("rcf: the calendar view", function () {
+  this.timeout(60_000);
+  const policy = { ...SERIES_ALERT_POLICY, learning: 375 };
+
+  it("stays silent for its first days, then is surest where a day's cycle is missing", () => {
+    const { times, values } = dailyCycle(10, 8, 3);
+    const view = new CalendarView(policy);
+    const tails: (number | undefined)[] = values.map((v, i) => view.process(i, times[i]!, v));
+    const firstSpoken = tails.findIndex((t) => t !== undefined);
+    expect(firstSpoken, "silent for the first days").to.be.at.least(CALENDAR_MIN_PERIODS * 288);
+    const smallest = (from: number, to: number) => Math.min(...tails.slice(from, to).map((t) => t ?? 1));
+    // The flat day (day 8): a midday reading far below its hour's profile, while every value stays in range.
+    expect(smallest(8 * 288, 9 * 288)).to.be.below(1e-5);
+    // Ordinary days after it has learned: nothing near the bar.
+    expect(smallest(4 * 288, 8 * 288)).to.be.above(1e-4);
+    expect(view.tail).to.equal(tails.at(-1));
+  });
+
+  it("never speaks for a series without a daily cycle, nor for readings without a time", () => {
+    const noise = noiseSource(9);
+    const view = new CalendarView(policy);
+    const start = Date.UTC(2024, 0, 1);
+    for (let i = 0; i < 10 * 288; i++)
+      expect(view.process(i, start + i * 300_000, 20 + 3 * noise()), `reading ${i}`).to.equal(undefined);
+    const timeless = new CalendarView(policy);
+    const { values } = dailyCycle(6, -1, 4);
+    values.forEach((v, i) => expect(timeless.process(i, NaN, v)).to.equal(undefined));
+    expect(() => new CalendarView(policy, 3_600_000, 7_200_000)).to.throw(RangeError, /at least one bucket/);
+  });
+
+  it("hands the detector its tail: a cycle whose peak slid six hours later is improbable only with it", () => {
+    // Days 0-8 peak at 14:00; during day 9 the peak slides smoothly to 20:00 (no jump, no kink), then stays.
+    // Every shingle, block and sequence afterwards is an ordinary piece of a daily cycle: only the clock says
+    // that it comes six hours late.
+    const noise = noiseSource(5);
+    const start = Date.UTC(2024, 0, 1);
+    const times: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < 12 * 288; i++) {
+      const hours = i / 12;
+      const lag = Math.min(6, Math.max(0, ((hours - 9 * 24) / 24) * 6));
+      times.push(start + i * 300_000);
+      values.push(20 + 10 * Math.cos(((hours - 14 - lag) / 24) * 2 * Math.PI) + noise());
+    }
+    const smallestTail = (calendarView: boolean) => {
+      const detector = new AnomalyDetector({ warmup: 750, calendarView });
+      expect(detector.views.calendarView).to.equal(calendarView);
+      let smallest = 1;
+      values.forEach((v, i) => {
+        const { tailProbability } = detector.process(v, times[i]!);
+        if (i >= 10 * 288) smallest = Math.min(smallest, tailProbability);
+      });
+      return smallest;
+    };
+    const withView = smallestTail(true);
+    const without = smallestTail(false);
+    expect(withView).to.be.below(1e-4);
+    expect(without).to.be.above(1e-3);
+  });
+});
+
+describe("alert policy: the range rule's warm-up", function () {
+  it("widens the tolerance while few readings are seen, fading to spatialTolerance", () => {
+    const settings = { ...SERIES_ALERT_POLICY, spatialTolerance: 0.05, rangeWarmup: 1500 };
+    expect(rangeTolerance(settings, 1500)).to.be.closeTo(0.1, 1e-12);
+    expect(rangeTolerance(settings, 150_000)).to.be.closeTo(0.0505, 1e-12);
+    expect(rangeTolerance({ ...settings, rangeWarmup: undefined }, 10)).to.equal(0.05);
+    expect(rangeTolerance({ ...settings, spatialTolerance: undefined }, 10)).to.equal(undefined);
+  });
+
+  it("does not page on a value 8% beyond an early range, and does once the range is old", () => {
+    const pages = (rangeWarmup: number | undefined, seen: number) => {
+      const stream = new AlertStream({ ...SERIES_ALERT_POLICY, learning: 2, rangeWarmup });
+      // A steady score, so the stream is ready and only the range can speak.
+      for (let i = 0; i < seen; i++) stream.observe({ at: i, score: 1, value: i % 2 === 0 ? 0 : 10 });
+      return stream.observe({ at: seen, score: 1, value: 10.8 }).kind;
+    };
+    expect(pages(undefined, 1000)).to.equal("range");
+    expect(pages(1500, 1000)).to.equal(undefined); // tolerance 0.05 x (1 + 1500/1000) = 12.5%
+    expect(pages(1500, 100_000)).to.equal("range"); // 5.1%
+    expect(() => new AlertStream({ ...SERIES_ALERT_POLICY, rangeWarmup: -1 })).to.throw(
+      RangeError,
+      /rangeWarmup must be 0 or more/,
+    );
   });
 });
