@@ -35,6 +35,7 @@ export {
 } from "./detector";
 export {
   BlockView,
+  CalendarView,
   SequenceView,
   DEFAULT_BLOCK_READINGS,
   SEQUENCE_CLIP_BITS,
