@@ -106,8 +106,8 @@ export function longestGapSeconds(schedule: ScheduleExpression): number | undefi
   const minutes = cronFieldValues(minutesField, 0, 59);
   const hours = cronFieldValues(hoursField, 0, 23);
   const dom = cronFieldValues(domField, 1, 31);
-  const months = cronFieldValues(monthField, 1, 12, MONTH_NAMES);
-  const dow = cronFieldValues(dowField, 1, 7, WEEKDAY_NAMES);
+  const months = cronFieldValues(monthField, 1, 12, CRON_MONTH_NAMES);
+  const dow = cronFieldValues(dowField, 1, 7, CRON_WEEKDAY_NAMES);
   if (!minutes || !hours || !dom || !months || !dow) return undefined;
 
   // The minutes of the day it fires at (every firing day alike), ascending.
@@ -145,16 +145,32 @@ export function longestGapSeconds(schedule: ScheduleExpression): number | undefi
 
 const GREGORIAN_CYCLE_YEARS = 400;
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const MONTH_NAMES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
-const WEEKDAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+/** Names a cron month field may use, JAN = 1. */
+export const CRON_MONTH_NAMES = [
+  "JAN",
+  "FEB",
+  "MAR",
+  "APR",
+  "MAY",
+  "JUN",
+  "JUL",
+  "AUG",
+  "SEP",
+  "OCT",
+  "NOV",
+  "DEC",
+];
+/** Names a cron day-of-week field may use, SUN = 1. */
+export const CRON_WEEKDAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 /**
  * The values a cron field allows, ascending, and a lookup by value; undefined for what is not evaluated (`L`,
  * `W`, `#`, a wrapping range, a step of 0, a value out of range). `*` and `?` allow every value; items are
  * separated by `,`; an item is a value, a range `a-b`, or either of those or `*` with a step `/n` (`a/n`: from
- * a to the field's end). Names (JAN-DEC, SUN-SAT) count from `low`.
+ * a to the field's end). Names (JAN-DEC, SUN-SAT) count from `low`. The gap of a schedule (above) and the runs a
+ * month of the cost estimate (`runsPerMonth`) both read fields with it.
  */
-function cronFieldValues(
+export function cronFieldValues(
   field: string | undefined,
   low: number,
   high: number,

@@ -405,11 +405,14 @@ const ATTEMPT = {
   error: `${ATTEMPTS}.error`,
 } as const;
 
+/** Where a model's record (`$.run` or `$.model`) names each job's first attempt. */
+const JOB_NAME_FIELD = { training: "trainingJobName", scoring: "transformJobName" } as const;
+
 /** The attempt records before the first attempts: attempt 1 of each job, under the model's names at `at`. */
 function firstAttempts(at: string): PayloadTemplate {
   return {
-    training: firstJobAttempt(`${at}.trainingJobName`),
-    scoring: firstJobAttempt(`${at}.transformJobName`),
+    training: firstJobAttempt(`${at}.${JOB_NAME_FIELD.training}`),
+    scoring: firstJobAttempt(`${at}.${JOB_NAME_FIELD.scoring}`),
   };
 }
 
@@ -418,7 +421,7 @@ function firstAttempts(at: string): PayloadTemplate {
  * name when it finds no capacity; other failures, and the last capacity failure, go to `giveUp`.
  */
 function retriedJob(
-  job: "training" | "scoring",
+  job: keyof typeof JOB_NAME_FIELD,
   at: string,
   names: CapacityRetryArgs["names"],
   task: TaskState,
@@ -428,7 +431,7 @@ function retriedJob(
     task,
     names,
     attemptPath: ATTEMPT[job],
-    jobNamePath: `${at}.${job === "training" ? "trainingJobName" : "transformJobName"}`,
+    jobNamePath: `${at}.${JOB_NAME_FIELD[job]}`,
     errorPath: ATTEMPT.error,
     giveUp,
   });

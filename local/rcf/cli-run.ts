@@ -207,6 +207,7 @@ function run(options: ParsedOptions, io: CliIo): number {
   const details = options.get("details") === true;
   const label = nabWindows ? windowLabeller(nabWindows.windows) : undefined;
   const keepColumns = nabWindows !== undefined || referencePath !== undefined;
+  const readsTime = detector.views.calendarView || keepColumns || label !== undefined;
   const times = new Column((n) => new Float64Array(n));
   const scores = new Column((n) => new Float64Array(n));
   const alertColumn = new Column((n) => new Uint8Array(n));
@@ -249,8 +250,9 @@ function run(options: ParsedOptions, io: CliIo): number {
       reading[k] = value;
       line += "," + raw;
     }
-    // Every reading's time: the calendar view reads it, and the labels and comparisons below.
-    const time = parseTimestamp(timestamp);
+    // The reading's time, for the calendar view and the labels and comparisons below (not parsed when none of
+    // them reads it: this is the per-reading path).
+    const time = readsTime ? parseTimestamp(timestamp) : NaN;
     const started = process.hrtime.bigint();
     const result = detector.process(dims === 1 ? reading[0] : reading, time);
     modelNanoseconds += process.hrtime.bigint() - started;

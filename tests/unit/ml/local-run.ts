@@ -46,6 +46,7 @@ export function capacityFailure(input: JsonValue): Error {
     }),
   );
 }
+
 /**
  * Asserts what every anomaly-machine Task must have: a timeout, retries, and (except the failure notice
  * itself) every error caught into the failure notice `notifyState`; a Task inside a Map is caught by the Map.

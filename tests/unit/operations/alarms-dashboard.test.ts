@@ -342,39 +342,27 @@ describe("operations: alarm set and dashboard (pure builders)", function () {
     expect(text).to.contain("EventBridge Scheduler schedule scoring-schedule");
     expect(text).to.contain("states:StartExecution");
     expect(text).to.contain("log group /sc.");
-    // rate(5 minutes): 5 minutes of margin at least.
-    expect(window(notStarted("rate(5 minutes)"))).to.deep.equal({
-      period: 600,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-    });
-    expect(window(notStarted("rate(15 minutes)"))).to.deep.equal({
-      period: 1200,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-    });
-    // Daily: the gap and 10% need 95,040 s, over CloudWatch's longest period (a day): 2 periods, and the filling one.
-    const daily = notStarted("cron(15 1 * * ? *)")!;
-    expect(window(daily)).to.deep.equal({ period: 86_400, evaluationPeriods: 3, datapointsToAlarm: 3 });
-    expect(daily.description.join("")).to.contain(
+    // [schedule, period, evaluation periods (= datapoints to alarm)]
+    for (const [text, period, periods] of [
+      ["rate(5 minutes)", 600, 2], // 5 minutes of margin at least
+      ["rate(15 minutes)", 1200, 2],
+      // Daily: the gap and 10% need 95,040 s, over CloudWatch's longest period (a day): 2 periods, and the filling one.
+      ["cron(15 1 * * ? *)", 86_400, 3],
+      // Weekdays only: the weekend makes the gap 3 days (its approximate interval would have said 7).
+      ["cron(0 8 ? * MON-FRI *)", 86_400, 5],
+      ["cron(0 */6 * * ? *)", 23_760, 2], // every 6 hours: one period of the gap and its margin
+      // CloudWatch evaluates at most 7 days for periods of an hour or more: 5 days fit exactly, 6 do not.
+      ["rate(5 days)", 86_400, 7],
+    ] as const)
+      expect(window(notStarted(text)), text).to.deep.equal({
+        period,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+      });
+    expect(notStarted("cron(15 1 * * ? *)")!.description.join("")).to.contain(
       "started in 3 days (3 periods of 1 day), while its schedule cron(15 1 * * ? *) (UTC) starts it at least every 1 day",
     );
-    // Weekdays only: the weekend makes the gap 3 days (its approximate interval would have said 7).
-    const weekdays = notStarted("cron(0 8 ? * MON-FRI *)")!;
-    expect(window(weekdays)).to.deep.equal({ period: 86_400, evaluationPeriods: 5, datapointsToAlarm: 5 });
-    expect(weekdays.description.join("")).to.contain("at least every 3 days");
-    // Every 6 hours: one period of the gap and its margin.
-    expect(window(notStarted("cron(0 */6 * * ? *)"))).to.deep.equal({
-      period: 23_760,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-    });
-    // CloudWatch evaluates at most 7 days for periods of an hour or more: 5 days fit exactly, 6 do not.
-    expect(window(notStarted("rate(5 days)"))).to.deep.equal({
-      period: 86_400,
-      evaluationPeriods: 7,
-      datapointsToAlarm: 7,
-    });
+    expect(notStarted("cron(0 8 ? * MON-FRI *)")!.description.join("")).to.contain("at least every 3 days");
     for (const none of [
       "rate(6 days)",
       "cron(0 8 ? * MON *)", // weekly
